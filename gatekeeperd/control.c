@@ -1,0 +1,417 @@
+/*
+ * The control socket gkctl talks to: run-dir/control.sock, mode 0660,
+ * owner root, group gatekeeper. The peer's credentials are checked again
+ * on accept (root or a member of group gatekeeper), connections per uid
+ * are capped, and every request is a proto message checked like any other.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <grp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "chan.h"
+#include "gatekeeperd.h"
+#include "log.h"
+#include "util.h"
+
+#define CONTROL_GROUP		"gatekeeper"
+#define CONTROL_MAX_PER_UID	8
+#define CONTROL_MAX_CONNS	64
+
+struct ctl_conn {
+	struct proto_chan *chan;
+	uid_t		 uid;
+	const char	*refuse;	/* answer the request with this, close */
+	int		 busy;		/* a status round is pending */
+	int		 closed;	/* peer went away meanwhile */
+	struct ctl_conn	*next;
+};
+
+static struct ctl_conn *conns;
+static struct event *ev_accept;
+static char	 control_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+
+static int
+conns_of(uid_t uid, int *total)
+{
+	struct ctl_conn	*cc;
+	int		 n = 0;
+
+	*total = 0;
+	for (cc = conns; cc != NULL; cc = cc->next) {
+		(*total)++;
+		if (cc->uid == uid)
+			n++;
+	}
+	return n;
+}
+
+/*
+ * Root, or group gatekeeper among the peer's groups. SO_PEERGROUPS gives
+ * the groups the process really had at connect time, supplementary ones
+ * included, whatever /etc/group says about its user.
+ */
+static int
+peer_allowed(int fd, const struct ucred *cred)
+{
+	struct group	*gr;
+	gid_t		 groups[256];
+	socklen_t	 len = sizeof(groups);
+	size_t		 i;
+
+	if (cred->uid == 0)
+		return 1;
+	if ((gr = getgrnam(CONTROL_GROUP)) == NULL)
+		return 0;
+	if (cred->gid == gr->gr_gid)
+		return 1;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) == -1)
+		return 0;
+	for (i = 0; i < len / sizeof(gid_t); i++)
+		if (groups[i] == gr->gr_gid)
+			return 1;
+	return 0;
+}
+
+static void
+conn_free(struct ctl_conn *cc)
+{
+	struct ctl_conn	**p;
+
+	for (p = &conns; *p != NULL; p = &(*p)->next)
+		if (*p == cc) {
+			*p = cc->next;
+			break;
+		}
+	proto_chan_free(cc->chan);
+	free(cc);
+}
+
+static void
+reply_error(struct ctl_conn *cc, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+reply_error(struct ctl_conn *cc, const char *fmt, ...)
+{
+	char		 msg[512];
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	proto_chan_send(cc->chan, MSG_CTL_ERROR, msg, strlen(msg) + 1, -1);
+}
+
+static void
+reply_json(struct ctl_conn *cc, json_t *body)
+{
+	char		*text;
+
+	text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(12));
+	if (text == NULL || proto_chan_send(cc->chan, MSG_CTL_REPLY, text,
+	    strlen(text) + 1, -1) == -1)
+		reply_error(cc, "reply too large");
+	free(text);
+}
+
+static const char *
+state_name(enum child_state s)
+{
+	switch (s) {
+	case CHILD_STOPPED:
+		return "stopped";
+	case CHILD_STARTING:
+		return "starting";
+	case CHILD_RUNNING:
+		return "running";
+	case CHILD_RESTARTING:
+		return "restarting";
+	}
+	return "unknown";
+}
+
+static json_t *
+addr_json(const char *ifname)
+{
+	struct in_addr	 a;
+	char		 buf[INET_ADDRSTRLEN + 4];
+	int		 prefix;
+
+	if (ifname[0] == '\0' || netcfg_addr_get(ifname, &a, &prefix) == -1)
+		return json_null();
+	snprintf(buf, sizeof(buf), "%s/%d", inet_ntoa(a), prefix);
+	return json_string(buf);
+}
+
+static json_t *
+child_json(const struct child *c)
+{
+	json_t		*o = json_object();
+
+	json_object_set_new(o, "name", json_string(c->name));
+	json_object_set_new(o, "pid", c->pid > 0 ?
+	    json_integer(c->pid) : json_null());
+	json_object_set_new(o, "uid", json_integer(c->uid));
+	json_object_set_new(o, "user", json_string(c->user));
+	json_object_set_new(o, "state", json_string(state_name(c->state)));
+	json_object_set_new(o, "restarts", json_integer(c->restarts));
+	json_object_set_new(o, "uptime", c->pid > 0 ?
+	    json_real((double)(long)(mono_since(&c->started) * 10) / 10) :
+	    json_null());
+	json_object_set_new(o, "detail", c->detail ?
+	    json_incref(c->detail) : json_object());
+	return o;
+}
+
+json_t *
+control_status_json(void)
+{
+	json_t		*o = json_object(), *wan, *lan, *ports, *daemons;
+	int		 i;
+
+	json_object_set_new(o, "version", json_string(GK_VERSION));
+	json_object_set_new(o, "queue_backend",
+	    json_string(rules_backend_name(gk->backend)));
+	wan = json_object();
+	json_object_set_new(wan, "ifname", json_string(gk->conf.wan));
+	json_object_set_new(wan, "address", addr_json(gk->conf.wan));
+	json_object_set_new(o, "wan", wan);
+	lan = json_object();
+	json_object_set_new(lan, "ifname", json_string(gk->lan.ifname));
+	json_object_set_new(lan, "address", addr_json(gk->lan.ifname));
+	ports = json_array();
+	for (i = 0; i < gk->conf.nlan; i++)
+		json_array_append_new(ports, json_string(gk->conf.lan[i]));
+	json_object_set_new(lan, "ports", ports);
+	json_object_set_new(o, "lan", lan);
+	daemons = json_array();
+	for (i = 0; i < NCHILDREN; i++)
+		json_array_append_new(daemons, child_json(&gk->children[i]));
+	json_object_set_new(o, "daemons", daemons);
+	return o;
+}
+
+static void
+status_done(void *arg)
+{
+	struct ctl_conn	*cc = arg;
+	json_t		*st;
+
+	cc->busy = 0;
+	if (cc->closed) {
+		conn_free(cc);
+		return;
+	}
+	st = control_status_json();
+	reply_json(cc, st);
+	json_decref(st);
+}
+
+static void
+handle_request(struct ctl_conn *cc, const struct msg_ctl_request *req)
+{
+	const char	*cmd = req->argv[0];
+	json_t		*body;
+
+	if (strcmp(cmd, "status") == 0 && req->argc == 1) {
+		cc->busy = 1;
+		proc_collect_status(status_done, cc);
+	} else if (strcmp(cmd, "restart") == 0 && req->argc == 2) {
+		if (cc->uid != 0) {
+			reply_error(cc, "restart: only root may restart "
+			    "daemons");
+			return;
+		}
+		if (proc_restart(req->argv[1]) == -1) {
+			reply_error(cc, "restart: no daemon \"%s\" (natd, "
+			    "dhcpd, dnsd or webd)", req->argv[1]);
+			return;
+		}
+		log_info("restart of %s requested by gkctl", req->argv[1]);
+		body = json_pack("{s:s}", "restarted", req->argv[1]);
+		reply_json(cc, body);
+		json_decref(body);
+	} else
+		reply_error(cc, "unknown command \"%s\" with %u arguments",
+		    cmd, req->argc - 1);
+}
+
+static void
+conn_msg(struct proto_chan *chan, struct proto_msg *msg, void *arg)
+{
+	struct ctl_conn	*cc = arg;
+	struct msg_ctl_request req;
+
+	if (cc->refuse != NULL) {
+		/* Read first: closing with the request unread would reset the
+		 * connection and gkctl would never see why. */
+		reply_error(cc, "%s", cc->refuse);
+		conn_free(cc);
+		return;
+	}
+	if (msg->hdr.type != MSG_CTL_REQUEST) {
+		reply_error(cc, "unexpected message");
+		return;
+	}
+	if (cc->busy) {
+		reply_error(cc, "one request at a time");
+		return;
+	}
+	memcpy(&req, msg->data, sizeof(req));
+	handle_request(cc, &req);
+}
+
+static void
+conn_closed(struct proto_chan *chan, const char *why, void *arg)
+{
+	struct ctl_conn	*cc = arg;
+
+	if (strcmp(why, "closed") != 0) {
+		log_warnx("control: uid %u: %s", (unsigned)cc->uid, why);
+		/* Tell gkctl why before hanging up (e.g. a version skew). */
+		reply_error(cc, "protocol error: %s", why);
+	}
+	if (cc->busy) {
+		/* Its status round still points at cc: free it there. */
+		proto_chan_free(cc->chan);
+		cc->chan = NULL;
+		cc->closed = 1;
+		return;
+	}
+	conn_free(cc);
+}
+
+static void
+control_accept(evutil_socket_t lfd, short ev, void *arg)
+{
+	struct ctl_conn	*cc;
+	struct ucred	 cred;
+	socklen_t	 len = sizeof(cred);
+	int		 fd, total;
+	const char	*refuse = NULL;
+
+	fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd == -1) {
+		if (errno != EAGAIN && errno != EINTR)
+			log_warn("control: accept");
+		return;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
+		log_warn("control: SO_PEERCRED");
+		close(fd);
+		return;
+	}
+	if (conns_of(cred.uid, &total) >= CONTROL_MAX_PER_UID ||
+	    total >= CONTROL_MAX_CONNS) {
+		log_warnx("control: uid %u refused: too many connections",
+		    (unsigned)cred.uid);
+		close(fd);
+		return;
+	}
+	if (!peer_allowed(fd, &cred)) {
+		refuse = "permission denied: root or group " CONTROL_GROUP
+		    " only";
+		log_warnx("control: uid %u refused: %s", (unsigned)cred.uid,
+		    refuse);
+	}
+	if ((cc = calloc(1, sizeof(*cc))) == NULL) {
+		close(fd);
+		return;
+	}
+	cc->uid = cred.uid;
+	cc->refuse = refuse;
+	cc->chan = proto_chan_new(gk->base, fd, PEER_PARENT, PEER_GKCTL,
+	    conn_msg, conn_closed, cc);
+	if (cc->chan == NULL) {
+		close(fd);
+		free(cc);
+		return;
+	}
+	cc->next = conns;
+	conns = cc;
+}
+
+int
+control_open(void)
+{
+	struct sockaddr_un sun;
+	struct group	*gr;
+	int		 fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if ((size_t)snprintf(sun.sun_path, sizeof(sun.sun_path),
+	    "%s/control.sock", gk->conf.run_dir) >= sizeof(sun.sun_path)) {
+		log_warnx("control socket path too long");
+		return -1;
+	}
+	strlcpy(control_path, sun.sun_path, sizeof(control_path));
+	/* Safe: the pid file lock says no other instance owns it. */
+	unlink(control_path);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		log_warn("control: socket");
+		return -1;
+	}
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+	    listen(fd, 16) == -1) {
+		log_warn("control: %s", control_path);
+		close(fd);
+		return -1;
+	}
+	gr = getgrnam(CONTROL_GROUP);
+	if (chown(control_path, 0, gr ? gr->gr_gid : 0) == -1 ||
+	    chmod(control_path, 0660) == -1) {
+		log_warn("control: %s", control_path);
+		close(fd);
+		unlink(control_path);
+		return -1;
+	}
+	if (gr == NULL)
+		log_warnx("group %s does not exist: only root may use gkctl",
+		    CONTROL_GROUP);
+	ev_accept = event_new(gk->base, fd, EV_READ | EV_PERSIST,
+	    control_accept, NULL);
+	if (ev_accept == NULL || event_add(ev_accept, NULL) == -1) {
+		log_warnx("control: event");
+		close(fd);
+		unlink(control_path);
+		return -1;
+	}
+	gk->control_fd = fd;
+	return 0;
+}
+
+void
+control_close(void)
+{
+	while (conns != NULL) {
+		if (conns->chan == NULL) {	/* waiting on a status round */
+			struct ctl_conn *cc = conns;
+			conns = cc->next;
+			free(cc);
+			continue;
+		}
+		conn_free(conns);
+	}
+	if (ev_accept != NULL)
+		event_free(ev_accept);
+	ev_accept = NULL;
+	if (gk->control_fd != -1) {
+		close(gk->control_fd);
+		unlink(control_path);
+	}
+	gk->control_fd = -1;
+}

@@ -1,0 +1,134 @@
+/*
+ * What gatekeeperd changes in the network stack, and how it undoes it.
+ * Every change is recorded in a struct so teardown removes exactly what
+ * was added and nothing the admin had before.
+ */
+#ifndef GK_NETCFG_H
+#define GK_NETCFG_H
+
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdint.h>
+
+#include "conf.h"
+
+/* ---- rtnetlink (netcfg.c, libmnl) ---- */
+
+struct netcfg_link {
+	char		name[IF_NAMESIZE];
+	int		index;
+	int		up;		/* IFF_UP */
+	int		loopback;
+	int		has_ipv4;
+	int		master;		/* ifindex of master, 0 = none */
+};
+
+/* All return 0 on success, -1 with errno set (and nothing logged). */
+/* More than max links: the first max filled, *n = max, -1/ENOBUFS. */
+int	netcfg_list_links(struct netcfg_link *, int max, int *n);
+int	netcfg_link_get(const char *name, struct netcfg_link *);
+int	netcfg_link_set_up(const char *name, int up);
+int	netcfg_link_set_master(const char *name, const char *master);
+int	netcfg_bridge_create(const char *name);
+int	netcfg_link_delete(const char *name);
+int	netcfg_addr_add(const char *name, struct in_addr, int prefix);
+int	netcfg_addr_del(const char *name, struct in_addr, int prefix);
+/* First IPv4 address of name; -1/ENOENT when it has none. */
+int	netcfg_addr_get(const char *name, struct in_addr *, int *prefix);
+/* 1 when name has exactly addr/prefix, 0 when not, -1 on error. */
+int	netcfg_addr_has(const char *name, struct in_addr, int prefix);
+/* Interface of the IPv4 default route; -1/ENOENT when there is none. */
+int	netcfg_default_route_dev(char name[IF_NAMESIZE]);
+/* Is addr/prefix overlapping any address configured on any link?
+ * 1 yes, 0 no, -1 on error. */
+int	netcfg_subnet_in_use(struct in_addr, int prefix);
+
+/* ---- LAN and WAN setup (lan.c) ---- */
+
+#define LAN_BRIDGE_NAME	"gkbr0"
+
+struct lan_state {
+	char		ifname[IF_NAMESIZE];	/* the LAN: port or bridge */
+	struct in_addr	addr;
+	int		prefix;
+	int		created_bridge;
+	int		added_addr;
+	int		brought_up;
+	int		nports;
+	char		port[CONF_MAX_LAN][IF_NAMESIZE];
+	int		port_brought_up[CONF_MAX_LAN];
+	int		port_enslaved[CONF_MAX_LAN];
+};
+
+/*
+ * Fills the blanks of conf (wan, lan, lan-address, dhcp-range) from the
+ * system as CONTRACT.md says, logging what it chose. -1 on failure
+ * (logged).
+ */
+int	lan_autodetect(struct gk_config *);
+/* Bridge (when several ports), address, link up. -1 on failure (logged),
+ * after undoing what it did. */
+int	lan_setup(const struct gk_config *, struct lan_state *);
+void	lan_teardown(struct lan_state *);
+
+/* ---- sysctls (sysctl.c) ---- */
+
+#define SYSCTL_MAX_SAVED	8
+
+struct sysctl_saved {
+	int		n;
+	char		path[SYSCTL_MAX_SAVED][128];
+	char		value[SYSCTL_MAX_SAVED][32];
+};
+
+/* Sets /proc/sys/<key> (key in dotted or slashed form), saving the old
+ * value first. -1 on failure (logged). */
+int	sysctl_set(struct sysctl_saved *, const char *key, const char *value);
+void	sysctl_restore(struct sysctl_saved *);
+
+/* ---- queue rules (rules.c) ---- */
+
+enum queue_backend {
+	QUEUE_BACKEND_NONE,
+	QUEUE_BACKEND_NFT,		/* nft with the queue statement */
+	QUEUE_BACKEND_IPTABLES,		/* iptables-nft NFQUEUE target */
+};
+
+struct rules_state {
+	enum queue_backend backend;
+	char		lan[IF_NAMESIZE];
+	char		wan[IF_NAMESIZE];
+	uint16_t	qnum;
+	int		installed;
+	int		created_table_raw;	/* iptables: tables we made */
+	int		created_table_mangle;
+	/* iptables: base chains we made in tables that existed before */
+	int		created_chain_raw_pre;
+	int		created_chain_mangle_pre;
+	int		created_chain_mangle_fwd;
+};
+
+const char *rules_backend_name(enum queue_backend);
+/* Tries nft's queue statement, then iptables-nft's NFQUEUE; logs which. */
+enum queue_backend rules_probe(void);
+/*
+ * Queues traffic crossing LAN<->WAN to qnum with conntrack bypassed for
+ * it, never with a bypass flag: without a listener, packets are dropped.
+ */
+int	rules_install(struct rules_state *, enum queue_backend,
+	    const char *lan, const char *wan, uint16_t qnum);
+void	rules_remove(struct rules_state *);
+
+/* ---- the nfqueue socket natd inherits (queue.c) ---- */
+
+/* Opens NETLINK_NETFILTER, binds queue qnum, copy-packet mode with GSO;
+ * no fail-open. Returns the fd or -1 (logged). The fd is a plain socket
+ * (no libmnl object to keep), O_NONBLOCK and close-on-exec. Call it
+ * before rules_install: a packet queued while it waits for the kernel's
+ * ACKs would be skipped and left without a verdict. */
+int	queue_open(uint16_t qnum);
+/* Unbinds the queue (so it is free even while a natd holds a copy of
+ * the fd) and closes fd. */
+void	queue_close(int fd);
+
+#endif

@@ -1,0 +1,158 @@
+/*
+ * The privileged sockets the parent opens once and keeps for the whole
+ * run, so a restarted child gets the very same ones and whatever arrived
+ * meanwhile waits in the kernel.
+ */
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gatekeeperd.h"
+#include "log.h"
+#include "util.h"
+
+static int
+inet_socket(int type, struct in_addr addr, uint16_t port, const char *ifname,
+    const char *what)
+{
+	struct sockaddr_in sin;
+	int		 fd, on = 1;
+
+	if ((fd = socket(AF_INET, type | SOCK_CLOEXEC, 0)) == -1) {
+		log_warn("%s: socket", what);
+		return -1;
+	}
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr = addr;
+	sin.sin_port = htons(port);
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == -1 ||
+	    (ifname != NULL && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE,
+	    ifname, strlen(ifname)) == -1) ||
+	    set_nonblock(fd) == -1) {
+		log_warn("%s: setsockopt", what);
+		goto fail;
+	}
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1) {
+		log_warn("%s: bind %s:%u", what, inet_ntoa(addr), port);
+		goto fail;
+	}
+	if (type == SOCK_STREAM && listen(fd, 128) == -1) {
+		log_warn("%s: listen", what);
+		goto fail;
+	}
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+/* DHCP: *:67 on the LAN link only, broadcasts allowed, with the arrival
+ * interface reported. */
+static int
+open_dhcp_udp(void)
+{
+	struct in_addr	 any = { INADDR_ANY };
+	int		 fd, on = 1;
+
+	fd = inet_socket(SOCK_DGRAM, any, 67, gk->lan.ifname, "DHCP");
+	if (fd == -1)
+		return -1;
+	if (setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &on, sizeof(on)) == -1 ||
+	    setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on)) == -1) {
+		log_warn("DHCP: setsockopt");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Send-only (protocol 0 receives nothing): replies to clients that have
+ * no address yet go to their hardware address, so no ARP is needed. */
+static int
+open_dhcp_packet(void)
+{
+	struct sockaddr_ll sll;
+	int		 fd;
+
+	if ((fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1) {
+		log_warn("DHCP packet socket");
+		return -1;
+	}
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_protocol = 0;
+	sll.sll_ifindex = (int)if_nametoindex(gk->lan.ifname);
+	if (sll.sll_ifindex == 0 ||
+	    bind(fd, (struct sockaddr *)&sll, sizeof(sll)) == -1 ||
+	    set_nonblock(fd) == -1) {
+		log_warn("DHCP packet socket on %s", gk->lan.ifname);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int
+open_pair(int pair[2], const char *what)
+{
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) == -1) {
+		log_warn("socketpair for %s", what);
+		pair[0] = pair[1] = -1;
+		return -1;
+	}
+	return 0;
+}
+
+int
+socks_open(void)
+{
+	struct in_addr	 lan = gk->lan.addr;
+
+	if ((gk->dhcp_udp = open_dhcp_udp()) == -1 ||
+	    (gk->dhcp_packet = open_dhcp_packet()) == -1 ||
+	    (gk->dns_udp = inet_socket(SOCK_DGRAM, lan, 53, NULL,
+	    "DNS")) == -1 ||
+	    (gk->dns_tcp = inet_socket(SOCK_STREAM, lan, 53, NULL,
+	    "DNS")) == -1 ||
+	    (gk->web_listen = inet_socket(SOCK_STREAM, lan, gk->conf.web_port,
+	    NULL, "web")) == -1 ||
+	    open_pair(gk->pair_dhcpd_dnsd, "dhcpd-dnsd") == -1 ||
+	    open_pair(gk->pair_dnsd_webd, "dnsd-webd") == -1 ||
+	    open_pair(gk->pair_natd_webd, "natd-webd") == -1) {
+		socks_close();
+		return -1;
+	}
+	return 0;
+}
+
+static void
+close_fd(int *fd)
+{
+	if (*fd != -1)
+		close(*fd);
+	*fd = -1;
+}
+
+void
+socks_close(void)
+{
+	close_fd(&gk->dhcp_udp);
+	close_fd(&gk->dhcp_packet);
+	close_fd(&gk->dns_udp);
+	close_fd(&gk->dns_tcp);
+	close_fd(&gk->web_listen);
+	close_fd(&gk->pair_dhcpd_dnsd[0]);
+	close_fd(&gk->pair_dhcpd_dnsd[1]);
+	close_fd(&gk->pair_dnsd_webd[0]);
+	close_fd(&gk->pair_dnsd_webd[1]);
+	close_fd(&gk->pair_natd_webd[0]);
+	close_fd(&gk->pair_natd_webd[1]);
+}

@@ -1,0 +1,199 @@
+/*
+ * gkctl: the control tool. It sends one request over the control socket
+ * and prints the JSON reply, as a table for people or raw with -j.
+ */
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "chan.h"
+#include "conf.h"
+
+#define REPLY_TIMEOUT_SECS	10
+
+static __attribute__((noreturn)) void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: gkctl [-j] [-s socket] command [argument ...]\n"
+	    "commands:\n"
+	    "  status                  daemons, addresses, queue backend\n"
+	    "  restart natd|dhcpd|dnsd|webd\n");
+	exit(1);
+}
+
+static __attribute__((noreturn, format(printf, 1, 2))) void
+die(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	fprintf(stderr, "gkctl: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	exit(1);
+}
+
+static int
+connect_control(const char *path)
+{
+	struct sockaddr_un sun;
+	struct timeval	 tv = { REPLY_TIMEOUT_SECS, 0 };
+	int		 fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path))
+		die("%s: path too long", path);
+	if ((fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0)) == -1)
+		die("socket: %s", strerror(errno));
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+		die("cannot reach gatekeeperd at %s: %s%s", path,
+		    strerror(errno), errno == EACCES ?
+		    " (root or group gatekeeper only)" : "");
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1)
+		die("setsockopt: %s", strerror(errno));
+	return fd;
+}
+
+static json_t *
+request(const char *path, int argc, char **argv)
+{
+	static uint8_t	 buf[PROTO_MAX_MSG];
+	struct msg_ctl_request req;
+	struct proto_msg msg;
+	const char	*why;
+	json_error_t	 err;
+	json_t		*body;
+	int		 fd, i;
+
+	if (argc > CTL_MAX_ARGS)
+		die("too many arguments");
+	memset(&req, 0, sizeof(req));
+	req.argc = (uint32_t)argc;
+	for (i = 0; i < argc; i++)
+		if (strlcpy(req.argv[i], argv[i], CTL_ARG_SIZE) >=
+		    CTL_ARG_SIZE)
+			die("argument too long: %.20s...", argv[i]);
+	fd = connect_control(path);
+	if (proto_send_sync(fd, PEER_GKCTL, MSG_CTL_REQUEST, &req,
+	    sizeof(req)) == -1)
+		die("send: %s", strerror(errno));
+	if ((why = proto_recv_sync(fd, buf, sizeof(buf), &msg)) != NULL)
+		die("%s%s", why, errno == EAGAIN ? " (timed out)" : "");
+	close(fd);
+	if (msg.hdr.type == MSG_CTL_ERROR)
+		die("%s", (const char *)msg.data);
+	if (msg.hdr.type != MSG_CTL_REPLY)
+		die("unexpected %s reply", proto_type_name(msg.hdr.type));
+	if ((body = json_loads((const char *)msg.data, 0, &err)) == NULL)
+		die("bad reply: %s", err.text);
+	return body;
+}
+
+static const char *
+str_or(json_t *o, const char *key, const char *dflt)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? s : dflt;
+}
+
+static void
+print_uptime(double secs)
+{
+	long	 s = (long)secs;
+
+	if (s >= 86400)
+		printf("%ldd%02ldh", s / 86400, s % 86400 / 3600);
+	else if (s >= 3600)
+		printf("%ldh%02ldm", s / 3600, s % 3600 / 60);
+	else if (s >= 60)
+		printf("%ldm%02lds", s / 60, s % 60);
+	else
+		printf("%lds", s);
+}
+
+static void
+print_status(json_t *st)
+{
+	json_t		*d, *wan, *lan;
+	size_t		 i;
+
+	wan = json_object_get(st, "wan");
+	lan = json_object_get(st, "lan");
+	printf("WAN   %-8s %s\n", str_or(wan, "ifname", "-"),
+	    str_or(wan, "address", "no address"));
+	printf("LAN   %-8s %s\n", str_or(lan, "ifname", "-"),
+	    str_or(lan, "address", "no address"));
+	printf("queue %s\n\n", str_or(st, "queue_backend", "-"));
+	printf("%-8s %-8s %-6s %-10s %-8s %s\n", "DAEMON", "PID", "UID",
+	    "STATE", "RESTARTS", "UPTIME");
+	json_array_foreach(json_object_get(st, "daemons"), i, d) {
+		json_t *pid = json_object_get(d, "pid");
+		json_t *up = json_object_get(d, "uptime");
+
+		printf("%-8s ", str_or(d, "name", "?"));
+		if (json_is_integer(pid))
+			printf("%-8lld ", (long long)json_integer_value(pid));
+		else
+			printf("%-8s ", "-");
+		printf("%-6lld %-10s %-8lld ",
+		    (long long)json_integer_value(json_object_get(d, "uid")),
+		    str_or(d, "state", "?"),
+		    (long long)json_integer_value(json_object_get(d,
+		    "restarts")));
+		if (json_is_number(up))
+			print_uptime(json_number_value(up));
+		else
+			printf("-");
+		printf("\n");
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	const char	*sock = CONF_DEFAULT_RUN_DIR "/control.sock";
+	json_t		*body;
+	int		 ch, json_out = 0;
+
+	while ((ch = getopt(argc, argv, "+js:")) != -1) {
+		switch (ch) {
+		case 'j':
+			json_out = 1;
+			break;
+		case 's':
+			sock = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1)
+		usage();
+	if (strcmp(argv[0], "status") != 0 && strcmp(argv[0], "restart") != 0)
+		die("unknown command \"%s\"", argv[0]);
+
+	body = request(sock, argc, argv);
+	if (json_out) {
+		json_dumpf(body, stdout, JSON_INDENT(2));
+		printf("\n");
+	} else if (strcmp(argv[0], "status") == 0)
+		print_status(body);
+	else
+		printf("%s restarted\n", argv[1]);
+	json_decref(body);
+	return 0;
+}

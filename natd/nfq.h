@@ -1,0 +1,33 @@
+/*
+ * nfqueue message handling without sockets: split a received buffer into
+ * queued packets, and build a batch of verdicts to send in one write.
+ */
+#ifndef GK_NFQ_H
+#define GK_NFQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct nfq_pkt {
+	uint32_t	 id;		/* packet id for the verdict */
+	uint16_t	 hw_protocol;	/* ethertype, host order */
+	uint8_t		 hook;		/* NF_INET_* */
+	const uint8_t	*payload;	/* the IP packet */
+	size_t		 len;
+};
+
+/*
+ * Parses the netlink messages in buf. Fills up to max packets, returns
+ * how many, or -1 when buf is not a well-formed netlink stream (dropped
+ * and counted by the caller; nothing in it is trusted).
+ */
+int	nfq_parse(const uint8_t *buf, size_t len, struct nfq_pkt *, int max);
+
+/*
+ * Appends a verdict for id on queue qnum to buf (size bytes, used *off).
+ * Returns 0, or -1 when it does not fit.
+ */
+int	nfq_put_verdict(uint8_t *buf, size_t size, size_t *off,
+	    uint16_t qnum, uint32_t id, uint32_t verdict);
+
+#endif

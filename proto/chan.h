@@ -1,0 +1,52 @@
+/*
+ * A protocol channel on libevent: one SOCK_SEQPACKET socket, messages in
+ * and out, at most one fd per message. A message that fails proto_decode()
+ * or comes from the wrong peer closes the channel through close_cb with
+ * the reason; the owner decides what that means (the parent kills the
+ * child that sent it).
+ */
+#ifndef GK_CHAN_H
+#define GK_CHAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto.h"
+
+struct event_base;
+struct proto_chan;
+
+/* msg->fd, when not -1, belongs to the callback if it sets it to -1;
+ * otherwise the channel closes it after the callback returns. */
+typedef void (*proto_msg_cb)(struct proto_chan *, struct proto_msg *,
+    void *arg);
+/* why is "closed" on EOF, else the protocol error. The channel is still
+ * valid here; the callback normally frees it. */
+typedef void (*proto_close_cb)(struct proto_chan *, const char *why,
+    void *arg);
+
+#define PEER_ANY	UINT32_MAX
+
+struct proto_chan *proto_chan_new(struct event_base *, int fd,
+	    uint32_t self_peer, uint32_t expect_peer, proto_msg_cb,
+	    proto_close_cb, void *arg);
+/* Closes the socket and frees everything queued. */
+void	proto_chan_free(struct proto_chan *);
+int	proto_chan_fd(const struct proto_chan *);
+/* Queues or sends one message; fd (or -1) is duplicated, the caller keeps
+ * its own. Returns 0, or -1 when the message is malformed or memory or the
+ * socket fails. */
+int	proto_chan_send(struct proto_chan *, uint16_t type, const void *data,
+	    size_t len, int fd);
+/* Sends a prefix struct followed by text and its NUL (MSG_STATUS). */
+int	proto_chan_send_text(struct proto_chan *, uint16_t type,
+	    const void *prefix, size_t prefixlen, const char *text);
+
+/* Blocking helpers for gkctl and tests: one datagram each way. */
+int	proto_send_sync(int fd, uint32_t self_peer, uint16_t type,
+	    const void *data, size_t len);
+/* Receives into buf (PROTO_MAX_MSG bytes); returns NULL or why it failed. */
+const char *proto_recv_sync(int fd, uint8_t *buf, size_t bufsize,
+	    struct proto_msg *);
+
+#endif

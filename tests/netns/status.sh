@@ -1,0 +1,95 @@
+#!/bin/bash
+# gkctl status (table and JSON), one instance per run dir, and who may
+# talk to the control socket.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+gk_require_root
+gk_topology_up status
+gk_start
+R=$GK_NS_ROUTER
+
+# The table.
+table=$(gk_ctl status) || gk_fail "gkctl status failed"
+echo "$table"
+for d in "${GK_DAEMONS[@]}"; do
+	grep -qw "$d" <<<"$table" || gk_fail "gkctl status does not list $d"
+done
+
+# The JSON.
+json=$(gk_status_json) || gk_fail "gkctl -j status failed"
+jq -e . <<<"$json" >/dev/null || gk_fail "gkctl -j status is not JSON: $json"
+check() {	# check JQ-EXPRESSION WHAT
+	jq -e "$1" <<<"$json" >/dev/null || gk_fail "status JSON: $2: $json"
+}
+check '.daemons | length == 4' "not four daemons"
+check '[.daemons[].name] | sort == ["dhcpd", "dnsd", "natd", "webd"]' "daemon names"
+check '[.daemons[].uid] | unique | length == 4' "uids not distinct"
+check 'all(.daemons[]; .uid > 0 and .pid > 0 and .state == "running"
+	and (.restarts | type) == "number" and (.uptime | type) == "number")' \
+	"pid/uid/state/restarts/uptime"
+check '.queue_backend == "iptables-nft" or .queue_backend == "nft"' "queue_backend"
+check '.version | type == "string"' "version"
+check '.wan.ifname == "wan0" and .wan.address == "203.0.113.2/24"' "wan"
+check '.lan.ifname == "gkbr0" and .lan.address == "10.42.0.1/24"' "lan"
+check '.lan.ports | sort == ["lan1", "lan2", "lan3"]' "lan ports"
+
+# A second gatekeeperd on the same run dir gives up at once and leaves the
+# first one, and its network setup, alone.
+pidfile_before=$(<"$GK_TMP/run/gatekeeperd.pid")
+gk_now_ms t0
+rc=0
+timeout 10 ip netns exec "$R" "$GK_GATEKEEPERD" -d -f "$GK_CONF" \
+    -L "$GK_TMP/libexec" >"$GK_TMP/second.log" 2>&1 </dev/null || rc=$?
+gk_now_ms t1
+echo "second gatekeeperd: status $rc after $((t1 - t0)) ms:"
+cat "$GK_TMP/second.log"
+((rc != 0)) || gk_fail "a second gatekeeperd on the same run dir exited 0"
+((rc != 124)) || gk_fail "a second gatekeeperd on the same run dir was still running after 10 s"
+((t1 - t0 < 5000)) || gk_fail "the second gatekeeperd took $((t1 - t0)) ms to give up"
+gk_alive "$GK_PID" || gk_fail "the first gatekeeperd died"
+[[ $(<"$GK_TMP/run/gatekeeperd.pid") == "$pidfile_before" ]] ||
+	gk_fail "the pid file changed: $(<"$GK_TMP/run/gatekeeperd.pid")"
+json2=$(gk_status_json) || gk_fail "gkctl fails after the second instance"
+gk_all_running "$json2" || gk_fail "not all daemons running after the second instance: $json2"
+grep -q 'inet 10.42.0.1/24 ' <<<"$(ip -n "$R" -o -4 addr show dev gkbr0 2>/dev/null)" ||
+	gk_fail "the second instance removed the first one's LAN address"
+[[ $(ip netns exec "$R" sysctl -n net.ipv4.ip_forward) == 1 ]] ||
+	gk_fail "the second instance reset ip_forward"
+grep -Eiq 'nfqueue|queue' <<<"$(ip netns exec "$R" nft list ruleset 2>/dev/null)" ||
+	gk_fail "the second instance removed the queue rules"
+
+# Not root, not in group gatekeeper: refused.
+rc=0
+out=$(ip netns exec "$R" setpriv --reuid=nobody --regid=nogroup --clear-groups \
+    "$GK_GKCTL" -s "$GK_SOCK" status 2>&1) || rc=$?
+echo "gkctl as nobody: status $rc: $out"
+((rc == 1)) || gk_fail "gkctl as nobody exited $rc, want 1"
+[[ -n $out ]] || gk_fail "gkctl as nobody printed no reason"
+
+# Not root, but in group gatekeeper (as primary group, then as a
+# supplementary group like a user added with usermod -aG): allowed.
+getent group gatekeeper >/dev/null ||
+	gk_fail "group gatekeeper does not exist (scripts/test creates it)"
+for how in "--regid=gatekeeper --clear-groups" "--regid=nogroup --groups=gatekeeper"; do
+	rc=0
+	# shellcheck disable=SC2086
+	out=$(ip netns exec "$R" setpriv --reuid=nobody $how \
+	    "$GK_GKCTL" -s "$GK_SOCK" -j status 2>&1) || rc=$?
+	((rc == 0)) ||
+		gk_fail "gkctl as nobody with $how exited $rc: $out"
+	jq -e '.daemons | length == 4' <<<"$out" >/dev/null ||
+		gk_fail "gkctl as nobody with $how: bad JSON: $out"
+done
+
+# No socket there.
+rc=0
+out=$(ip netns exec "$R" "$GK_GKCTL" -s "$GK_TMP/run/nonexistent.sock" \
+    status 2>&1) || rc=$?
+echo "gkctl on a missing socket: status $rc: $out"
+((rc == 1)) || gk_fail "gkctl on a missing socket exited $rc, want 1"
+[[ -n $out ]] || gk_fail "gkctl on a missing socket printed no message"
+
+gk_stop
+[[ $GK_EXIT == 0 ]] || gk_fail "gatekeeperd exited with $GK_EXIT"
+gk_log "ok"

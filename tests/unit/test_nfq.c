@@ -1,0 +1,102 @@
+/*
+ * natd's nfqueue message code: packets are split out of a receive buffer
+ * with their ids, malformed buffers are rejected, and a batch of verdicts
+ * is laid out as consecutive netlink messages.
+ */
+#include <arpa/inet.h>
+
+#include <string.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_queue.h>
+#include <libnetfilter_queue/libnetfilter_queue.h>
+
+#include "check.h"
+#include "nfq.h"
+
+/* Builds a queued-packet message as the kernel sends it. */
+static size_t
+put_packet(uint8_t *buf, uint32_t id, const void *payload, size_t len)
+{
+	struct nfqnl_msg_packet_hdr ph;
+	struct nlmsghdr	*nlh;
+
+	nlh = nfq_nlmsg_put((char *)buf, NFQNL_MSG_PACKET, 0);
+	memset(&ph, 0, sizeof(ph));
+	ph.packet_id = htonl(id);
+	ph.hw_protocol = htons(0x0800);
+	ph.hook = NF_INET_FORWARD;
+	mnl_attr_put(nlh, NFQA_PACKET_HDR, sizeof(ph), &ph);
+	mnl_attr_put(nlh, NFQA_PAYLOAD, len, payload);
+	return nlh->nlmsg_len;
+}
+
+static void
+test_parse(void)
+{
+	static uint8_t	 buf[8192];
+	uint8_t		 ip[40];
+	struct nfq_pkt	 pkts[4];
+	size_t		 n;
+
+	memset(ip, 0x45, sizeof(ip));
+	n = put_packet(buf, 7, ip, sizeof(ip));
+	n += put_packet(buf + n, 8, ip, 20);
+	CHECK(nfq_parse(buf, n, pkts, 4) == 2);
+	CHECK(pkts[0].id == 7 && pkts[0].len == sizeof(ip));
+	CHECK(pkts[0].hw_protocol == 0x0800);
+	CHECK(pkts[0].hook == NF_INET_FORWARD);
+	CHECK(memcmp(pkts[0].payload, ip, sizeof(ip)) == 0);
+	CHECK(pkts[1].id == 8 && pkts[1].len == 20);
+
+	/* Room for one only: the first is returned, not overrun. */
+	CHECK(nfq_parse(buf, n, pkts, 1) == 1);
+
+	/* A message cut short is malformed. */
+	CHECK(nfq_parse(buf, 30, pkts, 4) == -1);
+}
+
+static void
+test_verdicts(void)
+{
+	uint8_t		 buf[256];
+	size_t		 off = 0;
+	const struct nlmsghdr *nlh;
+	int		 count = 0, len;
+
+	CHECK(nfq_put_verdict(buf, sizeof(buf), &off, 0, 1, NF_DROP) == 0);
+	CHECK(nfq_put_verdict(buf, sizeof(buf), &off, 0, 2, NF_ACCEPT) == 0);
+	len = (int)off;
+	for (nlh = (const struct nlmsghdr *)buf; mnl_nlmsg_ok(nlh, len);
+	    nlh = mnl_nlmsg_next(nlh, &len)) {
+		const struct nlattr *a;
+
+		CHECK((nlh->nlmsg_type & 0xff) == NFQNL_MSG_VERDICT);
+		mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+			const struct nfqnl_msg_verdict_hdr *vh;
+
+			if (mnl_attr_get_type(a) != NFQA_VERDICT_HDR)
+				continue;
+			vh = mnl_attr_get_payload(a);
+			CHECK(ntohl(vh->id) == (uint32_t)count + 1);
+			CHECK(ntohl(vh->verdict) ==
+			    (count == 0 ? NF_DROP : NF_ACCEPT));
+		}
+		count++;
+	}
+	CHECK(count == 2);
+	/* A full buffer refuses instead of overflowing. */
+	while (nfq_put_verdict(buf, sizeof(buf), &off, 0, 3, NF_DROP) == 0)
+		CHECK(off <= sizeof(buf));
+	CHECK(off <= sizeof(buf));
+}
+
+int
+main(void)
+{
+	test_parse();
+	test_verdicts();
+	return check_result();
+}

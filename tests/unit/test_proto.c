@@ -1,0 +1,168 @@
+/*
+ * Protocol decoder and channel tests: the size check accepts exactly what
+ * the catalogue says, and a channel carries messages and one fd.
+ */
+#include <sys/socket.h>
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "chan.h"
+#include "check.h"
+#include "proto.h"
+
+static size_t
+build(uint8_t *buf, uint16_t type, const void *payload, uint32_t len,
+    uint32_t peer)
+{
+	struct proto_hdr hdr;
+
+	proto_hdr_init(&hdr, type, len, peer);
+	memcpy(buf, &hdr, sizeof(hdr));
+	memcpy(buf + sizeof(hdr), payload, len);
+	return sizeof(hdr) + len;
+}
+
+static void
+test_decode(void)
+{
+	static uint8_t	 buf[PROTO_MAX_MSG + 64];
+	struct msg_hello hello = { PEER_NATD, 998 };
+	struct msg_ctl_request req;
+	struct proto_msg msg;
+	struct proto_hdr *h = (struct proto_hdr *)buf;
+	size_t		 n;
+
+	n = build(buf, MSG_HELLO, &hello, sizeof(hello), PEER_NATD);
+	CHECK(proto_decode(buf, n, &msg) == NULL);
+	CHECK(msg.hdr.type == MSG_HELLO && msg.len == sizeof(hello));
+	CHECK(msg.fd == -1);
+
+	/* Truncated, padded, or lying about its length. */
+	CHECK(proto_decode(buf, n - 1, &msg) != NULL);
+	CHECK(proto_decode(buf, PROTO_HDR_SIZE - 1, &msg) != NULL);
+	h->len = sizeof(hello) + 1;
+	CHECK(proto_decode(buf, n + 1, &msg) != NULL);	/* wrong size */
+
+	n = build(buf, MSG_HELLO, &hello, sizeof(hello), PEER_NATD);
+	h->version = PROTO_VERSION + 1;
+	CHECK_STR(proto_decode(buf, n, &msg), "protocol version mismatch");
+
+	n = build(buf, MSG_TYPE_MAX, &hello, sizeof(hello), PEER_NATD);
+	CHECK_STR(proto_decode(buf, n, &msg), "unknown message type");
+	n = build(buf, MSG_NONE, &hello, 0, PEER_NATD);
+	CHECK(proto_decode(buf, n, &msg) != NULL);
+	n = build(buf, MSG_HELLO, &hello, sizeof(hello), PEER_MAX);
+	CHECK_STR(proto_decode(buf, n, &msg), "unknown peer");
+
+	/* Text payloads must end in NUL. */
+	n = build(buf, MSG_CTL_REPLY, "{}\0", 3, PEER_PARENT);
+	CHECK(proto_decode(buf, n, &msg) == NULL);
+	n = build(buf, MSG_CTL_REPLY, "{}x", 3, PEER_PARENT);
+	CHECK_STR(proto_decode(buf, n, &msg),
+	    "text payload not NUL-terminated");
+
+	/* Requests: argc in range, every argument terminated. */
+	memset(&req, 0, sizeof(req));
+	req.argc = 1;
+	strlcpy(req.argv[0], "status", CTL_ARG_SIZE);
+	n = build(buf, MSG_CTL_REQUEST, &req, sizeof(req), PEER_GKCTL);
+	CHECK(proto_decode(buf, n, &msg) == NULL);
+	req.argc = CTL_MAX_ARGS + 1;
+	n = build(buf, MSG_CTL_REQUEST, &req, sizeof(req), PEER_GKCTL);
+	CHECK_STR(proto_decode(buf, n, &msg), "bad argument count");
+	req.argc = 1;
+	memset(req.argv[3], 'a', CTL_ARG_SIZE);
+	n = build(buf, MSG_CTL_REQUEST, &req, sizeof(req), PEER_GKCTL);
+	CHECK_STR(proto_decode(buf, n, &msg), "unterminated argument");
+
+	/* The payload limit holds for the largest type too. */
+	memset(buf + PROTO_HDR_SIZE, 'x', PROTO_MAX_PAYLOAD);
+	buf[PROTO_HDR_SIZE + PROTO_MAX_PAYLOAD] = '\0';
+	n = build(buf, MSG_CTL_REPLY, buf + PROTO_HDR_SIZE,
+	    PROTO_MAX_PAYLOAD + 1, PEER_PARENT);
+	CHECK(proto_decode(buf, n, &msg) != NULL);
+}
+
+/* ---- channel: a message with an fd crosses a socketpair ---- */
+
+static int	 got_type = -1, got_fd = -1, closed;
+static char	 closed_why[64];
+
+static void
+on_msg(struct proto_chan *c, struct proto_msg *msg, void *arg)
+{
+	got_type = msg->hdr.type;
+	got_fd = msg->fd;
+	msg->fd = -1;			/* keep it */
+	event_base_loopbreak(arg);
+}
+
+static void
+on_close(struct proto_chan *c, const char *why, void *arg)
+{
+	closed = 1;
+	strlcpy(closed_why, why, sizeof(closed_why));
+	event_base_loopbreak(arg);
+}
+
+static void
+test_chan(void)
+{
+	struct event_base *base = event_base_new();
+	struct proto_chan *a, *b;
+	struct msg_hello hello = { PEER_NATD, 998 };
+	uint8_t		 junk[PROTO_HDR_SIZE] = { 0 };
+	int		 sp[2], p[2];
+
+	CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp) == 0);
+	CHECK(pipe(p) == 0);
+	a = proto_chan_new(base, sp[0], PEER_NATD, PEER_PARENT, on_msg,
+	    on_close, base);
+	b = proto_chan_new(base, sp[1], PEER_PARENT, PEER_NATD, on_msg,
+	    on_close, base);
+	CHECK(a != NULL && b != NULL);
+	CHECK(proto_chan_send(a, MSG_HELLO, &hello, sizeof(hello), p[0]) == 0);
+	event_base_dispatch(base);
+	CHECK(got_type == MSG_HELLO);
+	CHECK(got_fd != -1);
+	/* Received close-on-exec, and it is the same pipe. */
+	CHECK(fcntl(got_fd, F_GETFD) & FD_CLOEXEC);
+	CHECK(write(p[1], "x", 1) == 1);
+	{
+		char c = 0;
+		CHECK(read(got_fd, &c, 1) == 1 && c == 'x');
+	}
+	close(got_fd);
+
+	/* Refused before sending: a malformed message never leaves. */
+	CHECK(proto_chan_send(a, MSG_HELLO, &hello, 3, -1) == -1);
+
+	/* A message from the wrong peer closes the channel with a reason. */
+	CHECK(proto_chan_send(b, MSG_STATUS_REQ, "\0\0\0\0", 4, -1) == 0);
+	got_type = -1;
+	event_base_dispatch(base);
+	CHECK(got_type == MSG_STATUS_REQ);	/* a expects the parent: ok */
+	CHECK(write(sp[0], junk, sizeof(junk)) == (ssize_t)sizeof(junk));
+	event_base_dispatch(base);
+	CHECK(closed);
+	CHECK_STR(closed_why, "protocol version mismatch");
+
+	proto_chan_free(a);
+	proto_chan_free(b);
+	close(p[0]);
+	close(p[1]);
+	event_base_free(base);
+}
+
+int
+main(void)
+{
+	test_decode();
+	test_chan();
+	return check_result();
+}
