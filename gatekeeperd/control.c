@@ -219,6 +219,142 @@ status_done(void *arg)
 	json_decref(st);
 }
 
+/*
+ * Which daemon owns the data of each command. A command with two owners
+ * (clients: leases from dhcpd, traffic from natd) gets both replies
+ * merged, array entries joined on their "ip".
+ */
+static const struct route {
+	const char	*cmd;
+	uint32_t	 peer[2];
+	int		 npeers;
+} routes[] = {
+	{ "clients", { PEER_DHCPD, PEER_NATD }, 2 },
+	{ "leases", { PEER_DHCPD }, 1 },
+	{ "lease", { PEER_DHCPD }, 1 },
+	{ "dns", { PEER_DNSD }, 1 },
+	{ "nat", { PEER_NATD }, 1 },
+	{ "forwards", { PEER_NATD }, 1 },
+	{ "forward", { PEER_NATD }, 1 },
+	{ "traffic", { PEER_WEBD }, 1 },
+	{ "pcap", { PEER_WEBD }, 1 },
+	{ "passwd", { PEER_WEBD }, 1 },
+};
+
+struct relay_req {
+	struct ctl_conn	*cc;
+	int		 waiting;
+	char		 err[512];
+	json_t		*merged;
+};
+
+static json_t *
+find_by_ip(json_t *array, const char *ip)
+{
+	const char	*have;
+	json_t		*e;
+	size_t		 i;
+
+	json_array_foreach(array, i, e) {
+		have = json_string_value(json_object_get(e, "ip"));
+		if (have != NULL && strcmp(have, ip) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+/* Joins the entries of two arrays of objects on their "ip" member. */
+static void
+merge_array(json_t *into, json_t *from)
+{
+	const char	*ip;
+	json_t		*f, *t;
+	size_t		 i;
+
+	json_array_foreach(from, i, f) {
+		ip = json_string_value(json_object_get(f, "ip"));
+		if (ip != NULL && json_is_object(f) &&
+		    (t = find_by_ip(into, ip)) != NULL)
+			json_object_update(t, f);
+		else
+			json_array_append(into, f);
+	}
+}
+
+static void
+merge_reply(json_t *into, json_t *from)
+{
+	const char	*key;
+	json_t		*v, *have;
+
+	json_object_foreach(from, key, v) {
+		have = json_object_get(into, key);
+		if (json_is_array(have) && json_is_array(v))
+			merge_array(have, v);
+		else
+			json_object_set(into, key, v);
+	}
+}
+
+static void
+relay_done(void *arg, int ok, const char *text)
+{
+	struct relay_req *rr = arg;
+	struct ctl_conn	*cc = rr->cc;
+	json_error_t	 jerr;
+	json_t		*body;
+
+	if (!ok && rr->err[0] == '\0')
+		strlcpy(rr->err, text, sizeof(rr->err));
+	if (ok) {
+		if ((body = json_loads(text, 0, &jerr)) == NULL ||
+		    !json_is_object(body))
+			strlcpy(rr->err, "daemon sent a malformed reply",
+			    sizeof(rr->err));
+		else
+			merge_reply(rr->merged, body);
+		json_decref(body);
+	}
+	if (--rr->waiting > 0)
+		return;
+	cc->busy = 0;
+	if (cc->closed)
+		conn_free(cc);
+	else if (rr->err[0] != '\0')
+		reply_error(cc, "%s", rr->err);
+	else
+		reply_json(cc, rr->merged);
+	json_decref(rr->merged);
+	free(rr);
+}
+
+static int
+relay_request(struct ctl_conn *cc, const struct msg_ctl_request *req)
+{
+	const struct route *rt = NULL;
+	struct relay_req *rr;
+	size_t		 i;
+	int		 k;
+
+	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+		if (strcmp(routes[i].cmd, req->argv[0]) == 0)
+			rt = &routes[i];
+	if (rt == NULL)
+		return -1;
+	if ((rr = calloc(1, sizeof(*rr))) == NULL ||
+	    (rr->merged = json_object()) == NULL) {
+		free(rr);
+		reply_error(cc, "out of memory");
+		return 0;
+	}
+	rr->cc = cc;
+	rr->waiting = rt->npeers;
+	cc->busy = 1;
+	for (k = 0; k < rt->npeers; k++)
+		proc_relay(rt->peer[k], req, cc->uid, relay_done, rr);
+	return 0;
+}
+
 static void
 handle_request(struct ctl_conn *cc, const struct msg_ctl_request *req)
 {
@@ -243,9 +379,8 @@ handle_request(struct ctl_conn *cc, const struct msg_ctl_request *req)
 		body = json_pack("{s:s}", "restarted", req->argv[1]);
 		reply_json(cc, body);
 		json_decref(body);
-	} else
-		reply_error(cc, "unknown command \"%s\" with %u arguments",
-		    cmd, req->argc - 1);
+	} else if (relay_request(cc, req) == -1)
+		reply_error(cc, "unknown command \"%s\"", cmd);
 }
 
 static void

@@ -149,8 +149,38 @@ teardown(void)
 	log_info("stopped; everything changed was restored");
 }
 
-/* SIGHUP: re-read the config. What the running setup cannot take without
- * a restart is reported, and the running config stays as it was. */
+/* What only a restart of gatekeeperd can change: interfaces, addresses,
+ * directories and the sockets bound to them. */
+static int
+keep_fixed(struct gk_config *next, const struct gk_config *cur)
+{
+	int	 changed = 0;
+
+	changed |= next->wan[0] && strcmp(next->wan, cur->wan) != 0;
+	changed |= next->nlan && (next->nlan != cur->nlan ||
+	    memcmp(next->lan, cur->lan, sizeof(cur->lan)) != 0);
+	changed |= next->lan_addr.s_addr &&
+	    (next->lan_addr.s_addr != cur->lan_addr.s_addr ||
+	    next->lan_prefix != cur->lan_prefix);
+	changed |= strcmp(next->state_dir, cur->state_dir) != 0;
+	changed |= strcmp(next->run_dir, cur->run_dir) != 0;
+	changed |= next->web_port != cur->web_port;
+	memcpy(next->wan, cur->wan, sizeof(cur->wan));
+	memcpy(next->lan, cur->lan, sizeof(cur->lan));
+	next->nlan = cur->nlan;
+	next->lan_addr = cur->lan_addr;
+	next->lan_prefix = cur->lan_prefix;
+	memcpy(next->state_dir, cur->state_dir, sizeof(cur->state_dir));
+	memcpy(next->run_dir, cur->run_dir, sizeof(cur->run_dir));
+	next->web_port = cur->web_port;
+	return changed;
+}
+
+/*
+ * SIGHUP: re-read the config. A file with errors leaves everything as it
+ * is; otherwise the new settings go to the children, except what needs a
+ * restart of gatekeeperd, which is reported and kept.
+ */
 static void
 reload(void)
 {
@@ -166,18 +196,24 @@ reload(void)
 		free(next);
 		return;
 	}
-	if (strcmp(next->state_dir, gk->conf.state_dir) != 0 ||
-	    strcmp(next->run_dir, gk->conf.run_dir) != 0 ||
-	    next->web_port != gk->conf.web_port ||
-	    (next->wan[0] && strcmp(next->wan, gk->conf.wan) != 0) ||
-	    (next->lan_addr.s_addr && next->lan_addr.s_addr !=
-	    gk->lan.addr.s_addr))
+	if (keep_fixed(next, &gk->conf))
 		log_warnx("reload: interfaces, addresses, ports and "
 		    "directories change only with a restart of gatekeeperd");
-	else
-		log_info("reload: %s read, no change needs a restart",
-		    gk->conf_path);
+	if (next->dhcp_start.s_addr == 0 && lan_autodetect(next) == -1) {
+		free(next);
+		return;
+	}
+	if (memcmp(next, &gk->conf, sizeof(*next)) == 0) {
+		log_info("reload: %s read, nothing changed", gk->conf_path);
+		free(next);
+		return;
+	}
+	gk->conf = *next;
 	free(next);
+	gk->config_generation++;
+	log_info("reload: configuration %u sent to the daemons",
+	    gk->config_generation);
+	proc_send_config_all();
 }
 
 static void
@@ -258,7 +294,8 @@ main(int argc, char **argv)
 
 	gk->queue_fd = gk->pidfile_fd = gk->control_fd = -1;
 	gk->dhcp_udp = gk->dhcp_packet = gk->dns_udp = gk->dns_tcp = -1;
-	gk->web_listen = -1;
+	gk->web_listen = gk->nat_state = gk->nat_ring = -1;
+	gk->config_generation = 1;
 	gk->pair_dhcpd_dnsd[0] = gk->pair_dhcpd_dnsd[1] = -1;
 	gk->pair_dnsd_webd[0] = gk->pair_dnsd_webd[1] = -1;
 	gk->pair_natd_webd[0] = gk->pair_natd_webd[1] = -1;

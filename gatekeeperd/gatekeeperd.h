@@ -69,6 +69,9 @@ struct gatekeeperd {
 	int		 pair_dhcpd_dnsd[2];
 	int		 pair_dnsd_webd[2];
 	int		 pair_natd_webd[2];
+	int		 nat_state;		/* memfd, NATD_STATE_SIZE */
+	int		 nat_ring;		/* memfd, NATD_RING_SIZE */
+	uint32_t	 config_generation;
 	struct child	 children[NCHILDREN];
 	int		 pidfile_fd;
 	int		 control_fd;
@@ -88,6 +91,16 @@ struct child *proc_by_name(const char *name);
 /* Asks every running child for its status; done(arg) runs when all
  * answered or after a deadline. */
 void	 proc_collect_status(void (*done)(void *), void *arg);
+/* Sends the current config to one child, or to all running ones. */
+void	 proc_send_config(struct child *);
+void	 proc_send_config_all(void);
+/*
+ * Relays a gkctl request to the child owning the data. done(arg, ok, text)
+ * runs exactly once: with the child's JSON (ok) or an error message.
+ */
+typedef void (*relay_done_fn)(void *arg, int ok, const char *text);
+void	 proc_relay(uint32_t peer, const struct msg_ctl_request *, uid_t,
+	    relay_done_fn, void *arg);
 
 /* control.c */
 int	 control_open(void);

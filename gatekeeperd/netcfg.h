@@ -21,6 +21,7 @@ struct netcfg_link {
 	int		loopback;
 	int		has_ipv4;
 	int		master;		/* ifindex of master, 0 = none */
+	uint8_t		mac[6];		/* Ethernet address, 0 if none */
 };
 
 /* All return 0 on success, -1 with errno set (and nothing logged). */

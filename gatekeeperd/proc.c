@@ -56,7 +56,9 @@ set_fds(struct child *c)
 	case PEER_NATD:
 		c->fds[FD_NATD_QUEUE - 4] = gk->queue_fd;
 		c->fds[FD_NATD_WEBD - 4] = gk->pair_natd_webd[0];
-		c->nfds = 2;
+		c->fds[FD_NATD_STATE - 4] = gk->nat_state;
+		c->fds[FD_NATD_RING - 4] = gk->nat_ring;
+		c->nfds = 4;
 		break;
 	case PEER_DHCPD:
 		c->fds[FD_DHCPD_UDP - 4] = gk->dhcp_udp;
@@ -75,7 +77,8 @@ set_fds(struct child *c)
 		c->fds[FD_WEBD_HTTP - 4] = gk->web_listen;
 		c->fds[FD_WEBD_NATD - 4] = gk->pair_natd_webd[1];
 		c->fds[FD_WEBD_DNSD - 4] = gk->pair_dnsd_webd[1];
-		c->nfds = 3;
+		c->fds[FD_WEBD_RING - 4] = gk->nat_ring;
+		c->nfds = 4;
 		break;
 	}
 }
@@ -156,6 +159,8 @@ kill_child(struct child *c, const char *why)
 }
 
 static void	waiters_check(void);
+static void	relay_reply(struct child *, struct proto_msg *);
+static void	relay_fail_child(struct child *, const char *why);
 
 static void
 handle_hello(struct child *c, struct proto_msg *msg)
@@ -174,6 +179,7 @@ handle_hello(struct child *c, struct proto_msg *msg)
 	c->state = CHILD_RUNNING;
 	log_info("%s running, pid %d, uid %u", c->name, (int)c->pid,
 	    (unsigned)c->uid);
+	proc_send_config(c);
 }
 
 static void
@@ -215,6 +221,9 @@ child_msg(struct proto_chan *chan, struct proto_msg *msg, void *arg)
 		break;
 	case MSG_STATUS:
 		handle_status(c, msg);
+		break;
+	case MSG_CHILD_CTL_REPLY:
+		relay_reply(c, msg);
 		break;
 	default:
 		kill_child(c, "unexpected message type");
@@ -374,6 +383,7 @@ proc_reap(void)
 		proto_chan_free(c->chan);
 		c->chan = NULL;
 		c->pid = -1;
+		relay_fail_child(c, "exited before answering");
 		json_decref(c->detail);
 		c->detail = NULL;
 		if (gk->stopping) {
@@ -513,4 +523,164 @@ proc_collect_status(void (*done)(void *), void *arg)
 	w->next = waiters;
 	waiters = w;
 	evtimer_add(w->timer, &tv);
+}
+
+/* ---- configuration ---- */
+
+static struct msg_config *
+build_config(void)
+{
+	struct msg_config *mc;
+	struct netcfg_link link;
+
+	if ((mc = calloc(1, sizeof(*mc))) == NULL)
+		return NULL;
+	mc->conf = gk->conf;
+	strlcpy(mc->lan_ifname, gk->lan.ifname, sizeof(mc->lan_ifname));
+	if (netcfg_link_get(gk->lan.ifname, &link) == 0)
+		memcpy(mc->lan_mac, link.mac, sizeof(mc->lan_mac));
+	if (netcfg_addr_get(gk->conf.wan, &mc->wan_addr,
+	    &mc->wan_prefix) == -1) {
+		mc->wan_addr.s_addr = 0;
+		mc->wan_prefix = 0;
+	}
+	mc->generation = gk->config_generation;
+	return mc;
+}
+
+void
+proc_send_config(struct child *c)
+{
+	struct msg_config *mc;
+
+	if (c->chan == NULL || (mc = build_config()) == NULL)
+		return;
+	if (proto_chan_send(c->chan, MSG_CONFIG, mc, sizeof(*mc), -1) == -1)
+		log_warnx("%s: cannot send the configuration", c->name);
+	free(mc);
+}
+
+void
+proc_send_config_all(void)
+{
+	int	 i;
+
+	for (i = 0; i < NCHILDREN; i++)
+		if (gk->children[i].state == CHILD_RUNNING)
+			proc_send_config(&gk->children[i]);
+}
+
+/* ---- gkctl requests relayed to a child ---- */
+
+#define RELAY_DEADLINE_SECS	10
+
+struct relay {
+	uint32_t	 id;
+	struct child	*child;
+	relay_done_fn	 done;
+	void		*arg;
+	struct event	*timer;
+	struct relay	*next;
+};
+
+static struct relay *relays;
+static uint32_t	 relay_ids;
+
+static void
+relay_finish(struct relay *r, int ok, const char *text)
+{
+	struct relay	**p;
+
+	for (p = &relays; *p != NULL; p = &(*p)->next)
+		if (*p == r) {
+			*p = r->next;
+			break;
+		}
+	event_free(r->timer);
+	r->done(r->arg, ok, text);
+	free(r);
+}
+
+static void
+relay_timeout(evutil_socket_t fd, short ev, void *arg)
+{
+	struct relay	*r = arg;
+	char		 msg[64];
+
+	snprintf(msg, sizeof(msg), "%s did not answer in time",
+	    r->child->name);
+	relay_finish(r, 0, msg);
+}
+
+void
+proc_relay(uint32_t peer, const struct msg_ctl_request *req, uid_t uid,
+    relay_done_fn done, void *arg)
+{
+	struct msg_child_ctl *cc;
+	struct timeval	 tv = { RELAY_DEADLINE_SECS, 0 };
+	struct relay	*r;
+	struct child	*c = proc_by_name(proto_peer_name(peer));
+	char		 msg[64];
+
+	if (c == NULL || c->state != CHILD_RUNNING || c->chan == NULL) {
+		snprintf(msg, sizeof(msg), "%s is not running",
+		    proto_peer_name(peer));
+		done(arg, 0, msg);
+		return;
+	}
+	if ((r = calloc(1, sizeof(*r))) == NULL ||
+	    (cc = calloc(1, sizeof(*cc))) == NULL ||
+	    (r->timer = evtimer_new(gk->base, relay_timeout, r)) == NULL) {
+		free(r);
+		done(arg, 0, "out of memory");
+		return;
+	}
+	r->id = cc->id = ++relay_ids;
+	r->child = c;
+	r->done = done;
+	r->arg = arg;
+	cc->uid = (uint32_t)uid;
+	cc->req = *req;
+	if (proto_chan_send(c->chan, MSG_CHILD_CTL, cc, sizeof(*cc),
+	    -1) == -1) {
+		free(cc);
+		event_free(r->timer);
+		free(r);
+		done(arg, 0, "cannot reach the daemon");
+		return;
+	}
+	free(cc);
+	r->next = relays;
+	relays = r;
+	evtimer_add(r->timer, &tv);
+}
+
+static void
+relay_reply(struct child *c, struct proto_msg *msg)
+{
+	struct msg_child_ctl_reply rep;
+	struct relay	*r;
+
+	memcpy(&rep, msg->data, sizeof(rep));
+	for (r = relays; r != NULL; r = r->next)
+		if (r->id == rep.id && r->child == c)
+			break;
+	if (r == NULL)
+		return;		/* timed out already */
+	relay_finish(r, rep.ok != 0,
+	    (const char *)msg->data + sizeof(rep));
+}
+
+static void
+relay_fail_child(struct child *c, const char *why)
+{
+	struct relay	*r, *next;
+	char		 msg[96];
+
+	snprintf(msg, sizeof(msg), "%s %s", c->name, why);
+	for (r = relays; r != NULL; r = next) {
+		next = r->next;
+		if (r->child == c)
+			relay_finish(r, 0, msg);
+	}
 }

@@ -3,6 +3,7 @@
  * run, so a restarted child gets the very same ones and whatever arrived
  * meanwhile waits in the kernel.
  */
+#include <sys/mman.h>
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
@@ -111,6 +112,28 @@ open_pair(int pair[2], const char *what)
 	return 0;
 }
 
+/*
+ * Memory the parent owns and natd maps: the NAT tables survive a natd
+ * restart because this fd does; the ring to webd likewise. Pages are
+ * allocated only when touched.
+ */
+static int
+open_memfd(const char *name, size_t size)
+{
+	int	 fd;
+
+	if ((fd = memfd_create(name, MFD_CLOEXEC)) == -1) {
+		log_warn("memfd %s", name);
+		return -1;
+	}
+	if (ftruncate(fd, (off_t)size) == -1) {
+		log_warn("memfd %s: ftruncate", name);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 int
 socks_open(void)
 {
@@ -126,7 +149,10 @@ socks_open(void)
 	    NULL, "web")) == -1 ||
 	    open_pair(gk->pair_dhcpd_dnsd, "dhcpd-dnsd") == -1 ||
 	    open_pair(gk->pair_dnsd_webd, "dnsd-webd") == -1 ||
-	    open_pair(gk->pair_natd_webd, "natd-webd") == -1) {
+	    open_pair(gk->pair_natd_webd, "natd-webd") == -1 ||
+	    (gk->nat_state = open_memfd("gk-nat-state",
+	    NATD_STATE_SIZE)) == -1 ||
+	    (gk->nat_ring = open_memfd("gk-nat-ring", NATD_RING_SIZE)) == -1) {
 		socks_close();
 		return -1;
 	}
@@ -155,4 +181,6 @@ socks_close(void)
 	close_fd(&gk->pair_dnsd_webd[1]);
 	close_fd(&gk->pair_natd_webd[0]);
 	close_fd(&gk->pair_natd_webd[1]);
+	close_fd(&gk->nat_state);
+	close_fd(&gk->nat_ring);
 }

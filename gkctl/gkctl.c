@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +26,13 @@ usage(void)
 	    "usage: gkctl [-j] [-s socket] command [argument ...]\n"
 	    "commands:\n"
 	    "  status                  daemons, addresses, queue backend\n"
-	    "  restart natd|dhcpd|dnsd|webd\n");
+	    "  restart natd|dhcpd|dnsd|webd\n"
+	    "  clients | leases | lease add MAC IP [NAME] | lease del MAC\n"
+	    "  dns stats | dns flush | dns log [IP]\n"
+	    "  nat | forwards | forward add tcp|udp WANPORT IP [PORT]\n"
+	    "  forward del tcp|udp WANPORT\n"
+	    "(a command is answered by the daemon that owns its data; one\n"
+	    "whose daemon does not serve it yet says so)\n");
 	exit(1);
 }
 
@@ -160,6 +167,114 @@ print_status(json_t *st)
 	}
 }
 
+/* One table cell: strings as they are, null as "-", arrays joined. */
+static void
+cell(json_t *v, char *buf, size_t size)
+{
+	json_t		*e;
+	size_t		 i, off;
+
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		snprintf(buf, size, "%s", json_string_value(v));
+		break;
+	case JSON_INTEGER:
+		snprintf(buf, size, "%lld", (long long)json_integer_value(v));
+		break;
+	case JSON_REAL:
+		snprintf(buf, size, "%.1f", json_real_value(v));
+		break;
+	case JSON_TRUE:
+		snprintf(buf, size, "yes");
+		break;
+	case JSON_FALSE:
+		snprintf(buf, size, "no");
+		break;
+	case JSON_ARRAY:
+		buf[0] = '\0';
+		json_array_foreach(v, i, e) {
+			off = strlen(buf);
+			if (i > 0 && off + 1 < size)
+				buf[off++] = ',';
+			cell(e, buf + off, size - off);
+		}
+		break;
+	default:
+		snprintf(buf, size, "-");
+		break;
+	}
+}
+
+#define MAX_COLUMNS	24
+#define CELL_SIZE	128
+
+/* An array of flat objects as a table, columns in order of appearance. */
+static void
+print_table(json_t *rows)
+{
+	const char	*cols[MAX_COLUMNS], *key;
+	int		 width[MAX_COLUMNS], ncols = 0, c;
+	char		 buf[CELL_SIZE];
+	json_t		*row, *v;
+	size_t		 i;
+
+	json_array_foreach(rows, i, row) {
+		json_object_foreach(row, key, v) {
+			for (c = 0; c < ncols && strcmp(cols[c], key); c++)
+				;
+			if (c == ncols && ncols < MAX_COLUMNS) {
+				cols[ncols] = key;
+				width[ncols++] = (int)strlen(key);
+			}
+		}
+	}
+	json_array_foreach(rows, i, row)
+		for (c = 0; c < ncols; c++) {
+			cell(json_object_get(row, cols[c]), buf, sizeof(buf));
+			if ((int)strlen(buf) > width[c])
+				width[c] = (int)strlen(buf);
+		}
+	for (c = 0; c < ncols; c++) {
+		for (key = cols[c]; *key; key++)
+			putchar(*key == '_' ? ' ' : toupper((unsigned char)*key));
+		printf("%*s", c + 1 < ncols ? width[c] -
+		    (int)strlen(cols[c]) + 2 : 0, "");
+	}
+	printf("\n");
+	json_array_foreach(rows, i, row) {
+		for (c = 0; c < ncols; c++) {
+			cell(json_object_get(row, cols[c]), buf, sizeof(buf));
+			printf("%-*s", c + 1 < ncols ? width[c] + 2 : 0, buf);
+		}
+		printf("\n");
+	}
+}
+
+/* Any other reply: scalars as "key: value", arrays of objects as tables. */
+static void
+print_generic(json_t *body)
+{
+	const char	*key;
+	char		 buf[1024];
+	json_t		*v;
+
+	json_object_foreach(body, key, v) {
+		if (json_is_array(v) && (json_array_size(v) == 0 ||
+		    json_is_object(json_array_get(v, 0)))) {
+			if (json_array_size(v) == 0)
+				printf("%s: none\n", key);
+			else
+				print_table(v);
+		} else if (json_is_object(v)) {
+			printf("%s:\n", key);
+			print_generic(v);
+		} else {
+			cell(v, buf, sizeof(buf));
+			printf("%s: %s\n", key, buf);
+		}
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -183,9 +298,6 @@ main(int argc, char **argv)
 	argv += optind;
 	if (argc < 1)
 		usage();
-	if (strcmp(argv[0], "status") != 0 && strcmp(argv[0], "restart") != 0)
-		die("unknown command \"%s\"", argv[0]);
-
 	body = request(sock, argc, argv);
 	if (json_out) {
 		json_dumpf(body, stdout, JSON_INDENT(2));
@@ -193,7 +305,7 @@ main(int argc, char **argv)
 	} else if (strcmp(argv[0], "status") == 0)
 		print_status(body);
 	else
-		printf("%s restarted\n", argv[1]);
+		print_generic(body);
 	json_decref(body);
 	return 0;
 }

@@ -103,6 +103,8 @@ main(int argc, char **argv)
 	static const struct child_fd natd_fds[] = {
 		{ FD_NATD_QUEUE, AF_NETLINK, SOCK_RAW, "nfqueue socket" },
 		{ FD_NATD_WEBD, AF_UNIX, SOCK_SEQPACKET, "webd channel" },
+		{ FD_NATD_STATE, 0, 0, "NAT state memory" },
+		{ FD_NATD_RING, 0, 0, "summary ring memory" },
 	};
 	static const struct child_spec spec = {
 		.peer = PEER_NATD,

@@ -3,6 +3,7 @@
  * descriptors at fixed numbers (proto.h).
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -40,8 +41,17 @@ check_fd(const struct child_fd *cf)
 	int		 type;
 	socklen_t	 tlen = sizeof(type);
 
+	struct stat	 st;
+
 	if (fcntl(cf->fd, F_GETFD) == -1)
 		fatalx("fd %d (%s) is not open", cf->fd, cf->what);
+	if (cf->type == 0) {
+		if (fstat(cf->fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+		    st.st_size == 0)
+			fatalx("fd %d (%s) is not a memory file", cf->fd,
+			    cf->what);
+		return;
+	}
 	if (getsockopt(cf->fd, SOL_SOCKET, SO_TYPE, &type, &tlen) == -1)
 		fatal("fd %d (%s) is not a socket", cf->fd, cf->what);
 	if (getsockname(cf->fd, (struct sockaddr *)&ss, &len) == -1)
@@ -74,6 +84,64 @@ send_status(uint32_t seq)
 }
 
 static void
+handle_ctl(const uint8_t *data)
+{
+	struct msg_child_ctl	*cc;
+	struct msg_child_ctl_reply rep;
+	json_t			*body = NULL;
+	char			 err[512] = "", *text = NULL;
+
+	/* The message is large; copy it to the heap, not the stack. */
+	if ((cc = malloc(sizeof(*cc))) == NULL)
+		fatal("malloc");
+	memcpy(cc, data, sizeof(*cc));
+	rep.id = cc->id;
+	if (spec->ctl == NULL)
+		snprintf(err, sizeof(err), "%s has no commands",
+		    proto_peer_name(spec->peer));
+	else
+		body = spec->ctl(&cc->req, cc->uid, err, sizeof(err),
+		    spec->arg);
+	if (body != NULL) {
+		text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(12));
+		json_decref(body);
+		if (text == NULL)
+			snprintf(err, sizeof(err), "cannot encode the reply");
+	}
+	if (err[0] == '\0' && text == NULL)
+		snprintf(err, sizeof(err), "no reply");
+	rep.ok = text != NULL;
+	if (proto_chan_send_text(parent_chan, MSG_CHILD_CTL_REPLY, &rep,
+	    sizeof(rep), text ? text : err) == -1) {
+		rep.ok = 0;
+		proto_chan_send_text(parent_chan, MSG_CHILD_CTL_REPLY, &rep,
+		    sizeof(rep), "reply too large");
+	}
+	free(text);
+	free(cc);
+}
+
+static void
+handle_config(const uint8_t *data)
+{
+	struct msg_config *mc;
+
+	if ((mc = malloc(sizeof(*mc))) == NULL)
+		fatal("malloc");
+	memcpy(mc, data, sizeof(*mc));
+	log_debug("configuration %u received", mc->generation);
+	if (spec->config != NULL)
+		spec->config(mc, spec->arg);
+	free(mc);
+}
+
+struct proto_chan *
+child_parent_chan(void)
+{
+	return parent_chan;
+}
+
+static void
 parent_msg(struct proto_chan *c, struct proto_msg *msg, void *arg)
 {
 	struct msg_status_req req;
@@ -82,6 +150,12 @@ parent_msg(struct proto_chan *c, struct proto_msg *msg, void *arg)
 	case MSG_STATUS_REQ:
 		memcpy(&req, msg->data, sizeof(req));
 		send_status(req.seq);
+		break;
+	case MSG_CONFIG:
+		handle_config(msg->data);
+		break;
+	case MSG_CHILD_CTL:
+		handle_ctl(msg->data);
 		break;
 	default:
 		log_warnx("unexpected %s message from the parent",

@@ -27,6 +27,16 @@ static const struct proto_type_info types[MSG_TYPE_MAX] = {
 	    sizeof(struct msg_ctl_request), 0 },
 	[MSG_CTL_REPLY] = { "ctl-reply", 3, PROTO_MAX_PAYLOAD, TEXT },
 	[MSG_CTL_ERROR] = { "ctl-error", 1, 1024, TEXT },
+	[MSG_CONFIG] = { "config", sizeof(struct msg_config),
+	    sizeof(struct msg_config), 0 },
+	[MSG_CHILD_CTL] = { "child-ctl", sizeof(struct msg_child_ctl),
+	    sizeof(struct msg_child_ctl), 0 },
+	[MSG_CHILD_CTL_REPLY] = { "child-ctl-reply",
+	    sizeof(struct msg_child_ctl_reply) + 1, PROTO_MAX_PAYLOAD, TEXT },
+	[MSG_HOST_ADD] = { "host-add", sizeof(struct msg_host),
+	    sizeof(struct msg_host), 0 },
+	[MSG_HOST_DEL] = { "host-del", sizeof(struct msg_host),
+	    sizeof(struct msg_host), 0 },
 };
 
 static const char *peers[PEER_MAX] = {
@@ -50,18 +60,72 @@ proto_type_name(uint32_t type)
 	return type < MSG_TYPE_MAX ? types[type].name : "unknown";
 }
 
+#define TERMINATED(field)	(memchr((field), '\0', sizeof(field)) != NULL)
+
 static const char *
-check_ctl_request(const uint8_t *payload)
+check_request(const struct msg_ctl_request *req)
 {
-	struct msg_ctl_request	 req;
 	uint32_t		 i;
 
-	memcpy(&req, payload, sizeof(req));
-	if (req.argc == 0 || req.argc > CTL_MAX_ARGS)
+	if (req->argc == 0 || req->argc > CTL_MAX_ARGS)
 		return "bad argument count";
 	for (i = 0; i < CTL_MAX_ARGS; i++)
-		if (memchr(req.argv[i], '\0', CTL_ARG_SIZE) == NULL)
+		if (!TERMINATED(req->argv[i]))
 			return "unterminated argument";
+	return NULL;
+}
+
+/* Counts and strings of the config: the child indexes arrays by them. */
+static const char *
+check_config(const struct msg_config *mc)
+{
+	const struct gk_config *c = &mc->conf;
+	int		 i;
+
+	if (c->nlan < 0 || c->nlan > CONF_MAX_LAN ||
+	    c->nupstream < 0 || c->nupstream > CONF_MAX_UPSTREAM ||
+	    c->nstatic < 0 || c->nstatic > CONF_MAX_STATIC ||
+	    c->nforward < 0 || c->nforward > CONF_MAX_FORWARDS ||
+	    c->lan_prefix < 0 || c->lan_prefix > 32)
+		return "config count out of range";
+	if (!TERMINATED(c->wan) || !TERMINATED(c->domain) ||
+	    !TERMINATED(c->state_dir) || !TERMINATED(c->run_dir) ||
+	    !TERMINATED(mc->lan_ifname))
+		return "unterminated config string";
+	for (i = 0; i < CONF_MAX_LAN; i++)
+		if (!TERMINATED(c->lan[i]))
+			return "unterminated config string";
+	for (i = 0; i < CONF_MAX_STATIC; i++)
+		if (!TERMINATED(c->static_lease[i].name))
+			return "unterminated config string";
+	return NULL;
+}
+
+static const char *
+check_payload(uint16_t type, const uint8_t *payload)
+{
+	union {
+		struct msg_ctl_request	 req;
+		struct msg_child_ctl	 cc;
+		struct msg_config	 mc;
+		struct msg_host		 host;
+	} u;
+
+	switch (type) {
+	case MSG_CTL_REQUEST:
+		memcpy(&u.req, payload, sizeof(u.req));
+		return check_request(&u.req);
+	case MSG_CHILD_CTL:
+		memcpy(&u.cc, payload, sizeof(u.cc));
+		return check_request(&u.cc.req);
+	case MSG_CONFIG:
+		memcpy(&u.mc, payload, sizeof(u.mc));
+		return check_config(&u.mc);
+	case MSG_HOST_ADD:
+	case MSG_HOST_DEL:
+		memcpy(&u.host, payload, sizeof(u.host));
+		return TERMINATED(u.host.name) ? NULL : "unterminated name";
+	}
 	return NULL;
 }
 
@@ -81,9 +145,7 @@ proto_check(const struct proto_hdr *hdr, const uint8_t *payload)
 		return "bad payload size for type";
 	if ((ti->flags & TEXT) && payload[hdr->len - 1] != '\0')
 		return "text payload not NUL-terminated";
-	if (hdr->type == MSG_CTL_REQUEST)
-		return check_ctl_request(payload);
-	return NULL;
+	return check_payload(hdr->type, payload);
 }
 
 const char *

@@ -8,8 +8,12 @@
 #ifndef GK_PROTO_H
 #define GK_PROTO_H
 
+#include <net/if.h>
+#include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "conf.h"
 
 #define PROTO_VERSION		1
 #define PROTO_MAX_PAYLOAD	(64 * 1024)
@@ -43,6 +47,11 @@ enum proto_type {
 	MSG_CTL_REQUEST,	/* gkctl -> parent: struct msg_ctl_request */
 	MSG_CTL_REPLY,		/* parent -> gkctl: JSON text */
 	MSG_CTL_ERROR,		/* parent -> gkctl: error text */
+	MSG_CONFIG,		/* parent -> child: struct msg_config */
+	MSG_CHILD_CTL,		/* parent -> child: struct msg_child_ctl */
+	MSG_CHILD_CTL_REPLY,	/* child -> parent: msg_child_ctl_reply + text */
+	MSG_HOST_ADD,		/* dhcpd -> dnsd: struct msg_host */
+	MSG_HOST_DEL,		/* dhcpd -> dnsd: struct msg_host */
 	MSG_TYPE_MAX
 };
 
@@ -87,9 +96,53 @@ struct msg_ctl_request {
 #define FD_WEBD_HTTP		4	/* TCP lan-address:web-listen */
 #define FD_WEBD_NATD		5
 #define FD_WEBD_DNSD		6
+#define FD_NATD_STATE		6	/* memfd: NAT tables, kept across restarts */
+#define FD_NATD_RING		7	/* memfd: packet summaries for webd */
+#define FD_WEBD_RING		7	/* the same ring, read side */
 #define FD_CHILD_MAX		8	/* highest fd any child expects + 1 */
 
+#define NATD_STATE_SIZE		(64UL * 1024 * 1024)
+#define NATD_RING_SIZE		(16UL * 1024 * 1024)
+
 #define NATD_QUEUE_NUM		0	/* the nfqueue the parent binds */
+
+/*
+ * The configuration every child gets after its hello, and again after each
+ * SIGHUP that changed something: the parsed file plus what the parent
+ * found or chose at run time.
+ */
+struct msg_config {
+	struct gk_config conf;
+	char		 lan_ifname[IF_NAMESIZE];	/* port or bridge */
+	uint8_t		 lan_mac[6];
+	uint8_t		 pad[2];
+	struct in_addr	 wan_addr;		/* 0 when the WAN has none */
+	int32_t		 wan_prefix;
+	uint32_t	 generation;		/* 1, then +1 per reload */
+};
+
+/*
+ * A gkctl request the parent relays to the daemon that owns the data. The
+ * reply carries the same id; ok = 1 with a JSON object, ok = 0 with an
+ * error message for the user.
+ */
+struct msg_child_ctl {
+	uint32_t	 id;
+	uint32_t	 uid;		/* of the gkctl user */
+	struct msg_ctl_request req;
+};
+
+struct msg_child_ctl_reply {
+	uint32_t	 id;
+	uint32_t	 ok;
+};
+
+/* A LAN device's name: added on ACK, deleted on release or expiry. */
+struct msg_host {
+	struct in_addr	 ip;
+	uint32_t	 expiry;	/* unix time */
+	char		 name[CONF_MAX_HOSTNAME + 1];	/* one DNS label */
+};
 
 /* A decoded message; data points into the receive buffer. */
 struct proto_msg {

@@ -11,6 +11,7 @@ static const struct child_fd webd_fds[] = {
 	{ FD_WEBD_HTTP, AF_INET, SOCK_STREAM, "web listener" },
 	{ FD_WEBD_NATD, AF_UNIX, SOCK_SEQPACKET, "natd channel" },
 	{ FD_WEBD_DNSD, AF_UNIX, SOCK_SEQPACKET, "dnsd channel" },
+	{ FD_WEBD_RING, 0, 0, "summary ring memory" },
 };
 
 static void
