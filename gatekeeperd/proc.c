@@ -6,6 +6,8 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+#include <arpa/inet.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
@@ -527,6 +529,31 @@ proc_collect_status(void (*done)(void *), void *arg)
 
 /* ---- configuration ---- */
 
+/*
+ * Without `upstream`, the nameservers of /etc/resolv.conf (IPv4 ones; a
+ * loopback stub such as systemd-resolved's is useless to dnsd in its
+ * chroot, so it is skipped). Read here because dnsd cannot see /etc.
+ */
+static void
+resolv_conf_upstreams(struct gk_config *conf)
+{
+	char		 line[256], addr[64];
+	struct in_addr	 a;
+	FILE		*f;
+
+	if ((f = fopen("/etc/resolv.conf", "re")) == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL &&
+	    conf->nupstream < CONF_MAX_UPSTREAM) {
+		if (sscanf(line, " nameserver %63s", addr) != 1 ||
+		    inet_pton(AF_INET, addr, &a) != 1 ||
+		    (ntohl(a.s_addr) >> 24) == 127)
+			continue;
+		conf->upstream[conf->nupstream++] = a;
+	}
+	fclose(f);
+}
+
 static struct msg_config *
 build_config(void)
 {
@@ -536,6 +563,8 @@ build_config(void)
 	if ((mc = calloc(1, sizeof(*mc))) == NULL)
 		return NULL;
 	mc->conf = gk->conf;
+	if (mc->conf.nupstream == 0)
+		resolv_conf_upstreams(&mc->conf);
 	strlcpy(mc->lan_ifname, gk->lan.ifname, sizeof(mc->lan_ifname));
 	if (netcfg_link_get(gk->lan.ifname, &link) == 0)
 		memcpy(mc->lan_mac, link.mac, sizeof(mc->lan_mac));

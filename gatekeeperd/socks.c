@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
+#include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -75,21 +76,26 @@ open_dhcp_udp(void)
 	return fd;
 }
 
-/* Send-only (protocol 0 receives nothing): replies to clients that have
- * no address yet go to their hardware address, so no ARP is needed. */
+/*
+ * Replies to clients that have no address yet go out here to their
+ * hardware address (sendto with sll_protocol ETH_P_IP), so no ARP is
+ * needed. Bound to ETH_P_ARP it also receives the LAN's ARP, which is how
+ * dhcpd probes an address for a conflict before offering it.
+ */
 static int
 open_dhcp_packet(void)
 {
 	struct sockaddr_ll sll;
 	int		 fd;
 
-	if ((fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1) {
+	if ((fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC,
+	    htons(ETH_P_ARP))) == -1) {
 		log_warn("DHCP packet socket");
 		return -1;
 	}
 	memset(&sll, 0, sizeof(sll));
 	sll.sll_family = AF_PACKET;
-	sll.sll_protocol = 0;
+	sll.sll_protocol = htons(ETH_P_ARP);
 	sll.sll_ifindex = (int)if_nametoindex(gk->lan.ifname);
 	if (sll.sll_ifindex == 0 ||
 	    bind(fd, (struct sockaddr *)&sll, sizeof(sll)) == -1 ||

@@ -37,6 +37,8 @@ static const struct proto_type_info types[MSG_TYPE_MAX] = {
 	    sizeof(struct msg_host), 0 },
 	[MSG_HOST_DEL] = { "host-del", sizeof(struct msg_host),
 	    sizeof(struct msg_host), 0 },
+	[MSG_HOST_SYNC] = { "host-sync", sizeof(struct msg_host_sync),
+	    sizeof(struct msg_host_sync), 0 },
 };
 
 static const char *peers[PEER_MAX] = {

@@ -52,6 +52,7 @@ enum proto_type {
 	MSG_CHILD_CTL_REPLY,	/* child -> parent: msg_child_ctl_reply + text */
 	MSG_HOST_ADD,		/* dhcpd -> dnsd: struct msg_host */
 	MSG_HOST_DEL,		/* dhcpd -> dnsd: struct msg_host */
+	MSG_HOST_SYNC,		/* dnsd -> dhcpd: struct msg_host_sync */
 	MSG_TYPE_MAX
 };
 
@@ -142,6 +143,11 @@ struct msg_host {
 	struct in_addr	 ip;
 	uint32_t	 expiry;	/* unix time */
 	char		 name[CONF_MAX_HOSTNAME + 1];	/* one DNS label */
+};
+
+/* A (re)started dnsd asks dhcpd for every current name again. */
+struct msg_host_sync {
+	uint32_t	 reserved;
 };
 
 /* A decoded message; data points into the receive buffer. */

@@ -7,7 +7,9 @@ GK_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 GK_BUILD_DIR=$GK_ROOT/build
 GK_MESON_OPTS=(-Db_sanitize=address,undefined -Db_lundef=false)
 
-# What the build and the tests need on Debian 12.
+# What the build and the tests need on Debian 12: the core list here,
+# plus one list per area in scripts/packages/*.txt (a package a line, #
+# comments), so each daemon's tests name their own clients and servers.
 GK_PACKAGES=(
 	build-essential clang meson ninja-build pkg-config
 	libnetfilter-queue-dev libmnl-dev libevent-dev libbsd-dev
@@ -15,6 +17,13 @@ GK_PACKAGES=(
 	iptables nftables iproute2 ethtool iputils-ping
 	jq util-linux procps psmisc passwd
 )
+for _gk_list in "$GK_ROOT"/scripts/packages/*.txt; do
+	[[ -f $_gk_list ]] || continue
+	while read -r _gk_pkg _; do
+		[[ -n $_gk_pkg && $_gk_pkg != \#* ]] && GK_PACKAGES+=("$_gk_pkg")
+	done <"$_gk_list"
+done
+unset _gk_list _gk_pkg
 
 # gk_need_root NAME: run by another user, say so and stop.
 gk_need_root() {
