@@ -554,6 +554,24 @@ resolv_conf_upstreams(struct gk_config *conf)
 	fclose(f);
 }
 
+static void
+local_port_range(uint16_t *lo, uint16_t *hi)
+{
+	unsigned	 a = 32768, b = 60999;
+	FILE		*f;
+
+	if ((f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "re")) !=
+	    NULL) {
+		if (fscanf(f, "%u %u", &a, &b) != 2 || a > b || b > 65535) {
+			a = 32768;
+			b = 60999;
+		}
+		fclose(f);
+	}
+	*lo = (uint16_t)a;
+	*hi = (uint16_t)b;
+}
+
 static struct msg_config *
 build_config(void)
 {
@@ -574,6 +592,7 @@ build_config(void)
 		mc->wan_prefix = 0;
 	}
 	mc->generation = gk->config_generation;
+	local_port_range(&mc->local_port_min, &mc->local_port_max);
 	return mc;
 }
 

@@ -3,8 +3,9 @@
  * parent bound and keeps CAP_NET_ADMIN, which the kernel checks on every
  * verdict. It translates nothing yet, so it fails closed: every queued
  * packet gets a DROP verdict and is counted, so nothing from the LAN ever
- * reaches the WAN untranslated. Verdicts for a whole receive batch go out
- * in one send.
+ * reaches the WAN untranslated; only replies to the router's own sockets
+ * (local port range, see local.h) are let through. Verdicts for a whole
+ * receive batch go out in one send.
  */
 #include <sys/socket.h>
 
@@ -22,7 +23,9 @@
 
 #include "child.h"
 #include "log.h"
+#include "local.h"
 #include "nfq.h"
+#include "proto.h"
 
 #define NATD_BATCH	64
 #define NATD_RCVBUF	(256 * 1024)	/* a GSO packet is up to 64 KiB */
@@ -32,7 +35,10 @@ static struct {
 	uint64_t	 bytes;
 	uint64_t	 malformed;
 	uint64_t	 verdict_errors;
+	uint64_t	 local_accepted;
 } stats;
+
+static struct local_ports local;
 
 static uint8_t	 rbuf[NATD_RCVBUF];
 static uint8_t	 vbuf[NATD_BATCH * 64];
@@ -43,6 +49,7 @@ queue_read(evutil_socket_t fd, short ev, void *arg)
 	struct nfq_pkt	 pkts[1];
 	size_t		 voff = 0;
 	ssize_t		 n;
+	uint32_t	 verdict;
 	int		 i, k, batch = 0;
 
 	for (i = 0; i < NATD_BATCH; i++) {
@@ -59,10 +66,17 @@ queue_read(evutil_socket_t fd, short ev, void *arg)
 			stats.malformed++;
 			continue;
 		}
-		stats.packets++;
-		stats.bytes += pkts[0].len;
+		if (pkts[0].hook == NF_INET_PRE_ROUTING &&
+		    is_local_reply(pkts[0].payload, pkts[0].len, &local)) {
+			stats.local_accepted++;
+			verdict = NF_ACCEPT;
+		} else {
+			stats.packets++;
+			stats.bytes += pkts[0].len;
+			verdict = NF_DROP;
+		}
 		if (nfq_put_verdict(vbuf, sizeof(vbuf), &voff, NATD_QUEUE_NUM,
-		    pkts[0].id, NF_DROP) == -1)
+		    pkts[0].id, verdict) == -1)
 			break;
 		batch++;
 	}
@@ -82,6 +96,14 @@ natd_init(struct event_base *base, void *arg)
 }
 
 static void
+natd_config(const struct msg_config *mc, void *arg)
+{
+	local.wan = mc->wan_addr;
+	local.min = mc->local_port_min;
+	local.max = mc->local_port_max;
+}
+
+static void
 natd_status(json_t *detail, void *arg)
 {
 	json_object_set_new(detail, "translation",
@@ -95,6 +117,8 @@ natd_status(json_t *detail, void *arg)
 	    json_integer((json_int_t)stats.malformed));
 	json_object_set_new(detail, "verdict_errors",
 	    json_integer((json_int_t)stats.verdict_errors));
+	json_object_set_new(detail, "local_accepted",
+	    json_integer((json_int_t)stats.local_accepted));
 }
 
 int
@@ -116,6 +140,7 @@ main(int argc, char **argv)
 		.nfds = sizeof(natd_fds) / sizeof(natd_fds[0]),
 		.init = natd_init,
 		.status = natd_status,
+		.config = natd_config,
 	};
 
 	child_main(argc, argv, &spec);

@@ -15,40 +15,46 @@
 
 #include "nfq.h"
 
-struct parse_ctx {
-	struct nfq_pkt	*pkts;
-	int		 max;
-	int		 n;
-};
-
+/*
+ * Parses one queued-packet message of exactly mlen bytes. Attributes are
+ * walked here with the message's own length as the bound: the kernel does
+ * not pad the last attribute (the payload), so libmnl's walk to the
+ * aligned end would read past what was received.
+ */
 static int
-packet_cb(const struct nlmsghdr *nlh, void *data)
+parse_packet(const uint8_t *msg, size_t mlen, struct nfq_pkt *p)
 {
-	struct parse_ctx *ctx = data;
-	struct nlattr	*attr[NFQA_MAX + 1];
-	struct nfqnl_msg_packet_hdr *ph;
-	struct nfq_pkt	*p;
+	struct nfqnl_msg_packet_hdr ph;
+	struct nlattr	 nla;
+	size_t		 off = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct nfgenmsg));
+	size_t		 alen, plen;
+	int		 have_hdr = 0;
 
-	memset(attr, 0, sizeof(attr));
-	if (nfq_nlmsg_parse(nlh, attr) < 0)
-		return MNL_CB_ERROR;
-	if (attr[NFQA_PACKET_HDR] == NULL ||
-	    mnl_attr_get_payload_len(attr[NFQA_PACKET_HDR]) < sizeof(*ph))
-		return MNL_CB_ERROR;
-	if (ctx->n == ctx->max)
-		return MNL_CB_STOP;
-	ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
-	p = &ctx->pkts[ctx->n++];
-	p->id = ntohl(ph->packet_id);
-	p->hw_protocol = ntohs(ph->hw_protocol);
-	p->hook = ph->hook;
-	p->payload = NULL;
-	p->len = 0;
-	if (attr[NFQA_PAYLOAD] != NULL) {
-		p->payload = mnl_attr_get_payload(attr[NFQA_PAYLOAD]);
-		p->len = mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]);
+	memset(p, 0, sizeof(*p));
+	while (mlen >= off + sizeof(nla)) {
+		memcpy(&nla, msg + off, sizeof(nla));
+		alen = nla.nla_len;
+		if (alen < sizeof(nla) || alen > mlen - off)
+			return -1;
+		plen = alen - NLA_HDRLEN;
+		switch (nla.nla_type & NLA_TYPE_MASK) {
+		case NFQA_PACKET_HDR:
+			if (plen < sizeof(ph))
+				return -1;
+			memcpy(&ph, msg + off + NLA_HDRLEN, sizeof(ph));
+			p->id = ntohl(ph.packet_id);
+			p->hw_protocol = ntohs(ph.hw_protocol);
+			p->hook = ph.hook;
+			have_hdr = 1;
+			break;
+		case NFQA_PAYLOAD:
+			p->payload = msg + off + NLA_HDRLEN;
+			p->len = plen;
+			break;
+		}
+		off += NLA_ALIGN(alen);
 	}
-	return MNL_CB_OK;
+	return have_hdr ? 0 : -1;
 }
 
 /*
@@ -59,40 +65,33 @@ packet_cb(const struct nlmsghdr *nlh, void *data)
 int
 nfq_parse(const uint8_t *buf, size_t len, struct nfq_pkt *pkts, int max)
 {
-	struct parse_ctx ctx = { pkts, max, 0 };
-	const struct nlmsghdr *nlh;
+	struct nlmsghdr	 nlh;
 	size_t		 off = 0, mlen;
+	int		 n = 0;
 
-	while (len - off >= sizeof(*nlh)) {
-		nlh = (const struct nlmsghdr *)(buf + off);
-		mlen = nlh->nlmsg_len;
-		/* libmnl walks attributes up to the aligned end: it must be
-		 * inside the buffer too (the kernel always pads). */
-		if (mlen < sizeof(*nlh) || mlen > len - off)
+	while (len - off >= sizeof(nlh)) {
+		memcpy(&nlh, buf + off, sizeof(nlh));
+		mlen = nlh.nlmsg_len;
+		if (mlen < sizeof(nlh) || mlen > len - off)
 			return -1;
-		/* Not NLMSG_ALIGN: its mask is 32-bit and truncates. */
-		mlen = (mlen + 3) & ~(size_t)3;
-		if (mlen > len - off)
-			return -1;
-		off += mlen;
 		/* Packets only; errors and the rest carry nothing for us. */
-		if ((nlh->nlmsg_type & 0xff) != NFQNL_MSG_PACKET ||
-		    (nlh->nlmsg_type >> 8) != NFNL_SUBSYS_QUEUE)
-			continue;
-		if (mlen < MNL_ALIGN(sizeof(*nlh)) +
-		    MNL_ALIGN(sizeof(struct nfgenmsg)))
-			return -1;
-		switch (packet_cb(nlh, &ctx)) {
-		case MNL_CB_ERROR:
-			return -1;
-		case MNL_CB_STOP:
-			return ctx.n;
+		if ((nlh.nlmsg_type & 0xff) == NFQNL_MSG_PACKET &&
+		    (nlh.nlmsg_type >> 8) == NFNL_SUBSYS_QUEUE) {
+			if (n == max)
+				return n;
+			if (parse_packet(buf + off, mlen, &pkts[n]) == -1)
+				return -1;
+			n++;
 		}
+		/* Not NLMSG_ALIGN: its mask is 32-bit and truncates. The
+		 * last message may end unpadded. */
+		mlen = (mlen + 3) & ~(size_t)3;
+		off += mlen < len - off ? mlen : len - off;
 	}
 	/* Bytes that do not form a whole message: the buffer lies. */
 	if (off != len)
 		return -1;
-	return ctx.n;
+	return n;
 }
 
 int

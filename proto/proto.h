@@ -120,6 +120,10 @@ struct msg_config {
 	struct in_addr	 wan_addr;		/* 0 when the WAN has none */
 	int32_t		 wan_prefix;
 	uint32_t	 generation;		/* 1, then +1 per reload */
+	/* net.ipv4.ip_local_port_range: the ports the router's own
+	 * sockets (dnsd's upstream queries) are given by the kernel; NAT
+	 * mappings stay out of it. */
+	uint16_t	 local_port_min, local_port_max;
 };
 
 /*
