@@ -116,6 +116,7 @@ setup(void)
 		return -1;
 	if (lan_setup(&gk->conf, &gk->lan) == -1)
 		return -1;
+	journal_save();
 	if ((gk->backend = rules_probe()) == QUEUE_BACKEND_NONE) {
 		log_warnx("no way to queue packets: need nft's queue "
 		    "statement or iptables-nft's NFQUEUE target");
@@ -124,10 +125,12 @@ setup(void)
 	if (rules_install(&gk->rules, gk->backend, gk->lan.ifname,
 	    gk->conf.wan, NATD_QUEUE_NUM) == -1)
 		return -1;
+	journal_save();
 	if ((gk->queue_fd = queue_open(NATD_QUEUE_NUM)) == -1)
 		return -1;
 	if (sysctl_set(&gk->sysctls, "net.ipv4.ip_forward", "1") == -1)
 		return -1;
+	journal_save();
 	if (socks_open() == -1)
 		return -1;
 	return 0;
@@ -145,6 +148,7 @@ teardown(void)
 	gk->queue_fd = -1;
 	rules_remove(&gk->rules);
 	lan_teardown(&gk->lan);
+	journal_remove();
 	pidfile_unlock();
 	log_info("stopped; everything changed was restored");
 }
@@ -306,6 +310,7 @@ main(int argc, char **argv)
 		fatal("run dir %s", gk->conf.run_dir);
 	if (pidfile_lock() == -1)
 		exit(1);
+	journal_recover();
 	if ((gk->base = event_base_new()) == NULL)
 		fatalx("event_base_new");
 	signal(SIGPIPE, SIG_IGN);

@@ -107,6 +107,11 @@ int	 control_open(void);
 void	 control_close(void);
 json_t	*control_status_json(void);
 
+/* journal.c: the changes made, for recovery after a crash */
+void	 journal_save(void);
+void	 journal_remove(void);
+void	 journal_recover(void);
+
 /* socks.c */
 int	 socks_open(void);
 void	 socks_close(void);
