@@ -1,0 +1,84 @@
+/*
+ * libFuzzer target over dhcpd's message handler: parse, decide, build a
+ * reply, with a lease table that lives across inputs so that later inputs
+ * meet the state earlier ones left (offers, leases, names, probes).
+ */
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <stdint.h>
+#include <string.h>
+
+#include "server.h"
+#include "wire.h"
+
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+static struct dhcp_server *srv;
+static int64_t	now = 1700000000;
+
+static void
+nop(const struct dhcp_lease *e, void *arg)
+{
+}
+
+static struct dhcp_server *
+make_server(void)
+{
+	struct dhcp_ops	 ops = { nop, nop, nop, NULL };
+	struct dhcp_conf c;
+	char		 err[128];
+	uint8_t		 mac[6] = { 2, 0, 0, 0, 0, 9 };
+
+	memset(&c, 0, sizeof(c));
+	c.server = htonl(0x0a2a0001);
+	c.prefix = 24;
+	c.start = htonl(0x0a2a0064);
+	c.end = htonl(0x0a2a0070);
+	c.lease_time = 120;
+	strcpy(c.domain, "lan");
+	c.mtu = 1400;
+	c.nroutes = 1;
+	c.routes[0].dst = htonl(0xc0a80000);
+	c.routes[0].plen = 17;
+	c.routes[0].gw = htonl(0x0a2a0002);
+	c.probe = 1;
+	srv = dhcp_server_new(&c, &ops, err, sizeof(err));
+	if (srv != NULL)
+		(void)dhcp_resv_add(srv, mac, htonl(0x0a2a0032), "printer", 1,
+		    err, sizeof(err));
+	return srv;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
+{
+	static struct dhcp_reply rep;
+	struct dhcp_rx	 rx;
+	uint32_t	 sip;
+	uint8_t		 mac[6];
+
+	if (srv == NULL && make_server() == NULL)
+		return 0;
+	/* Time moves in steps the input cannot control, so leases expire. */
+	now += 7;
+	rx.now = now;
+	rx.src = len > 0 && (data[0] & 1) ? htonl(0x0a2a0005) : 0;
+	rx.broadcast = len > 1 && (data[1] & 1);
+	rx.retry = 0;
+	switch (dhcp_handle(srv, data, len, &rx, &rep)) {
+	case DHCP_R_PROBE:
+		dhcp_probe_done(srv, rep.ip, (int)(len & 1), now);
+		(void)dhcp_handle(srv, data, len, &rx, &rep);
+		break;
+	case DHCP_R_REPLY:
+		if (rep.len > sizeof(rep.buf) || rep.len < DHCP_MIN_REPLY)
+			__builtin_trap();
+		break;
+	default:
+		break;
+	}
+	(void)arp_parse_sender(data, len, &sip, mac);
+	dhcp_tick(srv, now);
+	return 0;
+}
