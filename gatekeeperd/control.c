@@ -120,8 +120,8 @@ reply_json(struct ctl_conn *cc, json_t *body)
 	char		*text;
 
 	text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(12));
-	if (text == NULL || proto_chan_send(cc->chan, MSG_CTL_REPLY, text,
-	    strlen(text) + 1, -1) == -1)
+	if (text == NULL || proto_chan_send_long(cc->chan, MSG_CTL_REPLY_PART,
+	    NULL, 0, MSG_CTL_REPLY, NULL, 0, text) == -1)
 		reply_error(cc, "reply too large");
 	free(text);
 }

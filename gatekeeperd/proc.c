@@ -162,6 +162,7 @@ kill_child(struct child *c, const char *why)
 
 static void	waiters_check(void);
 static void	relay_reply(struct child *, struct proto_msg *);
+static void	relay_part(struct child *, struct proto_msg *);
 static void	relay_fail_child(struct child *, const char *why);
 
 static void
@@ -226,6 +227,9 @@ child_msg(struct proto_chan *chan, struct proto_msg *msg, void *arg)
 		break;
 	case MSG_CHILD_CTL_REPLY:
 		relay_reply(c, msg);
+		break;
+	case MSG_CHILD_CTL_PART:
+		relay_part(c, msg);
 		break;
 	default:
 		kill_child(c, "unexpected message type");
@@ -628,6 +632,8 @@ struct relay {
 	relay_done_fn	 done;
 	void		*arg;
 	struct event	*timer;
+	char		*parts;		/* a long reply so far, or NULL */
+	size_t		 partslen;
 	struct relay	*next;
 };
 
@@ -646,6 +652,7 @@ relay_finish(struct relay *r, int ok, const char *text)
 		}
 	event_free(r->timer);
 	r->done(r->arg, ok, text);
+	free(r->parts);
 	free(r);
 }
 
@@ -703,20 +710,69 @@ proc_relay(uint32_t peer, const struct msg_ctl_request *req, uid_t uid,
 	evtimer_add(r->timer, &tv);
 }
 
+static struct relay *
+relay_find(struct child *c, uint32_t id)
+{
+	struct relay	*r;
+
+	for (r = relays; r != NULL; r = r->next)
+		if (r->id == id && r->child == c)
+			return r;
+	return NULL;		/* timed out already */
+}
+
+/* Appends n bytes to r's long reply; -1 past CTL_MAX_REPLY. */
+static int
+relay_append(struct relay *r, const void *bytes, size_t n)
+{
+	char	*p;
+
+	if (r->partslen + n > CTL_MAX_REPLY ||
+	    (p = realloc(r->parts, r->partslen + n)) == NULL)
+		return -1;
+	memcpy(p + r->partslen, bytes, n);
+	r->parts = p;
+	r->partslen += n;
+	return 0;
+}
+
+static void
+relay_part(struct child *c, struct proto_msg *msg)
+{
+	struct msg_child_ctl_part part;
+	struct relay	*r;
+
+	memcpy(&part, msg->data, sizeof(part));
+	if ((r = relay_find(c, part.id)) == NULL)
+		return;
+	if (relay_append(r, msg->data + sizeof(part),
+	    msg->len - sizeof(part)) == -1)
+		relay_finish(r, 0, "reply too large");
+}
+
 static void
 relay_reply(struct child *c, struct proto_msg *msg)
 {
 	struct msg_child_ctl_reply rep;
 	struct relay	*r;
+	const char	*text = (const char *)msg->data + sizeof(rep);
 
 	memcpy(&rep, msg->data, sizeof(rep));
-	for (r = relays; r != NULL; r = r->next)
-		if (r->id == rep.id && r->child == c)
-			break;
-	if (r == NULL)
-		return;		/* timed out already */
-	relay_finish(r, rep.ok != 0,
-	    (const char *)msg->data + sizeof(rep));
+	if ((r = relay_find(c, rep.id)) == NULL)
+		return;
+	if (r->parts == NULL) {
+		relay_finish(r, rep.ok != 0, text);
+		return;
+	}
+	if (relay_append(r, text, strlen(text) + 1) == -1) {
+		relay_finish(r, 0, "reply too large");
+		return;
+	}
+	/* A NUL inside the parts would cut the text short: not valid. */
+	if (strlen(r->parts) + 1 != r->partslen)
+		relay_finish(r, 0, "malformed long reply");
+	else
+		relay_finish(r, rep.ok != 0, r->parts);
 }
 
 static void

@@ -81,6 +81,8 @@ request(const char *path, int argc, char **argv)
 	const char	*why;
 	json_error_t	 err;
 	json_t		*body;
+	char		*text = NULL, *p;
+	size_t		 textlen = 0;
 	int		 fd, i;
 
 	if (argc > CTL_MAX_ARGS)
@@ -95,14 +97,28 @@ request(const char *path, int argc, char **argv)
 	if (proto_send_sync(fd, PEER_GKCTL, MSG_CTL_REQUEST, &req,
 	    sizeof(req)) == -1)
 		die("send: %s", strerror(errno));
-	if ((why = proto_recv_sync(fd, buf, sizeof(buf), &msg)) != NULL)
-		die("%s%s", why, errno == EAGAIN ? " (timed out)" : "");
+	/* A long reply comes as parts, then the final message. */
+	for (;;) {
+		if ((why = proto_recv_sync(fd, buf, sizeof(buf), &msg)) != NULL)
+			die("%s%s", why, errno == EAGAIN ? " (timed out)" : "");
+		if (msg.hdr.type == MSG_CTL_ERROR)
+			die("%s", (const char *)msg.data);
+		if (msg.hdr.type != MSG_CTL_REPLY &&
+		    msg.hdr.type != MSG_CTL_REPLY_PART)
+			die("unexpected %s reply", proto_type_name(msg.hdr.type));
+		if (textlen + msg.len > CTL_MAX_REPLY ||
+		    (p = realloc(text, textlen + msg.len)) == NULL)
+			die("reply too large");
+		text = p;
+		memcpy(text + textlen, msg.data, msg.len);
+		textlen += msg.len;
+		if (msg.hdr.type == MSG_CTL_REPLY)
+			break;
+	}
 	close(fd);
-	if (msg.hdr.type == MSG_CTL_ERROR)
-		die("%s", (const char *)msg.data);
-	if (msg.hdr.type != MSG_CTL_REPLY)
-		die("unexpected %s reply", proto_type_name(msg.hdr.type));
-	if ((body = json_loads((const char *)msg.data, 0, &err)) == NULL)
+	body = json_loadb(text, textlen - 1, 0, &err);
+	free(text);
+	if (body == NULL)
 		die("bad reply: %s", err.text);
 	return body;
 }

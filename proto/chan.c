@@ -133,15 +133,14 @@ send_datagram(int sock, const void *buf, size_t len, int fd)
 	return 0;
 }
 
-/* Encodes header + payload into one buffer after checking it. */
+/* Encodes header + prefix + body into one buffer after checking it. */
 static struct chan_out *
 chan_out_new(uint32_t self_peer, uint16_t type, const void *prefix,
-    size_t prefixlen, const char *text)
+    size_t prefixlen, const void *body, size_t bodylen)
 {
 	struct chan_out	*o;
 	struct proto_hdr hdr;
-	size_t		 textlen = text ? strlen(text) + 1 : 0;
-	size_t		 len = prefixlen + textlen;
+	size_t		 len = prefixlen + bodylen;
 
 	if (len > PROTO_MAX_PAYLOAD)
 		return NULL;
@@ -151,8 +150,8 @@ chan_out_new(uint32_t self_peer, uint16_t type, const void *prefix,
 	memcpy(o->buf, &hdr, PROTO_HDR_SIZE);
 	if (prefixlen)
 		memcpy(o->buf + PROTO_HDR_SIZE, prefix, prefixlen);
-	if (textlen)
-		memcpy(o->buf + PROTO_HDR_SIZE + prefixlen, text, textlen);
+	if (bodylen)
+		memcpy(o->buf + PROTO_HDR_SIZE + prefixlen, body, bodylen);
 	o->len = PROTO_HDR_SIZE + len;
 	o->fd = -1;
 	/* Never send what the peer would reject. */
@@ -196,7 +195,7 @@ proto_chan_send(struct proto_chan *c, uint16_t type, const void *data,
 {
 	struct chan_out	*o;
 
-	if ((o = chan_out_new(c->self_peer, type, data, len, NULL)) == NULL)
+	if ((o = chan_out_new(c->self_peer, type, data, len, NULL, 0)) == NULL)
 		return -1;
 	return chan_enqueue(c, o, fd);
 }
@@ -207,7 +206,34 @@ proto_chan_send_text(struct proto_chan *c, uint16_t type, const void *prefix,
 {
 	struct chan_out	*o;
 
-	o = chan_out_new(c->self_peer, type, prefix, prefixlen, text);
+	o = chan_out_new(c->self_peer, type, prefix, prefixlen, text,
+	    strlen(text) + 1);
+	if (o == NULL)
+		return -1;
+	return chan_enqueue(c, o, -1);
+}
+
+int
+proto_chan_send_long(struct proto_chan *c, uint16_t part_type,
+    const void *part_prefix, size_t part_prefixlen, uint16_t final_type,
+    const void *final_prefix, size_t final_prefixlen, const char *text)
+{
+	struct chan_out	*o;
+	size_t		 left = strlen(text) + 1, n;
+
+	if (left > CTL_MAX_REPLY)
+		return -1;
+	while (left > CTL_PART_SIZE) {
+		n = CTL_PART_SIZE;
+		o = chan_out_new(c->self_peer, part_type, part_prefix,
+		    part_prefixlen, text, n);
+		if (o == NULL || chan_enqueue(c, o, -1) == -1)
+			return -1;
+		text += n;
+		left -= n;
+	}
+	o = chan_out_new(c->self_peer, final_type, final_prefix,
+	    final_prefixlen, text, left);
 	if (o == NULL)
 		return -1;
 	return chan_enqueue(c, o, -1);
@@ -343,7 +369,7 @@ proto_send_sync(int fd, uint32_t self_peer, uint16_t type, const void *data,
 	struct chan_out	*o;
 	int		 rv;
 
-	if ((o = chan_out_new(self_peer, type, data, len, NULL)) == NULL) {
+	if ((o = chan_out_new(self_peer, type, data, len, NULL, 0)) == NULL) {
 		errno = EINVAL;
 		return -1;
 	}

@@ -42,6 +42,15 @@ int	proto_chan_send(struct proto_chan *, uint16_t type, const void *data,
 int	proto_chan_send_text(struct proto_chan *, uint16_t type,
 	    const void *prefix, size_t prefixlen, const char *text);
 
+/*
+ * Sends text of any length up to CTL_MAX_REPLY: parts of part_type (each
+ * with part_prefix) while more than one message is left, then final_type
+ * with final_prefix and the rest including the NUL.
+ */
+int	proto_chan_send_long(struct proto_chan *, uint16_t part_type,
+	    const void *part_prefix, size_t part_prefixlen, uint16_t final_type,
+	    const void *final_prefix, size_t final_prefixlen, const char *text);
+
 /* Blocking helpers for gkctl and tests: one datagram each way. */
 int	proto_send_sync(int fd, uint32_t self_peer, uint16_t type,
 	    const void *data, size_t len);

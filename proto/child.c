@@ -88,6 +88,7 @@ handle_ctl(const uint8_t *data)
 {
 	struct msg_child_ctl	*cc;
 	struct msg_child_ctl_reply rep;
+	struct msg_child_ctl_part part;
 	json_t			*body = NULL;
 	char			 err[512] = "", *text = NULL;
 
@@ -111,8 +112,10 @@ handle_ctl(const uint8_t *data)
 	if (err[0] == '\0' && text == NULL)
 		snprintf(err, sizeof(err), "no reply");
 	rep.ok = text != NULL;
-	if (proto_chan_send_text(parent_chan, MSG_CHILD_CTL_REPLY, &rep,
-	    sizeof(rep), text ? text : err) == -1) {
+	part.id = rep.id;
+	if (proto_chan_send_long(parent_chan, MSG_CHILD_CTL_PART, &part,
+	    sizeof(part), MSG_CHILD_CTL_REPLY, &rep, sizeof(rep),
+	    text ? text : err) == -1) {
 		rep.ok = 0;
 		proto_chan_send_text(parent_chan, MSG_CHILD_CTL_REPLY, &rep,
 		    sizeof(rep), "reply too large");

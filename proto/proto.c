@@ -39,6 +39,9 @@ static const struct proto_type_info types[MSG_TYPE_MAX] = {
 	    sizeof(struct msg_host), 0 },
 	[MSG_HOST_SYNC] = { "host-sync", sizeof(struct msg_host_sync),
 	    sizeof(struct msg_host_sync), 0 },
+	[MSG_CHILD_CTL_PART] = { "child-ctl-part",
+	    sizeof(struct msg_child_ctl_part) + 1, PROTO_MAX_PAYLOAD, 0 },
+	[MSG_CTL_REPLY_PART] = { "ctl-reply-part", 1, PROTO_MAX_PAYLOAD, 0 },
 };
 
 static const char *peers[PEER_MAX] = {

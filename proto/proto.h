@@ -53,6 +53,8 @@ enum proto_type {
 	MSG_HOST_ADD,		/* dhcpd -> dnsd: struct msg_host */
 	MSG_HOST_DEL,		/* dhcpd -> dnsd: struct msg_host */
 	MSG_HOST_SYNC,		/* dnsd -> dhcpd: struct msg_host_sync */
+	MSG_CHILD_CTL_PART,	/* child -> parent: msg_child_ctl_part + bytes */
+	MSG_CTL_REPLY_PART,	/* parent -> gkctl: bytes of a long reply */
 	MSG_TYPE_MAX
 };
 
@@ -141,6 +143,19 @@ struct msg_child_ctl_reply {
 	uint32_t	 id;
 	uint32_t	 ok;
 };
+
+/*
+ * A reply longer than one message goes as parts (the bytes of the text,
+ * in order, unterminated) and ends with the MSG_CHILD_CTL_REPLY (or, to
+ * gkctl, MSG_CTL_REPLY) carrying the last bytes and the NUL. Whole
+ * replies are capped at CTL_MAX_REPLY.
+ */
+struct msg_child_ctl_part {
+	uint32_t	 id;
+};
+
+#define CTL_PART_SIZE		(PROTO_MAX_PAYLOAD - 64)
+#define CTL_MAX_REPLY		(16 * 1024 * 1024)
 
 /* A LAN device's name: added on ACK, deleted on release or expiry. */
 struct msg_host {

@@ -159,10 +159,81 @@ test_chan(void)
 	event_base_free(base);
 }
 
+/* ---- long replies: parts, then the final message with the NUL ---- */
+
+static char	*long_got;
+static size_t	 long_len;
+static int	 long_parts, long_done;
+
+static void
+on_long(struct proto_chan *c, struct proto_msg *msg, void *arg)
+{
+	const uint8_t	*p = msg->data;
+	size_t		 n = msg->len;
+
+	if (msg->hdr.type == MSG_CHILD_CTL_PART) {
+		p += sizeof(struct msg_child_ctl_part);
+		n -= sizeof(struct msg_child_ctl_part);
+		long_parts++;
+	} else {
+		p += sizeof(struct msg_child_ctl_reply);
+		n -= sizeof(struct msg_child_ctl_reply);
+		long_done = 1;
+		event_base_loopbreak(arg);
+	}
+	long_got = realloc(long_got, long_len + n);
+	memcpy(long_got + long_len, p, n);
+	long_len += n;
+}
+
+static void
+test_long(void)
+{
+	struct event_base *base = event_base_new();
+	struct proto_chan *a, *b;
+	struct msg_child_ctl_part part = { 7 };
+	struct msg_child_ctl_reply rep = { 7, 1 };
+	size_t		 size = 3 * CTL_PART_SIZE + 1234;
+	char		*text = malloc(size + 1);
+	int		 sp[2];
+	size_t		 i;
+
+	for (i = 0; i < size; i++)
+		text[i] = 'a' + i % 26;
+	text[size] = '\0';
+	CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp) == 0);
+	a = proto_chan_new(base, sp[0], PEER_DHCPD, PEER_PARENT, on_long,
+	    on_close, base);
+	b = proto_chan_new(base, sp[1], PEER_PARENT, PEER_DHCPD, on_long,
+	    on_close, base);
+	/* More than the socket buffer holds: the queue must carry it. */
+	CHECK(proto_chan_send_long(a, MSG_CHILD_CTL_PART, &part, sizeof(part),
+	    MSG_CHILD_CTL_REPLY, &rep, sizeof(rep), text) == 0);
+	while (!long_done)
+		event_base_dispatch(base);
+	CHECK(long_parts == 3);
+	CHECK(long_len == size + 1);
+	CHECK(long_got != NULL && memcmp(long_got, text, size + 1) == 0);
+	/* A short text is one final message. */
+	long_parts = long_done = 0;
+	long_len = 0;
+	CHECK(proto_chan_send_long(a, MSG_CHILD_CTL_PART, &part, sizeof(part),
+	    MSG_CHILD_CTL_REPLY, &rep, sizeof(rep), "{}") == 0);
+	while (!long_done)
+		event_base_dispatch(base);
+	CHECK(long_parts == 0 && long_len == 3);
+	proto_chan_free(a);
+	proto_chan_free(b);
+	event_base_free(base);
+	free(long_got);
+	free(text);
+}
+
 int
 main(void)
 {
 	test_decode();
 	test_chan();
+	test_long();
 	return check_result();
 }
