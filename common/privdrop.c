@@ -312,6 +312,16 @@ static const int sc_files[] = {
 	SCMP_SYS(fchmod),
 };
 
+/*
+ * natd: its saved forwards and timeouts (natd.conf in its chroot, the
+ * state directory), replaced atomically: write, fsync, rename.
+ */
+static const int sc_natd[] = {
+	SCMP_SYS(openat), SCMP_SYS(open),
+	SCMP_SYS(rename), SCMP_SYS(renameat), SCMP_SYS(renameat2),
+	SCMP_SYS(fsync), SCMP_SYS(fdatasync),
+};
+
 /* dnsd: its own UDP and TCP sockets to the upstream resolvers. */
 static const int sc_dnsd[] = {
 	SCMP_SYS(connect), SCMP_SYS(bind),
@@ -438,8 +448,9 @@ sc_profile(scmp_filter_ctx ctx, enum sandbox_profile profile)
 {
 	switch (profile) {
 	case SANDBOX_NATD:
-		sc_list(ctx, SCMP_ACT_ERRNO(EACCES), sc_quiet_nofiles,
-		    nitems(sc_quiet_nofiles));
+		sc_list(ctx, SCMP_ACT_ALLOW, sc_natd, nitems(sc_natd));
+		sc_rule(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(readlink), 0,
+		    NULL);
 		break;
 	case SANDBOX_DNSD:
 		sc_list(ctx, SCMP_ACT_ERRNO(EACCES), sc_quiet_nofiles,

@@ -1,6 +1,13 @@
 /*
  * The rules that send LAN<->WAN traffic to natd's queue, with conntrack
- * bypassed for it (natd is the connection tracker). Two backends: nft's
+ * bypassed for it (natd is the connection tracker): everything from the
+ * WAN (before routing: natd rewrites the destination), LAN to WAN after
+ * routing (natd rewrites the source), and for hairpinning the LAN's
+ * packets to the router's other addresses (the WAN address: natd
+ * rewrites the destination to the device behind the port) and, routed
+ * back out of the LAN, the same packets again (natd rewrites the
+ * source). The LAN's own traffic to the router's LAN address (DNS, DHCP,
+ * the web) stays out of the queue and tracked. Two backends: nft's
  * queue statement where the kernel has nft_queue, else iptables-nft's
  * NFQUEUE target through the xt compat layer. Neither sets a bypass
  * flag: with no listener the kernel drops, so traffic never crosses the
@@ -32,7 +39,7 @@
 #define RUN_TIMEOUT_MS	30000
 #define RUN_OUT_MAX	(4 * 1024 * 1024)
 #define RUN_ERR_MAX	1024
-#define RULES_TEXT_MAX	2048
+#define RULES_TEXT_MAX	4096
 
 #define NFT_TABLE	"gatekeeper"
 
@@ -543,20 +550,26 @@ nft_install(struct rules_state *st)
 	    "table ip " NFT_TABLE " {\n"
 	    "\tchain raw_prerouting {\n"
 	    "\t\ttype filter hook prerouting priority raw; policy accept;\n"
-	    "\t\tiifname \"%s\" fib daddr type != local notrack\n"
+	    "\t\tiifname \"%s\" fib daddr . iif type local return\n"
+	    "\t\tiifname \"%s\" notrack\n"
 	    "\t\tiifname \"%s\" notrack\n"
 	    "\t}\n"
 	    "\tchain mangle_prerouting {\n"
 	    "\t\ttype filter hook prerouting priority mangle; "
 	    "policy accept;\n"
 	    "\t\tiifname \"%s\" queue num %u\n"
+	    "\t\tiifname \"%s\" fib daddr . iif type local return\n"
+	    "\t\tiifname \"%s\" fib daddr type local queue num %u\n"
 	    "\t}\n"
 	    "\tchain mangle_forward {\n"
 	    "\t\ttype filter hook forward priority mangle; policy accept;\n"
 	    "\t\tiifname \"%s\" oifname \"%s\" queue num %u\n"
+	    "\t\tiifname \"%s\" oifname \"%s\" queue num %u\n"
 	    "\t}\n"
 	    "}\n",
-	    st->lan, st->wan, st->wan, st->qnum, st->lan, st->wan, st->qnum);
+	    st->lan, st->lan, st->wan,
+	    st->wan, st->qnum, st->lan, st->lan, st->qnum,
+	    st->lan, st->wan, st->qnum, st->lan, st->lan, st->qnum);
 	if (run_ok(argv, text, NULL, err, sizeof(err)) == -1) {
 		log_warnx("nft: installing queue rules: %s", err);
 		return -1;
@@ -673,8 +686,9 @@ ipt_install(struct rules_state *st)
 	snprintf(text, sizeof(text),
 	    "*raw\n"
 	    ":GK_RAW_PRE - [0:0]\n"
-	    "-A GK_RAW_PRE -i %s -m addrtype ! --dst-type LOCAL "
-	    "-j CT --notrack\n"
+	    "-A GK_RAW_PRE -i %s -m addrtype --dst-type LOCAL "
+	    "--limit-iface-in -j RETURN\n"
+	    "-A GK_RAW_PRE -i %s -j CT --notrack\n"
 	    "-A GK_RAW_PRE -i %s -j CT --notrack\n"
 	    "-I PREROUTING 1 -j GK_RAW_PRE\n"
 	    "COMMIT\n"
@@ -682,11 +696,18 @@ ipt_install(struct rules_state *st)
 	    ":GK_MANGLE_PRE - [0:0]\n"
 	    ":GK_MANGLE_FWD - [0:0]\n"
 	    "-A GK_MANGLE_PRE -i %s -j NFQUEUE --queue-num %u\n"
+	    "-A GK_MANGLE_PRE -i %s -m addrtype --dst-type LOCAL "
+	    "--limit-iface-in -j RETURN\n"
+	    "-A GK_MANGLE_PRE -i %s -m addrtype --dst-type LOCAL "
+	    "-j NFQUEUE --queue-num %u\n"
+	    "-A GK_MANGLE_FWD -i %s -o %s -j NFQUEUE --queue-num %u\n"
 	    "-A GK_MANGLE_FWD -i %s -o %s -j NFQUEUE --queue-num %u\n"
 	    "-I PREROUTING 1 -j GK_MANGLE_PRE\n"
 	    "-I FORWARD 1 -j GK_MANGLE_FWD\n"
 	    "COMMIT\n",
-	    st->lan, st->wan, st->wan, st->qnum, st->lan, st->wan, st->qnum);
+	    st->lan, st->lan, st->wan,
+	    st->wan, st->qnum, st->lan, st->lan, st->qnum,
+	    st->lan, st->wan, st->qnum, st->lan, st->lan, st->qnum);
 	if (run_ok(argv, text, NULL, err, sizeof(err)) == -1) {
 		log_warnx("iptables-nft-restore: installing queue rules: %s",
 		    err);

@@ -22,10 +22,11 @@
  * aligned end would read past what was received.
  */
 static int
-parse_packet(const uint8_t *msg, size_t mlen, struct nfq_pkt *p)
+parse_packet(uint8_t *msg, size_t mlen, struct nfq_pkt *p)
 {
 	struct nfqnl_msg_packet_hdr ph;
 	struct nlattr	 nla;
+	uint32_t	 v;
 	size_t		 off = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct nfgenmsg));
 	size_t		 alen, plen;
 	int		 have_hdr = 0;
@@ -47,6 +48,18 @@ parse_packet(const uint8_t *msg, size_t mlen, struct nfq_pkt *p)
 			p->hook = ph.hook;
 			have_hdr = 1;
 			break;
+		case NFQA_SKB_INFO:
+			if (plen < sizeof(v))
+				return -1;
+			memcpy(&v, msg + off + NLA_HDRLEN, sizeof(v));
+			p->skbinfo = ntohl(v);
+			break;
+		case NFQA_CAP_LEN:
+			if (plen < sizeof(v))
+				return -1;
+			memcpy(&v, msg + off + NLA_HDRLEN, sizeof(v));
+			p->caplen = ntohl(v);
+			break;
 		case NFQA_PAYLOAD:
 			p->payload = msg + off + NLA_HDRLEN;
 			p->len = plen;
@@ -63,7 +76,7 @@ parse_packet(const uint8_t *msg, size_t mlen, struct nfq_pkt *p)
  * top bit set passes it and sends the walk far past the buffer.
  */
 int
-nfq_parse(const uint8_t *buf, size_t len, struct nfq_pkt *pkts, int max)
+nfq_parse(uint8_t *buf, size_t len, struct nfq_pkt *pkts, int max)
 {
 	struct nlmsghdr	 nlh;
 	size_t		 off = 0, mlen;
@@ -110,4 +123,26 @@ nfq_put_verdict(uint8_t *buf, size_t size, size_t *off, uint16_t qnum,
 	nfq_nlmsg_verdict_put(nlh, id, verdict);
 	*off += nlh->nlmsg_len;
 	return 0;
+}
+
+size_t
+nfq_verdict_head(uint8_t *buf, size_t size, uint16_t qnum, uint32_t id,
+    uint32_t verdict, size_t plen)
+{
+	struct nlmsghdr	*nlh;
+	struct nlattr	 nla;
+	size_t		 head = MNL_ALIGN(sizeof(struct nlmsghdr)) +
+	    MNL_ALIGN(sizeof(struct nfgenmsg)) +
+	    MNL_ATTR_HDRLEN + MNL_ALIGN(sizeof(struct nfqnl_msg_verdict_hdr));
+
+	if (head + NLA_HDRLEN > size || plen > 0xffff - NLA_HDRLEN)
+		return 0;
+	nlh = nfq_nlmsg_put((char *)buf, NFQNL_MSG_VERDICT, qnum);
+	nfq_nlmsg_verdict_put(nlh, id, verdict);
+	nla.nla_type = NFQA_PAYLOAD;
+	nla.nla_len = (uint16_t)(NLA_HDRLEN + plen);
+	memcpy(buf + nlh->nlmsg_len, &nla, sizeof(nla));
+	/* The payload follows unpadded: the length says where it ends. */
+	nlh->nlmsg_len += NLA_HDRLEN + (uint32_t)plen;
+	return head + NLA_HDRLEN;
 }

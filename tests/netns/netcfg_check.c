@@ -521,7 +521,7 @@ rules_roundtrip(enum queue_backend b)
 	CHECK(rules_install(&st, b, "lan0", "wan0", 3) == 0);
 	CHECK(st.installed && st.backend == b);
 	during = output("nft list ruleset");
-	CHECK(count(during, "queue num 3") == 2);
+	CHECK(count(during, "queue num 3") == 4);
 	CHECK(count(during, "notrack") == 2);
 	rules_remove(&st);
 	after = output("nft list ruleset");
@@ -543,14 +543,20 @@ test_rules_iptables(void)
 	CHECK(rules_install(&st, QUEUE_BACKEND_IPTABLES, "lan0", "wan0",
 	    3) == 0);
 	s = output("iptables-nft -t raw -S");
-	CHECK(strstr(s, "-A GK_RAW_PRE -i lan0 -m addrtype ! --dst-type "
-	    "LOCAL -j CT --notrack\n") != NULL);
+	CHECK(strstr(s, "-A GK_RAW_PRE -i lan0 -m addrtype --dst-type "
+	    "LOCAL --limit-iface-in -j RETURN\n") != NULL);
+	CHECK(strstr(s, "-A GK_RAW_PRE -i lan0 -j CT --notrack\n") != NULL);
 	CHECK(strstr(s, "-A GK_RAW_PRE -i wan0 -j CT --notrack\n") != NULL);
 	free(s);
 	s = output("iptables-nft -t mangle -S");
 	CHECK(strstr(s, "-A GK_MANGLE_PRE -i wan0 -j NFQUEUE --queue-num "
 	    "3\n") != NULL);
 	CHECK(strstr(s, "-A GK_MANGLE_FWD -i lan0 -o wan0 -j NFQUEUE "
+	    "--queue-num 3\n") != NULL);
+	/* Hairpin: LAN to the WAN address, then routed back to the LAN. */
+	CHECK(strstr(s, "-A GK_MANGLE_PRE -i lan0 -m addrtype --dst-type "
+	    "LOCAL -j NFQUEUE --queue-num 3\n") != NULL);
+	CHECK(strstr(s, "-A GK_MANGLE_FWD -i lan0 -o lan0 -j NFQUEUE "
 	    "--queue-num 3\n") != NULL);
 	CHECK(strstr(s, "bypass") == NULL);
 	free(s);
@@ -564,7 +570,7 @@ test_rules_iptables(void)
 	free(s);
 	s = output("iptables-nft -t mangle -S");
 	CHECK(count(s, "-j GK_MANGLE_FWD") == 1);
-	CHECK(count(s, "--queue-num 3") == 2);
+	CHECK(count(s, "--queue-num 3") == 4);
 	free(s);
 	rules_remove(&st);
 	rules_remove(&stale);	/* undoes the first run's tables too */

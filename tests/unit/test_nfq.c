@@ -130,10 +130,74 @@ test_verdicts(void)
 	CHECK(off <= sizeof(buf));
 }
 
+/* NFQA_SKB_INFO and NFQA_CAP_LEN reach natd; bad sizes are refused. */
+static void
+test_skbinfo(void)
+{
+	static uint8_t	 buf[4096];
+	struct nfqnl_msg_packet_hdr ph;
+	struct nlmsghdr	*nlh;
+	struct nfq_pkt	 p[1];
+	uint8_t		 ip[20] = { 0x45 };
+
+	nlh = nfq_nlmsg_put((char *)buf, NFQNL_MSG_PACKET, 0);
+	memset(&ph, 0, sizeof(ph));
+	ph.packet_id = htonl(5);
+	mnl_attr_put(nlh, NFQA_PACKET_HDR, sizeof(ph), &ph);
+	mnl_attr_put_u32(nlh, NFQA_SKB_INFO, htonl(NFQA_SKB_CSUMNOTREADY |
+	    NFQA_SKB_GSO));
+	mnl_attr_put_u32(nlh, NFQA_CAP_LEN, htonl(70000));
+	mnl_attr_put(nlh, NFQA_PAYLOAD, sizeof(ip), ip);
+	CHECK(nfq_parse(buf, nlh->nlmsg_len, p, 1) == 1);
+	CHECK(p[0].skbinfo == (NFQA_SKB_CSUMNOTREADY | NFQA_SKB_GSO));
+	CHECK(p[0].caplen == 70000 && p[0].len == sizeof(ip));
+
+	nlh = nfq_nlmsg_put((char *)buf, NFQNL_MSG_PACKET, 0);
+	mnl_attr_put(nlh, NFQA_PACKET_HDR, sizeof(ph), &ph);
+	mnl_attr_put(nlh, NFQA_SKB_INFO, 2, ip);	/* too short */
+	CHECK(nfq_parse(buf, nlh->nlmsg_len, p, 1) == -1);
+}
+
+/* A verdict that carries the rewritten packet, unpadded then padded. */
+static void
+test_verdict_payload(void)
+{
+	uint8_t		 buf[64], all[256];
+	uint8_t		 pkt[37];
+	size_t		 hl, pad;
+	const struct nlmsghdr *nlh;
+	const struct nlattr *a;
+	int		 seen = 0;
+
+	memset(pkt, 0xab, sizeof(pkt));
+	hl = nfq_verdict_head(buf, sizeof(buf), 0, 9, NF_ACCEPT, sizeof(pkt));
+	CHECK(hl > 0 && hl + sizeof(pkt) <= sizeof(all));
+	pad = nfq_pad(sizeof(pkt));
+	CHECK(pad == 3);
+	memcpy(all, buf, hl);
+	memcpy(all + hl, pkt, sizeof(pkt));
+	memset(all + hl + sizeof(pkt), 0, pad);
+	nlh = (const struct nlmsghdr *)all;
+	CHECK(nlh->nlmsg_len == hl + sizeof(pkt));
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+		if (mnl_attr_get_type(a) == NFQA_PAYLOAD) {
+			CHECK(mnl_attr_get_payload_len(a) == sizeof(pkt));
+			CHECK(memcmp(mnl_attr_get_payload(a), pkt,
+			    sizeof(pkt)) == 0);
+			seen = 1;
+		}
+	}
+	CHECK(seen);
+	CHECK(nfq_verdict_head(buf, 8, 0, 9, NF_ACCEPT, 10) == 0);
+	CHECK(nfq_verdict_head(buf, sizeof(buf), 0, 9, NF_ACCEPT, 65535) == 0);
+}
+
 int
 main(void)
 {
 	test_parse();
+	test_skbinfo();
+	test_verdict_payload();
 	test_verdicts();
 	test_local();
 	return check_result();

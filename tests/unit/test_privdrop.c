@@ -257,10 +257,15 @@ in_child_common(char *msg, size_t len)
 static void
 in_child_natd(char *msg, size_t len)
 {
+	char	buf[64];
+
 	in_child_common(msg, len);
+	/* natd keeps its forwards in a file of its chroot, nothing more:
+	 * readlink (ASan's reports) is refused, not killed. */
 	errno = 0;
-	if (open("/x", O_RDWR | O_CREAT, 0600) != -1 || errno != EACCES)
-		fail(msg, len, "natd open not refused with EACCES");
+	if (readlink("/proc/self/exe", buf, sizeof(buf)) != -1 ||
+	    errno != EACCES)
+		fail(msg, len, "natd readlink not refused with EACCES");
 	errno = 0;
 	if (socket(AF_UNIX, SOCK_DGRAM, 0) != -1 || errno != EACCES)
 		fail(msg, len, "natd AF_UNIX socket not refused with EACCES");

@@ -1,0 +1,202 @@
+/*
+ * The translation itself, without sockets: natd.c hands each queued IPv4
+ * packet to nat_packet() with the hook it came from, and gets back a
+ * verdict and whether the bytes were rewritten in place. Every table
+ * lives in one memory region (the memfd the parent keeps across natd
+ * restarts), laid out with a versioned header and indices instead of
+ * pointers, so a restarted natd attaches to the same mappings.
+ *
+ * Addresses are kept as they are in the packet (network order); ports
+ * and ICMP identifiers in host order.
+ */
+#ifndef GK_NATD_NAT_H
+#define GK_NATD_NAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define NAT_LAYOUT_VERSION	1
+
+#define NAT_MAX_MAPS		131072
+#define NAT_MAP_BUCKETS		262144
+#define NAT_MAX_SESS		262144
+#define NAT_SESS_BUCKETS	524288
+#define NAT_MAX_CLIENTS		4096
+#define NAT_CLIENT_BUCKETS	8192
+#define NAT_FRAGS		64
+#define NAT_MAX_FORWARDS	256
+
+enum nat_filter {
+	NAT_EIF,		/* endpoint-independent: full cone */
+	NAT_ADF,		/* address-dependent */
+	NAT_APDF,		/* address-and-port-dependent */
+};
+
+/* The hooks packets come from (NF_INET_*). */
+#define NAT_HOOK_PRE		0	/* NF_INET_PRE_ROUTING */
+#define NAT_HOOK_FORWARD	2	/* NF_INET_FORWARD */
+
+/* NFQA_SKB_INFO bits that matter here. */
+#define NAT_SKB_CSUMNOTREADY	0x1
+#define NAT_SKB_GSO		0x2
+
+struct nat_timeouts {
+	uint32_t	 udp;		/* s, refreshed outbound; >= 120 */
+	uint32_t	 tcp_est;	/* established */
+	uint32_t	 tcp_trans;	/* opening, closing, reset */
+	uint32_t	 icmp;		/* echo */
+};
+
+struct nat_forward {
+	uint8_t		 proto;		/* IPPROTO_TCP or IPPROTO_UDP */
+	uint8_t		 from_conf;	/* 1: gatekeeper.conf, else gkctl */
+	uint16_t	 wan_port;
+	uint32_t	 ip;		/* LAN address */
+	uint16_t	 port;		/* LAN port */
+};
+
+struct nat_config {
+	uint32_t	 wan;		/* 0: unknown, nothing is translated */
+	uint32_t	 lan_net, lan_mask;
+	uint32_t	 lan_addr;	/* the router's own LAN address */
+	uint16_t	 local_min, local_max;	/* the router's own ports */
+	uint16_t	 web_port;
+	uint8_t		 filter_udp, filter_tcp;	/* enum nat_filter */
+	uint32_t	 per_client_max;	/* mappings per LAN device */
+	struct nat_timeouts to;
+};
+
+/* What natd counts; every drop has a reason. */
+struct nat_stats {
+	uint64_t	 out_packets, out_bytes;	/* translated LAN -> WAN */
+	uint64_t	 in_packets, in_bytes;		/* translated WAN -> LAN */
+	uint64_t	 hairpin;
+	uint64_t	 local_accepted;	/* for the router itself */
+	uint64_t	 malformed;		/* bad IHL, lengths, headers */
+	uint64_t	 no_mapping;		/* inbound, nothing to map to */
+	uint64_t	 filtered;		/* refused by the filtering mode */
+	uint64_t	 unsupported;		/* other protocols and types */
+	uint64_t	 spoofed;		/* LAN source outside the LAN */
+	uint64_t	 not_for_wan;		/* WAN inbound to other addresses */
+	uint64_t	 ports_exhausted;
+	uint64_t	 client_limit;
+	uint64_t	 evicted;		/* UDP mappings taken under pressure */
+	uint64_t	 frag_unknown;		/* later fragments, first unseen */
+	uint64_t	 icmp_errors;		/* translated */
+	uint64_t	 csum_full;		/* full recomputations */
+	uint64_t	 csum_incremental;
+	uint64_t	 maps_created, maps_expired;
+	uint64_t	 sess_full;
+	uint64_t	 no_wan;		/* no WAN address known yet */
+};
+
+/* One packet's summary for the ring and the counters. */
+struct nat_result {
+	uint8_t		 modified;	/* bytes rewritten: send them back */
+	uint8_t		 dir;		/* 0 none, 1 up (LAN -> WAN), 2 down */
+	uint8_t		 proto;
+	uint32_t	 lan_ip, remote_ip;
+	uint16_t	 lan_port, remote_port, wan_port;
+};
+
+#define NAT_DIR_UP	1
+#define NAT_DIR_DOWN	2
+
+struct nat_shm;
+struct nat_map;
+struct nat_sess;
+struct nat_client;
+
+struct nat {
+	struct nat_shm		*hdr;
+	struct nat_map		*maps;
+	uint32_t		*map_hash;
+	uint32_t		*rev;		/* [3][65536] map index + 1 */
+	struct nat_sess		*sess;
+	uint32_t		*sess_hash;
+	struct nat_client	*clients;
+	uint32_t		*client_hash;
+	struct nat_config	 cf;
+	struct nat_stats	 st;
+	uint64_t		 rng;
+	uint32_t		 now;		/* s, CLOCK_MONOTONIC */
+	uint32_t		 sweep_pos;
+	struct nat_frag {
+		uint32_t	 src, dst, id_proto;
+		uint32_t	 addr;		/* the rewritten address */
+		uint16_t	 when;
+		uint8_t		 used, out;
+	}			 frags[NAT_FRAGS];
+	uint32_t		 frag_next;
+	struct nat_forward	 fwd[NAT_MAX_FORWARDS];
+	int			 nfwd;
+};
+
+/* The size of the region the tables need. */
+size_t	nat_region_size(void);
+
+/*
+ * Attaches to the region (size bytes): keeps what a previous natd left
+ * when its header and entries check out, else resets it. Returns 1 when
+ * it kept the mappings, 0 when it started afresh, -1 when size is too
+ * small. The rebuild of every index from the entries themselves makes a
+ * natd killed in the middle of an update harmless.
+ */
+int	nat_attach(struct nat *, void *mem, size_t size, uint64_t seed);
+/* How many times a region was found corrupt or foreign and reset. */
+uint64_t nat_resets(const struct nat *);
+
+void	nat_set_config(struct nat *, const struct nat_config *);
+void	nat_default_timeouts(struct nat_timeouts *);
+
+/*
+ * Translates one IPv4 packet in place. hook is NAT_HOOK_*; skbinfo the
+ * NFQA_SKB_INFO bits. Returns 1 to accept (res->modified says whether
+ * the bytes changed), 0 to drop; every drop is counted in st.
+ */
+int	nat_packet(struct nat *, uint8_t *pkt, size_t len, int hook,
+	    uint32_t skbinfo, struct nat_result *res);
+
+/* Frees what expired; call often, it does a bounded slice each time. */
+void	nat_sweep(struct nat *, uint32_t max_entries);
+
+/*
+ * Port forwards. nat_forward_check says why a forward cannot be (NULL
+ * when it can); nat_forwards_apply replaces the set (conf's and gkctl's
+ * together) and makes the table match it.
+ */
+const char *nat_forward_check(const struct nat *, const struct nat_forward *);
+int	nat_forwards_apply(struct nat *, const struct nat_forward *, int n,
+	    char *err, size_t errlen);
+
+/* Iteration for gkctl. */
+struct nat_map_info {
+	uint8_t		 proto, forward;
+	uint32_t	 lan_ip;
+	uint16_t	 lan_port, wan_port;
+	uint32_t	 remote_ip;
+	uint16_t	 remote_port;
+	uint32_t	 idle;		/* s */
+	uint32_t	 sessions;
+};
+/* Calls fn for every live mapping; returns how many. */
+uint32_t nat_map_foreach(struct nat *, void (*fn)(const struct nat_map_info *,
+	    void *), void *arg);
+
+struct nat_client_info {
+	uint32_t	 ip;
+	uint64_t	 bytes_up, bytes_down, packets_up, packets_down;
+	uint32_t	 maps;
+	uint32_t	 idx;		/* stable slot, for rates */
+};
+uint32_t nat_client_foreach(struct nat *, void (*fn)(
+	    const struct nat_client_info *, void *), void *arg);
+uint32_t nat_live_maps(const struct nat *);
+uint32_t nat_clients(const struct nat *);
+uint32_t nat_live_sessions(const struct nat *);
+
+/* Looks a mapping up the way an inbound packet would (tests, gkctl). */
+int	nat_lookup_wan(struct nat *, uint8_t proto, uint16_t wan_port,
+	    struct nat_map_info *);
+
+#endif

@@ -1,0 +1,161 @@
+#include <netinet/in.h>
+
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+
+int
+store_proto(const char *s)
+{
+	if (strcmp(s, "tcp") == 0)
+		return IPPROTO_TCP;
+	if (strcmp(s, "udp") == 0)
+		return IPPROTO_UDP;
+	return 0;
+}
+
+const char *
+store_proto_name(int proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP:
+		return "tcp";
+	case IPPROTO_UDP:
+		return "udp";
+	case IPPROTO_ICMP:
+		return "icmp";
+	}
+	return "?";
+}
+
+long
+store_number(const char *s, long min, long max)
+{
+	char	*end;
+	long	 v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -1;
+	return v;
+}
+
+static int
+parse_line(struct store *st, char *line)
+{
+	char		*w[6], *save = NULL, *t;
+	int		 n = 0, proto;
+	long		 a, b;
+	struct in_addr	 ip;
+	uint32_t	*field;
+
+	for (t = strtok_r(line, " \t", &save); t != NULL && n < 6;
+	    t = strtok_r(NULL, " \t", &save))
+		w[n++] = t;
+	if (n == 0 || w[0][0] == '#')
+		return 0;
+	if (strcmp(w[0], "forward") == 0 && n == 5) {
+		if ((proto = store_proto(w[1])) == 0 ||
+		    (a = store_number(w[2], 1, 65535)) == -1 ||
+		    inet_pton(AF_INET, w[3], &ip) != 1 ||
+		    (b = store_number(w[4], 1, 65535)) == -1 ||
+		    st->nfwd == NAT_MAX_FORWARDS)
+			return -1;
+		st->fwd[st->nfwd].proto = (uint8_t)proto;
+		st->fwd[st->nfwd].from_conf = 0;
+		st->fwd[st->nfwd].wan_port = (uint16_t)a;
+		st->fwd[st->nfwd].ip = ip.s_addr;
+		st->fwd[st->nfwd].port = (uint16_t)b;
+		st->nfwd++;
+		return 0;
+	}
+	if (strcmp(w[0], "timeout") == 0 && n == 3) {
+		if (strcmp(w[1], "udp") == 0)
+			field = &st->to.udp;
+		else if (strcmp(w[1], "tcp-established") == 0)
+			field = &st->to.tcp_est;
+		else if (strcmp(w[1], "tcp-transitory") == 0)
+			field = &st->to.tcp_trans;
+		else if (strcmp(w[1], "icmp") == 0)
+			field = &st->to.icmp;
+		else
+			return -1;
+		if ((a = store_number(w[2], 1, 30L * 86400)) == -1)
+			return -1;
+		*field = (uint32_t)a;
+		return 0;
+	}
+	return -1;
+}
+
+int
+store_parse(struct store *st, const char *buf, size_t len)
+{
+	char		 line[256];
+	size_t		 i = 0, j;
+	int		 bad = 0;
+
+	memset(st, 0, sizeof(*st));
+	while (i < len) {
+		for (j = i; j < len && buf[j] != '\n'; j++)
+			;
+		if (j - i >= sizeof(line) || memchr(buf + i, '\0', j - i))
+			bad++;
+		else {
+			memcpy(line, buf + i, j - i);
+			line[j - i] = '\0';
+			if (parse_line(st, line) == -1)
+				bad++;
+		}
+		i = j + 1;
+	}
+	return bad;
+}
+
+int
+store_format(const struct store *st, char *buf, size_t size)
+{
+	char		 ip[INET_ADDRSTRLEN];
+	size_t		 off = 0;
+	int		 i, k;
+	struct in_addr	 a;
+
+	k = snprintf(buf, size, "# natd's saved settings (gkctl forward, "
+	    "gkctl nat timeout)\n");
+	if (k < 0 || (size_t)k >= size)
+		return -1;
+	off = (size_t)k;
+	for (i = 0; i < st->nfwd; i++) {
+		a.s_addr = st->fwd[i].ip;
+		inet_ntop(AF_INET, &a, ip, sizeof(ip));
+		k = snprintf(buf + off, size - off, "forward %s %u %s %u\n",
+		    store_proto_name(st->fwd[i].proto), st->fwd[i].wan_port,
+		    ip, st->fwd[i].port);
+		if (k < 0 || (size_t)k >= size - off)
+			return -1;
+		off += (size_t)k;
+	}
+#define TO(name, f) do {						\
+	if (st->to.f != 0) {						\
+		k = snprintf(buf + off, size - off, "timeout %s %u\n",	\
+		    name, st->to.f);					\
+		if (k < 0 || (size_t)k >= size - off)			\
+			return -1;					\
+		off += (size_t)k;					\
+	}								\
+} while (0)
+	TO("udp", udp);
+	TO("tcp-established", tcp_est);
+	TO("tcp-transitory", tcp_trans);
+	TO("icmp", icmp);
+#undef TO
+	return (int)off;
+}

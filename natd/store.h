@@ -1,0 +1,38 @@
+/*
+ * natd's own saved settings, kept in its state directory (its chroot) as
+ * "natd.conf": the port forwards added with gkctl and the timeouts set
+ * with gkctl, one statement a line:
+ *
+ *   forward tcp|udp WANPORT LANIP LANPORT
+ *   timeout udp|tcp-established|tcp-transitory|icmp SECONDS
+ *
+ * Pure text code: natd.c does the file I/O.
+ */
+#ifndef GK_NATD_STORE_H
+#define GK_NATD_STORE_H
+
+#include <stddef.h>
+
+#include "nat.h"
+
+#define STORE_FILE	"natd.conf"
+#define STORE_MAX	(64 * 1024)
+
+struct store {
+	struct nat_forward	 fwd[NAT_MAX_FORWARDS];
+	int			 nfwd;
+	struct nat_timeouts	 to;	/* 0 fields: not set, default */
+};
+
+/* Parses buf; bad lines are skipped and counted. Returns the count. */
+int	store_parse(struct store *, const char *buf, size_t len);
+/* Formats into buf (size bytes); returns the length, or -1 if too big. */
+int	store_format(const struct store *, char *buf, size_t size);
+
+/* "tcp" / "udp" to IPPROTO_*, 0 when neither. */
+int	store_proto(const char *);
+const char *store_proto_name(int proto);
+/* A decimal number in [min, max]; -1 when not. */
+long	store_number(const char *, long min, long max);
+
+#endif

@@ -1,0 +1,159 @@
+"""Small network tools for natd's netns tests (standard library only).
+
+  udp-server PORT [ADDR]       answer every datagram with "ip:port" of its sender
+  tcp-server PORT [ADDR]       answer every connection with "ip:port", then echo
+  udp-ask HOST PORT [SPORT] [TIMEOUT] [SRC]  print the answer, or "none"
+  tcp-ask HOST PORT [SPORT] [TIMEOUT] [SRC]  print the answer, or "none"
+  tcp-bulk HOST PORT BYTES     send BYTES to an echoing tcp-server, check them
+  udp-bad HOST PORT SPORT      send a datagram with a corrupt UDP checksum (raw)
+  udp-listen PORT TIMEOUT      print "ip:port" of the first datagram, or "none"
+"""
+import socket
+import struct
+import sys
+
+
+def udp_server(port, addr="0.0.0.0"):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((addr, port))
+    while True:
+        d, a = s.recvfrom(65535)
+        s.sendto(("%s:%d" % a).encode(), a)
+
+
+def tcp_server(port, addr="0.0.0.0"):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((addr, port))
+    s.listen(16)
+    while True:
+        c, a = s.accept()
+        try:
+            c.sendall(("%s:%d" % a).encode())
+            c.settimeout(5)
+            while True:
+                d = c.recv(65536)
+                if not d:
+                    break
+                c.sendall(d)
+        except OSError:
+            pass
+        c.close()
+
+
+def udp_ask(host, port, sport=0, timeout=1.0, src="0.0.0.0"):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((src, sport))
+    s.settimeout(timeout)
+    s.sendto(b"hello", (host, port))
+    try:
+        print(s.recvfrom(2048)[0].decode())
+    except OSError:
+        print("none")
+
+
+def tcp_ask(host, port, sport=0, timeout=2.0, src="0.0.0.0"):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((src, sport))
+    s.settimeout(timeout)
+    try:
+        s.connect((host, port))
+        print(s.recv(2048).decode())
+    except OSError:
+        print("none")
+
+
+def tcp_bulk(host, port, nbytes):
+    import os
+    import select
+    import time
+    data = os.urandom(nbytes)
+    s = socket.create_connection((host, port), timeout=10)
+    s.recv(64)
+    s.setblocking(False)
+    got = bytearray()
+    off = 0
+    deadline = time.time() + 20
+    while len(got) < nbytes and time.time() < deadline:
+        w = [s] if off < nbytes else []
+        r, w, _ = select.select([s], w, [], 1)
+        if w:
+            try:
+                off += s.send(data[off:off + 262144])
+            except BlockingIOError:
+                pass
+        if r:
+            try:
+                d = s.recv(1 << 20)
+            except BlockingIOError:
+                continue
+            if not d:
+                break
+            got += d
+    print("ok %d" % len(got) if bytes(got) == data else "mismatch %d" % len(got))
+
+
+def csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    t = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while t >> 16:
+        t = (t & 0xffff) + (t >> 16)
+    return ~t & 0xffff
+
+
+def udp_bad(host, port, sport):
+    src = socket.inet_aton(srcaddr(host))
+    dst = socket.inet_aton(host)
+    data = b"corrupt"
+    udp = struct.pack("!HHHH", sport, port, 8 + len(data), 0) + data
+    c = csum(src + dst + struct.pack("!BBH", 0, 17, len(udp)) + udp)
+    c ^= 0x0101		# wrong on purpose
+    udp = udp[:6] + struct.pack("!H", c or 1) + udp[8:]
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_UDP)
+    s.sendto(udp, (host, 0))
+
+
+def srcaddr(host):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.connect((host, 9))
+    return s.getsockname()[0]
+
+
+def udp_listen(port, timeout):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("0.0.0.0", port))
+    s.settimeout(timeout)
+    try:
+        print("%s:%d" % s.recvfrom(2048)[1])
+    except OSError:
+        print("none")
+
+
+def main(a):
+    cmd = a[0]
+    if cmd == "udp-server":
+        udp_server(int(a[1]), *a[2:3])
+    elif cmd == "tcp-server":
+        tcp_server(int(a[1]), *a[2:3])
+    elif cmd == "udp-ask":
+        udp_ask(a[1], int(a[2]), int(a[3]) if len(a) > 3 else 0,
+                float(a[4]) if len(a) > 4 else 1.0, *a[5:6])
+    elif cmd == "tcp-ask":
+        tcp_ask(a[1], int(a[2]), int(a[3]) if len(a) > 3 else 0,
+                float(a[4]) if len(a) > 4 else 2.0, *a[5:6])
+    elif cmd == "tcp-bulk":
+        tcp_bulk(a[1], int(a[2]), int(a[3]))
+    elif cmd == "udp-bad":
+        udp_bad(a[1], int(a[2]), int(a[3]))
+    elif cmd == "udp-listen":
+        udp_listen(int(a[1]), float(a[2]))
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

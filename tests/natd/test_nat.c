@@ -1,0 +1,735 @@
+/*
+ * natd's translation logic, driven directly: mapping, filtering, state
+ * and timeouts, ICMP, hairpin, forwards, checksums (every translated
+ * packet is checked against a full recomputation), bad input, and
+ * re-attaching to the shared tables.
+ */
+#include <netinet/in.h>
+
+#include <arpa/inet.h>
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "csum.h"
+#include "nat.h"
+#include "store.h"
+
+static uint32_t wan, inet1, inet2, lan1, lan2, lanaddr;
+
+static uint8_t	*region;
+static size_t	 region_size;
+static struct nat n;
+
+static uint32_t
+A(const char *s)
+{
+	struct in_addr a;
+
+	inet_pton(AF_INET, s, &a);
+	return a.s_addr;
+}
+
+static uint64_t rs = 88172645463325252ULL;
+
+static uint32_t
+xr(void)
+{
+	rs ^= rs << 13;
+	rs ^= rs >> 7;
+	rs ^= rs << 17;
+	return (uint32_t)rs;
+}
+
+static void
+put16(uint8_t *p, uint16_t v)
+{
+	v = htons(v);
+	memcpy(p, &v, 2);
+}
+
+static uint16_t
+get16(const uint8_t *p)
+{
+	uint16_t v;
+
+	memcpy(&v, p, 2);
+	return ntohs(v);
+}
+
+static uint32_t
+get32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+/* The reference: a plain 16-bit one's complement sum, RFC 1071. */
+static uint32_t
+ref_sum(const uint8_t *p, size_t len, uint32_t s)
+{
+	size_t	 i;
+
+	for (i = 0; i + 1 < len; i += 2)
+		s += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (len & 1)
+		s += (uint32_t)p[len - 1] << 8;
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return s;
+}
+
+static int
+ip_ok(const uint8_t *ip)
+{
+	return ref_sum(ip, (size_t)(ip[0] & 0xf) * 4, 0) == 0xffff;
+}
+
+/* Does the transport checksum verify over the whole segment? */
+static int
+l4_ok(const uint8_t *ip)
+{
+	size_t	 hl = (size_t)(ip[0] & 0xf) * 4, len = get16(ip + 2) - hl;
+	uint8_t	 ph[12];
+	uint32_t s;
+
+	if (ip[9] == IPPROTO_ICMP)
+		return ref_sum(ip + hl, len, 0) == 0xffff;
+	if (ip[9] == IPPROTO_UDP && get16(ip + hl + 6) == 0)
+		return 1;
+	memcpy(ph, ip + 12, 8);
+	ph[8] = 0;
+	ph[9] = ip[9];
+	put16(ph + 10, (uint16_t)len);
+	s = ref_sum(ph, 12, 0);
+	return ref_sum(ip + hl, len, s) == 0xffff;
+}
+
+static void
+fix_ip(uint8_t *ip)
+{
+	size_t	 hl = (size_t)(ip[0] & 0xf) * 4;
+
+	put16(ip + 10, 0);
+	put16(ip + 10, (uint16_t)~ref_sum(ip, hl, 0));
+}
+
+/* Builds an IPv4 packet with correct checksums; returns its length. */
+static size_t
+build(uint8_t *b, uint8_t proto, uint32_t src, uint32_t dst, uint16_t sp,
+    uint16_t dp, size_t plen, uint8_t tcpflags)
+{
+	size_t	 hl = 20, l4h = proto == IPPROTO_TCP ? 20 : 8, len, i;
+	uint8_t	 ph[12];
+	uint8_t	*l4 = b + hl;
+	uint16_t c;
+
+	len = hl + l4h + plen;
+	memset(b, 0, len);
+	b[0] = 0x45;
+	put16(b + 2, (uint16_t)len);
+	put16(b + 4, (uint16_t)xr());
+	b[8] = 64;
+	b[9] = proto;
+	memcpy(b + 12, &src, 4);
+	memcpy(b + 16, &dst, 4);
+	for (i = 0; i < plen; i++)
+		l4[l4h + i] = (uint8_t)xr();
+	if (proto == IPPROTO_ICMP) {
+		l4[0] = (uint8_t)tcpflags;	/* the type */
+		put16(l4 + 4, sp);
+		put16(l4 + 6, 1);
+		c = (uint16_t)~ref_sum(l4, l4h + plen, 0);
+		put16(l4 + 2, c);
+	} else {
+		put16(l4, sp);
+		put16(l4 + 2, dp);
+		if (proto == IPPROTO_TCP) {
+			l4[12] = 5 << 4;
+			l4[13] = tcpflags;
+		} else
+			put16(l4 + 4, (uint16_t)(l4h + plen));
+		memcpy(ph, b + 12, 8);
+		ph[8] = 0;
+		ph[9] = proto;
+		put16(ph + 10, (uint16_t)(l4h + plen));
+		c = (uint16_t)~ref_sum(l4, l4h + plen, ref_sum(ph, 12, 0));
+		if (c == 0 && proto == IPPROTO_UDP)
+			c = 0xffff;
+		put16(l4 + (proto == IPPROTO_TCP ? 16 : 6), c);
+	}
+	fix_ip(b);
+	return len;
+}
+
+/* What the kernel leaves in a CHECKSUM_PARTIAL packet: the seed. */
+static void
+seed_only(uint8_t *b)
+{
+	size_t	 hl = (size_t)(b[0] & 0xf) * 4, len = get16(b + 2) - hl;
+	uint8_t	 ph[12];
+	int	 off = b[9] == IPPROTO_TCP ? 16 : 6;
+
+	memcpy(ph, b + 12, 8);
+	ph[8] = 0;
+	ph[9] = b[9];
+	put16(ph + 10, (uint16_t)len);
+	put16(b + hl + off, (uint16_t)ref_sum(ph, 12, 0));
+}
+
+static void
+setup(void)
+{
+	struct nat_config cf;
+
+	memset(&cf, 0, sizeof(cf));
+	cf.wan = wan;
+	cf.lan_net = A("10.42.0.0");
+	cf.lan_mask = A("255.255.255.0");
+	cf.lan_addr = lanaddr;
+	cf.local_min = 32768;
+	cf.local_max = 60999;
+	cf.web_port = 80;
+	cf.filter_udp = NAT_EIF;
+	cf.filter_tcp = NAT_ADF;
+	nat_default_timeouts(&cf.to);
+	memset(region, 0, region_size);
+	memset(&n, 0, sizeof(n));
+	CHECK(nat_attach(&n, region, region_size, 42) == 0);
+	nat_set_config(&n, &cf);
+	n.now = 1000;
+}
+
+static int
+out(uint8_t *b, size_t len, uint32_t info)
+{
+	struct nat_result r;
+
+	return nat_packet(&n, b, len, NAT_HOOK_FORWARD, info, &r);
+}
+
+static int
+in(uint8_t *b, size_t len)
+{
+	struct nat_result r;
+
+	return nat_packet(&n, b, len, NAT_HOOK_PRE, 0, &r);
+}
+
+static void
+test_csum_partial(void)
+{
+	static uint8_t	 buf[70000];
+	size_t		 len, i, off;
+	int		 k, bad = 0;
+
+	for (i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)xr();
+	for (k = 0; k < 2000; k++) {
+		len = k < 100 ? (size_t)k : xr() % 65536;
+		off = (xr() % 64) & ~(size_t)1;
+		if (csum_fold(csum_partial(buf + off, len, 0)) !=
+		    (uint16_t)htons((uint16_t)~ref_sum(buf + off, len, 0)))
+			bad++;
+	}
+	CHECK(bad == 0);
+	/* All ones stays nonzero; all zeros sums to zero. */
+	memset(buf, 0xff, 64);
+	CHECK(csum_fold(csum_partial(buf, 64, 0)) == 0);
+}
+
+/* Random packets out and back: each checksum verifies afterwards. */
+static void
+test_random_roundtrip(void)
+{
+	static uint8_t	 b[66000];
+	size_t		 len, plen;
+	uint8_t		 proto;
+	uint16_t	 sp, dp, wp;
+	int		 k, seed, bad_ip = 0, bad_l4 = 0, fail = 0;
+	uint32_t	 info, src;
+
+	setup();
+	for (k = 0; k < 3000; k++) {
+		proto = (xr() & 1) ? IPPROTO_TCP : IPPROTO_UDP;
+		sp = (uint16_t)(1 + xr() % 65535);
+		dp = (uint16_t)(1 + xr() % 65535);
+		plen = (k % 10 == 0) ? xr() % 65000 : xr() % 1500;
+		src = htonl(ntohl(lan1) + xr() % 50);
+		len = build(b, proto, src, inet1, sp, dp, plen, 0x18);
+		seed = xr() & 1;
+		info = 0;
+		if (seed) {
+			seed_only(b);
+			info = NAT_SKB_CSUMNOTREADY | NAT_SKB_GSO;
+		}
+		if (!out(b, len, info)) {
+			fail++;
+			continue;
+		}
+		bad_ip += !ip_ok(b);
+		bad_l4 += !l4_ok(b);
+		CHECK(get32(b + 12) == wan);
+		wp = get16(b + 20);
+		/* The reply, with a complete checksum, comes back. */
+		len = build(b, proto, inet1, wan, dp, wp, plen % 300, 0x10);
+		if (!in(b, len)) {
+			if (proto == IPPROTO_UDP)
+				fail++;
+			continue;
+		}
+		bad_ip += !ip_ok(b);
+		bad_l4 += !l4_ok(b);
+		CHECK(get32(b + 16) == src && get16(b + 22) == sp);
+	}
+	CHECK(fail == 0);
+	CHECK(bad_ip == 0);
+	CHECK(bad_l4 == 0);
+	CHECK(n.st.csum_full > 0 && n.st.csum_incremental > 0);
+	CHECK(nat_clients(&n) == 50);
+}
+
+static void
+test_udp_zero_csum(void)
+{
+	uint8_t	 b[200];
+	size_t	 len;
+
+	setup();
+	len = build(b, IPPROTO_UDP, lan1, inet1, 5000, 53, 30, 0);
+	put16(b + 26, 0);
+	CHECK(out(b, len, 0) == 1);
+	CHECK(get16(b + 26) == 0);
+	CHECK(ip_ok(b));
+}
+
+/* A corrupt checksum stays corrupt: never laundered. */
+static void
+test_bad_csum_kept_bad(void)
+{
+	uint8_t	 b[200];
+	size_t	 len;
+
+	setup();
+	len = build(b, IPPROTO_TCP, lan1, inet1, 5000, 80, 30, 0x02);
+	b[50] ^= 0x55;
+	CHECK(out(b, len, 0) == 1);
+	CHECK(!l4_ok(b));
+}
+
+static uint16_t
+map_out(uint8_t proto, uint32_t src, uint16_t sp, uint32_t dst, uint16_t dp)
+{
+	uint8_t	 b[200];
+	size_t	 len;
+
+	len = build(b, proto, src, dst, sp, dp, 10,
+	    proto == IPPROTO_ICMP ? 8 : 0x02);
+	if (!out(b, len, 0))
+		return 0;
+	return get16(b + (proto == IPPROTO_ICMP ? 24 : 20));
+}
+
+static void
+test_mapping(void)
+{
+	uint16_t p1, p2, p3;
+
+	setup();
+	/* Endpoint-independent, port kept. */
+	p1 = map_out(IPPROTO_UDP, lan1, 5000, inet1, 7777);
+	p2 = map_out(IPPROTO_UDP, lan1, 5000, inet2, 9999);
+	CHECK(p1 == 5000 && p2 == 5000);
+	/* No overloading: the second device gets another port, same
+	 * parity. */
+	p3 = map_out(IPPROTO_UDP, lan2, 5000, inet1, 7777);
+	CHECK(p3 != 5000 && p3 >= 1024 && (p3 & 1) == 0);
+	/* Never under 1024, never in the router's local range. */
+	p1 = map_out(IPPROTO_UDP, lan1, 80, inet1, 7777);
+	CHECK(p1 >= 1024 && !(p1 >= 32768 && p1 <= 60999));
+	p1 = map_out(IPPROTO_TCP, lan1, 40000, inet1, 80);
+	CHECK(p1 >= 1024 && !(p1 >= 32768 && p1 <= 60999));
+	/* TCP and UDP have separate port spaces. */
+	p1 = map_out(IPPROTO_TCP, lan2, 5000, inet1, 80);
+	CHECK(p1 == 5000);
+	CHECK(nat_live_maps(&n) == 5);
+	CHECK(nat_clients(&n) == 2);
+}
+
+static int
+inbound(uint8_t proto, uint32_t src, uint16_t sp, uint16_t wp,
+    uint8_t flags)
+{
+	uint8_t	 b[200];
+	size_t	 len;
+
+	len = build(b, proto, src, wan, sp, wp, 10, flags);
+	return in(b, len);
+}
+
+static void
+test_filtering(void)
+{
+	struct nat_config cf;
+
+	setup();
+	/* UDP default: full cone. */
+	CHECK(map_out(IPPROTO_UDP, lan1, 6000, inet1, 7777) == 6000);
+	CHECK(inbound(IPPROTO_UDP, inet2, 1234, 6000, 0) == 1);
+	CHECK(inbound(IPPROTO_UDP, inet2, 1234, 6002, 0) == 0);
+	CHECK(n.st.no_mapping == 1);
+	/* TCP default: address-dependent. */
+	CHECK(map_out(IPPROTO_TCP, lan1, 6000, inet1, 80) == 6000);
+	CHECK(inbound(IPPROTO_TCP, inet2, 80, 6000, 0x02) == 0);
+	CHECK(n.st.filtered == 1);
+	CHECK(inbound(IPPROTO_TCP, inet1, 81, 6000, 0x02) == 1);
+	CHECK(inbound(IPPROTO_TCP, inet1, 80, 6000, 0x12) == 1);
+
+	/* Address-and-port-dependent UDP. */
+	cf = n.cf;
+	cf.filter_udp = NAT_APDF;
+	nat_set_config(&n, &cf);
+	CHECK(inbound(IPPROTO_UDP, inet1, 7777, 6000, 0) == 1);
+	CHECK(inbound(IPPROTO_UDP, inet1, 7778, 6000, 0) == 0);
+	CHECK(inbound(IPPROTO_UDP, inet2, 7777, 6000, 0) == 0);
+	cf.filter_udp = NAT_ADF;
+	nat_set_config(&n, &cf);
+	CHECK(inbound(IPPROTO_UDP, inet1, 7778, 6000, 0) == 1);
+	CHECK(inbound(IPPROTO_UDP, inet2, 7777, 6000, 0) == 0);
+	/* TCP full cone when so configured. */
+	cf.filter_tcp = NAT_EIF;
+	nat_set_config(&n, &cf);
+	CHECK(inbound(IPPROTO_TCP, inet2, 80, 6000, 0x02) == 1);
+}
+
+static void
+sweep_all(void)
+{
+	nat_sweep(&n, NAT_MAX_MAPS + NAT_MAX_SESS);
+}
+
+static void
+test_timeouts(void)
+{
+	struct nat_map_info mi;
+
+	setup();
+	CHECK(map_out(IPPROTO_UDP, lan1, 7000, inet1, 7777) == 7000);
+	n.now += 200;
+	/* Inbound does not refresh; outbound does. */
+	CHECK(inbound(IPPROTO_UDP, inet1, 7777, 7000, 0) == 1);
+	n.now += 101;
+	sweep_all();
+	CHECK(!nat_lookup_wan(&n, IPPROTO_UDP, 7000, &mi));
+	CHECK(map_out(IPPROTO_UDP, lan1, 7000, inet1, 7777) == 7000);
+	n.now += 200;
+	CHECK(map_out(IPPROTO_UDP, lan1, 7000, inet1, 7777) == 7000);
+	n.now += 200;
+	sweep_all();
+	CHECK(nat_lookup_wan(&n, IPPROTO_UDP, 7000, &mi));
+	n.now += 101;
+	sweep_all();
+	CHECK(!nat_lookup_wan(&n, IPPROTO_UDP, 7000, &mi));
+
+	/* TCP: established lives 2 h 4 min; closing 4 min. */
+	CHECK(map_out(IPPROTO_TCP, lan1, 7001, inet1, 80) == 7001);
+	CHECK(inbound(IPPROTO_TCP, inet1, 80, 7001, 0x12) == 1);
+	n.now += 7000;
+	sweep_all();
+	CHECK(nat_lookup_wan(&n, IPPROTO_TCP, 7001, &mi));
+	n.now += 500;
+	sweep_all();
+	sweep_all();
+	CHECK(!nat_lookup_wan(&n, IPPROTO_TCP, 7001, &mi));
+	/* A half-open connection goes after 4 min. */
+	CHECK(map_out(IPPROTO_TCP, lan1, 7003, inet1, 80) == 7003);
+	n.now += 241;
+	sweep_all();
+	sweep_all();
+	CHECK(!nat_lookup_wan(&n, IPPROTO_TCP, 7003, &mi));
+	/* A reset one too. */
+	CHECK(map_out(IPPROTO_TCP, lan1, 7005, inet1, 80) == 7005);
+	CHECK(inbound(IPPROTO_TCP, inet1, 80, 7005, 0x12) == 1);
+	CHECK(inbound(IPPROTO_TCP, inet1, 80, 7005, 0x04) == 1);
+	n.now += 241;
+	sweep_all();
+	sweep_all();
+	CHECK(!nat_lookup_wan(&n, IPPROTO_TCP, 7005, &mi));
+
+	/* ICMP echo: 60 s. */
+	CHECK(map_out(IPPROTO_ICMP, lan1, 77, inet1, 0) >= 1024);
+	n.now += 61;
+	sweep_all();
+	CHECK(nat_live_maps(&n) == 0);
+}
+
+static void
+test_icmp(void)
+{
+	uint8_t		 b[300], *icmp, *inner;
+	size_t		 len;
+	uint16_t	 id, wp;
+
+	setup();
+	len = build(b, IPPROTO_ICMP, lan1, inet1, 77, 0, 56, 8);
+	CHECK(out(b, len, 0) == 1);
+	CHECK(ip_ok(b) && l4_ok(b));
+	id = get16(b + 24);
+	CHECK(id >= 1024);
+	len = build(b, IPPROTO_ICMP, inet1, wan, id, 0, 56, 0);
+	CHECK(in(b, len) == 1);
+	CHECK(ip_ok(b) && l4_ok(b) && get16(b + 24) == 77 &&
+	    get32(b + 16) == lan1);
+	/* A ping of the router passes untouched. */
+	len = build(b, IPPROTO_ICMP, inet1, wan, id, 0, 56, 8);
+	CHECK(in(b, len) == 1 && get16(b + 24) == id);
+
+	/* A port unreachable about our UDP packet, both ways (RFC 5508). */
+	wp = map_out(IPPROTO_UDP, lan1, 8000, inet1, 53);
+	CHECK(wp == 8000);
+	memset(b, 0, sizeof(b));
+	inner = b + 28;
+	build(inner, IPPROTO_UDP, wan, inet1, wp, 53, 20, 0);
+	len = 28 + 48;
+	b[0] = 0x45;
+	put16(b + 2, (uint16_t)len);
+	b[8] = 64;
+	b[9] = IPPROTO_ICMP;
+	memcpy(b + 12, &inet1, 4);
+	memcpy(b + 16, &wan, 4);
+	icmp = b + 20;
+	icmp[0] = 3;
+	icmp[1] = 3;
+	put16(icmp + 2, (uint16_t)~ref_sum(icmp, 8 + 48, 0));
+	fix_ip(b);
+	CHECK(in(b, len) == 1);
+	CHECK(ip_ok(b) && l4_ok(b) && ip_ok(inner));
+	CHECK(get32(b + 16) == lan1 && get32(inner + 12) == lan1 &&
+	    get16(inner + 20) == 8000);
+	/* The quoted UDP checksum still matches the quoted packet. */
+	CHECK(l4_ok(inner));
+	CHECK(n.st.icmp_errors == 1);
+
+	/* An error about nothing we mapped is dropped. */
+	build(inner, IPPROTO_UDP, wan, inet1, 9999, 53, 20, 0);
+	memcpy(b + 16, &wan, 4);
+	put16(icmp + 2, 0);
+	put16(icmp + 2, (uint16_t)~ref_sum(icmp, 8 + 48, 0));
+	fix_ip(b);
+	CHECK(in(b, len) == 0);
+	/* About the router's own socket: passed untouched. */
+	build(inner, IPPROTO_UDP, wan, inet1, 40000, 53, 20, 0);
+	put16(icmp + 2, 0);
+	put16(icmp + 2, (uint16_t)~ref_sum(icmp, 8 + 48, 0));
+	CHECK(in(b, len) == 1 && get32(b + 16) == wan);
+
+	/* From the LAN: an error about what the device got from outside. */
+	build(inner, IPPROTO_UDP, inet1, lan1, 53, 8000, 20, 0);
+	memcpy(b + 12, &lan1, 4);
+	memcpy(b + 16, &inet1, 4);
+	put16(icmp + 2, 0);
+	put16(icmp + 2, (uint16_t)~ref_sum(icmp, 8 + 48, 0));
+	fix_ip(b);
+	CHECK(out(b, len, 0) == 1);
+	CHECK(ip_ok(b) && l4_ok(b) && ip_ok(inner) && l4_ok(inner));
+	CHECK(get32(b + 12) == wan && get32(inner + 16) == wan &&
+	    get16(inner + 22) == 8000);
+	/* An error quoting an error is dropped. */
+	build(inner, IPPROTO_ICMP, inet1, lan1, 0, 0, 20, 3);
+	put16(icmp + 2, 0);
+	put16(icmp + 2, (uint16_t)~ref_sum(icmp, 8 + 48, 0));
+	CHECK(out(b, len, 0) == 0);
+}
+
+static void
+test_malformed(void)
+{
+	uint8_t		 b[200];
+	size_t		 len;
+	uint64_t	 m;
+
+	setup();
+	len = build(b, IPPROTO_UDP, lan1, inet1, 5000, 53, 30, 0);
+	m = n.st.malformed;
+	b[0] = 0x44;			/* IHL 4 */
+	CHECK(out(b, len, 0) == 0);
+	b[0] = 0x4f;			/* IHL 15: 60 > some lengths */
+	CHECK(out(b, 40, 0) == 0);
+	b[0] = 0x45;
+	put16(b + 2, (uint16_t)(len + 10));	/* lying length */
+	CHECK(out(b, len, 0) == 0);
+	put16(b + 2, (uint16_t)len);
+	CHECK(out(b, 19, 0) == 0);	/* truncated */
+	put16(b + 24, 200);		/* UDP length beyond the packet */
+	CHECK(out(b, len, 0) == 0);
+	len = build(b, IPPROTO_TCP, lan1, inet1, 5000, 80, 0, 2);
+	b[32] = 0xf0;			/* data offset past the end */
+	CHECK(out(b, len, 0) == 0);
+	CHECK(n.st.malformed == m + 6);
+	/* A spoofed LAN source, another protocol. */
+	len = build(b, IPPROTO_UDP, inet2, inet1, 5000, 53, 30, 0);
+	CHECK(out(b, len, 0) == 0 && n.st.spoofed == 1);
+	len = build(b, IPPROTO_UDP, lan1, inet1, 5000, 53, 30, 0);
+	b[9] = 47;
+	CHECK(out(b, len, 0) == 0 && n.st.unsupported == 1);
+	/* Inbound to another address than the WAN's. */
+	len = build(b, IPPROTO_UDP, inet1, lan1, 53, 5000, 30, 0);
+	CHECK(in(b, len) == 0 && n.st.not_for_wan == 1);
+}
+
+static void
+test_local_and_hairpin(void)
+{
+	uint8_t		 b[200];
+	size_t		 len;
+	uint16_t	 pb;
+	struct nat_result r;
+
+	setup();
+	/* A reply to the router's own socket passes untouched. */
+	len = build(b, IPPROTO_UDP, inet1, wan, 53, 40000, 30, 0);
+	CHECK(in(b, len) == 1 && get32(b + 16) == wan);
+	CHECK(n.st.local_accepted == 1);
+
+	/* B listens behind a mapping; A reaches it via the WAN address. */
+	pb = map_out(IPPROTO_UDP, lan2, 9000, inet1, 7777);
+	CHECK(pb == 9000);
+	len = build(b, IPPROTO_UDP, lan1, wan, 4000, pb, 30, 0);
+	CHECK(nat_packet(&n, b, len, NAT_HOOK_PRE, 0, &r) == 1 && r.modified);
+	CHECK(get32(b + 16) == lan2 && get16(b + 22) == 9000);
+	CHECK(get32(b + 12) == lan1 && ip_ok(b) && l4_ok(b));
+	CHECK(nat_packet(&n, b, len, NAT_HOOK_FORWARD, 0, &r) == 1);
+	/* B sees A's external address and port. */
+	CHECK(get32(b + 12) == wan && get16(b + 20) == 4000);
+	CHECK(ip_ok(b) && l4_ok(b));
+	/* B's answer to WAN:4000 reaches A, from B's external port. */
+	len = build(b, IPPROTO_UDP, lan2, wan, 9000, 4000, 30, 0);
+	CHECK(nat_packet(&n, b, len, NAT_HOOK_PRE, 0, &r) == 1);
+	CHECK(nat_packet(&n, b, len, NAT_HOOK_FORWARD, 0, &r) == 1);
+	CHECK(get32(b + 12) == wan && get16(b + 20) == 9000);
+	CHECK(get32(b + 16) == lan1 && get16(b + 22) == 4000);
+	CHECK(ip_ok(b) && l4_ok(b));
+	/* To a WAN port nobody maps: the router's own business. */
+	len = build(b, IPPROTO_TCP, lan1, wan, 4000, 22, 0, 2);
+	CHECK(nat_packet(&n, b, len, NAT_HOOK_PRE, 0, &r) == 1 &&
+	    !r.modified);
+}
+
+static void
+test_forwards(void)
+{
+	struct nat_forward f[2];
+	char		 err[200];
+	uint8_t		 b[200];
+	size_t		 len;
+
+	setup();
+	memset(f, 0, sizeof(f));
+	f[0].proto = IPPROTO_TCP;
+	f[0].wan_port = 8443;
+	f[0].ip = lan2;
+	f[0].port = 443;
+	f[1] = f[0];
+	f[1].wan_port = 53;
+	CHECK(nat_forward_check(&n, &f[1]) != NULL);
+	f[1].wan_port = 80;	/* the web port */
+	CHECK(nat_forward_check(&n, &f[1]) != NULL);
+	f[1].wan_port = 40000;	/* local range */
+	CHECK(nat_forward_check(&n, &f[1]) != NULL);
+	f[1].wan_port = 2222;
+	f[1].ip = inet1;
+	CHECK(nat_forward_check(&n, &f[1]) != NULL);
+	CHECK(nat_forwards_apply(&n, f, 1, err, sizeof(err)) == 0);
+	/* From anywhere, whatever the TCP filtering. */
+	len = build(b, IPPROTO_TCP, inet2, wan, 5555, 8443, 0, 2);
+	CHECK(in(b, len) == 1 && get32(b + 16) == lan2 &&
+	    get16(b + 22) == 443 && l4_ok(b));
+	/* The answer leaves from the forwarded port. */
+	CHECK(map_out(IPPROTO_TCP, lan2, 443, inet2, 5555) == 8443);
+	/* Port 80 from the LAN never opens WAN port 80. */
+	CHECK(map_out(IPPROTO_TCP, lan1, 80, inet2, 5555) != 80);
+	CHECK(inbound(IPPROTO_TCP, inet2, 5555, 80, 2) == 0);
+	/* A forward never expires; removing it frees the port. */
+	n.now += 100000;
+	sweep_all();
+	CHECK(nat_live_maps(&n) == 1);
+	CHECK(nat_forwards_apply(&n, f, 0, err, sizeof(err)) == 0);
+	CHECK(nat_live_maps(&n) == 0);
+}
+
+static void
+test_attach(void)
+{
+	struct nat_map_info mi;
+	uint64_t	 r;
+
+	setup();
+	CHECK(map_out(IPPROTO_UDP, lan1, 5000, inet1, 7777) == 5000);
+	CHECK(map_out(IPPROTO_TCP, lan1, 5001, inet1, 80) == 5001);
+	/* A natd killed and restarted finds them. */
+	CHECK(nat_attach(&n, region, region_size, 7) == 1);
+	n.now = 1000;
+	CHECK(nat_live_maps(&n) == 2 && nat_live_sessions(&n) == 2);
+	CHECK(nat_lookup_wan(&n, IPPROTO_UDP, 5000, &mi) && mi.lan_ip == lan1);
+	CHECK(inbound(IPPROTO_TCP, inet1, 80, 5001, 0x12) == 1);
+	/* A corrupt layout is reset and counted. */
+	r = nat_resets(&n);
+	region[20] ^= 0xff;
+	CHECK(nat_attach(&n, region, region_size, 7) == 0);
+	CHECK(nat_resets(&n) == r + 1 && nat_live_maps(&n) == 0);
+	/* A foreign one too. */
+	memset(region, 0xab, 64);
+	CHECK(nat_attach(&n, region, region_size, 7) == 0);
+	CHECK(nat_resets(&n) == 1);
+	CHECK(nat_attach(&n, region, 16, 7) == -1);
+}
+
+static void
+test_store(void)
+{
+	struct store	 s, t;
+	char		 buf[4096];
+	const char	*text = "forward tcp 8443 10.42.0.10 443\n"
+	    "timeout udp 30\nbogus line\nforward udp 0 1.2.3.4 5\n";
+	int		 len;
+
+	CHECK(store_parse(&s, text, strlen(text)) == 2);
+	CHECK(s.nfwd == 1 && s.fwd[0].wan_port == 8443 && s.to.udp == 30);
+	len = store_format(&s, buf, sizeof(buf));
+	CHECK(len > 0);
+	CHECK(store_parse(&t, buf, (size_t)len) == 0);
+	CHECK(t.nfwd == 1 && t.fwd[0].port == 443 && t.to.udp == 30);
+}
+
+int
+main(void)
+{
+	wan = A("203.0.113.2");
+	inet1 = A("203.0.113.1");
+	inet2 = A("198.51.100.1");
+	lan1 = A("10.42.0.50");
+	lan2 = A("10.42.0.51");
+	lanaddr = A("10.42.0.1");
+	region_size = nat_region_size();
+	if ((region = calloc(1, region_size)) == NULL)
+		return 1;
+	test_csum_partial();
+	test_random_roundtrip();
+	test_udp_zero_csum();
+	test_bad_csum_kept_bad();
+	test_mapping();
+	test_filtering();
+	test_timeouts();
+	test_icmp();
+	test_malformed();
+	test_local_and_hairpin();
+	test_forwards();
+	test_attach();
+	test_store();
+	free(region);
+	return check_result();
+}
