@@ -1027,6 +1027,7 @@ conf_init(struct gk_config *c)
 	c->web_port = 80;
 	c->capture_size = 5 * 1024 * 1024;
 	c->history = 24 * 60 * 60;
+	c->dhcp_conflict_check = 1;
 	strlcpy(c->state_dir, CONF_DEFAULT_STATE_DIR, sizeof(c->state_dir));
 	strlcpy(c->run_dir, CONF_DEFAULT_RUN_DIR, sizeof(c->run_dir));
 }

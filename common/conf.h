@@ -18,6 +18,7 @@
 #define CONF_MAX_FORWARDS	256
 #define CONF_MAX_DOMAIN		253
 #define CONF_MAX_HOSTNAME	63
+#define CONF_MAX_ROUTES		16
 #define CONF_MAX_PATH		256
 #define CONF_MAX_LINE		1024		/* longer lines are an error */
 #define CONF_MAX_FILE		(1024 * 1024)	/* larger files are an error */
@@ -62,6 +63,24 @@ struct gk_config {
 	int		nforward;
 	enum nat_filtering filter_udp;			/* default EIF */
 	enum nat_filtering filter_tcp;			/* default address-dep. */
+	/* nat-timeout udp|tcp-established|tcp-transitory|icmp DURATION;
+	 * 0 = natd's default (RFC 4787/5382: 5 min, 2h4m, 4 min, 60 s) */
+	uint32_t	nat_timeout_udp;
+	uint32_t	nat_timeout_tcp_established;
+	uint32_t	nat_timeout_tcp_transitory;
+	uint32_t	nat_timeout_icmp;
+	/* dhcp-mtu N (option 26), dhcp-ntp IP... (42), dhcp-route
+	 * NET/LEN GW (121), dhcp-conflict-check on|off; 0/empty = unset */
+	uint16_t	dhcp_mtu;
+	struct in_addr	dhcp_ntp[CONF_MAX_UPSTREAM];
+	int		ndhcp_ntp;
+	struct conf_route {
+		struct in_addr	net;
+		int		prefix;
+		struct in_addr	gw;
+	}		dhcp_route[CONF_MAX_ROUTES];
+	int		ndhcp_route;
+	int		dhcp_conflict_check;		/* default 1 */
 	uint16_t	web_port;			/* default 80 */
 	uint64_t	capture_size;			/* bytes, default 5M */
 	uint32_t	history;			/* seconds, default 24h */

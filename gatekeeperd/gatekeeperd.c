@@ -112,6 +112,8 @@ pidfile_unlock(void)
 static int
 setup(void)
 {
+	char	 key[96];
+
 	if (lan_autodetect(&gk->conf) == -1)
 		return -1;
 	if (lan_setup(&gk->conf, &gk->lan) == -1)
@@ -129,6 +131,14 @@ setup(void)
 	if ((gk->queue_fd = queue_open(NATD_QUEUE_NUM)) == -1)
 		return -1;
 	if (sysctl_set(&gk->sysctls, "net.ipv4.ip_forward", "1") == -1)
+		return -1;
+	/* Hairpinned packets leave by the LAN they came in on: that is
+	 * natd's doing, not a route to correct with an ICMP redirect. */
+	snprintf(key, sizeof(key), "net/ipv4/conf/%s/send_redirects",
+	    gk->lan.ifname);
+	if (sysctl_set(&gk->sysctls, key, "0") == -1 ||
+	    sysctl_set(&gk->sysctls, "net.ipv4.conf.all.send_redirects",
+	    "0") == -1)
 		return -1;
 	journal_save();
 	if (socks_open() == -1)

@@ -91,6 +91,8 @@ check_config(const struct msg_config *mc)
 	    c->nupstream < 0 || c->nupstream > CONF_MAX_UPSTREAM ||
 	    c->nstatic < 0 || c->nstatic > CONF_MAX_STATIC ||
 	    c->nforward < 0 || c->nforward > CONF_MAX_FORWARDS ||
+	    c->ndhcp_ntp < 0 || c->ndhcp_ntp > CONF_MAX_UPSTREAM ||
+	    c->ndhcp_route < 0 || c->ndhcp_route > CONF_MAX_ROUTES ||
 	    c->lan_prefix < 0 || c->lan_prefix > 32)
 		return "config count out of range";
 	if (!TERMINATED(c->wan) || !TERMINATED(c->domain) ||
