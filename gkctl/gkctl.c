@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -183,6 +184,29 @@ print_status(json_t *st)
 	}
 }
 
+/* Keys whose integers are unix times (documented with each daemon). */
+static int
+is_time_key(const char *key)
+{
+	size_t	 n = strlen(key);
+
+	return strcmp(key, "time") == 0 || strcmp(key, "expires") == 0 ||
+	    (n > 8 && strcmp(key + n - 8, "_expires") == 0) ||
+	    (n > 5 && strcmp(key + n - 5, "_seen") == 0);
+}
+
+/* A time cell for people: local date and time. */
+static void
+time_cell(json_t *v, char *buf, size_t size)
+{
+	time_t		 t = (time_t)json_integer_value(v);
+	struct tm	 tm;
+
+	if (!json_is_integer(v) || t <= 0 || localtime_r(&t, &tm) == NULL ||
+	    strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+		snprintf(buf, size, "-");
+}
+
 /* One table cell: strings as they are, null as "-", arrays joined. */
 static void
 cell(json_t *v, char *buf, size_t size)
@@ -221,6 +245,15 @@ cell(json_t *v, char *buf, size_t size)
 	}
 }
 
+static void
+row_cell(json_t *row, const char *key, char *buf, size_t size)
+{
+	if (is_time_key(key))
+		time_cell(json_object_get(row, key), buf, size);
+	else
+		cell(json_object_get(row, key), buf, size);
+}
+
 #define MAX_COLUMNS	24
 #define CELL_SIZE	128
 
@@ -246,7 +279,7 @@ print_table(json_t *rows)
 	}
 	json_array_foreach(rows, i, row)
 		for (c = 0; c < ncols; c++) {
-			cell(json_object_get(row, cols[c]), buf, sizeof(buf));
+			row_cell(row, cols[c], buf, sizeof(buf));
 			if ((int)strlen(buf) > width[c])
 				width[c] = (int)strlen(buf);
 		}
@@ -259,7 +292,7 @@ print_table(json_t *rows)
 	printf("\n");
 	json_array_foreach(rows, i, row) {
 		for (c = 0; c < ncols; c++) {
-			cell(json_object_get(row, cols[c]), buf, sizeof(buf));
+			row_cell(row, cols[c], buf, sizeof(buf));
 			printf("%-*s", c + 1 < ncols ? width[c] + 2 : 0, buf);
 		}
 		printf("\n");
