@@ -301,7 +301,7 @@ print_table(json_t *rows)
 
 /* Any other reply: scalars as "key: value", arrays of objects as tables. */
 static void
-print_generic(json_t *body)
+print_generic(json_t *body, int indent)
 {
 	const char	*key;
 	char		 buf[1024];
@@ -311,15 +311,18 @@ print_generic(json_t *body)
 		if (json_is_array(v) && (json_array_size(v) == 0 ||
 		    json_is_object(json_array_get(v, 0)))) {
 			if (json_array_size(v) == 0)
-				printf("%s: none\n", key);
+				printf("%*s%s: none\n", indent, "", key);
 			else
 				print_table(v);
 		} else if (json_is_object(v)) {
-			printf("%s:\n", key);
-			print_generic(v);
+			printf("%*s%s:\n", indent, "", key);
+			print_generic(v, indent + 2);
 		} else {
-			cell(v, buf, sizeof(buf));
-			printf("%s: %s\n", key, buf);
+			if (is_time_key(key))
+				time_cell(v, buf, sizeof(buf));
+			else
+				cell(v, buf, sizeof(buf));
+			printf("%*s%s: %s\n", indent, "", key, buf);
 		}
 	}
 }
@@ -354,7 +357,7 @@ main(int argc, char **argv)
 	} else if (strcmp(argv[0], "status") == 0)
 		print_status(body);
 	else
-		print_generic(body);
+		print_generic(body, 0);
 	json_decref(body);
 	return 0;
 }
