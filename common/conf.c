@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -42,6 +43,13 @@ enum once {
 	ONCE_UPSTREAM,
 	ONCE_FILTER_UDP,
 	ONCE_FILTER_TCP,
+	ONCE_NAT_TIMEOUT_UDP,
+	ONCE_NAT_TIMEOUT_TCP_ESTABLISHED,
+	ONCE_NAT_TIMEOUT_TCP_TRANSITORY,
+	ONCE_NAT_TIMEOUT_ICMP,
+	ONCE_DHCP_MTU,
+	ONCE_DHCP_NTP,
+	ONCE_DHCP_CONFLICT_CHECK,
 	ONCE_WEB_LISTEN,
 	ONCE_CAPTURE_SIZE,
 	ONCE_HISTORY,
@@ -65,6 +73,7 @@ struct parser {
 	int		 range_line;
 	int		 static_line[CONF_MAX_STATIC];
 	int		 forward_line[CONF_MAX_FORWARDS];
+	int		 route_line[CONF_MAX_ROUTES];
 };
 
 struct statement {
@@ -795,6 +804,159 @@ st_nat_filtering(struct parser *p, char **argv)
 		p->conf->filter_tcp = f;
 }
 
+/*
+ * NAT timeouts and their floors: shorter ones break applications, which
+ * is why the RFCs set them (the error names the RFC).
+ */
+static const struct nat_timeout {
+	const char	*name;
+	enum once	 once;
+	size_t		 off;		/* in struct gk_config */
+	uint32_t	 min;		/* seconds */
+	const char	*min_text, *why;
+} nat_timeouts[] = {
+	{ "udp", ONCE_NAT_TIMEOUT_UDP,
+	    offsetof(struct gk_config, nat_timeout_udp), 2 * 60, "2m",
+	    "RFC 4787 REQ-5" },
+	{ "tcp-established", ONCE_NAT_TIMEOUT_TCP_ESTABLISHED,
+	    offsetof(struct gk_config, nat_timeout_tcp_established),
+	    2 * 3600 + 4 * 60, "2h4m (124m)", "RFC 5382 REQ-5" },
+	{ "tcp-transitory", ONCE_NAT_TIMEOUT_TCP_TRANSITORY,
+	    offsetof(struct gk_config, nat_timeout_tcp_transitory), 4 * 60,
+	    "4m", "RFC 5382 REQ-5" },
+	{ "icmp", ONCE_NAT_TIMEOUT_ICMP,
+	    offsetof(struct gk_config, nat_timeout_icmp), 60, "60s",
+	    "RFC 5508 REQ-1" },
+};
+
+static void
+st_nat_timeout(struct parser *p, char **argv)
+{
+	const struct nat_timeout *t = NULL;
+	char		 q[QUOTE_BUF];
+	uint32_t	 s;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(nat_timeouts) / sizeof(nat_timeouts[0]); i++)
+		if (strcmp(argv[0], nat_timeouts[i].name) == 0)
+			t = &nat_timeouts[i];
+	if (t == NULL) {
+		expected(p, "udp, tcp-established, tcp-transitory or icmp",
+		    argv[0]);
+		return;
+	}
+	/* Once per kind, so the check is here and not in the table. */
+	if (once(p, t->once) == -1)
+		return;
+	if (conf_parse_duration(argv[1], &s) == -1) {
+		expected(p, "a duration like 5m", argv[1]);
+		return;
+	}
+	if (s < t->min) {
+		perr_at(p, p->lineno, "nat-timeout %s: expected at least %s "
+		    "(%s), got %s", t->name, t->min_text, t->why,
+		    quote(q, sizeof(q), argv[1]));
+		return;
+	}
+	*(uint32_t *)(void *)((char *)p->conf + t->off) = s;
+}
+
+static void
+st_dhcp_mtu(struct parser *p, char **argv)
+{
+	uint64_t mtu;
+
+	/* RFC 2132 9.2: the minimum legal value is 68. */
+	if (parse_uint(argv[0], 65535, &mtu) == -1 || mtu < 68) {
+		expected(p, "an MTU from 68 to 65535", argv[0]);
+		return;
+	}
+	p->conf->dhcp_mtu = (uint16_t)mtu;
+}
+
+static void
+st_dhcp_ntp(struct parser *p, char **argv)
+{
+	struct in_addr	 a[MAX_WORDS];
+	int		 i, j, argc = nwords(argv);
+
+	if (argc > CONF_MAX_UPSTREAM) {
+		perr_at(p, p->lineno, "dhcp-ntp: expected at most %d "
+		    "addresses, got %d", CONF_MAX_UPSTREAM, argc);
+		return;
+	}
+	for (i = 0; i < argc; i++) {
+		if (parse_ip(argv[i], &a[i]) == -1) {
+			expected(p, "an IPv4 address like 10.42.0.1",
+			    argv[i]);
+			return;
+		}
+		if (!unicast(a[i])) {
+			expected(p, "a unicast address", argv[i]);
+			return;
+		}
+		for (j = 0; j < i; j++)
+			if (a[j].s_addr == a[i].s_addr) {
+				perr_at(p, p->lineno, "dhcp-ntp: %s listed "
+				    "twice", argv[i]);
+				return;
+			}
+	}
+	for (i = 0; i < argc; i++)
+		p->conf->dhcp_ntp[i] = a[i];
+	p->conf->ndhcp_ntp = argc;
+}
+
+static void
+st_dhcp_route(struct parser *p, char **argv)
+{
+	struct gk_config *c = p->conf;
+	struct conf_route *r;
+	struct in_addr	 net, gw;
+	int		 plen, i;
+
+	if (c->ndhcp_route < 0 || c->ndhcp_route >= CONF_MAX_ROUTES) {
+		perr_at(p, p->lineno, "dhcp-route: at most %d allowed",
+		    CONF_MAX_ROUTES);
+		return;
+	}
+	if (conf_parse_prefix(argv[0], &net, &plen) == -1) {
+		expected(p, "a network like 192.168.50.0/24", argv[0]);
+		return;
+	}
+	if ((hostorder(net) & ~prefix_mask(plen)) != 0) {
+		expected(p, "a network address (no host bits set)", argv[0]);
+		return;
+	}
+	if (parse_ip(argv[1], &gw) == -1 || !unicast(gw)) {
+		expected(p, "a unicast IPv4 gateway like 10.42.0.2", argv[1]);
+		return;
+	}
+	for (i = 0; i < c->ndhcp_route; i++)
+		if (c->dhcp_route[i].net.s_addr == net.s_addr &&
+		    c->dhcp_route[i].prefix == plen) {
+			perr_at(p, p->lineno, "dhcp-route: %s already routed "
+			    "at line %d", argv[0], p->route_line[i]);
+			return;
+		}
+	r = &c->dhcp_route[c->ndhcp_route];
+	r->net = net;
+	r->prefix = plen;
+	r->gw = gw;
+	p->route_line[c->ndhcp_route++] = p->lineno;
+}
+
+static void
+st_dhcp_conflict_check(struct parser *p, char **argv)
+{
+	if (strcmp(argv[0], "on") == 0)
+		p->conf->dhcp_conflict_check = 1;
+	else if (strcmp(argv[0], "off") == 0)
+		p->conf->dhcp_conflict_check = 0;
+	else
+		expected(p, "on or off", argv[0]);
+}
+
 static void
 st_web_listen(struct parser *p, char **argv)
 {
@@ -869,6 +1031,15 @@ static const struct statement statements[] = {
 	{ "nat-filtering", "nat-filtering udp|tcp endpoint-independent|"
 	    "address-dependent|address-and-port-dependent", 2, 2, ONCE_MANY,
 	    st_nat_filtering },
+	{ "nat-timeout", "nat-timeout udp|tcp-established|tcp-transitory|"
+	    "icmp DURATION", 2, 2, ONCE_MANY, st_nat_timeout },
+	{ "dhcp-mtu", "dhcp-mtu MTU", 1, 1, ONCE_DHCP_MTU, st_dhcp_mtu },
+	{ "dhcp-ntp", "dhcp-ntp IP [IP ...]", 1, MAX_WORDS - 1,
+	    ONCE_DHCP_NTP, st_dhcp_ntp },
+	{ "dhcp-route", "dhcp-route NET/LEN GATEWAY", 2, 2, ONCE_MANY,
+	    st_dhcp_route },
+	{ "dhcp-conflict-check", "dhcp-conflict-check on|off", 1, 1,
+	    ONCE_DHCP_CONFLICT_CHECK, st_dhcp_conflict_check },
 	{ "web-listen", "web-listen PORT", 1, 1, ONCE_WEB_LISTEN,
 	    st_web_listen },
 	{ "capture-size", "capture-size SIZE", 1, 1, ONCE_CAPTURE_SIZE,
@@ -970,6 +1141,18 @@ check_in_lan(struct parser *p, int line, const char *what, struct in_addr a)
 		    what, ip);
 }
 
+/*
+ * A gateway the clients cannot reach directly is no gateway. The router
+ * itself is one: clients given option 121 ignore option 3 (RFC 3442),
+ * so a default route through the router is written as a dhcp-route.
+ */
+static void
+check_gateway(struct parser *p, int line, struct in_addr gw)
+{
+	if (gw.s_addr != p->conf->lan_addr.s_addr)
+		check_in_lan(p, line, "dhcp-route", gw);
+}
+
 static void
 check_dhcp_range(struct parser *p)
 {
@@ -1014,6 +1197,10 @@ cross_check(struct parser *p)
 		if (p->forward_line[i] != 0)
 			check_in_lan(p, p->forward_line[i], "port-forward",
 			    c->forward[i].ip);
+	for (i = 0; i < c->ndhcp_route && i < CONF_MAX_ROUTES; i++)
+		if (p->route_line[i] != 0)
+			check_gateway(p, p->route_line[i],
+			    c->dhcp_route[i].gw);
 }
 
 void
@@ -1192,6 +1379,42 @@ print_lists(FILE *fp, const struct gk_config *c)
 	}
 }
 
+/* The DHCP options and NAT timeouts: only what was set. */
+static void
+print_options(FILE *fp, const struct gk_config *c)
+{
+	char	 a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+	const struct conf_route *r;
+	uint32_t v;
+	size_t	 i;
+	int	 j;
+
+	if (c->dhcp_mtu != 0)
+		fprintf(fp, "dhcp-mtu %u\n", c->dhcp_mtu);
+	if (c->ndhcp_ntp > 0) {
+		fprintf(fp, "dhcp-ntp");
+		for (j = 0; j < c->ndhcp_ntp && j < CONF_MAX_UPSTREAM; j++)
+			fprintf(fp, " %s", ntoa(c->dhcp_ntp[j], a));
+		fputc('\n', fp);
+	}
+	for (j = 0; j < c->ndhcp_route && j < CONF_MAX_ROUTES; j++) {
+		r = &c->dhcp_route[j];
+		fprintf(fp, "dhcp-route %s/%d %s\n", ntoa(r->net, a),
+		    r->prefix, ntoa(r->gw, b));
+	}
+	if (!c->dhcp_conflict_check)
+		fprintf(fp, "dhcp-conflict-check off\n");
+	for (i = 0; i < sizeof(nat_timeouts) / sizeof(nat_timeouts[0]); i++) {
+		v = *(const uint32_t *)(const void *)((const char *)c +
+		    nat_timeouts[i].off);
+		if (v == 0)
+			continue;
+		fprintf(fp, "nat-timeout %s ", nat_timeouts[i].name);
+		print_duration(fp, v);
+		fputc('\n', fp);
+	}
+}
+
 void
 conf_print(FILE *fp, const struct gk_config *c)
 {
@@ -1230,6 +1453,7 @@ conf_print(FILE *fp, const struct gk_config *c)
 	} else
 		fprintf(fp, "# upstream: nameservers of /etc/resolv.conf\n");
 	print_lists(fp, c);
+	print_options(fp, c);
 	fprintf(fp, "nat-filtering udp %s\n",
 	    conf_filtering_name(c->filter_udp));
 	fprintf(fp, "nat-filtering tcp %s\n",

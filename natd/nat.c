@@ -883,6 +883,53 @@ result(struct nat_result *r, const struct nat_map *m, const struct pk *p,
 
 /* ---- fragments: later ones follow the first by (addresses, id) ---- */
 
+#define HOLD_FREE	0
+#define HOLD_WAIT	1	/* for its first fragment */
+#define HOLD_READY	2	/* translated, verdict to give */
+#define HOLD_TAKEN	3	/* verdict in the caller's send */
+
+static uint32_t
+frag_key(const struct pk *p)
+{
+	return ((uint32_t)ld16(p->ip + 4) << 8) | p->proto;
+}
+
+/* A held fragment given up: its id goes to the caller for a drop. */
+static void
+hold_evict(struct nat *n, struct nat_hold *h)
+{
+	if (n->nhold_drop < sizeof(n->hold_drop) / sizeof(n->hold_drop[0]))
+		n->hold_drop[n->nhold_drop++] = h->id;
+	h->state = HOLD_FREE;
+	n->st.frag_evicted++;
+}
+
+/* The first fragment f came: the held ones it leads are translated. */
+static void
+hold_release(struct nat *n, const struct nat_frag *f)
+{
+	struct nat_hold	*h;
+	struct pk	 p;
+	int		 i;
+
+	for (i = 0; i < NAT_HOLD; i++) {
+		h = &n->hold[i];
+		if (h->state != HOLD_WAIT || h->out != f->out ||
+		    h->src != f->src || h->dst != f->dst ||
+		    h->id_proto != f->id_proto)
+			continue;
+		if (parse_ip(&p, h->pkt, h->len) != 1) {
+			hold_evict(n, h);
+			continue;
+		}
+		p.csum = NULL;
+		set_addr(&p, p.ip + (f->out ? 12 : 16), f->addr);
+		h->state = HOLD_READY;
+		h->accept = 1;
+		n->st.frag_released++;
+	}
+}
+
 static void
 frag_note(struct nat *n, const struct pk *p, uint32_t src, uint32_t dst,
     uint32_t addr, int out)
@@ -891,17 +938,66 @@ frag_note(struct nat *n, const struct pk *p, uint32_t src, uint32_t dst,
 
 	f->src = src;
 	f->dst = dst;
-	f->id_proto = ((uint32_t)ld16(p->ip + 4) << 8) | p->proto;
+	f->id_proto = frag_key(p);
 	f->addr = addr;
 	f->when = (uint16_t)n->now;
 	f->out = (uint8_t)out;
 	f->used = 1;
+	hold_release(n, f);
+}
+
+/*
+ * A later fragment before its first: held (a copy here, the packet in the
+ * kernel's queue) when it is small enough and its sender does not hold
+ * too many already; the oldest held one makes room if need be.
+ */
+static int
+frag_hold(struct nat *n, struct pk *p, int out)
+{
+	struct nat_hold	*h, *slot = NULL, *old = NULL;
+	int		 i, from_src = 0;
+
+	if (p->len > NAT_HOLD_SLOT) {
+		n->st.frag_unknown++;
+		return 0;
+	}
+	for (i = 0; i < NAT_HOLD; i++) {
+		h = &n->hold[i];
+		if (h->state == HOLD_FREE && slot == NULL)
+			slot = h;
+		if (h->state != HOLD_WAIT)
+			continue;
+		if (h->src == p->src)
+			from_src++;
+		if (old == NULL || age(n, h->since) > age(n, old->since))
+			old = h;
+	}
+	if (from_src >= NAT_HOLD_PER_SRC || (slot == NULL && old == NULL)) {
+		n->st.frag_unknown++;
+		return 0;
+	}
+	if (slot == NULL) {
+		hold_evict(n, old);
+		slot = old;
+	}
+	memcpy(slot->pkt, p->ip, p->len);
+	slot->len = (uint16_t)p->len;
+	slot->id = n->cur_id;
+	slot->out = (uint8_t)out;
+	slot->src = p->src;
+	slot->dst = p->dst;
+	slot->id_proto = frag_key(p);
+	slot->since = n->now;
+	slot->accept = 0;
+	slot->state = HOLD_WAIT;
+	n->st.frag_held++;
+	return NAT_HELD;
 }
 
 static int
 frag_later(struct nat *n, struct pk *p, int out, struct nat_result *res)
 {
-	uint32_t	 key = ((uint32_t)ld16(p->ip + 4) << 8) | p->proto;
+	uint32_t	 key = frag_key(p);
 	int		 i;
 	struct nat_frag	*f;
 
@@ -916,9 +1012,58 @@ frag_later(struct nat *n, struct pk *p, int out, struct nat_result *res)
 		res->modified = 1;
 		return 1;
 	}
-	/* Out of order (first not seen yet): not buffered, dropped. */
-	n->st.frag_unknown++;
+	/* Out of order: the first not seen yet. */
+	return frag_hold(n, p, out);
+}
+
+int
+nat_hold_take(struct nat *n, uint32_t *id, int *accept, uint8_t **pkt,
+    size_t *len)
+{
+	struct nat_hold	*h;
+	int		 i;
+
+	if (n->nhold_drop > 0) {
+		*id = n->hold_drop[--n->nhold_drop];
+		*accept = 0;
+		*pkt = NULL;
+		*len = 0;
+		return 1;
+	}
+	for (i = 0; i < NAT_HOLD; i++) {
+		h = &n->hold[i];
+		if (h->state != HOLD_READY)
+			continue;
+		h->state = HOLD_TAKEN;
+		*id = h->id;
+		*accept = 1;
+		*pkt = h->pkt;
+		*len = h->len;
+		return 1;
+	}
 	return 0;
+}
+
+void
+nat_hold_sent(struct nat *n)
+{
+	int	 i;
+
+	for (i = 0; i < NAT_HOLD; i++)
+		if (n->hold[i].state == HOLD_TAKEN)
+			n->hold[i].state = HOLD_FREE;
+}
+
+/* Held fragments whose first did not come in time. */
+static void
+hold_expire(struct nat *n)
+{
+	int	 i;
+
+	for (i = 0; i < NAT_HOLD; i++)
+		if (n->hold[i].state == HOLD_WAIT &&
+		    age(n, n->hold[i].since) >= NAT_HOLD_SECS)
+			hold_evict(n, &n->hold[i]);
 }
 
 /* ---- ICMP errors (RFC 5508) ---- */
@@ -1086,6 +1231,96 @@ static int
 icmp_is_error(uint8_t type)
 {
 	return type == 3 || type == 11 || type == 12;
+}
+
+/* ---- other protocols: address only, one device each ---- */
+
+/* Protocols whose checksum covers the addresses: cannot go by address. */
+static int
+other_ok(uint8_t proto)
+{
+	return proto != 33 && proto != 136;	/* DCCP, UDP-Lite */
+}
+
+static struct nat_other *
+other_find(struct nat *n, uint8_t proto)
+{
+	int	 i;
+
+	for (i = 0; i < NAT_OTHER; i++)
+		if (n->other[i].proto == proto &&
+		    age(n, n->other[i].last) < n->cf.to.udp)
+			return &n->other[i];
+	return NULL;
+}
+
+static int
+other_out(struct nat *n, struct pk *p, struct nat_result *res)
+{
+	struct nat_other *o;
+	uint32_t	 osrc = p->src;
+	int		 i;
+
+	if (!other_ok(p->proto)) {
+		n->st.unsupported++;
+		return 0;
+	}
+	if ((o = other_find(n, p->proto)) != NULL && o->lan_ip != p->src) {
+		n->st.other_busy++;
+		return 0;
+	}
+	for (i = 0; o == NULL && i < NAT_OTHER; i++)
+		if (n->other[i].proto == 0 || n->other[i].proto == p->proto ||
+		    age(n, n->other[i].last) >= n->cf.to.udp)
+			o = &n->other[i];
+	if (o == NULL) {
+		n->st.other_busy++;
+		return 0;
+	}
+	if (o->proto != p->proto || o->lan_ip != p->src)
+		o->client = client_get(n, p->src, 1);
+	o->proto = p->proto;
+	o->lan_ip = p->src;
+	o->remote = p->dst;
+	o->last = n->now;
+	set_addr(p, p->ip + 12, n->cf.wan);
+	if (p->frag)
+		frag_note(n, p, osrc, p->dst, n->cf.wan, 1);
+	count(n, o->client, 1, p->len);
+	res->dir = NAT_DIR_UP;
+	res->proto = p->proto;
+	res->lan_ip = osrc;
+	res->remote_ip = p->dst;
+	res->modified = 1;
+	n->st.other_out++;
+	return 1;
+}
+
+static int
+other_in(struct nat *n, struct pk *p, struct nat_result *res)
+{
+	struct nat_other *o;
+	uint32_t	 odst = p->dst;
+
+	if ((o = other_find(n, p->proto)) == NULL) {
+		n->st.no_mapping++;
+		return 0;
+	}
+	if (o->remote != p->src) {
+		n->st.filtered++;
+		return 0;
+	}
+	set_addr(p, p->ip + 16, o->lan_ip);
+	if (p->frag)
+		frag_note(n, p, p->src, odst, o->lan_ip, 0);
+	count(n, o->client, 0, p->len);
+	res->dir = NAT_DIR_DOWN;
+	res->proto = p->proto;
+	res->lan_ip = o->lan_ip;
+	res->remote_ip = p->src;
+	res->modified = 1;
+	n->st.other_in++;
+	return 1;
 }
 
 /* ---- the directions ---- */
@@ -1266,8 +1501,10 @@ nat_packet(struct nat *n, uint8_t *pkt, size_t len, int hook,
 		if (r == 1)
 			return in_lan(n, p.dst) ? 1 : frag_later(n, &p, 1, res);
 		if (pidx(p.proto) < 0) {
-			n->st.unsupported++;
-			return 0;
+			/* LAN to LAN, routed: nothing to translate. */
+			if (in_lan(n, p.dst))
+				return 1;
+			return other_out(n, &p, res);
 		}
 		if (parse_l4(&p, skbinfo) == -1) {
 			n->st.malformed++;
@@ -1296,8 +1533,12 @@ nat_packet(struct nat *n, uint8_t *pkt, size_t len, int hook,
 	if (r == 1)
 		return frag_later(n, &p, 0, res);
 	if (pidx(p.proto) < 0) {
-		n->st.unsupported++;
-		return 0;
+		/* From the LAN to the WAN address: the router's own. */
+		if (in_lan(n, p.src)) {
+			n->st.local_accepted++;
+			return 1;
+		}
+		return other_in(n, &p, res);
 	}
 	if (parse_l4(&p, skbinfo) == -1) {
 		n->st.malformed++;
@@ -1357,6 +1598,7 @@ nat_sweep(struct nat *n, uint32_t max)
 	struct nat_sess	*s;
 	struct nat_map	*m;
 
+	hold_expire(n);
 	for (k = 0; k < max; k++) {
 		i = n->sweep_pos++ % (NAT_MAX_MAPS + NAT_MAX_SESS);
 		if (i < NAT_MAX_SESS) {

@@ -24,7 +24,12 @@
 #define NAT_MAX_CLIENTS		4096
 #define NAT_CLIENT_BUCKETS	8192
 #define NAT_FRAGS		64
+#define NAT_HOLD		16	/* later fragments held for a first */
+#define NAT_HOLD_SLOT		2048	/* bytes: bigger ones are not held */
+#define NAT_HOLD_PER_SRC	4	/* one sender holds no more */
+#define NAT_HOLD_SECS		2
 #define NAT_MAX_FORWARDS	256
+#define NAT_OTHER		8	/* protocols translated by address */
 
 enum nat_filter {
 	NAT_EIF,		/* endpoint-independent: full cone */
@@ -81,13 +86,21 @@ struct nat_stats {
 	uint64_t	 ports_exhausted;
 	uint64_t	 client_limit;
 	uint64_t	 evicted;		/* UDP mappings taken under pressure */
-	uint64_t	 frag_unknown;		/* later fragments, first unseen */
+	uint64_t	 frag_unknown;		/* later fragments, first unseen,
+						 * not held (too big, too many
+						 * from one sender) */
+	uint64_t	 frag_held;		/* held for their first */
+	uint64_t	 frag_released;		/* held, then translated */
+	uint64_t	 frag_evicted;		/* held, then dropped: timeout
+						 * or room for a newer one */
 	uint64_t	 icmp_errors;		/* translated */
 	uint64_t	 csum_full;		/* full recomputations */
 	uint64_t	 csum_incremental;
 	uint64_t	 maps_created, maps_expired;
 	uint64_t	 sess_full;
 	uint64_t	 no_wan;		/* no WAN address known yet */
+	uint64_t	 other_out, other_in;	/* address-only (GRE, ESP..) */
+	uint64_t	 other_busy;		/* another device holds it */
 };
 
 /* One packet's summary for the ring and the counters. */
@@ -128,6 +141,37 @@ struct nat {
 		uint8_t		 used, out;
 	}			 frags[NAT_FRAGS];
 	uint32_t		 frag_next;
+	/*
+	 * Later fragments that came before their first (RFC 4787 REQ-14):
+	 * copied here while the queue keeps the packet itself, verdict
+	 * pending under the caller's id (nat_packet returns NAT_HELD).
+	 * Small and bounded: NAT_HOLD slots, NAT_HOLD_PER_SRC per sender,
+	 * NAT_HOLD_SECS each; the oldest goes when a newer one needs room.
+	 */
+	/*
+	 * Protocols without ports (GRE, ESP, ...): address-only
+	 * translation, one LAN device per protocol at a time, held while it
+	 * sends (the UDP timeout); replies come from its last remote only.
+	 * Kept in natd's memory, not the shared tables: lost on restart.
+	 */
+	struct nat_other {
+		uint8_t		 proto;		/* 0: free */
+		uint32_t	 lan_ip, remote;
+		uint32_t	 client;
+		uint32_t	 last;
+	}			 other[NAT_OTHER];
+	uint32_t		 cur_id;	/* set by the caller */
+	struct nat_hold {
+		uint8_t		 state;		/* NAT_HOLD_* */
+		uint8_t		 out, accept;
+		uint32_t	 id;		/* the caller's packet id */
+		uint32_t	 src, dst, id_proto;
+		uint32_t	 since;
+		uint16_t	 len;
+		uint8_t		 pkt[NAT_HOLD_SLOT];
+	}			 hold[NAT_HOLD];
+	uint32_t		 hold_drop[2 * NAT_HOLD];	/* ids */
+	uint32_t		 nhold_drop;
 	struct nat_forward	 fwd[NAT_MAX_FORWARDS];
 	int			 nfwd;
 };
@@ -156,6 +200,21 @@ void	nat_default_timeouts(struct nat_timeouts *);
  */
 int	nat_packet(struct nat *, uint8_t *pkt, size_t len, int hook,
 	    uint32_t skbinfo, struct nat_result *res);
+
+/* nat_packet's return for a fragment held for its first: no verdict yet. */
+#define NAT_HELD		2
+
+/*
+ * Held fragments whose fate is decided (their first came and they were
+ * translated: accept; or they timed out or were pushed out: drop), one
+ * per call: returns 1 with the caller's id, the verdict (1 accept with
+ * the bytes at *pkt, 0 drop), or 0 when there are none. The bytes stay
+ * valid until nat_hold_sent(), which the caller calls once the verdicts
+ * are sent.
+ */
+int	nat_hold_take(struct nat *, uint32_t *id, int *accept, uint8_t **pkt,
+	    size_t *len);
+void	nat_hold_sent(struct nat *);
 
 /* Frees what expired; call often, it does a bounded slice each time. */
 void	nat_sweep(struct nat *, uint32_t max_entries);

@@ -60,14 +60,18 @@ static struct {
 	uint64_t	 enobufs;	/* the kernel's queue overflowed */
 	uint64_t	 verdict_errors;
 	uint64_t	 batches;
+	uint64_t	 held;		/* verdicts deferred: held fragments */
 	uint64_t	 ring_off;	/* summaries not written: no ring */
+	uint64_t	 orphans_dropped; /* 1: the batch drop was sent */
 } io;
+static int		 seen_first;	/* a packet came since the start */
 
 static struct nat	 nat;
 static int		 state_kept = -1;
 static struct gk_ring_hdr *ring;
 static int		 ring_kept = -1;
 static struct store	 saved;		/* gkctl's forwards and timeouts */
+static struct nat_timeouts conf_to;	/* gatekeeper.conf's, 0: unset */
 static struct nat_forward conf_fwd[NAT_MAX_FORWARDS];
 static int		 conf_nfwd;
 static int		 configured;
@@ -184,6 +188,48 @@ summarize(const struct nat_result *r, size_t len, uint64_t ts)
 	gk_ring_push(ring, &rec);
 }
 
+/* Verdicts for held fragments whose fate nat.c decided. */
+static void
+hold_drain(int fd)
+{
+	uint8_t		*pkt;
+	size_t		 len;
+	uint32_t	 id;
+	int		 accept;
+
+	while (nat_hold_take(&nat, &id, &accept, &pkt, &len)) {
+		if (accept) {
+			io.accepted++;
+			io.rewritten++;
+			verdict_add(fd, id, NF_ACCEPT, pkt, len);
+		} else {
+			io.dropped++;
+			verdict_add(fd, id, NF_DROP, NULL, 0);
+		}
+	}
+}
+
+/*
+ * At the first packet after a (re)start: whatever is still queued with a
+ * lower id was read by a natd that died before its verdict (or held a
+ * fragment): dropped in one batch verdict, so such packets never pile up
+ * toward the queue's length limit across restarts.
+ */
+static void
+drop_orphans(int fd, uint32_t first_id)
+{
+	size_t		 hl = 0;
+
+	seen_first = 1;
+	if (nfq_put_verdict_batch(vhead[nvhead], NATD_HEAD, &hl,
+	    NATD_QUEUE_NUM, first_id - 1, NF_DROP) == -1)
+		return;
+	viov[nviov++] = (struct iovec){ vhead[nvhead], hl };
+	nvhead++;
+	vbytes += hl;
+	io.orphans_dropped = 1;
+}
+
 static void
 handle_packet(int fd, struct nfq_pkt *p, uint64_t ts)
 {
@@ -191,6 +237,9 @@ handle_packet(int fd, struct nfq_pkt *p, uint64_t ts)
 	int			 ok;
 
 	io.received++;
+	if (!seen_first)
+		drop_orphans(fd, p->id);
+	nat.cur_id = p->id;
 	if (p->hw_protocol != 0x0800) {
 		io.not_ipv4++;
 		ok = 0;
@@ -201,6 +250,12 @@ handle_packet(int fd, struct nfq_pkt *p, uint64_t ts)
 	} else
 		ok = nat_packet(&nat, p->payload, p->len, p->hook,
 		    p->skbinfo, &res);
+	if (ok == NAT_HELD) {
+		/* The verdict comes with its first fragment, or a drop. */
+		io.held++;
+		hold_drain(fd);
+		return;
+	}
 	if (!ok) {
 		io.dropped++;
 		verdict_add(fd, p->id, NF_DROP, NULL, 0);
@@ -214,6 +269,8 @@ handle_packet(int fd, struct nfq_pkt *p, uint64_t ts)
 		verdict_add(fd, p->id, NF_ACCEPT, p->payload, p->len);
 	} else
 		verdict_add(fd, p->id, NF_ACCEPT, NULL, 0);
+	/* A first fragment may have released held ones. */
+	hold_drain(fd);
 }
 
 static void
@@ -251,6 +308,7 @@ queue_read(evutil_socket_t fd, short ev, void *arg)
 				handle_packet((int)fd, &pkts[j], ts);
 		}
 		verdict_flush((int)fd);
+		nat_hold_sent(&nat);
 		for (i = 0; i < n; i++)
 			rmsg[i].msg_hdr.msg_flags = 0;
 		if (n < NATD_BATCH)
@@ -282,6 +340,10 @@ tick(evutil_socket_t fd, short ev, void *arg)
 
 	nat.now = now;
 	nat_sweep(&nat, NATD_SWEEP);
+	/* Held fragments that timed out: their drops. */
+	hold_drain(FD_NATD_QUEUE);
+	verdict_flush(FD_NATD_QUEUE);
+	nat_hold_sent(&nat);
 	if (now != last_rate) {
 		secs = last_rate == 0 ? 1 : now - last_rate;
 		nat_client_foreach(&nat, rate_one, &secs);
@@ -343,18 +405,19 @@ store_save(char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * The timeouts in force: defaults, gatekeeper.conf's, gkctl's (see
+ * store.h for which wins). A gkctl value the file has since overridden
+ * is forgotten, in natd.conf too.
+ */
 static void
 apply_timeouts(struct nat_config *cf)
 {
-	nat_default_timeouts(&cf->to);
-	if (saved.to.udp)
-		cf->to.udp = saved.to.udp;
-	if (saved.to.tcp_est)
-		cf->to.tcp_est = saved.to.tcp_est;
-	if (saved.to.tcp_trans)
-		cf->to.tcp_trans = saved.to.tcp_trans;
-	if (saved.to.icmp)
-		cf->to.icmp = saved.to.icmp;
+	char		 err[256];
+
+	if (store_timeouts(&saved, &conf_to, &cf->to) &&
+	    store_save(err, sizeof(err)) == -1)
+		log_warnx("%s", err);
 }
 
 /*
@@ -461,6 +524,10 @@ natd_config(const struct msg_config *mc, void *arg)
 	cf.web_port = mc->conf.web_port;
 	cf.filter_udp = (uint8_t)mc->conf.filter_udp;
 	cf.filter_tcp = (uint8_t)mc->conf.filter_tcp;
+	conf_to.udp = mc->conf.nat_timeout_udp;
+	conf_to.tcp_est = mc->conf.nat_timeout_tcp_established;
+	conf_to.tcp_trans = mc->conf.nat_timeout_tcp_transitory;
+	conf_to.icmp = mc->conf.nat_timeout_icmp;
 	apply_timeouts(&cf);
 	nat_set_config(&nat, &cf);
 
@@ -497,6 +564,13 @@ filter_name(int f)
 	}
 }
 
+/* Where a timeout in force comes from (store.h: the latest change). */
+static const char *
+timeout_from(uint32_t gk, uint32_t conf)
+{
+	return gk != 0 ? "gkctl" : conf != 0 ? "config" : "default";
+}
+
 #define J(k, v)	json_object_set_new(detail, k, json_integer((json_int_t)(v)))
 
 static void
@@ -531,6 +605,7 @@ natd_status(json_t *detail, void *arg)
 	J("bad_messages", io.bad_messages);
 	J("enobufs", io.enobufs);
 	J("verdict_errors", io.verdict_errors);
+	J("orphans_dropped", io.orphans_dropped);
 	J("out_packets", s->out_packets);
 	J("out_bytes", s->out_bytes);
 	J("in_packets", s->in_packets);
@@ -548,6 +623,13 @@ natd_status(json_t *detail, void *arg)
 	J("client_limit", s->client_limit);
 	J("evicted", s->evicted);
 	J("frag_unknown", s->frag_unknown);
+	J("other_out", s->other_out);
+	J("other_in", s->other_in);
+	J("other_busy", s->other_busy);
+	J("frag_held", s->frag_held);
+	J("frag_released", s->frag_released);
+	J("frag_evicted", s->frag_evicted);
+	J("held", io.held);
 	J("icmp_errors", s->icmp_errors);
 	J("csum_full", s->csum_full);
 	J("csum_incremental", s->csum_incremental);
@@ -558,6 +640,14 @@ natd_status(json_t *detail, void *arg)
 	J("timeout_tcp_established", nat.cf.to.tcp_est);
 	J("timeout_tcp_transitory", nat.cf.to.tcp_trans);
 	J("timeout_icmp", nat.cf.to.icmp);
+	json_object_set_new(detail, "timeout_udp_from",
+	    json_string(timeout_from(saved.to.udp, conf_to.udp)));
+	json_object_set_new(detail, "timeout_tcp_established_from",
+	    json_string(timeout_from(saved.to.tcp_est, conf_to.tcp_est)));
+	json_object_set_new(detail, "timeout_tcp_transitory_from",
+	    json_string(timeout_from(saved.to.tcp_trans, conf_to.tcp_trans)));
+	json_object_set_new(detail, "timeout_icmp_from",
+	    json_string(timeout_from(saved.to.icmp, conf_to.icmp)));
 	if (ring != NULL) {
 		J("ring_records", atomic_load(&ring->head));
 		J("ring_drops", atomic_load(&ring->drops));
@@ -768,15 +858,19 @@ ctl_timeouts(const struct msg_ctl_request *req, char *err, size_t errlen)
 		return NULL;
 	}
 	for (i = 2; i + 1 < req->argc; i += 2) {
-		if (strcmp(req->argv[i], "udp") == 0)
+		if (strcmp(req->argv[i], "udp") == 0) {
 			field = &saved.to.udp;
-		else if (strcmp(req->argv[i], "tcp-established") == 0)
+			saved.to_base.udp = conf_to.udp;
+		} else if (strcmp(req->argv[i], "tcp-established") == 0) {
 			field = &saved.to.tcp_est;
-		else if (strcmp(req->argv[i], "tcp-transitory") == 0)
+			saved.to_base.tcp_est = conf_to.tcp_est;
+		} else if (strcmp(req->argv[i], "tcp-transitory") == 0) {
 			field = &saved.to.tcp_trans;
-		else if (strcmp(req->argv[i], "icmp") == 0)
+			saved.to_base.tcp_trans = conf_to.tcp_trans;
+		} else if (strcmp(req->argv[i], "icmp") == 0) {
 			field = &saved.to.icmp;
-		else {
+			saved.to_base.icmp = conf_to.icmp;
+		} else {
 			saved = before;
 			snprintf(err, errlen, "\"%s\": not a timeout (udp, "
 			    "tcp-established, tcp-transitory, icmp)",

@@ -125,6 +125,23 @@ nfq_put_verdict(uint8_t *buf, size_t size, size_t *off, uint16_t qnum,
 	return 0;
 }
 
+int
+nfq_put_verdict_batch(uint8_t *buf, size_t size, size_t *off, uint16_t qnum,
+    uint32_t id, uint32_t verdict)
+{
+	struct nlmsghdr	*nlh;
+	size_t		 need = MNL_ALIGN(sizeof(struct nlmsghdr)) +
+	    MNL_ALIGN(sizeof(struct nfgenmsg)) +
+	    MNL_ATTR_HDRLEN + MNL_ALIGN(sizeof(struct nfqnl_msg_verdict_hdr));
+
+	if (*off + need > size)
+		return -1;
+	nlh = nfq_nlmsg_put((char *)buf + *off, NFQNL_MSG_VERDICT_BATCH, qnum);
+	nfq_nlmsg_verdict_put(nlh, id, verdict);
+	*off += nlh->nlmsg_len;
+	return 0;
+}
+
 size_t
 nfq_verdict_head(uint8_t *buf, size_t size, uint16_t qnum, uint32_t id,
     uint32_t verdict, size_t plen)

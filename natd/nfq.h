@@ -36,6 +36,13 @@ int	nfq_put_verdict(uint8_t *buf, size_t size, size_t *off,
 	    uint16_t qnum, uint32_t id, uint32_t verdict);
 
 /*
+ * Appends a batch verdict: every packet still queued with an id up to id
+ * (in the kernel's wrapping order) gets verdict. Returns 0 or -1.
+ */
+int	nfq_put_verdict_batch(uint8_t *buf, size_t size, size_t *off,
+	    uint16_t qnum, uint32_t id, uint32_t verdict);
+
+/*
  * Writes the head of a verdict message that carries a new packet of plen
  * bytes (NFQA_PAYLOAD, which the caller sends right after the head, then
  * nfq_pad(plen) zero bytes). Returns the head's length, or 0 when it

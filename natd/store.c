@@ -55,7 +55,7 @@ parse_line(struct store *st, char *line)
 	int		 n = 0, proto;
 	long		 a, b;
 	struct in_addr	 ip;
-	uint32_t	*field;
+	uint32_t	*field, *base;
 
 	for (t = strtok_r(line, " \t", &save); t != NULL && n < 6;
 	    t = strtok_r(NULL, " \t", &save))
@@ -77,20 +77,28 @@ parse_line(struct store *st, char *line)
 		st->nfwd++;
 		return 0;
 	}
-	if (strcmp(w[0], "timeout") == 0 && n == 3) {
-		if (strcmp(w[1], "udp") == 0)
+	if (strcmp(w[0], "timeout") == 0 && (n == 3 || n == 4)) {
+		if (strcmp(w[1], "udp") == 0) {
 			field = &st->to.udp;
-		else if (strcmp(w[1], "tcp-established") == 0)
+			base = &st->to_base.udp;
+		} else if (strcmp(w[1], "tcp-established") == 0) {
 			field = &st->to.tcp_est;
-		else if (strcmp(w[1], "tcp-transitory") == 0)
+			base = &st->to_base.tcp_est;
+		} else if (strcmp(w[1], "tcp-transitory") == 0) {
 			field = &st->to.tcp_trans;
-		else if (strcmp(w[1], "icmp") == 0)
+			base = &st->to_base.tcp_trans;
+		} else if (strcmp(w[1], "icmp") == 0) {
 			field = &st->to.icmp;
-		else
+			base = &st->to_base.icmp;
+		} else
 			return -1;
 		if ((a = store_number(w[2], 1, 30L * 86400)) == -1)
 			return -1;
+		b = 0;
+		if (n == 4 && (b = store_number(w[3], 1, 0xffffffffL)) == -1)
+			return -1;
 		*field = (uint32_t)a;
+		*base = (uint32_t)b;
 		return 0;
 	}
 	return -1;
@@ -144,13 +152,17 @@ store_format(const struct store *st, char *buf, size_t size)
 		off += (size_t)k;
 	}
 #define TO(name, f) do {						\
-	if (st->to.f != 0) {						\
+	if (st->to.f != 0 && st->to_base.f != 0)			\
+		k = snprintf(buf + off, size - off, "timeout %s %u %u\n", \
+		    name, st->to.f, st->to_base.f);			\
+	else if (st->to.f != 0)						\
 		k = snprintf(buf + off, size - off, "timeout %s %u\n",	\
 		    name, st->to.f);					\
-		if (k < 0 || (size_t)k >= size - off)			\
-			return -1;					\
-		off += (size_t)k;					\
-	}								\
+	else								\
+		k = 0;							\
+	if (k < 0 || (size_t)k >= size - off)				\
+		return -1;						\
+	off += (size_t)k;						\
 } while (0)
 	TO("udp", udp);
 	TO("tcp-established", tcp_est);
@@ -158,4 +170,39 @@ store_format(const struct store *st, char *buf, size_t size)
 	TO("icmp", icmp);
 #undef TO
 	return (int)off;
+}
+
+static int
+timeout_one(uint32_t *gk, uint32_t *base, uint32_t conf, uint32_t *out)
+{
+	int	 changed = 0;
+
+	/* The file's value changed since gkctl's: the file's is newer. */
+	if (*gk != 0 && *base != conf) {
+		*gk = *base = 0;
+		changed = 1;
+	}
+	if (*gk != 0)
+		*out = *gk;
+	else if (conf != 0)
+		*out = conf;
+	return changed;
+}
+
+int
+store_timeouts(struct store *st, const struct nat_timeouts *conf,
+    struct nat_timeouts *out)
+{
+	int	 changed = 0;
+
+	nat_default_timeouts(out);
+	changed |= timeout_one(&st->to.udp, &st->to_base.udp, conf->udp,
+	    &out->udp);
+	changed |= timeout_one(&st->to.tcp_est, &st->to_base.tcp_est,
+	    conf->tcp_est, &out->tcp_est);
+	changed |= timeout_one(&st->to.tcp_trans, &st->to_base.tcp_trans,
+	    conf->tcp_trans, &out->tcp_trans);
+	changed |= timeout_one(&st->to.icmp, &st->to_base.icmp, conf->icmp,
+	    &out->icmp);
+	return changed;
 }

@@ -4,7 +4,13 @@
  * with gkctl, one statement a line:
  *
  *   forward tcp|udp WANPORT LANIP LANPORT
- *   timeout udp|tcp-established|tcp-transitory|icmp SECONDS
+ *   timeout udp|tcp-established|tcp-transitory|icmp SECONDS [CONFSECONDS]
+ *
+ * CONFSECONDS is what gatekeeper.conf said of that timeout when gkctl set
+ * it (absent: nothing). The latest change wins: a timeout set with gkctl
+ * holds across restarts and reloads until gatekeeper.conf's value of that
+ * timeout changes (a reload that sets it anew, or removes it), and then
+ * the file's value applies and the gkctl one is forgotten.
  *
  * Pure text code: natd.c does the file I/O.
  */
@@ -22,12 +28,22 @@ struct store {
 	struct nat_forward	 fwd[NAT_MAX_FORWARDS];
 	int			 nfwd;
 	struct nat_timeouts	 to;	/* 0 fields: not set, default */
+	struct nat_timeouts	 to_base; /* the config's, when set */
 };
 
 /* Parses buf; bad lines are skipped and counted. Returns the count. */
 int	store_parse(struct store *, const char *buf, size_t len);
 /* Formats into buf (size bytes); returns the length, or -1 if too big. */
 int	store_format(const struct store *, char *buf, size_t size);
+
+/*
+ * The timeouts in force (into out): natd's defaults, then the config
+ * file's (conf: 0 fields unset), then gkctl's. Before that, a gkctl value
+ * whose recorded config value is no longer the config's is dropped;
+ * returns 1 when that changed st (to be saved again), else 0.
+ */
+int	store_timeouts(struct store *st, const struct nat_timeouts *conf,
+	    struct nat_timeouts *out);
 
 /* "tcp" / "udp" to IPPROTO_*, 0 when neither. */
 int	store_proto(const char *);

@@ -107,8 +107,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static uint8_t	 buf[70000];
 	struct nfq_pkt	 pkts[8];
 	struct nat_result r;
-	int		 k, i;
-	uint8_t		 mode;
+	int		 k, i, acc;
+	uint8_t		 mode, *p;
+	uint32_t	 id;
+	size_t		 plen;
 
 	if (region == NULL)
 		init();
@@ -119,13 +121,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	n.now += mode & 7;
 	if (mode & 0x80) {
 		k = nfq_parse(buf, size - 1, pkts, 8);
-		for (i = 0; i < k; i++)
+		for (i = 0; i < k; i++) {
+			n.cur_id = pkts[i].id;
 			nat_packet(&n, pkts[i].payload, pkts[i].len,
 			    pkts[i].hook, pkts[i].skbinfo, &r);
+		}
 	} else
 		nat_packet(&n, buf, size - 1, (mode & 1) ? NAT_HOOK_PRE :
 		    NAT_HOOK_FORWARD, (mode >> 1) & 3, &r);
 	if ((mode & 0x60) == 0x60)
 		nat_sweep(&n, 4096);
+	/* Held fragments released or dropped: read them as natd sends. */
+	while (nat_hold_take(&n, &id, &acc, &p, &plen))
+		if (acc && (plen < 20 || p == NULL))
+			__builtin_trap();
+	nat_hold_sent(&n);
 	return 0;
 }

@@ -161,6 +161,7 @@ gk_log "clients: 10.42.0.50 sent $up bytes"
 cat >>"$GK_CONF" <<EOF
 nat-filtering udp address-and-port-dependent
 nat-filtering tcp endpoint-independent
+nat-timeout icmp 90s
 EOF
 kill -HUP "$GK_PID"
 sleep 1
@@ -174,6 +175,19 @@ wait "$GK_BG_PID"
 expect "UDP APDF: a third host is kept out" "$(cat "$GK_TMP/l5")" none
 r=$(inet tcp-ask "$WAN" 6000 4444 2 198.51.100.1)
 expect "TCP EIF: a third host gets in" "$r" "198.51.100.1:4444"
+
+# ---- timeouts: the config's apply, gkctl's win until the file changes
+to_icmp() { echo "$(natd_field timeout_icmp) $(natd_field timeout_icmp_from)"; }
+expect "ICMP timeout from the config" "$(to_icmp)" "90 config"
+gk_ctl nat timeout icmp 120 >/dev/null || gk_fail "gkctl nat timeout icmp"
+expect "ICMP timeout from gkctl" "$(to_icmp)" "120 gkctl"
+kill -HUP "$GK_PID"
+sleep 1
+expect "gkctl's timeout kept across a reload" "$(to_icmp)" "120 gkctl"
+sed -i 's/^nat-timeout icmp 90s$/nat-timeout icmp 100s/' "$GK_CONF"
+kill -HUP "$GK_PID"
+sleep 1
+expect "the file's new value wins" "$(to_icmp)" "100 config"
 
 # ---- expiry on a shortened schedule
 gk_ctl nat timeout udp 2 >/dev/null || gk_fail "gkctl nat timeout failed"

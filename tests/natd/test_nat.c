@@ -574,7 +574,8 @@ test_malformed(void)
 	len = build(b, IPPROTO_UDP, inet2, inet1, 5000, 53, 30, 0);
 	CHECK(out(b, len, 0) == 0 && n.st.spoofed == 1);
 	len = build(b, IPPROTO_UDP, lan1, inet1, 5000, 53, 30, 0);
-	b[9] = 47;
+	b[9] = 33;			/* DCCP: its checksum has addresses */
+	fix_ip(b);
 	CHECK(out(b, len, 0) == 0 && n.st.unsupported == 1);
 	/* Inbound to another address than the WAN's. */
 	len = build(b, IPPROTO_UDP, inet1, lan1, 53, 5000, 30, 0);
@@ -705,6 +706,261 @@ test_store(void)
 	CHECK(t.nfwd == 1 && t.fwd[0].port == 443 && t.to.udp == 30);
 }
 
+static int
+ip_csum_ok(const uint8_t *b)
+{
+	return ref_sum(b, (size_t)(b[0] & 0xf) * 4, 0) == 0xffff;
+}
+
+/* GRE, ESP: address only, one LAN device per protocol at a time. */
+static void
+test_other_protocols(void)
+{
+	uint8_t		 b[256];
+	size_t		 len;
+	uint32_t	 to;
+
+	setup();
+	to = n.cf.to.udp;
+	len = build(b, IPPROTO_UDP, lan1, inet1, 0, 0, 40, 0);
+	b[9] = 47;			/* GRE */
+	fix_ip(b);
+	CHECK(out(b, len, 0) == 1 && memcmp(b + 12, &wan, 4) == 0);
+	CHECK(ip_csum_ok(b) && n.st.other_out == 1);
+	/* Its reply comes back to lan1, from that remote only. */
+	len = build(b, IPPROTO_UDP, inet1, wan, 0, 0, 40, 0);
+	b[9] = 47;
+	fix_ip(b);
+	CHECK(in(b, len) == 1 && memcmp(b + 16, &lan1, 4) == 0);
+	CHECK(ip_csum_ok(b) && n.st.other_in == 1);
+	len = build(b, IPPROTO_UDP, inet2, wan, 0, 0, 40, 0);
+	b[9] = 47;
+	fix_ip(b);
+	CHECK(in(b, len) == 0 && n.st.filtered == 1);
+	/* lan2 cannot have GRE while lan1 does; ESP it can. */
+	len = build(b, IPPROTO_UDP, lan2, inet2, 0, 0, 40, 0);
+	b[9] = 47;
+	fix_ip(b);
+	CHECK(out(b, len, 0) == 0 && n.st.other_busy == 1);
+	len = build(b, IPPROTO_UDP, lan2, inet2, 0, 0, 40, 0);
+	b[9] = 50;			/* ESP */
+	fix_ip(b);
+	CHECK(out(b, len, 0) == 1 && n.st.other_out == 2);
+	/* Once lan1 is quiet for the UDP timeout, lan2 gets GRE. */
+	n.now += to;
+	len = build(b, IPPROTO_UDP, lan2, inet2, 0, 0, 40, 0);
+	b[9] = 47;
+	fix_ip(b);
+	CHECK(out(b, len, 0) == 1 && n.st.other_out == 3);
+	/* ESP expired too: an inbound ESP packet maps to nobody. */
+	len = build(b, IPPROTO_UDP, inet2, wan, 0, 0, 40, 0);
+	b[9] = 50;
+	fix_ip(b);
+	CHECK(in(b, len) == 0 && n.st.no_mapping == 1);
+	/* Nothing held: inbound GRE of nobody's is dropped. */
+	setup();
+	len = build(b, IPPROTO_UDP, inet1, wan, 0, 0, 40, 0);
+	b[9] = 47;
+	fix_ip(b);
+	CHECK(in(b, len) == 0 && n.st.no_mapping == 1);
+	/* Per-client bytes are counted. */
+	len = build(b, IPPROTO_UDP, lan1, inet1, 0, 0, 40, 0);
+	b[9] = 47;
+	fix_ip(b);
+	CHECK(out(b, len, 0) == 1 && nat_clients(&n) == 1);
+}
+
+/* A later fragment (offset off8 * 8) of datagram ipid: len bytes. */
+static size_t
+later_frag(uint8_t *b, uint8_t proto, uint32_t src, uint32_t dst,
+    uint16_t ipid, uint16_t off8, size_t len)
+{
+	size_t	 i;
+
+	memset(b, 0, 20);
+	b[0] = 0x45;
+	put16(b + 2, (uint16_t)len);
+	put16(b + 4, ipid);
+	put16(b + 6, off8);		/* MF clear: the last */
+	b[8] = 64;
+	b[9] = proto;
+	memcpy(b + 12, &src, 4);
+	memcpy(b + 16, &dst, 4);
+	for (i = 20; i < len; i++)
+		b[i] = (uint8_t)xr();
+	fix_ip(b);
+	return len;
+}
+
+/* The first fragment of a UDP datagram: 512 bytes of L4, MF set. */
+static size_t
+first_frag(uint8_t *b, uint32_t src, uint32_t dst, uint16_t sp,
+    uint16_t dp, uint16_t ipid)
+{
+	build(b, IPPROTO_UDP, src, dst, sp, dp, 1200, 0);
+	put16(b + 2, 20 + 512);
+	put16(b + 4, ipid);
+	put16(b + 6, 0x2000);
+	fix_ip(b);
+	return 20 + 512;
+}
+
+/* RFC 4787 REQ-14: later fragments before their first are held. */
+static void
+test_fragments(void)
+{
+	uint8_t		 b[4096], f[2048], *pkt;
+	struct nat_result r;
+	size_t		 len, flen, plen;
+	uint32_t	 id, src, dst;
+	int		 acc, i;
+	char		 ip[32];
+
+	setup();
+	/* Out: the later fragment first, held; released by the first. */
+	flen = later_frag(f, IPPROTO_UDP, lan1, inet1, 0x1234, 64, 720);
+	n.cur_id = 11;
+	CHECK(nat_packet(&n, f, flen, NAT_HOOK_FORWARD, 0, &r) == NAT_HELD);
+	CHECK(n.st.frag_held == 1);
+	CHECK(nat_hold_take(&n, &id, &acc, &pkt, &plen) == 0);
+	len = first_frag(b, lan1, inet1, 5000, 7777, 0x1234);
+	n.cur_id = 12;
+	CHECK(out(b, len, 0) == 1);
+	CHECK(memcmp(b + 12, &wan, 4) == 0 && ip_csum_ok(b));
+	CHECK(nat_hold_take(&n, &id, &acc, &pkt, &plen) == 1);
+	CHECK(id == 11 && acc == 1 && plen == 720);
+	CHECK(memcmp(pkt + 12, &wan, 4) == 0 && ip_csum_ok(pkt));
+	CHECK(memcmp(pkt + 20, f + 20, 700) == 0);
+	CHECK(nat_hold_take(&n, &id, &acc, &pkt, &plen) == 0);
+	nat_hold_sent(&n);
+	CHECK(n.st.frag_released == 1);
+	/* Another later one now follows the first at once. */
+	flen = later_frag(f, IPPROTO_UDP, lan1, inet1, 0x1234, 154, 300);
+	CHECK(out(f, flen, 0) == 1 && memcmp(f + 12, &wan, 4) == 0);
+
+	/* In: held, then released to the device by the first. */
+	flen = later_frag(f, IPPROTO_UDP, inet1, wan, 0x777, 64, 500);
+	n.cur_id = 20;
+	CHECK(nat_packet(&n, f, flen, NAT_HOOK_PRE, 0, &r) == NAT_HELD);
+	len = first_frag(b, inet1, wan, 7777, 5000, 0x777);
+	n.cur_id = 21;
+	CHECK(in(b, len) == 1 && memcmp(b + 16, &lan1, 4) == 0);
+	CHECK(nat_hold_take(&n, &id, &acc, &pkt, &plen) == 1);
+	CHECK(id == 20 && acc == 1 && memcmp(pkt + 16, &lan1, 4) == 0 &&
+	    ip_csum_ok(pkt));
+	nat_hold_sent(&n);
+
+	/* A first that never comes: dropped after NAT_HOLD_SECS. */
+	flen = later_frag(f, IPPROTO_UDP, lan1, inet1, 0x999, 64, 500);
+	n.cur_id = 30;
+	CHECK(out(f, flen, 0) == NAT_HELD);
+	n.now += 1;
+	nat_sweep(&n, 0);
+	CHECK(nat_hold_take(&n, &id, &acc, &pkt, &plen) == 0);
+	n.now += NAT_HOLD_SECS;
+	nat_sweep(&n, 0);
+	CHECK(nat_hold_take(&n, &id, &acc, &pkt, &plen) == 1);
+	CHECK(id == 30 && acc == 0 && n.st.frag_evicted == 1);
+	nat_hold_sent(&n);
+
+	/* Bounded: too big, too many from one sender, the oldest pushed
+	 * out when every slot is taken. */
+	flen = later_frag(b, IPPROTO_UDP, lan1, inet1, 0x500, 64,
+	    NAT_HOLD_SLOT + 1);
+	CHECK(out(b, flen, 0) == 0 && n.st.frag_unknown == 1);
+	for (i = 0; i < NAT_HOLD_PER_SRC; i++) {
+		flen = later_frag(f, IPPROTO_UDP, lan1, inet1,
+		    (uint16_t)(0x600 + i), 64, 100);
+		CHECK(out(f, flen, 0) == NAT_HELD);
+	}
+	flen = later_frag(f, IPPROTO_UDP, lan1, inet1, 0x6ff, 64, 100);
+	CHECK(out(f, flen, 0) == 0 && n.st.frag_unknown == 2);
+	for (i = 0; i < NAT_HOLD; i++) {
+		snprintf(ip, sizeof(ip), "10.42.0.%d", 100 + i / 2);
+		src = A(ip);
+		n.cur_id = 1000 + (uint32_t)i;
+		n.now++;
+		flen = later_frag(f, IPPROTO_UDP, src, inet1,
+		    (uint16_t)(0x700 + i), 64, 100);
+		CHECK(out(f, flen, 0) == NAT_HELD);
+	}
+	/* 16 slots: the 4 of lan1 (oldest) and 12 new ones; the 13th to
+	 * 16th new ones pushed the 4 of lan1 out. */
+	for (i = 0; i < NAT_HOLD_PER_SRC; i++) {
+		CHECK(nat_hold_take(&n, &id, &acc, &pkt, &plen) == 1);
+		CHECK(acc == 0);
+	}
+	CHECK(nat_hold_take(&n, &id, &acc, &pkt, &plen) == 0);
+	CHECK(n.st.frag_evicted == 1 + NAT_HOLD_PER_SRC);
+	CHECK(n.st.frag_held == 3 + NAT_HOLD_PER_SRC + NAT_HOLD);
+	/* Garbage that looks like a later fragment never crashes. */
+	dst = wan;
+	flen = later_frag(f, 47, inet2, dst, 1, 1, 20);
+	CHECK(nat_packet(&n, f, flen, NAT_HOOK_PRE, 0, &r) == NAT_HELD);
+}
+
+/*
+ * Timeouts: defaults, then gatekeeper.conf's, then gkctl's, the latest
+ * change winning: a gkctl value holds until the file's value of that
+ * timeout changes, then is forgotten (and natd.conf rewritten).
+ */
+static void
+test_timeout_precedence(void)
+{
+	struct nat_timeouts conf, out, def;
+	struct store	 s, t;
+	char		 buf[1024];
+	int		 len;
+
+	nat_default_timeouts(&def);
+	memset(&s, 0, sizeof(s));
+	memset(&conf, 0, sizeof(conf));
+	/* Nothing set: natd's defaults. */
+	CHECK(store_timeouts(&s, &conf, &out) == 0);
+	CHECK(memcmp(&out, &def, sizeof(out)) == 0);
+	CHECK(def.udp == 300 && def.tcp_est == 7440 &&
+	    def.tcp_trans == 240 && def.icmp == 60);
+	/* The file sets UDP and ICMP. */
+	conf.udp = 600;
+	conf.icmp = 90;
+	CHECK(store_timeouts(&s, &conf, &out) == 0);
+	CHECK(out.udp == 600 && out.icmp == 90 && out.tcp_est == 7440);
+	/* gkctl sets UDP (while the file says 600) and TCP established. */
+	s.to.udp = 200;
+	s.to_base.udp = 600;
+	s.to.tcp_est = 9000;
+	s.to_base.tcp_est = 0;
+	CHECK(store_timeouts(&s, &conf, &out) == 0);
+	CHECK(out.udp == 200 && out.tcp_est == 9000 && out.icmp == 90);
+	/* It survives a save and a restart (natd.conf read back). */
+	len = store_format(&s, buf, sizeof(buf));
+	CHECK(len > 0);
+	CHECK(store_parse(&t, buf, (size_t)len) == 0);
+	CHECK(t.to.udp == 200 && t.to_base.udp == 600 &&
+	    t.to.tcp_est == 9000 && t.to_base.tcp_est == 0);
+	/* A reload with the same file: gkctl's still win. */
+	CHECK(store_timeouts(&t, &conf, &out) == 0);
+	CHECK(out.udp == 200 && out.tcp_est == 9000);
+	/* The file changes UDP: the file wins, gkctl's UDP is forgotten;
+	 * the TCP one, untouched by the file, stays. */
+	conf.udp = 900;
+	CHECK(store_timeouts(&t, &conf, &out) == 1);
+	CHECK(out.udp == 900 && t.to.udp == 0 && out.tcp_est == 9000);
+	/* The file now sets TCP established: it wins too. */
+	conf.tcp_est = 8000;
+	CHECK(store_timeouts(&t, &conf, &out) == 1);
+	CHECK(out.tcp_est == 8000 && t.to.tcp_est == 0);
+	/* Removing a file value the gkctl one was set over also counts. */
+	t.to.icmp = 30;
+	t.to_base.icmp = 90;
+	conf.icmp = 0;
+	CHECK(store_timeouts(&t, &conf, &out) == 1);
+	CHECK(out.icmp == 60 && t.to.icmp == 0);
+	/* Bad lines: a base that is not a number. */
+	CHECK(store_parse(&t, "timeout udp 30 x\n", 17) == 1);
+	CHECK(store_parse(&t, "timeout udp 30 0\n", 17) == 1);
+}
+
 int
 main(void)
 {
@@ -730,6 +986,9 @@ main(void)
 	test_forwards();
 	test_attach();
 	test_store();
+	test_timeout_precedence();
+	test_fragments();
+	test_other_protocols();
 	free(region);
 	return check_result();
 }

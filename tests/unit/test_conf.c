@@ -759,6 +759,13 @@ test_round_trip(void)
 	round_trip("lease-time 120\nhistory 7d\ncapture-size 3072\n");
 	round_trip("capture-size 0\nhistory 86401\n");
 	round_trip("capture-size 2048M\nlease-time 4294967295\n");
+	round_trip("lan-address 10.42.0.1/24\nnat-timeout udp 5m\n"
+	    "nat-timeout tcp-established 124m\nnat-timeout tcp-transitory 241\n"
+	    "nat-timeout icmp 1d\ndhcp-mtu 1400\n"
+	    "dhcp-ntp 10.42.0.1 192.0.2.1\n"
+	    "dhcp-route 192.168.50.0/24 10.42.0.2\n"
+	    "dhcp-route 0.0.0.0/0 10.42.0.3\ndhcp-conflict-check off\n");
+	round_trip("dhcp-conflict-check on\nnat-timeout icmp 61\n");
 	round_trip("port-forward udp 53 10.0.0.2\n"
 	    "static-lease 52:54:00:00:00:02 10.0.0.3\n"
 	    "nat-filtering udp address-and-port-dependent\n"
@@ -840,6 +847,130 @@ test_file(void)
 	unlink(path);
 }
 
+/* nat-timeout, dhcp-mtu, dhcp-ntp, dhcp-route, dhcp-conflict-check. */
+static void
+test_dhcp_nat_options(void)
+{
+	struct gk_config c;
+	struct errs	 e;
+
+	/* unset by default; the conflict check on */
+	CHECK(parse(&c, &e, "") == 0);
+	CHECK(c.nat_timeout_udp == 0 && c.nat_timeout_tcp_established == 0 &&
+	    c.nat_timeout_tcp_transitory == 0 && c.nat_timeout_icmp == 0);
+	CHECK(c.dhcp_mtu == 0 && c.ndhcp_ntp == 0 && c.ndhcp_route == 0);
+	CHECK(c.dhcp_conflict_check == 1);
+
+	CHECK(parse(&c, &e, "lan-address 10.42.0.1/24\n"
+	    "nat-timeout udp 5m\n"
+	    "nat-timeout tcp-established 124m\n"
+	    "nat-timeout tcp-transitory 240\n"
+	    "nat-timeout icmp 60s\n"
+	    "dhcp-mtu 1492\n"
+	    "dhcp-ntp 10.42.0.1 192.0.2.123\n"
+	    "dhcp-route 192.168.50.0/24 10.42.0.2\n"
+	    "dhcp-route 0.0.0.0/0 10.42.0.1\n"
+	    "dhcp-conflict-check off\n") == 0);
+	if (e.n)
+		dump("options", &e);
+	CHECK(c.nat_timeout_udp == 300);
+	CHECK(c.nat_timeout_tcp_established == 7440);
+	CHECK(c.nat_timeout_tcp_transitory == 240);
+	CHECK(c.nat_timeout_icmp == 60);
+	CHECK(c.dhcp_mtu == 1492);
+	CHECK(c.ndhcp_ntp == 2 && c.dhcp_ntp[0].s_addr == ip("10.42.0.1") &&
+	    c.dhcp_ntp[1].s_addr == ip("192.0.2.123"));
+	CHECK(c.ndhcp_route == 2);
+	CHECK(c.dhcp_route[0].net.s_addr == ip("192.168.50.0") &&
+	    c.dhcp_route[0].prefix == 24 &&
+	    c.dhcp_route[0].gw.s_addr == ip("10.42.0.2"));
+	CHECK(c.dhcp_route[1].net.s_addr == 0 && c.dhcp_route[1].prefix == 0);
+	CHECK(c.dhcp_conflict_check == 0);
+	CHECK(parse(&c, &e, "dhcp-conflict-check on\n") == 0 &&
+	    c.dhcp_conflict_check == 1);
+	expect_ok("dhcp-mtu 68\ndhcp-ntp 9.9.9.9\n");
+	expect_ok("dhcp-mtu 65535\n");
+	/* without lan-address the gateway cannot be checked yet */
+	expect_ok("dhcp-route 10.1.0.0/16 172.16.0.9\n");
+
+	/* the floors of the RFCs */
+	expect_one("nat-timeout udp 119s\n", "t.conf:1: nat-timeout udp: "
+	    "expected at least 2m (RFC 4787 REQ-5), got \"119s\"");
+	expect_one("nat-timeout tcp-established 2h\n", "t.conf:1: "
+	    "nat-timeout tcp-established: expected at least 2h4m (124m) "
+	    "(RFC 5382 REQ-5), got \"2h\"");
+	expect_one("nat-timeout tcp-transitory 3m\n", "t.conf:1: "
+	    "nat-timeout tcp-transitory: expected at least 4m (RFC 5382 "
+	    "REQ-5)");
+	expect_one("nat-timeout icmp 59\n", "t.conf:1: nat-timeout icmp: "
+	    "expected at least 60s (RFC 5508 REQ-1)");
+	expect_one("nat-timeout sctp 5m\n", "t.conf:1: nat-timeout: "
+	    "expected udp, tcp-established, tcp-transitory or icmp, got "
+	    "\"sctp\"");
+	expect_one("nat-timeout udp 5x\n", "t.conf:1: nat-timeout: "
+	    "expected a duration like 5m, got \"5x\"");
+	expect_one("nat-timeout udp\n", "t.conf:1: nat-timeout: missing "
+	    "argument");
+	expect_one("nat-timeout udp 5m\nnat-timeout icmp 2m\n"
+	    "nat-timeout udp 6m\n", "t.conf:3: nat-timeout: already given "
+	    "at line 1");
+
+	expect_one("dhcp-mtu 67\n", "t.conf:1: dhcp-mtu: expected an MTU "
+	    "from 68 to 65535, got \"67\"");
+	expect_one("dhcp-mtu 65536\n", "t.conf:1: dhcp-mtu: expected an MTU");
+	expect_one("dhcp-mtu 1500\ndhcp-mtu 1400\n", "t.conf:2: dhcp-mtu: "
+	    "already given at line 1");
+
+	expect_one("dhcp-ntp ntp.example\n", "t.conf:1: dhcp-ntp: expected "
+	    "an IPv4 address like 10.42.0.1, got \"ntp.example\"");
+	expect_one("dhcp-ntp 224.0.1.1\n", "t.conf:1: dhcp-ntp: expected "
+	    "a unicast address");
+	expect_one("dhcp-ntp 9.9.9.9 9.9.9.9\n", "t.conf:1: dhcp-ntp: "
+	    "9.9.9.9 listed twice");
+	expect_one("dhcp-ntp 1.1.1.1 1.1.1.2 1.1.1.3 1.1.1.4 1.1.1.5 1.1.1.6 "
+	    "1.1.1.7 1.1.1.8 1.1.1.9\n", "t.conf:1: dhcp-ntp: expected at "
+	    "most 8 addresses, got 9");
+
+	expect_one("dhcp-route 192.168.50.1/24 10.42.0.2\n", "t.conf:1: "
+	    "dhcp-route: expected a network address (no host bits set)");
+	expect_one("dhcp-route 192.168.50.0 10.42.0.2\n", "t.conf:1: "
+	    "dhcp-route: expected a network like 192.168.50.0/24");
+	expect_one("dhcp-route 192.168.50.0/33 10.42.0.2\n", "t.conf:1: "
+	    "dhcp-route: expected a network like");
+	expect_one("dhcp-route 192.168.50.0/24 gw\n", "t.conf:1: "
+	    "dhcp-route: expected a unicast IPv4 gateway like 10.42.0.2");
+	expect_one("dhcp-route 192.168.50.0/24\n", "t.conf:1: dhcp-route: "
+	    "missing argument, expected \"dhcp-route NET/LEN GATEWAY\"");
+	expect_one("dhcp-route 192.168.50.0/24 10.42.0.2\n"
+	    "dhcp-route 192.168.50.0/24 10.42.0.3\n", "t.conf:2: dhcp-route: "
+	    "192.168.50.0/24 already routed at line 1");
+	/* the gateway must be on the LAN, whatever the order of lines */
+	expect_one("dhcp-route 192.168.50.0/24 10.43.0.2\n"
+	    "lan-address 10.42.0.1/24\n", "t.conf:1: dhcp-route: 10.43.0.2 "
+	    "is outside the LAN subnet 10.42.0.0/24");
+	expect_one("lan-address 10.42.0.1/24\n"
+	    "dhcp-route 192.168.50.0/24 10.42.0.255\n", "t.conf:2: "
+	    "dhcp-route: 10.42.0.255 is the network or broadcast address");
+
+	expect_one("dhcp-conflict-check yes\n", "t.conf:1: "
+	    "dhcp-conflict-check: expected on or off, got \"yes\"");
+	expect_one("dhcp-conflict-check on\ndhcp-conflict-check off\n",
+	    "t.conf:2: dhcp-conflict-check: already given at line 1");
+}
+
+static void
+test_route_limit(void)
+{
+	char		 text[4096];
+	size_t		 off = 0;
+	int		 i;
+
+	for (i = 0; i <= CONF_MAX_ROUTES; i++)
+		off += (size_t)snprintf(text + off, sizeof(text) - off,
+		    "dhcp-route 192.168.%d.0/24 10.42.0.2\n", i);
+	expect_one(text, "t.conf:17: dhcp-route: at most 16 allowed");
+}
+
 int
 main(void)
 {
@@ -857,5 +988,7 @@ main(void)
 	test_lines();
 	test_round_trip();
 	test_file();
+	test_dhcp_nat_options();
+	test_route_limit();
 	return check_result();
 }

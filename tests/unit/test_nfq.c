@@ -192,6 +192,35 @@ test_verdict_payload(void)
 	CHECK(nfq_verdict_head(buf, sizeof(buf), 0, 9, NF_ACCEPT, 65535) == 0);
 }
 
+/* A batch verdict (a restarted natd's drop of what the old one left). */
+static void
+test_verdict_batch(void)
+{
+	uint8_t		 buf[128];
+	size_t		 off = 0;
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+	const struct nlattr *a;
+	const struct nfqnl_msg_verdict_hdr *vh;
+	int		 seen = 0;
+
+	CHECK(nfq_put_verdict_batch(buf, sizeof(buf), &off, 0, 41,
+	    NF_DROP) == 0);
+	CHECK(off == nlh->nlmsg_len);
+	CHECK((nlh->nlmsg_type & 0xff) == NFQNL_MSG_VERDICT_BATCH);
+	CHECK((nlh->nlmsg_type >> 8) == NFNL_SUBSYS_QUEUE);
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+		if (mnl_attr_get_type(a) != NFQA_VERDICT_HDR)
+			continue;
+		vh = mnl_attr_get_payload(a);
+		CHECK(ntohl(vh->id) == 41 && ntohl(vh->verdict) == NF_DROP);
+		seen = 1;
+	}
+	CHECK(seen);
+	off = sizeof(buf) - 8;
+	CHECK(nfq_put_verdict_batch(buf, sizeof(buf), &off, 0, 1,
+	    NF_DROP) == -1);
+}
+
 int
 main(void)
 {
@@ -199,6 +228,7 @@ main(void)
 	test_skbinfo();
 	test_verdict_payload();
 	test_verdicts();
+	test_verdict_batch();
 	test_local();
 	return check_result();
 }
