@@ -141,6 +141,8 @@ queue_bind(int fd, uint16_t qnum)
  * Whole packets (GSO super-packets unsegmented), and no FAIL_OPEN: if
  * natd falls behind, packets drop rather than cross the router untouched.
  */
+#define QUEUE_MAXLEN	8192
+
 static int
 queue_params(int fd, uint16_t qnum)
 {
@@ -149,6 +151,9 @@ queue_params(int fd, uint16_t qnum)
 
 	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, qnum);
 	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, 0xffff);
+	/* Room for bursts while natd waits for a core (the kernel's
+	 * default is 1024); full, the kernel drops: still fail closed. */
+	mnl_attr_put_u32(nlh, NFQA_CFG_QUEUE_MAXLEN, htonl(QUEUE_MAXLEN));
 	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(NFQA_CFG_F_GSO));
 	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_GSO));
 	if (queue_talk(fd, nlh) == -1) {
