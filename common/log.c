@@ -47,6 +47,9 @@ log_getverbose(void)
 }
 
 /* Formats one line; with_errno appends strerror(saved_errno). */
+static void vlog(int, int, int, const char *, va_list)
+    __attribute__((format(printf, 4, 0)));
+
 static void
 vlog(int pri, int with_errno, int saved_errno, const char *fmt, va_list ap)
 {
