@@ -230,8 +230,13 @@ cache_lookup(struct cache *c, const uint8_t *qname, size_t qnamelen,
 		return NULL;
 	}
 	*fresh = now < e->expire;
-	lru_unlink(c, e);
-	lru_push(c, e);
+	/* LRU to the second: a name asked a thousand times a second moves
+	 * once, not a thousand times (each move writes three entries). */
+	if (e->touched != now) {
+		e->touched = now;
+		lru_unlink(c, e);
+		lru_push(c, e);
+	}
 	return e;
 }
 
@@ -324,7 +329,7 @@ cache_store(struct cache *c, const uint8_t *msg, size_t len,
 	e->len = (uint16_t)len;
 	e->nttl = (uint16_t)nttl;
 	e->qnamelen = (uint8_t)qnamelen;
-	e->stored = now;
+	e->stored = e->touched = now;
 	e->expire = now + ttl;
 	memcpy(c->arena + off, msg, len);
 	memcpy(c->arena + off + ((len + 1) & ~(size_t)1), ttl_offs,

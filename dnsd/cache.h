@@ -30,6 +30,7 @@ struct cache_entry {
 	uint32_t	 stored;	/* clock (s) at storage */
 	uint32_t	 expire;	/* when the shortest TTL runs out */
 	uint32_t	 slot;		/* offset of its data in the arena */
+	uint32_t	 touched;	/* clock (s) of its last LRU move */
 	uint16_t	 len;		/* message bytes */
 	uint16_t	 nttl;		/* TTL fields, offsets after the data */
 	uint8_t		 cls;		/* slot size class */
@@ -53,7 +54,8 @@ void	cache_get_stats(const struct cache *, struct cache_stats *);
 /*
  * The entry for the question, or NULL. *fresh says whether its TTLs are
  * still running; an expired one is returned only while it may serve
- * stale. A hit moves the entry to the head of the LRU list.
+ * stale. A hit moves the entry to the head of the LRU list (once per
+ * second at most: recency is kept to the second).
  */
 const struct cache_entry *cache_lookup(struct cache *, const uint8_t *qname,
 	    size_t qnamelen, uint16_t qtype, uint16_t qclass, uint32_t now,

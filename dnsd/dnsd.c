@@ -27,7 +27,7 @@
 #include "server.h"
 #include "util.h"
 
-#define UDP_BATCH	32
+#define UDP_BATCH	64
 #define UDP_QBUF	4096		/* a bigger UDP query is garbage */
 #define MAX_PENDING	512		/* upstream queries in flight */
 #define MAX_WAITERS	2048		/* clients waiting for them */

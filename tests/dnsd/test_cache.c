@@ -1,6 +1,7 @@
 /*
  * dnsd's cache, local names and query decisions: TTLs counting down,
- * expiry, serve-stale, LRU eviction under both limits, flush; local
+ * expiry, serve-stale, LRU eviction under both limits (recency to the
+ * second), flush; local
  * A/PTR/NXDOMAIN; the server's answer to each kind of query.
  */
 #include <arpa/inet.h>
@@ -309,10 +310,47 @@ test_server(void)
 	free(conf);
 }
 
+/* Recency is kept to the second: hits within the second an entry was
+ * stored or last moved do not move it; a hit a second later does. */
+static void
+test_lru_second(void)
+{
+	struct cache	*c = cache_new(2, 65536);
+	uint8_t		 m[512], n[DNS_MAX_NAME];
+	uint16_t	 off;
+	size_t		 len, nl;
+	int		 fresh;
+
+	CHECK(c != NULL);
+	if (c == NULL)
+		return;
+	len = mkanswer(m, "a.example", 100, &off);
+	CHECK(cache_store(c, m, len, &off, 1, 100, 3000) == 0);
+	len = mkanswer(m, "b.example", 100, &off);
+	CHECK(cache_store(c, m, len, &off, 1, 100, 3000) == 0);
+	/* a, asked in the second it was stored: still the oldest */
+	nl = (size_t)dns_name_from_str("a.example", n);
+	CHECK(cache_lookup(c, n, nl, DNS_T_A, DNS_C_IN, 3000, &fresh) != NULL);
+	len = mkanswer(m, "c.example", 100, &off);
+	CHECK(cache_store(c, m, len, &off, 1, 100, 3000) == 0);
+	CHECK(cache_lookup(c, n, nl, DNS_T_A, DNS_C_IN, 3000, &fresh) == NULL);
+	/* b (now the oldest), asked a second later, moves ahead of c:
+	 * d evicts c */
+	nl = (size_t)dns_name_from_str("b.example", n);
+	CHECK(cache_lookup(c, n, nl, DNS_T_A, DNS_C_IN, 3001, &fresh) != NULL);
+	len = mkanswer(m, "d.example", 100, &off);
+	CHECK(cache_store(c, m, len, &off, 1, 100, 3001) == 0);
+	CHECK(cache_lookup(c, n, nl, DNS_T_A, DNS_C_IN, 3001, &fresh) != NULL);
+	nl = (size_t)dns_name_from_str("c.example", n);
+	CHECK(cache_lookup(c, n, nl, DNS_T_A, DNS_C_IN, 3001, &fresh) == NULL);
+	cache_free(c);
+}
+
 int
 main(void)
 {
 	test_cache();
+	test_lru_second();
 	test_local();
 	test_server();
 	return check_result();

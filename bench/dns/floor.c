@@ -1,0 +1,111 @@
+/*
+ * bench/dns/floor: the kernel's share of a cached answer, measured. A UDP
+ * responder that does no DNS work at all: it takes queries in batches
+ * (epoll_wait, recvmmsg of 64, as dnsd does) and sends each back as a
+ * response with the question and one fixed A record (sendmmsg). No
+ * parsing beyond the question's end, no cache, no log. What it costs per
+ * query is what any server on plain UDP sockets pays at the least, so its
+ * queries per CPU-second are the ceiling for dnsd's. Not a DNS server:
+ * the bench only, in its own namespace.
+ *
+ * Usage: floor ADDRESS   (port 53; runs until killed)
+ */
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <err.h>
+#include <string.h>
+
+#define BATCH	64
+#define QMAX	512
+
+static const unsigned char rr_a[] = {
+	0xc0, 12,		/* the question's name */
+	0, 1, 0, 1,		/* A IN */
+	0, 0, 0x0e, 0x10,	/* TTL 3600 */
+	0, 4, 198, 51, 0, 1,
+};
+
+static struct mmsghdr	 rm[BATCH], sm[BATCH];
+static struct iovec	 ri[BATCH], si[BATCH];
+static struct sockaddr_in from[BATCH];
+static unsigned char	 rb[BATCH][QMAX], sb[BATCH][QMAX + sizeof(rr_a)];
+
+/* The response to query q (len bytes) into out; 0 when not a query. */
+static size_t
+respond(const unsigned char *q, size_t len, unsigned char *out)
+{
+	size_t	 o = 12;
+
+	if (len < 12 || (q[2] & 0x80))
+		return 0;
+	while (o < len && q[o] != 0)
+		o += 1 + (size_t)q[o];
+	if (o + 5 > len)
+		return 0;
+	o += 5;			/* root label, type, class */
+	memcpy(out, q, o);
+	out[2] = 0x80 | (q[2] & 0x01);	/* QR, RD copied */
+	out[3] = 0x80;			/* RA, NOERROR */
+	out[6] = 0;
+	out[7] = 1;			/* one answer */
+	memset(out + 8, 0, 4);		/* no authority, no additional */
+	memcpy(out + o, rr_a, sizeof(rr_a));
+	return o + sizeof(rr_a);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct sockaddr_in sin;
+	struct epoll_event ev = { .events = EPOLLIN }, out;
+	int	 fd, ep, i, n, k;
+
+	if (argc != 2)
+		errx(1, "usage: floor ADDRESS");
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(53);
+	if (inet_pton(AF_INET, argv[1], &sin.sin_addr) != 1)
+		errx(1, "%s: not an IPv4 address", argv[1]);
+	if ((fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0)) == -1)
+		err(1, "socket");
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1)
+		err(1, "bind %s", argv[1]);
+	if ((ep = epoll_create1(0)) == -1 ||
+	    epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) == -1)
+		err(1, "epoll");
+	for (i = 0; i < BATCH; i++) {
+		ri[i].iov_base = rb[i];
+		ri[i].iov_len = sizeof(rb[i]);
+		rm[i].msg_hdr.msg_iov = &ri[i];
+		rm[i].msg_hdr.msg_iovlen = 1;
+		rm[i].msg_hdr.msg_name = &from[i];
+		si[i].iov_base = sb[i];
+		sm[i].msg_hdr.msg_iov = &si[i];
+		sm[i].msg_hdr.msg_iovlen = 1;
+	}
+	for (;;) {
+		if (epoll_wait(ep, &out, 1, -1) == -1)
+			continue;
+		do {
+			for (i = 0; i < BATCH; i++)
+				rm[i].msg_hdr.msg_namelen = sizeof(from[i]);
+			n = recvmmsg(fd, rm, BATCH, MSG_DONTWAIT, NULL);
+			for (i = 0, k = 0; i < n; i++) {
+				si[k].iov_len = respond(rb[i], rm[i].msg_len,
+				    sb[k]);
+				if (si[k].iov_len == 0)
+					continue;
+				sm[k].msg_hdr.msg_name = &from[i];
+				sm[k].msg_hdr.msg_namelen = sizeof(from[i]);
+				k++;
+			}
+			if (k > 0)
+				sendmmsg(fd, sm, (unsigned int)k, MSG_DONTWAIT);
+		} while (n == BATCH);
+	}
+}
