@@ -107,9 +107,10 @@ nfq_parse(uint8_t *buf, size_t len, struct nfq_pkt *pkts, int max)
 	return n;
 }
 
-int
-nfq_put_verdict(uint8_t *buf, size_t size, size_t *off, uint16_t qnum,
-    uint32_t id, uint32_t verdict)
+/* One verdict message of type (single or batch) appended to buf. */
+static int
+put_verdict(uint8_t *buf, size_t size, size_t *off, uint16_t type,
+    uint16_t qnum, uint32_t id, uint32_t verdict)
 {
 	struct nlmsghdr	*nlh;
 	/* header + nfgenmsg + verdict attribute, all aligned */
@@ -119,27 +120,26 @@ nfq_put_verdict(uint8_t *buf, size_t size, size_t *off, uint16_t qnum,
 
 	if (*off + need > size)
 		return -1;
-	nlh = nfq_nlmsg_put((char *)buf + *off, NFQNL_MSG_VERDICT, qnum);
+	nlh = nfq_nlmsg_put((char *)buf + *off, type, qnum);
 	nfq_nlmsg_verdict_put(nlh, id, verdict);
 	*off += nlh->nlmsg_len;
 	return 0;
 }
 
 int
+nfq_put_verdict(uint8_t *buf, size_t size, size_t *off, uint16_t qnum,
+    uint32_t id, uint32_t verdict)
+{
+	return put_verdict(buf, size, off, NFQNL_MSG_VERDICT, qnum, id,
+	    verdict);
+}
+
+int
 nfq_put_verdict_batch(uint8_t *buf, size_t size, size_t *off, uint16_t qnum,
     uint32_t id, uint32_t verdict)
 {
-	struct nlmsghdr	*nlh;
-	size_t		 need = MNL_ALIGN(sizeof(struct nlmsghdr)) +
-	    MNL_ALIGN(sizeof(struct nfgenmsg)) +
-	    MNL_ATTR_HDRLEN + MNL_ALIGN(sizeof(struct nfqnl_msg_verdict_hdr));
-
-	if (*off + need > size)
-		return -1;
-	nlh = nfq_nlmsg_put((char *)buf + *off, NFQNL_MSG_VERDICT_BATCH, qnum);
-	nfq_nlmsg_verdict_put(nlh, id, verdict);
-	*off += nlh->nlmsg_len;
-	return 0;
+	return put_verdict(buf, size, off, NFQNL_MSG_VERDICT_BATCH, qnum, id,
+	    verdict);
 }
 
 size_t
