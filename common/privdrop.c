@@ -313,6 +313,15 @@ static const int sc_files[] = {
 };
 
 /*
+ * dhcpd: its lease writer thread, started inside the sandbox (the filter
+ * is inherited), so that commits never stall the thread serving clients.
+ */
+static const int sc_dhcpd[] = {
+	SCMP_SYS(clone), SCMP_SYS(clone3),
+	SCMP_SYS(set_robust_list), SCMP_SYS(rseq),
+};
+
+/*
  * natd: its saved forwards and timeouts (natd.conf in its chroot, the
  * state directory), replaced atomically: write, fsync, rename.
  */
@@ -459,6 +468,9 @@ sc_profile(scmp_filter_ctx ctx, enum sandbox_profile profile)
 		sc_dnsd_args(ctx);
 		break;
 	case SANDBOX_DHCPD:
+		sc_list(ctx, SCMP_ACT_ALLOW, sc_files, nitems(sc_files));
+		sc_list(ctx, SCMP_ACT_ALLOW, sc_dhcpd, nitems(sc_dhcpd));
+		break;
 	case SANDBOX_WEBD:
 		sc_list(ctx, SCMP_ACT_ALLOW, sc_files, nitems(sc_files));
 		break;

@@ -3,10 +3,12 @@
  * the parent opened (UDP *:67 on the LAN, the packet socket for replies to
  * clients without an address and for ARP probes, the channel to dnsd),
  * the lease database, and gkctl's commands. Every decision is made in
- * server.c; this file reads packets in batches, lets the server decide,
- * commits all lease changes of a batch in one transaction, and only then
- * sends the batch's replies: no ACK leaves before its lease is durable,
- * and a burst of clients shares one fsync.
+ * server.c; this file reads packets in batches and lets the server
+ * decide; the lease changes go to the writer thread (writer.c), which
+ * commits them in groups while this thread goes on serving, and each
+ * reply waits until the group holding its changes is committed: no ACK
+ * leaves before its lease is durable, a burst of clients shares one
+ * fsync, and no client waits on the disk for another.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -18,6 +20,7 @@
 #include <linux/if_packet.h>
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,12 +34,23 @@
 #include "server.h"
 #include "store.h"
 #include "wire.h"
+#include "writer.h"
 
 #define DB_PATH		"/leases.db"	/* inside the chroot: the state dir */
-#define BATCH		32		/* messages per receive */
+#define BATCH		64		/* messages per receive */
+#define OUT_MAX		(BATCH * 4)	/* replies per sendmmsg round */
+#define PEND_MAX	2048		/* replies waiting for a commit */
+#define CHANGES_MAX	4		/* lease changes one message makes */
+#define GROUP_MS	4		/* a commit waits this for company */
+#define GROUP_FULL	512		/* ... unless it has this many changes */
 #define RXBUF		2048
+#define RCVBUF_BYTES	(2 * 1024 * 1024)	/* the UDP socket's */
 #define MAX_PROBES	1024		/* DISCOVERs waiting on an ARP probe */
 #define PROBE_WAIT_MS	100
+#define AHEAD_MAX	DHCP_READY_MAX	/* probes ahead of demand in flight */
+#define AHEAD_BURST	128		/* ARP requests per sendmmsg */
+#define AHEAD_FAST_MS	10		/* probing: timer period */
+#define AHEAD_IDLE_MS	1000		/* all probed: timer period */
 #define TICK_SECS	5
 
 static const struct child_fd dhcpd_fds[] = {
@@ -60,29 +74,47 @@ struct io_stats {
 	uint64_t	 truncated;	/* larger than RXBUF */
 	uint64_t	 recv_errors, send_errors;
 	uint64_t	 commit_failures;	/* replies not sent */
+	uint64_t	 paused;		/* reading stopped: queue full */
 	uint64_t	 probe_busy;	/* no probe slot: dropped */
 	uint64_t	 arp_seen;
+	uint64_t	 probes_ahead;	/* ARP probes ahead of demand */
 	uint64_t	 names_unsent;	/* no channel to dnsd */
-	uint64_t	 batches, batched;	/* commits, messages in them */
+	uint64_t	 batched;	/* messages read */
 };
 
 static struct {
 	struct event_base *base;
 	struct dhcp_server *srv;
 	struct dhcp_store *store;
+	struct dhcp_writer *w;
+	struct event	*ev_writer;
+	uint64_t	 committed;	/* the last batch done */
+	int		 committed_ok;
+	int		 reading_paused;
+	int64_t		 group_since;	/* us: first change of the open batch */
+	struct event	*ev_group;
 	struct proto_chan *dnsd;
-	struct event	*ev_udp, *ev_arp, *ev_tick;
+	struct event	*ev_udp, *ev_arp, *ev_tick, *ev_ahead;
 	int		 serving;
 	uint32_t	 generation;
 	struct dhcp_conf conf;
 	struct conf_static_lease statics[CONF_MAX_STATIC];
 	int		 nstatic;
-	int		 store_failed;	/* a write of this batch failed */
 	struct io_stats	 io;
 	struct probe	 probes[MAX_PROBES];
-	/* The replies of the batch being handled. */
-	struct dhcp_reply out[BATCH];
-	int		 nout;
+	/* Probes ahead of demand, oldest first: all wait PROBE_WAIT_MS. */
+	struct {
+		uint32_t ip;
+		int64_t	 due;	/* monotonic ms */
+	}		 ahead[AHEAD_MAX];
+	uint32_t	 ahead_head, ahead_count;
+	int		 ahead_fast;	/* timer at AHEAD_FAST_MS */
+	/* Replies in order, each waiting for batch tag to be committed. */
+	struct pending {
+		uint64_t	 tag;
+		struct dhcp_reply r;
+	}		 pend[PEND_MAX];
+	uint32_t	 phead, pcount;
 	int		 lan_ifindex;
 	char		 lan_ifname[IF_NAMESIZE];
 } d;
@@ -91,6 +123,15 @@ static int64_t
 now_unix(void)
 {
 	return (int64_t)time(NULL);
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static const char *
@@ -165,15 +206,11 @@ dnsd_closed(struct proto_chan *c, const char *why, void *arg)
 
 /* ------------------------------------------------------------ leases */
 
+/* To the writer's open batch; a change that does not fit fails it. */
 static void
 persist(const struct dhcp_lease *e, void *arg)
 {
-	if (d.store_failed)
-		return;
-	if (store_begin(d.store) == -1 || store_put_lease(d.store, e) == -1) {
-		log_warnx("lease database: %s", store_error(d.store));
-		d.store_failed = 1;
-	}
+	(void)writer_add(d.w, e);
 }
 
 static const struct dhcp_ops server_ops = { persist, name_add, name_del,
@@ -209,25 +246,25 @@ udp_dest(const struct dhcp_reply *r, struct sockaddr_in *sin)
  * One sendmmsg per socket.
  */
 static void
-send_batch(void)
+send_replies(struct dhcp_reply *const *list, int nlist)
 {
-	static struct mmsghdr	 um[BATCH], pm[BATCH];
-	static struct iovec	 uiov[BATCH], piov[BATCH];
-	static struct sockaddr_in usin[BATCH];
-	static struct sockaddr_ll pll[BATCH];
-	static uint8_t		 frames[BATCH][DHCP_MAX_MSG + DHCP_IPUDP_LEN];
+	static struct mmsghdr	 um[OUT_MAX], pm[OUT_MAX];
+	static struct iovec	 uiov[OUT_MAX], piov[OUT_MAX];
+	static struct sockaddr_in usin[OUT_MAX];
+	static struct sockaddr_ll pll[OUT_MAX];
+	static uint8_t		 frames[OUT_MAX][DHCP_MAX_MSG + DHCP_IPUDP_LEN];
 	static union {
 		struct cmsghdr	 h;
 		char		 b[CMSG_SPACE(sizeof(struct in_pktinfo))];
-	} ctl[BATCH];
+	} ctl[OUT_MAX];
 	struct in_pktinfo	 pi;
 	struct cmsghdr		*cm;
 	struct dhcp_reply	*r;
 	int			 i, nu = 0, np = 0, n;
 	size_t			 flen;
 
-	for (i = 0; i < d.nout; i++) {
-		r = &d.out[i];
+	for (i = 0; i < nlist; i++) {
+		r = list[i];
 		if (r->dest == DEST_HWADDR) {
 			flen = ipudp_wrap(frames[np], sizeof(frames[np]),
 			    d.conf.server, htons(67), r->ip, htons(68),
@@ -271,7 +308,6 @@ send_batch(void)
 		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
 		nu++;
 	}
-	d.nout = 0;
 	for (i = 0; i < nu; i += n) {
 		if ((n = sendmmsg(FD_DHCPD_UDP, um + i, (unsigned)(nu - i),
 		    0)) <= 0) {
@@ -288,30 +324,136 @@ send_batch(void)
 	}
 }
 
-/* Commits what the batch changed, then lets its replies go. */
+/*
+ * Sends the replies, in order, whose batch is committed; a reply whose
+ * batch failed is not sent (it would claim a lease that is not durable;
+ * the client retries).
+ */
+static void
+release(void)
+{
+	struct dhcp_reply *list[OUT_MAX];
+	struct pending	*p;
+	int		 n = 0;
+
+	while (d.pcount > 0) {
+		p = &d.pend[d.phead];
+		if (p->tag > d.committed)
+			break;
+		if (p->tag == d.committed && !d.committed_ok)
+			d.io.commit_failures++;
+		else
+			list[n++] = &p->r;
+		d.phead = (d.phead + 1) % PEND_MAX;
+		d.pcount--;
+		if (n == OUT_MAX) {
+			send_replies(list, n);
+			n = 0;
+		}
+	}
+	if (n > 0)
+		send_replies(list, n);
+}
+
+/* Room to read one more message: a reply slot and room for changes. */
+static int
+room(void)
+{
+	return d.pcount < PEND_MAX && writer_open_room(d.w) >= CHANGES_MAX;
+}
+
+/*
+ * Hands the open batch to the writer once it is worth an fsync: GROUP_MS
+ * after its first change, or when it has GROUP_FULL changes. On a quiet
+ * LAN a lone client waits GROUP_MS more; in a burst, hundreds of clients
+ * share each fsync and the disk (and the CPUs) are not swamped.
+ */
+static void
+group_submit(void)
+{
+	struct timeval	tv = { 0, 0 };
+	struct timespec	ts;
+	int64_t		us;
+
+	if (writer_open_count(d.w) == 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	if (d.group_since == 0)
+		d.group_since = us;
+	if (writer_busy(d.w))
+		return;		/* writer_done() calls again */
+	if (us - d.group_since < GROUP_MS * 1000 &&
+	    writer_open_count(d.w) < GROUP_FULL) {
+		/* The rest of the window, on a timer (if none runs). */
+		if (!evtimer_pending(d.ev_group, NULL)) {
+			tv.tv_usec = (suseconds_t)(GROUP_MS * 1000 -
+			    (us - d.group_since));
+			evtimer_add(d.ev_group, &tv);
+		}
+		return;
+	}
+	writer_submit(d.w);
+	d.group_since = 0;
+	evtimer_del(d.ev_group);
+}
+
+static void
+group_timer(evutil_socket_t fd, short ev, void *arg)
+{
+	group_submit();
+}
+
+/* The writer finished a batch: its replies go, the next batch starts. */
+static void
+writer_done(int wait)
+{
+	char		 err[256];
+	uint64_t	 seq;
+	int		 ok;
+
+	if (writer_result(d.w, wait, &seq, &ok, err, sizeof(err)) != 1)
+		return;
+	if (!ok)
+		log_warnx("lease database: %s; the replies of commit %"
+		    PRIu64 " are withheld (the clients retry)", err, seq);
+	d.committed = seq;
+	d.committed_ok = ok;
+	release();
+	group_submit();
+	/* Not read from here (this may run inside a reload or a gkctl
+	 * command): the event loop sees the waiting messages. */
+	if (d.reading_paused && room()) {
+		d.reading_paused = 0;
+		if (event_add(d.ev_udp, NULL) == -1)
+			fatalx("cannot watch the DHCP socket");
+	}
+}
+
+static void
+writer_ready(evutil_socket_t fd, short ev, void *arg)
+{
+	writer_done(0);
+}
+
+/* Sends what may go now and hands the changes made so far to the writer. */
 static void
 flush_batch(void)
 {
-	int	failed = d.store_failed;
+	release();
+	group_submit();
+}
 
-	if (store_in_txn(d.store)) {
-		if (!failed && store_commit(d.store) == -1) {
-			log_warnx("lease database commit: %s",
-			    store_error(d.store));
-			failed = 1;
-		}
-		if (failed)
-			store_rollback(d.store);
-		d.io.batches++;
+/* Everything decided so far committed: before using the store directly. */
+static void
+writer_drain(void)
+{
+	while (writer_busy(d.w) || writer_open_count(d.w) > 0) {
+		writer_submit(d.w);
+		d.group_since = 0;
+		evtimer_del(d.ev_group);
+		writer_done(1);
 	}
-	if (failed) {
-		/* Not durable: no reply may claim it is. Clients retry. */
-		d.io.commit_failures += (uint64_t)d.nout;
-		d.nout = 0;
-	}
-	d.store_failed = 0;
-	if (d.nout > 0)
-		send_batch();
 }
 
 /* ------------------------------------------------------------ probes */
@@ -383,6 +525,105 @@ probe_start(uint32_t ip, const uint8_t *pkt, size_t len,
 	evtimer_add(p->timer, &tv);
 }
 
+/*
+ * The conflict check ahead of demand (dhcp_probe_ahead()): ARP requests
+ * for the addresses the next DISCOVERs will get, sent in bursts of one
+ * sendmmsg, each given PROBE_WAIT_MS for an answer. A DISCOVER then takes
+ * a checked address at once and waits for nothing; only when demand
+ * outruns the reserve does it wait for a probe of its own (probe_start).
+ */
+static void
+ahead_arm(int fast)
+{
+	struct timeval	tv;
+
+	if (fast && d.ahead_fast && evtimer_pending(d.ev_ahead, NULL))
+		return;		/* already due soon: do not postpone it */
+	d.ahead_fast = fast;
+	tv.tv_sec = 0;
+	tv.tv_usec = (fast ? AHEAD_FAST_MS : AHEAD_IDLE_MS) * 1000;
+	if (!fast) {
+		tv.tv_sec = AHEAD_IDLE_MS / 1000;
+		tv.tv_usec = 0;
+	}
+	evtimer_add(d.ev_ahead, &tv);
+}
+
+/* Sends probes for what dhcp_probe_ahead() asks; 1 if it sent any. */
+static int
+ahead_send(int64_t unix_now, int64_t ms)
+{
+	static uint8_t		 arp[AHEAD_BURST][ARP_LEN];
+	static struct mmsghdr	 mm[AHEAD_BURST];
+	static struct iovec	 iov[AHEAD_BURST];
+	static struct sockaddr_ll sll;
+	uint32_t		 ip, t;
+	int			 n = 0, i, k;
+
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_protocol = htons(ETH_P_ARP);
+	sll.sll_ifindex = d.lan_ifindex;
+	sll.sll_halen = 6;
+	memset(sll.sll_addr, 0xff, 6);
+	while (n < AHEAD_BURST && d.ahead_count < AHEAD_MAX &&
+	    dhcp_probe_ahead(d.srv, unix_now, &ip) == 0) {
+		t = (d.ahead_head + d.ahead_count) % AHEAD_MAX;
+		d.ahead[t].ip = ip;
+		d.ahead[t].due = ms + PROBE_WAIT_MS;
+		d.ahead_count++;
+		arp_build_request(arp[n], d.conf.mac, d.conf.server, ip);
+		iov[n].iov_base = arp[n];
+		iov[n].iov_len = ARP_LEN;
+		memset(&mm[n], 0, sizeof(mm[n]));
+		mm[n].msg_hdr.msg_name = &sll;
+		mm[n].msg_hdr.msg_namelen = sizeof(sll);
+		mm[n].msg_hdr.msg_iov = &iov[n];
+		mm[n].msg_hdr.msg_iovlen = 1;
+		n++;
+	}
+	d.io.probes_ahead += (uint64_t)n;
+	for (i = 0; i < n; i += k)
+		if ((k = sendmmsg(FD_DHCPD_PACKET, mm + i, (unsigned)(n - i),
+		    0)) <= 0) {
+			/* Unsent: no answer will come; the timeout lets the
+			 * address pass, as a silent LAN would. Counted. */
+			d.io.send_errors += (uint64_t)(n - i);
+			break;
+		}
+	return n > 0;
+}
+
+/* Probes whose time is up without an answer: the addresses are free. */
+static void
+ahead_expire(int64_t unix_now, int64_t ms)
+{
+	while (d.ahead_count > 0 && d.ahead[d.ahead_head].due <= ms) {
+		dhcp_probe_done(d.srv, d.ahead[d.ahead_head].ip, 0, unix_now);
+		d.ahead_head = (d.ahead_head + 1) % AHEAD_MAX;
+		d.ahead_count--;
+	}
+}
+
+static void
+ahead_run(void)
+{
+	int64_t	u = now_unix(), ms = now_ms();
+	int	sent;
+
+	if (d.srv == NULL)
+		return;
+	ahead_expire(u, ms);
+	sent = ahead_send(u, ms);
+	ahead_arm(sent || d.ahead_count > 0);
+}
+
+static void
+ahead_timer(evutil_socket_t fd, short ev, void *arg)
+{
+	ahead_run();
+}
+
 static void
 arp_read(evutil_socket_t fd, short ev, void *arg)
 {
@@ -403,7 +644,12 @@ arp_read(evutil_socket_t fd, short ev, void *arg)
 		for (i = 0; i < MAX_PROBES; i++)
 			if (d.probes[i].active && d.probes[i].ip == sip)
 				probe_finish(&d.probes[i], 1);
+		/* A probe ahead of demand: ignored unless one runs for sip. */
+		if (d.srv != NULL)
+			dhcp_probe_done(d.srv, sip, 1, now_unix());
 	}
+	if (d.srv != NULL)
+		flush_batch();		/* conflicts set aside, to the writer */
 }
 
 /* ------------------------------------------------------------ receiving */
@@ -411,22 +657,29 @@ arp_read(evutil_socket_t fd, short ev, void *arg)
 static void
 handle_one(const uint8_t *pkt, size_t len, const struct dhcp_rx *rx)
 {
-	struct dhcp_reply *r = &d.out[d.nout];
+	struct pending	*p = &d.pend[(d.phead + d.pcount) % PEND_MAX];
 
-	switch (dhcp_handle(d.srv, pkt, len, rx, r)) {
+	if (d.pcount == PEND_MAX)	/* room() was checked: cannot be */
+		return;
+	switch (dhcp_handle(d.srv, pkt, len, rx, &p->r)) {
 	case DHCP_R_REPLY:
-		d.nout++;
+		/* It may go once every change made so far is durable. */
+		p->tag = writer_open_seq(d.w);
+		if (writer_open_count(d.w) == 0)
+			p->tag--;
+		d.pcount++;
 		break;
 	case DHCP_R_PROBE:
-		probe_start(r->ip, pkt, len, rx);
+		probe_start(p->r.ip, pkt, len, rx);
 		break;
 	default:
 		break;
 	}
 }
 
-static void
-udp_read(evutil_socket_t fd, short ev, void *arg)
+/* One recvmmsg, each message decided; how many were read. */
+static int
+udp_read_some(void)
 {
 	static uint8_t		 bufs[BATCH][RXBUF];
 	static struct mmsghdr	 mm[BATCH];
@@ -440,9 +693,18 @@ udp_read(evutil_socket_t fd, short ev, void *arg)
 	struct cmsghdr		*cm;
 	struct dhcp_rx		 rx;
 	uint32_t		 bcast;
+	size_t			 max;
 	int			 i, n;
 
-	for (i = 0; i < BATCH; i++) {
+	/* No more than there is room for until the writer catches up. */
+	max = PEND_MAX - d.pcount;
+	if (max > writer_open_room(d.w) / CHANGES_MAX)
+		max = writer_open_room(d.w) / CHANGES_MAX;
+	if (max > BATCH)
+		max = BATCH;
+	if (max == 0)
+		return 0;
+	for (i = 0; i < (int)max; i++) {
 		iov[i].iov_base = bufs[i];
 		iov[i].iov_len = sizeof(bufs[i]);
 		memset(&mm[i].msg_hdr, 0, sizeof(mm[i].msg_hdr));
@@ -453,10 +715,11 @@ udp_read(evutil_socket_t fd, short ev, void *arg)
 		mm[i].msg_hdr.msg_control = ctl[i].b;
 		mm[i].msg_hdr.msg_controllen = sizeof(ctl[i].b);
 	}
-	if ((n = recvmmsg(FD_DHCPD_UDP, mm, BATCH, MSG_DONTWAIT, NULL)) <= 0) {
+	if ((n = recvmmsg(FD_DHCPD_UDP, mm, (unsigned)max, MSG_DONTWAIT,
+	    NULL)) <= 0) {
 		if (n == -1 && errno != EAGAIN && errno != EINTR)
 			d.io.recv_errors++;
-		return;
+		return 0;
 	}
 	bcast = d.conf.server | htonl(0xffffffffU >> d.conf.prefix);
 	rx.now = now_unix();
@@ -480,14 +743,40 @@ udp_read(evutil_socket_t fd, short ev, void *arg)
 		handle_one(bufs[i], mm[i].msg_len, &rx);
 	}
 	d.io.batched += (uint64_t)n;
+	return n;
+}
+
+/*
+ * Reads what the kernel holds (a few rounds, so that ARP and the writer
+ * get their turn), then hands the changes to the writer. When the queue
+ * of waiting replies is full, reading stops until a commit frees it: the
+ * kernel holds the rest.
+ */
+static void
+udp_read(evutil_socket_t fd, short ev, void *arg)
+{
+	int	rounds = 0;
+
+	while (udp_read_some() == BATCH && ++rounds < 8)
+		;
 	flush_batch();
+	if (!room() && !d.reading_paused) {
+		d.reading_paused = 1;
+		d.io.paused++;
+		event_del(d.ev_udp);
+	}
+	/* Addresses handed out: keep the reserve of probed ones full. */
+	if (d.conf.probe && !d.ahead_fast)
+		ahead_run();
 }
 
 static void
 tick(evutil_socket_t fd, short ev, void *arg)
 {
-	if (d.srv != NULL)
+	if (d.srv != NULL) {
 		dhcp_tick(d.srv, now_unix());
+		flush_batch();		/* expiries, to the writer */
+	}
 }
 
 /* ------------------------------------------------------------ config */
@@ -515,6 +804,9 @@ load_resv(const uint8_t mac[6], uint32_t ip, const char *name, void *arg)
 static void
 conf_from_msg(const struct msg_config *mc, struct dhcp_conf *c)
 {
+	const struct conf_route *r;
+	int		 i;
+
 	memset(c, 0, sizeof(*c));
 	c->server = mc->conf.lan_addr.s_addr;
 	c->prefix = mc->conf.lan_prefix;
@@ -524,8 +816,17 @@ conf_from_msg(const struct msg_config *mc, struct dhcp_conf *c)
 	strlcpy(c->domain, mc->conf.domain[0] ? mc->conf.domain : "lan",
 	    sizeof(c->domain));
 	memcpy(c->mac, mc->lan_mac, 6);
-	/* Options 26, 42 and 121 have no config statement yet. */
-	c->probe = 1;
+	c->mtu = mc->conf.dhcp_mtu;
+	for (i = 0; i < mc->conf.ndhcp_ntp && i < DHCP_MAX_NTP; i++)
+		c->ntp[c->nntp++] = mc->conf.dhcp_ntp[i].s_addr;
+	for (i = 0; i < mc->conf.ndhcp_route && i < DHCP_MAX_ROUTES; i++) {
+		r = &mc->conf.dhcp_route[i];
+		c->routes[c->nroutes].dst = r->net.s_addr;
+		c->routes[c->nroutes].plen = (uint8_t)r->prefix;
+		c->routes[c->nroutes].gw = r->gw.s_addr;
+		c->nroutes++;
+	}
+	c->probe = mc->conf.dhcp_conflict_check;
 }
 
 /* Builds a server for the new configuration, then swaps it in. */
@@ -550,6 +851,7 @@ rebuild(const struct dhcp_conf *c, const struct msg_config *mc)
 			log_warnx("static-lease %s ignored: %s", m, err);
 		}
 	}
+	writer_drain();		/* the table is read back from the store */
 	if (store_load_resv(d.store, load_resv, NULL) == -1 ||
 	    (n = store_load_leases(d.store, load_lease, &bad)) == -1) {
 		log_warnx("lease database: %s", store_error(d.store));
@@ -561,6 +863,8 @@ rebuild(const struct dhcp_conf *c, const struct msg_config *mc)
 		log_info("%d stored leases do not fit this LAN and are "
 		    "ignored", bad);
 	dhcp_server_free(old);
+	/* The old server's probes in flight mean nothing to the new one. */
+	d.ahead_head = d.ahead_count = 0;
 	log_info("serving %s-%s on %s: %d leases, %d reservations, lease "
 	    "time %us", ntoa(c->start, a, sizeof(a)), ntoa(c->end, b,
 	    sizeof(b)), d.lan_ifname, n - bad, dhcp_resv_count(s),
@@ -587,6 +891,20 @@ dhcpd_config(const struct msg_config *mc, void *arg)
 		d.lan_ifindex = sll.sll_ifindex;
 	}
 	conf_from_msg(mc, &c);
+	/* The writer thread starts here, inside the sandbox like the rest
+	 * of dhcpd (seccomp filters are per thread). */
+	if (d.w == NULL) {
+		char	err[256];
+
+		if ((d.w = writer_new(d.store, DB_PATH, err, sizeof(err))) == NULL)
+			fatalx("lease writer: %s", err);
+		d.ev_writer = event_new(d.base, writer_fd(d.w),
+		    EV_READ | EV_PERSIST, writer_ready, NULL);
+		d.ev_group = evtimer_new(d.base, group_timer, NULL);
+		if (d.ev_writer == NULL || d.ev_group == NULL ||
+		    event_add(d.ev_writer, NULL) == -1)
+			fatalx("cannot watch the lease writer");
+	}
 	if (d.srv != NULL && memcmp(&c, &d.conf, sizeof(c)) == 0 &&
 	    mc->conf.nstatic == d.nstatic && memcmp(mc->conf.static_lease,
 	    d.statics, sizeof(d.statics[0]) * (size_t)d.nstatic) == 0) {
@@ -601,6 +919,7 @@ dhcpd_config(const struct msg_config *mc, void *arg)
 	memcpy(d.statics, mc->conf.static_lease,
 	    sizeof(d.statics[0]) * (size_t)d.nstatic);
 	sync_names();
+	ahead_run();
 	if (!d.serving) {
 		d.serving = 1;
 		/* Requests that waited in the kernel are served now. */
@@ -678,11 +997,26 @@ dhcpd_status(json_t *detail, void *arg)
 	    json_integer((json_int_t)st->declines));
 	json_object_set_new(o, "arp_seen",
 	    json_integer((json_int_t)d.io.arp_seen));
+	json_object_set_new(o, "probes_ahead",
+	    json_integer((json_int_t)d.io.probes_ahead));
+	json_object_set_new(o, "ready",
+	    json_integer((json_int_t)dhcp_probe_ready(d.srv)));
 	json_object_set_new(detail, "conflicts", o);
 	o = json_object();
-	json_object_set_new(o, "commits", json_integer((json_int_t)d.io.batches));
+	json_object_set_new(o, "commits",
+	    json_integer((json_int_t)writer_commits(d.w)));
+	json_object_set_new(o, "changes",
+	    json_integer((json_int_t)writer_changes(d.w)));
 	json_object_set_new(o, "messages",
 	    json_integer((json_int_t)d.io.batched));
+	json_object_set_new(o, "background_checkpoints",
+	    json_boolean(writer_checkpointing(d.w)));
+	json_object_set_new(o, "longest_commit_ms",
+	    json_integer((json_int_t)(writer_max_us(d.w) / 1000)));
+	json_object_set_new(o, "waiting_replies",
+	    json_integer((json_int_t)d.pcount));
+	json_object_set_new(o, "reading_paused",
+	    json_integer((json_int_t)d.io.paused));
 	json_object_set_new(detail, "batches", o);
 	json_object_set_new(detail, "recv_errors",
 	    json_integer((json_int_t)d.io.recv_errors));
@@ -889,6 +1223,8 @@ dhcpd_ctl(const struct msg_ctl_request *req, uint32_t uid, char *err,
 		snprintf(err, errlen, "dhcpd has no configuration yet");
 		return NULL;
 	}
+	/* The reservation commands write the store from this thread. */
+	writer_drain();
 	if (strcmp(cmd, "leases") == 0 && req->argc == 1)
 		return ctl_leases(0);
 	if (strcmp(cmd, "clients") == 0 && req->argc == 1)
@@ -907,9 +1243,15 @@ dhcpd_init(struct event_base *base, void *arg)
 {
 	struct timeval	 tv = { TICK_SECS, 0 };
 	char		 err[512];
-	int		 i;
+	int		 i, rcvbuf = RCVBUF_BYTES;
 
 	d.base = base;
+	d.committed_ok = 1;	/* batch 0: nothing, durably */
+	/* Room for a burst of clients while this process waits for a CPU
+	 * (up to net.core.rmem_max; the default holds ~100 requests). */
+	if (setsockopt(FD_DHCPD_UDP, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+	    sizeof(rcvbuf)) == -1)
+		log_warn("DHCP socket receive buffer");
 	/* Chrooted in the state dir: the database is at its root. */
 	if ((d.store = store_open(DB_PATH, err, sizeof(err))) == NULL)
 		fatalx("lease database: %s", err);
@@ -918,7 +1260,9 @@ dhcpd_init(struct event_base *base, void *arg)
 	d.ev_arp = event_new(base, FD_DHCPD_PACKET, EV_READ | EV_PERSIST,
 	    arp_read, NULL);
 	d.ev_tick = event_new(base, -1, EV_PERSIST, tick, NULL);
+	d.ev_ahead = evtimer_new(base, ahead_timer, NULL);
 	if (d.ev_udp == NULL || d.ev_arp == NULL || d.ev_tick == NULL ||
+	    d.ev_ahead == NULL ||
 	    event_add(d.ev_tick, &tv) == -1)
 		fatalx("cannot set up events");
 	for (i = 0; i < MAX_PROBES; i++)

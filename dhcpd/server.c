@@ -34,7 +34,13 @@ struct dhcp_server {
 	uint8_t			*probed;	/* pool bitmap: ARP said free */
 	uint8_t			*probing;	/* pool bitmap: probe running */
 	uint32_t		*ready;		/* probed, free: a ring */
+	int64_t			*ready_at;	/* when each was probed */
 	uint32_t		 rhead, rcount;
+	uint32_t		 nprobing;	/* bits set in probing */
+	/* New addresses handed out this second and the last one: how many
+	 * dhcp_probe_ahead() keeps probed in advance. */
+	int64_t			 demand_sec;
+	uint32_t		 demand_now, demand_prev;
 	uint32_t		 unused, cursor;
 	struct dhcp_resv	 resv[DHCP_MAX_RESV];
 	int			 nresv;
@@ -459,7 +465,9 @@ dhcp_server_new(const struct dhcp_conf *conf, const struct dhcp_ops *ops,
 	s->probed = calloc(bytes, 1);
 	s->probing = calloc(bytes, 1);
 	s->ready = calloc(DHCP_READY_MAX, sizeof(uint32_t));
-	if (s->probing == NULL || s->ready == NULL || s->leases == NULL || s->h_ip == NULL || s->h_key == NULL ||
+	s->ready_at = calloc(DHCP_READY_MAX, sizeof(int64_t));
+	if (s->probing == NULL || s->ready == NULL || s->ready_at == NULL ||
+	    s->leases == NULL || s->h_ip == NULL || s->h_key == NULL ||
 	    s->h_name == NULL || s->used == NULL || s->probed == NULL) {
 		dhcp_server_free(s);
 		snprintf(err, errlen, "out of memory");
@@ -485,6 +493,7 @@ dhcp_server_free(struct dhcp_server *s)
 	free(s->probed);
 	free(s->probing);
 	free(s->ready);
+	free(s->ready_at);
 	free(s);
 }
 
@@ -650,6 +659,24 @@ free_for_me(const struct dhcp_server *s, uint32_t ip, int64_t now)
 	return e->keylen == 0 && !live(e, now);
 }
 
+static void
+demand_roll(struct dhcp_server *s, int64_t now)
+{
+	if (now != s->demand_sec) {
+		s->demand_prev = now == s->demand_sec + 1 ? s->demand_now : 0;
+		s->demand_now = 0;
+		s->demand_sec = now;
+	}
+}
+
+/* One more never-used address handed out (or asked for) now. */
+static void
+count_demand(struct dhcp_server *s, int64_t now)
+{
+	demand_roll(s, now);
+	s->demand_now++;
+}
+
 static int
 next_unused(struct dhcp_server *s, uint32_t *ip)
 {
@@ -688,39 +715,115 @@ longest_expired(struct dhcp_server *s, int64_t now)
 
 enum choice { CHOSEN, PROBE, FULL };
 
-static enum choice
-start_probe(struct dhcp_server *s, uint32_t ip)
+static void
+set_probing(struct dhcp_server *s, uint32_t ip)
 {
 	bit_set(s->probing, ntohl(ip) - s->hstart);
+	s->nprobing++;
+}
+
+static enum choice
+start_probe(struct dhcp_server *s, uint32_t ip, int64_t now)
+{
+	set_probing(s, ip);
+	count_demand(s, now);
 	return PROBE;
 }
 
-/* An address that passed its probe and is still unused. */
+static void
+bit_clear(uint8_t *map, uint32_t i)
+{
+	map[i / 8] &= (uint8_t)~(1U << (i % 8));
+}
+
+/* Takes the oldest probed address off the ring. */
+static uint32_t
+ready_shift(struct dhcp_server *s, int64_t *at)
+{
+	uint32_t	a = s->ready[s->rhead];
+
+	*at = s->ready_at[s->rhead];
+	s->rhead = (s->rhead + 1) % DHCP_READY_MAX;
+	s->rcount--;
+	return a;
+}
+
+/*
+ * An address that passed its probe recently and is still unused. One
+ * probed too long ago is forgotten (probed again when its turn comes).
+ */
 static int
-ready_pop(struct dhcp_server *s, uint32_t *ip)
+ready_pop(struct dhcp_server *s, int64_t now, uint32_t *ip)
 {
 	uint32_t	a;
+	int64_t		at;
 
 	while (s->rcount > 0) {
-		a = s->ready[s->rhead];
-		s->rhead = (s->rhead + 1) % DHCP_READY_MAX;
-		s->rcount--;
-		if (!bit_get(s->used, ntohl(a) - s->hstart) &&
-		    dynamic_ok(s, a)) {
-			*ip = a;
-			return 0;
+		a = ready_shift(s, &at);
+		if (bit_get(s->used, ntohl(a) - s->hstart) ||
+		    !dynamic_ok(s, a))
+			continue;
+		if (at + DHCP_PROBE_FRESH <= now) {
+			bit_clear(s->probed, ntohl(a) - s->hstart);
+			continue;
 		}
+		*ip = a;
+		count_demand(s, now);
+		return 0;
 	}
 	return -1;
 }
 
 static void
-ready_push(struct dhcp_server *s, uint32_t ip)
+ready_push(struct dhcp_server *s, uint32_t ip, int64_t now)
 {
-	if (s->rcount == DHCP_READY_MAX)
-		return;		/* next_unused() skips it; rarely matters */
-	s->ready[(s->rhead + s->rcount) % DHCP_READY_MAX] = ip;
+	uint32_t	t;
+
+	if (s->rcount == DHCP_READY_MAX) {
+		/* Full: forgotten, so that next_unused() finds it again. */
+		bit_clear(s->probed, ntohl(ip) - s->hstart);
+		return;
+	}
+	t = (s->rhead + s->rcount) % DHCP_READY_MAX;
+	s->ready[t] = ip;
+	s->ready_at[t] = now;
 	s->rcount++;
+}
+
+int
+dhcp_probe_ahead(struct dhcp_server *s, int64_t now, uint32_t *ip)
+{
+	uint32_t	want, a;
+	int64_t		at;
+
+	if (!s->conf.probe)
+		return -1;
+	/* The oldest ready address is due for a fresh check. */
+	while (s->rcount > 0 && s->ready_at[s->rhead] +
+	    DHCP_PROBE_FRESH * 3 / 4 <= now) {
+		a = ready_shift(s, &at);
+		bit_clear(s->probed, ntohl(a) - s->hstart);
+		if (bit_get(s->used, ntohl(a) - s->hstart) ||
+		    !dynamic_ok(s, a))
+			continue;
+		set_probing(s, a);
+		*ip = a;
+		return 0;
+	}
+	demand_roll(s, now);
+	want = DHCP_PROBE_MIN + s->demand_now + s->demand_prev;
+	if (want > DHCP_READY_MAX / 2)
+		want = DHCP_READY_MAX / 2;
+	if (s->rcount + s->nprobing >= want || next_unused(s, ip) == -1)
+		return -1;
+	set_probing(s, *ip);
+	return 0;
+}
+
+uint32_t
+dhcp_probe_ready(const struct dhcp_server *s)
+{
+	return s->rcount;
 }
 
 static enum choice
@@ -748,15 +851,15 @@ choose_address(struct dhcp_server *s, uint32_t want, int64_t now,
 		/* Never used yet: probe it like any other first use. */
 		if (find_ip(s, want) == NULL && s->conf.probe &&
 		    !bit_get(s->probed, ntohl(want) - s->hstart))
-			return start_probe(s, want);
+			return start_probe(s, want, now);
 		return CHOSEN;
 	}
 	/* 4. an address never used: probed already, else probe one; each
 	 * waiting client probes its own. 5. the longest expired. */
-	if (ready_pop(s, ip) == 0)
+	if (ready_pop(s, now, ip) == 0)
 		return CHOSEN;
 	if (next_unused(s, ip) == 0)
-		return s->conf.probe ? start_probe(s, *ip) : CHOSEN;
+		return s->conf.probe ? start_probe(s, *ip, now) : CHOSEN;
 	if ((e = longest_expired(s, now)) != NULL) {
 		*ip = e->ip;
 		return CHOSEN;
@@ -776,13 +879,22 @@ dhcp_probe_done(struct dhcp_server *s, uint32_t ip, int conflict,
 	if (!in_pool(s, ip))
 		return;
 	i = ntohl(ip) - s->hstart;
-	if (!bit_get(s->probing, i))
-		return;		/* a second answer for the same probe */
-	s->probing[i / 8] &= ~(1U << (i % 8));
-	bit_set(s->probed, i);
+	if (!bit_get(s->probing, i)) {
+		/* Not being probed: a second answer to a probe, or any ARP
+		 * from a host on an address checked as free a while ago
+		 * and not handed out yet: it is in use after all. */
+		if (!conflict || !bit_get(s->probed, i) ||
+		    bit_get(s->used, i))
+			return;
+		bit_clear(s->probed, i);
+	} else {
+		bit_clear(s->probing, i);
+		s->nprobing--;
+		bit_set(s->probed, i);
+	}
 	if (!conflict) {
 		if (!bit_get(s->used, i))
-			ready_push(s, ip);
+			ready_push(s, ip, now);
 		return;
 	}
 	if (find_ip(s, ip) != NULL)
@@ -933,10 +1045,15 @@ add_classless(struct dhcp_server *s, struct dhcp_build *b)
 		n += 4;
 	}
 	/* A client that takes 121 ignores option 3 (RFC 3442): the
-	 * default route goes in here too. */
-	buf[n++] = 0;
-	memcpy(buf + n, &s->conf.server, 4);
-	n += 4;
+	 * default route goes in here too, unless one is configured. */
+	for (i = 0; i < s->conf.nroutes; i++)
+		if (s->conf.routes[i].plen == 0)
+			break;
+	if (i == s->conf.nroutes) {
+		buf[n++] = 0;
+		memcpy(buf + n, &s->conf.server, 4);
+		n += 4;
+	}
 	return dhcp_build_opt(b, OPT_CLASSLESS, buf, n);
 }
 

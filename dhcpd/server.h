@@ -16,11 +16,13 @@
 
 #define DHCP_MAX_RESV		(CONF_MAX_STATIC + 256)
 #define DHCP_MAX_ROUTES		16
-#define DHCP_MAX_NTP		4
+#define DHCP_MAX_NTP		CONF_MAX_UPSTREAM
 #define DHCP_OFFER_HOLD		60	/* s an offered address waits */
 #define DHCP_DECLINE_HOLD	600	/* s a declined address rests */
 #define DHCP_MAX_RANGE		65536	/* addresses in one pool */
 #define DHCP_READY_MAX		4096	/* probed addresses kept ready */
+#define DHCP_PROBE_MIN		32	/* probed ahead when idle */
+#define DHCP_PROBE_FRESH	120	/* s a probe result is trusted */
 
 struct dhcp_route {
 	uint32_t	dst;		/* network order */
@@ -139,9 +141,25 @@ const struct dhcp_stats *dhcp_server_stats(const struct dhcp_server *);
 enum dhcp_result dhcp_handle(struct dhcp_server *, const uint8_t *buf,
 	    size_t len, const struct dhcp_rx *, struct dhcp_reply *);
 
-/* The outcome of an ARP probe of ip: conflict when somebody answered. */
+/*
+ * The outcome of an ARP probe of ip: conflict when somebody answered.
+ * Also called with conflict for any ARP sender address: an address that
+ * was checked free and is not handed out yet is then set aside too.
+ */
 void	dhcp_probe_done(struct dhcp_server *, uint32_t ip, int conflict,
 	    int64_t now);
+
+/*
+ * The conflict check ahead of demand: the next address to ARP-probe now
+ * (marked as being probed; report with dhcp_probe_done()), or -1 when
+ * enough are probed or being probed. Keeps the never-used addresses of
+ * about two seconds of demand (at least DHCP_PROBE_MIN) probed, and
+ * probes each again before its result is DHCP_PROBE_FRESH s old, so that
+ * a DISCOVER is answered at once with an address checked recently.
+ */
+int	dhcp_probe_ahead(struct dhcp_server *, int64_t now, uint32_t *ip);
+/* Probed addresses ready to be offered. */
+uint32_t dhcp_probe_ready(const struct dhcp_server *);
 
 /* Expires names of leases past their time. */
 void	dhcp_tick(struct dhcp_server *, int64_t now);

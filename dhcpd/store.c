@@ -41,6 +41,8 @@ static const char schema[] =
 	"  ip INTEGER NOT NULL UNIQUE,"
 	"  name TEXT NOT NULL);";
 
+static int	exec(struct dhcp_store *, const char *);
+
 const char *
 store_error(struct dhcp_store *st)
 {
@@ -104,6 +106,25 @@ store_open(const char *path, char *err, size_t errlen)
 fail:
 	store_close(st);
 	return NULL;
+}
+
+int
+store_checkpoint_mode(struct dhcp_store *st, int automatic)
+{
+	return exec(st, automatic ? "PRAGMA wal_autocheckpoint=1000" :
+	    "PRAGMA wal_autocheckpoint=0");
+}
+
+int
+store_checkpoint(struct dhcp_store *st, int *pages)
+{
+	int	log = 0, done = 0;
+
+	if (sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+	    &log, &done) != SQLITE_OK)
+		return -1;
+	*pages = done;
+	return 0;
 }
 
 void

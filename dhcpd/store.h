@@ -19,6 +19,15 @@ struct dhcp_store *store_open(const char *path, char *err, size_t errlen);
 void	store_close(struct dhcp_store *);
 const char *store_error(struct dhcp_store *);
 
+/*
+ * Checkpoints: automatic (SQLite's, inside a commit, which then takes
+ * as long as copying the WAL into the database) or left to
+ * store_checkpoint() on another connection, which copies what is
+ * committed (PASSIVE: it never blocks a commit) and says how many pages.
+ */
+int	store_checkpoint_mode(struct dhcp_store *, int automatic);
+int	store_checkpoint(struct dhcp_store *, int *pages);
+
 int	store_begin(struct dhcp_store *);
 int	store_commit(struct dhcp_store *);
 void	store_rollback(struct dhcp_store *);

@@ -16,6 +16,9 @@ if [[ -n ${reason:-} ]]; then
 	domain=${new_domain_name:-}
 	lease=${new_dhcp_lease_time:-}
 	host=${new_host_name:-}
+	mtu=${new_interface_mtu:-}
+	ntp=${new_ntp_servers:-}
+	routes=${new_classless_static_routes:-${new_rfc3442_classless_static_routes:-}}
 	prefix=${new_subnet_cidr:-}
 	if [[ -z $prefix && -n ${new_subnet_mask:-} ]]; then
 		prefix=0
@@ -35,6 +38,9 @@ else
 	domain=${domain:-}
 	lease=${lease:-}
 	host=${hostname:-}
+	mtu=${mtu:-}
+	ntp=${ntpsrv:-}
+	routes=${staticroutes:-}
 	prefix=${mask:-}
 fi
 
@@ -46,6 +52,8 @@ BOUND | RENEW | REBIND | REBOOT | bound | renew)
 EXPIRE | FAIL | RELEASE | STOP | STOPPED | NAK | deconfig | nak)
 	ip -4 addr flush dev "$interface" scope global ;;
 esac
+# Lists are joined with commas: one word per field.
 echo "event=$ev ip=$addr prefix=$prefix router=$router dns=$dns" \
-    "domain=$domain lease=$lease hostname=$host" >>"$out"
+    "domain=$domain lease=$lease hostname=$host mtu=$mtu" \
+    "ntp=${ntp// /,} routes=${routes// /,}" >>"$out"
 exit 0

@@ -17,6 +17,7 @@
 #include "server.h"
 #include "store.h"
 #include "wire.h"
+#include "writer.h"
 
 /* ------------------------------------------------------------ a client */
 
@@ -670,7 +671,7 @@ test_names(void)
 	    'o', 'p', 4, 'h', 'o', 'm', 'e', 0 };
 	const uint8_t	*v;
 	struct pkt	 p;
-	size_t		 l;
+	size_t		 l = 0;
 	uint32_t	 a;
 
 	nadd = ndel = 0;
@@ -855,15 +856,142 @@ test_probe(void)
 	CHECK(rep.ip == ip("10.42.0.103"));
 	dhcp_probe_done(s, ip("10.42.0.103"), 0, rx.now);
 	dhcp_probe_done(s, ip("10.42.0.102"), 0, rx.now);
-	dhcp_probe_done(s, ip("10.42.0.102"), 1, rx.now);	/* late: ignored */
 	CHECK(dhcp_server_stats(s)->conflicts == 1);
 	CHECK(handle(s, &p) == DHCP_R_REPLY);
 	CHECK(ryiaddr(&rep) == ip("10.42.0.103"));
+	/* a late answer (or any ARP) from 10.42.0.102, checked free but
+	 * not handed out yet: in use after all, not offered */
+	dhcp_probe_done(s, ip("10.42.0.102"), 1, rx.now);
+	CHECK(dhcp_server_stats(s)->conflicts == 2);
+	/* ... but ARP from a client's own address is no conflict */
+	dhcp_probe_done(s, ip("10.42.0.103"), 1, rx.now);
+	CHECK(dhcp_server_stats(s)->conflicts == 2);
 	pkt_init(&p, DHCPDISCOVER, mac2);
 	pkt_end(&p);
-	CHECK(handle(s, &p) == DHCP_R_REPLY);
-	CHECK(ryiaddr(&rep) == ip("10.42.0.102"));
+	CHECK(handle(s, &p) == DHCP_R_PROBE);
+	CHECK(rep.ip == ip("10.42.0.104"));
 	dhcp_server_free(s);
+}
+
+/* The conflict check ahead of demand: DISCOVERs find checked addresses. */
+static void
+test_probe_ahead(void)
+{
+	struct dhcp_server *s = server("10.42.0.100", "10.42.0.199", 1);
+	struct pkt	 p;
+	uint32_t	 a[DHCP_PROBE_MIN + 1], x;
+	int		 n = 0, i;
+
+	while (n <= DHCP_PROBE_MIN && dhcp_probe_ahead(s, rx.now, &a[n]) == 0)
+		n++;
+	/* idle: DHCP_PROBE_MIN probes, the lowest addresses first */
+	CHECK(n == DHCP_PROBE_MIN);
+	CHECK(a[0] == ip("10.42.0.100") && a[1] == ip("10.42.0.101"));
+	CHECK(dhcp_probe_ready(s) == 0);
+	/* 10.42.0.100 answered: in use; the others are silent, so free */
+	dhcp_probe_done(s, a[0], 1, rx.now);
+	for (i = 1; i < n; i++)
+		dhcp_probe_done(s, a[i], 0, rx.now);
+	CHECK(dhcp_server_stats(s)->conflicts == 1);
+	CHECK(dhcp_probe_ready(s) == (uint32_t)n - 1);
+	/* a DISCOVER is answered at once with a probed address */
+	pkt_init(&p, DHCPDISCOVER, mac1);
+	pkt_end(&p);
+	CHECK(handle(s, &p) == DHCP_R_REPLY);
+	CHECK(ryiaddr(&rep) == ip("10.42.0.101"));
+	CHECK(dhcp_server_stats(s)->probes == 0);
+	/* one handed out this second: the reserve is kept at the minimum
+	 * plus the demand (30 ready; 33 wanted), so three more are probed */
+	for (i = 0; i < 4 && dhcp_probe_ahead(s, rx.now, &a[i]) == 0; i++)
+		;
+	CHECK(i == 3);
+	CHECK(a[0] == htonl(ntohl(ip("10.42.0.100")) + (uint32_t)n));
+	while (i-- > 0)
+		dhcp_probe_done(s, a[i], 0, rx.now);
+	CHECK(dhcp_probe_ready(s) == 33);
+	/* before its result gets old, the oldest is probed again */
+	CHECK(dhcp_probe_ahead(s, rx.now + DHCP_PROBE_FRESH, &x) == 0);
+	CHECK(x == ip("10.42.0.102"));
+	dhcp_probe_done(s, x, 0, rx.now + DHCP_PROBE_FRESH);
+	/* results too old are not trusted: the DISCOVER waits for a probe */
+	pkt_init(&p, DHCPDISCOVER, mac2);
+	pkt_end(&p);
+	rx.now += 2 * DHCP_PROBE_FRESH + 1;
+	CHECK(handle(s, &p) == DHCP_R_PROBE);
+	rx.now -= 2 * DHCP_PROBE_FRESH + 1;
+	dhcp_server_free(s);
+
+	/* dhcp-conflict-check off: nothing probed, offered at once */
+	s = server("10.42.0.100", "10.42.0.199", 0);
+	CHECK(dhcp_probe_ahead(s, rx.now, &x) == -1);
+	pkt_init(&p, DHCPDISCOVER, mac1);
+	pkt_end(&p);
+	CHECK(handle(s, &p) == DHCP_R_REPLY);
+	CHECK(ryiaddr(&rep) == ip("10.42.0.100"));
+	dhcp_server_free(s);
+}
+
+/* The writer thread commits batches in order; the store has them. */
+static void
+count_lease(const struct dhcp_lease *e, void *arg)
+{
+	(*(int *)arg)++;
+}
+
+static void
+test_writer(void)
+{
+	char		 path[] = "/tmp/test_dhcp.XXXXXX", db[64], err[256];
+	struct dhcp_store *st;
+	struct dhcp_writer *w;
+	struct dhcp_lease e;
+	uint64_t	 seq;
+	int		 ok, i, n = 0;
+
+	if (mkdtemp(path) == NULL)
+		abort();
+	snprintf(db, sizeof(db), "%s/leases.db", path);
+	CHECK((st = store_open(db, err, sizeof(err))) != NULL);
+	CHECK((w = writer_new(st, db, err, sizeof(err))) != NULL);
+	CHECK(writer_open_seq(w) == 1 && !writer_busy(w));
+	CHECK(writer_checkpointing(w));
+	writer_submit(w);			/* empty: nothing to do */
+	CHECK(!writer_busy(w));
+	memset(&e, 0, sizeof(e));
+	e.state = LEASE_BOUND;
+	for (i = 0; i < 100; i++) {
+		e.ip = htonl(0x0a2a0064 + (uint32_t)i);
+		CHECK(writer_add(w, &e) == 0);
+	}
+	writer_submit(w);
+	CHECK(writer_busy(w) && writer_open_seq(w) == 2);
+	/* the main thread goes on filling the next batch meanwhile */
+	e.ip = htonl(0x0a2a00ff);
+	CHECK(writer_add(w, &e) == 0);
+	writer_submit(w);			/* busy: stays open */
+	CHECK(writer_open_count(w) == 1);
+	CHECK(writer_result(w, 1, &seq, &ok, err, sizeof(err)) == 1);
+	CHECK(seq == 1 && ok);
+	writer_submit(w);
+	CHECK(writer_result(w, 1, &seq, &ok, err, sizeof(err)) == 1);
+	CHECK(seq == 2 && ok);
+	CHECK(writer_commits(w) == 2 && writer_changes(w) == 101);
+	CHECK(writer_result(w, 0, &seq, &ok, err, sizeof(err)) == 0);
+	/* a batch that overflows fails as a whole */
+	for (i = 0; i <= WRITER_BATCH_MAX; i++)
+		(void)writer_add(w, &e);
+	writer_submit(w);
+	CHECK(writer_result(w, 1, &seq, &ok, err, sizeof(err)) == 1);
+	CHECK(seq == 3 && !ok);
+	writer_free(w);
+	CHECK(store_load_leases(st, count_lease, &n) == 101 && n == 101);
+	store_close(st);
+	unlink(db);
+	snprintf(db, sizeof(db), "%s/leases.db-wal", path);
+	unlink(db);
+	snprintf(db, sizeof(db), "%s/leases.db-shm", path);
+	unlink(db);
+	rmdir(path);
 }
 
 static void
@@ -1134,6 +1262,8 @@ main(void)
 	test_options();
 	test_relay();
 	test_probe();
+	test_probe_ahead();
+	test_writer();
 	test_malformed();
 	test_overload();
 	test_wire_helpers();
