@@ -11,6 +11,7 @@
 
 #include <string.h>
 
+#include "csum.h"
 #include "wire.h"
 
 static const char *const err_names[DHCP_ERR_MAX] = {
@@ -304,24 +305,6 @@ dhcp_build_finish(struct dhcp_build *b)
 	return b->len;
 }
 
-uint16_t
-inet_cksum(const void *data, size_t len, uint32_t sum)
-{
-	const uint8_t	*p = data;
-	uint64_t	 s = sum;
-
-	while (len > 1) {
-		s += (uint32_t)p[0] << 8 | p[1];
-		p += 2;
-		len -= 2;
-	}
-	if (len)
-		s += (uint32_t)p[0] << 8;
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
-}
-
 static void
 put16(uint8_t *p, uint16_t v)
 {
@@ -334,7 +317,6 @@ ipudp_wrap(uint8_t *out, size_t outsize, uint32_t src, uint16_t sport,
     uint32_t dst, uint16_t dport, const uint8_t *payload, size_t len)
 {
 	uint8_t		*ip = out, *udp = out + 20;
-	uint32_t	 sum;
 	uint16_t	 c;
 	size_t		 total = len + DHCP_IPUDP_LEN;
 
@@ -348,22 +330,18 @@ ipudp_wrap(uint8_t *out, size_t outsize, uint32_t src, uint16_t sport,
 	ip[9] = IPPROTO_UDP;
 	memcpy(ip + 12, &src, 4);
 	memcpy(ip + 16, &dst, 4);
-	put16(ip + 10, inet_cksum(ip, 20, 0));
+	c = csum_fold(csum_partial(ip, 20, 0));
+	memcpy(ip + 10, &c, 2);		/* raw: csum.h sums packet bytes */
 
 	put16(udp, ntohs(sport));
 	put16(udp + 2, ntohs(dport));
 	put16(udp + 4, (uint16_t)(len + 8));
 	memcpy(udp + 8, payload, len);
-	/* Pseudo-header: addresses, protocol, UDP length. */
-	sum = 0;
-	sum += ntohl(src) >> 16;
-	sum += ntohl(src) & 0xffff;
-	sum += ntohl(dst) >> 16;
-	sum += ntohl(dst) & 0xffff;
-	sum += IPPROTO_UDP;
-	sum += (uint32_t)(len + 8);
-	c = inet_cksum(udp, len + 8, sum);
-	put16(udp + 6, c == 0 ? 0xffff : c);
+	/* A computed zero is sent as all ones: zero means "none" (RFC 768). */
+	c = csum_l4(udp, len + 8, 6, src, dst, IPPROTO_UDP);
+	if (c == 0)
+		c = 0xffff;
+	memcpy(udp + 6, &c, 2);
 	return total;
 }
 

@@ -130,7 +130,6 @@ int	dhcp_build_opt(struct dhcp_build *, int code, const void *data,
 size_t	dhcp_build_finish(struct dhcp_build *);
 
 /* The Internet checksum over len bytes, folded, starting from sum. */
-uint16_t inet_cksum(const void *data, size_t len, uint32_t sum);
 
 /*
  * Wraps payload in IPv4 and UDP headers (src:sport -> dst:dport, network

@@ -4,8 +4,8 @@
  * callers never swap (the one's complement sum does not care, RFC 1071
  * 2(B)).
  */
-#ifndef GK_NATD_CSUM_H
-#define GK_NATD_CSUM_H
+#ifndef GK_CSUM_H
+#define GK_CSUM_H
 
 #include <stddef.h>
 #include <stdint.h>
