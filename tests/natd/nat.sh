@@ -252,7 +252,11 @@ if ((bad != 0)); then
 	tshark -r "$GK_TMP/inet.pcap" "${ck[@]}" -Y "ip.checksum.status == 0 ||
 	    tcp.checksum.status == 0 || udp.checksum.status == 0 ||
 	    icmp.checksum.status == 0" 2>/dev/null | head -5
-	cp "$GK_TMP/inet.pcap" "/tmp/gk-nat-$MODE-fail.pcap" 2>/dev/null
+	# Keep only the bad packets (the whole capture can be gigabytes).
+	tshark -r "$GK_TMP/inet.pcap" "${ck[@]}" -Y "ip.checksum.status == 0 ||
+	    tcp.checksum.status == 0 || udp.checksum.status == 0 ||
+	    icmp.checksum.status == 0" \
+	    -w "/tmp/gk-nat-$MODE-fail.pcap" 2>/dev/null
 	gk_fail "tshark found $bad packets with a bad checksum (of $total)"
 fi
 corrupt=$(tshark -r "$GK_TMP/inet.pcap" "${ck[@]}" -Y "udp.port == 7779 &&
