@@ -47,6 +47,7 @@ enum once {
 	ONCE_NAT_TIMEOUT_TCP_ESTABLISHED,
 	ONCE_NAT_TIMEOUT_TCP_TRANSITORY,
 	ONCE_NAT_TIMEOUT_ICMP,
+	ONCE_NAT_TIMEOUT_OTHER,
 	ONCE_DHCP_MTU,
 	ONCE_DHCP_NTP,
 	ONCE_DHCP_CONFLICT_CHECK,
@@ -827,6 +828,11 @@ static const struct nat_timeout {
 	{ "icmp", ONCE_NAT_TIMEOUT_ICMP,
 	    offsetof(struct gk_config, nat_timeout_icmp), 60, "60s",
 	    "RFC 5508 REQ-1" },
+	/* No RFC: a floor over the usual tunnel keepalives (10-60 s), so a
+	 * quiet tunnel does not lose its protocol to another device. */
+	{ "other", ONCE_NAT_TIMEOUT_OTHER,
+	    offsetof(struct gk_config, nat_timeout_other), 60, "60s",
+	    "tunnel keepalives" },
 };
 
 static void
@@ -841,8 +847,8 @@ st_nat_timeout(struct parser *p, char **argv)
 		if (strcmp(argv[0], nat_timeouts[i].name) == 0)
 			t = &nat_timeouts[i];
 	if (t == NULL) {
-		expected(p, "udp, tcp-established, tcp-transitory or icmp",
-		    argv[0]);
+		expected(p, "udp, tcp-established, tcp-transitory, icmp or "
+		    "other", argv[0]);
 		return;
 	}
 	/* Once per kind, so the check is here and not in the table. */
@@ -1032,7 +1038,7 @@ static const struct statement statements[] = {
 	    "address-dependent|address-and-port-dependent", 2, 2, ONCE_MANY,
 	    st_nat_filtering },
 	{ "nat-timeout", "nat-timeout udp|tcp-established|tcp-transitory|"
-	    "icmp DURATION", 2, 2, ONCE_MANY, st_nat_timeout },
+	    "icmp|other DURATION", 2, 2, ONCE_MANY, st_nat_timeout },
 	{ "dhcp-mtu", "dhcp-mtu MTU", 1, 1, ONCE_DHCP_MTU, st_dhcp_mtu },
 	{ "dhcp-ntp", "dhcp-ntp IP [IP ...]", 1, MAX_WORDS - 1,
 	    ONCE_DHCP_NTP, st_dhcp_ntp },

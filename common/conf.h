@@ -63,12 +63,14 @@ struct gk_config {
 	int		nforward;
 	enum nat_filtering filter_udp;			/* default EIF */
 	enum nat_filtering filter_tcp;			/* default address-dep. */
-	/* nat-timeout udp|tcp-established|tcp-transitory|icmp DURATION;
-	 * 0 = natd's default (RFC 4787/5382: 5 min, 2h4m, 4 min, 60 s) */
+	/* nat-timeout udp|tcp-established|tcp-transitory|icmp|other
+	 * DURATION; 0 = natd's default (RFC 4787/5382: 5 min, 2h4m, 4 min,
+	 * 60 s; other, the address-only owner: 5 min) */
 	uint32_t	nat_timeout_udp;
 	uint32_t	nat_timeout_tcp_established;
 	uint32_t	nat_timeout_tcp_transitory;
 	uint32_t	nat_timeout_icmp;
+	uint32_t	nat_timeout_other;
 	/* dhcp-mtu N (option 26), dhcp-ntp IP... (42), dhcp-route
 	 * NET/LEN GW (121), dhcp-conflict-check on|off; 0/empty = unset */
 	uint16_t	dhcp_mtu;

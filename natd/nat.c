@@ -28,6 +28,8 @@
 
 #define SESS_USED	0x01
 
+#define OTHER_USED	0x01
+
 /* TCP events seen on a session */
 #define T_SYN_OUT	0x01
 #define T_SYN_IN	0x02
@@ -50,6 +52,8 @@ struct nat_shm {
 	uint32_t	 max_clients, client_buckets;
 	uint64_t	 off_maps, off_map_hash, off_rev, off_sess;
 	uint64_t	 off_sess_hash, off_clients, off_client_hash;
+	uint32_t	 max_other, other_size;
+	uint64_t	 off_other;
 	uint64_t	 layout_check;		/* of every field above */
 	uint64_t	 seed;			/* hash seed */
 	uint64_t	 resets;		/* corrupt or foreign layouts */
@@ -81,6 +85,18 @@ struct nat_sess {
 	uint32_t	 last;
 	uint16_t	 remote_port;
 	uint8_t		 tcp, flags;
+};
+
+/*
+ * The owner of an address-only protocol (GRE, ESP, ...), at the index of
+ * its protocol number: one LAN device per protocol at a time.
+ */
+struct nat_other {
+	uint32_t	 lan_ip, remote;	/* replies from remote only */
+	uint32_t	 last_out, last_seen;	/* expiry; display */
+	uint32_t	 client;
+	uint8_t		 proto, flags;
+	uint8_t		 pad[2];
 };
 
 struct nat_client {
@@ -233,6 +249,10 @@ layout(struct nat_shm *h)
 	    sizeof(struct nat_client));
 	h->off_client_hash = off;
 	off = ALIGN64(off + (uint64_t)NAT_CLIENT_BUCKETS * 4);
+	h->max_other = NAT_OTHER;
+	h->other_size = sizeof(struct nat_other);
+	h->off_other = off;
+	off = ALIGN64(off + (uint64_t)NAT_OTHER * sizeof(struct nat_other));
 	h->size = off;
 }
 
@@ -245,7 +265,9 @@ layout_check(const struct nat_shm *h)
 	    mix64(h->max_clients ^ mix64(h->client_buckets ^
 	    mix64(h->off_maps ^ mix64(h->off_map_hash ^ mix64(h->off_rev ^
 	    mix64(h->off_sess ^ mix64(h->off_sess_hash ^
-	    mix64(h->off_clients ^ mix64(h->off_client_hash)))))))))))))))));
+	    mix64(h->off_clients ^ mix64(h->off_client_hash ^
+	    mix64(h->max_other ^ mix64(h->other_size ^
+	    mix64(h->off_other))))))))))))))))))));
 }
 
 size_t
@@ -270,6 +292,7 @@ set_pointers(struct nat *n, uint8_t *base)
 	n->sess_hash = (uint32_t *)(base + h->off_sess_hash);
 	n->clients = (struct nat_client *)(base + h->off_clients);
 	n->client_hash = (uint32_t *)(base + h->off_client_hash);
+	n->other = (struct nat_other *)(base + h->off_other);
 }
 
 /* ---- hashing ---- */
@@ -1242,16 +1265,36 @@ other_ok(uint8_t proto)
 	return proto != 33 && proto != 136;	/* DCCP, UDP-Lite */
 }
 
+/*
+ * The live owner of proto, or NULL. Ownership lasts while the device
+ * keeps sending (refreshed outbound only, so nobody outside can keep a
+ * protocol taken).
+ */
 static struct nat_other *
 other_find(struct nat *n, uint8_t proto)
 {
-	int	 i;
+	struct nat_other *o = &n->other[proto];
 
-	for (i = 0; i < NAT_OTHER; i++)
-		if (n->other[i].proto == proto &&
-		    age(n, n->other[i].last) < n->cf.to.udp)
-			return &n->other[i];
-	return NULL;
+	if (!(o->flags & OTHER_USED) || age(n, o->last_out) >= n->cf.to.other)
+		return NULL;
+	return o;
+}
+
+/* src takes proto: used last, so a natd killed half-way leaves it free. */
+static struct nat_other *
+other_take(struct nat *n, uint8_t proto, uint32_t src)
+{
+	struct nat_other *o = &n->other[proto];
+	uint32_t	 client = client_get(n, src, 1);
+
+	o->flags = 0;
+	o->lan_ip = src;
+	o->remote = 0;
+	o->client = client;
+	o->last_out = o->last_seen = n->now;
+	o->proto = proto;
+	o->flags = OTHER_USED;
+	return o;
 }
 
 static int
@@ -1259,7 +1302,6 @@ other_out(struct nat *n, struct pk *p, struct nat_result *res)
 {
 	struct nat_other *o;
 	uint32_t	 osrc = p->src;
-	int		 i;
 
 	if (!other_ok(p->proto)) {
 		n->st.unsupported++;
@@ -1269,20 +1311,10 @@ other_out(struct nat *n, struct pk *p, struct nat_result *res)
 		n->st.other_busy++;
 		return 0;
 	}
-	for (i = 0; o == NULL && i < NAT_OTHER; i++)
-		if (n->other[i].proto == 0 || n->other[i].proto == p->proto ||
-		    age(n, n->other[i].last) >= n->cf.to.udp)
-			o = &n->other[i];
-	if (o == NULL) {
-		n->st.other_busy++;
-		return 0;
-	}
-	if (o->proto != p->proto || o->lan_ip != p->src)
-		o->client = client_get(n, p->src, 1);
-	o->proto = p->proto;
-	o->lan_ip = p->src;
+	if (o == NULL)
+		o = other_take(n, p->proto, p->src);
 	o->remote = p->dst;
-	o->last = n->now;
+	o->last_out = o->last_seen = n->now;
 	set_addr(p, p->ip + 12, n->cf.wan);
 	if (p->frag)
 		frag_note(n, p, osrc, p->dst, n->cf.wan, 1);
@@ -1310,6 +1342,7 @@ other_in(struct nat *n, struct pk *p, struct nat_result *res)
 		n->st.filtered++;
 		return 0;
 	}
+	o->last_seen = n->now;
 	set_addr(p, p->ip + 16, o->lan_ip);
 	if (p->frag)
 		frag_note(n, p, p->src, odst, o->lan_ip, 0);
@@ -1599,6 +1632,11 @@ nat_sweep(struct nat *n, uint32_t max)
 	struct nat_map	*m;
 
 	hold_expire(n);
+	/* Address-only owners: few, all of them each time. */
+	for (k = 0; k < NAT_OTHER; k++)
+		if ((n->other[k].flags & OTHER_USED) &&
+		    other_find(n, (uint8_t)k) == NULL)
+			n->other[k].flags = 0;
 	for (k = 0; k < max; k++) {
 		i = n->sweep_pos++ % (NAT_MAX_MAPS + NAT_MAX_SESS);
 		if (i < NAT_MAX_SESS) {
@@ -1641,6 +1679,7 @@ rebuild(struct nat *n)
 	struct nat_map	*m;
 	struct nat_sess	*s;
 	struct nat_client *c;
+	struct nat_other *o;
 	uint32_t	 i, b, *slot;
 
 	memset(n->map_hash, 0, (size_t)NAT_MAP_BUCKETS * 4);
@@ -1686,6 +1725,17 @@ rebuild(struct nat *n)
 		m->flags = 0;
 		m->next = h->map_free;
 		h->map_free = i + 1;
+	}
+	for (i = 0; i < NAT_OTHER; i++) {
+		o = &n->other[i];
+		if (!(o->flags & OTHER_USED) || o->proto != i ||
+		    !other_ok(o->proto) || pidx(o->proto) >= 0 ||
+		    o->lan_ip == 0) {
+			memset(o, 0, sizeof(*o));
+			continue;
+		}
+		if (o->client > h->nclients)
+			o->client = 0;
 	}
 	/* LRU order: by last outbound use, approximately (insertion). */
 	for (i = 0; i < NAT_MAX_MAPS; i++)
@@ -1760,14 +1810,29 @@ nat_default_timeouts(struct nat_timeouts *to)
 	to->tcp_est = 7440;
 	to->tcp_trans = 240;
 	to->icmp = 60;
+	to->other = 300;
 }
 
 void
 nat_set_config(struct nat *n, const struct nat_config *cf)
 {
+	struct nat_timeouts def;
+
 	n->cf = *cf;
 	if (n->cf.per_client_max == 0)
 		n->cf.per_client_max = 8192;
+	/* A zero timeout means nothing would live: the default. */
+	nat_default_timeouts(&def);
+	if (n->cf.to.udp == 0)
+		n->cf.to.udp = def.udp;
+	if (n->cf.to.tcp_est == 0)
+		n->cf.to.tcp_est = def.tcp_est;
+	if (n->cf.to.tcp_trans == 0)
+		n->cf.to.tcp_trans = def.tcp_trans;
+	if (n->cf.to.icmp == 0)
+		n->cf.to.icmp = def.icmp;
+	if (n->cf.to.other == 0)
+		n->cf.to.other = def.other;
 }
 
 /* ---- port forwards ---- */
@@ -1883,6 +1948,7 @@ nat_map_foreach(struct nat *n, void (*fn)(const struct nat_map_info *, void *),
 {
 	struct nat_map_info mi;
 	const struct nat_map *m;
+	const struct nat_other *o;
 	uint32_t	 i, c = 0;
 
 	for (i = 0; i < NAT_MAX_MAPS; i++) {
@@ -1899,6 +1965,18 @@ nat_map_foreach(struct nat *n, void (*fn)(const struct nat_map_info *, void *),
 		mi.remote_port = m->remote_port;
 		mi.idle = age(n, m->last_seen);
 		mi.sessions = m->nsess;
+		fn(&mi, arg);
+		c++;
+	}
+	for (i = 0; i < NAT_OTHER; i++) {
+		if ((o = other_find(n, (uint8_t)i)) == NULL)
+			continue;
+		memset(&mi, 0, sizeof(mi));
+		mi.proto = o->proto;
+		mi.addr_only = 1;
+		mi.lan_ip = o->lan_ip;
+		mi.remote_ip = o->remote;
+		mi.idle = age(n, o->last_seen);
 		fn(&mi, arg);
 		c++;
 	}
@@ -1943,6 +2021,17 @@ uint32_t
 nat_live_sessions(const struct nat *n)
 {
 	return n->hdr->nsess;
+}
+
+uint32_t
+nat_live_others(const struct nat *n)
+{
+	uint32_t	 i, c = 0;
+
+	for (i = 0; i < NAT_OTHER; i++)
+		c += (n->other[i].flags & OTHER_USED) &&
+		    age(n, n->other[i].last_out) < n->cf.to.other;
+	return c;
 }
 
 int

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NAT_LAYOUT_VERSION	1
+#define NAT_LAYOUT_VERSION	2	/* 2: address-only owners added */
 
 #define NAT_MAX_MAPS		131072
 #define NAT_MAP_BUCKETS		262144
@@ -29,7 +29,7 @@
 #define NAT_HOLD_PER_SRC	4	/* one sender holds no more */
 #define NAT_HOLD_SECS		2
 #define NAT_MAX_FORWARDS	256
-#define NAT_OTHER		8	/* protocols translated by address */
+#define NAT_OTHER		256	/* address-only owners, one per protocol */
 
 enum nat_filter {
 	NAT_EIF,		/* endpoint-independent: full cone */
@@ -50,6 +50,8 @@ struct nat_timeouts {
 	uint32_t	 tcp_est;	/* established */
 	uint32_t	 tcp_trans;	/* opening, closing, reset */
 	uint32_t	 icmp;		/* echo */
+	uint32_t	 other;		/* address-only (GRE, ESP..) owner,
+					 * refreshed outbound */
 };
 
 struct nat_forward {
@@ -119,6 +121,7 @@ struct nat_shm;
 struct nat_map;
 struct nat_sess;
 struct nat_client;
+struct nat_other;
 
 struct nat {
 	struct nat_shm		*hdr;
@@ -129,6 +132,7 @@ struct nat {
 	uint32_t		*sess_hash;
 	struct nat_client	*clients;
 	uint32_t		*client_hash;
+	struct nat_other	*other;		/* [NAT_OTHER], by protocol */
 	struct nat_config	 cf;
 	struct nat_stats	 st;
 	uint64_t		 rng;
@@ -148,18 +152,6 @@ struct nat {
 	 * Small and bounded: NAT_HOLD slots, NAT_HOLD_PER_SRC per sender,
 	 * NAT_HOLD_SECS each; the oldest goes when a newer one needs room.
 	 */
-	/*
-	 * Protocols without ports (GRE, ESP, ...): address-only
-	 * translation, one LAN device per protocol at a time, held while it
-	 * sends (the UDP timeout); replies come from its last remote only.
-	 * Kept in natd's memory, not the shared tables: lost on restart.
-	 */
-	struct nat_other {
-		uint8_t		 proto;		/* 0: free */
-		uint32_t	 lan_ip, remote;
-		uint32_t	 client;
-		uint32_t	 last;
-	}			 other[NAT_OTHER];
 	uint32_t		 cur_id;	/* set by the caller */
 	struct nat_hold {
 		uint8_t		 state;		/* NAT_HOLD_* */
@@ -231,6 +223,8 @@ int	nat_forwards_apply(struct nat *, const struct nat_forward *, int n,
 /* Iteration for gkctl. */
 struct nat_map_info {
 	uint8_t		 proto, forward;
+	uint8_t		 addr_only;	/* GRE, ESP..: the protocol's owner,
+					 * no ports */
 	uint32_t	 lan_ip;
 	uint16_t	 lan_port, wan_port;
 	uint32_t	 remote_ip;
@@ -238,7 +232,10 @@ struct nat_map_info {
 	uint32_t	 idle;		/* s */
 	uint32_t	 sessions;
 };
-/* Calls fn for every live mapping; returns how many. */
+/*
+ * Calls fn for every live mapping, then every live address-only owner;
+ * returns how many.
+ */
 uint32_t nat_map_foreach(struct nat *, void (*fn)(const struct nat_map_info *,
 	    void *), void *arg);
 
@@ -253,6 +250,7 @@ uint32_t nat_client_foreach(struct nat *, void (*fn)(
 uint32_t nat_live_maps(const struct nat *);
 uint32_t nat_clients(const struct nat *);
 uint32_t nat_live_sessions(const struct nat *);
+uint32_t nat_live_others(const struct nat *);
 
 /* Looks a mapping up the way an inbound packet would (tests, gkctl). */
 int	nat_lookup_wan(struct nat *, uint8_t proto, uint16_t wan_port,

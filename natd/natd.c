@@ -528,6 +528,7 @@ natd_config(const struct msg_config *mc, void *arg)
 	conf_to.tcp_est = mc->conf.nat_timeout_tcp_established;
 	conf_to.tcp_trans = mc->conf.nat_timeout_tcp_transitory;
 	conf_to.icmp = mc->conf.nat_timeout_icmp;
+	conf_to.other = mc->conf.nat_timeout_other;
 	apply_timeouts(&cf);
 	nat_set_config(&nat, &cf);
 
@@ -594,6 +595,7 @@ natd_status(json_t *detail, void *arg)
 	J("mappings", nat_live_maps(&nat));
 	J("sessions", nat_live_sessions(&nat));
 	J("clients", nat_clients(&nat));
+	J("other_owned", nat_live_others(&nat));
 	J("state_resets", nat_resets(&nat));
 	J("received", io.received);
 	J("accepted", io.accepted);
@@ -640,6 +642,7 @@ natd_status(json_t *detail, void *arg)
 	J("timeout_tcp_established", nat.cf.to.tcp_est);
 	J("timeout_tcp_transitory", nat.cf.to.tcp_trans);
 	J("timeout_icmp", nat.cf.to.icmp);
+	J("timeout_other", nat.cf.to.other);
 	json_object_set_new(detail, "timeout_udp_from",
 	    json_string(timeout_from(saved.to.udp, conf_to.udp)));
 	json_object_set_new(detail, "timeout_tcp_established_from",
@@ -648,6 +651,8 @@ natd_status(json_t *detail, void *arg)
 	    json_string(timeout_from(saved.to.tcp_trans, conf_to.tcp_trans)));
 	json_object_set_new(detail, "timeout_icmp_from",
 	    json_string(timeout_from(saved.to.icmp, conf_to.icmp)));
+	json_object_set_new(detail, "timeout_other_from",
+	    json_string(timeout_from(saved.to.other, conf_to.other)));
 	if (ring != NULL) {
 		J("ring_records", atomic_load(&ring->head));
 		J("ring_drops", atomic_load(&ring->drops));
@@ -685,6 +690,49 @@ client_row(const struct nat_client_info *ci, void *arg)
 		json_array_append_new(rows, o);
 }
 
+/* A protocol as gkctl shows it: its usual name, else its number. */
+static const char *
+proto_label(uint8_t proto, char *buf, size_t size)
+{
+	switch (proto) {
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+	case IPPROTO_ICMP:
+		return store_proto_name(proto);
+	case IPPROTO_GRE:
+		return "gre";
+	case IPPROTO_ESP:
+		return "esp";
+	case IPPROTO_AH:
+		return "ah";
+	case IPPROTO_IPIP:
+		return "ipip";
+	case IPPROTO_IPV6:
+		return "ipv6";
+	case IPPROTO_SCTP:
+		return "sctp";
+	}
+	snprintf(buf, size, "%u", proto);
+	return buf;
+}
+
+/* An address-only owner: no ports; replies only from its remote. */
+static json_t *
+other_row(const struct nat_map_info *mi)
+{
+	char		 ip[INET_ADDRSTRLEN], rip[INET_ADDRSTRLEN], pn[8];
+
+	return json_pack("{s:s,s:s,s:n,s:n,s:s,s:I,s:s,s:i}",
+	    "proto", proto_label(mi->proto, pn, sizeof(pn)),
+	    "lan_ip", ipstr(mi->lan_ip, ip),
+	    "lan_port",
+	    "wan_port",
+	    "remote", ipstr(mi->remote_ip, rip),
+	    "idle", (json_int_t)mi->idle,
+	    "type", "address-only",
+	    "sessions", 0);
+}
+
 struct list_arg {
 	json_t		*rows;
 	uint32_t	 filter_ip;	/* 0: all */
@@ -705,6 +753,13 @@ map_row(const struct nat_map_info *mi, void *arg)
 	la->total++;
 	if (la->shown >= NATD_LIST_MAX)
 		return;
+	if (mi->addr_only) {
+		if ((o = other_row(mi)) != NULL) {
+			json_array_append_new(la->rows, o);
+			la->shown++;
+		}
+		return;
+	}
 	filt = mi->proto == IPPROTO_TCP ? nat.cf.filter_tcp :
 	    mi->proto == IPPROTO_UDP ? nat.cf.filter_udp : NAT_EIF;
 	/* The remote matters (is shown) when filtering depends on it. */
@@ -854,7 +909,7 @@ ctl_timeouts(const struct msg_ctl_request *req, char *err, size_t errlen)
 
 	if (req->argc % 2 != 0) {
 		snprintf(err, errlen, "usage: nat timeout [udp|tcp-established"
-		    "|tcp-transitory|icmp SECONDS]...");
+		    "|tcp-transitory|icmp|other SECONDS]...");
 		return NULL;
 	}
 	for (i = 2; i + 1 < req->argc; i += 2) {
@@ -870,10 +925,13 @@ ctl_timeouts(const struct msg_ctl_request *req, char *err, size_t errlen)
 		} else if (strcmp(req->argv[i], "icmp") == 0) {
 			field = &saved.to.icmp;
 			saved.to_base.icmp = conf_to.icmp;
+		} else if (strcmp(req->argv[i], "other") == 0) {
+			field = &saved.to.other;
+			saved.to_base.other = conf_to.other;
 		} else {
 			saved = before;
 			snprintf(err, errlen, "\"%s\": not a timeout (udp, "
-			    "tcp-established, tcp-transitory, icmp)",
+			    "tcp-established, tcp-transitory, icmp, other)",
 			    req->argv[i]);
 			return NULL;
 		}
@@ -892,9 +950,10 @@ ctl_timeouts(const struct msg_ctl_request *req, char *err, size_t errlen)
 	}
 	apply_timeouts(&cf);
 	nat_set_config(&nat, &cf);
-	return json_pack("{s:i,s:i,s:i,s:i}", "udp", (int)cf.to.udp,
+	return json_pack("{s:i,s:i,s:i,s:i,s:i}", "udp", (int)cf.to.udp,
 	    "tcp_established", (int)cf.to.tcp_est, "tcp_transitory",
-	    (int)cf.to.tcp_trans, "icmp", (int)cf.to.icmp);
+	    (int)cf.to.tcp_trans, "icmp", (int)cf.to.icmp, "other",
+	    (int)cf.to.other);
 }
 
 static json_t *

@@ -90,6 +90,9 @@ parse_line(struct store *st, char *line)
 		} else if (strcmp(w[1], "icmp") == 0) {
 			field = &st->to.icmp;
 			base = &st->to_base.icmp;
+		} else if (strcmp(w[1], "other") == 0) {
+			field = &st->to.other;
+			base = &st->to_base.other;
 		} else
 			return -1;
 		if ((a = store_number(w[2], 1, 30L * 86400)) == -1)
@@ -168,6 +171,7 @@ store_format(const struct store *st, char *buf, size_t size)
 	TO("tcp-established", tcp_est);
 	TO("tcp-transitory", tcp_trans);
 	TO("icmp", icmp);
+	TO("other", other);
 #undef TO
 	return (int)off;
 }
@@ -204,5 +208,7 @@ store_timeouts(struct store *st, const struct nat_timeouts *conf,
 	    conf->tcp_trans, &out->tcp_trans);
 	changed |= timeout_one(&st->to.icmp, &st->to_base.icmp, conf->icmp,
 	    &out->icmp);
+	changed |= timeout_one(&st->to.other, &st->to_base.other,
+	    conf->other, &out->other);
 	return changed;
 }

@@ -4,7 +4,7 @@
  * with gkctl, one statement a line:
  *
  *   forward tcp|udp WANPORT LANIP LANPORT
- *   timeout udp|tcp-established|tcp-transitory|icmp SECONDS [CONFSECONDS]
+ *   timeout udp|tcp-established|tcp-transitory|icmp|other SECONDS [CONFSECONDS]
  *
  * CONFSECONDS is what gatekeeper.conf said of that timeout when gkctl set
  * it (absent: nothing). The latest change wins: a timeout set with gkctl

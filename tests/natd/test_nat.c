@@ -704,12 +704,29 @@ test_store(void)
 	CHECK(len > 0);
 	CHECK(store_parse(&t, buf, (size_t)len) == 0);
 	CHECK(t.nfwd == 1 && t.fwd[0].port == 443 && t.to.udp == 30);
+	/* The address-only owner's timeout is saved like the others. */
+	CHECK(store_parse(&s, "timeout other 90 600\n", 21) == 0);
+	CHECK(s.to.other == 90 && s.to_base.other == 600);
+	len = store_format(&s, buf, sizeof(buf));
+	CHECK(len > 0 && strstr(buf, "timeout other 90 600\n") != NULL);
 }
 
 static int
 ip_csum_ok(const uint8_t *b)
 {
 	return ref_sum(b, (size_t)(b[0] & 0xf) * 4, 0) == 0xffff;
+}
+
+/* A packet of a protocol without ports (GRE, ESP): 40 bytes of payload. */
+static size_t
+build_other(uint8_t *b, uint8_t proto, uint32_t src, uint32_t dst)
+{
+	size_t	 len;
+
+	len = build(b, IPPROTO_UDP, src, dst, 0, 0, 32, 0);
+	b[9] = proto;
+	fix_ip(b);
+	return len;
 }
 
 /* GRE, ESP: address only, one LAN device per protocol at a time. */
@@ -721,53 +738,127 @@ test_other_protocols(void)
 	uint32_t	 to;
 
 	setup();
-	to = n.cf.to.udp;
-	len = build(b, IPPROTO_UDP, lan1, inet1, 0, 0, 40, 0);
-	b[9] = 47;			/* GRE */
-	fix_ip(b);
+	to = n.cf.to.other;
+	CHECK(to == 300);
+	len = build_other(b, 47, lan1, inet1);		/* GRE */
 	CHECK(out(b, len, 0) == 1 && memcmp(b + 12, &wan, 4) == 0);
 	CHECK(ip_csum_ok(b) && n.st.other_out == 1);
+	CHECK(memcmp(b + 16, &inet1, 4) == 0);
 	/* Its reply comes back to lan1, from that remote only. */
-	len = build(b, IPPROTO_UDP, inet1, wan, 0, 0, 40, 0);
-	b[9] = 47;
-	fix_ip(b);
+	len = build_other(b, 47, inet1, wan);
 	CHECK(in(b, len) == 1 && memcmp(b + 16, &lan1, 4) == 0);
 	CHECK(ip_csum_ok(b) && n.st.other_in == 1);
-	len = build(b, IPPROTO_UDP, inet2, wan, 0, 0, 40, 0);
-	b[9] = 47;
-	fix_ip(b);
+	len = build_other(b, 47, inet2, wan);
 	CHECK(in(b, len) == 0 && n.st.filtered == 1);
 	/* lan2 cannot have GRE while lan1 does; ESP it can. */
-	len = build(b, IPPROTO_UDP, lan2, inet2, 0, 0, 40, 0);
-	b[9] = 47;
-	fix_ip(b);
+	len = build_other(b, 47, lan2, inet2);
 	CHECK(out(b, len, 0) == 0 && n.st.other_busy == 1);
-	len = build(b, IPPROTO_UDP, lan2, inet2, 0, 0, 40, 0);
-	b[9] = 50;			/* ESP */
-	fix_ip(b);
+	len = build_other(b, 50, lan2, inet2);		/* ESP */
 	CHECK(out(b, len, 0) == 1 && n.st.other_out == 2);
-	/* Once lan1 is quiet for the UDP timeout, lan2 gets GRE. */
-	n.now += to;
-	len = build(b, IPPROTO_UDP, lan2, inet2, 0, 0, 40, 0);
-	b[9] = 47;
-	fix_ip(b);
+	CHECK(nat_live_others(&n) == 2);
+	/* Inbound traffic does not keep it: lan1 quiet for the timeout
+	 * (replies coming all along), lan2 gets GRE. */
+	n.now += to - 1;
+	len = build_other(b, 47, inet1, wan);
+	CHECK(in(b, len) == 1);
+	n.now += 1;
+	len = build_other(b, 47, lan2, inet2);
 	CHECK(out(b, len, 0) == 1 && n.st.other_out == 3);
 	/* ESP expired too: an inbound ESP packet maps to nobody. */
-	len = build(b, IPPROTO_UDP, inet2, wan, 0, 0, 40, 0);
-	b[9] = 50;
-	fix_ip(b);
+	len = build_other(b, 50, inet2, wan);
 	CHECK(in(b, len) == 0 && n.st.no_mapping == 1);
+	/* DCCP and UDP-Lite checksums cover the addresses: dropped. */
+	len = build_other(b, 33, lan1, inet1);
+	CHECK(out(b, len, 0) == 0 && n.st.unsupported == 1);
+	len = build_other(b, 136, lan1, inet1);
+	CHECK(out(b, len, 0) == 0 && n.st.unsupported == 2);
 	/* Nothing held: inbound GRE of nobody's is dropped. */
 	setup();
-	len = build(b, IPPROTO_UDP, inet1, wan, 0, 0, 40, 0);
-	b[9] = 47;
-	fix_ip(b);
+	len = build_other(b, 47, inet1, wan);
 	CHECK(in(b, len) == 0 && n.st.no_mapping == 1);
 	/* Per-client bytes are counted. */
-	len = build(b, IPPROTO_UDP, lan1, inet1, 0, 0, 40, 0);
-	b[9] = 47;
-	fix_ip(b);
+	len = build_other(b, 47, lan1, inet1);
 	CHECK(out(b, len, 0) == 1 && nat_clients(&n) == 1);
+}
+
+struct rows {
+	int			 n, other;
+	struct nat_map_info	 last;
+};
+
+static void
+row(const struct nat_map_info *mi, void *arg)
+{
+	struct rows	*r = arg;
+
+	r->n++;
+	if (mi->addr_only) {
+		r->other++;
+		r->last = *mi;
+	}
+}
+
+/*
+ * The owner lives in the shared tables: a restarted natd keeps it, gkctl
+ * lists it, its timeout is its own, and a corrupt entry is dropped.
+ */
+static void
+test_other_shared(void)
+{
+	struct nat_config cf;
+	struct rows	 r;
+	uint8_t		 b[256];
+	size_t		 len, esz;
+
+	setup();
+	len = build_other(b, 47, lan1, inet1);
+	CHECK(out(b, len, 0) == 1);
+	CHECK(map_out(IPPROTO_UDP, lan1, 5000, inet1, 7777) == 5000);
+	n.now += 7;
+	memset(&r, 0, sizeof(r));
+	CHECK(nat_map_foreach(&n, row, &r) == 2 && r.n == 2 && r.other == 1);
+	CHECK(r.last.proto == 47 && r.last.lan_ip == lan1 &&
+	    r.last.remote_ip == inet1 && r.last.idle == 7 &&
+	    r.last.lan_port == 0 && r.last.wan_port == 0);
+	/* kill -9 and a new natd: still lan1's, replies still reach it. */
+	cf = n.cf;
+	CHECK(nat_attach(&n, region, region_size, 9) == 1);
+	nat_set_config(&n, &cf);
+	n.now = 1010;
+	CHECK(nat_live_others(&n) == 1);
+	len = build_other(b, 47, lan2, inet1);
+	CHECK(out(b, len, 0) == 0 && n.st.other_busy == 1);
+	len = build_other(b, 47, inet1, wan);
+	CHECK(in(b, len) == 1 && memcmp(b + 16, &lan1, 4) == 0);
+	/* Its own timeout, shorter than UDP's here (sent at 1000). */
+	cf.to.other = 60;
+	nat_set_config(&n, &cf);
+	n.now += 49;
+	sweep_all();
+	CHECK(nat_live_others(&n) == 1);
+	n.now += 1;
+	sweep_all();
+	memset(&r, 0, sizeof(r));
+	CHECK(nat_map_foreach(&n, row, &r) == 1 && r.other == 0);
+	CHECK(nat_live_maps(&n) == 1);	/* UDP's is another timeout */
+	len = build_other(b, 47, lan2, inet1);
+	CHECK(out(b, len, 0) == 1 && n.st.other_out == 1);
+	/* A torn or foreign entry is dropped on attach, the rest kept. */
+	len = build_other(b, 50, lan1, inet1);
+	CHECK(out(b, len, 0) == 1 && nat_live_others(&n) == 2);
+	/* The array ends the region: an entry's size follows. */
+	esz = (region_size - (size_t)((uint8_t *)n.other - region)) /
+	    NAT_OTHER;
+	CHECK(esz >= 16 && esz <= 64);
+	memset((uint8_t *)n.other + 50 * esz, 0xff, esz);
+	CHECK(nat_attach(&n, region, region_size, 9) == 1);
+	nat_set_config(&n, &cf);
+	n.now = 1070;
+	CHECK(nat_live_others(&n) == 1);
+	len = build_other(b, 50, inet1, wan);
+	CHECK(in(b, len) == 0);
+	len = build_other(b, 47, inet1, wan);
+	CHECK(in(b, len) == 1 && memcmp(b + 16, &lan2, 4) == 0);
 }
 
 /* A later fragment (offset off8 * 8) of datagram ipid: len bytes. */
@@ -919,7 +1010,7 @@ test_timeout_precedence(void)
 	CHECK(store_timeouts(&s, &conf, &out) == 0);
 	CHECK(memcmp(&out, &def, sizeof(out)) == 0);
 	CHECK(def.udp == 300 && def.tcp_est == 7440 &&
-	    def.tcp_trans == 240 && def.icmp == 60);
+	    def.tcp_trans == 240 && def.icmp == 60 && def.other == 300);
 	/* The file sets UDP and ICMP. */
 	conf.udp = 600;
 	conf.icmp = 90;
@@ -989,6 +1080,7 @@ main(void)
 	test_timeout_precedence();
 	test_fragments();
 	test_other_protocols();
+	test_other_shared();
 	free(region);
 	return check_result();
 }

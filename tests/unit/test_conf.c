@@ -761,7 +761,7 @@ test_round_trip(void)
 	round_trip("capture-size 2048M\nlease-time 4294967295\n");
 	round_trip("lan-address 10.42.0.1/24\nnat-timeout udp 5m\n"
 	    "nat-timeout tcp-established 124m\nnat-timeout tcp-transitory 241\n"
-	    "nat-timeout icmp 1d\ndhcp-mtu 1400\n"
+	    "nat-timeout icmp 1d\nnat-timeout other 90s\ndhcp-mtu 1400\n"
 	    "dhcp-ntp 10.42.0.1 192.0.2.1\n"
 	    "dhcp-route 192.168.50.0/24 10.42.0.2\n"
 	    "dhcp-route 0.0.0.0/0 10.42.0.3\ndhcp-conflict-check off\n");
@@ -857,7 +857,8 @@ test_dhcp_nat_options(void)
 	/* unset by default; the conflict check on */
 	CHECK(parse(&c, &e, "") == 0);
 	CHECK(c.nat_timeout_udp == 0 && c.nat_timeout_tcp_established == 0 &&
-	    c.nat_timeout_tcp_transitory == 0 && c.nat_timeout_icmp == 0);
+	    c.nat_timeout_tcp_transitory == 0 && c.nat_timeout_icmp == 0 &&
+	    c.nat_timeout_other == 0);
 	CHECK(c.dhcp_mtu == 0 && c.ndhcp_ntp == 0 && c.ndhcp_route == 0);
 	CHECK(c.dhcp_conflict_check == 1);
 
@@ -866,6 +867,7 @@ test_dhcp_nat_options(void)
 	    "nat-timeout tcp-established 124m\n"
 	    "nat-timeout tcp-transitory 240\n"
 	    "nat-timeout icmp 60s\n"
+	    "nat-timeout other 10m\n"
 	    "dhcp-mtu 1492\n"
 	    "dhcp-ntp 10.42.0.1 192.0.2.123\n"
 	    "dhcp-route 192.168.50.0/24 10.42.0.2\n"
@@ -877,6 +879,7 @@ test_dhcp_nat_options(void)
 	CHECK(c.nat_timeout_tcp_established == 7440);
 	CHECK(c.nat_timeout_tcp_transitory == 240);
 	CHECK(c.nat_timeout_icmp == 60);
+	CHECK(c.nat_timeout_other == 600);
 	CHECK(c.dhcp_mtu == 1492);
 	CHECK(c.ndhcp_ntp == 2 && c.dhcp_ntp[0].s_addr == ip("10.42.0.1") &&
 	    c.dhcp_ntp[1].s_addr == ip("192.0.2.123"));
@@ -904,9 +907,11 @@ test_dhcp_nat_options(void)
 	    "REQ-5)");
 	expect_one("nat-timeout icmp 59\n", "t.conf:1: nat-timeout icmp: "
 	    "expected at least 60s (RFC 5508 REQ-1)");
+	expect_one("nat-timeout other 30s\n", "t.conf:1: nat-timeout other: "
+	    "expected at least 60s (tunnel keepalives)");
 	expect_one("nat-timeout sctp 5m\n", "t.conf:1: nat-timeout: "
-	    "expected udp, tcp-established, tcp-transitory or icmp, got "
-	    "\"sctp\"");
+	    "expected udp, tcp-established, tcp-transitory, icmp or other, "
+	    "got \"sctp\"");
 	expect_one("nat-timeout udp 5x\n", "t.conf:1: nat-timeout: "
 	    "expected a duration like 5m, got \"5x\"");
 	expect_one("nat-timeout udp\n", "t.conf:1: nat-timeout: missing "
