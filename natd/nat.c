@@ -1089,6 +1089,13 @@ hold_expire(struct nat *n)
 			hold_evict(n, &n->hold[i]);
 }
 
+/* Protocols whose checksum covers the addresses: cannot go by address. */
+static int
+other_ok(uint8_t proto)
+{
+	return proto != 33 && proto != 136;	/* DCCP, UDP-Lite */
+}
+
 /* ---- ICMP errors (RFC 5508) ---- */
 
 struct inner {
@@ -1120,7 +1127,7 @@ parse_inner(struct pk *p, struct inner *in)
 		/* Errors about echoes only, never about errors. */
 		if (in->l4[0] != 8 && in->l4[0] != 0)
 			return -1;
-	} else if (in->proto != IPPROTO_TCP && in->proto != IPPROTO_UDP)
+	} else if (pidx(in->proto) < 0 && !other_ok(in->proto))
 		return -1;
 	return 0;
 }
@@ -1140,16 +1147,20 @@ inner_csum(struct inner *in)
 		return in->avail >= 18 ? in->l4 + 16 : NULL;
 	case IPPROTO_UDP:
 		return ld16raw(in->l4 + 6) != 0 ? in->l4 + 6 : NULL;
-	default:
+	case IPPROTO_ICMP:
 		return in->l4 + 2;
+	default:
+		/* Address-only: GRE's and AH's do not cover the addresses,
+		 * ESP has none. */
+		return NULL;
 	}
 }
 
 /*
  * Rewrites the embedded packet's address at aoff (12 src, 16 dst) and
- * its port (or echo id) at poff, with the embedded checksums, then the
- * ICMP checksum by the difference of the quoted bytes (RFC 1624, so a
- * corrupt message stays corrupt).
+ * its port (or echo id) at poff (-1: none, an address-only protocol),
+ * with the embedded checksums, then the ICMP checksum by the difference
+ * of the quoted bytes (RFC 1624, so a corrupt message stays corrupt).
  */
 static void
 inner_rewrite(struct pk *p, struct inner *in, int aoff, int poff,
@@ -1158,13 +1169,17 @@ inner_rewrite(struct pk *p, struct inner *in, int aoff, int poff,
 	uint8_t		*ic = inner_csum(in);
 	size_t		 span = p->l4len - 8;
 	uint32_t	 before, after, old = ld32raw(in->ip + aoff);
-	uint16_t	 oldp = ld16raw(in->l4 + poff), newp = htons(port);
+	uint16_t	 oldp = 0, newp = 0;
 	uint16_t	 c;
 
 	before = fold16(csum_partial(in->ip, span, 0));
 	memcpy(in->ip + aoff, &addr, 4);
 	st16raw(in->ip + 10, csum_update32(ld16raw(in->ip + 10), old, addr));
-	st16raw(in->l4 + poff, newp);
+	if (poff >= 0) {
+		oldp = ld16raw(in->l4 + poff);
+		newp = htons(port);
+		st16raw(in->l4 + poff, newp);
+	}
 	if (ic != NULL) {
 		c = ld16raw(ic);
 		if (in->proto != IPPROTO_ICMP)
@@ -1180,6 +1195,11 @@ inner_rewrite(struct pk *p, struct inner *in, int aoff, int poff,
 	st16raw(p->l4 + 2, c);
 }
 
+static int	other_error_in(struct nat *, struct pk *, struct inner *,
+		    struct nat_result *);
+static int	other_error_out(struct nat *, struct pk *, struct inner *,
+		    struct nat_result *);
+
 /* An error from the internet about a packet we sent from the WAN. */
 static int
 icmp_error_in(struct nat *n, struct pk *p, struct nat_result *res)
@@ -1194,6 +1214,8 @@ icmp_error_in(struct nat *n, struct pk *p, struct nat_result *res)
 		n->st.malformed++;
 		return 0;
 	}
+	if (pidx(in.proto) < 0)
+		return other_error_in(n, p, &in, res);
 	wport = in.proto == IPPROTO_ICMP ? ld16(in.l4 + 4) : ld16(in.l4);
 	if (in.proto != IPPROTO_ICMP && is_local_port(n, wport)) {
 		n->st.local_accepted++;
@@ -1233,6 +1255,8 @@ icmp_error_out(struct nat *n, struct pk *p, struct nat_result *res)
 		n->st.unsupported++;
 		return 0;
 	}
+	if (pidx(in.proto) < 0)
+		return other_error_out(n, p, &in, res);
 	mi = map_find(n, in.proto, p->src, ld16(in.l4 + 2));
 	if (mi == 0) {
 		/* RFC 5508 REQ-4: no mapping, silently dropped. */
@@ -1257,13 +1281,6 @@ icmp_is_error(uint8_t type)
 }
 
 /* ---- other protocols: address only, one device each ---- */
-
-/* Protocols whose checksum covers the addresses: cannot go by address. */
-static int
-other_ok(uint8_t proto)
-{
-	return proto != 33 && proto != 136;	/* DCCP, UDP-Lite */
-}
 
 /*
  * The live owner of proto, or NULL. Ownership lasts while the device
@@ -1353,6 +1370,63 @@ other_in(struct nat *n, struct pk *p, struct nat_result *res)
 	res->remote_ip = p->src;
 	res->modified = 1;
 	n->st.other_in++;
+	return 1;
+}
+
+/*
+ * An error from the internet about an address-only packet we sent: to
+ * the protocol's owner, when it is about a packet to the owner's remote
+ * (the only one its replies come from).
+ */
+static int
+other_error_in(struct nat *n, struct pk *p, struct inner *in,
+    struct nat_result *res)
+{
+	struct nat_other *o;
+
+	if ((o = other_find(n, in->proto)) == NULL) {
+		n->st.no_mapping++;
+		return 0;
+	}
+	if (ld32raw(in->ip + 16) != o->remote) {
+		n->st.filtered++;
+		return 0;
+	}
+	p->csum = NULL;		/* the outer ICMP checksum is done below */
+	set_addr(p, p->ip + 16, o->lan_ip);
+	inner_rewrite(p, in, 12, -1, o->lan_ip, 0);
+	o->last_seen = n->now;
+	count(n, o->client, 0, p->len);
+	res->dir = NAT_DIR_DOWN;
+	res->proto = p->proto;
+	res->lan_ip = o->lan_ip;
+	res->remote_ip = p->src;
+	res->modified = 1;
+	n->st.icmp_errors++;
+	return 1;
+}
+
+/* An error from the owner of an address-only protocol about a reply. */
+static int
+other_error_out(struct nat *n, struct pk *p, struct inner *in,
+    struct nat_result *res)
+{
+	struct nat_other *o;
+
+	if ((o = other_find(n, in->proto)) == NULL || o->lan_ip != p->src) {
+		n->st.no_mapping++;
+		return 0;
+	}
+	p->csum = NULL;
+	set_addr(p, p->ip + 12, n->cf.wan);
+	inner_rewrite(p, in, 16, -1, n->cf.wan, 0);
+	count(n, o->client, 1, p->len);
+	res->dir = NAT_DIR_UP;
+	res->proto = p->proto;
+	res->lan_ip = o->lan_ip;
+	res->remote_ip = p->dst;
+	res->modified = 1;
+	n->st.icmp_errors++;
 	return 1;
 }
 

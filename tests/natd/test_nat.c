@@ -781,6 +781,83 @@ test_other_protocols(void)
 	CHECK(out(b, len, 0) == 1 && nat_clients(&n) == 1);
 }
 
+/*
+ * An ICMP error (type, code) from src to dst quoting q bytes of a packet
+ * of proto from isrc to idst; returns its length. The quote is at b + 28.
+ */
+static size_t
+icmp_err(uint8_t *b, uint32_t src, uint32_t dst, uint8_t type, uint8_t code,
+    uint8_t proto, uint32_t isrc, uint32_t idst, size_t q)
+{
+	size_t	 len = 28 + q;
+
+	memset(b, 0, len);
+	build_other(b + 28, proto, isrc, idst);
+	b[0] = 0x45;
+	put16(b + 2, (uint16_t)len);
+	b[8] = 64;
+	b[9] = IPPROTO_ICMP;
+	memcpy(b + 12, &src, 4);
+	memcpy(b + 16, &dst, 4);
+	b[20] = type;
+	b[21] = code;
+	put16(b + 22, (uint16_t)~ref_sum(b + 20, 8 + q, 0));
+	fix_ip(b);
+	return len;
+}
+
+/* RFC 5508 for address-only protocols: outer and quoted addresses. */
+static void
+test_other_icmp_errors(void)
+{
+	uint8_t		 b[256], *inner = b + 28, quoted[64];
+	size_t		 len;
+
+	setup();
+	len = build_other(b, 47, lan1, inet1);
+	CHECK(out(b, len, 0) == 1);
+	/* A router on the way (inet2) says inet1 is unreachable. */
+	len = icmp_err(b, inet2, wan, 3, 1, 47, wan, inet1, 20 + 32);
+	memcpy(quoted, inner + 20, 32);
+	CHECK(in(b, len) == 1 && n.st.icmp_errors == 1);
+	CHECK(get32(b + 12) == inet2 && get32(b + 16) == lan1);
+	CHECK(get32(inner + 12) == lan1 && get32(inner + 16) == inet1);
+	CHECK(ip_ok(b) && l4_ok(b) && ip_ok(inner));
+	CHECK(memcmp(inner + 20, quoted, 32) == 0);
+	/* RFC 792's minimum quote (8 bytes past the header), ESP. */
+	len = build_other(b, 50, lan1, inet1);
+	CHECK(out(b, len, 0) == 1);
+	len = icmp_err(b, inet1, wan, 3, 2, 50, wan, inet1, 20 + 8);
+	CHECK(in(b, len) == 1 && get32(b + 16) == lan1 &&
+	    get32(inner + 12) == lan1 && ip_ok(b) && l4_ok(b) &&
+	    ip_ok(inner));
+	/* About a packet to another remote than the owner's: filtered. */
+	len = icmp_err(b, inet2, wan, 3, 1, 47, wan, inet2, 20 + 32);
+	CHECK(in(b, len) == 0 && n.st.filtered == 1);
+	/* About a protocol nobody owns: dropped. */
+	len = icmp_err(b, inet2, wan, 3, 1, 51, wan, inet1, 20 + 32);
+	CHECK(in(b, len) == 0 && n.st.no_mapping == 1);
+	/* A quote too short to hold 8 bytes past its header: malformed. */
+	len = icmp_err(b, inet2, wan, 3, 1, 47, wan, inet1, 20 + 4);
+	CHECK(in(b, len) == 0 && n.st.malformed == 1);
+
+	/* From the owner: an error about a GRE packet it got. */
+	len = icmp_err(b, lan1, inet1, 3, 2, 47, inet1, lan1, 20 + 32);
+	memcpy(quoted, inner + 20, 32);
+	CHECK(out(b, len, 0) == 1 && n.st.icmp_errors == 3);
+	CHECK(get32(b + 12) == wan && get32(b + 16) == inet1);
+	CHECK(get32(inner + 12) == inet1 && get32(inner + 16) == wan);
+	CHECK(ip_ok(b) && l4_ok(b) && ip_ok(inner));
+	CHECK(memcmp(inner + 20, quoted, 32) == 0);
+	/* From another device: it owns no GRE, dropped. */
+	len = icmp_err(b, lan2, inet1, 3, 2, 47, inet1, lan2, 20 + 32);
+	CHECK(out(b, len, 0) == 0 && n.st.no_mapping == 2);
+	/* Errors never refresh the owner. */
+	n.now += n.cf.to.other;
+	len = icmp_err(b, lan1, inet1, 3, 2, 47, inet1, lan1, 20 + 32);
+	CHECK(out(b, len, 0) == 0 && nat_live_others(&n) == 0);
+}
+
 struct rows {
 	int			 n, other;
 	struct nat_map_info	 last;
@@ -1081,6 +1158,7 @@ main(void)
 	test_fragments();
 	test_other_protocols();
 	test_other_shared();
+	test_other_icmp_errors();
 	free(region);
 	return check_result();
 }
