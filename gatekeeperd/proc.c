@@ -588,8 +588,10 @@ build_config(void)
 	if (mc->conf.nupstream == 0)
 		resolv_conf_upstreams(&mc->conf);
 	strlcpy(mc->lan_ifname, gk->lan.ifname, sizeof(mc->lan_ifname));
-	if (netcfg_link_get(gk->lan.ifname, &link) == 0)
+	if (netcfg_link_get(gk->lan.ifname, &link) == 0) {
 		memcpy(mc->lan_mac, link.mac, sizeof(mc->lan_mac));
+		mc->lan_ifindex = link.index > 0 ? (uint32_t)link.index : 0;
+	}
 	if (netcfg_addr_get(gk->conf.wan, &mc->wan_addr,
 	    &mc->wan_prefix) == -1) {
 		mc->wan_addr.s_addr = 0;

@@ -1584,6 +1584,38 @@ hairpin_fwd(struct nat *n, struct pk *p, struct nat_result *res)
 	return 1;
 }
 
+/*
+ * At PREROUTING from the LAN (queued only when addressed to a local
+ * address other than the LAN interface's): hairpin through the WAN
+ * address, or the router's own business.
+ */
+static int
+pre_lan(struct nat *n, struct pk *p, int r, uint32_t skbinfo,
+    struct nat_result *res)
+{
+	if (!in_lan(n, p->src) || p->src == n->cf.lan_addr) {
+		n->st.spoofed++;
+		return 0;
+	}
+	if (n->cf.wan == 0 || p->dst != n->cf.wan) {
+		/* To another local address. */
+		n->st.local_accepted++;
+		return 1;
+	}
+	if (r == 1)
+		return frag_later(n, p, 0, res);
+	if (pidx(p->proto) < 0) {
+		/* Another protocol to the WAN address: the router's own. */
+		n->st.local_accepted++;
+		return 1;
+	}
+	if (parse_l4(p, skbinfo) == -1) {
+		n->st.malformed++;
+		return 0;
+	}
+	return hairpin_pre(n, p, res);
+}
+
 int
 nat_packet(struct nat *n, uint8_t *pkt, size_t len, int hook,
     uint32_t skbinfo, struct nat_result *res)
@@ -1621,16 +1653,19 @@ nat_packet(struct nat *n, uint8_t *pkt, size_t len, int hook,
 			return hairpin_fwd(n, &p, res);
 		return nat_out(n, &p, res);
 	}
+	if (hook == NAT_HOOK_PRE_LAN)
+		return pre_lan(n, &p, r, skbinfo, res);
 	if (hook != NAT_HOOK_PRE) {
 		n->st.unsupported++;
 		return 0;
 	}
+	/* From the WAN: a LAN source or our own is forged. Hairpin traffic
+	 * has the same addresses but comes from the LAN side. */
+	if (in_lan(n, p.src) || (n->cf.wan != 0 && p.src == n->cf.wan)) {
+		n->st.spoofed_wan++;
+		return 0;
+	}
 	if (n->cf.wan == 0 || p.dst != n->cf.wan) {
-		if (in_lan(n, p.src)) {
-			/* From the LAN to another local address. */
-			n->st.local_accepted++;
-			return 1;
-		}
 		if (n->cf.wan == 0)
 			n->st.no_wan++;
 		else
@@ -1639,20 +1674,12 @@ nat_packet(struct nat *n, uint8_t *pkt, size_t len, int hook,
 	}
 	if (r == 1)
 		return frag_later(n, &p, 0, res);
-	if (pidx(p.proto) < 0) {
-		/* From the LAN to the WAN address: the router's own. */
-		if (in_lan(n, p.src)) {
-			n->st.local_accepted++;
-			return 1;
-		}
+	if (pidx(p.proto) < 0)
 		return other_in(n, &p, res);
-	}
 	if (parse_l4(&p, skbinfo) == -1) {
 		n->st.malformed++;
 		return 0;
 	}
-	if (in_lan(n, p.src))
-		return hairpin_pre(n, &p, res);
 	return nat_in(n, &p, res);
 }
 

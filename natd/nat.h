@@ -37,9 +37,15 @@ enum nat_filter {
 	NAT_APDF,		/* address-and-port-dependent */
 };
 
-/* The hooks packets come from (NF_INET_*). */
-#define NAT_HOOK_PRE		0	/* NF_INET_PRE_ROUTING */
-#define NAT_HOOK_FORWARD	2	/* NF_INET_FORWARD */
+/*
+ * Where packets come from: the hook (NF_INET_*) and, at PREROUTING, the
+ * side, which natd knows by the input interface (the source address
+ * proves nothing: anyone on the WAN can write a LAN one).
+ */
+#define NAT_HOOK_PRE		0	/* NF_INET_PRE_ROUTING, from the WAN */
+#define NAT_HOOK_FORWARD	2	/* NF_INET_FORWARD, from the LAN */
+#define NAT_HOOK_PRE_LAN	16	/* PRE_ROUTING, from the LAN: hairpin
+					 * and the router's WAN address */
 
 /* NFQA_SKB_INFO bits that matter here. */
 #define NAT_SKB_CSUMNOTREADY	0x1
@@ -83,7 +89,10 @@ struct nat_stats {
 	uint64_t	 no_mapping;		/* inbound, nothing to map to */
 	uint64_t	 filtered;		/* refused by the filtering mode */
 	uint64_t	 unsupported;		/* other protocols and types */
-	uint64_t	 spoofed;		/* LAN source outside the LAN */
+	uint64_t	 spoofed;		/* from the LAN, a source outside
+						 * it or the router's */
+	uint64_t	 spoofed_wan;		/* from the WAN, a LAN source or
+						 * the WAN address itself */
 	uint64_t	 not_for_wan;		/* WAN inbound to other addresses */
 	uint64_t	 ports_exhausted;
 	uint64_t	 client_limit;

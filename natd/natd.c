@@ -75,6 +75,7 @@ static struct nat_timeouts conf_to;	/* gatekeeper.conf's, 0: unset */
 static struct nat_forward conf_fwd[NAT_MAX_FORWARDS];
 static int		 conf_nfwd;
 static int		 configured;
+static uint32_t		 lan_ifindex;	/* from MSG_CONFIG; 0 unknown */
 static char		 fwd_error[256];
 
 static uint8_t		 rbuf[NATD_BATCH][NATD_BUFSZ];
@@ -230,6 +231,21 @@ drop_orphans(int fd, uint32_t first_id)
 	io.orphans_dropped = 1;
 }
 
+/*
+ * Which side a packet at PREROUTING came from, by its input interface:
+ * the LAN's, or anything else (the WAN: the rules queue no other).
+ * Unknown LAN index: everything is the WAN's, so a forged LAN source is
+ * never taken for hairpin traffic (fail closed).
+ */
+static int
+packet_hook(const struct nfq_pkt *p)
+{
+	if (p->hook == NF_INET_PRE_ROUTING && lan_ifindex != 0 &&
+	    p->indev == lan_ifindex)
+		return NAT_HOOK_PRE_LAN;
+	return p->hook;
+}
+
 static void
 handle_packet(int fd, struct nfq_pkt *p, uint64_t ts)
 {
@@ -248,7 +264,7 @@ handle_packet(int fd, struct nfq_pkt *p, uint64_t ts)
 		io.truncated++;
 		ok = 0;
 	} else
-		ok = nat_packet(&nat, p->payload, p->len, p->hook,
+		ok = nat_packet(&nat, p->payload, p->len, packet_hook(p),
 		    p->skbinfo, &res);
 	if (ok == NAT_HELD) {
 		/* The verdict comes with its first fragment, or a drop. */
@@ -519,6 +535,10 @@ natd_config(const struct msg_config *mc, void *arg)
 		cf.lan_net = mc->conf.lan_addr.s_addr & cf.lan_mask;
 	}
 	cf.lan_addr = mc->conf.lan_addr.s_addr;
+	if (mc->lan_ifindex == 0)
+		log_warnx("the LAN interface's index is unknown: hairpin "
+		    "traffic is dropped as spoofed");
+	lan_ifindex = mc->lan_ifindex;
 	cf.local_min = mc->local_port_min;
 	cf.local_max = mc->local_port_max;
 	cf.web_port = mc->conf.web_port;
@@ -619,6 +639,7 @@ natd_status(json_t *detail, void *arg)
 	J("filtered", s->filtered);
 	J("unsupported", s->unsupported);
 	J("spoofed", s->spoofed);
+	J("spoofed_wan", s->spoofed_wan);
 	J("not_for_wan", s->not_for_wan);
 	J("no_wan", s->no_wan);
 	J("ports_exhausted", s->ports_exhausted);

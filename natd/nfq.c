@@ -54,6 +54,12 @@ parse_packet(uint8_t *msg, size_t mlen, struct nfq_pkt *p)
 			memcpy(&v, msg + off + NLA_HDRLEN, sizeof(v));
 			p->skbinfo = ntohl(v);
 			break;
+		case NFQA_IFINDEX_INDEV:
+			if (plen < sizeof(v))
+				return -1;
+			memcpy(&v, msg + off + NLA_HDRLEN, sizeof(v));
+			p->indev = ntohl(v);
+			break;
 		case NFQA_CAP_LEN:
 			if (plen < sizeof(v))
 				return -1;

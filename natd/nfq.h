@@ -13,6 +13,9 @@ struct nfq_pkt {
 	uint16_t	 hw_protocol;	/* ethertype, host order */
 	uint8_t		 hook;		/* NF_INET_* */
 	uint32_t	 skbinfo;	/* NFQA_SKB_INFO bits, host order */
+	uint32_t	 indev;		/* NFQA_IFINDEX_INDEV: the input
+					 * interface (a bridge, not its
+					 * port); 0 when none */
 	uint32_t	 caplen;	/* NFQA_CAP_LEN: the packet's real
 					 * length when longer than payload;
 					 * 0 when whole */

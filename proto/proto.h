@@ -126,6 +126,10 @@ struct msg_config {
 	 * sockets (dnsd's upstream queries) are given by the kernel; NAT
 	 * mappings stay out of it. */
 	uint16_t	 local_port_min, local_port_max;
+	/* The LAN interface's index (the bridge when several ports): natd
+	 * tells what came from the LAN from what came from the WAN by it,
+	 * not by the source address, which anyone outside can forge. */
+	uint32_t	 lan_ifindex;		/* 0 when unknown */
 };
 
 /*

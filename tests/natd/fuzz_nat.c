@@ -1,10 +1,12 @@
 /*
  * libFuzzer target over natd's packet path: the first byte picks how the
  * rest is fed (an nfqueue message stream through nfq_parse, or a bare
- * IPv4 packet at one hook with or without the seed-only checksum flag);
- * every packet goes through nat_packet() against tables that already
- * hold mappings, a forward and sessions, so inbound packets, ICMP errors
- * and hairpins find something to translate.
+ * IPv4 packet at one hook, from either side at PREROUTING, with or
+ * without the seed-only checksum flag); every packet goes through
+ * nat_packet() against tables that already hold mappings, a forward,
+ * sessions and a GRE owner, so inbound packets, ICMP errors and hairpins
+ * find something to translate. In the message stream, input interface 1
+ * is the LAN's, as natd decides.
  */
 #include <netinet/in.h>
 
@@ -99,6 +101,7 @@ init(void)
 	seed_out(IPPROTO_TCP, "10.42.0.50", 5000);
 	seed_out(IPPROTO_ICMP, "10.42.0.50", 5000);
 	seed_out(IPPROTO_UDP, "10.42.0.51", 6000);
+	seed_out(47, "10.42.0.51", 0);		/* GRE */
 }
 
 int
@@ -107,7 +110,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static uint8_t	 buf[70000];
 	struct nfq_pkt	 pkts[8];
 	struct nat_result r;
-	int		 k, i, acc;
+	int		 k, i, acc, hook;
 	uint8_t		 mode, *p;
 	uint32_t	 id;
 	size_t		 plen;
@@ -123,12 +126,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		k = nfq_parse(buf, size - 1, pkts, 8);
 		for (i = 0; i < k; i++) {
 			n.cur_id = pkts[i].id;
-			nat_packet(&n, pkts[i].payload, pkts[i].len,
-			    pkts[i].hook, pkts[i].skbinfo, &r);
+			hook = pkts[i].hook;
+			if (hook == NAT_HOOK_PRE && pkts[i].indev == 1)
+				hook = NAT_HOOK_PRE_LAN;
+			nat_packet(&n, pkts[i].payload, pkts[i].len, hook,
+			    pkts[i].skbinfo, &r);
 		}
-	} else
-		nat_packet(&n, buf, size - 1, (mode & 1) ? NAT_HOOK_PRE :
-		    NAT_HOOK_FORWARD, (mode >> 1) & 3, &r);
+	} else {
+		hook = !(mode & 1) ? NAT_HOOK_FORWARD : (mode & 0x10) ?
+		    NAT_HOOK_PRE_LAN : NAT_HOOK_PRE;
+		nat_packet(&n, buf, size - 1, hook, (mode >> 1) & 3, &r);
+	}
 	if ((mode & 0x60) == 0x60)
 		nat_sweep(&n, 4096);
 	/* Held fragments released or dropped: read them as natd sends. */

@@ -600,7 +600,7 @@ test_local_and_hairpin(void)
 	pb = map_out(IPPROTO_UDP, lan2, 9000, inet1, 7777);
 	CHECK(pb == 9000);
 	len = build(b, IPPROTO_UDP, lan1, wan, 4000, pb, 30, 0);
-	CHECK(nat_packet(&n, b, len, NAT_HOOK_PRE, 0, &r) == 1 && r.modified);
+	CHECK(nat_packet(&n, b, len, NAT_HOOK_PRE_LAN, 0, &r) == 1 && r.modified);
 	CHECK(get32(b + 16) == lan2 && get16(b + 22) == 9000);
 	CHECK(get32(b + 12) == lan1 && ip_ok(b) && l4_ok(b));
 	CHECK(nat_packet(&n, b, len, NAT_HOOK_FORWARD, 0, &r) == 1);
@@ -609,14 +609,14 @@ test_local_and_hairpin(void)
 	CHECK(ip_ok(b) && l4_ok(b));
 	/* B's answer to WAN:4000 reaches A, from B's external port. */
 	len = build(b, IPPROTO_UDP, lan2, wan, 9000, 4000, 30, 0);
-	CHECK(nat_packet(&n, b, len, NAT_HOOK_PRE, 0, &r) == 1);
+	CHECK(nat_packet(&n, b, len, NAT_HOOK_PRE_LAN, 0, &r) == 1);
 	CHECK(nat_packet(&n, b, len, NAT_HOOK_FORWARD, 0, &r) == 1);
 	CHECK(get32(b + 12) == wan && get16(b + 20) == 9000);
 	CHECK(get32(b + 16) == lan1 && get16(b + 22) == 4000);
 	CHECK(ip_ok(b) && l4_ok(b));
 	/* To a WAN port nobody maps: the router's own business. */
 	len = build(b, IPPROTO_TCP, lan1, wan, 4000, 22, 0, 2);
-	CHECK(nat_packet(&n, b, len, NAT_HOOK_PRE, 0, &r) == 1 &&
+	CHECK(nat_packet(&n, b, len, NAT_HOOK_PRE_LAN, 0, &r) == 1 &&
 	    !r.modified);
 }
 
@@ -1067,6 +1067,69 @@ test_fragments(void)
 	CHECK(nat_packet(&n, f, flen, NAT_HOOK_PRE, 0, &r) == NAT_HELD);
 }
 
+static int
+pre_lan(uint8_t *b, size_t len, struct nat_result *r)
+{
+	return nat_packet(&n, b, len, NAT_HOOK_PRE_LAN, 0, r);
+}
+
+/*
+ * From the WAN, a LAN source or the router's own is forged: dropped and
+ * counted (spoofed_wan). The same addresses from the LAN side are
+ * hairpin traffic; from the LAN side, a source off the LAN is forged.
+ */
+static void
+test_spoofed(void)
+{
+	uint8_t		 b[256], copy[256];
+	size_t		 len;
+	struct nat_result r;
+
+	setup();
+	CHECK(map_out(IPPROTO_UDP, lan1, 5000, inet1, 7777) == 5000);
+	len = build(b, IPPROTO_UDP, lan2, wan, 4000, 5000, 30, 0);
+	memcpy(copy, b, len);
+	CHECK(in(b, len) == 0 && n.st.spoofed_wan == 1);
+	CHECK(memcmp(b, copy, len) == 0);	/* untouched */
+	len = build(b, IPPROTO_UDP, wan, wan, 4000, 5000, 30, 0);
+	CHECK(in(b, len) == 0 && n.st.spoofed_wan == 2);
+	len = build(b, IPPROTO_UDP, lanaddr, wan, 4000, 5000, 30, 0);
+	CHECK(in(b, len) == 0 && n.st.spoofed_wan == 3);
+	/* Whatever it is addressed to, whatever the protocol. */
+	len = build(b, IPPROTO_UDP, lan2, lan1, 4000, 5000, 30, 0);
+	CHECK(in(b, len) == 0 && n.st.spoofed_wan == 4);
+	len = build(b, IPPROTO_TCP, lan2, wan, 4000, 5000, 0, 0x02);
+	CHECK(in(b, len) == 0 && n.st.spoofed_wan == 5);
+	len = build(b, IPPROTO_ICMP, lan2, wan, 77, 0, 20, 8);
+	CHECK(in(b, len) == 0 && n.st.spoofed_wan == 6);
+	len = build_other(b, 47, lan1, inet1);
+	CHECK(out(b, len, 0) == 1);
+	len = build_other(b, 47, lan2, wan);
+	CHECK(in(b, len) == 0 && n.st.spoofed_wan == 7);
+	/* A later fragment is not even held. */
+	len = later_frag(b, IPPROTO_UDP, lan2, wan, 0x42, 64, 100);
+	CHECK(in(b, len) == 0 && n.st.spoofed_wan == 8 &&
+	    n.st.frag_held == 0);
+	CHECK(n.st.hairpin == 0 && n.st.in_packets == 0 &&
+	    n.st.other_in == 0 && n.st.not_for_wan == 0);
+
+	/* The same first packet from the LAN side: hairpin to lan1. */
+	len = build(b, IPPROTO_UDP, lan2, wan, 4000, 5000, 30, 0);
+	CHECK(pre_lan(b, len, &r) == 1 && r.modified && n.st.hairpin == 1);
+	CHECK(get32(b + 16) == lan1 && ip_ok(b) && l4_ok(b));
+	/* From the LAN side, a source off the LAN or the router's. */
+	len = build(b, IPPROTO_UDP, inet2, wan, 4000, 5000, 30, 0);
+	CHECK(pre_lan(b, len, &r) == 0 && n.st.spoofed == 1);
+	CHECK(get32(b + 16) == wan);
+	len = build(b, IPPROTO_UDP, lanaddr, wan, 4000, 5000, 30, 0);
+	CHECK(pre_lan(b, len, &r) == 0 && n.st.spoofed == 2);
+	CHECK(n.st.spoofed_wan == 8 && n.st.in_packets == 0);
+	/* A real host outside still gets in. */
+	len = build(b, IPPROTO_UDP, inet2, wan, 4000, 5000, 30, 0);
+	CHECK(in(b, len) == 1 && get32(b + 16) == lan1 &&
+	    n.st.in_packets == 1);
+}
+
 /*
  * Timeouts: defaults, then gatekeeper.conf's, then gkctl's, the latest
  * change winning: a gkctl value holds until the file's value of that
@@ -1156,6 +1219,7 @@ main(void)
 	test_store();
 	test_timeout_precedence();
 	test_fragments();
+	test_spoofed();
 	test_other_protocols();
 	test_other_shared();
 	test_other_icmp_errors();

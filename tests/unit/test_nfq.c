@@ -130,7 +130,10 @@ test_verdicts(void)
 	CHECK(off <= sizeof(buf));
 }
 
-/* NFQA_SKB_INFO and NFQA_CAP_LEN reach natd; bad sizes are refused. */
+/*
+ * NFQA_SKB_INFO, NFQA_CAP_LEN and NFQA_IFINDEX_INDEV reach natd; bad
+ * sizes are refused.
+ */
 static void
 test_skbinfo(void)
 {
@@ -147,14 +150,20 @@ test_skbinfo(void)
 	mnl_attr_put_u32(nlh, NFQA_SKB_INFO, htonl(NFQA_SKB_CSUMNOTREADY |
 	    NFQA_SKB_GSO));
 	mnl_attr_put_u32(nlh, NFQA_CAP_LEN, htonl(70000));
+	mnl_attr_put_u32(nlh, NFQA_IFINDEX_INDEV, htonl(7));
 	mnl_attr_put(nlh, NFQA_PAYLOAD, sizeof(ip), ip);
 	CHECK(nfq_parse(buf, nlh->nlmsg_len, p, 1) == 1);
 	CHECK(p[0].skbinfo == (NFQA_SKB_CSUMNOTREADY | NFQA_SKB_GSO));
 	CHECK(p[0].caplen == 70000 && p[0].len == sizeof(ip));
+	CHECK(p[0].indev == 7);
 
 	nlh = nfq_nlmsg_put((char *)buf, NFQNL_MSG_PACKET, 0);
 	mnl_attr_put(nlh, NFQA_PACKET_HDR, sizeof(ph), &ph);
 	mnl_attr_put(nlh, NFQA_SKB_INFO, 2, ip);	/* too short */
+	CHECK(nfq_parse(buf, nlh->nlmsg_len, p, 1) == -1);
+	nlh = nfq_nlmsg_put((char *)buf, NFQNL_MSG_PACKET, 0);
+	mnl_attr_put(nlh, NFQA_PACKET_HDR, sizeof(ph), &ph);
+	mnl_attr_put(nlh, NFQA_IFINDEX_INDEV, 3, ip);
 	CHECK(nfq_parse(buf, nlh->nlmsg_len, p, 1) == -1);
 }
 
