@@ -10,7 +10,13 @@
 # port forward from outside and via hairpin, a forward of a router port
 # refused; port 80 from the LAN does not open WAN port 80; a corrupt
 # checksum stays corrupt and the receiver drops it; mappings expire on a
-# shortened schedule; a TCP transfer survives kill -9 of natd.
+# shortened schedule; a TCP transfer survives kill -9 of natd. GRE (raw
+# sockets) from one LAN device reaches the internet host from the WAN
+# address and its replies come back; a second device's GRE is dropped and
+# counted while the first owns the protocol, also after kill -9 of natd,
+# and gkctl nat lists the owner. A datagram from the internet with a
+# forged LAN source (or the WAN address as source) to a device's open
+# full-cone port is dropped and counted, not hairpinned to the device.
 set -u
 . "$(dirname "$0")/../netns/lib.sh"
 
@@ -101,12 +107,52 @@ f1=$(natd_field filtered)
 r=$(inet tcp-ask "$WAN" 6000 2222 2 203.0.113.1)
 expect "TCP ADF: the contacted address gets in" "$r" "203.0.113.1:2222"
 
+# ---- forged sources from the internet: the full-cone port 5000 of C1 is
+# open to anyone, but not to a LAN source (C2's) or the WAN address coming
+# from the WAN side: natd would take those for hairpin traffic.
+expect "UDP refresh of C1:5000" "$(c1 udp-ask 203.0.113.1 7777 5000)" \
+    "$WAN:5000"
+s0=$(natd_field spoofed_wan)
+gk_bg "$C1" sh -c "exec $PY $H udp-listen 5000 2 >$GK_TMP/ls"
+sleep 0.3
+inet udp-spoof 10.42.0.51 "$WAN" 5000 5100
+inet udp-spoof "$WAN" "$WAN" 5000 5101
+wait "$GK_BG_PID"
+expect "forged LAN and WAN sources kept out" "$(cat "$GK_TMP/ls")" none
+s1=$(natd_field spoofed_wan)
+expect "spoofed_wan counted both" "$((s1 - s0))" 2
+
 # ---- hairpin: C2 reaches C1's mapping and sees C2's external endpoint
 gk_bg "$C1" sh -c "exec $PY $H udp-listen 5000 3 >$GK_TMP/l2"
 sleep 0.3
 c2 udp-ask "$WAN" 5000 5100 0.3 >/dev/null
 wait "$GK_BG_PID"
 expect "hairpin UDP" "$(cat "$GK_TMP/l2")" "$WAN:5100"
+
+# ---- GRE: address only, one LAN device at a time
+expect "other timeout" \
+    "$(natd_field timeout_other) $(natd_field timeout_other_from)" \
+    "300 default"
+: >"$GK_TMP/gre.log"
+gk_bg "$INET" "$PY" "$H" raw-echo 47 "$GK_TMP/gre.log"
+sleep 0.3
+expect "GRE from C1 echoed" "$(c1 raw-ask 47 203.0.113.1 5 3)" \
+    "sent 5 got 5"
+expect "GRE seen from" "$(sort -u "$GK_TMP/gre.log")" "$WAN"
+gre_owner() {
+	gk_ctl -j nat | jq -r '[.mappings[] | select(.proto == "gre")] |
+	    map("\(.lan_ip) \(.remote) \(.type) \(.lan_port)") | join(",")'
+}
+expect "gkctl nat lists the GRE owner" "$(gre_owner)" \
+    "10.42.0.50 203.0.113.1 address-only null"
+b0=$(natd_field other_busy)
+n0=$(wc -l <"$GK_TMP/gre.log")
+expect "GRE from C2 while C1 owns it" "$(c2 raw-ask 47 203.0.113.1 3 1)" \
+    "sent 3 got 0"
+b1=$(natd_field other_busy)
+expect "other_busy counted C2's" "$((b1 - b0))" 3
+expect "none of C2's GRE reached the internet" \
+    "$(wc -l <"$GK_TMP/gre.log")" "$n0"
 
 # ---- port forwards
 gk_ctl forward add tcp 53 10.42.0.51 >"$GK_TMP/err" 2>&1 &&
@@ -218,6 +264,13 @@ gk_log "iperf3 moved $bytes bytes across the natd restart"
 gk_wait_running 5 || gk_fail "natd not back"
 [[ $(natd_field state) == attached ]] ||
 	gk_fail "the restarted natd did not attach to the tables"
+expect "GRE owner kept across kill -9" "$(gre_owner)" \
+    "10.42.0.50 203.0.113.1 address-only null"
+expect "C2's GRE still dropped" "$(c2 raw-ask 47 203.0.113.1 2 1)" \
+    "sent 2 got 0"
+expect "other_busy counted by the new natd" "$(natd_field other_busy)" 2
+expect "C1's GRE still echoed" "$(c1 raw-ask 47 203.0.113.1 3 3)" \
+    "sent 3 got 3"
 
 # ---- what tshark saw on the internet side
 sleep 0.5

@@ -7,6 +7,15 @@
   tcp-bulk HOST PORT BYTES     send BYTES to an echoing tcp-server, check them
   udp-bad HOST PORT SPORT      send a datagram with a corrupt UDP checksum (raw)
   udp-listen PORT TIMEOUT      print "ip:port" of the first datagram, or "none"
+  raw-echo PROTO LOG           send every packet of IP protocol PROTO back to
+                               its source; append each source to LOG
+  raw-ask PROTO HOST COUNT TIMEOUT  send COUNT packets of protocol PROTO (a
+                               GRE header and a tag), print "sent N got M"
+                               (M: the tags HOST sent back)
+  udp-spoof SRC DST DPORT SPORT  send one UDP datagram from a forged SRC (raw)
+
+Raw sockets stand in for scapy: they make the same packets with the
+standard library alone.
 """
 import socket
 import struct
@@ -133,6 +142,50 @@ def udp_listen(port, timeout):
         print("none")
 
 
+def raw_echo(proto, log):
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, proto)
+    with open(log, "a") as f:
+        while True:
+            d, a = s.recvfrom(65535)
+            f.write(a[0] + "\n")
+            f.flush()
+            s.sendto(d[(d[0] & 15) * 4:], (a[0], 0))
+
+
+def raw_ask(proto, host, count, timeout):
+    import time
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, proto)
+    # GRE header (no flags, IPv4 inside), then a tag per packet.
+    tags = [b"gk-%d-%d" % (time.time_ns() % 1000000, i) for i in range(count)]
+    for t in tags:
+        s.sendto(struct.pack("!HH", 0, 0x0800) + t, (host, 0))
+        time.sleep(0.05)
+    got = set()
+    deadline = time.time() + timeout
+    while len(got) < count and time.time() < deadline:
+        s.settimeout(max(0.01, deadline - time.time()))
+        try:
+            d, a = s.recvfrom(65535)
+        except OSError:
+            break
+        body = d[(d[0] & 15) * 4 + 4:]
+        if a[0] == host and body in tags:
+            got.add(body)
+    print("sent %d got %d" % (count, len(got)))
+
+
+def udp_spoof(src, dst, dport, sport):
+    data = b"spoofed"
+    udp = struct.pack("!HHHH", sport, dport, 8 + len(data), 0) + data
+    c = csum(socket.inet_aton(src) + socket.inet_aton(dst) +
+             struct.pack("!BBH", 0, 17, len(udp)) + udp)
+    udp = udp[:6] + struct.pack("!H", c or 0xffff) + udp[8:]
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17,
+                     0, socket.inet_aton(src), socket.inet_aton(dst))
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    s.sendto(ip + udp, (dst, 0))
+
+
 def main(a):
     cmd = a[0]
     if cmd == "udp-server":
@@ -151,6 +204,12 @@ def main(a):
         udp_bad(a[1], int(a[2]), int(a[3]))
     elif cmd == "udp-listen":
         udp_listen(int(a[1]), float(a[2]))
+    elif cmd == "raw-echo":
+        raw_echo(int(a[1]), a[2])
+    elif cmd == "raw-ask":
+        raw_ask(int(a[1]), a[2], int(a[3]), float(a[4]))
+    elif cmd == "udp-spoof":
+        udp_spoof(a[1], a[2], int(a[3]), int(a[4]))
     else:
         sys.exit(__doc__)
 
