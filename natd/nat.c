@@ -1,7 +1,8 @@
 /*
  * Translation: endpoint-independent mapping (RFC 4787 REQ-1, RFC 5382
  * REQ-1), filtering per protocol, TCP state, ICMP queries and errors (RFC
- * 5508), hairpinning, port forwards, checksums.
+ * 5508), hairpinning, port forwards, address-only protocols (one owner
+ * each), forged sources, checksums.
  *
  * The tables are arrays in the shared region, linked by index + 1 (0 is
  * "none"), so they mean the same at whatever address a restarted natd
@@ -1297,7 +1298,10 @@ other_find(struct nat *n, uint8_t proto)
 	return o;
 }
 
-/* src takes proto: used last, so a natd killed half-way leaves it free. */
+/*
+ * src takes proto. The used flag goes last: a natd killed half-way leaves
+ * the entry free, never half one device's and half another's.
+ */
 static struct nat_other *
 other_take(struct nat *n, uint8_t proto, uint32_t src)
 {
