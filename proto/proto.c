@@ -93,6 +93,8 @@ check_config(const struct msg_config *mc)
 	    c->nforward < 0 || c->nforward > CONF_MAX_FORWARDS ||
 	    c->ndhcp_ntp < 0 || c->ndhcp_ntp > CONF_MAX_UPSTREAM ||
 	    c->ndhcp_route < 0 || c->ndhcp_route > CONF_MAX_ROUTES ||
+	    c->nrebind_allow < 0 ||
+	    c->nrebind_allow > CONF_MAX_REBIND_ALLOW ||
 	    c->lan_prefix < 0 || c->lan_prefix > 32)
 		return "config count out of range";
 	if (!TERMINATED(c->wan) || !TERMINATED(c->domain) ||
@@ -104,6 +106,9 @@ check_config(const struct msg_config *mc)
 			return "unterminated config string";
 	for (i = 0; i < CONF_MAX_STATIC; i++)
 		if (!TERMINATED(c->static_lease[i].name))
+			return "unterminated config string";
+	for (i = 0; i < CONF_MAX_REBIND_ALLOW; i++)
+		if (!TERMINATED(c->rebind_allow[i]))
 			return "unterminated config string";
 	return NULL;
 }
