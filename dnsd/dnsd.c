@@ -1065,8 +1065,7 @@ dnsd_status(json_t *detail, void *arg)
 	json_object_set_new(detail, "local_names",
 	    json_integer(srv.local.nhosts));
 	json_object_set_new(detail, "not_built", json_string(
-	    "name-to-address observations to webd; rebinding allowlist "
-	    "configuration (no gatekeeper.conf statement yet)"));
+	    "name-to-address observations to webd"));
 }
 
 static const char *
