@@ -13,7 +13,10 @@ struct proto_type_info {
 	uint32_t	 min;	/* payload bytes */
 	uint32_t	 max;
 	int		 flags;
+	uint32_t	 from;	/* peers that may send it (1 << peer); 0: any */
 };
+
+#define FROM(peer)	(1U << (peer))
 
 static const struct proto_type_info types[MSG_TYPE_MAX] = {
 	[MSG_NONE] = { "none", 1, 0, 0 },	/* min > max: never valid */
@@ -42,6 +45,8 @@ static const struct proto_type_info types[MSG_TYPE_MAX] = {
 	[MSG_CHILD_CTL_PART] = { "child-ctl-part",
 	    sizeof(struct msg_child_ctl_part) + 1, PROTO_MAX_PAYLOAD, 0 },
 	[MSG_CTL_REPLY_PART] = { "ctl-reply-part", 1, PROTO_MAX_PAYLOAD, 0 },
+	[MSG_DNS_OBS] = { "dns-obs", DNS_OBS_LEN(1), DNS_OBS_LEN(DNS_OBS_MAX),
+	    0, FROM(PEER_DNSD) },
 };
 
 static const char *peers[PEER_MAX] = {
@@ -113,8 +118,28 @@ check_config(const struct msg_config *mc)
 	return NULL;
 }
 
+/* The count says the length; every entry is a usable observation. */
 static const char *
-check_payload(uint16_t type, const uint8_t *payload)
+check_dns_obs(const uint8_t *payload, uint32_t len)
+{
+	struct dns_obs	 o;
+	uint32_t	 count, i;
+
+	memcpy(&count, payload, sizeof(count));
+	if (count == 0 || count > DNS_OBS_MAX || len != DNS_OBS_LEN(count))
+		return "observation count does not match the size";
+	for (i = 0; i < count; i++) {
+		memcpy(&o, payload + DNS_OBS_LEN(i), sizeof(o));
+		if (o.family != 4 && o.family != 6)
+			return "observation of an unknown address family";
+		if (!TERMINATED(o.name) || o.name[0] == '\0')
+			return "observation without a terminated name";
+	}
+	return NULL;
+}
+
+static const char *
+check_payload(uint16_t type, const uint8_t *payload, uint32_t len)
 {
 	union {
 		struct msg_ctl_request	 req;
@@ -137,6 +162,8 @@ check_payload(uint16_t type, const uint8_t *payload)
 	case MSG_HOST_DEL:
 		memcpy(&u.host, payload, sizeof(u.host));
 		return TERMINATED(u.host.name) ? NULL : "unterminated name";
+	case MSG_DNS_OBS:
+		return check_dns_obs(payload, len);
 	}
 	return NULL;
 }
@@ -153,11 +180,13 @@ proto_check(const struct proto_hdr *hdr, const uint8_t *payload)
 	if (hdr->peerid >= PEER_MAX)
 		return "unknown peer";
 	ti = &types[hdr->type];
+	if (ti->from != 0 && !(ti->from & FROM(hdr->peerid)))
+		return "message type not allowed from this peer";
 	if (hdr->len < ti->min || hdr->len > ti->max)
 		return "bad payload size for type";
 	if ((ti->flags & TEXT) && payload[hdr->len - 1] != '\0')
 		return "text payload not NUL-terminated";
-	return check_payload(hdr->type, payload);
+	return check_payload(hdr->type, payload, hdr->len);
 }
 
 const char *
