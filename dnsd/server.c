@@ -360,7 +360,7 @@ srv_log(struct server *s, struct in_addr client, const uint8_t *qname,
 	e->cached = (uint8_t)cached;
 	e->qnamelen = (uint8_t)qnamelen;
 	memcpy(e->qname, qname, qnamelen);
-	e->naddr = (uint8_t)ans_addrs(reply, replylen, e->af, e->addr,
+	e->naddr = (uint8_t)ans_addrs(reply, replylen, e->af, e->addr, NULL,
 	    QLOG_ADDRS);
 }
 
