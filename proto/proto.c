@@ -13,10 +13,7 @@ struct proto_type_info {
 	uint32_t	 min;	/* payload bytes */
 	uint32_t	 max;
 	int		 flags;
-	uint32_t	 from;	/* peers that may send it (1 << peer); 0: any */
 };
-
-#define FROM(peer)	(1U << (peer))
 
 static const struct proto_type_info types[MSG_TYPE_MAX] = {
 	[MSG_NONE] = { "none", 1, 0, 0 },	/* min > max: never valid */
@@ -46,7 +43,21 @@ static const struct proto_type_info types[MSG_TYPE_MAX] = {
 	    sizeof(struct msg_child_ctl_part) + 1, PROTO_MAX_PAYLOAD, 0 },
 	[MSG_CTL_REPLY_PART] = { "ctl-reply-part", 1, PROTO_MAX_PAYLOAD, 0 },
 	[MSG_DNS_OBS] = { "dns-obs", DNS_OBS_LEN(1), DNS_OBS_LEN(DNS_OBS_MAX),
-	    0, FROM(PEER_DNSD) },
+	    0 },
+};
+
+#define FROM(peer)	(1U << (peer))
+
+/*
+ * Who may send a type, where it is fixed (child to child): a sibling
+ * must not pass off one kind of message as another's. Unset: any peer
+ * (the channel's expected peer and its owner decide).
+ */
+static const uint32_t senders[MSG_TYPE_MAX] = {
+	[MSG_HOST_ADD] = FROM(PEER_DHCPD),
+	[MSG_HOST_DEL] = FROM(PEER_DHCPD),
+	[MSG_HOST_SYNC] = FROM(PEER_DNSD),
+	[MSG_DNS_OBS] = FROM(PEER_DNSD),
 };
 
 static const char *peers[PEER_MAX] = {
@@ -180,7 +191,8 @@ proto_check(const struct proto_hdr *hdr, const uint8_t *payload)
 	if (hdr->peerid >= PEER_MAX)
 		return "unknown peer";
 	ti = &types[hdr->type];
-	if (ti->from != 0 && !(ti->from & FROM(hdr->peerid)))
+	if (senders[hdr->type] != 0 &&
+	    !(senders[hdr->type] & FROM(hdr->peerid)))
 		return "message type not allowed from this peer";
 	if (hdr->len < ti->min || hdr->len > ti->max)
 		return "bad payload size for type";

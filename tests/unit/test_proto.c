@@ -118,6 +118,24 @@ test_dns_obs(void)
 	n = build(buf, MSG_DNS_OBS, &m, DNS_OBS_LEN(1), PEER_PARENT);
 	CHECK_STR(proto_decode(buf, n, &msg),
 	    "message type not allowed from this peer");
+	/* the other child-to-child messages have their one sender too */
+	{
+		struct msg_host		 h;
+		struct msg_host_sync	 hs = { 0 };
+
+		memset(&h, 0, sizeof(h));
+		n = build(buf, MSG_HOST_ADD, &h, sizeof(h), PEER_DHCPD);
+		CHECK(proto_decode(buf, n, &msg) == NULL);
+		n = build(buf, MSG_HOST_ADD, &h, sizeof(h), PEER_WEBD);
+		CHECK_STR(proto_decode(buf, n, &msg),
+		    "message type not allowed from this peer");
+		n = build(buf, MSG_HOST_DEL, &h, sizeof(h), PEER_DNSD);
+		CHECK(proto_decode(buf, n, &msg) != NULL);
+		n = build(buf, MSG_HOST_SYNC, &hs, sizeof(hs), PEER_DNSD);
+		CHECK(proto_decode(buf, n, &msg) == NULL);
+		n = build(buf, MSG_HOST_SYNC, &hs, sizeof(hs), PEER_DHCPD);
+		CHECK(proto_decode(buf, n, &msg) != NULL);
+	}
 
 	/* the count says the size: more or fewer entries than it says */
 	n = build(buf, MSG_DNS_OBS, &m, DNS_OBS_LEN(2), PEER_DNSD);
