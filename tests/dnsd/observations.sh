@@ -13,7 +13,7 @@ set -u
 
 gk_require_root
 dns_require_tools
-gk_topology_up dnsobserve 2
+gk_topology_up dnsobservations 2
 dns_client 1
 dns_client 2
 dns_upstream_start
