@@ -75,6 +75,7 @@ struct parser {
 	int		 static_line[CONF_MAX_STATIC];
 	int		 forward_line[CONF_MAX_FORWARDS];
 	int		 route_line[CONF_MAX_ROUTES];
+	int		 rebind_line[CONF_MAX_REBIND_ALLOW];
 };
 
 struct statement {
@@ -637,6 +638,52 @@ st_upstream(struct parser *p, char **argv)
 	p->conf->nupstream = argc;
 }
 
+/*
+ * May repeat: each line adds its domains. A domain given twice is an
+ * error, not silently merged, so a typo in one of two similar lines shows.
+ */
+static void
+st_rebind_allow(struct parser *p, char **argv)
+{
+	struct gk_config *c = p->conf;
+	char		 d[MAX_WORDS][CONF_MAX_DOMAIN + 1];
+	int		 i, j, argc = nwords(argv);
+
+	if (c->nrebind_allow < 0 ||
+	    c->nrebind_allow + argc > CONF_MAX_REBIND_ALLOW) {
+		perr_at(p, p->lineno, "rebind-allow: at most %d domains in "
+		    "all", CONF_MAX_REBIND_ALLOW);
+		return;
+	}
+	for (i = 0; i < argc; i++) {
+		if (!valid_domain(argv[i])) {
+			expected(p, "a domain name like nas.example.com "
+			    "(labels of letters, digits and '-')", argv[i]);
+			return;
+		}
+		strlcpy(d[i], argv[i], sizeof(d[i]));
+		lowercase(d[i]);
+		for (j = 0; j < c->nrebind_allow; j++)
+			if (strcmp(c->rebind_allow[j], d[i]) == 0) {
+				perr_at(p, p->lineno, "rebind-allow: %s "
+				    "already listed at line %d", d[i],
+				    p->rebind_line[j]);
+				return;
+			}
+		for (j = 0; j < i; j++)
+			if (strcmp(d[j], d[i]) == 0) {
+				perr_at(p, p->lineno, "rebind-allow: %s "
+				    "listed twice", d[i]);
+				return;
+			}
+	}
+	for (i = 0; i < argc; i++) {
+		strlcpy(c->rebind_allow[c->nrebind_allow], d[i],
+		    sizeof(c->rebind_allow[0]));
+		p->rebind_line[c->nrebind_allow++] = p->lineno;
+	}
+}
+
 static void
 st_static_lease(struct parser *p, char **argv)
 {
@@ -1030,6 +1077,8 @@ static const struct statement statements[] = {
 	{ "domain", "domain NAME", 1, 1, ONCE_DOMAIN, st_domain },
 	{ "upstream", "upstream IP [IP ...]", 1, MAX_WORDS - 1,
 	    ONCE_UPSTREAM, st_upstream },
+	{ "rebind-allow", "rebind-allow DOMAIN [DOMAIN ...]", 1,
+	    MAX_WORDS - 1, ONCE_MANY, st_rebind_allow },
 	{ "static-lease", "static-lease MAC IP [NAME]", 2, 3, ONCE_MANY,
 	    st_static_lease },
 	{ "port-forward", "port-forward tcp|udp WANPORT IP [PORT]", 3, 4,
@@ -1458,6 +1507,14 @@ conf_print(FILE *fp, const struct gk_config *c)
 		fputc('\n', fp);
 	} else
 		fprintf(fp, "# upstream: nameservers of /etc/resolv.conf\n");
+	if (c->nrebind_allow > 0) {
+		fprintf(fp, "rebind-allow");
+		for (i = 0; i < c->nrebind_allow && i < CONF_MAX_REBIND_ALLOW;
+		    i++)
+			fprintf(fp, " %.*s", CONF_MAX_DOMAIN,
+			    c->rebind_allow[i]);
+		fputc('\n', fp);
+	}
 	print_lists(fp, c);
 	print_options(fp, c);
 	fprintf(fp, "nat-filtering udp %s\n",

@@ -18,6 +18,7 @@
 #define CONF_MAX_FORWARDS	256
 #define CONF_MAX_DOMAIN		253
 #define CONF_MAX_HOSTNAME	63
+#define CONF_MAX_REBIND_ALLOW	16
 #define CONF_MAX_ROUTES		16
 #define CONF_MAX_PATH		256
 #define CONF_MAX_LINE		1024		/* longer lines are an error */
@@ -57,6 +58,10 @@ struct gk_config {
 	char		domain[CONF_MAX_DOMAIN + 1];	/* default "lan" */
 	struct in_addr	upstream[CONF_MAX_UPSTREAM];
 	int		nupstream;			/* 0 = /etc/resolv.conf */
+	/* rebind-allow DOMAIN...: names under these may resolve to private
+	 * addresses (dnsd's rebinding protection lets them through) */
+	char		rebind_allow[CONF_MAX_REBIND_ALLOW][CONF_MAX_DOMAIN + 1];
+	int		nrebind_allow;
 	struct conf_static_lease static_lease[CONF_MAX_STATIC];
 	int		nstatic;
 	struct conf_forward forward[CONF_MAX_FORWARDS];

@@ -260,10 +260,11 @@ name_skip(const uint8_t *msg, size_t len, size_t *off)
 
 int
 ans_addrs(const uint8_t *msg, size_t len, uint8_t *af, uint8_t (*addr)[16],
-    int max)
+    uint32_t *ttl, int max)
 {
 	size_t	 off = DNS_HDR_LEN;
 	uint16_t an, i, type, rdlen;
+	uint32_t t;
 	int	 n = 0;
 
 	if (len < DNS_HDR_LEN || dns_get16(msg + 4) != 1)
@@ -275,17 +276,24 @@ ans_addrs(const uint8_t *msg, size_t len, uint8_t *af, uint8_t (*addr)[16],
 		if (name_skip(msg, len, &off) < 0 || off + 10 > len)
 			break;
 		type = dns_get16(msg + off);
+		t = dns_get32(msg + off + 4);
 		rdlen = dns_get16(msg + off + 8);
 		off += 10;
 		if (off + rdlen > len)
 			break;
 		if (type == DNS_T_A && rdlen == 4) {
 			af[n] = AF_INET;
-			memcpy(addr[n++], msg + off, 4);
+			memcpy(addr[n], msg + off, 4);
 		} else if (type == DNS_T_AAAA && rdlen == 16) {
 			af[n] = AF_INET6;
-			memcpy(addr[n++], msg + off, 16);
+			memcpy(addr[n], msg + off, 16);
+		} else {
+			off += rdlen;
+			continue;
 		}
+		if (ttl != NULL)
+			ttl[n] = t;
+		n++;
 		off += rdlen;
 	}
 	return n;

@@ -70,8 +70,9 @@ int	rebind_allow(struct rebind_policy *, const char *domain);
 int	rebind_check(const struct rebind_policy *, const struct dns_resp *);
 
 /* Up to max A/AAAA addresses of a reply's answer section: family
- * (AF_INET, AF_INET6) and bytes. Returns how many. */
+ * (AF_INET, AF_INET6), bytes and, when ttl is not NULL, TTL. Returns how
+ * many. */
 int	ans_addrs(const uint8_t *msg, size_t len, uint8_t *af,
-	    uint8_t (*addr)[16], int max);
+	    uint8_t (*addr)[16], uint32_t *ttl, int max);
 
 #endif

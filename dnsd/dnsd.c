@@ -4,7 +4,8 @@
  * passed (fd 4, 5), the upstream sockets dnsd opens itself (one UDP
  * socket per upstream query, from a random port, connected to the
  * server; TCP when the answer was truncated), the channel from dhcpd
- * (hostnames), status and gkctl commands. Everything per query lives in
+ * (hostnames), the channel to webd (names observed, observe.h), status
+ * and gkctl commands. Everything per query lives in
  * tables sized at start: no allocation, no logging on the query path.
  */
 #include <sys/socket.h>
@@ -24,6 +25,7 @@
 #include "chan.h"
 #include "child.h"
 #include "log.h"
+#include "observe.h"
 #include "server.h"
 #include "util.h"
 
@@ -100,6 +102,9 @@ static struct ans_build	 build;
 static struct event_base *base;
 static struct event	 ev_udp, ev_listen, ev_tick;
 static struct proto_chan *dhcpd_chan;
+static struct proto_chan *webd_chan;
+static struct obs	 obs;
+static struct event	 ev_obs;
 static uint16_t		 port_min = 32768, port_max = 60999;
 static uint64_t		 dhcp_names_added, dhcp_names_refused;
 
@@ -119,6 +124,45 @@ static uint8_t		 sbuf[UDP_BATCH][DNS_EDNS_SIZE];
 static uint8_t		 obuf[DNS_MAX_MSG];	/* one reply at a time */
 
 static void	attempt(struct pending *);
+
+/* ---- observations for webd ---- */
+
+/* One non-blocking send of the batch; when webd lags (its channel is
+ * full) the batch is dropped and counted, never queued. */
+static void
+obs_flush(void)
+{
+	size_t	 len = obs_len(&obs);
+
+	if (len == 0)
+		return;
+	obs_done(&obs, webd_chan != NULL && proto_chan_send_now(webd_chan,
+	    MSG_DNS_OBS, &obs.batch, len) == 0);
+}
+
+static void
+obs_event(evutil_socket_t fd, short what, void *arg)
+{
+	obs_flush();
+}
+
+/*
+ * An answer a client gets from the upstreams or the cache: its addresses
+ * go into the batch, which is sent when full, else once per event-loop
+ * round (ev_obs, made active with the first entry, runs after the
+ * callbacks of this round).
+ */
+static void
+observe(struct in_addr client, const struct dns_query *q,
+    const uint8_t *reply, size_t len, uint32_t mono_s)
+{
+	uint32_t before = obs.batch.count;
+
+	if (obs_add(&obs, client, q->qname, q->qnamelen, reply, len, mono_s))
+		obs_flush();
+	else if (before == 0 && obs.batch.count > 0)
+		event_active(&ev_obs, EV_TIMEOUT, 1);
+}
 
 static void
 now(struct srv_time *t)
@@ -257,11 +301,13 @@ pending_free(struct pending *p)
 static void
 finish_ok(struct pending *p, const struct ans_build *b)
 {
+	struct srv_time	 t;
 	struct waiter	*w;
 	uint32_t	 lat;
 	size_t		 n, max;
 	int		 i;
 
+	now(&t);
 	for (i = p->waiters; i >= 0; i = w->next) {
 		w = &wait[i];
 		max = w->conn < 0 ? ans_udp_max(&w->q) : sizeof(obuf);
@@ -271,7 +317,8 @@ finish_ok(struct pending *p, const struct ans_build *b)
 			srv.st.truncated++;
 		lat = elapsed_us(&w->start);
 		srv_log(&srv, w->client.sin_addr, w->q.qname, w->q.qnamelen,
-		    w->q.qtype, obuf, n, lat, 0, (uint32_t)time(NULL));
+		    w->q.qtype, obuf, n, lat, 0, t.unix_s);
+		observe(w->client.sin_addr, &w->q, obuf, n, t.mono_s);
 		waiter_send(w, obuf, n);
 	}
 	pending_free(p);
@@ -302,6 +349,8 @@ finish_fail(struct pending *p, int rcode)
 		srv_log(&srv, w->client.sin_addr, w->q.qname, w->q.qnamelen,
 		    w->q.qtype, obuf, n, elapsed_us(&w->start), stale,
 		    t.unix_s);
+		if (stale)
+			observe(w->client.sin_addr, &w->q, obuf, n, t.mono_s);
 		waiter_send(w, obuf, n);
 	}
 	pending_free(p);
@@ -692,6 +741,9 @@ udp_batch(int fd)
 				srv_log(&srv, rfrom[i].sin_addr, q.qname,
 				    q.qnamelen, q.qtype, sbuf[k], outlen, 0,
 				    cached, t.unix_s);
+			if (cached)
+				observe(rfrom[i].sin_addr, &q, sbuf[k], outlen,
+				    t.mono_s);
 			siov[k].iov_len = outlen;
 			sto[k] = rfrom[i];
 			k++;
@@ -789,6 +841,8 @@ conn_process(struct conn *c)
 				srv_log(&srv, c->peer, q.qname, q.qnamelen,
 				    q.qtype, obuf, outlen, 0, cached,
 				    t.unix_s);
+			if (cached)
+				observe(c->peer, &q, obuf, outlen, t.mono_s);
 			conn_send(c, obuf, outlen);
 			break;
 		}
@@ -916,6 +970,23 @@ dhcpd_closed(struct proto_chan *ch, const char *why, void *arg)
 	dhcpd_chan = NULL;
 }
 
+/* ---- the channel to webd: dnsd only sends ---- */
+
+static void
+webd_msg(struct proto_chan *ch, struct proto_msg *msg, void *arg)
+{
+	log_warnx("unexpected %s from webd", proto_type_name(msg->hdr.type));
+}
+
+static void
+webd_closed(struct proto_chan *ch, const char *why, void *arg)
+{
+	log_warnx("webd channel %s; observations are dropped from now on",
+	    why);
+	proto_chan_free(ch);
+	webd_chan = NULL;
+}
+
 static void
 tick(evutil_socket_t fd, short what, void *arg)
 {
@@ -950,6 +1021,12 @@ dnsd_init(struct event_base *b, void *arg)
 	    dhcpd_msg, dhcpd_closed, NULL);
 	if (dhcpd_chan == NULL)
 		fatal("dhcpd channel");
+	obs_init(&obs);
+	event_assign(&ev_obs, base, -1, 0, obs_event, NULL);
+	webd_chan = proto_chan_new(base, FD_DNSD_WEBD, PEER_DNSD, PEER_WEBD,
+	    webd_msg, webd_closed, NULL);
+	if (webd_chan == NULL)
+		fatal("webd channel");
 	/* A (re)started dnsd asks for every current name. */
 	if (proto_chan_send(dhcpd_chan, MSG_HOST_SYNC, &sync, sizeof(sync),
 	    -1) == -1)
@@ -1022,6 +1099,10 @@ stats_json(void)
 	JSET(o, "send_errors", s->send_errors);
 	JSET(o, "dhcp_names_added", dhcp_names_added);
 	JSET(o, "dhcp_names_refused", dhcp_names_refused);
+	JSET(o, "observations_sent", obs.st.sent);
+	JSET(o, "observations_dropped", obs.st.dropped);
+	JSET(o, "observations_suppressed", obs.st.suppressed);
+	JSET(o, "observations_unnamed", obs.st.unnamed);
 	return o;
 }
 
@@ -1065,8 +1146,7 @@ dnsd_status(json_t *detail, void *arg)
 	json_object_set_new(detail, "local_names",
 	    json_integer(srv.local.nhosts));
 	json_object_set_new(detail, "not_built", json_string(
-	    "name-to-address observations to webd; rebinding allowlist "
-	    "configuration (no gatekeeper.conf statement yet)"));
+	    "IPv6 upstreams and IPv6 clients"));
 }
 
 static const char *

@@ -9,12 +9,41 @@
 
 #include "server.h"
 
+_Static_assert(CONF_MAX_REBIND_ALLOW <= REBIND_ALLOW_MAX,
+    "the config allows more rebind-allow domains than the policy holds");
+
 void
 srv_init(struct server *s, struct cache *c)
 {
 	memset(s, 0, sizeof(*s));
 	s->cache = c;
 	local_init(&s->local);
+}
+
+/*
+ * The allowlist from rebind-allow. Answers it let through are cached: a
+ * domain taken off the list must not keep resolving from the cache, so a
+ * changed list empties it. (Answers it refused were never cached.)
+ */
+static void
+rebind_configure(struct server *s, const struct gk_config *conf)
+{
+	struct rebind_policy old = s->rebind;
+	int	 i, n;
+
+	s->rebind.enabled = 1;
+	s->rebind.lan_net = s->lan_net;
+	s->rebind.lan_mask = s->lan_mask;
+	s->rebind.nallow = 0;
+	memset(s->rebind.allow, 0, sizeof(s->rebind.allow));
+	memset(s->rebind.allowlen, 0, sizeof(s->rebind.allowlen));
+	n = conf->nrebind_allow < 0 ? 0 : conf->nrebind_allow;
+	for (i = 0; i < n && i < CONF_MAX_REBIND_ALLOW; i++)
+		rebind_allow(&s->rebind, conf->rebind_allow[i]);
+	if (s->configured && s->cache != NULL &&
+	    (old.nallow != s->rebind.nallow ||
+	    memcmp(old.allow, s->rebind.allow, sizeof(old.allow)) != 0))
+		cache_flush(s->cache);
 }
 
 void
@@ -55,9 +84,7 @@ srv_configure(struct server *s, const struct gk_config *conf)
 			if (old[j].addr.s_addr == conf->upstream[i].s_addr)
 				s->up[i] = old[j];
 	}
-	s->rebind.enabled = 1;
-	s->rebind.lan_net = s->lan_net;
-	s->rebind.lan_mask = s->lan_mask;
+	rebind_configure(s, conf);
 	s->configured = 1;
 }
 
@@ -333,7 +360,7 @@ srv_log(struct server *s, struct in_addr client, const uint8_t *qname,
 	e->cached = (uint8_t)cached;
 	e->qnamelen = (uint8_t)qnamelen;
 	memcpy(e->qname, qname, qnamelen);
-	e->naddr = (uint8_t)ans_addrs(reply, replylen, e->af, e->addr,
+	e->naddr = (uint8_t)ans_addrs(reply, replylen, e->af, e->addr, NULL,
 	    QLOG_ADDRS);
 }
 

@@ -239,6 +239,7 @@ static const struct route {
 	{ "traffic", { PEER_WEBD }, 1 },
 	{ "pcap", { PEER_WEBD }, 1 },
 	{ "passwd", { PEER_WEBD }, 1 },
+	{ "names", { PEER_WEBD }, 1 },
 };
 
 struct relay_req {

@@ -32,6 +32,7 @@ usage(void)
 	    "  dns stats | dns flush | dns log [IP]\n"
 	    "  nat | forwards | forward add tcp|udp WANPORT IP [PORT]\n"
 	    "  forward del tcp|udp WANPORT\n"
+	    "  names [IP]              remote addresses by the names devices used\n"
 	    "(a command is answered by the daemon that owns its data; one\n"
 	    "whose daemon does not serve it yet says so)\n");
 	exit(1);

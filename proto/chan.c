@@ -201,6 +201,38 @@ proto_chan_send(struct proto_chan *c, uint16_t type, const void *data,
 }
 
 int
+proto_chan_send_now(struct proto_chan *c, uint16_t type, const void *data,
+    size_t len)
+{
+	struct proto_hdr hdr;
+	struct msghdr	 mh;
+	struct iovec	 iov[2];
+
+	if (!TAILQ_EMPTY(&c->outq)) {
+		errno = EAGAIN;
+		return -1;
+	}
+	proto_hdr_init(&hdr, type, (uint32_t)len, c->self_peer);
+	if (len > PROTO_MAX_PAYLOAD || proto_check(&hdr, data) != NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	memset(&mh, 0, sizeof(mh));
+	iov[0].iov_base = &hdr;
+	iov[0].iov_len = PROTO_HDR_SIZE;
+	iov[1].iov_base = (void *)data;
+	iov[1].iov_len = len;
+	mh.msg_iov = iov;
+	mh.msg_iovlen = 2;
+	if (sendmsg(c->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) == -1) {
+		if (errno == EWOULDBLOCK || errno == ENOBUFS)
+			errno = EAGAIN;
+		return -1;
+	}
+	return 0;
+}
+
+int
 proto_chan_send_text(struct proto_chan *c, uint16_t type, const void *prefix,
     size_t prefixlen, const char *text)
 {

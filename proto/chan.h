@@ -38,6 +38,14 @@ int	proto_chan_fd(const struct proto_chan *);
  * socket fails. */
 int	proto_chan_send(struct proto_chan *, uint16_t type, const void *data,
 	    size_t len, int fd);
+/*
+ * Sends one message now or not at all: no queue, no allocation, no fd.
+ * For data that is worth less than waiting for it (dnsd's observations to
+ * webd). Returns 0, or -1 with errno: EAGAIN when the socket is full or
+ * queued messages wait (they go first), EINVAL when malformed.
+ */
+int	proto_chan_send_now(struct proto_chan *, uint16_t type,
+	    const void *data, size_t len);
 /* Sends a prefix struct followed by text and its NUL (MSG_STATUS). */
 int	proto_chan_send_text(struct proto_chan *, uint16_t type,
 	    const void *prefix, size_t prefixlen, const char *text);

@@ -42,6 +42,22 @@ static const struct proto_type_info types[MSG_TYPE_MAX] = {
 	[MSG_CHILD_CTL_PART] = { "child-ctl-part",
 	    sizeof(struct msg_child_ctl_part) + 1, PROTO_MAX_PAYLOAD, 0 },
 	[MSG_CTL_REPLY_PART] = { "ctl-reply-part", 1, PROTO_MAX_PAYLOAD, 0 },
+	[MSG_DNS_OBS] = { "dns-obs", DNS_OBS_LEN(1), DNS_OBS_LEN(DNS_OBS_MAX),
+	    0 },
+};
+
+#define FROM(peer)	(1U << (peer))
+
+/*
+ * Who may send a type, where it is fixed (child to child): a sibling
+ * must not pass off one kind of message as another's. Unset: any peer
+ * (the channel's expected peer and its owner decide).
+ */
+static const uint32_t senders[MSG_TYPE_MAX] = {
+	[MSG_HOST_ADD] = FROM(PEER_DHCPD),
+	[MSG_HOST_DEL] = FROM(PEER_DHCPD),
+	[MSG_HOST_SYNC] = FROM(PEER_DNSD),
+	[MSG_DNS_OBS] = FROM(PEER_DNSD),
 };
 
 static const char *peers[PEER_MAX] = {
@@ -93,6 +109,8 @@ check_config(const struct msg_config *mc)
 	    c->nforward < 0 || c->nforward > CONF_MAX_FORWARDS ||
 	    c->ndhcp_ntp < 0 || c->ndhcp_ntp > CONF_MAX_UPSTREAM ||
 	    c->ndhcp_route < 0 || c->ndhcp_route > CONF_MAX_ROUTES ||
+	    c->nrebind_allow < 0 ||
+	    c->nrebind_allow > CONF_MAX_REBIND_ALLOW ||
 	    c->lan_prefix < 0 || c->lan_prefix > 32)
 		return "config count out of range";
 	if (!TERMINATED(c->wan) || !TERMINATED(c->domain) ||
@@ -105,11 +123,34 @@ check_config(const struct msg_config *mc)
 	for (i = 0; i < CONF_MAX_STATIC; i++)
 		if (!TERMINATED(c->static_lease[i].name))
 			return "unterminated config string";
+	for (i = 0; i < CONF_MAX_REBIND_ALLOW; i++)
+		if (!TERMINATED(c->rebind_allow[i]))
+			return "unterminated config string";
+	return NULL;
+}
+
+/* The count says the length; every entry is a usable observation. */
+static const char *
+check_dns_obs(const uint8_t *payload, uint32_t len)
+{
+	struct dns_obs	 o;
+	uint32_t	 count, i;
+
+	memcpy(&count, payload, sizeof(count));
+	if (count == 0 || count > DNS_OBS_MAX || len != DNS_OBS_LEN(count))
+		return "observation count does not match the size";
+	for (i = 0; i < count; i++) {
+		memcpy(&o, payload + DNS_OBS_LEN(i), sizeof(o));
+		if (o.family != 4 && o.family != 6)
+			return "observation of an unknown address family";
+		if (!TERMINATED(o.name) || o.name[0] == '\0')
+			return "observation without a terminated name";
+	}
 	return NULL;
 }
 
 static const char *
-check_payload(uint16_t type, const uint8_t *payload)
+check_payload(uint16_t type, const uint8_t *payload, uint32_t len)
 {
 	union {
 		struct msg_ctl_request	 req;
@@ -132,6 +173,8 @@ check_payload(uint16_t type, const uint8_t *payload)
 	case MSG_HOST_DEL:
 		memcpy(&u.host, payload, sizeof(u.host));
 		return TERMINATED(u.host.name) ? NULL : "unterminated name";
+	case MSG_DNS_OBS:
+		return check_dns_obs(payload, len);
 	}
 	return NULL;
 }
@@ -148,11 +191,14 @@ proto_check(const struct proto_hdr *hdr, const uint8_t *payload)
 	if (hdr->peerid >= PEER_MAX)
 		return "unknown peer";
 	ti = &types[hdr->type];
+	if (senders[hdr->type] != 0 &&
+	    !(senders[hdr->type] & FROM(hdr->peerid)))
+		return "message type not allowed from this peer";
 	if (hdr->len < ti->min || hdr->len > ti->max)
 		return "bad payload size for type";
 	if ((ti->flags & TEXT) && payload[hdr->len - 1] != '\0')
 		return "text payload not NUL-terminated";
-	return check_payload(hdr->type, payload);
+	return check_payload(hdr->type, payload, hdr->len);
 }
 
 const char *

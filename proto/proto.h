@@ -55,6 +55,7 @@ enum proto_type {
 	MSG_HOST_SYNC,		/* dnsd -> dhcpd: struct msg_host_sync */
 	MSG_CHILD_CTL_PART,	/* child -> parent: msg_child_ctl_part + bytes */
 	MSG_CTL_REPLY_PART,	/* parent -> gkctl: bytes of a long reply */
+	MSG_DNS_OBS,		/* dnsd -> webd: struct msg_dns_obs */
 	MSG_TYPE_MAX
 };
 
@@ -173,6 +174,34 @@ struct msg_host_sync {
 	uint32_t	 reserved;
 };
 
+/*
+ * dnsd -> webd: which name each LAN client resolved to which address, so
+ * the dashboard can label remote hosts. A batch of count observations;
+ * only those are sent (the payload is the fixed part and count entries).
+ * Names are in text form ("www.example.com."), lowercased, NUL-terminated;
+ * dnsd sends only names that need no escaping.
+ */
+#define DNS_OBS_MAX		64
+#define DNS_OBS_NAME		256
+
+struct dns_obs {
+	struct in_addr	 client;
+	uint32_t	 ttl;		/* seconds, as answered */
+	uint8_t		 family;	/* 4 or 6 */
+	uint8_t		 pad[3];
+	uint8_t		 addr[16];	/* IPv4: the first 4 bytes, rest 0 */
+	char		 name[DNS_OBS_NAME];
+};
+
+struct msg_dns_obs {
+	uint32_t	 count;		/* 1 .. DNS_OBS_MAX */
+	uint32_t	 reserved;
+	struct dns_obs	 obs[DNS_OBS_MAX];
+};
+
+#define DNS_OBS_LEN(n)	(offsetof(struct msg_dns_obs, obs) + \
+			    (size_t)(n) * sizeof(struct dns_obs))
+
 /* A decoded message; data points into the receive buffer. */
 struct proto_msg {
 	struct proto_hdr hdr;
@@ -185,8 +214,9 @@ const char *proto_peer_name(uint32_t peer);
 const char *proto_type_name(uint32_t type);
 
 /*
- * The single size and sanity check: known type, payload length within the
- * type's bounds, text payloads NUL-terminated, request strings terminated.
+ * The single size and sanity check: known type, sent by a peer that may
+ * send it, payload length within the type's bounds, text payloads
+ * NUL-terminated, request strings terminated.
  * Returns NULL when the message is acceptable, else why it is not.
  */
 const char *proto_check(const struct proto_hdr *, const uint8_t *payload);

@@ -40,6 +40,9 @@ short	1 IN A 203.0.113.83
 rebind	IN A 192.168.1.1
 rebind6	IN AAAA fd00::1
 lanip	IN A 10.42.0.1
+nas.home	IN A 192.168.1.10
+*.rand	IN A 203.0.113.90
+media.home	IN AAAA fd00::10
 $big
 ZONE
 }

@@ -2,7 +2,8 @@
  * libFuzzer target for everything dnsd reads from the network: each input
  * is taken both as a client's query (parse, then the whole decision:
  * local names, cache, reply building) and as an upstream response (parse,
- * match, the answer we keep, caching, rendering it for a client).
+ * match, the answer we keep, caching, rendering it for a client), and
+ * the reply the client gets as an observation for webd.
  */
 #include <arpa/inet.h>
 
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "observe.h"
 #include "server.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -18,6 +20,7 @@ static struct server srv;
 static struct dns_resp resp;
 static struct ans_build ab;
 static uint8_t out[DNS_MAX_MSG];
+static struct obs obs;
 
 static void
 setup(void)
@@ -78,7 +81,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* and a client asking that question gets it from cache */
 		a = srv_query(&srv, data, size, 1, &t, &q, out, DNS_MAX_MSG,
 		    &ol, &cached);
-		(void)a;
+		if (a == SRV_REPLY) {
+			obs_add(&obs, srv.local.lan_addr, q.qname, q.qnamelen,
+			    out, ol, t.mono_s);
+			if (obs.batch.count > DNS_OBS_MAX)
+				abort();
+			obs_done(&obs, 0);
+		}
 	}
 	return 0;
 }

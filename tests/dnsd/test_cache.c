@@ -346,11 +346,77 @@ test_lru_second(void)
 	cache_free(c);
 }
 
+/* rebind-allow from the configuration, and a reload that changes it. */
+static void
+test_rebind_config(void)
+{
+	struct gk_config *conf = calloc(1, sizeof(*conf));
+	struct srv_time	 t = { 1000, 1000000, 1700000000 };
+	struct dns_query q;
+	uint8_t		 qm[512], out[1500], rm[512], wire[DNS_MAX_NAME];
+	size_t		 n, ol, rl, wl;
+	int		 cached;
+	uint16_t	 off;
+
+	srv_init(&srv, cache_new(1000, 1 << 20));
+	conf_init(conf);
+	inet_pton(AF_INET, "10.42.0.1", &conf->lan_addr);
+	conf->lan_prefix = 24;
+	inet_pton(AF_INET, "192.0.2.53", &conf->upstream[0]);
+	conf->nupstream = 1;
+	srv_configure(&srv, conf);
+
+	/* nas.home.example -> 192.168.1.10 */
+	rl = mkanswer(rm, "nas.home.example", 300, &off);
+	memcpy(rm + rl - 4, "\xc0\xa8\x01\x0a", 4);
+	dns_put16(rm, 5);
+	wl = (size_t)dns_name_from_str("nas.home.example", wire);
+	n = mkquery(qm, 9, "nas.home.example", DNS_T_A);
+	CHECK(srv_upstream_response(&srv, 0, rm, rl, 5, wire, wl, DNS_T_A,
+	    DNS_C_IN, &t, &resp, &ab) == SRV_RESP_REBIND);
+
+	/* allowed by a parent domain: answered and cached */
+	strlcpy(conf->rebind_allow[0], "other.example",
+	    sizeof(conf->rebind_allow[0]));
+	strlcpy(conf->rebind_allow[1], "home.example",
+	    sizeof(conf->rebind_allow[1]));
+	conf->nrebind_allow = 2;
+	srv_configure(&srv, conf);
+	CHECK(srv.rebind.nallow == 2);
+	CHECK(srv_upstream_response(&srv, 0, rm, rl, 5, wire, wl, DNS_T_A,
+	    DNS_C_IN, &t, &resp, &ab) == SRV_RESP_OK);
+	CHECK(srv_query(&srv, qm, n, 0, &t, &q, out, 512, &ol, &cached) ==
+	    SRV_REPLY && cached);
+	/* the same list again keeps the cache */
+	srv_configure(&srv, conf);
+	CHECK(srv_query(&srv, qm, n, 0, &t, &q, out, 512, &ol, &cached) ==
+	    SRV_REPLY && cached);
+
+	/* taken off the list: not from the cache, refused again */
+	conf->nrebind_allow = 1;
+	memset(conf->rebind_allow[1], 0, sizeof(conf->rebind_allow[1]));
+	srv_configure(&srv, conf);
+	CHECK(srv.rebind.nallow == 1);
+	CHECK(srv_query(&srv, qm, n, 0, &t, &q, out, 512, &ol, &cached) ==
+	    SRV_FORWARD);
+	CHECK(srv_upstream_response(&srv, 0, rm, rl, 5, wire, wl, DNS_T_A,
+	    DNS_C_IN, &t, &resp, &ab) == SRV_RESP_REBIND);
+	/* the name itself, not only what is under it */
+	strlcpy(conf->rebind_allow[0], "nas.home.example",
+	    sizeof(conf->rebind_allow[0]));
+	srv_configure(&srv, conf);
+	CHECK(srv_upstream_response(&srv, 0, rm, rl, 5, wire, wl, DNS_T_A,
+	    DNS_C_IN, &t, &resp, &ab) == SRV_RESP_OK);
+	cache_free(srv.cache);
+	free(conf);
+}
+
 int
 main(void)
 {
 	test_cache();
 	test_lru_second();
+	test_rebind_config();
 	test_local();
 	test_server();
 	return check_result();

@@ -70,6 +70,8 @@ dhcp-range 10.42.0.100 10.42.0.250
 lease-time 12h
 domain lan
 upstream 198.51.100.1 198.51.100.2
+rebind-allow Plex.Direct nas.example.com
+rebind-allow home.arpa
 static-lease 52:54:00:12:34:56 10.42.0.10 printer
 port-forward tcp 8443 10.42.0.10 443
 nat-filtering udp endpoint-independent
@@ -94,6 +96,8 @@ printf '%s\n' "$out" >"$tmp/normal.conf"
 for word in wan lan lan-address dhcp-range static-lease port-forward state-dir run-dir; do
 	grep -q "^$word " "$tmp/normal.conf" || fail "-nv output lacks '$word'"
 done
+grep -qx "rebind-allow plex.direct nas.example.com home.arpa" "$tmp/normal.conf" ||
+	fail "-nv did not print the rebind-allow domains as one lowercased statement"
 run -n -f "$tmp/normal.conf"
 ((rc == 0)) || fail "-n rejects what -nv printed (status $rc): $err"
 [[ -z $out && -z $err ]] || fail "-n on -nv's output was not silent: $out $err"

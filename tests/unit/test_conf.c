@@ -963,6 +963,64 @@ test_dhcp_nat_options(void)
 	    "t.conf:2: dhcp-conflict-check: already given at line 1");
 }
 
+/* rebind-allow: repeats add up, names are checked and lowercased. */
+static void
+test_rebind_allow(void)
+{
+	struct gk_config c;
+	struct errs	 e;
+	char		 text[2048], *out;
+	size_t		 off = 0;
+	int		 i;
+
+	CHECK(parse(&c, &e, "") == 0 && c.nrebind_allow == 0);
+	CHECK(parse(&c, &e, "rebind-allow NAS.Example.com plex.direct\n"
+	    "# more\nrebind-allow home.arpa\n") == 0);
+	if (e.n)
+		dump("rebind-allow", &e);
+	CHECK(c.nrebind_allow == 3);
+	CHECK_STR(c.rebind_allow[0], "nas.example.com");
+	CHECK_STR(c.rebind_allow[1], "plex.direct");
+	CHECK_STR(c.rebind_allow[2], "home.arpa");
+	/* printed as one statement, and read back the same */
+	out = print(&c);
+	CHECK(strstr(out, "\nrebind-allow nas.example.com plex.direct "
+	    "home.arpa\n") != NULL);
+	free(out);
+	round_trip("rebind-allow a.example b.example\nrebind-allow c\n");
+	/* nothing printed when there is none */
+	parse(&c, &e, "");
+	out = print(&c);
+	CHECK(strstr(out, "rebind-allow") == NULL);
+	free(out);
+
+	expect_one("rebind-allow\n", "t.conf:1: rebind-allow: missing "
+	    "argument, expected \"rebind-allow DOMAIN [DOMAIN ...]\"");
+	expect_one("rebind-allow nas..example\n", "t.conf:1: rebind-allow: "
+	    "expected a domain name like nas.example.com (labels of letters, "
+	    "digits and '-'), got \"nas..example\"");
+	expect_one("rebind-allow example.com.\n", "t.conf:1: rebind-allow: "
+	    "expected a domain name");
+	expect_one("rebind-allow .\n", "t.conf:1: rebind-allow: expected a "
+	    "domain name");
+	expect_one("rebind-allow 192.168.1.0/24\n", "t.conf:1: rebind-allow: "
+	    "expected a domain name");
+	expect_one("rebind-allow a.example\n\nrebind-allow b A.example\n",
+	    "t.conf:3: rebind-allow: a.example already listed at line 1");
+	expect_one("rebind-allow a.example b A.Example\n",
+	    "t.conf:1: rebind-allow: a.example listed twice");
+	/* a bad line adds nothing, not even its good words */
+	CHECK(parse(&c, &e, "rebind-allow good.example bad_name\n") == 1);
+	CHECK(c.nrebind_allow == 0);
+
+	for (i = 0; i < CONF_MAX_REBIND_ALLOW; i++)
+		off += (size_t)snprintf(text + off, sizeof(text) - off,
+		    "rebind-allow d%d.example\n", i);
+	expect_ok(text);
+	snprintf(text + off, sizeof(text) - off, "rebind-allow one.more\n");
+	expect_one(text, "t.conf:17: rebind-allow: at most 16 domains in all");
+}
+
 static void
 test_route_limit(void)
 {
@@ -995,5 +1053,6 @@ main(void)
 	test_file();
 	test_dhcp_nat_options();
 	test_route_limit();
+	test_rebind_allow();
 	return check_result();
 }

@@ -4,6 +4,7 @@
  */
 #include <sys/socket.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +89,89 @@ test_decode(void)
 	CHECK(proto_decode(buf, n, &msg) != NULL);
 }
 
+/* ---- dnsd's observations to webd: counted, bounded, dnsd only ---- */
+
+static void
+test_dns_obs(void)
+{
+	static uint8_t	 buf[PROTO_MAX_MSG + 64];
+	static struct msg_dns_obs m;
+	struct proto_msg msg;
+	size_t		 n;
+	uint32_t	 i;
+
+	memset(&m, 0, sizeof(m));
+	m.count = 1;
+	m.obs[0].family = 4;
+	memcpy(m.obs[0].addr, "\xcb\x00\x71\x50", 4);
+	m.obs[0].ttl = 300;
+	strlcpy(m.obs[0].name, "host.example.test.", DNS_OBS_NAME);
+	n = build(buf, MSG_DNS_OBS, &m, DNS_OBS_LEN(1), PEER_DNSD);
+	CHECK(proto_decode(buf, n, &msg) == NULL);
+	CHECK(msg.len == DNS_OBS_LEN(1));
+	CHECK(strcmp(proto_type_name(MSG_DNS_OBS), "dns-obs") == 0);
+
+	/* only dnsd sends them */
+	n = build(buf, MSG_DNS_OBS, &m, DNS_OBS_LEN(1), PEER_DHCPD);
+	CHECK_STR(proto_decode(buf, n, &msg),
+	    "message type not allowed from this peer");
+	n = build(buf, MSG_DNS_OBS, &m, DNS_OBS_LEN(1), PEER_PARENT);
+	CHECK_STR(proto_decode(buf, n, &msg),
+	    "message type not allowed from this peer");
+	/* the other child-to-child messages have their one sender too */
+	{
+		struct msg_host		 h;
+		struct msg_host_sync	 hs = { 0 };
+
+		memset(&h, 0, sizeof(h));
+		n = build(buf, MSG_HOST_ADD, &h, sizeof(h), PEER_DHCPD);
+		CHECK(proto_decode(buf, n, &msg) == NULL);
+		n = build(buf, MSG_HOST_ADD, &h, sizeof(h), PEER_WEBD);
+		CHECK_STR(proto_decode(buf, n, &msg),
+		    "message type not allowed from this peer");
+		n = build(buf, MSG_HOST_DEL, &h, sizeof(h), PEER_DNSD);
+		CHECK(proto_decode(buf, n, &msg) != NULL);
+		n = build(buf, MSG_HOST_SYNC, &hs, sizeof(hs), PEER_DNSD);
+		CHECK(proto_decode(buf, n, &msg) == NULL);
+		n = build(buf, MSG_HOST_SYNC, &hs, sizeof(hs), PEER_DHCPD);
+		CHECK(proto_decode(buf, n, &msg) != NULL);
+	}
+
+	/* the count says the size: more or fewer entries than it says */
+	n = build(buf, MSG_DNS_OBS, &m, DNS_OBS_LEN(2), PEER_DNSD);
+	CHECK_STR(proto_decode(buf, n, &msg),
+	    "observation count does not match the size");
+	m.count = 0;
+	n = build(buf, MSG_DNS_OBS, &m, DNS_OBS_LEN(1), PEER_DNSD);
+	CHECK(proto_decode(buf, n, &msg) != NULL);
+	m.count = DNS_OBS_MAX + 1;
+	n = build(buf, MSG_DNS_OBS, &m, DNS_OBS_LEN(DNS_OBS_MAX), PEER_DNSD);
+	CHECK(proto_decode(buf, n, &msg) != NULL);
+	n = build(buf, MSG_DNS_OBS, &m, DNS_OBS_LEN(0) + 8, PEER_DNSD);
+	CHECK_STR(proto_decode(buf, n, &msg), "bad payload size for type");
+
+	/* a full batch; then one bad entry spoils it */
+	for (i = 0; i < DNS_OBS_MAX; i++)
+		m.obs[i] = m.obs[0];
+	m.obs[DNS_OBS_MAX - 1].family = 6;
+	m.count = DNS_OBS_MAX;
+	n = build(buf, MSG_DNS_OBS, &m, DNS_OBS_LEN(DNS_OBS_MAX), PEER_DNSD);
+	CHECK(proto_decode(buf, n, &msg) == NULL);
+	m.obs[33].family = 2;
+	n = build(buf, MSG_DNS_OBS, &m, DNS_OBS_LEN(DNS_OBS_MAX), PEER_DNSD);
+	CHECK_STR(proto_decode(buf, n, &msg),
+	    "observation of an unknown address family");
+	m.obs[33].family = 4;
+	memset(m.obs[63].name, 'a', DNS_OBS_NAME);
+	n = build(buf, MSG_DNS_OBS, &m, DNS_OBS_LEN(DNS_OBS_MAX), PEER_DNSD);
+	CHECK_STR(proto_decode(buf, n, &msg),
+	    "observation without a terminated name");
+	m.obs[63].name[0] = '\0';
+	n = build(buf, MSG_DNS_OBS, &m, DNS_OBS_LEN(DNS_OBS_MAX), PEER_DNSD);
+	CHECK_STR(proto_decode(buf, n, &msg),
+	    "observation without a terminated name");
+}
+
 /* ---- channel: a message with an fd crosses a socketpair ---- */
 
 static int	 got_type = -1, got_fd = -1, closed;
@@ -156,6 +240,64 @@ test_chan(void)
 	proto_chan_free(b);
 	close(p[0]);
 	close(p[1]);
+	event_base_free(base);
+}
+
+/* ---- send now or drop: no queue, EAGAIN when the peer lags ---- */
+
+static int	 now_count;
+
+static void
+on_now(struct proto_chan *c, struct proto_msg *msg, void *arg)
+{
+	if (msg->hdr.type == MSG_DNS_OBS)
+		now_count++;
+}
+
+static void
+test_send_now(void)
+{
+	struct event_base *base = event_base_new();
+	struct proto_chan *a, *b;
+	static struct msg_dns_obs m;
+	struct msg_hello hello = { PEER_DNSD, 998 };
+	int		 sp[2], sent = 0, i;
+
+	CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp) == 0);
+	a = proto_chan_new(base, sp[0], PEER_DNSD, PEER_WEBD, on_now,
+	    on_close, base);
+	b = proto_chan_new(base, sp[1], PEER_WEBD, PEER_DNSD, on_now,
+	    on_close, base);
+	CHECK(a != NULL && b != NULL);
+	memset(&m, 0, sizeof(m));
+	m.count = DNS_OBS_MAX;
+	for (i = 0; i < DNS_OBS_MAX; i++) {
+		m.obs[i].family = 4;
+		strlcpy(m.obs[i].name, "a.example.", DNS_OBS_NAME);
+	}
+	/* never sends what the peer would reject */
+	errno = 0;
+	CHECK(proto_chan_send_now(a, MSG_DNS_OBS, &m, DNS_OBS_LEN(1)) == -1 &&
+	    errno == EINVAL);
+	/* the peer does not read: full after a while, then EAGAIN */
+	for (i = 0; i < 10000; i++) {
+		if (proto_chan_send_now(a, MSG_DNS_OBS, &m,
+		    DNS_OBS_LEN(DNS_OBS_MAX)) == -1)
+			break;
+		sent++;
+	}
+	CHECK(i < 10000 && errno == EAGAIN && sent > 0);
+	/* a queued message goes first: send_now refuses while one waits */
+	CHECK(proto_chan_send(a, MSG_HELLO, &hello, sizeof(hello), -1) == 0);
+	CHECK(proto_chan_send_now(a, MSG_DNS_OBS, &m, DNS_OBS_LEN(1)) == -1);
+	/* everything that was sent arrives whole */
+	while (now_count < sent) {
+		if (event_base_loop(base, EVLOOP_ONCE | EVLOOP_NONBLOCK) == 1)
+			break;
+	}
+	CHECK(now_count == sent);
+	proto_chan_free(a);
+	proto_chan_free(b);
 	event_base_free(base);
 }
 
@@ -233,7 +375,9 @@ int
 main(void)
 {
 	test_decode();
+	test_dns_obs();
 	test_chan();
+	test_send_now();
 	test_long();
 	return check_result();
 }
