@@ -13,6 +13,10 @@
                                GRE header and a tag), print "sent N got M"
                                (M: the tags HOST sent back)
   udp-spoof SRC DST DPORT SPORT  send one UDP datagram from a forged SRC (raw)
+  tcp-scan HOST PORTS TIMEOUT  connect to every port of PORTS (e.g.
+                               "1-1024,8080") at once; print "open N...",
+                               "refused N..." (a reset came back) or
+                               "silent" when no port answered at all
 
 Raw sockets stand in for scapy: they make the same packets with the
 standard library alone.
@@ -186,6 +190,57 @@ def udp_spoof(src, dst, dport, sport):
     s.sendto(ip + udp, (dst, 0))
 
 
+def ports_of(spec):
+    ports = []
+    for part in spec.split(","):
+        lo, _, hi = part.partition("-")
+        ports.extend(range(int(lo), int(hi or lo) + 1))
+    return sorted(set(ports))
+
+
+def tcp_scan(host, spec, timeout):
+    """Every connect in flight together, so a silent drop costs one
+    TIMEOUT for the whole range, not one per port."""
+    import errno
+    import select
+    import time
+    pending, opened, refused = {}, [], []
+    for port in ports_of(spec):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setblocking(False)
+        err = s.connect_ex((host, port))
+        if err == 0:
+            opened.append(port)
+            s.close()
+        elif err == errno.ECONNREFUSED:
+            refused.append(port)
+            s.close()
+        else:
+            pending[s.fileno()] = (s, port)
+    end = time.monotonic() + timeout
+    poll = select.poll()
+    for fd in pending:
+        poll.register(fd, select.POLLOUT)
+    while pending and time.monotonic() < end:
+        for fd, _ in poll.poll(100):
+            s, port = pending.pop(fd)
+            poll.unregister(fd)
+            err = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if err == 0:
+                opened.append(port)
+            elif err == errno.ECONNREFUSED:
+                refused.append(port)
+            s.close()
+    for s, _ in pending.values():
+        s.close()
+    out = []
+    if opened:
+        out.append("open " + " ".join(map(str, sorted(opened))))
+    if refused:
+        out.append("refused " + " ".join(map(str, sorted(refused))))
+    print("; ".join(out) if out else "silent")
+
+
 def main(a):
     cmd = a[0]
     if cmd == "udp-server":
@@ -210,6 +265,8 @@ def main(a):
         raw_ask(int(a[1]), a[2], int(a[3]), float(a[4]))
     elif cmd == "udp-spoof":
         udp_spoof(a[1], a[2], int(a[3]), int(a[4]))
+    elif cmd == "tcp-scan":
+        tcp_scan(a[1], a[2], float(a[3]))
     else:
         sys.exit(__doc__)
 
