@@ -9,6 +9,9 @@
 #include "dns.h"
 #include "observe.h"
 
+_Static_assert(OBS_RECENT <= 65536 && OBS_RECENT % OBS_WAYS == 0,
+    "a slot is a uint16_t; the table is whole sets");
+
 void
 obs_init(struct obs *o)
 {
@@ -55,29 +58,46 @@ name_text(const uint8_t *qname, size_t qnamelen, char *out, size_t outsize)
 	return o;
 }
 
-/* Was this sent lately? If not, it is now: *slot is where it is noted. */
+/* May this entry's slot be taken: free, or its repeat window over. */
+static int
+stale(const struct obs_recent *r, uint32_t now)
+{
+	return r->sent == 0 || now - r->sent >= OBS_REPEAT_S;
+}
+
+/*
+ * Was this sent lately? If not, it is now, in the set's free or stale
+ * way, else its oldest: *slot is where it is noted.
+ */
 static int
 recent(struct obs *o, struct in_addr client, uint8_t family,
     const uint8_t *addr, uint32_t namehash, uint32_t now, uint16_t *slot)
 {
-	struct obs_recent *r;
-	size_t	 alen = family == 4 ? 4 : 16;
+	struct obs_recent *set, *r, *victim;
+	size_t	 alen = family == 4 ? 4 : 16, i;
 	uint32_t h;
 
 	h = fnv(fnv(2166136261U, (const uint8_t *)&client.s_addr, 4), addr,
 	    alen) ^ namehash;
-	*slot = (uint16_t)(h % OBS_RECENT);
-	r = &o->recent[*slot];
-	if (r->sent != 0 && now - r->sent < OBS_REPEAT_S &&
-	    r->client.s_addr == client.s_addr && r->family == family &&
-	    r->namehash == namehash && memcmp(r->addr, addr, alen) == 0)
-		return 1;
-	r->client = client;
-	r->sent = now ? now : 1;
-	r->namehash = namehash;
-	r->family = family;
-	memset(r->addr, 0, sizeof(r->addr));
-	memcpy(r->addr, addr, alen);
+	set = &o->recent[(h % (OBS_RECENT / OBS_WAYS)) * OBS_WAYS];
+	victim = &set[0];
+	for (i = 0; i < OBS_WAYS; i++) {
+		r = &set[i];
+		if (!stale(r, now) && r->client.s_addr == client.s_addr &&
+		    r->family == family && r->namehash == namehash &&
+		    memcmp(r->addr, addr, alen) == 0)
+			return 1;
+		if (!stale(victim, now) && (stale(r, now) ||
+		    now - r->sent > now - victim->sent))
+			victim = r;
+	}
+	*slot = (uint16_t)(victim - o->recent);
+	victim->client = client;
+	victim->sent = now ? now : 1;
+	victim->namehash = namehash;
+	victim->family = family;
+	memset(victim->addr, 0, sizeof(victim->addr));
+	memcpy(victim->addr, addr, alen);
 	return 0;
 }
 

@@ -175,11 +175,95 @@ test_full(void)
 	CHECK(proto_decode(buf, sizeof(hdr) + obs_len(&obs), &msg) == NULL);
 }
 
+/*
+ * A client asking for the same 1,000 names over and over (dnsperf does, a
+ * busy LAN does over ten minutes) has each sent once: no two of them
+ * keep evicting each other. Then one more name than a set holds, all
+ * landing in one set, still sends each once and evicts the oldest.
+ */
+static void
+test_many(void)
+{
+	struct in_addr	 c = ip4("10.42.0.11");
+	uint8_t		 m[1500], qn[DNS_MAX_NAME];
+	char		 name[64];
+	size_t		 len, ql;
+	int		 pass, i;
+
+	obs_init(&obs);
+	for (pass = 0; pass < 3; pass++) {
+		for (i = 0; i < 1000; i++) {
+			snprintf(name, sizeof(name), "n%d.bench.test", i);
+			ql = qname(name, qn);
+			len = reply(m, name, 1, 0, DNS_NOERROR);
+			if (obs_add(&obs, c, qn, ql, m, len, 50 + pass))
+				obs_done(&obs, 1);
+		}
+		obs_done(&obs, 1);
+		CHECK(obs.st.sent == 1000);
+		CHECK(obs.st.suppressed == (uint64_t)pass * 1000);
+	}
+}
+
+/* Adds name for c at time t; returns the set it was noted in, -1 if it
+ * was not sent (a repeat). */
+static int
+add_name(struct in_addr c, const char *name, uint32_t t)
+{
+	uint8_t		 m[1500], qn[DNS_MAX_NAME];
+	size_t		 len, ql;
+	uint32_t	 before = obs.batch.count;
+	int		 set;
+
+	ql = qname(name, qn);
+	len = reply(m, name, 1, 0, DNS_NOERROR);
+	if (obs_add(&obs, c, qn, ql, m, len, t) == 0 &&
+	    obs.batch.count == before)
+		return -1;
+	if (obs.batch.count == before)
+		return -2;
+	set = obs.slot[obs.batch.count - 1] / OBS_WAYS;
+	if (obs.batch.count > DNS_OBS_MAX - OBS_PER_ANSWER)
+		obs_done(&obs, 1);
+	return set;
+}
+
+/* A set full of fresh entries gives its oldest way to a new one. */
+static void
+test_set_full(void)
+{
+	struct in_addr	 c = ip4("10.42.0.11");
+	char		 name[64], same[OBS_WAYS + 1][64];
+	int		 i, n = 0, set0 = -1, s;
+
+	obs_init(&obs);
+	/* names until OBS_WAYS + 1 of them share the first one's set, each
+	 * noted a second after the one before */
+	for (i = 0; i < 1000000 && n <= OBS_WAYS; i++) {
+		snprintf(name, sizeof(name), "s%d.example", i);
+		s = add_name(c, name, (uint32_t)(100 + n));
+		if (set0 == -1)
+			set0 = s;
+		if (s == set0)
+			snprintf(same[n++], sizeof(same[0]), "%s", name);
+	}
+	CHECK(n == OBS_WAYS + 1);
+	if (n != OBS_WAYS + 1)
+		return;
+	/* the last took the first's way: the second is still a repeat, the
+	 * first is news again */
+	CHECK(add_name(c, same[1], 110) == -1);
+	CHECK(add_name(c, same[OBS_WAYS], 110) == -1);
+	CHECK(add_name(c, same[0], 110) == set0);
+}
+
 int
 main(void)
 {
 	test_basic();
 	test_nothing();
 	test_full();
+	test_many();
+	test_set_full();
 	return check_result();
 }
