@@ -214,7 +214,7 @@ find(struct cache *c, uint32_t h, const uint8_t *qname, size_t qnamelen,
 	return NULL;
 }
 
-const struct cache_entry *
+struct cache_entry *
 cache_lookup(struct cache *c, const uint8_t *qname, size_t qnamelen,
     uint16_t qtype, uint16_t qclass, uint32_t now, int *fresh)
 {

@@ -31,6 +31,10 @@ struct cache_entry {
 	uint32_t	 expire;	/* when the shortest TTL runs out */
 	uint32_t	 slot;		/* offset of its data in the arena */
 	uint32_t	 touched;	/* clock (s) of its last LRU move */
+	/* observe.c's: the client this answer was last found all told to
+	 * webd for, and when (0: never), so a repeat skips its table */
+	uint32_t	 seen_client;
+	uint32_t	 seen_s;
 	uint16_t	 len;		/* message bytes */
 	uint16_t	 nttl;		/* TTL fields, offsets after the data */
 	uint8_t		 cls;		/* slot size class */
@@ -57,7 +61,7 @@ void	cache_get_stats(const struct cache *, struct cache_stats *);
  * stale. A hit moves the entry to the head of the LRU list (once per
  * second at most: recency is kept to the second).
  */
-const struct cache_entry *cache_lookup(struct cache *, const uint8_t *qname,
+struct cache_entry *cache_lookup(struct cache *, const uint8_t *qname,
 	    size_t qnamelen, uint16_t qtype, uint16_t qclass, uint32_t now,
 	    int *fresh);
 

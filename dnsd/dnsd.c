@@ -154,11 +154,19 @@ obs_event(evutil_socket_t fd, short what, void *arg)
  */
 static void
 observe(struct in_addr client, const struct dns_query *q,
-    const uint8_t *reply, size_t len, uint32_t mono_s)
+    const uint8_t *reply, size_t len, uint32_t mono_s,
+    struct cache_entry *hit)
 {
 	uint32_t before = obs.batch.count;
+	int	 full;
 
-	if (obs_add(&obs, client, q->qname, q->qnamelen, reply, len, mono_s))
+	if (hit != NULL)
+		full = obs_add_cached(&obs, &hit->seen_client, &hit->seen_s,
+		    client, q->qname, q->qnamelen, reply, len, mono_s);
+	else
+		full = obs_add(&obs, client, q->qname, q->qnamelen, reply,
+		    len, mono_s);
+	if (full)
 		obs_flush();
 	else if (before == 0 && obs.batch.count > 0)
 		event_active(&ev_obs, EV_TIMEOUT, 1);
@@ -318,7 +326,7 @@ finish_ok(struct pending *p, const struct ans_build *b)
 		lat = elapsed_us(&w->start);
 		srv_log(&srv, w->client.sin_addr, w->q.qname, w->q.qnamelen,
 		    w->q.qtype, obuf, n, lat, 0, t.unix_s);
-		observe(w->client.sin_addr, &w->q, obuf, n, t.mono_s);
+		observe(w->client.sin_addr, &w->q, obuf, n, t.mono_s, NULL);
 		waiter_send(w, obuf, n);
 	}
 	pending_free(p);
@@ -350,7 +358,7 @@ finish_fail(struct pending *p, int rcode)
 		    w->q.qtype, obuf, n, elapsed_us(&w->start), stale,
 		    t.unix_s);
 		if (stale)
-			observe(w->client.sin_addr, &w->q, obuf, n, t.mono_s);
+			observe(w->client.sin_addr, &w->q, obuf, n, t.mono_s, NULL);
 		waiter_send(w, obuf, n);
 	}
 	pending_free(p);
@@ -743,7 +751,7 @@ udp_batch(int fd)
 				    cached, t.unix_s);
 			if (cached)
 				observe(rfrom[i].sin_addr, &q, sbuf[k], outlen,
-				    t.mono_s);
+				    t.mono_s, srv.hit);
 			siov[k].iov_len = outlen;
 			sto[k] = rfrom[i];
 			k++;
@@ -842,7 +850,8 @@ conn_process(struct conn *c)
 				    q.qtype, obuf, outlen, 0, cached,
 				    t.unix_s);
 			if (cached)
-				observe(c->peer, &q, obuf, outlen, t.mono_s);
+				observe(c->peer, &q, obuf, outlen, t.mono_s,
+				    srv.hit);
 			conn_send(c, obuf, outlen);
 			break;
 		}

@@ -146,6 +146,26 @@ obs_add(struct obs *o, struct in_addr client, const uint8_t *qname,
 	return o->batch.count > DNS_OBS_MAX - OBS_PER_ANSWER;
 }
 
+int
+obs_add_cached(struct obs *o, uint32_t *seen_client, uint32_t *seen_s,
+    struct in_addr client, const uint8_t *qname, size_t qnamelen,
+    const uint8_t *reply, size_t replylen, uint32_t now)
+{
+	int	 full;
+
+	if (*seen_s != 0 && *seen_client == client.s_addr &&
+	    now - *seen_s < OBS_REPEAT_S) {
+		o->st.suppressed++;
+		return 0;
+	}
+	full = obs_add(o, client, qname, qnamelen, reply, replylen, now);
+	if (o->batch.count == 0) {
+		*seen_client = client.s_addr;
+		*seen_s = now ? now : 1;
+	}
+	return full;
+}
+
 size_t
 obs_len(const struct obs *o)
 {

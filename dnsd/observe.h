@@ -62,6 +62,19 @@ void	obs_init(struct obs *);
 int	obs_add(struct obs *, struct in_addr client, const uint8_t *qname,
 	    size_t qnamelen, const uint8_t *reply, size_t replylen,
 	    uint32_t now);
+/*
+ * obs_add for an answer from the cache, with its entry's stamp
+ * (seen_client, seen_s: struct cache_entry). When the stamp says this
+ * client was told all of this answer within OBS_REPEAT_S, nothing is
+ * looked up (the table's set is a cache miss per answer; the entry is
+ * already at hand) and it counts as suppressed; when obs_add leaves
+ * nothing pending, every address of it went out in a batch that was sent
+ * (or none can go), and the stamp is set. A repeat may then wait up to
+ * twice OBS_REPEAT_S; webd keeps a name an hour.
+ */
+int	obs_add_cached(struct obs *, uint32_t *seen_client, uint32_t *seen_s,
+	    struct in_addr client, const uint8_t *qname, size_t qnamelen,
+	    const uint8_t *reply, size_t replylen, uint32_t now);
 /* The batch's payload size (0: nothing to send). */
 size_t	obs_len(const struct obs *);
 /* The batch went out (ok) or was lost; it starts empty again. What was

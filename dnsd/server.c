@@ -114,7 +114,7 @@ srv_query(struct server *s, const uint8_t *msg, size_t len, int tcp,
     const struct srv_time *t, struct dns_query *q, uint8_t *out, size_t max,
     size_t *outlen, int *cached)
 {
-	const struct cache_entry *e;
+	struct cache_entry *e;
 	int	 fresh;
 
 	if (tcp)
@@ -123,6 +123,7 @@ srv_query(struct server *s, const uint8_t *msg, size_t len, int tcp,
 		s->st.queries_udp++;
 	*cached = 0;
 	*outlen = 0;
+	s->hit = NULL;
 	switch (dns_query_parse(msg, len, q)) {
 	case DNS_Q_DROP:
 		s->st.dropped_short_or_response++;
@@ -170,6 +171,7 @@ srv_query(struct server *s, const uint8_t *msg, size_t len, int tcp,
 		if (is_tc(out, *outlen))
 			s->st.truncated++;
 		*cached = 1;
+		s->hit = e;
 		return *outlen ? SRV_REPLY : SRV_DROP;
 	}
 	if (local_answer(&s->local, msg, q, t->unix_s, out, max, outlen) ==

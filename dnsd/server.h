@@ -75,6 +75,8 @@ struct server {
 	uint64_t	 all_down_until;	/* ms */
 	struct srv_stats st;
 	struct qlog_dev	 qlog[QLOG_DEVICES];
+	/* the entry the last srv_query answered from, else NULL */
+	struct cache_entry *hit;
 };
 
 enum srv_action {

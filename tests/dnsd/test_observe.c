@@ -257,6 +257,47 @@ test_set_full(void)
 	CHECK(add_name(c, same[0], 110) == set0);
 }
 
+/* A cached answer's stamp: set only when nothing is pending, then a
+ * repeat for that client skips the table; another client, a lapsed
+ * window or a dropped batch do not. */
+static void
+test_cached(void)
+{
+	struct in_addr	 c1 = ip4("10.42.0.11"), c2 = ip4("10.42.0.12");
+	uint8_t		 m[1500], qn[DNS_MAX_NAME];
+	uint32_t	 sc = 0, ss = 0;
+	size_t		 len, ql;
+
+	obs_init(&obs);
+	len = reply(m, "www.example.test", 2, 0, DNS_NOERROR);
+	ql = qname("www.example.test", qn);
+	/* news: pending in the batch, no stamp yet */
+	CHECK(obs_add_cached(&obs, &sc, &ss, c1, qn, ql, m, len, 20) == 0);
+	CHECK(obs.batch.count == 2 && ss == 0);
+	/* the batch is lost: still no stamp, and it is news again */
+	obs_done(&obs, 0);
+	CHECK(obs_add_cached(&obs, &sc, &ss, c1, qn, ql, m, len, 21) == 0);
+	CHECK(obs.batch.count == 2 && ss == 0);
+	obs_done(&obs, 1);
+	/* a repeat with nothing pending sets the stamp */
+	CHECK(obs_add_cached(&obs, &sc, &ss, c1, qn, ql, m, len, 22) == 0);
+	CHECK(obs.batch.count == 0 && ss == 22 && sc == c1.s_addr);
+	CHECK(obs.st.suppressed == 2);
+	/* with the stamp the table is not looked at: emptied, still a repeat */
+	memset(obs.recent, 0, sizeof(obs.recent));
+	CHECK(obs_add_cached(&obs, &sc, &ss, c1, qn, ql, m, len, 30) == 0);
+	CHECK(obs.batch.count == 0 && obs.st.suppressed == 3);
+	/* another client is news (and takes the stamp once sent) */
+	CHECK(obs_add_cached(&obs, &sc, &ss, c2, qn, ql, m, len, 31) == 0);
+	CHECK(obs.batch.count == 2 && sc == c1.s_addr);
+	obs_done(&obs, 1);
+	/* the window lapsed: looked up again, and the emptied table says
+	 * news for c1 */
+	CHECK(obs_add_cached(&obs, &sc, &ss, c1, qn, ql, m, len,
+	    22 + OBS_REPEAT_S) == 0);
+	CHECK(obs.batch.count == 2);
+}
+
 int
 main(void)
 {
@@ -265,5 +306,6 @@ main(void)
 	test_full();
 	test_many();
 	test_set_full();
+	test_cached();
 	return check_result();
 }
