@@ -14,9 +14,13 @@
                                (M: the tags HOST sent back)
   udp-spoof SRC DST DPORT SPORT  send one UDP datagram from a forged SRC (raw)
   tcp-scan HOST PORTS TIMEOUT  connect to every port of PORTS (e.g.
-                               "1-1024,8080") at once; print "open N...",
-                               "refused N..." (a reset came back) or
+                               "1-1024,8080") at once; print the ports per
+                               outcome ("open N...; refused N...": a
+                               reset; an ICMP error by its errno) or
                                "silent" when no port answered at all
+  udp-scan HOST PORTS TIMEOUT  the same with a datagram to each port:
+                               "answered", "refused" (ICMP port
+                               unreachable), or "silent"
 
 Raw sockets stand in for scapy: they make the same packets with the
 standard library alone.
@@ -198,47 +202,78 @@ def ports_of(spec):
     return sorted(set(ports))
 
 
-def tcp_scan(host, spec, timeout):
-    """Every connect in flight together, so a silent drop costs one
-    TIMEOUT for the whole range, not one per port."""
-    import errno
+def scan(host, spec, timeout, kind, start, finish):
+    """Probes every port of spec at once, so a silent drop costs one
+    timeout for the whole range, not one per port. start(sock, err),
+    with connect's error, sends the probe and returns an outcome when it
+    has one at once;
+    finish(sock) gives the outcome once the socket is ready. Prints the
+    ports per outcome ("open 8080; refused 53"), or "silent" when no
+    port answered at all."""
+    import resource
     import select
     import time
-    pending, opened, refused = {}, [], []
+    # a socket per port: more than the usual 1024 descriptors
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    found, pending = {}, {}
+    poll = select.poll()
     for port in ports_of(spec):
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s = socket.socket(socket.AF_INET, kind)
         s.setblocking(False)
-        err = s.connect_ex((host, port))
-        if err == 0:
-            opened.append(port)
-            s.close()
-        elif err == errno.ECONNREFUSED:
-            refused.append(port)
+        what = start(s, s.connect_ex((host, port)))
+        if what:
+            found.setdefault(what, []).append(port)
             s.close()
         else:
             pending[s.fileno()] = (s, port)
+            poll.register(s, select.POLLOUT if kind == socket.SOCK_STREAM
+                          else select.POLLIN)
     end = time.monotonic() + timeout
-    poll = select.poll()
-    for fd in pending:
-        poll.register(fd, select.POLLOUT)
     while pending and time.monotonic() < end:
         for fd, _ in poll.poll(100):
             s, port = pending.pop(fd)
             poll.unregister(fd)
-            err = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-            if err == 0:
-                opened.append(port)
-            elif err == errno.ECONNREFUSED:
-                refused.append(port)
+            found.setdefault(finish(s), []).append(port)
             s.close()
     for s, _ in pending.values():
         s.close()
-    out = []
-    if opened:
-        out.append("open " + " ".join(map(str, sorted(opened))))
-    if refused:
-        out.append("refused " + " ".join(map(str, sorted(refused))))
-    print("; ".join(out) if out else "silent")
+    print("; ".join("%s %s" % (k, " ".join(map(str, sorted(v))))
+                    for k, v in sorted(found.items())) or "silent")
+
+
+def errname(err):
+    import errno
+    return {0: "open", errno.ECONNREFUSED: "refused"}.get(
+        err, errno.errorcode.get(err, str(err)).lower())
+
+
+def tcp_scan(host, spec, timeout):
+    """A SYN-ACK is "open", a reset "refused", an ICMP error its errno."""
+    import errno
+
+    def start(s, err):
+        return None if err == errno.EINPROGRESS else errname(err)
+
+    def finish(s):
+        return errname(s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR))
+    scan(host, spec, timeout, socket.SOCK_STREAM, start, finish)
+
+
+def udp_scan(host, spec, timeout):
+    """A datagram back is "answered", an ICMP port unreachable
+    "refused" (connected sockets hear ICMP errors), another its errno."""
+    def start(s, err):
+        s.send(b"hello")
+        return None
+
+    def finish(s):
+        try:
+            s.recv(2048)
+            return "answered"
+        except OSError as e:
+            return errname(e.errno)
+    scan(host, spec, timeout, socket.SOCK_DGRAM, start, finish)
 
 
 def main(a):
@@ -267,6 +302,8 @@ def main(a):
         udp_spoof(a[1], a[2], int(a[3]), int(a[4]))
     elif cmd == "tcp-scan":
         tcp_scan(a[1], a[2], float(a[3]))
+    elif cmd == "udp-scan":
+        udp_scan(a[1], a[2], float(a[3]))
     else:
         sys.exit(__doc__)
 

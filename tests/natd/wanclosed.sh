@@ -4,10 +4,12 @@
 # With the whole suite running: every internet socket open in the router
 # is bound to the LAN (its address, loopback, or the LAN device); from the
 # internet host, the WAN address answers on no TCP port (1-1024, 8080 and
-# every port a daemon has open), not even with a reset, and on no UDP port
-# (the same); after `gkctl forward add tcp 8080 DEVICE`, port 8080 reaches
-# that device, which sees the internet host's own address, and every other
-# port stays silent; after `forward del`, 8080 is silent again.
+# every port a daemon has open), not even with a reset or an ICMP error,
+# and on no UDP port (every daemon's, 53, 67, 123: no datagram and no
+# ICMP error back); after `gkctl forward add tcp 8080 DEVICE`, port 8080
+# reaches that device, which sees the internet host's own address, and
+# every other port stays silent; after `forward del`, 8080 is silent
+# again.
 set -u
 . "$(dirname "$0")/../netns/lib.sh"
 
@@ -48,6 +50,7 @@ while read -r proto _ _ _ local _; do
 	fi
 done <<<"$socks"
 [[ -n $udp_ports ]] || gk_fail "no UDP socket in the router (dnsd's port 53?)"
+udp_ports=$(printf '%s\n' $udp_ports 53 67 123 | sort -nu | paste -sd,)
 
 inet() { ip netns exec "$INET" "$PY" "$H" "$@"; }
 
@@ -60,14 +63,11 @@ scan() {
 	gk_log "TCP 1-1024,$tcp_ports of the WAN address: $got"
 }
 udp_silent() {
-	local p got
-	for p in $(printf '%s\n' $udp_ports 53 67 123 | sort -nu); do
-		got=$(inet udp-ask $WAN "$p" 0 0.5)
-		[[ $got == none ]] ||
-			gk_fail "UDP $p of the WAN address answered: $got"
-	done
-	gk_log "UDP" $(printf '%s\n' $udp_ports 53 67 123 | sort -nu) \
-	    "of the WAN address: no answer"
+	local got
+	got=$(inet udp-scan $WAN "$udp_ports" 1)
+	[[ $got == silent ]] ||
+		gk_fail "UDP ports of the WAN address: got '$got', want silent"
+	gk_log "UDP $udp_ports of the WAN address: silent"
 }
 
 scan silent
