@@ -358,7 +358,8 @@ finish_fail(struct pending *p, int rcode)
 		    w->q.qtype, obuf, n, elapsed_us(&w->start), stale,
 		    t.unix_s);
 		if (stale)
-			observe(w->client.sin_addr, &w->q, obuf, n, t.mono_s, NULL);
+			observe(w->client.sin_addr, &w->q, obuf, n, t.mono_s,
+			    NULL);
 		waiter_send(w, obuf, n);
 	}
 	pending_free(p);
