@@ -4,9 +4,10 @@
  * (epoll_wait, recvmmsg of 64, as dnsd does) and sends each back as a
  * response with the question and one fixed A record (sendmmsg). No
  * parsing beyond the question's end, no cache, no log. What it costs per
- * query is what any server on plain UDP sockets pays at the least, so its
- * queries per CPU-second are the ceiling for dnsd's. Not a DNS server:
- * the bench only, in its own namespace.
+ * query is about what any server on plain UDP sockets pays at the least
+ * (not strictly: how many queries a wakeup finds depends on the server's
+ * pace against the client's). Not a DNS server: the bench only, in its
+ * own namespace.
  *
  * Usage: floor ADDRESS   (port 53; runs until killed)
  */
