@@ -40,6 +40,7 @@ struct srv_stats {
 	uint64_t	 upstream_timeouts, upstream_failures, upstream_tc;
 	uint64_t	 pending_full, tcp_accepted, tcp_refused;
 	uint64_t	 tcp_idle_closed, tcp_malformed, send_errors;
+	uint64_t	 udp_naps;	/* waits under load, dnsd.c */
 };
 
 #define QLOG_DEVICES		256

@@ -1,8 +1,9 @@
 /*
  * bench/dns/floor: the kernel's share of a cached answer, measured. A UDP
  * responder that does no DNS work at all: it takes queries in batches
- * (epoll_wait, recvmmsg of 64, as dnsd does) and sends each back as a
- * response with the question and one fixed A record (sendmmsg). No
+ * (epoll_wait, recvmmsg of 64, a nap under load, as dnsd does) and
+ * sends each back as a response with the question and one fixed A record
+ * (sendmmsg). No
  * parsing beyond the question's end, no cache, no log. What it costs per
  * query is about what any server on plain UDP sockets pays at the least
  * (not strictly: how many queries a wakeup finds depends on the server's
@@ -19,8 +20,13 @@
 
 #include <err.h>
 #include <string.h>
+#include <time.h>
 
-#define BATCH	64
+/* dnsd.c's UDP_BATCH, UDP_ROUNDS, UDP_NAP_MIN and UDP_NAP_NS, which
+ * bench/dns/run reads from there and passes as -D. */
+#if !defined(BATCH) || !defined(ROUNDS) || !defined(NAP_MIN) || !defined(NAP_NS)
+#error "build it with bench/dns/run: it takes dnsd's batch and nap figures"
+#endif
 #define QMAX	512
 
 static const unsigned char rr_a[] = {
@@ -63,7 +69,8 @@ main(int argc, char **argv)
 {
 	struct sockaddr_in sin;
 	struct epoll_event ev = { .events = EPOLLIN }, out;
-	int	 fd, ep, i, n, k;
+	static const struct timespec nap = { 0, NAP_NS };
+	int	 fd, ep, i, n, k, round, got, was_loaded = 0;
 
 	if (argc != 2)
 		errx(1, "usage: floor ADDRESS");
@@ -92,10 +99,13 @@ main(int argc, char **argv)
 	for (;;) {
 		if (epoll_wait(ep, &out, 1, -1) == -1)
 			continue;
-		do {
+		/* dnsd's udp_read: full batches at once, a nap under load */
+		for (round = 0, got = 0; round < ROUNDS; round++) {
 			for (i = 0; i < BATCH; i++)
 				rm[i].msg_hdr.msg_namelen = sizeof(from[i]);
-			n = recvmmsg(fd, rm, BATCH, MSG_DONTWAIT, NULL);
+			if ((n = recvmmsg(fd, rm, BATCH, MSG_DONTWAIT,
+			    NULL)) <= 0)
+				break;
 			for (i = 0, k = 0; i < n; i++) {
 				si[k].iov_len = respond(rb[i], rm[i].msg_len,
 				    sb[k]);
@@ -107,6 +117,13 @@ main(int argc, char **argv)
 			}
 			if (k > 0)
 				sendmmsg(fd, sm, (unsigned int)k, MSG_DONTWAIT);
-		} while (n == BATCH);
+			got += n;
+			if (n == BATCH)
+				continue;
+			if (got < NAP_MIN || !was_loaded || round == ROUNDS - 1)
+				break;
+			nanosleep(&nap, NULL);
+		}
+		was_loaded = got >= NAP_MIN;
 	}
 }

@@ -75,6 +75,69 @@ PY
 [[ $(dns_stat tcp_idle_closed) -ge 1 ]] || gk_fail "tcp_idle_closed not counted"
 gk_log "ok: idle TCP connection closed"
 
+# load: when two wakeups in a row find two queries or more, dnsd answers,
+# then waits a moment (udp_naps) so the next batch takes many at once.
+# dnsd is stopped while 100 queries arrive, twice, so each of its first
+# wakeups finds them all: every query is answered and the second wakeup
+# waits. One query at a time never makes it wait.
+dnsd_pid=$(gk_daemon_field "$(gk_status_json)" dnsd pid)
+naps=$(dns_stat udp_naps)
+[[ $naps =~ ^[0-9]+$ ]] || gk_fail "no udp_naps in dnsd's stats"
+cat >"$GK_TMP/burst.py" <<'PY'
+import select, socket, struct, sys, time
+def q(i, name):
+    m = struct.pack('>HHHHHH', i, 0x0100, 1, 0, 0, 0)
+    for l in name.split('.'):
+        m += bytes([len(l)]) + l.encode()
+    return m + b'\0\0\1\0\1'
+names = ('host.example.test', 'mail.example.test', 'gatekeeper.lan')
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+def answers(ids):
+    got = set()
+    end = time.time() + 5
+    while got != ids and time.time() < end:
+        if select.select([s], [], [], 0.5)[0]:
+            d = s.recv(4096)
+            if d[3] & 0x0f == 0 and struct.unpack('>H', d[6:8])[0] > 0:
+                got.add(struct.unpack('>H', d[:2])[0])
+    return got
+if sys.argv[1] == 'burst':	# burst FILE: FILE made once all are sent
+    ids = set(range(100))
+    for i in sorted(ids):
+        s.sendto(q(i, names[i % 3]), ('10.42.0.1', 53))
+    open(sys.argv[2], 'w').close()
+    got = answers(ids)
+    sys.exit(0 if got == ids else '%d of 100 answered' % len(got))
+for i in range(30):
+    s.sendto(q(i, names[i % 3]), ('10.42.0.1', 53))
+    if answers({i}) != {i}:
+        sys.exit('query %d not answered' % i)
+PY
+for burst in 1 2; do
+	rm -f "$GK_TMP/burst.sent"
+	kill -STOP "$dnsd_pid"
+	ip netns exec "$C1" $PY "$GK_TMP/burst.py" burst "$GK_TMP/burst.sent" \
+	    >"$GK_TMP/burst.out" 2>&1 &
+	bpid=$!
+	for ((i = 0; i < 100; i++)); do
+		[[ -e $GK_TMP/burst.sent ]] && break
+		sleep 0.1
+	done
+	kill -CONT "$dnsd_pid"
+	[[ -e $GK_TMP/burst.sent ]] ||
+		gk_fail "burst $burst not sent: $(cat "$GK_TMP/burst.out")"
+	wait "$bpid" ||
+		gk_fail "burst $burst of 100 queries: $(cat "$GK_TMP/burst.out")"
+done
+after=$(dns_stat udp_naps)
+((after > naps)) || gk_fail "two wakeups with 100 queries each, no wait (udp_naps $naps -> $after)"
+ip netns exec "$C1" $PY "$GK_TMP/burst.py" trickle ||
+	gk_fail "one query at a time: not all answered"
+[[ $(dns_stat udp_naps) == "$after" ]] ||
+	gk_fail "dnsd waited with one query at a time (udp_naps $after -> $(dns_stat udp_naps))"
+gk_log "ok: 2 x 100 queries in one wakeup each all answered, $((after - naps)) waits; none one at a time"
+
 # garbage: random bytes, truncated queries, lying counts, pointer loops
 before_drop=$(dns_stat dropped_malformed)
 before_ferr=$(dns_stat formerr)
