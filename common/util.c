@@ -1,3 +1,4 @@
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -14,6 +15,15 @@ set_nonblock(int fd)
 	if ((flags = fcntl(fd, F_GETFL)) == -1)
 		return -1;
 	return fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
+
+int
+set_rcvbuf(int fd, int bytes)
+{
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes,
+	    sizeof(bytes)) == 0)
+		return 0;
+	return setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
 }
 
 int

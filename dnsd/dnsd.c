@@ -32,6 +32,7 @@
 #define UDP_BATCH	64
 #define UDP_ROUNDS	4		/* batches a wakeup takes at most */
 #define UDP_NAP_MIN	2		/* queries a wakeup finds under load */
+#define UDP_LOAD_US	1000		/* ... less this apart: sustained */
 #define UDP_NAP_NS	100000		/* the wait then, before the next */
 #define UDP_QBUF	4096		/* a bigger UDP query is garbage */
 #define MAX_PENDING	512		/* upstream queries in flight */
@@ -776,20 +777,22 @@ udp_batch(int fd)
 
 /*
  * Interrupt moderation, as a NIC does it. A full batch means more is
- * waiting: take it at once. A wakeup that found UDP_NAP_MIN queries or
- * more means the clients send faster than dnsd answers them one by one,
- * and then every wakeup costs more than the queries it brings (a context
- * switch, and on a VM an interrupt between vCPUs, several times the work
- * of a cached answer): the answers are out, dnsd waits UDP_NAP_NS and
- * takes what came meanwhile in one batch. At a trickle nothing waits.
- * Not forever: TCP, upstreams and the channels wait too.
+ * waiting: take it at once. Under sustained load (this wakeup found
+ * UDP_NAP_MIN queries or more, and so did one that ended less than
+ * UDP_LOAD_US ago) every wakeup costs more than the queries it brings (a
+ * context switch, and on a VM an interrupt between vCPUs, several times
+ * the work of a cached answer): the answers are out, dnsd waits
+ * UDP_NAP_NS and takes what came meanwhile, and again while more comes,
+ * up to UDP_ROUNDS batches. A client's A and AAAA pair now and then is
+ * not a load, and one query at a time never waits. Not forever: TCP,
+ * upstreams and the channels wait too.
  */
 static void
 udp_read(evutil_socket_t fd, short what, void *arg)
 {
 	static const struct timespec nap = { 0, UDP_NAP_NS };
-	static int	 was_loaded;	/* so was the wakeup before */
-	int		 i, n, got = 0;
+	static struct timespec loaded;	/* the last loaded wakeup's end */
+	int		 i, n, got = 0, sustained = -1;
 
 	for (i = 0; i < UDP_ROUNDS; i++) {
 		if ((n = udp_batch(fd)) == 0)
@@ -797,12 +800,17 @@ udp_read(evutil_socket_t fd, short what, void *arg)
 		got += n;
 		if (n == UDP_BATCH)
 			continue;
-		if (got < UDP_NAP_MIN || !was_loaded || i == UDP_ROUNDS - 1)
+		if (got < UDP_NAP_MIN || i == UDP_ROUNDS - 1)
+			break;
+		if (sustained == -1)
+			sustained = elapsed_us(&loaded) < UDP_LOAD_US;
+		if (!sustained)
 			break;
 		srv.st.udp_naps++;
 		nanosleep(&nap, NULL);
 	}
-	was_loaded = got >= UDP_NAP_MIN;
+	if (got >= UDP_NAP_MIN)
+		mono_now(&loaded);
 }
 
 static void

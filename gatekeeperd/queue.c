@@ -27,6 +27,7 @@
 
 #include "log.h"
 #include "netcfg.h"
+#include "util.h"
 
 /* Room for a burst while natd is busy or restarting. */
 #define QUEUE_RCVBUF	(8 * 1024 * 1024)
@@ -163,19 +164,6 @@ queue_params(int fd, uint16_t qnum)
 	return 0;
 }
 
-static void
-queue_rcvbuf(int fd)
-{
-	int	 size = QUEUE_RCVBUF;
-
-	/* FORCE ignores rmem_max but needs CAP_NET_ADMIN. */
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size,
-	    sizeof(size)) == 0)
-		return;
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size)) == -1)
-		log_warn("queue receive buffer");
-}
-
 int
 queue_open(uint16_t qnum)
 {
@@ -196,7 +184,8 @@ queue_open(uint16_t qnum)
 	queue_remember(fd, qnum);
 	if (queue_params(fd, qnum) == -1)
 		goto unbind;
-	queue_rcvbuf(fd);
+	if (set_rcvbuf(fd, QUEUE_RCVBUF) == -1)
+		log_warn("queue receive buffer");
 	/* Blocking until now so the ACKs could be waited for. */
 	if ((flags = fcntl(fd, F_GETFL)) == -1 ||
 	    fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1) {

@@ -20,6 +20,8 @@
 #include "log.h"
 #include "util.h"
 
+#define DNS_RCVBUF	(4 * 1024 * 1024)
+
 static int
 inet_socket(int type, struct in_addr addr, uint16_t port, const char *ifname,
     const char *what)
@@ -54,6 +56,21 @@ inet_socket(int type, struct in_addr addr, uint16_t port, const char *ifname,
 fail:
 	close(fd);
 	return -1;
+}
+
+/* DNS: lan-address:53. Room for what the whole LAN sends while dnsd
+ * answers a batch or waits under load (dnsd.c, udp_read): the default
+ * buffer holds under 300 queries. */
+static int
+open_dns_udp(struct in_addr lan)
+{
+	int	 fd;
+
+	if ((fd = inet_socket(SOCK_DGRAM, lan, 53, NULL, "DNS")) == -1)
+		return -1;
+	if (set_rcvbuf(fd, DNS_RCVBUF) == -1)
+		log_warn("DNS: receive buffer");
+	return fd;
 }
 
 /* DHCP: *:67 on the LAN link only, broadcasts allowed, with the arrival
@@ -147,8 +164,7 @@ socks_open(void)
 
 	if ((gk->dhcp_udp = open_dhcp_udp()) == -1 ||
 	    (gk->dhcp_packet = open_dhcp_packet()) == -1 ||
-	    (gk->dns_udp = inet_socket(SOCK_DGRAM, lan, 53, NULL,
-	    "DNS")) == -1 ||
+	    (gk->dns_udp = open_dns_udp(lan)) == -1 ||
 	    (gk->dns_tcp = inet_socket(SOCK_STREAM, lan, 53, NULL,
 	    "DNS")) == -1 ||
 	    (gk->web_listen = inet_socket(SOCK_STREAM, lan, gk->conf.web_port,

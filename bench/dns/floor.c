@@ -3,12 +3,11 @@
  * responder that does no DNS work at all: it takes queries in batches
  * (epoll_wait, recvmmsg of 64, a nap under load, as dnsd does) and
  * sends each back as a response with the question and one fixed A record
- * (sendmmsg). No
- * parsing beyond the question's end, no cache, no log. What it costs per
- * query is about what any server on plain UDP sockets pays at the least
- * (not strictly: how many queries a wakeup finds depends on the server's
- * pace against the client's). Not a DNS server: the bench only, in its
- * own namespace.
+ * (sendmmsg). No parsing beyond the question's end, no cache, no log.
+ * What it costs per query is about what any server on plain UDP sockets
+ * pays at the least (not strictly: how many queries a wakeup finds
+ * depends on the server's pace against the client's). Not a DNS server:
+ * the bench only, in its own namespace.
  *
  * Usage: floor ADDRESS   (port 53; runs until killed)
  */
@@ -22,9 +21,10 @@
 #include <string.h>
 #include <time.h>
 
-/* dnsd.c's UDP_BATCH, UDP_ROUNDS, UDP_NAP_MIN and UDP_NAP_NS, which
- * bench/dns/run reads from there and passes as -D. */
-#if !defined(BATCH) || !defined(ROUNDS) || !defined(NAP_MIN) || !defined(NAP_NS)
+/* dnsd.c's UDP_BATCH, UDP_ROUNDS, UDP_NAP_MIN, UDP_LOAD_US and
+ * UDP_NAP_NS, which bench/dns/run reads from there and passes as -D. */
+#if !defined(BATCH) || !defined(ROUNDS) || !defined(NAP_MIN) || \
+    !defined(LOAD_US) || !defined(NAP_NS)
 #error "build it with bench/dns/run: it takes dnsd's batch and nap figures"
 #endif
 #define QMAX	512
@@ -64,13 +64,25 @@ respond(const unsigned char *q, size_t len, unsigned char *out)
 	return o + sizeof(rr_a);
 }
 
+/* Microseconds since *then on CLOCK_MONOTONIC. */
+static long long
+since_us(const struct timespec *then)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (ts.tv_sec - then->tv_sec) * 1000000LL +
+	    (ts.tv_nsec - then->tv_nsec) / 1000;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct sockaddr_in sin;
 	struct epoll_event ev = { .events = EPOLLIN }, out;
 	static const struct timespec nap = { 0, NAP_NS };
-	int	 fd, ep, i, n, k, round, got, was_loaded = 0;
+	struct timespec loaded = { 0, 0 };
+	int	 fd, ep, i, n, k, round, got, sustained;
 
 	if (argc != 2)
 		errx(1, "usage: floor ADDRESS");
@@ -100,6 +112,7 @@ main(int argc, char **argv)
 		if (epoll_wait(ep, &out, 1, -1) == -1)
 			continue;
 		/* dnsd's udp_read: full batches at once, a nap under load */
+		sustained = -1;
 		for (round = 0, got = 0; round < ROUNDS; round++) {
 			for (i = 0; i < BATCH; i++)
 				rm[i].msg_hdr.msg_namelen = sizeof(from[i]);
@@ -120,10 +133,15 @@ main(int argc, char **argv)
 			got += n;
 			if (n == BATCH)
 				continue;
-			if (got < NAP_MIN || !was_loaded || round == ROUNDS - 1)
+			if (got < NAP_MIN || round == ROUNDS - 1)
+				break;
+			if (sustained == -1)
+				sustained = since_us(&loaded) < LOAD_US;
+			if (!sustained)
 				break;
 			nanosleep(&nap, NULL);
 		}
-		was_loaded = got >= NAP_MIN;
+		if (got >= NAP_MIN)
+			clock_gettime(CLOCK_MONOTONIC, &loaded);
 	}
 }

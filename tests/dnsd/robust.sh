@@ -75,68 +75,73 @@ PY
 [[ $(dns_stat tcp_idle_closed) -ge 1 ]] || gk_fail "tcp_idle_closed not counted"
 gk_log "ok: idle TCP connection closed"
 
-# load: when two wakeups in a row find two queries or more, dnsd answers,
-# then waits a moment (udp_naps) so the next batch takes many at once.
-# dnsd is stopped while 100 queries arrive, twice, so each of its first
-# wakeups finds them all: every query is answered and the second wakeup
-# waits. One query at a time never makes it wait.
+# load: under sustained load (a wakeup with two queries or more less than
+# a millisecond after another) dnsd answers, then waits a moment
+# (udp_naps) so the next batch takes many at once. 400 queries arrive
+# while dnsd is stopped: its first wakeup takes four full batches, the
+# next one the rest and waits; every query is answered (the socket holds
+# them all). A and AAAA pairs 50 ms apart, and one query at a time, never
+# make it wait.
 dnsd_pid=$(gk_daemon_field "$(gk_status_json)" dnsd pid)
 naps=$(dns_stat udp_naps)
 [[ $naps =~ ^[0-9]+$ ]] || gk_fail "no udp_naps in dnsd's stats"
-cat >"$GK_TMP/burst.py" <<'PY'
+cat >"$GK_TMP/load.py" <<'PY'
 import select, socket, struct, sys, time
-def q(i, name):
+def q(i, name, qtype=1):
     m = struct.pack('>HHHHHH', i, 0x0100, 1, 0, 0, 0)
     for l in name.split('.'):
         m += bytes([len(l)]) + l.encode()
-    return m + b'\0\0\1\0\1'
+    return m + b'\0' + struct.pack('>HH', qtype, 1)
 names = ('host.example.test', 'mail.example.test', 'gatekeeper.lan')
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
-def answers(ids):
+def send(i, qtype=1):
+    s.sendto(q(i, names[i % 3], qtype), ('10.42.0.1', 53))
+def answered(ids):
     got = set()
     end = time.time() + 5
     while got != ids and time.time() < end:
         if select.select([s], [], [], 0.5)[0]:
             d = s.recv(4096)
-            if d[3] & 0x0f == 0 and struct.unpack('>H', d[6:8])[0] > 0:
+            if d[3] & 0x0f in (0, 3):
                 got.add(struct.unpack('>H', d[:2])[0])
-    return got
+    return got == ids or sys.exit('%d of %d answered' % (len(got), len(ids)))
 if sys.argv[1] == 'burst':	# burst FILE: FILE made once all are sent
-    ids = set(range(100))
-    for i in sorted(ids):
-        s.sendto(q(i, names[i % 3]), ('10.42.0.1', 53))
+    for i in range(400):
+        send(i)
     open(sys.argv[2], 'w').close()
-    got = answers(ids)
-    sys.exit(0 if got == ids else '%d of 100 answered' % len(got))
-for i in range(30):
-    s.sendto(q(i, names[i % 3]), ('10.42.0.1', 53))
-    if answers({i}) != {i}:
-        sys.exit('query %d not answered' % i)
+    answered(set(range(400)))
+elif sys.argv[1] == 'pairs':
+    for i in range(0, 40, 2):
+        send(i)
+        send(i + 1, 28)
+        answered({i, i + 1})
+        time.sleep(0.05)
+else:
+    for i in range(30):
+        send(i)
+        answered({i})
 PY
-for burst in 1 2; do
-	rm -f "$GK_TMP/burst.sent"
-	kill -STOP "$dnsd_pid"
-	ip netns exec "$C1" $PY "$GK_TMP/burst.py" burst "$GK_TMP/burst.sent" \
-	    >"$GK_TMP/burst.out" 2>&1 &
-	bpid=$!
-	for ((i = 0; i < 100; i++)); do
-		[[ -e $GK_TMP/burst.sent ]] && break
-		sleep 0.1
-	done
-	kill -CONT "$dnsd_pid"
-	[[ -e $GK_TMP/burst.sent ]] ||
-		gk_fail "burst $burst not sent: $(cat "$GK_TMP/burst.out")"
-	wait "$bpid" ||
-		gk_fail "burst $burst of 100 queries: $(cat "$GK_TMP/burst.out")"
+kill -STOP "$dnsd_pid"
+ip netns exec "$C1" $PY "$GK_TMP/load.py" burst "$GK_TMP/burst.sent" \
+    >"$GK_TMP/burst.out" 2>&1 &
+bpid=$!
+for ((i = 0; i < 100; i++)); do
+	[[ -e $GK_TMP/burst.sent ]] && break
+	sleep 0.1
 done
+kill -CONT "$dnsd_pid"
+[[ -e $GK_TMP/burst.sent ]] || gk_fail "burst not sent: $(cat "$GK_TMP/burst.out")"
+wait "$bpid" || gk_fail "burst of 400 queries: $(cat "$GK_TMP/burst.out")"
 after=$(dns_stat udp_naps)
-((after > naps)) || gk_fail "two wakeups with 100 queries each, no wait (udp_naps $naps -> $after)"
-ip netns exec "$C1" $PY "$GK_TMP/burst.py" trickle ||
-	gk_fail "one query at a time: not all answered"
-[[ $(dns_stat udp_naps) == "$after" ]] ||
-	gk_fail "dnsd waited with one query at a time (udp_naps $after -> $(dns_stat udp_naps))"
-gk_log "ok: 2 x 100 queries in one wakeup each all answered, $((after - naps)) waits; none one at a time"
+((after > naps)) || gk_fail "400 queries at once, no wait (udp_naps $naps -> $after)"
+for mode in pairs trickle; do
+	ip netns exec "$C1" $PY "$GK_TMP/load.py" $mode ||
+		gk_fail "$mode: not all answered"
+	[[ $(dns_stat udp_naps) == "$after" ]] ||
+		gk_fail "$mode made dnsd wait (udp_naps $after -> $(dns_stat udp_naps))"
+done
+gk_log "ok: 400 queries at once all answered, $((after - naps)) waits; none for pairs or one at a time"
 
 # garbage: random bytes, truncated queries, lying counts, pointer loops
 before_drop=$(dns_stat dropped_malformed)
