@@ -792,19 +792,18 @@ udp_read(evutil_socket_t fd, short what, void *arg)
 {
 	static const struct timespec nap = { 0, UDP_NAP_NS };
 	static struct timespec loaded;	/* the last loaded wakeup's end */
-	int		 i, n, got = 0, sustained = -1;
+	int		 i, n, got = 0, sustained;
 
+	/* from this wakeup's start: how long its own batches take is not
+	 * the clients' pace */
+	sustained = elapsed_us(&loaded) < UDP_LOAD_US;
 	for (i = 0; i < UDP_ROUNDS; i++) {
 		if ((n = udp_batch(fd)) == 0)
 			break;
 		got += n;
 		if (n == UDP_BATCH)
 			continue;
-		if (got < UDP_NAP_MIN || i == UDP_ROUNDS - 1)
-			break;
-		if (sustained == -1)
-			sustained = elapsed_us(&loaded) < UDP_LOAD_US;
-		if (!sustained)
+		if (got < UDP_NAP_MIN || !sustained || i == UDP_ROUNDS - 1)
 			break;
 		srv.st.udp_naps++;
 		nanosleep(&nap, NULL);

@@ -112,7 +112,7 @@ main(int argc, char **argv)
 		if (epoll_wait(ep, &out, 1, -1) == -1)
 			continue;
 		/* dnsd's udp_read: full batches at once, a nap under load */
-		sustained = -1;
+		sustained = since_us(&loaded) < LOAD_US;
 		for (round = 0, got = 0; round < ROUNDS; round++) {
 			for (i = 0; i < BATCH; i++)
 				rm[i].msg_hdr.msg_namelen = sizeof(from[i]);
@@ -133,11 +133,7 @@ main(int argc, char **argv)
 			got += n;
 			if (n == BATCH)
 				continue;
-			if (got < NAP_MIN || round == ROUNDS - 1)
-				break;
-			if (sustained == -1)
-				sustained = since_us(&loaded) < LOAD_US;
-			if (!sustained)
+			if (got < NAP_MIN || !sustained || round == ROUNDS - 1)
 				break;
 			nanosleep(&nap, NULL);
 		}

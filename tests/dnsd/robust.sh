@@ -122,26 +122,35 @@ else:
         send(i)
         answered({i})
 PY
-kill -STOP "$dnsd_pid"
-ip netns exec "$C1" $PY "$GK_TMP/load.py" burst "$GK_TMP/burst.sent" \
-    >"$GK_TMP/burst.out" 2>&1 &
-bpid=$!
-for ((i = 0; i < 100; i++)); do
-	[[ -e $GK_TMP/burst.sent ]] && break
-	sleep 0.1
+# (Up to three bursts: a machine busy enough to keep dnsd off the CPU for
+# a millisecond between its two wakeups makes them no sustained load.)
+for burst in 1 2 3; do
+	rm -f "$GK_TMP/burst.sent"
+	kill -STOP "$dnsd_pid"
+	ip netns exec "$C1" $PY "$GK_TMP/load.py" burst "$GK_TMP/burst.sent" \
+	    >"$GK_TMP/burst.out" 2>&1 &
+	bpid=$!
+	for ((i = 0; i < 100; i++)); do
+		[[ -e $GK_TMP/burst.sent ]] && break
+		sleep 0.1
+	done
+	kill -CONT "$dnsd_pid"
+	[[ -e $GK_TMP/burst.sent ]] ||
+		gk_fail "burst not sent: $(cat "$GK_TMP/burst.out")"
+	wait "$bpid" ||
+		gk_fail "burst of 400 queries: $(cat "$GK_TMP/burst.out")"
+	after=$(dns_stat udp_naps)
+	((after > naps)) && break
 done
-kill -CONT "$dnsd_pid"
-[[ -e $GK_TMP/burst.sent ]] || gk_fail "burst not sent: $(cat "$GK_TMP/burst.out")"
-wait "$bpid" || gk_fail "burst of 400 queries: $(cat "$GK_TMP/burst.out")"
-after=$(dns_stat udp_naps)
-((after > naps)) || gk_fail "400 queries at once, no wait (udp_naps $naps -> $after)"
+((after > naps)) ||
+	gk_fail "400 queries at once, three times, no wait (udp_naps $naps -> $after)"
 for mode in pairs trickle; do
 	ip netns exec "$C1" $PY "$GK_TMP/load.py" $mode ||
 		gk_fail "$mode: not all answered"
 	[[ $(dns_stat udp_naps) == "$after" ]] ||
 		gk_fail "$mode made dnsd wait (udp_naps $after -> $(dns_stat udp_naps))"
 done
-gk_log "ok: 400 queries at once all answered, $((after - naps)) waits; none for pairs or one at a time"
+gk_log "ok: 400 queries at once all answered, $((after - naps)) waits (burst $burst); none for pairs or one at a time"
 
 # garbage: random bytes, truncated queries, lying counts, pointer loops
 before_drop=$(dns_stat dropped_malformed)
