@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # dnsd under less friendly conditions: the first upstream is silent
 # (failover, by measured response time), TCP clients pipeline queries and
-# leave idle connections, and a LAN device floods garbage: dropped or
-# FORMERR, counted, never more bytes out than in, never a crash.
+# leave idle connections, a burst of 400 queries finds dnsd waiting
+# under load and all are answered (while pairs and single queries never
+# make it wait), and a LAN device floods garbage: dropped or FORMERR,
+# counted, never more bytes out than in, never a crash.
 set -u
 . "$(dirname "$0")/../netns/lib.sh"
 . "$(dirname "$0")/dnslib.sh"
