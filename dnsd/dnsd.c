@@ -33,6 +33,7 @@
 #define UDP_ROUNDS	4		/* batches a wakeup takes at most */
 #define UDP_NAP_MIN	2		/* queries a wakeup finds under load */
 #define UDP_LOAD_US	1000		/* ... less this apart: sustained */
+#define UDP_STREAK	4		/* ... that many wakeups in a row */
 #define UDP_NAP_NS	100000		/* the wait then, before the next */
 #define UDP_QBUF	4096		/* a bigger UDP query is garbage */
 #define MAX_PENDING	512		/* upstream queries in flight */
@@ -777,14 +778,15 @@ udp_batch(int fd)
 
 /*
  * Interrupt moderation, as a NIC does it. A full batch means more is
- * waiting: take it at once. Under sustained load (this wakeup found
- * UDP_NAP_MIN queries or more, and so did one that ended less than
- * UDP_LOAD_US ago) every wakeup costs more than the queries it brings (a
+ * waiting: take it at once. Under sustained load (UDP_STREAK wakeups in
+ * a row found UDP_NAP_MIN queries or more, each starting less than
+ * UDP_LOAD_US after the one before ended) every wakeup costs more than the queries it brings (a
  * context switch, and on a VM an interrupt between vCPUs, several times
  * the work of a cached answer): the answers are out, dnsd waits
  * UDP_NAP_NS and takes what came meanwhile, and again while more comes,
- * up to UDP_ROUNDS batches. A client's A and AAAA pair now and then is
- * not a load, and one query at a time never waits. Not forever: TCP,
+ * up to UDP_ROUNDS batches. A client's A and AAAA pair now and then, or
+ * a page's burst of lookups, is not a load, and one query at a time never
+ * waits. Not forever: TCP,
  * upstreams and the channels wait too.
  */
 static void
@@ -792,11 +794,14 @@ udp_read(evutil_socket_t fd, short what, void *arg)
 {
 	static const struct timespec nap = { 0, UDP_NAP_NS };
 	static struct timespec loaded;	/* the last loaded wakeup's end */
+	static unsigned	 streak;	/* loaded wakeups, each soon after */
 	int		 i, n, got = 0, sustained;
 
 	/* from this wakeup's start: how long its own batches take is not
 	 * the clients' pace */
-	sustained = elapsed_us(&loaded) < UDP_LOAD_US;
+	if (elapsed_us(&loaded) >= UDP_LOAD_US)
+		streak = 0;
+	sustained = streak >= UDP_STREAK;
 	for (i = 0; i < UDP_ROUNDS; i++) {
 		if ((n = udp_batch(fd)) == 0)
 			break;
@@ -808,8 +813,12 @@ udp_read(evutil_socket_t fd, short what, void *arg)
 		srv.st.udp_naps++;
 		nanosleep(&nap, NULL);
 	}
-	if (got >= UDP_NAP_MIN)
+	if (got >= UDP_NAP_MIN) {
 		mono_now(&loaded);
+		if (streak < UDP_STREAK)
+			streak++;
+	} else
+		streak = 0;
 }
 
 static void

@@ -21,10 +21,10 @@
 #include <string.h>
 #include <time.h>
 
-/* dnsd.c's UDP_BATCH, UDP_ROUNDS, UDP_NAP_MIN, UDP_LOAD_US and
- * UDP_NAP_NS, which bench/dns/run reads from there and passes as -D. */
+/* dnsd.c's UDP_BATCH, UDP_ROUNDS, UDP_NAP_MIN, UDP_LOAD_US, UDP_STREAK
+ * and UDP_NAP_NS, which bench/dns/run reads from there and passes as -D. */
 #if !defined(BATCH) || !defined(ROUNDS) || !defined(NAP_MIN) || \
-    !defined(LOAD_US) || !defined(NAP_NS)
+    !defined(LOAD_US) || !defined(STREAK) || !defined(NAP_NS)
 #error "build it with bench/dns/run: it takes dnsd's batch and nap figures"
 #endif
 #define QMAX	512
@@ -82,7 +82,7 @@ main(int argc, char **argv)
 	struct epoll_event ev = { .events = EPOLLIN }, out;
 	static const struct timespec nap = { 0, NAP_NS };
 	struct timespec loaded = { 0, 0 };
-	int	 fd, ep, i, n, k, round, got, sustained;
+	int	 fd, ep, i, n, k, round, got, sustained, streak = 0;
 
 	if (argc != 2)
 		errx(1, "usage: floor ADDRESS");
@@ -112,7 +112,9 @@ main(int argc, char **argv)
 		if (epoll_wait(ep, &out, 1, -1) == -1)
 			continue;
 		/* dnsd's udp_read: full batches at once, a nap under load */
-		sustained = since_us(&loaded) < LOAD_US;
+		if (since_us(&loaded) >= LOAD_US)
+			streak = 0;
+		sustained = streak >= STREAK;
 		for (round = 0, got = 0; round < ROUNDS; round++) {
 			for (i = 0; i < BATCH; i++)
 				rm[i].msg_hdr.msg_namelen = sizeof(from[i]);
@@ -137,7 +139,11 @@ main(int argc, char **argv)
 				break;
 			nanosleep(&nap, NULL);
 		}
-		if (got >= NAP_MIN)
+		if (got >= NAP_MIN) {
 			clock_gettime(CLOCK_MONOTONIC, &loaded);
+			if (streak < STREAK)
+				streak++;
+		} else
+			streak = 0;
 	}
 }
