@@ -780,14 +780,14 @@ udp_batch(int fd)
  * Interrupt moderation, as a NIC does it. A full batch means more is
  * waiting: take it at once. Under sustained load (UDP_STREAK wakeups in
  * a row found UDP_NAP_MIN queries or more, each starting less than
- * UDP_LOAD_US after the one before ended) every wakeup costs more than the queries it brings (a
- * context switch, and on a VM an interrupt between vCPUs, several times
- * the work of a cached answer): the answers are out, dnsd waits
- * UDP_NAP_NS and takes what came meanwhile, and again while more comes,
- * up to UDP_ROUNDS batches. A client's A and AAAA pair now and then, or
- * a page's burst of lookups, is not a load, and one query at a time never
- * waits. Not forever: TCP,
- * upstreams and the channels wait too.
+ * UDP_LOAD_US after the one before ended) every wakeup costs more than
+ * the queries it brings (a context switch, and on a VM an interrupt
+ * between vCPUs, several times the work of a cached answer): the answers
+ * are out, dnsd waits UDP_NAP_NS and takes what came meanwhile, and
+ * again while more comes, up to UDP_ROUNDS batches. A client's A and
+ * AAAA pair now and then, or a page's burst of lookups, is not a load,
+ * and one query at a time never waits. Not forever: TCP, upstreams and
+ * the channels wait too.
  */
 static void
 udp_read(evutil_socket_t fd, short what, void *arg)

@@ -21,6 +21,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "util.h"
+
 /* dnsd.c's UDP_BATCH, UDP_ROUNDS, UDP_NAP_MIN, UDP_LOAD_US, UDP_STREAK
  * and UDP_NAP_NS, which bench/dns/run reads from there and passes as -D. */
 #if !defined(BATCH) || !defined(ROUNDS) || !defined(NAP_MIN) || \
@@ -64,17 +66,6 @@ respond(const unsigned char *q, size_t len, unsigned char *out)
 	return o + sizeof(rr_a);
 }
 
-/* Microseconds since *then on CLOCK_MONOTONIC. */
-static long long
-since_us(const struct timespec *then)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (ts.tv_sec - then->tv_sec) * 1000000LL +
-	    (ts.tv_nsec - then->tv_nsec) / 1000;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -112,7 +103,7 @@ main(int argc, char **argv)
 		if (epoll_wait(ep, &out, 1, -1) == -1)
 			continue;
 		/* dnsd's udp_read: full batches at once, a nap under load */
-		if (since_us(&loaded) >= LOAD_US)
+		if (mono_since(&loaded) * 1e6 >= LOAD_US)
 			streak = 0;
 		sustained = streak >= STREAK;
 		for (round = 0, got = 0; round < ROUNDS; round++) {
@@ -140,7 +131,7 @@ main(int argc, char **argv)
 			nanosleep(&nap, NULL);
 		}
 		if (got >= NAP_MIN) {
-			clock_gettime(CLOCK_MONOTONIC, &loaded);
+			mono_now(&loaded);
 			if (streak < STREAK)
 				streak++;
 		} else
