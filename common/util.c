@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -59,4 +60,48 @@ mono_since(const struct timespec *then)
 	mono_now(&now);
 	return (double)(now.tv_sec - then->tv_sec) +
 	    (double)(now.tv_nsec - then->tv_nsec) / 1e9;
+}
+
+uint32_t
+mono_s(void)
+{
+	struct timespec	 ts;
+
+	mono_now(&ts);
+	return (uint32_t)ts.tv_sec;
+}
+
+uint64_t
+mono_ms(void)
+{
+	struct timespec	 ts;
+
+	mono_now(&ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+uint64_t
+mono_us(void)
+{
+	struct timespec	 ts;
+
+	mono_now(&ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+uint64_t
+wall_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+const char *
+mac_str(const uint8_t m[6], char *buf, size_t len)
+{
+	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2],
+	    m[3], m[4], m[5]);
+	return buf;
 }

@@ -6,6 +6,9 @@
 
 #include <sys/types.h>
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include <time.h>
 
 int	set_nonblock(int fd);
@@ -18,5 +21,17 @@ int	mkdir_owned(const char *dir, mode_t mode, uid_t uid, gid_t gid);
 /* Seconds elapsed since *then on CLOCK_MONOTONIC. */
 double	mono_since(const struct timespec *then);
 void	mono_now(struct timespec *);
+/* CLOCK_MONOTONIC in seconds, milliseconds, microseconds: for expiries
+ * and intervals, which must not jump with the wall clock. */
+uint32_t mono_s(void);
+uint64_t mono_ms(void);
+uint64_t mono_us(void);
+/* Wall-clock milliseconds (CLOCK_REALTIME_COARSE): for times shown to
+ * people, never for intervals. */
+uint64_t wall_ms(void);
+
+#define MAC_STR_SIZE	18
+/* "aa:bb:cc:dd:ee:ff" into buf (MAC_STR_SIZE bytes); returns buf. */
+const char *mac_str(const uint8_t mac[6], char *buf, size_t len);
 
 #endif

@@ -30,11 +30,13 @@
 
 #include "chan.h"
 #include "child.h"
+#include "commands.h"
 #include "log.h"
 #include "server.h"
 #include "store.h"
 #include "wire.h"
 #include "writer.h"
+#include "util.h"
 
 #define DB_PATH		"/leases.db"	/* inside the chroot: the state dir */
 #define BATCH		64		/* messages per receive */
@@ -125,26 +127,10 @@ now_unix(void)
 	return (int64_t)time(NULL);
 }
 
-static int64_t
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static const char *
 ntoa(uint32_t a, char *buf, size_t len)
 {
 	return inet_ntop(AF_INET, &a, buf, (socklen_t)len);
-}
-
-static void
-mac_str(const uint8_t m[6], char *buf, size_t len)
-{
-	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2],
-	    m[3], m[4], m[5]);
 }
 
 /* ------------------------------------------------------------ dnsd */
@@ -608,7 +594,7 @@ ahead_expire(int64_t unix_now, int64_t ms)
 static void
 ahead_run(void)
 {
-	int64_t	u = now_unix(), ms = now_ms();
+	int64_t	u = now_unix(), ms = (int64_t)mono_ms();
 	int	sent;
 
 	if (d.srv == NULL)
@@ -1151,90 +1137,98 @@ ctl_leases(int clients)
 	    sorted(c.array));
 }
 
-static json_t *
-ctl_lease(const struct msg_ctl_request *req, char *err, size_t errlen)
+/* The reservation commands write the store from this thread. */
+static int
+ctl_ready(char *err, size_t errlen)
 {
-	const char	*name = req->argc > 4 ? req->argv[4] : "";
+	if (d.srv == NULL) {
+		snprintf(err, errlen, "dhcpd has no configuration yet");
+		return 0;
+	}
+	writer_drain();
+	return 1;
+}
+
+static json_t *
+ctl_cmd_leases(const struct ctl_call *call, char *err, size_t errlen)
+{
+	return ctl_ready(err, errlen) ? ctl_leases(0) : NULL;
+}
+
+static json_t *
+ctl_cmd_clients(const struct ctl_call *call, char *err, size_t errlen)
+{
+	return ctl_ready(err, errlen) ? ctl_leases(1) : NULL;
+}
+
+/* lease add MAC IP [NAME] */
+static json_t *
+ctl_lease_add(const struct ctl_call *call, char *err, size_t errlen)
+{
+	const char	*name = call->argc > 2 ? call->argv[2] : "";
 	uint8_t		 mac[6];
 	struct in_addr	 ip;
 	char		 m[18];
 
-	if (req->argc >= 3 && strcmp(req->argv[1], "add") == 0 &&
-	    req->argc <= 5) {
-		if (conf_parse_mac(req->argv[2], mac) == -1) {
-			snprintf(err, errlen, "lease add: \"%s\" is not a MAC "
-			    "address", req->argv[2]);
-			return NULL;
-		}
-		if (req->argc < 4 || inet_pton(AF_INET, req->argv[3],
-		    &ip) != 1) {
-			snprintf(err, errlen, "usage: lease add MAC IP [NAME]");
-			return NULL;
-		}
-		if (dhcp_resv_add(d.srv, mac, ip.s_addr, name, 0, err,
-		    errlen) == -1)
-			return NULL;
-		if (store_begin(d.store) == -1 ||
-		    store_put_resv(d.store, mac, ip.s_addr, name) == -1 ||
-		    store_commit(d.store) == -1) {
-			snprintf(err, errlen, "lease database: %s",
-			    store_error(d.store));
-			store_rollback(d.store);
-			(void)dhcp_resv_del(d.srv, mac, m, sizeof(m));
-			return NULL;
-		}
-		mac_str(mac, m, sizeof(m));
-		log_info("reservation %s -> %s%s%s added by gkctl", m,
-		    req->argv[3], name[0] ? " " : "", name);
-		return json_pack("{s:{s:s, s:s, s:s}}", "reserved", "mac", m,
-		    "ip", req->argv[3], "hostname", name);
-	}
-	if (req->argc == 3 && strcmp(req->argv[1], "del") == 0) {
-		if (conf_parse_mac(req->argv[2], mac) == -1) {
-			snprintf(err, errlen, "lease del: \"%s\" is not a MAC "
-			    "address", req->argv[2]);
-			return NULL;
-		}
-		if (dhcp_resv_del(d.srv, mac, err, errlen) == -1)
-			return NULL;
-		if (store_begin(d.store) == -1 ||
-		    store_del_resv(d.store, mac) == -1 ||
-		    store_commit(d.store) == -1) {
-			snprintf(err, errlen, "lease database: %s",
-			    store_error(d.store));
-			store_rollback(d.store);
-			return NULL;
-		}
-		mac_str(mac, m, sizeof(m));
-		log_info("reservation of %s deleted by gkctl", m);
-		return json_pack("{s:{s:s}}", "deleted", "mac", m);
-	}
-	snprintf(err, errlen, "usage: lease add MAC IP [NAME] | lease del MAC");
-	return NULL;
-}
-
-static json_t *
-dhcpd_ctl(const struct msg_ctl_request *req, uint32_t uid, char *err,
-    size_t errlen, void *arg)
-{
-	const char	*cmd = req->argv[0];
-
-	if (d.srv == NULL) {
-		snprintf(err, errlen, "dhcpd has no configuration yet");
+	if (!ctl_ready(err, errlen))
+		return NULL;
+	if (conf_parse_mac(call->argv[0], mac) == -1 ||
+	    inet_pton(AF_INET, call->argv[1], &ip) != 1) {
+		snprintf(err, errlen, "usage: lease add MAC IP [NAME]");
 		return NULL;
 	}
-	/* The reservation commands write the store from this thread. */
-	writer_drain();
-	if (strcmp(cmd, "leases") == 0 && req->argc == 1)
-		return ctl_leases(0);
-	if (strcmp(cmd, "clients") == 0 && req->argc == 1)
-		return ctl_leases(1);
-	if (strcmp(cmd, "lease") == 0)
-		return ctl_lease(req, err, errlen);
-	snprintf(err, errlen, "dhcpd: unknown command \"%s\" (leases, lease "
-	    "add, lease del, clients)", cmd);
-	return NULL;
+	if (dhcp_resv_add(d.srv, mac, ip.s_addr, name, 0, err, errlen) == -1)
+		return NULL;
+	if (store_begin(d.store) == -1 ||
+	    store_put_resv(d.store, mac, ip.s_addr, name) == -1 ||
+	    store_commit(d.store) == -1) {
+		snprintf(err, errlen, "lease database: %s",
+		    store_error(d.store));
+		store_rollback(d.store);
+		(void)dhcp_resv_del(d.srv, mac, m, sizeof(m));
+		return NULL;
+	}
+	mac_str(mac, m, sizeof(m));
+	log_info("reservation %s -> %s%s%s added by gkctl", m,
+	    call->argv[1], name[0] ? " " : "", name);
+	return json_pack("{s:{s:s, s:s, s:s}}", "reserved", "mac", m,
+	    "ip", call->argv[1], "hostname", name);
 }
+
+/* lease del MAC */
+static json_t *
+ctl_lease_del(const struct ctl_call *call, char *err, size_t errlen)
+{
+	uint8_t		 mac[6];
+	char		 m[18];
+
+	if (!ctl_ready(err, errlen))
+		return NULL;
+	if (conf_parse_mac(call->argv[0], mac) == -1) {
+		snprintf(err, errlen, "usage: lease del MAC");
+		return NULL;
+	}
+	if (dhcp_resv_del(d.srv, mac, err, errlen) == -1)
+		return NULL;
+	if (store_begin(d.store) == -1 ||
+	    store_del_resv(d.store, mac) == -1 ||
+	    store_commit(d.store) == -1) {
+		snprintf(err, errlen, "lease database: %s",
+		    store_error(d.store));
+		store_rollback(d.store);
+		return NULL;
+	}
+	mac_str(mac, m, sizeof(m));
+	log_info("reservation of %s deleted by gkctl", m);
+	return json_pack("{s:{s:s}}", "deleted", "mac", m);
+}
+
+static const struct ctl_handler dhcpd_handlers[] = {
+	{ CMD_LEASES, ctl_cmd_leases },
+	{ CMD_CLIENTS, ctl_cmd_clients },
+	{ CMD_LEASE_ADD, ctl_lease_add },
+	{ CMD_LEASE_DEL, ctl_lease_del },
+};
 
 /* ------------------------------------------------------------ start */
 
@@ -1288,7 +1282,8 @@ main(int argc, char **argv)
 		.init = dhcpd_init,
 		.status = dhcpd_status,
 		.config = dhcpd_config,
-		.ctl = dhcpd_ctl,
+		.handlers = dhcpd_handlers,
+		.nhandlers = sizeof(dhcpd_handlers) / sizeof(dhcpd_handlers[0]),
 	};
 
 	child_main(argc, argv, &spec);

@@ -19,6 +19,7 @@
 
 #include "log.h"
 #include "server.h"
+#include "util.h"
 
 struct dhcp_server {
 	struct dhcp_conf	 conf;
@@ -308,14 +309,6 @@ resv_by_name(const struct dhcp_server *s, const char *name)
 		if (strcmp(s->resv[i].name, name) == 0)
 			return &s->resv[i];
 	return NULL;
-}
-
-static const char *
-mac_str(const uint8_t mac[6], char *buf, size_t len)
-{
-	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1],
-	    mac[2], mac[3], mac[4], mac[5]);
-	return buf;
 }
 
 int

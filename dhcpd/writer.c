@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "writer.h"
+#include "util.h"
 
 struct batch {
 	struct dhcp_lease	*rec;
@@ -53,15 +54,6 @@ struct dhcp_writer {
 	uint64_t		 commits, changes, max_us;
 	uint64_t		 ck_commits;	/* under mtx, for the checkpointer */
 };
-
-static uint64_t
-mono_us(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
 
 static int
 commit(struct dhcp_writer *w, struct batch *b, char *err, size_t errlen)

@@ -24,6 +24,7 @@
 
 #include "chan.h"
 #include "child.h"
+#include "commands.h"
 #include "log.h"
 #include "observe.h"
 #include "server.h"
@@ -1272,62 +1273,65 @@ log_dev_json(json_t *a, const struct qlog_dev *d, int max, size_t *budget)
 }
 
 static json_t *
-dnsd_ctl(const struct msg_ctl_request *req, uint32_t uid, char *err,
-    size_t errlen, void *arg)
+ctl_dns_stats(const struct ctl_call *call, char *err, size_t errlen)
+{
+	json_t		*o = json_object();
+
+	json_object_set_new(o, "stats", stats_json());
+	json_object_set_new(o, "upstreams", upstreams_json());
+	return o;
+}
+
+static json_t *
+ctl_dns_flush(const struct ctl_call *call, char *err, size_t errlen)
+{
+	json_t		*o = json_object();
+
+	JSET(o, "flushed", srv_flush(&srv));
+	log_info("cache flushed by uid %u", call->uid);
+	return o;
+}
+
+/* dns log [IP] */
+static json_t *
+ctl_dns_log(const struct ctl_call *call, char *err, size_t errlen)
 {
 	const struct qlog_dev *d;
 	struct in_addr	 ip;
-	json_t		*o;
+	json_t		*o, *a;
 	size_t		 budget = LOG_JSON_BUDGET;
 	int		 i, n, per;
 
-	if (req->argc < 2) {
-		snprintf(err, errlen, "usage: dns stats | flush | log [IP]");
+	if (call->argc == 1 && inet_pton(AF_INET, call->argv[0], &ip) != 1) {
+		snprintf(err, errlen, "dns log: \"%s\" is not an IPv4 "
+		    "address", call->argv[0]);
 		return NULL;
 	}
-	if (strcmp(req->argv[1], "stats") == 0 && req->argc == 2) {
-		o = json_object();
-		json_object_set_new(o, "stats", stats_json());
-		json_object_set_new(o, "upstreams", upstreams_json());
-		return o;
+	a = json_array();
+	if (call->argc == 1) {
+		if ((d = srv_log_dev(&srv, ip)) != NULL)
+			log_dev_json(a, d, QLOG_PER_DEVICE, &budget);
+	} else {
+		/* the reply must fit one message: fewer per device when
+		 * many devices asked */
+		for (i = 0, n = 0; i < QLOG_DEVICES; i++)
+			n += srv.qlog[i].ip.s_addr != 0;
+		per = n ? LOG_ALL_MAX / n : 0;
+		for (i = 0; i < QLOG_DEVICES; i++)
+			if (srv.qlog[i].ip.s_addr != 0)
+				log_dev_json(a, &srv.qlog[i],
+				    per < 1 ? 1 : per, &budget);
 	}
-	if (strcmp(req->argv[1], "flush") == 0 && req->argc == 2) {
-		o = json_object();
-		JSET(o, "flushed", srv_flush(&srv));
-		log_info("cache flushed by uid %u", uid);
-		return o;
-	}
-	if (strcmp(req->argv[1], "log") == 0 && req->argc <= 3) {
-		o = json_object();
-		json_t *a = json_array();
-
-		if (req->argc == 3) {
-			if (inet_pton(AF_INET, req->argv[2], &ip) != 1) {
-				json_decref(a);
-				json_decref(o);
-				snprintf(err, errlen, "dns log: \"%s\" is not "
-				    "an IPv4 address", req->argv[2]);
-				return NULL;
-			}
-			if ((d = srv_log_dev(&srv, ip)) != NULL)
-				log_dev_json(a, d, QLOG_PER_DEVICE, &budget);
-		} else {
-			/* the reply must fit one message: fewer per device
-			 * when many devices asked */
-			for (i = 0, n = 0; i < QLOG_DEVICES; i++)
-				n += srv.qlog[i].ip.s_addr != 0;
-			per = n ? LOG_ALL_MAX / n : 0;
-			for (i = 0; i < QLOG_DEVICES; i++)
-				if (srv.qlog[i].ip.s_addr != 0)
-					log_dev_json(a, &srv.qlog[i],
-					    per < 1 ? 1 : per, &budget);
-		}
-		json_object_set_new(o, "log", a);
-		return o;
-	}
-	snprintf(err, errlen, "usage: dns stats | flush | log [IP]");
-	return NULL;
+	o = json_object();
+	json_object_set_new(o, "log", a);
+	return o;
 }
+
+static const struct ctl_handler dnsd_handlers[] = {
+	{ CMD_DNS_STATS, ctl_dns_stats },
+	{ CMD_DNS_FLUSH, ctl_dns_flush },
+	{ CMD_DNS_LOG, ctl_dns_log },
+};
 
 int
 main(int argc, char **argv)
@@ -1342,7 +1346,8 @@ main(int argc, char **argv)
 		.init = dnsd_init,
 		.status = dnsd_status,
 		.config = dnsd_config,
-		.ctl = dnsd_ctl,
+		.handlers = dnsd_handlers,
+		.nhandlers = sizeof(dnsd_handlers) / sizeof(dnsd_handlers[0]),
 	};
 
 	child_main(argc, argv, &spec);

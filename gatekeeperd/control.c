@@ -21,6 +21,7 @@
 #include <event2/event.h>
 
 #include "chan.h"
+#include "commands.h"
 #include "gatekeeperd.h"
 #include "log.h"
 #include "util.h"
@@ -219,29 +220,6 @@ status_done(void *arg)
 	json_decref(st);
 }
 
-/*
- * Which daemon owns the data of each command. A command with two owners
- * (clients: leases from dhcpd, traffic from natd) gets both replies
- * merged, array entries joined on their "ip".
- */
-static const struct route {
-	const char	*cmd;
-	uint32_t	 peer[2];
-	int		 npeers;
-} routes[] = {
-	{ "clients", { PEER_DHCPD, PEER_NATD }, 2 },
-	{ "leases", { PEER_DHCPD }, 1 },
-	{ "lease", { PEER_DHCPD }, 1 },
-	{ "dns", { PEER_DNSD }, 1 },
-	{ "nat", { PEER_NATD }, 1 },
-	{ "forwards", { PEER_NATD }, 1 },
-	{ "forward", { PEER_NATD }, 1 },
-	{ "traffic", { PEER_WEBD }, 1 },
-	{ "pcap", { PEER_WEBD }, 1 },
-	{ "passwd", { PEER_WEBD }, 1 },
-	{ "names", { PEER_WEBD }, 1 },
-};
-
 struct relay_req {
 	struct ctl_conn	*cc;
 	int		 waiting;
@@ -329,59 +307,86 @@ relay_done(void *arg, int ok, const char *text)
 	free(rr);
 }
 
-static int
-relay_request(struct ctl_conn *cc, const struct msg_ctl_request *req)
+/* Asks each daemon that owns the command; relay_done() answers. */
+static void
+relay_request(struct ctl_conn *cc, const struct gk_command *cmd,
+    const struct msg_ctl_request *req)
 {
-	const struct route *rt = NULL;
 	struct relay_req *rr;
-	size_t		 i;
-	int		 k;
+	uint32_t	 p;
 
-	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
-		if (strcmp(routes[i].cmd, req->argv[0]) == 0)
-			rt = &routes[i];
-	if (rt == NULL)
-		return -1;
 	if ((rr = calloc(1, sizeof(*rr))) == NULL ||
 	    (rr->merged = json_object()) == NULL) {
 		free(rr);
 		reply_error(cc, "out of memory");
-		return 0;
+		return;
 	}
 	rr->cc = cc;
-	rr->waiting = rt->npeers;
+	for (p = 0; p < PEER_MAX; p++)
+		rr->waiting += (cmd->owners >> p) & 1;
 	cc->busy = 1;
-	for (k = 0; k < rt->npeers; k++)
-		proc_relay(rt->peer[k], req, cc->uid, relay_done, rr);
-	return 0;
+	for (p = 0; p < PEER_MAX; p++)
+		if (cmd->owners & (1U << p))
+			proc_relay(p, req, cc->uid, relay_done, rr);
+}
+
+static void
+cmd_restart(struct ctl_conn *cc, const char *name)
+{
+	json_t		*body;
+
+	if (proc_restart(name) == -1) {
+		reply_error(cc, "restart: no daemon \"%s\" (natd, dhcpd, "
+		    "dnsd or webd)", name);
+		return;
+	}
+	log_info("restart of %s requested by gkctl", name);
+	body = json_pack("{s:s}", "restarted", name);
+	reply_json(cc, body);
+	json_decref(body);
+}
+
+/* What a gkctl user may send: root everything root may, others what
+ * the group may (peer_allowed() let only those in). */
+static uint32_t
+sender_of(const struct ctl_conn *cc)
+{
+	return cc->uid == 0 ? CMD_FROM_ROOT : CMD_FROM_GROUP;
 }
 
 static void
 handle_request(struct ctl_conn *cc, const struct msg_ctl_request *req)
 {
-	const char	*cmd = req->argv[0];
-	json_t		*body;
+	const struct gk_command *cmd;
+	const char	*argv[CTL_MAX_ARGS];
+	char		 err[512];
+	uint32_t	 i;
 
-	if (strcmp(cmd, "status") == 0 && req->argc == 1) {
+	for (i = 0; i < req->argc; i++)
+		argv[i] = req->argv[i];
+	if ((cmd = cmd_check((int)req->argc, argv, err, sizeof(err))) ==
+	    NULL) {
+		reply_error(cc, "%s", err);
+		return;
+	}
+	if (!cmd_allowed(cmd, sender_of(cc))) {
+		reply_error(cc, "%s: only %s may do that", cmd->name,
+		    cmd->from & CMD_FROM_GROUP ? "root or group "
+		    CONTROL_GROUP : "root");
+		return;
+	}
+	switch (cmd->id) {
+	case CMD_STATUS:
 		cc->busy = 1;
 		proc_collect_status(status_done, cc);
-	} else if (strcmp(cmd, "restart") == 0 && req->argc == 2) {
-		if (cc->uid != 0) {
-			reply_error(cc, "restart: only root may restart "
-			    "daemons");
-			return;
-		}
-		if (proc_restart(req->argv[1]) == -1) {
-			reply_error(cc, "restart: no daemon \"%s\" (natd, "
-			    "dhcpd, dnsd or webd)", req->argv[1]);
-			return;
-		}
-		log_info("restart of %s requested by gkctl", req->argv[1]);
-		body = json_pack("{s:s}", "restarted", req->argv[1]);
-		reply_json(cc, body);
-		json_decref(body);
-	} else if (relay_request(cc, req) == -1)
-		reply_error(cc, "unknown command \"%s\"", cmd);
+		break;
+	case CMD_RESTART:
+		cmd_restart(cc, req->argv[1]);
+		break;
+	default:
+		relay_request(cc, cmd, req);
+		break;
+	}
 }
 
 static void

@@ -35,6 +35,7 @@
 
 #include "log.h"
 #include "netcfg.h"
+#include "util.h"
 
 #define RUN_TIMEOUT_MS	30000
 #define RUN_OUT_MAX	(4 * 1024 * 1024)
@@ -191,21 +192,12 @@ run_write(struct run *r)
 		run_close(&r->in);
 }
 
-static long
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
-}
-
 /* Feeds stdin and drains stdout and stderr until all are closed. */
 static int
 run_io(struct run *r)
 {
 	struct pollfd	 pfd[3];
-	long		 deadline = now_ms() + RUN_TIMEOUT_MS;
+	long		 deadline = (long)mono_ms() + RUN_TIMEOUT_MS;
 	int		 n, i;
 
 	while (r->in != -1 || r->out != -1 || r->err != -1) {
@@ -216,11 +208,11 @@ run_io(struct run *r)
 			pfd[n++] = (struct pollfd){ r->out, POLLIN, 0 };
 		if (r->err != -1)
 			pfd[n++] = (struct pollfd){ r->err, POLLIN, 0 };
-		if (deadline - now_ms() <= 0) {
+		if (deadline - (long)mono_ms() <= 0) {
 			errno = ETIMEDOUT;
 			return -1;
 		}
-		if (poll(pfd, n, deadline - now_ms()) == -1) {
+		if (poll(pfd, n, deadline - (long)mono_ms()) == -1) {
 			if (errno == EINTR)
 				continue;
 			return -1;

@@ -7,6 +7,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,26 +17,103 @@
 #include <jansson.h>
 
 #include "chan.h"
+#include "commands.h"
 #include "conf.h"
 
 #define REPLY_TIMEOUT_SECS	10
 
+/* Exit statuses (gkctl(8)). */
+#define EXIT_FAILED		1	/* the command failed */
+#define EXIT_USAGE		2	/* a usage error */
+
+/* The command list, from the catalogue. */
+static void
+print_commands(FILE *f)
+{
+	char		 u[256];
+	int		 i;
+
+	fprintf(f, "usage: gkctl [-j] [-s socket] command [argument ...]\n"
+	    "       gkctl help [command]\n"
+	    "commands:\n");
+	for (i = 0; i < CMD_MAX; i++) {
+		cmd_usage(&gk_commands[i], u, sizeof(u));
+		if (strlen(u) < 30)
+			fprintf(f, "  %-30s %s\n", u, gk_commands[i].summary);
+		else
+			fprintf(f, "  %s\n  %-30s %s\n", u, "",
+			    gk_commands[i].summary);
+	}
+}
+
 static __attribute__((noreturn)) void
 usage(void)
 {
-	fprintf(stderr,
-	    "usage: gkctl [-j] [-s socket] command [argument ...]\n"
-	    "commands:\n"
-	    "  status                  daemons, addresses, queue backend\n"
-	    "  restart natd|dhcpd|dnsd|webd\n"
-	    "  clients | leases | lease add MAC IP [NAME] | lease del MAC\n"
-	    "  dns stats | dns flush | dns log [IP]\n"
-	    "  nat | forwards | forward add tcp|udp WANPORT IP [PORT]\n"
-	    "  forward del tcp|udp WANPORT\n"
-	    "  names [IP]              remote addresses by the names devices used\n"
-	    "(a command is answered by the daemon that owns its data; one\n"
-	    "whose daemon does not serve it yet says so)\n");
-	exit(1);
+	print_commands(stderr);
+	exit(EXIT_USAGE);
+}
+
+/* Words of text, folded at width columns. */
+static void
+print_folded(const char *text, int width)
+{
+	const char	*p = text;
+	int		 col = 0, n;
+
+	while (*p != '\0') {
+		n = (int)strcspn(p, " ");
+		if (col > 0 && col + 1 + n > width) {
+			printf("\n");
+			col = 0;
+		} else if (col > 0) {
+			printf(" ");
+			col++;
+		}
+		printf("%.*s", n, p);
+		col += n;
+		p += n;
+		p += *p == ' ';
+	}
+	printf("\n");
+}
+
+/* gkctl help [COMMAND ...]: on stdout, exit 0; unknown: exit 2. */
+static __attribute__((noreturn)) void
+help(int argc, char **argv)
+{
+	const struct gk_command *c;
+	char		 u[256], err[512];
+	int		 nw, i, shown = 0;
+
+	if (argc == 0) {
+		print_commands(stdout);
+		exit(0);
+	}
+	if ((c = cmd_find(argc, (const char *const *)argv, &nw)) != NULL &&
+	    nw == argc) {
+		cmd_usage(c, u, sizeof(u));
+		printf("usage: gkctl %s\n\n", u);
+		print_folded(c->text, 72);
+		if (c->from == CMD_FROM_ROOT)
+			printf("\nRoot only.\n");
+		exit(0);
+	}
+	/* A family ("help lease"): each member. */
+	for (i = 0; i < CMD_MAX; i++) {
+		c = &gk_commands[i];
+		if (strncmp(c->name, argv[0], strlen(argv[0])) != 0 ||
+		    c->name[strlen(argv[0])] != ' ' || argc != 1)
+			continue;
+		cmd_usage(c, u, sizeof(u));
+		printf("%susage: gkctl %s\n", shown ? "\n" : "", u);
+		print_folded(c->text, 72);
+		shown = 1;
+	}
+	if (shown)
+		exit(0);
+	(void)cmd_check(argc, (const char *const *)argv, err, sizeof(err));
+	fprintf(stderr, "gkctl: %s\n", err);
+	exit(EXIT_USAGE);
 }
 
 static __attribute__((noreturn, format(printf, 1, 2))) void
@@ -331,18 +409,29 @@ print_generic(json_t *body, int indent)
 int
 main(int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
 	const char	*sock = CONF_DEFAULT_RUN_DIR "/control.sock";
+	char		 err[512];
 	json_t		*body;
 	int		 ch, json_out = 0;
 
-	while ((ch = getopt(argc, argv, "+js:")) != -1) {
+	while ((ch = getopt_long(argc, argv, "+hjs:V", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'h':
+			help(0, NULL);
 		case 'j':
 			json_out = 1;
 			break;
 		case 's':
 			sock = optarg;
 			break;
+		case 'V':
+			printf("gkctl %s\n", GK_VERSION);
+			return 0;
 		default:
 			usage();
 		}
@@ -351,6 +440,14 @@ main(int argc, char **argv)
 	argv += optind;
 	if (argc < 1)
 		usage();
+	if (strcmp(argv[0], "help") == 0)
+		help(argc - 1, argv + 1);
+	/* A typo is told here, not as "cannot reach gatekeeperd". */
+	if (cmd_check(argc, (const char *const *)argv, err, sizeof(err)) ==
+	    NULL) {
+		fprintf(stderr, "gkctl: %s\n", err);
+		return EXIT_USAGE;
+	}
 	body = request(sock, argc, argv);
 	if (json_out) {
 		json_dumpf(body, stdout, JSON_INDENT(2));

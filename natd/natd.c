@@ -35,12 +35,14 @@
 #include <event2/event.h>
 
 #include "child.h"
+#include "commands.h"
 #include "log.h"
 #include "nat.h"
 #include "nfq.h"
 #include "proto.h"
 #include "ring.h"
 #include "store.h"
+#include "util.h"
 
 #define NATD_BATCH	32
 #define NATD_BUFSZ	(65536 + 4096)	/* a GSO packet and its headers */
@@ -93,24 +95,6 @@ static struct {
 	uint64_t	 up, down;
 	uint64_t	 rate_up, rate_down;
 } rates[NAT_MAX_CLIENTS];
-
-static uint32_t
-now_sec(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint32_t)ts.tv_sec;
-}
-
-static uint64_t
-wall_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* ---- verdicts ---- */
 
@@ -308,7 +292,7 @@ queue_read(evutil_socket_t fd, short ev, void *arg)
 			break;
 		}
 		io.batches++;
-		nat.now = now_sec();
+		nat.now = mono_s();
 		ts = wall_ms();
 		for (i = 0; i < n; i++) {
 			if (rmsg[i].msg_hdr.msg_flags & MSG_TRUNC) {
@@ -352,7 +336,7 @@ static void
 tick(evutil_socket_t fd, short ev, void *arg)
 {
 	static uint32_t	 last_rate;
-	uint32_t	 now = now_sec(), secs;
+	uint32_t	 now = mono_s(), secs;
 
 	nat.now = now;
 	nat_sweep(&nat, NATD_SWEEP);
@@ -827,33 +811,34 @@ forwards_json(void)
 	return json_pack("{s:o}", "forwards", rows);
 }
 
+/* forward add tcp|udp WANPORT IP [PORT] | forward del tcp|udp WANPORT:
+ * argv holds the words after add or del. */
 static json_t *
-ctl_forward(const struct msg_ctl_request *req, char *err, size_t errlen)
+ctl_forward(int add, int argc, const char *const *argv, char *err,
+    size_t errlen)
 {
 	struct nat_forward f;
 	struct store	 before = saved;
 	struct in_addr	 ip;
 	const char	*why;
 	long		 wp, lp;
-	int		 i, add;
+	int		 i;
 
-	if (req->argc < 4 || ((add = strcmp(req->argv[1], "add") == 0) == 0 &&
-	    strcmp(req->argv[1], "del") != 0) || (add && req->argc > 6) ||
-	    (!add && req->argc != 4)) {
+	if (argc < 2 || (add && argc < 3)) {
 		snprintf(err, errlen, "usage: forward add tcp|udp WANPORT IP "
 		    "[PORT] | forward del tcp|udp WANPORT");
 		return NULL;
 	}
 	memset(&f, 0, sizeof(f));
-	f.proto = (uint8_t)store_proto(req->argv[2]);
+	f.proto = (uint8_t)store_proto(argv[0]);
 	if (f.proto == 0) {
 		snprintf(err, errlen, "\"%s\": the protocol is tcp or udp",
-		    req->argv[2]);
+		    argv[0]);
 		return NULL;
 	}
-	if ((wp = store_number(req->argv[3], 1, 65535)) == -1) {
+	if ((wp = store_number(argv[1], 1, 65535)) == -1) {
 		snprintf(err, errlen, "\"%s\": a WAN port is 1 to 65535",
-		    req->argv[3]);
+		    argv[1]);
 		return NULL;
 	}
 	f.wan_port = (uint16_t)wp;
@@ -864,12 +849,12 @@ ctl_forward(const struct msg_ctl_request *req, char *err, size_t errlen)
 	if (!add) {
 		if (i == nat.nfwd) {
 			snprintf(err, errlen, "no forward of %s port %ld",
-			    req->argv[2], wp);
+			    argv[0], wp);
 			return NULL;
 		}
 		if (nat.fwd[i].from_conf) {
 			snprintf(err, errlen, "%s port %ld is forwarded by "
-			    "gatekeeper.conf: remove it there", req->argv[2],
+			    "gatekeeper.conf: remove it there", argv[0],
 			    wp);
 			return NULL;
 		}
@@ -880,21 +865,21 @@ ctl_forward(const struct msg_ctl_request *req, char *err, size_t errlen)
 		if (i < saved.nfwd)
 			saved.fwd[i] = saved.fwd[--saved.nfwd];
 	} else {
-		if (req->argc < 5 ||
-		    inet_pton(AF_INET, req->argv[4], &ip) != 1) {
+		if (argc < 3 ||
+		    inet_pton(AF_INET, argv[2], &ip) != 1) {
 			snprintf(err, errlen, "\"%s\": not an IPv4 address",
-			    req->argc < 5 ? "" : req->argv[4]);
+			    argc < 3 ? "" : argv[2]);
 			return NULL;
 		}
-		lp = req->argc == 6 ? store_number(req->argv[5], 1, 65535) : wp;
+		lp = argc == 4 ? store_number(argv[3], 1, 65535) : wp;
 		if (lp == -1) {
 			snprintf(err, errlen, "\"%s\": a port is 1 to 65535",
-			    req->argv[5]);
+			    argv[3]);
 			return NULL;
 		}
 		if (i < nat.nfwd) {
 			snprintf(err, errlen, "%s port %ld is already "
-			    "forwarded (forward del it first)", req->argv[2],
+			    "forwarded (forward del it first)", argv[0],
 			    wp);
 			return NULL;
 		}
@@ -902,7 +887,7 @@ ctl_forward(const struct msg_ctl_request *req, char *err, size_t errlen)
 		f.port = (uint16_t)lp;
 		if ((why = nat_forward_check(&nat, &f)) != NULL) {
 			snprintf(err, errlen, "cannot forward %s port %ld: %s",
-			    req->argv[2], wp, why);
+			    argv[0], wp, why);
 			return NULL;
 		}
 		if (saved.nfwd == NAT_MAX_FORWARDS) {
@@ -919,53 +904,56 @@ ctl_forward(const struct msg_ctl_request *req, char *err, size_t errlen)
 	return forwards_json();
 }
 
+/* nat timeout [NAME SECONDS]...: argv holds the pairs. */
 static json_t *
-ctl_timeouts(const struct msg_ctl_request *req, char *err, size_t errlen)
+ctl_timeouts(const struct ctl_call *call, char *err, size_t errlen)
 {
+	const char *const *argv = call->argv;
+	int		 argc = call->argc;
 	struct store	 before = saved;
 	struct nat_config cf = nat.cf;
 	uint32_t	*field;
 	long		 v;
-	uint32_t	 i;
+	int		 i;
 
-	if (req->argc % 2 != 0) {
+	if (argc % 2 != 0) {
 		snprintf(err, errlen, "usage: nat timeout [udp|tcp-established"
 		    "|tcp-transitory|icmp|other SECONDS]...");
 		return NULL;
 	}
-	for (i = 2; i + 1 < req->argc; i += 2) {
-		if (strcmp(req->argv[i], "udp") == 0) {
+	for (i = 0; i + 1 < argc; i += 2) {
+		if (strcmp(argv[i], "udp") == 0) {
 			field = &saved.to.udp;
 			saved.to_base.udp = conf_to.udp;
-		} else if (strcmp(req->argv[i], "tcp-established") == 0) {
+		} else if (strcmp(argv[i], "tcp-established") == 0) {
 			field = &saved.to.tcp_est;
 			saved.to_base.tcp_est = conf_to.tcp_est;
-		} else if (strcmp(req->argv[i], "tcp-transitory") == 0) {
+		} else if (strcmp(argv[i], "tcp-transitory") == 0) {
 			field = &saved.to.tcp_trans;
 			saved.to_base.tcp_trans = conf_to.tcp_trans;
-		} else if (strcmp(req->argv[i], "icmp") == 0) {
+		} else if (strcmp(argv[i], "icmp") == 0) {
 			field = &saved.to.icmp;
 			saved.to_base.icmp = conf_to.icmp;
-		} else if (strcmp(req->argv[i], "other") == 0) {
+		} else if (strcmp(argv[i], "other") == 0) {
 			field = &saved.to.other;
 			saved.to_base.other = conf_to.other;
 		} else {
 			saved = before;
 			snprintf(err, errlen, "\"%s\": not a timeout (udp, "
 			    "tcp-established, tcp-transitory, icmp, other)",
-			    req->argv[i]);
+			    argv[i]);
 			return NULL;
 		}
-		if ((v = store_number(req->argv[i + 1], 1, 30L * 86400)) ==
+		if ((v = store_number(argv[i + 1], 1, 30L * 86400)) ==
 		    -1) {
 			saved = before;
 			snprintf(err, errlen, "\"%s\": seconds, 1 to 2592000",
-			    req->argv[i + 1]);
+			    argv[i + 1]);
 			return NULL;
 		}
 		*field = (uint32_t)v;
 	}
-	if (req->argc > 2 && store_save(err, errlen) == -1) {
+	if (argc > 0 && store_save(err, errlen) == -1) {
 		saved = before;
 		return NULL;
 	}
@@ -978,47 +966,62 @@ ctl_timeouts(const struct msg_ctl_request *req, char *err, size_t errlen)
 }
 
 static json_t *
-natd_ctl(const struct msg_ctl_request *req, uint32_t uid, char *err,
-    size_t errlen, void *arg)
+ctl_clients(const struct ctl_call *call, char *err, size_t errlen)
+{
+	json_t		*rows = json_array();
+
+	nat_client_foreach(&nat, client_row, rows);
+	return json_pack("{s:o}", "clients", rows);
+}
+
+/* nat [IP] */
+static json_t *
+ctl_nat(const struct ctl_call *call, char *err, size_t errlen)
 {
 	struct list_arg	 la;
 	struct in_addr	 ip;
-	const char	*cmd = req->argv[0];
 
-	if (strcmp(cmd, "clients") == 0) {
-		json_t *rows = json_array();
-
-		nat_client_foreach(&nat, client_row, rows);
-		return json_pack("{s:o}", "clients", rows);
-	}
-	if (strcmp(cmd, "nat") == 0) {
-		if (req->argc >= 2 && strcmp(req->argv[1], "timeout") == 0)
-			return ctl_timeouts(req, err, errlen);
-		memset(&la, 0, sizeof(la));
-		if (req->argc == 2) {
-			if (inet_pton(AF_INET, req->argv[1], &ip) != 1) {
-				snprintf(err, errlen, "usage: nat [IP] | nat "
-				    "timeout [NAME SECONDS]...");
-				return NULL;
-			}
-			la.filter_ip = ip.s_addr;
-		} else if (req->argc > 2) {
-			snprintf(err, errlen, "usage: nat [IP] | nat timeout "
-			    "[NAME SECONDS]...");
+	memset(&la, 0, sizeof(la));
+	if (call->argc == 1) {
+		if (inet_pton(AF_INET, call->argv[0], &ip) != 1) {
+			snprintf(err, errlen, "usage: nat [IP] | nat "
+			    "timeout [NAME SECONDS]...");
 			return NULL;
 		}
-		la.rows = json_array();
-		nat_map_foreach(&nat, map_row, &la);
-		return json_pack("{s:o,s:i,s:i}", "mappings", la.rows,
-		    "total", (int)la.total, "shown", (int)la.shown);
+		la.filter_ip = ip.s_addr;
 	}
-	if (strcmp(cmd, "forwards") == 0)
-		return forwards_json();
-	if (strcmp(cmd, "forward") == 0)
-		return ctl_forward(req, err, errlen);
-	snprintf(err, errlen, "natd has no command \"%s\"", cmd);
-	return NULL;
+	la.rows = json_array();
+	nat_map_foreach(&nat, map_row, &la);
+	return json_pack("{s:o,s:i,s:i}", "mappings", la.rows,
+	    "total", (int)la.total, "shown", (int)la.shown);
 }
+
+static json_t *
+ctl_forwards(const struct ctl_call *call, char *err, size_t errlen)
+{
+	return forwards_json();
+}
+
+static json_t *
+ctl_forward_add(const struct ctl_call *call, char *err, size_t errlen)
+{
+	return ctl_forward(1, call->argc, call->argv, err, errlen);
+}
+
+static json_t *
+ctl_forward_del(const struct ctl_call *call, char *err, size_t errlen)
+{
+	return ctl_forward(0, call->argc, call->argv, err, errlen);
+}
+
+static const struct ctl_handler natd_handlers[] = {
+	{ CMD_CLIENTS, ctl_clients },
+	{ CMD_NAT, ctl_nat },
+	{ CMD_NAT_TIMEOUT, ctl_timeouts },
+	{ CMD_FORWARDS, ctl_forwards },
+	{ CMD_FORWARD_ADD, ctl_forward_add },
+	{ CMD_FORWARD_DEL, ctl_forward_del },
+};
 
 int
 main(int argc, char **argv)
@@ -1040,7 +1043,8 @@ main(int argc, char **argv)
 		.init = natd_init,
 		.status = natd_status,
 		.config = natd_config,
-		.ctl = natd_ctl,
+		.handlers = natd_handlers,
+		.nhandlers = sizeof(natd_handlers) / sizeof(natd_handlers[0]),
 	};
 
 	child_main(argc, argv, &spec);

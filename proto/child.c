@@ -18,6 +18,7 @@
 
 #include "chan.h"
 #include "child.h"
+#include "commands.h"
 #include "log.h"
 
 static struct proto_chan *parent_chan;
@@ -26,7 +27,7 @@ static const struct child_spec *spec;
 static __attribute__((noreturn)) void
 usage(const char *name)
 {
-	fprintf(stderr, "usage: %s [-dv] -S statedir\n"
+	fprintf(stderr, "usage: %s [-dv] -S statedir | -L\n"
 	    "(started by gatekeeperd, not by hand)\n", name);
 	exit(1);
 }
@@ -83,6 +84,78 @@ send_status(uint32_t seq)
 	free(text);
 }
 
+static const struct ctl_handler *
+find_handler(int cmd)
+{
+	int	 i;
+
+	for (i = 0; i < spec->nhandlers; i++)
+		if (spec->handlers[i].cmd == cmd)
+			return &spec->handlers[i];
+	return NULL;
+}
+
+/* The handler table and the catalogue say the same, or we do not run. */
+static void
+check_handlers(void)
+{
+	const struct gk_command *c;
+	int	 i;
+
+	for (i = 0; i < CMD_MAX; i++) {
+		c = &gk_commands[i];
+		if ((c->owners & (1U << spec->peer)) != 0 &&
+		    find_handler(c->id) == NULL)
+			fatalx("no handler for the command \"%s\"", c->name);
+	}
+	for (i = 0; i < spec->nhandlers; i++)
+		if (spec->handlers[i].cmd < 0 ||
+		    spec->handlers[i].cmd >= CMD_MAX ||
+		    (gk_commands[spec->handlers[i].cmd].owners &
+		    (1U << spec->peer)) == 0)
+			fatalx("handler %d is for a command not %s's", i,
+			    proto_peer_name(spec->peer));
+}
+
+static void
+list_handlers(void)
+{
+	int	 i;
+
+	check_handlers();
+	for (i = 0; i < spec->nhandlers; i++)
+		printf("%s\n", gk_commands[spec->handlers[i].cmd].name);
+	exit(0);
+}
+
+/* The request's command, checked again, and its handler's answer. */
+static json_t *
+call_handler(const struct msg_child_ctl *cc, char *err, size_t errlen)
+{
+	const struct ctl_handler *h;
+	const char	*argv[CTL_MAX_ARGS];
+	struct ctl_call	 call;
+	uint32_t	 i;
+	int		 nw;
+
+	for (i = 0; i < cc->req.argc; i++)
+		argv[i] = cc->req.argv[i];
+	call.cmd = cmd_check((int)cc->req.argc, argv, err, errlen);
+	if (call.cmd == NULL)
+		return NULL;
+	if ((h = find_handler(call.cmd->id)) == NULL) {
+		snprintf(err, errlen, "%s does not answer \"%s\"",
+		    proto_peer_name(spec->peer), call.cmd->name);
+		return NULL;
+	}
+	(void)cmd_find((int)cc->req.argc, argv, &nw);
+	call.argc = (int)cc->req.argc - nw;
+	call.argv = argv + nw;
+	call.uid = cc->uid;
+	call.arg = spec->arg;
+	return h->fn(&call, err, errlen);
+}
+
 static void
 handle_ctl(const uint8_t *data)
 {
@@ -97,12 +170,7 @@ handle_ctl(const uint8_t *data)
 		fatal("malloc");
 	memcpy(cc, data, sizeof(*cc));
 	rep.id = cc->id;
-	if (spec->ctl == NULL)
-		snprintf(err, sizeof(err), "%s has no commands",
-		    proto_peer_name(spec->peer));
-	else
-		body = spec->ctl(&cc->req, cc->uid, err, sizeof(err),
-		    spec->arg);
+	body = call_handler(cc, err, sizeof(err));
 	if (body != NULL) {
 		text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(12));
 		json_decref(body);
@@ -136,6 +204,27 @@ handle_config(const uint8_t *data)
 	if (spec->config != NULL)
 		spec->config(mc, spec->arg);
 	free(mc);
+}
+
+void
+json_counters(json_t *o, const void *base, const struct json_counter *c,
+    size_t n)
+{
+	const uint8_t	*p = base;
+	uint64_t	 v64;
+	uint32_t	 v32;
+	size_t		 i;
+
+	for (i = 0; i < n; i++) {
+		if (c[i].size == sizeof(v64))
+			memcpy(&v64, p + c[i].off, sizeof(v64));
+		else if (c[i].size == sizeof(v32)) {
+			memcpy(&v32, p + c[i].off, sizeof(v32));
+			v64 = v32;
+		} else
+			fatalx("counter %s: %zu bytes", c[i].name, c[i].size);
+		json_object_set_new(o, c[i].name, json_integer((json_int_t)v64));
+	}
 }
 
 struct proto_chan *
@@ -194,8 +283,11 @@ child_main(int argc, char **argv, const struct child_spec *cs)
 	int		 ch, debug = 0, verbose = 0, i;
 
 	spec = cs;
-	while ((ch = getopt(argc, argv, "dvS:")) != -1) {
+	while ((ch = getopt(argc, argv, "dvLS:")) != -1) {
 		switch (ch) {
+		case 'L':
+			list_handlers();
+			break;
 		case 'd':
 			debug = 1;
 			break;
@@ -211,6 +303,7 @@ child_main(int argc, char **argv, const struct child_spec *cs)
 	}
 	if (statedir == NULL || optind != argc)
 		usage(name);
+	check_handlers();
 	log_procinit(name);
 	log_init(debug, LOG_DAEMON);
 	log_setverbose(verbose);

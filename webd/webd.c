@@ -21,6 +21,7 @@
 
 #include "chan.h"
 #include "child.h"
+#include "commands.h"
 #include "log.h"
 #include "names.h"
 #include "util.h"
@@ -39,16 +40,6 @@ static struct names	*names;
 static struct proto_chan *dnsd_chan;
 static struct event	 ev_expire;
 static uint64_t		 dnsd_unexpected;
-
-/* Monotonic seconds: expiry must not jump with the wall clock. */
-static uint32_t
-mono_s(void)
-{
-	struct timespec ts;
-
-	mono_now(&ts);
-	return (uint32_t)ts.tv_sec;
-}
 
 static void
 dnsd_msg(struct proto_chan *c, struct proto_msg *msg, void *arg)
@@ -146,8 +137,7 @@ entry_json(const struct names_entry *e, uint32_t now)
 
 /* `names [IP]`: the table, most recently used first. */
 static json_t *
-webd_ctl(const struct msg_ctl_request *req, uint32_t uid, char *err,
-    size_t errlen, void *arg)
+ctl_names(const struct ctl_call *call, char *err, size_t errlen)
 {
 	const struct names_entry *e;
 	struct in_addr	 ip = { 0 };
@@ -156,18 +146,9 @@ webd_ctl(const struct msg_ctl_request *req, uint32_t uid, char *err,
 	int32_t		 i;
 	int		 n = 0;
 
-	if (strcmp(req->argv[0], "names") != 0) {
-		snprintf(err, errlen, "%s: not built yet (webd has no "
-		    "dashboard yet)", req->argv[0]);
-		return NULL;
-	}
-	if (req->argc > 2) {
-		snprintf(err, errlen, "usage: names [IP]");
-		return NULL;
-	}
-	if (req->argc == 2 && inet_pton(AF_INET, req->argv[1], &ip) != 1) {
+	if (call->argc == 1 && inet_pton(AF_INET, call->argv[0], &ip) != 1) {
 		snprintf(err, errlen, "names: \"%s\" is not an IPv4 address",
-		    req->argv[1]);
+		    call->argv[0]);
 		return NULL;
 	}
 	a = json_array();
@@ -186,6 +167,10 @@ webd_ctl(const struct msg_ctl_request *req, uint32_t uid, char *err,
 	return o;
 }
 
+static const struct ctl_handler webd_handlers[] = {
+	{ CMD_NAMES, ctl_names },
+};
+
 int
 main(int argc, char **argv)
 {
@@ -198,7 +183,8 @@ main(int argc, char **argv)
 		.nfds = sizeof(webd_fds) / sizeof(webd_fds[0]),
 		.init = webd_init,
 		.status = webd_status,
-		.ctl = webd_ctl,
+		.handlers = webd_handlers,
+		.nhandlers = sizeof(webd_handlers) / sizeof(webd_handlers[0]),
 	};
 
 	child_main(argc, argv, &spec);

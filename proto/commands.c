@@ -1,0 +1,443 @@
+/*
+ * The command catalogue (commands.h): the table, and the checks gkctl and
+ * the parent share.
+ */
+#include <arpa/inet.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "conf.h"
+#include "proto.h"
+
+#define OWN(p)		(1U << (p))
+
+const struct gk_command gk_commands[CMD_MAX] = {
+	[CMD_STATUS] = {
+		.id = CMD_STATUS, .name = "status",
+		.owners = OWN(PEER_PARENT),
+		.from = CMD_FROM_ANYONE | CMD_FROM_WEBD,
+		.summary = "daemons, addresses, queue backend",
+		.text = "The WAN and LAN interfaces and addresses, the queue "
+		    "rule backend, and per daemon its pid, uid, state, "
+		    "restarts, uptime and detail (the daemon's own status "
+		    "object). gatekeeperd answers it after asking each "
+		    "running daemon for its detail.",
+	},
+	[CMD_RESTART] = {
+		.id = CMD_RESTART, .name = "restart",
+		.args = { { "natd|dhcpd|dnsd|webd", ARG_DAEMON } }, .nargs = 1, .nreq = 1,
+		.owners = OWN(PEER_PARENT),
+		.from = CMD_FROM_ROOT,
+		.summary = "re-exec one daemon (root only)",
+		.text = "Execute natd, dhcpd, dnsd or webd again, with the same "
+		    "sockets: what arrived meanwhile waits in the kernel. "
+		    "Root only.",
+	},
+	[CMD_CLIENTS] = {
+		.id = CMD_CLIENTS, .name = "clients",
+		.owners = OWN(PEER_DHCPD) | OWN(PEER_NATD),
+		.from = CMD_FROM_ANYONE | CMD_FROM_WEBD,
+		.summary = "LAN devices: leases joined with traffic",
+		.text = "The LAN devices: dhcpd's leases and reservations "
+		    "joined on their ip with natd's per-device counters.",
+	},
+	[CMD_LEASES] = {
+		.id = CMD_LEASES, .name = "leases",
+		.owners = OWN(PEER_DHCPD),
+		.from = CMD_FROM_ANYONE | CMD_FROM_WEBD,
+		.summary = "DHCP leases and reservations",
+		.text = "Every lease and static reservation: ip, mac, "
+		    "hostname, expiry, static or not, state.",
+	},
+	[CMD_LEASE_ADD] = {
+		.id = CMD_LEASE_ADD, .name = "lease add",
+		.args = { { "MAC", ARG_MAC }, { "IP", ARG_IPV4 },
+		    { "NAME", ARG_HOSTNAME } }, .nargs = 3, .nreq = 2,
+		.owners = OWN(PEER_DHCPD),
+		.from = CMD_FROM_ANYONE | CMD_FROM_WEBD,
+		.summary = "reserve IP for MAC, kept across restarts",
+		.text = "Reserve IP for the device MAC, optionally with a host "
+		    "name; kept in the lease database across restarts.",
+	},
+	[CMD_LEASE_DEL] = {
+		.id = CMD_LEASE_DEL, .name = "lease del",
+		.args = { { "MAC", ARG_MAC } }, .nargs = 1, .nreq = 1,
+		.owners = OWN(PEER_DHCPD),
+		.from = CMD_FROM_ANYONE | CMD_FROM_WEBD,
+		.summary = "remove the reservation of MAC",
+		.text = "Remove a reservation made with lease add (one from "
+		    "gatekeeper.conf is removed there).",
+	},
+	[CMD_DNS_STATS] = {
+		.id = CMD_DNS_STATS, .name = "dns stats",
+		.owners = OWN(PEER_DNSD),
+		.from = CMD_FROM_ANYONE | CMD_FROM_WEBD,
+		.summary = "cache and upstream figures",
+		.text = "dnsd's counters (queries, cache hits and misses, "
+		    "upstream answers) and each upstream's state and RTT.",
+	},
+	[CMD_DNS_FLUSH] = {
+		.id = CMD_DNS_FLUSH, .name = "dns flush",
+		.owners = OWN(PEER_DNSD),
+		.from = CMD_FROM_ANYONE,
+		.summary = "empty the DNS cache",
+		.text = "Empty dnsd's cache; says how many entries went.",
+	},
+	[CMD_DNS_LOG] = {
+		.id = CMD_DNS_LOG, .name = "dns log",
+		.args = { { "IP", ARG_IPV4 } }, .nargs = 1, .nreq = 0,
+		.owners = OWN(PEER_DNSD),
+		.from = CMD_FROM_ANYONE | CMD_FROM_WEBD,
+		.summary = "recent queries, of one device or all",
+		.text = "The recent queries of the device IP, or of every "
+		    "device: time, name, type, rcode, answers, latency, "
+		    "cached.",
+	},
+	[CMD_NAT] = {
+		.id = CMD_NAT, .name = "nat",
+		.args = { { "IP", ARG_IPV4 } }, .nargs = 1, .nreq = 0,
+		.owners = OWN(PEER_NATD),
+		.from = CMD_FROM_ANYONE | CMD_FROM_WEBD,
+		.summary = "NAT mappings, of one device or all",
+		.text = "The NAT mappings (of the device IP, or all): "
+		    "protocol, LAN address and port, WAN port, remote when "
+		    "filtered, idle time; type address-only rows are the LAN "
+		    "device that owns a protocol without ports (GRE, ESP), "
+		    "with no ports.",
+	},
+	[CMD_NAT_TIMEOUT] = {
+		.id = CMD_NAT_TIMEOUT, .name = "nat timeout",
+		.args = { { "NAME", ARG_TIMEOUT_NAME },
+		    { "SECONDS", ARG_SECONDS } }, .nargs = 2, .nreq = 0,
+		.repeat = 2,
+		.owners = OWN(PEER_NATD),
+		.from = CMD_FROM_ANYONE,
+		.summary = "show or set NAT idle timeouts",
+		.text = "Without arguments, the idle timeouts in force; with "
+		    "NAME SECONDS pairs (NAME: udp, tcp-established, "
+		    "tcp-transitory, icmp, other), set them, kept across "
+		    "restarts until gatekeeper.conf changes that timeout.",
+	},
+	[CMD_FORWARDS] = {
+		.id = CMD_FORWARDS, .name = "forwards",
+		.owners = OWN(PEER_NATD),
+		.from = CMD_FROM_ANYONE | CMD_FROM_WEBD,
+		.summary = "port forwards",
+		.text = "The port forwards: proto, wan_port, ip, port, and "
+		    "source (config or gkctl).",
+	},
+	[CMD_FORWARD_ADD] = {
+		.id = CMD_FORWARD_ADD, .name = "forward add",
+		.args = { { "tcp|udp", ARG_PROTO }, { "WANPORT", ARG_PORT },
+		    { "IP", ARG_IPV4 }, { "PORT", ARG_PORT } },
+		.nargs = 4, .nreq = 3,
+		.owners = OWN(PEER_NATD),
+		.from = CMD_FROM_ANYONE | CMD_FROM_WEBD,
+		.summary = "forward a WAN port to a LAN device",
+		.text = "Forward WANPORT of the WAN address to IP, on PORT "
+		    "(default: the same port); kept across restarts. A port "
+		    "the router itself uses is refused.",
+	},
+	[CMD_FORWARD_DEL] = {
+		.id = CMD_FORWARD_DEL, .name = "forward del",
+		.args = { { "tcp|udp", ARG_PROTO }, { "WANPORT", ARG_PORT } },
+		.nargs = 2, .nreq = 2,
+		.owners = OWN(PEER_NATD),
+		.from = CMD_FROM_ANYONE | CMD_FROM_WEBD,
+		.summary = "remove a port forward",
+		.text = "Remove a forward made with forward add (one from "
+		    "gatekeeper.conf is removed there).",
+	},
+	[CMD_NAMES] = {
+		.id = CMD_NAMES, .name = "names",
+		.args = { { "IP", ARG_IPV4 } }, .nargs = 1, .nreq = 0,
+		.owners = OWN(PEER_WEBD),
+		.from = CMD_FROM_ANYONE | CMD_FROM_WEBD,
+		.summary = "remote addresses by the names devices used",
+		.text = "The names each LAN device (or the device IP) resolved "
+		    "remote addresses by, learnt from dnsd, most recently "
+		    "used first.",
+	},
+};
+
+/* How many words name has: "lease add" is 2. */
+static int
+name_words(const char *name)
+{
+	int	 n = 1;
+
+	for (; *name != '\0'; name++)
+		n += *name == ' ';
+	return n;
+}
+
+/* 1 when the first n words of argv spell name. */
+static int
+name_matches(const char *name, int n, const char *const *argv)
+{
+	size_t	 len;
+	int	 i;
+
+	for (i = 0; i < n; i++) {
+		len = strlen(argv[i]);
+		if (strncmp(name, argv[i], len) != 0 ||
+		    (name[len] != ' ' && name[len] != '\0'))
+			return 0;
+		name += len + (name[len] == ' ');
+	}
+	return *name == '\0';
+}
+
+const struct gk_command *
+cmd_find(int argc, const char *const *argv, int *nwords)
+{
+	const struct gk_command *best = NULL;
+	int	 i, n, bestn = 0;
+
+	for (i = 0; i < CMD_MAX; i++) {
+		n = name_words(gk_commands[i].name);
+		if (n <= argc && n > bestn &&
+		    name_matches(gk_commands[i].name, n, argv)) {
+			best = &gk_commands[i];
+			bestn = n;
+		}
+	}
+	*nwords = bestn;
+	return best;
+}
+
+void
+cmd_usage(const struct gk_command *c, char *buf, size_t len)
+{
+	size_t	 off;
+	int	 i, opt;
+
+	snprintf(buf, len, "%s", c->name);
+	for (i = 0; i < c->nargs; i++) {
+		off = strlen(buf);
+		opt = i >= c->nreq;
+		snprintf(buf + off, len - off, " %s%s%s",
+		    opt && (!c->repeat || i == c->nreq) ? "[" : "",
+		    c->args[i].name,
+		    opt && (!c->repeat ? 1 : i == c->nargs - 1) ?
+		    (c->repeat ? "]..." : "]") : "");
+	}
+}
+
+static int
+parse_number(const char *s, long min, long max)
+{
+	char	*end;
+	long	 v;
+
+	if (*s < '0' || *s > '9')
+		return 0;
+	v = strtol(s, &end, 10);
+	return *end == '\0' && v >= min && v <= max;
+}
+
+static const char *const timeout_names[] = {
+	"udp", "tcp-established", "tcp-transitory", "icmp", "other", NULL
+};
+static const char *const daemon_names[] = {
+	"natd", "dhcpd", "dnsd", "webd", NULL
+};
+
+static int
+one_of(const char *s, const char *const *set)
+{
+	for (; *set != NULL; set++)
+		if (strcmp(s, *set) == 0)
+			return 1;
+	return 0;
+}
+
+/* NULL when s is of kind, else what it should have been. */
+static const char *
+arg_problem(enum cmd_arg_kind kind, const char *s)
+{
+	struct in_addr	 a;
+	uint8_t		 mac[6];
+
+	switch (kind) {
+	case ARG_IPV4:
+		return inet_pton(AF_INET, s, &a) == 1 ? NULL :
+		    "is not an IPv4 address";
+	case ARG_MAC:
+		return conf_parse_mac(s, mac) == 0 ? NULL :
+		    "is not a MAC address";
+	case ARG_HOSTNAME:
+		return s[0] != '\0' && strlen(s) <= CONF_MAX_HOSTNAME ? NULL :
+		    "is not a host name (one DNS label)";
+	case ARG_PROTO:
+		return strcmp(s, "tcp") == 0 || strcmp(s, "udp") == 0 ? NULL :
+		    "is not a protocol (tcp or udp)";
+	case ARG_PORT:
+		return parse_number(s, 1, 65535) ? NULL :
+		    "is not a port (1 to 65535)";
+	case ARG_DAEMON:
+		return one_of(s, daemon_names) ? NULL :
+		    "is not a daemon (natd, dhcpd, dnsd or webd)";
+	case ARG_TIMEOUT_NAME:
+		return one_of(s, timeout_names) ? NULL : "is not a timeout "
+		    "(udp, tcp-established, tcp-transitory, icmp, other)";
+	case ARG_SECONDS:
+		return parse_number(s, 1, 30L * 86400) ? NULL :
+		    "is not a number of seconds (1 to 2592000)";
+	}
+	return "is not understood";
+}
+
+/* The catalogue argument that the n-th argument word stands for. */
+static const struct cmd_arg *
+arg_at(const struct gk_command *c, int n)
+{
+	if (c->repeat && n >= c->nreq)
+		return &c->args[c->nreq + (n - c->nreq) % c->repeat];
+	return &c->args[n];
+}
+
+static int
+count_ok(const struct gk_command *c, int n)
+{
+	if (n < c->nreq)
+		return 0;
+	if (c->repeat)
+		return (n - c->nreq) % c->repeat == 0;
+	return n <= c->nargs;
+}
+
+/* The usages of the commands whose first word is word, joined by " | ";
+ * 0 when there are none. */
+static int
+family_usage(const char *word, char *buf, size_t len)
+{
+	char		 one[160];
+	size_t		 n = strlen(word), off;
+	int		 i, found = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < CMD_MAX; i++) {
+		if (strncmp(gk_commands[i].name, word, n) != 0 ||
+		    gk_commands[i].name[n] != ' ')
+			continue;
+		cmd_usage(&gk_commands[i], one, sizeof(one));
+		off = strlen(buf);
+		snprintf(buf + off, len - off, "%s%s", found ? " | " : "", one);
+		found = 1;
+	}
+	return found;
+}
+
+const struct gk_command *
+cmd_check(int argc, const char *const *argv, char *err, size_t errlen)
+{
+	const struct gk_command *c, *near;
+	const struct cmd_arg *a;
+	const char	*why;
+	char		 usage[256];
+	int		 nw, i;
+
+	if (argc < 1) {
+		snprintf(err, errlen, "no command (gkctl help lists them)");
+		return NULL;
+	}
+	if ((c = cmd_find(argc, argv, &nw)) == NULL) {
+		/* "lease" alone names a family: its members' usages. */
+		if (family_usage(argv[0], usage, sizeof(usage))) {
+			snprintf(err, errlen, "usage: %s", usage);
+			return NULL;
+		}
+		near = cmd_suggest(argv[0]);
+		if (near != NULL)
+			snprintf(err, errlen, "unknown command \"%s\", did you "
+			    "mean \"%s\"?", argv[0], near->name);
+		else
+			snprintf(err, errlen, "unknown command \"%s\" (gkctl "
+			    "help lists them)", argv[0]);
+		return NULL;
+	}
+	cmd_usage(c, usage, sizeof(usage));
+	if (!count_ok(c, argc - nw)) {
+		snprintf(err, errlen, "usage: %s", usage);
+		return NULL;
+	}
+	for (i = nw; i < argc; i++) {
+		a = arg_at(c, i - nw);
+		if ((why = arg_problem(a->kind, argv[i])) != NULL) {
+			snprintf(err, errlen, "%s: \"%s\" %s (usage: %s)",
+			    c->name, argv[i], why, usage);
+			return NULL;
+		}
+	}
+	return c;
+}
+
+int
+cmd_allowed(const struct gk_command *c, uint32_t from)
+{
+	return (c->from & from) != 0;
+}
+
+uint32_t
+cmd_owner(const struct gk_command *c)
+{
+	uint32_t	 p;
+
+	for (p = 0; p < PEER_MAX; p++)
+		if (c->owners & OWN(p))
+			return p;
+	return PEER_PARENT;
+}
+
+/* Levenshtein distance of two short words, capped at 9. */
+static int
+distance(const char *a, const char *b)
+{
+	int	 row[32], prev, tmp, i, j, la = (int)strlen(a),
+		 lb = (int)strlen(b);
+
+	if (la > 30 || lb > 30)
+		return 9;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			tmp = row[j];
+			row[j] = prev + (a[i - 1] != b[j - 1]);
+			if (row[j - 1] + 1 < row[j])
+				row[j] = row[j - 1] + 1;
+			if (tmp + 1 < row[j])
+				row[j] = tmp + 1;
+			prev = tmp;
+		}
+	}
+	return row[lb];
+}
+
+const struct gk_command *
+cmd_suggest(const char *word)
+{
+	const struct gk_command *best = NULL;
+	char		 first[32];
+	size_t		 n;
+	int		 i, d, bestd = 3;	/* more is no typo */
+
+	for (i = 0; i < CMD_MAX; i++) {
+		n = strcspn(gk_commands[i].name, " ");
+		if (n >= sizeof(first))
+			continue;
+		memcpy(first, gk_commands[i].name, n);
+		first[n] = '\0';
+		if ((d = distance(word, first)) < bestd) {
+			best = &gk_commands[i];
+			bestd = d;
+		}
+	}
+	return best;
+}
