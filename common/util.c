@@ -105,3 +105,15 @@ mac_str(const uint8_t m[6], char *buf, size_t len)
 	    m[3], m[4], m[5]);
 	return buf;
 }
+
+int
+ct_equal(const void *a, const void *b, size_t n)
+{
+	const volatile uint8_t *x = a, *y = b;
+	uint8_t		 diff = 0;
+	size_t		 i;
+
+	for (i = 0; i < n; i++)
+		diff |= x[i] ^ y[i];
+	return diff == 0;
+}

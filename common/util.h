@@ -30,6 +30,10 @@ uint64_t mono_us(void);
  * people, never for intervals. */
 uint64_t wall_ms(void);
 
+/* 1 when the n bytes at a and b are equal; the time taken does not
+ * depend on where they differ (secrets: tokens, hashes). */
+int	 ct_equal(const void *a, const void *b, size_t n);
+
 #define MAC_STR_SIZE	18
 /* "aa:bb:cc:dd:ee:ff" into buf (MAC_STR_SIZE bytes); returns buf. */
 const char *mac_str(const uint8_t mac[6], char *buf, size_t len);

@@ -1,0 +1,409 @@
+/*
+ * webd's request handling and sessions, without sockets: what a browser,
+ * a script and an attacker each get back.
+ */
+#include <arpa/inet.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "assets.h"
+#include "auth.h"
+#include "check.h"
+#include "web.h"
+
+#define NOW	1800000000ULL
+#define LAN	"10.42.0.1"
+#define PEER	0x0a2a0032	/* any value: a source address */
+
+static struct auth	 auth;
+static struct web_server srv;
+static char		 stored[AUTH_HASH_MAX];
+static uint8_t		 counter;
+
+static int
+store_hash(const char *hash)
+{
+	strlcpy(stored, hash, sizeof(stored));
+	return 0;
+}
+
+/* Distinct bytes each call: tests need no real randomness. */
+static void
+fake_random(void *buf, size_t n)
+{
+	uint8_t	*p = buf;
+	size_t	 i;
+
+	counter++;
+	for (i = 0; i < n; i++)
+		p[i] = (uint8_t)(counter * 31 + i);
+}
+
+static void
+setup(int with_password)
+{
+	char	 err[128];
+
+	auth_init(&auth);
+	memset(&srv, 0, sizeof(srv));
+	srv.auth = &auth;
+	inet_pton(AF_INET, LAN, &srv.lan);
+	srv.port = 80;
+	strlcpy(srv.domain, "lan", sizeof(srv.domain));
+	srv.store_hash = store_hash;
+	srv.random = fake_random;
+	if (with_password)
+		CHECK(web_set_password(&srv, "correct horse", err,
+		    sizeof(err)) == 0);
+}
+
+static int
+call(enum web_method m, const char *uri, const char *host,
+    const char *cookie, const char *csrf, const char *body,
+    struct web_resp *r)
+{
+	struct web_req	 q;
+
+	memset(&q, 0, sizeof(q));
+	q.method = m;
+	q.uri = uri;
+	q.host = host;
+	q.cookie = cookie;
+	q.csrf = csrf;
+	q.content_type = body ? "application/json" : NULL;
+	q.body = (const uint8_t *)body;
+	q.bodylen = body ? strlen(body) : 0;
+	q.peer = PEER;
+	q.now = NOW;
+	web_handle(&srv, &q, r);
+	return r->status;
+}
+
+static const char *
+error_of(const struct web_resp *r)
+{
+	static char	 buf[512];
+	json_t		*o;
+
+	buf[0] = '\0';
+	if ((o = json_loadb((const char *)r->body, r->len, 0, NULL)) != NULL) {
+		strlcpy(buf, json_string_value(json_object_get(o, "error")) ?
+		    json_string_value(json_object_get(o, "error")) : "",
+		    sizeof(buf));
+		json_decref(o);
+	}
+	return buf;
+}
+
+/* Logs in; fills cookie ("gk_session=HEX") and csrf. */
+static void
+login(char *cookie, size_t clen, char *csrf, size_t slen)
+{
+	struct web_resp	 r;
+	json_t		*o;
+	char		*semi;
+
+	CHECK(call(WEB_POST, "/api/login", LAN, NULL, NULL,
+	    "{\"password\": \"correct horse\"}", &r) == 200);
+	strlcpy(cookie, r.cookie, clen);
+	if ((semi = strchr(cookie, ';')) != NULL)
+		*semi = '\0';
+	o = json_loadb((const char *)r.body, r.len, 0, NULL);
+	strlcpy(csrf, json_string_value(json_object_get(o, "csrf")) ?
+	    json_string_value(json_object_get(o, "csrf")) : "", slen);
+	json_decref(o);
+	web_resp_free(&r);
+}
+
+static void
+test_host(void)
+{
+	struct web_resp	 r;
+
+	setup(1);
+	CHECK(call(WEB_GET, "/", LAN, NULL, NULL, NULL, &r) == 200);
+	CHECK(call(WEB_GET, "/", "gatekeeper.lan", NULL, NULL, NULL, &r) ==
+	    200);
+	CHECK(call(WEB_GET, "/", "GATEKEEPER.LAN", NULL, NULL, NULL, &r) ==
+	    200);
+	/* rebinding: someone else's name, or none */
+	CHECK(call(WEB_GET, "/", "evil.example", NULL, NULL, NULL, &r) ==
+	    421);
+	web_resp_free(&r);
+	CHECK(call(WEB_GET, "/api/status", NULL, NULL, NULL, NULL, &r) ==
+	    421);
+	web_resp_free(&r);
+	CHECK(call(WEB_GET, "/", LAN ":8080", NULL, NULL, NULL, &r) == 421);
+	web_resp_free(&r);
+	srv.port = 8080;
+	CHECK(call(WEB_GET, "/", LAN ":8080", NULL, NULL, NULL, &r) == 200);
+	CHECK(call(WEB_GET, "/", LAN, NULL, NULL, NULL, &r) == 421);
+	web_resp_free(&r);
+}
+
+static void
+test_no_password(void)
+{
+	struct web_resp	 r;
+
+	setup(0);
+	CHECK(call(WEB_GET, "/", LAN, NULL, NULL, NULL, &r) == 200);
+	CHECK(r.len > 0 && memmem(r.body, r.len, "gkctl passwd", 12) != NULL);
+	CHECK(call(WEB_POST, "/api/login", LAN, NULL, NULL,
+	    "{\"password\": \"x\"}", &r) == 403);
+	CHECK(strstr(error_of(&r), "gkctl passwd") != NULL);
+	web_resp_free(&r);
+}
+
+static void
+test_login(void)
+{
+	struct web_resp	 r;
+	char		 cookie[256], csrf[128];
+	int		 i;
+
+	setup(1);
+	CHECK(call(WEB_GET, "/api/status", LAN, NULL, NULL, NULL, &r) == 401);
+	web_resp_free(&r);
+	login(cookie, sizeof(cookie), csrf, sizeof(csrf));
+	CHECK(strncmp(cookie, "gk_session=", 11) == 0 &&
+	    strlen(cookie) == 11 + 64);
+	CHECK(strlen(csrf) == 64);
+	/* the cookie's flags */
+	CHECK(call(WEB_POST, "/api/login", LAN, NULL, NULL,
+	    "{\"password\": \"correct horse\"}", &r) == 200);
+	CHECK(strstr(r.cookie, "HttpOnly") != NULL);
+	CHECK(strstr(r.cookie, "SameSite=Strict") != NULL);
+	CHECK(strstr(r.cookie, "Path=/") != NULL);
+	web_resp_free(&r);
+
+	/* the session works, and says its token again */
+	CHECK(call(WEB_GET, "/api/session", LAN, cookie, NULL, NULL, &r) ==
+	    200);
+	CHECK(r.len > 0 && memmem(r.body, r.len, csrf, 64) != NULL);
+	web_resp_free(&r);
+	CHECK(call(WEB_GET, "/api/session", LAN, "gk_session=00", NULL, NULL,
+	    &r) == 401);
+	web_resp_free(&r);
+
+	/* five wrong passwords, then locked out, even with the right one */
+	for (i = 0; i < 5; i++) {
+		CHECK(call(WEB_POST, "/api/login", LAN, NULL, NULL,
+		    "{\"password\": \"wrong\"}", &r) == 401);
+		web_resp_free(&r);
+	}
+	CHECK(call(WEB_POST, "/api/login", LAN, NULL, NULL,
+	    "{\"password\": \"correct horse\"}", &r) == 429);
+	CHECK(r.retry_after > 0 && r.retry_after <= AUTH_LOCKOUT_S);
+	web_resp_free(&r);
+	CHECK(auth.st.lockouts == 1);
+	/* bad bodies */
+	auth_init(&auth);
+	CHECK(call(WEB_POST, "/api/login", LAN, NULL, NULL, "nope", &r) ==
+	    400);
+	web_resp_free(&r);
+	CHECK(call(WEB_POST, "/api/login", LAN, NULL, NULL,
+	    "{\"password\": 5}", &r) == 422);
+	web_resp_free(&r);
+	CHECK(call(WEB_GET, "/api/login", LAN, NULL, NULL, NULL, &r) == 405);
+	web_resp_free(&r);
+}
+
+static void
+test_csrf_and_relay(void)
+{
+	struct web_resp	 r;
+	char		 cookie[256], csrf[128];
+
+	setup(1);
+	login(cookie, sizeof(cookie), csrf, sizeof(csrf));
+	/* a change without, or with a wrong, token */
+	CHECK(call(WEB_POST, "/api/leases", LAN, cookie, NULL,
+	    "{\"mac\":\"02:00:00:00:00:01\",\"ip\":\"10.42.0.9\"}", &r) ==
+	    403);
+	web_resp_free(&r);
+	CHECK(call(WEB_POST, "/api/leases", LAN, cookie,
+	    "0000000000000000000000000000000000000000000000000000000000000000",
+	    "{\"mac\":\"02:00:00:00:00:01\",\"ip\":\"10.42.0.9\"}", &r) ==
+	    403);
+	web_resp_free(&r);
+	/* with it: the gkctl command */
+	call(WEB_POST, "/api/leases", LAN, cookie, csrf,
+	    "{\"mac\":\"02:00:00:00:00:01\",\"ip\":\"10.42.0.9\"}", &r);
+	CHECK(r.relay == RELAY_CHANGE);
+	CHECK(r.cmd.argc == 4);
+	CHECK_STR(r.cmd.argv[0], "lease");
+	CHECK_STR(r.cmd.argv[1], "add");
+	CHECK_STR(r.cmd.argv[2], "02:00:00:00:00:01");
+	CHECK_STR(r.cmd.argv[3], "10.42.0.9");
+	web_relay_done(&r, 0, "10.42.0.9 is reserved for another device");
+	CHECK(r.status == 409);
+	web_resp_free(&r);
+	/* a bad field: 422 from the catalogue's own check */
+	CHECK(call(WEB_POST, "/api/forwards", LAN, cookie, csrf,
+	    "{\"proto\":\"tcp\",\"wan_port\":70000,\"ip\":\"10.42.0.9\"}",
+	    &r) == 422);
+	CHECK(strstr(error_of(&r), "not a port") != NULL);
+	web_resp_free(&r);
+	call(WEB_POST, "/api/forwards", LAN, cookie, csrf,
+	    "{\"proto\":\"udp\",\"wan_port\":8443,\"ip\":\"10.42.0.9\","
+	    "\"port\":443}", &r);
+	CHECK(r.relay == RELAY_CHANGE && r.cmd.argc == 6);
+	CHECK_STR(r.cmd.argv[3], "8443");
+	CHECK_STR(r.cmd.argv[5], "443");
+	web_resp_free(&r);
+	call(WEB_DELETE, "/api/forwards/tcp/8443", LAN, cookie, csrf, NULL,
+	    &r);
+	CHECK(r.relay == RELAY_CHANGE && r.cmd.argc == 4);
+	CHECK_STR(r.cmd.argv[0], "forward");
+	CHECK_STR(r.cmd.argv[1], "del");
+	CHECK_STR(r.cmd.argv[2], "tcp");
+	CHECK_STR(r.cmd.argv[3], "8443");
+	web_resp_free(&r);
+	call(WEB_DELETE, "/api/leases/02%3a00:00:00:00:01", LAN, cookie, csrf,
+	    NULL, &r);
+	CHECK(r.relay == RELAY_CHANGE && r.cmd.argc == 3);
+	CHECK_STR(r.cmd.argv[2], "02:00:00:00:00:01");
+	web_resp_free(&r);
+	/* reads */
+	call(WEB_GET, "/api/dns/log?client=10.42.0.50", LAN, cookie, NULL,
+	    NULL, &r);
+	CHECK(r.relay == RELAY_READ && r.cmd.argc == 3);
+	CHECK_STR(r.cmd.argv[2], "10.42.0.50");
+	web_relay_done(&r, 1, "{\"log\":[]}");
+	CHECK(r.status == 200 && r.len == 10);
+	CHECK_STR(r.type, "application/json");
+	web_resp_free(&r);
+	CHECK(call(WEB_GET, "/api/dns/log?client=x", LAN, cookie, NULL, NULL,
+	    &r) == 422);
+	web_resp_free(&r);
+	/* logout ends it */
+	CHECK(call(WEB_POST, "/api/logout", LAN, cookie, csrf, NULL, &r) ==
+	    200);
+	CHECK(strstr(r.cookie, "Max-Age=0") != NULL);
+	web_resp_free(&r);
+	CHECK(call(WEB_GET, "/api/session", LAN, cookie, NULL, NULL, &r) ==
+	    401);
+	web_resp_free(&r);
+}
+
+static void
+test_static(void)
+{
+	struct web_resp	 r;
+	struct web_req	 q;
+	char		 etag[64];
+
+	setup(1);
+	CHECK(call(WEB_GET, "/app.js", LAN, NULL, NULL, NULL, &r) == 200);
+	CHECK(strncmp(r.type, "text/javascript", 15) == 0);
+	CHECK(r.etag[0] == '"');
+	strlcpy(etag, r.etag, sizeof(etag));
+	memset(&q, 0, sizeof(q));
+	q.method = WEB_GET;
+	q.uri = "/app.js";
+	q.host = LAN;
+	q.if_none_match = etag;
+	q.now = NOW;
+	web_handle(&srv, &q, &r);
+	CHECK(r.status == 304);
+	q.if_none_match = NULL;
+	q.accept_encoding = "gzip, deflate";
+	web_handle(&srv, &q, &r);
+	CHECK(r.status == 200 && r.gzip && r.len > 2 && r.body[0] == 0x1f);
+	CHECK(call(WEB_GET, "/nope.js", LAN, NULL, NULL, NULL, &r) == 404);
+	web_resp_free(&r);
+	CHECK(call(WEB_GET, "/../etc/passwd", LAN, NULL, NULL, NULL, &r) ==
+	    400);
+	web_resp_free(&r);
+	CHECK(call(WEB_GET, "/%2e%2e/x", LAN, NULL, NULL, NULL, &r) == 400);
+	web_resp_free(&r);
+	CHECK(call(WEB_POST, "/", LAN, NULL, NULL, NULL, &r) == 405);
+	web_resp_free(&r);
+	/* the page loads no inline script: its one script is a file */
+	CHECK(call(WEB_GET, "/", LAN, NULL, NULL, NULL, &r) == 200);
+	CHECK(memmem(r.body, r.len, "<script>", 8) == NULL);
+	CHECK(memmem(r.body, r.len, "src=\"/app.js\"", 13) != NULL);
+}
+
+static void
+test_sessions(void)
+{
+	uint8_t			 rnd[2 * AUTH_TOKEN_BYTES], *buf;
+	struct auth_session	*s, *first;
+	char			 id[AUTH_TOKEN_HEX];
+	int			 i;
+
+	auth_init(&auth);
+	memset(rnd, 7, sizeof(rnd));
+	first = auth_login(&auth, 1, NOW, rnd);
+	auth_hex(first->id, id);
+	CHECK(auth_find(&auth, id, NOW + AUTH_IDLE_S - 1) != NULL);
+	/* idle too long */
+	CHECK(auth_find(&auth, id, NOW + 2 * AUTH_IDLE_S) == NULL);
+	CHECK(auth.st.expired == 1);
+	/* too old, however busy */
+	s = auth_login(&auth, 1, NOW, rnd);
+	auth_hex(s->id, id);
+	for (i = 1; i * (AUTH_IDLE_S / 2) < AUTH_LIFETIME_S; i++)
+		CHECK(auth_find(&auth, id, NOW + i * (AUTH_IDLE_S / 2)) !=
+		    NULL);
+	CHECK(auth_find(&auth, id, NOW + AUTH_LIFETIME_S) == NULL);
+	/* the cap: the oldest goes */
+	auth_init(&auth);
+	for (i = 0; i <= AUTH_SESSIONS_MAX; i++) {
+		rnd[0] = (uint8_t)i;
+		s = auth_login(&auth, 1, NOW + (uint64_t)i, rnd);
+		if (i == 0)
+			auth_hex(s->id, id);
+	}
+	CHECK(auth.st.evicted == 1);
+	CHECK(auth_count(&auth, NOW + AUTH_SESSIONS_MAX) == AUTH_SESSIONS_MAX);
+	CHECK(auth_find(&auth, id, NOW + AUTH_SESSIONS_MAX) == NULL);
+	/* saved and loaded back; a corrupt file is refused whole */
+	buf = malloc(auth_save_size());
+	auth_save(&auth, buf);
+	auth_init(&auth);
+	CHECK(auth_load(&auth, buf, auth_save_size(), NOW + 100) == 0);
+	CHECK(auth_count(&auth, NOW + 100) == AUTH_SESSIONS_MAX);
+	CHECK(auth_load(&auth, buf, auth_save_size() - 1, NOW) == -1);
+	buf[0] ^= 1;
+	CHECK(auth_load(&auth, buf, auth_save_size(), NOW) == -1);
+	buf[0] ^= 1;
+	CHECK(auth_load(&auth, buf, auth_save_size(), NOW - 2 * 86400) == -1);
+	free(buf);
+}
+
+static void
+test_password(void)
+{
+	uint8_t	 rnd[16] = { 1, 2, 3 };
+	char	 h[AUTH_HASH_MAX];
+
+	CHECK(auth_password_problem("short") != NULL);
+	CHECK(auth_password_problem("with\ttab ok?") != NULL);
+	CHECK(auth_password_problem("long enough") == NULL);
+	CHECK(auth_hash("long enough", rnd, h, sizeof(h)) == 0);
+	CHECK(strncmp(h, "$y$", 3) == 0);
+	CHECK(auth_check(h, "long enough"));
+	CHECK(!auth_check(h, "long enougH"));
+	CHECK(!auth_check("", "long enough"));
+	CHECK(!auth_check("*", "long enough"));
+}
+
+int
+main(void)
+{
+	test_host();
+	test_no_password();
+	test_login();
+	test_csrf_and_relay();
+	test_static();
+	test_sessions();
+	test_password();
+	return check_result();
+}

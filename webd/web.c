@@ -1,0 +1,626 @@
+/*
+ * webd's request handling (web.h). Nothing here trusts the request: every
+ * header may be missing or hostile, every body malformed. What came from
+ * the network reaches the browser as JSON data only; no HTML is built.
+ */
+#include <arpa/inet.h>
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "assets.h"
+#include "commands.h"
+#include "web.h"
+
+#define JSON_TYPE	"application/json"
+
+static void
+set_body(struct web_resp *r, int status, const char *type, char *text)
+{
+	r->status = status;
+	r->type = type;
+	free(r->owned);
+	r->owned = text;
+	r->body = (const uint8_t *)text;
+	r->len = text != NULL ? strlen(text) : 0;
+	r->cache = "no-store";
+}
+
+static void
+reply_json(struct web_resp *r, int status, json_t *o)
+{
+	char	*text = json_dumps(o, JSON_COMPACT);
+
+	json_decref(o);
+	if (text == NULL) {
+		r->status = 500;
+		return;
+	}
+	set_body(r, status, JSON_TYPE, text);
+}
+
+static void
+reply_error(struct web_resp *r, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+reply_error(struct web_resp *r, int status, const char *fmt, ...)
+{
+	char	 msg[512];
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	reply_json(r, status, json_pack("{s:s}", "error", msg));
+}
+
+/*
+ * DNS rebinding: a page of evil.example whose name now resolves to the
+ * router must not be served. Only the router's LAN address and its name
+ * (gatekeeper.DOMAIN), with the port when it is not 80.
+ */
+static int
+host_ok(const struct web_server *srv, const char *host)
+{
+	char	 want[300], addr[INET_ADDRSTRLEN];
+	char	 port[8] = "";
+
+	if (host == NULL)
+		return 0;
+	if (srv->port != 80)
+		snprintf(port, sizeof(port), ":%u", srv->port);
+	inet_ntop(AF_INET, &srv->lan, addr, sizeof(addr));
+	snprintf(want, sizeof(want), "%s%s", addr, port);
+	if (strcmp(host, want) == 0)
+		return 1;
+	snprintf(want, sizeof(want), "gatekeeper.%s%s", srv->domain, port);
+	return strcasecmp(host, want) == 0;
+}
+
+/* The value of cookie name in a Cookie header, into out. */
+static int
+cookie_value(const char *header, const char *name, char *out, size_t len)
+{
+	const char	*p = header, *end;
+	size_t		 n = strlen(name), vlen;
+
+	while (p != NULL && *p != '\0') {
+		while (*p == ' ' || *p == ';')
+			p++;
+		end = p + strcspn(p, ";");
+		if (strncmp(p, name, n) == 0 && p[n] == '=') {
+			vlen = (size_t)(end - (p + n + 1));
+			if (vlen >= len)
+				return -1;
+			memcpy(out, p + n + 1, vlen);
+			out[vlen] = '\0';
+			return 0;
+		}
+		p = end;
+	}
+	return -1;
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Percent-decodes n bytes of s into out ('+' is a space in a query,
+ * plus = 1); -1 on a bad escape, a NUL, or no room. */
+static int
+pct_decode(const char *s, size_t n, char *out, size_t len, int plus)
+{
+	size_t	 i, o = 0;
+	int	 hi, lo, c;
+
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)s[i];
+		if (c == '%') {
+			if (i + 2 >= n)
+				return -1;
+			if ((hi = hexval(s[i + 1])) < 0 ||
+			    (lo = hexval(s[i + 2])) < 0)
+				return -1;
+			c = hi * 16 + lo;
+			i += 2;
+		} else if (c == '+' && plus)
+			c = ' ';
+		if (c == 0 || o + 1 >= len)
+			return -1;
+		out[o++] = (char)c;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+/* The decoded query parameter name, into out; 0 when present. */
+static int
+query_param(const char *query, const char *name, char *out, size_t len)
+{
+	const char	*p = query, *end, *eq;
+	size_t		 n = strlen(name);
+
+	while (p != NULL && *p != '\0') {
+		end = p + strcspn(p, "&");
+		eq = memchr(p, '=', (size_t)(end - p));
+		if (eq != NULL && (size_t)(eq - p) == n &&
+		    strncmp(p, name, n) == 0)
+			return pct_decode(eq + 1, (size_t)(end - eq - 1), out,
+			    len, 1);
+		p = *end == '&' ? end + 1 : end;
+	}
+	return -1;
+}
+
+/* ---- static files ---- */
+
+static int
+accepts_gzip(const char *ae)
+{
+	return ae != NULL && strstr(ae, "gzip") != NULL;
+}
+
+static void
+serve_asset(const struct web_req *req, struct web_resp *r,
+    const struct asset *a)
+{
+	r->type = a->type;
+	/* index.html names the others by hash-free names: revalidate all */
+	r->cache = "no-cache";
+	snprintf(r->etag, sizeof(r->etag), "\"%s\"", a->etag);
+	if (req->if_none_match != NULL &&
+	    strcmp(req->if_none_match, r->etag) == 0) {
+		r->status = 304;
+		return;
+	}
+	r->status = 200;
+	if (a->gz != NULL && accepts_gzip(req->accept_encoding)) {
+		r->body = a->gz;
+		r->len = a->gzlen;
+		r->gzip = 1;
+	} else {
+		r->body = a->data;
+		r->len = a->len;
+	}
+}
+
+static void
+route_static(const struct web_server *srv, const struct web_req *req,
+    struct web_resp *r, const char *path)
+{
+	const struct asset *a;
+
+	if (req->method != WEB_GET && req->method != WEB_HEAD) {
+		reply_error(r, 405, "method not allowed");
+		return;
+	}
+	/* Until a password is set, every page says how to set one. */
+	if (srv->hash[0] == '\0' && (strcmp(path, "/") == 0 ||
+	    strcmp(path, "/index.html") == 0))
+		path = "/setup.html";
+	else if (strcmp(path, "/") == 0)
+		path = "/index.html";
+	if ((a = asset_find(path)) == NULL) {
+		reply_error(r, 404, "no such page");
+		return;
+	}
+	serve_asset(req, r, a);
+}
+
+/* ---- sessions ---- */
+
+static json_t *
+body_json(const struct web_req *req, struct web_resp *r)
+{
+	json_error_t	 jerr;
+	json_t		*o;
+
+	if (req->content_type == NULL ||
+	    strncmp(req->content_type, JSON_TYPE, strlen(JSON_TYPE)) != 0) {
+		reply_error(r, 415, "the body must be application/json");
+		return NULL;
+	}
+	o = json_loadb((const char *)req->body, req->bodylen,
+	    JSON_REJECT_DUPLICATES, &jerr);
+	if (o == NULL || !json_is_object(o)) {
+		json_decref(o);
+		reply_error(r, 400, "the body is not a JSON object");
+		return NULL;
+	}
+	return o;
+}
+
+/* A string member, or NULL with a 422 response. */
+static const char *
+field_string(json_t *o, const char *key, struct web_resp *r)
+{
+	const char	*s = json_string_value(json_object_get(o, key));
+
+	if (s == NULL)
+		reply_error(r, 422, "\"%s\": a string is required", key);
+	return s;
+}
+
+static void
+set_cookie(const struct web_server *srv, struct web_resp *r,
+    const char *value, int max_age)
+{
+	snprintf(r->cookie, sizeof(r->cookie), "%s=%s; Path=/; Max-Age=%d; "
+	    "HttpOnly; SameSite=Strict", WEB_COOKIE, value, max_age);
+}
+
+static void
+reply_csrf(struct web_resp *r, const struct auth_session *s)
+{
+	char	 csrf[AUTH_TOKEN_HEX];
+
+	auth_hex(s->csrf, csrf);
+	reply_json(r, 200, json_pack("{s:s}", "csrf", csrf));
+}
+
+static void
+api_login(struct web_server *srv, const struct web_req *req,
+    struct web_resp *r)
+{
+	uint8_t		 rnd[2 * AUTH_TOKEN_BYTES];
+	struct auth_session *s;
+	const char	*pw;
+	char		 id[AUTH_TOKEN_HEX];
+	uint64_t	 wait;
+	json_t		*o;
+
+	if ((wait = auth_locked(srv->auth, req->peer, req->now)) > 0) {
+		r->retry_after = (int)wait;
+		reply_error(r, 429, "too many failed logins: try again in %d "
+		    "minutes", (int)((wait + 59) / 60));
+		return;
+	}
+	if ((o = body_json(req, r)) == NULL)
+		return;
+	if ((pw = field_string(o, "password", r)) != NULL) {
+		if (!auth_check(srv->hash, pw)) {
+			auth_failed(srv->auth, req->peer, req->now);
+			reply_error(r, 401, "wrong password");
+		} else {
+			srv->random(rnd, sizeof(rnd));
+			s = auth_login(srv->auth, req->peer, req->now, rnd);
+			explicit_bzero(rnd, sizeof(rnd));
+			auth_hex(s->id, id);
+			set_cookie(srv, r, id, AUTH_LIFETIME_S);
+			reply_csrf(r, s);
+			srv->sessions_dirty = 1;
+		}
+	}
+	json_decref(o);
+}
+
+int
+web_set_password(struct web_server *srv, const char *pw, char *err,
+    size_t errlen)
+{
+	uint8_t		 rnd[16];
+	char		 hash[AUTH_HASH_MAX];
+	const char	*why;
+
+	if ((why = auth_password_problem(pw)) != NULL) {
+		snprintf(err, errlen, "%s", why);
+		return -1;
+	}
+	srv->random(rnd, sizeof(rnd));
+	if (auth_hash(pw, rnd, hash, sizeof(hash)) == -1) {
+		snprintf(err, errlen, "cannot hash the password");
+		return -1;
+	}
+	if (srv->store_hash(hash) == -1) {
+		snprintf(err, errlen, "cannot store the password");
+		return -1;
+	}
+	strlcpy(srv->hash, hash, sizeof(srv->hash));
+	return 0;
+}
+
+/* POST /api/password {"old", "new"}: the other sessions end. */
+static void
+api_password(struct web_server *srv, const struct web_req *req,
+    struct web_resp *r, struct auth_session *s)
+{
+	struct auth_session keep = *s;
+	const char	*old, *new;
+	char		 err[256];
+	json_t		*o;
+
+	if ((o = body_json(req, r)) == NULL)
+		return;
+	if ((old = field_string(o, "old", r)) == NULL ||
+	    (new = field_string(o, "new", r)) == NULL)
+		goto done;
+	if (!auth_check(srv->hash, old)) {
+		reply_error(r, 403, "the current password is wrong");
+		goto done;
+	}
+	if (web_set_password(srv, new, err, sizeof(err)) == -1) {
+		reply_error(r, 422, "\"new\": %s", err);
+		goto done;
+	}
+	auth_logout_all(srv->auth);
+	*s = keep;
+	srv->sessions_dirty = 1;
+	reply_json(r, 200, json_pack("{s:b}", "changed", 1));
+done:
+	json_decref(o);
+}
+
+/* ---- commands relayed through the parent ---- */
+
+/* The reply of a relayed command becomes the response: 200 with its
+ * JSON, or the error with a status that says which. */
+void
+web_relay_done(struct web_resp *r, int ok, const char *text)
+{
+	if (ok) {
+		set_body(r, 200, JSON_TYPE, strdup(text));
+		if (r->owned == NULL)
+			r->status = 500;
+	} else if (r->relay == RELAY_CHANGE)
+		reply_error(r, 409, "%s", text);
+	else
+		reply_error(r, 502, "%s", text);
+	r->relay = RELAY_NONE;
+}
+
+/* Sets r to relay argv (argc words), after the catalogue's own check:
+ * a bad field is the client's (422), never the daemon's. */
+static void
+relay(struct web_resp *r, enum web_relay kind, int argc,
+    const char *const *argv)
+{
+	const struct gk_command *c;
+	char		 err[512];
+	int		 i;
+
+	if ((c = cmd_check(argc, argv, err, sizeof(err))) == NULL) {
+		reply_error(r, 422, "%s", err);
+		return;
+	}
+	if (!cmd_allowed(c, CMD_FROM_WEBD)) {
+		reply_error(r, 403, "%s: not allowed from the web", c->name);
+		return;
+	}
+	memset(&r->cmd, 0, sizeof(r->cmd));
+	r->cmd.argc = (uint32_t)argc;
+	for (i = 0; i < argc; i++)
+		strlcpy(r->cmd.argv[i], argv[i], CTL_ARG_SIZE);
+	r->relay = kind;
+}
+
+/* A JSON member as a command argument: strings as they are, integers
+ * in decimal; absent: "" (the caller says whether that is allowed). */
+static int
+member_arg(json_t *o, const char *key, char *buf, size_t len)
+{
+	json_t	*v = json_object_get(o, key);
+
+	buf[0] = '\0';
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (json_is_string(v))
+		return strlcpy(buf, json_string_value(v), len) < len ? 0 : -1;
+	if (json_is_integer(v))
+		return snprintf(buf, len, "%lld",
+		    (long long)json_integer_value(v)) < (int)len ? 0 : -1;
+	return -1;
+}
+
+/* Builds a command from words and JSON members ("=key" words), dropping
+ * a trailing absent optional member; 422 on a member of a wrong type. */
+static void
+relay_from_json(const struct web_req *req, struct web_resp *r,
+    const char *const *words, int nwords)
+{
+	char		 args[CTL_MAX_ARGS][CTL_ARG_SIZE];
+	const char	*argv[CTL_MAX_ARGS];
+	json_t		*o;
+	int		 i, argc = 0;
+
+	if ((o = body_json(req, r)) == NULL)
+		return;
+	for (i = 0; i < nwords && i < CTL_MAX_ARGS; i++) {
+		if (words[i][0] != '=') {
+			argv[argc++] = words[i];
+			continue;
+		}
+		if (member_arg(o, words[i] + 1, args[i], CTL_ARG_SIZE) ==
+		    -1) {
+			reply_error(r, 422, "\"%s\": a string or number is "
+			    "required", words[i] + 1);
+			json_decref(o);
+			return;
+		}
+		argv[argc++] = args[i];
+	}
+	json_decref(o);
+	while (argc > 0 && argv[argc - 1][0] == '\0')
+		argc--;
+	relay(r, RELAY_CHANGE, argc, argv);
+}
+
+/* DELETE /api/leases/MAC, /api/forwards/PROTO/PORT: the path's words. */
+static void
+relay_from_path(struct web_resp *r, const char *rest, const char *w1,
+    const char *w2, int nparts)
+{
+	char		 parts[2][CTL_ARG_SIZE];
+	const char	*argv[4] = { w1, w2, parts[0], parts[1] };
+	const char	*slash;
+	size_t		 n;
+	int		 i;
+
+	for (i = 0; i < nparts; i++) {
+		slash = strchr(rest, '/');
+		n = slash != NULL && i + 1 < nparts ? (size_t)(slash - rest) :
+		    strlen(rest);
+		if (n == 0 || pct_decode(rest, n, parts[i], CTL_ARG_SIZE, 0)
+		    == -1 || (i + 1 < nparts && slash == NULL)) {
+			reply_error(r, 404, "no such resource");
+			return;
+		}
+		rest += n + (slash != NULL);
+	}
+	relay(r, RELAY_CHANGE, 2 + nparts, argv);
+}
+
+static void
+relay_get(struct web_resp *r, const char *w1, const char *w2)
+{
+	const char	*argv[2] = { w1, w2 };
+
+	relay(r, RELAY_READ, w2 != NULL ? 2 : 1, argv);
+}
+
+static void
+api_dns_log(const char *query, struct web_resp *r)
+{
+	char		 client[64];
+	const char	*argv[3] = { "dns", "log", client };
+
+	if (query_param(query, "client", client, sizeof(client)) == -1) {
+		relay(r, RELAY_READ, 2, argv);
+		return;
+	}
+	relay(r, RELAY_READ, 3, argv);
+}
+
+/* ---- the API ---- */
+
+static int
+is_change(enum web_method m)
+{
+	return m == WEB_POST || m == WEB_DELETE;
+}
+
+static void
+route_session_api(struct web_server *srv, const struct web_req *req,
+    struct web_resp *r, const char *path, const char *query,
+    struct auth_session *s)
+{
+	static const char *const lease_add[] = {
+		"lease", "add", "=mac", "=ip", "=name" };
+	static const char *const forward_add[] = {
+		"forward", "add", "=proto", "=wan_port", "=ip", "=port" };
+	enum web_method	 m = req->method;
+
+	if (strcmp(path, "/api/session") == 0 && m == WEB_GET)
+		reply_csrf(r, s);
+	else if (strcmp(path, "/api/logout") == 0 && m == WEB_POST) {
+		auth_logout(srv->auth, s);
+		srv->sessions_dirty = 1;
+		set_cookie(srv, r, "", 0);
+		reply_json(r, 200, json_pack("{s:b}", "logged_out", 1));
+	} else if (strcmp(path, "/api/password") == 0 && m == WEB_POST)
+		api_password(srv, req, r, s);
+	else if (strcmp(path, "/api/status") == 0 && m == WEB_GET)
+		relay_get(r, "status", NULL);
+	else if (strcmp(path, "/api/clients") == 0 && m == WEB_GET)
+		relay_get(r, "clients", NULL);
+	else if (strcmp(path, "/api/leases") == 0 && m == WEB_GET)
+		relay_get(r, "leases", NULL);
+	else if (strcmp(path, "/api/leases") == 0 && m == WEB_POST)
+		relay_from_json(req, r, lease_add, 5);
+	else if (strncmp(path, "/api/leases/", 12) == 0 && m == WEB_DELETE)
+		relay_from_path(r, path + 12, "lease", "del", 1);
+	else if (strcmp(path, "/api/forwards") == 0 && m == WEB_GET)
+		relay_get(r, "forwards", NULL);
+	else if (strcmp(path, "/api/forwards") == 0 && m == WEB_POST)
+		relay_from_json(req, r, forward_add, 6);
+	else if (strncmp(path, "/api/forwards/", 14) == 0 &&
+	    m == WEB_DELETE)
+		relay_from_path(r, path + 14, "forward", "del", 2);
+	else if (strcmp(path, "/api/dns/log") == 0 && m == WEB_GET)
+		api_dns_log(query, r);
+	else
+		reply_error(r, 404, "no such API");
+}
+
+static void
+route_api(struct web_server *srv, const struct web_req *req,
+    struct web_resp *r, const char *path, const char *query)
+{
+	struct auth_session *s = NULL;
+	char		 cookie[AUTH_TOKEN_HEX + 1];
+
+	if (srv->hash[0] == '\0') {
+		reply_error(r, 403, "no password set: run \"gkctl passwd\" "
+		    "on the router");
+		return;
+	}
+	if (strcmp(path, "/api/login") == 0) {
+		if (req->method == WEB_POST)
+			api_login(srv, req, r);
+		else
+			reply_error(r, 405, "POST only");
+		return;
+	}
+	if (req->cookie != NULL && cookie_value(req->cookie, WEB_COOKIE,
+	    cookie, sizeof(cookie)) == 0)
+		s = auth_find(srv->auth, cookie, req->now);
+	if (s == NULL) {
+		reply_error(r, 401, "not logged in");
+		return;
+	}
+	if (is_change(req->method) &&
+	    (req->csrf == NULL || !auth_csrf_ok(srv->auth, s, req->csrf))) {
+		reply_error(r, 403, "missing or wrong CSRF token");
+		return;
+	}
+	route_session_api(srv, req, r, path, query, s);
+}
+
+void
+web_handle(struct web_server *srv, const struct web_req *req,
+    struct web_resp *r)
+{
+	char		 path[1024];
+	const char	*q;
+	size_t		 n;
+
+	memset(r, 0, sizeof(*r));
+	r->status = 500;
+	if (!host_ok(srv, req->host)) {
+		reply_error(r, 421, "this router answers to its own address "
+		    "or name only");
+		return;
+	}
+	if (req->uri == NULL || req->uri[0] != '/') {
+		reply_error(r, 400, "bad request target");
+		return;
+	}
+	q = strchr(req->uri, '?');
+	n = q != NULL ? (size_t)(q - req->uri) : strlen(req->uri);
+	if (pct_decode(req->uri, n, path, sizeof(path), 0) == -1 ||
+	    strstr(path, "/..") != NULL) {
+		reply_error(r, 400, "bad path");
+		return;
+	}
+	if (strncmp(path, "/api/", 5) == 0)
+		route_api(srv, req, r, path, q != NULL ? q + 1 : "");
+	else
+		route_static(srv, req, r, path);
+}
+
+void
+web_resp_free(struct web_resp *r)
+{
+	free(r->owned);
+	r->owned = NULL;
+}

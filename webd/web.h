@@ -1,0 +1,95 @@
+/*
+ * webd's request handling, without sockets: a request (already parsed by
+ * evhttp, or built by a test or the fuzzer) in, a response out. Every
+ * check a request meets is here, in this order: the Host header (DNS
+ * rebinding), the password being set, the session, the CSRF token, the
+ * route, the fields. A response either is complete, or names a gkctl
+ * command for the parent to run on the admin's behalf (the catalogue's
+ * webd set); the caller sends it and completes the response with
+ * web_relay_done().
+ */
+#ifndef GK_WEBD_WEB_H
+#define GK_WEBD_WEB_H
+
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "auth.h"
+#include "proto.h"
+
+#define WEB_MAX_BODY		(16 * 1024)	/* a request's body */
+#define WEB_COOKIE		"gk_session"
+
+enum web_method {
+	WEB_GET,
+	WEB_HEAD,
+	WEB_POST,
+	WEB_DELETE,
+	WEB_OTHER,
+};
+
+struct web_req {
+	enum web_method	 method;
+	const char	*uri;		/* path and query, as received */
+	const char	*host;		/* headers, NULL when absent */
+	const char	*cookie;
+	const char	*csrf;		/* X-CSRF-Token */
+	const char	*content_type;
+	const char	*if_none_match;
+	const char	*accept_encoding;
+	const uint8_t	*body;
+	size_t		 bodylen;
+	uint32_t	 peer;		/* source IPv4, network order */
+	uint64_t	 now;		/* wall-clock seconds */
+};
+
+/* How a relayed command's reply becomes the response. */
+enum web_relay {
+	RELAY_NONE,
+	RELAY_READ,		/* a GET: the reply as it is */
+	RELAY_CHANGE,		/* POST/DELETE: the reply; errors are 409 */
+};
+
+struct web_resp {
+	int		 status;
+	const char	*type;		/* Content-Type */
+	const uint8_t	*body;		/* static, or owned below */
+	size_t		 len;
+	char		*owned;		/* freed by web_resp_free() */
+	int		 gzip;		/* body is gzip-encoded */
+	const char	*cache;		/* Cache-Control */
+	char		 etag[48];	/* "" when none */
+	char		 cookie[192];	/* Set-Cookie, "" when none */
+	int		 retry_after;	/* seconds, 0 when none */
+	enum web_relay	 relay;
+	struct msg_ctl_request cmd;	/* with relay: what to run */
+};
+
+/* What the server knows; set by webd from its config and files. */
+struct web_server {
+	struct auth	*auth;
+	char		 hash[AUTH_HASH_MAX];	/* "": no password set */
+	struct in_addr	 lan;
+	uint16_t	 port;			/* web-listen */
+	char		 domain[256];
+	/* 1 when the sessions changed and should be saved */
+	int		 sessions_dirty;
+	/* A new password hash to keep; 0 on success. */
+	int		(*store_hash)(const char *hash);
+	/* n random bytes. */
+	void		(*random)(void *, size_t);
+};
+
+void	web_handle(struct web_server *, const struct web_req *,
+	    struct web_resp *);
+/* The parent's reply to resp's command: ok with JSON text, or not ok
+ * with an error message. */
+void	web_relay_done(struct web_resp *, int ok, const char *text);
+void	web_resp_free(struct web_resp *);
+
+/* `passwd NEW`, relayed from gkctl: checks and stores the password. */
+int	web_set_password(struct web_server *, const char *pw, char *err,
+	    size_t errlen);
+
+#endif
