@@ -117,3 +117,63 @@ ct_equal(const void *a, const void *b, size_t n)
 		diff |= x[i] ^ y[i];
 	return diff == 0;
 }
+
+int
+file_replace(const char *path, const void *data, size_t len)
+{
+	char		 tmp[4096];
+	int		 fd, saved;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >=
+	    sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+	    0600);
+	if (fd == -1)
+		return -1;
+	if (write(fd, data, len) != (ssize_t)len || fsync(fd) == -1) {
+		saved = errno ? errno : EIO;
+		close(fd);
+		unlink(tmp);
+		errno = saved;
+		return -1;
+	}
+	close(fd);
+	return rename(tmp, path);
+}
+
+int
+file_read(const char *path, void *buf, size_t max, size_t *len)
+{
+	ssize_t		 n;
+	size_t		 got = 0;
+	int		 fd, saved;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return -1;
+	for (;;) {
+		if (got == max) {
+			/* one byte more says whether the file is larger */
+			char	 c;
+
+			n = read(fd, &c, 1);
+			if (n > 0)
+				errno = EFBIG;
+			break;
+		}
+		n = read(fd, (char *)buf + got, max - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	saved = errno;
+	close(fd);
+	if (n != 0) {
+		errno = n > 0 ? EFBIG : saved;
+		return -1;
+	}
+	*len = got;
+	return 0;
+}

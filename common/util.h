@@ -34,6 +34,16 @@ uint64_t wall_ms(void);
  * depend on where they differ (secrets: tokens, hashes). */
 int	 ct_equal(const void *a, const void *b, size_t n);
 
+/*
+ * Replaces the file at path with len bytes, atomically: written to
+ * path.tmp (mode 0600), fsync'd, renamed over path. A crash leaves the
+ * old file or the new one, never half of either. -1 with errno.
+ */
+int	 file_replace(const char *path, const void *data, size_t len);
+/* Reads the whole file at path into buf (at most max bytes; a larger
+ * file is EFBIG); *len gets its size. -1 with errno. */
+int	 file_read(const char *path, void *buf, size_t max, size_t *len);
+
 #define MAC_STR_SIZE	18
 /* "aa:bb:cc:dd:ee:ff" into buf (MAC_STR_SIZE bytes); returns buf. */
 const char *mac_str(const uint8_t mac[6], char *buf, size_t len);

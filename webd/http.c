@@ -23,6 +23,7 @@
 
 #include "http.h"
 #include "log.h"
+#include "ws.h"
 
 #define HTTP_TIMEOUT_S		10	/* a request's whole exchange */
 #define HTTP_MAX_HEADERS	8192
@@ -73,7 +74,9 @@ reason(int status)
 	case 415: return "Unsupported Media Type";
 	case 421: return "Misdirected Request";
 	case 422: return "Unprocessable Entity";
+	case 426: return "Upgrade Required";
 	case 429: return "Too Many Requests";
+	case 500: return "Internal Server Error";
 	case 502: return "Bad Gateway";
 	case 503: return "Service Unavailable";
 	case 504: return "Gateway Timeout";
@@ -281,11 +284,21 @@ request_cb(struct evhttp_request *req, void *arg)
 	wr.content_type = evhttp_find_header(in, "Content-Type");
 	wr.if_none_match = evhttp_find_header(in, "If-None-Match");
 	wr.accept_encoding = evhttp_find_header(in, "Accept-Encoding");
+	wr.upgrade = evhttp_find_header(in, "Upgrade");
+	wr.connection = evhttp_find_header(in, "Connection");
+	wr.origin = evhttp_find_header(in, "Origin");
+	wr.ws_key = evhttp_find_header(in, "Sec-WebSocket-Key");
+	wr.ws_version = evhttp_find_header(in, "Sec-WebSocket-Version");
 	wr.bodylen = evbuffer_get_length(body);
 	wr.body = evbuffer_pullup(body, -1);
 	wr.peer = ip.s_addr;
 	wr.now = (uint64_t)time(NULL);
 	web_handle(h.srv, &wr, &r);
+	if (r.status == 101) {
+		if (ws_start(req, r.ws_accept) == 0)
+			return;
+		r.status = 503;
+	}
 	if (r.relay != RELAY_NONE) {
 		start_relay(req, &r);
 		return;

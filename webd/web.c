@@ -6,6 +6,8 @@
 #include <arpa/inet.h>
 
 #include <ctype.h>
+#include <resolv.h>
+#include <sha1.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -501,6 +503,80 @@ api_dns_log(const char *query, struct web_resp *r)
 	relay(r, RELAY_READ, 3, argv);
 }
 
+/* ---- WebSocket ---- */
+
+#define WS_GUID		"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+int
+web_ws_accept(const char *key, char out[32])
+{
+	uint8_t		 raw[32], digest[SHA1_DIGEST_LENGTH];
+	SHA1_CTX	 ctx;
+
+	if (key == NULL || strlen(key) != 24 ||
+	    b64_pton(key, raw, sizeof(raw)) != 16)
+		return -1;
+	SHA1Init(&ctx);
+	SHA1Update(&ctx, (const uint8_t *)key, strlen(key));
+	SHA1Update(&ctx, (const uint8_t *)WS_GUID, strlen(WS_GUID));
+	SHA1Final(digest, &ctx);
+	return b64_ntop(digest, sizeof(digest), out, 32) == 28 ? 0 : -1;
+}
+
+/* 1 when the comma-separated header value has token (any case). */
+static int
+has_token(const char *value, const char *token)
+{
+	const char	*p = value;
+	size_t		 n = strlen(token), len;
+
+	while (p != NULL && *p != '\0') {
+		while (*p == ' ' || *p == ',')
+			p++;
+		len = strcspn(p, ", ");
+		if (len == n && strncasecmp(p, token, n) == 0)
+			return 1;
+		p += len;
+	}
+	return 0;
+}
+
+/*
+ * GET /api/live: a WebSocket, for a logged-in page of this router only.
+ * A browser always sends Origin with an upgrade: it must be the router
+ * itself (another site's page may open a WebSocket to any address, and
+ * the cookie would ride along were it not SameSite=Strict).
+ */
+static void
+api_live(const struct web_server *srv, const struct web_req *req,
+    struct web_resp *r)
+{
+	const char	*o = req->origin;
+
+	if (req->method != WEB_GET || req->upgrade == NULL ||
+	    strcasecmp(req->upgrade, "websocket") != 0 ||
+	    req->connection == NULL ||
+	    !has_token(req->connection, "upgrade")) {
+		reply_error(r, 426, "a WebSocket upgrade is required");
+		return;
+	}
+	if (req->ws_version == NULL || strcmp(req->ws_version, "13") != 0) {
+		reply_error(r, 426, "WebSocket version 13 only");
+		return;
+	}
+	if (o == NULL || strncmp(o, "http://", 7) != 0 ||
+	    !host_ok(srv, o + 7)) {
+		reply_error(r, 403, "a WebSocket must come from this "
+		    "router's own page");
+		return;
+	}
+	if (web_ws_accept(req->ws_key, r->ws_accept) == -1) {
+		reply_error(r, 400, "bad Sec-WebSocket-Key");
+		return;
+	}
+	r->status = 101;
+}
+
 /* ---- the API ---- */
 
 static int
@@ -548,6 +624,8 @@ route_session_api(struct web_server *srv, const struct web_req *req,
 		relay_from_path(r, path + 14, "forward", "del", 2);
 	else if (strcmp(path, "/api/dns/log") == 0 && m == WEB_GET)
 		api_dns_log(query, r);
+	else if (strcmp(path, "/api/live") == 0)
+		api_live(srv, req, r);
 	else
 		reply_error(r, 404, "no such API");
 }

@@ -38,6 +38,12 @@ struct web_req {
 	const char	*content_type;
 	const char	*if_none_match;
 	const char	*accept_encoding;
+	/* a WebSocket upgrade's headers */
+	const char	*upgrade;
+	const char	*connection;
+	const char	*origin;
+	const char	*ws_key;	/* Sec-WebSocket-Key */
+	const char	*ws_version;	/* Sec-WebSocket-Version */
 	const uint8_t	*body;
 	size_t		 bodylen;
 	uint32_t	 peer;		/* source IPv4, network order */
@@ -62,6 +68,9 @@ struct web_resp {
 	char		 etag[48];	/* "" when none */
 	char		 cookie[192];	/* Set-Cookie, "" when none */
 	int		 retry_after;	/* seconds, 0 when none */
+	/* status 101: the Sec-WebSocket-Accept value; the caller switches
+	 * the connection to WebSocket framing */
+	char		 ws_accept[32];
 	enum web_relay	 relay;
 	struct msg_ctl_request cmd;	/* with relay: what to run */
 };
@@ -83,6 +92,9 @@ struct web_server {
 
 void	web_handle(struct web_server *, const struct web_req *,
 	    struct web_resp *);
+/* Sec-WebSocket-Accept for a Sec-WebSocket-Key (RFC 6455, 4.2.2): -1
+ * when the key is not the base64 of 16 bytes. */
+int	web_ws_accept(const char *key, char out[32]);
 /* The parent's reply to resp's command: ok with JSON text, or not ok
  * with an error message. */
 void	web_relay_done(struct web_resp *, int ok, const char *text);

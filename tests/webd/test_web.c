@@ -12,6 +12,7 @@
 
 #include "assets.h"
 #include "auth.h"
+#include "live.h"
 #include "check.h"
 #include "web.h"
 
@@ -330,6 +331,88 @@ test_static(void)
 	CHECK(memmem(r.body, r.len, "src=\"/app.js\"", 13) != NULL);
 }
 
+static int
+upgrade(const char *cookie, const char *origin, const char *key,
+    struct web_resp *r)
+{
+	struct web_req	 q;
+
+	memset(&q, 0, sizeof(q));
+	q.method = WEB_GET;
+	q.uri = "/api/live";
+	q.host = LAN;
+	q.cookie = cookie;
+	q.upgrade = "websocket";
+	q.connection = "keep-alive, Upgrade";
+	q.origin = origin;
+	q.ws_key = key;
+	q.ws_version = "13";
+	q.now = NOW;
+	web_handle(&srv, &q, r);
+	web_resp_free(r);
+	return r->status;
+}
+
+static void
+test_websocket(void)
+{
+	struct web_resp	 r;
+	char		 cookie[256], csrf[128], acc[32];
+	const char	*key = "dGhlIHNhbXBsZSBub25jZQ==";
+
+	/* RFC 6455's own example */
+	CHECK(web_ws_accept(key, acc) == 0);
+	CHECK_STR(acc, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+	CHECK(web_ws_accept("short", acc) == -1);
+	setup(1);
+	login(cookie, sizeof(cookie), csrf, sizeof(csrf));
+	CHECK(upgrade(cookie, "http://" LAN, key, &r) == 101);
+	CHECK_STR(r.ws_accept, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+	CHECK(upgrade(cookie, "http://gatekeeper.lan", key, &r) == 101);
+	/* no session, a foreign page, no Origin, a bad key */
+	CHECK(upgrade(NULL, "http://" LAN, key, &r) == 401);
+	CHECK(upgrade(cookie, "http://evil.example", key, &r) == 403);
+	CHECK(upgrade(cookie, NULL, key, &r) == 403);
+	CHECK(upgrade(cookie, "http://" LAN, "AAAA", &r) == 400);
+	/* not an upgrade at all */
+	CHECK(call(WEB_GET, "/api/live", LAN, cookie, NULL, NULL, &r) == 426);
+	web_resp_free(&r);
+}
+
+static void
+test_live(void)
+{
+	static struct live l;
+	char	*f;
+
+	live_init(&l);
+	f = live_frame(&l, "{\"clients\":[{\"ip\":\"10.42.0.50\","
+	    "\"mac\":\"02:00:00:00:00:50\",\"bytes_up\":1000,"
+	    "\"bytes_down\":5000},{\"ip\":\"10.42.0.9\",\"static\":true}]}",
+	    1000);
+	/* first sight counts nothing; a reservation without counters is
+	 * no device yet */
+	CHECK_STR(f, "{\"t\":1000,\"devices\":[{\"mac\":"
+	    "\"02:00:00:00:00:50\",\"ip\":\"10.42.0.50\",\"up\":0,"
+	    "\"down\":0}]}");
+	free(f);
+	f = live_frame(&l, "{\"clients\":[{\"ip\":\"10.42.0.50\","
+	    "\"bytes_up\":1500,\"bytes_down\":9000},{\"ip\":\"10.42.0.51\","
+	    "\"bytes_up\":7,\"bytes_down\":7}]}", 2000);
+	CHECK_STR(f, "{\"t\":2000,\"devices\":[{\"mac\":null,\"ip\":"
+	    "\"10.42.0.50\",\"up\":500,\"down\":4000},{\"mac\":null,"
+	    "\"ip\":\"10.42.0.51\",\"up\":0,\"down\":0}]}");
+	free(f);
+	/* natd restarted its counters: no negative, no jump */
+	f = live_frame(&l, "{\"clients\":[{\"ip\":\"10.42.0.50\","
+	    "\"bytes_up\":10,\"bytes_down\":10}]}", 3000);
+	CHECK(f != NULL && strstr(f, "\"up\":0,\"down\":0") != NULL);
+	free(f);
+	CHECK(live_frame(&l, "{\"error\":1}", 4000) == NULL);
+	CHECK(live_frame(&l, "not json", 4000) == NULL);
+	CHECK(l.bad_replies == 2);
+}
+
 static void
 test_sessions(void)
 {
@@ -403,6 +486,8 @@ main(void)
 	test_login();
 	test_csrf_and_relay();
 	test_static();
+	test_websocket();
+	test_live();
 	test_sessions();
 	test_password();
 	return check_result();

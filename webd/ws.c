@@ -1,0 +1,251 @@
+/*
+ * WebSocket connections (RFC 6455) for /api/live: libwslay does the
+ * framing (masks, fragments, ping/pong, close codes, size limits) over
+ * the bufferevent of the evhttp connection the upgrade came on.
+ *
+ * A slow reader never makes us buffer without bound: a new frame goes
+ * out only when the previous one has left our buffer; meanwhile only the
+ * newest waits (frames coalesced: a live view wants the present, not
+ * the backlog), and a connection whose buffer has not drained for
+ * WS_STALL_MS is closed with 1008.
+ */
+#include <sys/queue.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <wslay/wslay.h>
+
+#include "log.h"
+#include "util.h"
+#include "ws.h"
+
+#define WS_MAX_RECV		4096	/* a client message: a subscription */
+#define WS_STALL_MS		10000
+
+struct ws_conn {
+	struct evhttp_connection *evcon;
+	struct bufferevent	*bev;
+	wslay_event_context_ptr	 ctx;
+	char			*next;		/* the newest unsent frame */
+	uint64_t		 drained_ms;	/* output last empty */
+	int			 closing;
+	TAILQ_ENTRY(ws_conn)	 entry;
+};
+
+static TAILQ_HEAD(, ws_conn) conns = TAILQ_HEAD_INITIALIZER(conns);
+static struct ws_stats st;
+
+static ssize_t
+ws_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
+    void *arg)
+{
+	struct ws_conn	*c = arg;
+	size_t		 n;
+
+	n = evbuffer_remove(bufferevent_get_input(c->bev), buf, len);
+	if (n == 0 || n == (size_t)-1) {
+		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+		return -1;
+	}
+	return (ssize_t)n;
+}
+
+/* Into our output buffer: the frame backlog is what sits there. */
+static ssize_t
+ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len,
+    int flags, void *arg)
+{
+	struct ws_conn	*c = arg;
+
+	if (evbuffer_add(bufferevent_get_output(c->bev), data, len) == -1) {
+		wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+		return -1;
+	}
+	return (ssize_t)len;
+}
+
+static int
+ws_genmask_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len,
+    void *arg)
+{
+	arc4random_buf(buf, len);
+	return 0;
+}
+
+/* Client messages: none is acted on yet; a text frame is counted. */
+static void
+ws_msg_cb(wslay_event_context_ptr ctx,
+    const struct wslay_event_on_msg_recv_arg *m, void *arg)
+{
+	if (m->opcode == WSLAY_TEXT_FRAME)
+		st.received++;
+}
+
+static void
+conn_free(struct ws_conn *c)
+{
+	TAILQ_REMOVE(&conns, c, entry);
+	wslay_event_context_free(c->ctx);
+	free(c->next);
+	/* frees the bufferevent and closes the socket */
+	evhttp_connection_free(c->evcon);
+	free(c);
+}
+
+/* Flushes what wslay queued; frees the connection once both sides are
+ * done (a close handshake ended, or an error). */
+static void
+conn_pump(struct ws_conn *c)
+{
+	if (wslay_event_send(c->ctx) != 0 ||
+	    (!wslay_event_want_read(c->ctx) &&
+	    !wslay_event_want_write(c->ctx) &&
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0))
+		conn_free(c);
+}
+
+static void
+ws_read(struct bufferevent *bev, void *arg)
+{
+	struct ws_conn	*c = arg;
+
+	if (wslay_event_recv(c->ctx) != 0) {
+		conn_free(c);
+		return;
+	}
+	conn_pump(c);
+}
+
+static void
+queue_text(struct ws_conn *c, const char *text)
+{
+	struct wslay_event_msg	 m;
+
+	m.opcode = WSLAY_TEXT_FRAME;
+	m.msg = (const uint8_t *)text;
+	m.msg_length = strlen(text);
+	if (wslay_event_queue_msg(c->ctx, &m) == 0)
+		st.frames++;
+}
+
+/* Our buffer drained: the waiting frame, if any, goes now. */
+static void
+ws_write(struct bufferevent *bev, void *arg)
+{
+	struct ws_conn	*c = arg;
+
+	c->drained_ms = mono_ms();
+	if (c->next != NULL) {
+		queue_text(c, c->next);
+		free(c->next);
+		c->next = NULL;
+	}
+	conn_pump(c);
+}
+
+static void
+ws_event(struct bufferevent *bev, short what, void *arg)
+{
+	conn_free(arg);
+}
+
+int
+ws_start(struct evhttp_request *req, const char *accept)
+{
+	struct wslay_event_callbacks cb = {
+		ws_recv_cb, ws_send_cb, ws_genmask_cb, NULL, NULL, NULL,
+		ws_msg_cb
+	};
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	struct ws_conn	*c;
+	struct evbuffer	*out;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return -1;
+	c->evcon = evcon;
+	c->bev = evhttp_connection_get_bufferevent(evcon);
+	if (wslay_event_context_server_init(&c->ctx, &cb, c) != 0) {
+		free(c);
+		return -1;
+	}
+	wslay_event_config_set_max_recv_msg_length(c->ctx, WS_MAX_RECV);
+	/* The connection is ours now: evhttp's callbacks and timeouts go;
+	 * the stall rule replaces the timeouts. */
+	bufferevent_setcb(c->bev, ws_read, ws_write, ws_event, c);
+	bufferevent_set_timeouts(c->bev, NULL, NULL);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	out = bufferevent_get_output(c->bev);
+	evbuffer_add_printf(out, "HTTP/1.1 101 Switching Protocols\r\n"
+	    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+	    "Sec-WebSocket-Accept: %s\r\n\r\n", accept);
+	c->drained_ms = mono_ms();
+	TAILQ_INSERT_TAIL(&conns, c, entry);
+	st.opened++;
+	return 0;
+}
+
+/* Closes a connection that has read nothing of ours for too long. */
+static int
+cut_stalled(struct ws_conn *c, uint64_t now)
+{
+	struct wslay_event_msg	 m;
+
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0 ||
+	    now - c->drained_ms < WS_STALL_MS)
+		return 0;
+	st.cut++;
+	/* Best effort: the close frame may never be read either. */
+	m.opcode = WSLAY_CONNECTION_CLOSE;
+	m.msg = (const uint8_t *)"\x03\xf0";	/* 1008 */
+	m.msg_length = 2;
+	(void)wslay_event_queue_msg(c->ctx, &m);
+	(void)wslay_event_send(c->ctx);
+	conn_free(c);
+	return 1;
+}
+
+void
+ws_broadcast(const char *text)
+{
+	struct ws_conn	*c, *t;
+	uint64_t	 now = mono_ms();
+
+	TAILQ_FOREACH_SAFE(c, &conns, entry, t) {
+		if (cut_stalled(c, now))
+			continue;
+		if (evbuffer_get_length(bufferevent_get_output(c->bev)) > 0) {
+			/* the last one still leaving: this replaces any
+			 * frame waiting behind it */
+			if (c->next != NULL)
+				st.coalesced++;
+			free(c->next);
+			c->next = strdup(text);
+			continue;
+		}
+		queue_text(c, text);
+		conn_pump(c);
+	}
+}
+
+int
+ws_count(void)
+{
+	int		 n = 0;
+	struct ws_conn	*c;
+
+	TAILQ_FOREACH(c, &conns, entry)
+		n++;
+	return n;
+}
+
+const struct ws_stats *
+ws_stats(void)
+{
+	return &st;
+}

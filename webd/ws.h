@@ -1,0 +1,28 @@
+/*
+ * /api/live's WebSocket connections: taken over from evhttp after a
+ * checked upgrade (web.c), fed frames by ws_broadcast().
+ */
+#ifndef GK_WEBD_WS_H
+#define GK_WEBD_WS_H
+
+#include <stdint.h>
+
+struct evhttp_request;
+
+struct ws_stats {
+	uint64_t	 opened;
+	uint64_t	 frames;	/* queued to a client */
+	uint64_t	 coalesced;	/* replaced by a newer one unsent */
+	uint64_t	 cut;		/* closed 1008: read nothing too long */
+	uint64_t	 received;	/* text messages from clients */
+};
+
+/* Answers the upgrade with 101 and takes the connection over; -1 when it
+ * cannot (the caller answers with an error). */
+int	 ws_start(struct evhttp_request *, const char *accept);
+/* text to every connection (each gets it, or it waits, coalesced). */
+void	 ws_broadcast(const char *text);
+int	 ws_count(void);
+const struct ws_stats *ws_stats(void);
+
+#endif
