@@ -6,8 +6,11 @@
  * A slow reader never makes us buffer without bound: a new frame goes
  * out only when the previous one has left our buffer; meanwhile only the
  * newest waits (frames coalesced: a live view wants the present, not
- * the backlog), and a connection whose buffer has not drained for
- * WS_STALL_MS is closed with 1008.
+ * the backlog). A client that reads nothing is cut with 1008: its
+ * frames are small and the kernel's buffers would hide it for an hour,
+ * so every connection is pinged when quiet, and one that answers
+ * nothing (a browser answers pings by itself) for WS_SILENT_MS, or
+ * whose buffer has not drained for as long, is closed.
  */
 #include <sys/queue.h>
 
@@ -26,7 +29,8 @@
 #include "ws.h"
 
 #define WS_MAX_RECV		4096	/* a client message: a subscription */
-#define WS_STALL_MS		10000
+#define WS_SILENT_MS		10000
+#define WS_PING_MS		3000
 
 struct ws_conn {
 	struct evhttp_connection *evcon;
@@ -34,7 +38,8 @@ struct ws_conn {
 	wslay_event_context_ptr	 ctx;
 	char			*next;		/* the newest unsent frame */
 	uint64_t		 drained_ms;	/* output last empty */
-	int			 closing;
+	uint64_t		 heard_ms;	/* bytes last received */
+	uint64_t		 pinged_ms;
 	TAILQ_ENTRY(ws_conn)	 entry;
 };
 
@@ -115,6 +120,7 @@ ws_read(struct bufferevent *bev, void *arg)
 {
 	struct ws_conn	*c = arg;
 
+	c->heard_ms = mono_ms();
 	if (wslay_event_recv(c->ctx) != 0) {
 		conn_free(c);
 		return;
@@ -184,41 +190,67 @@ ws_start(struct evhttp_request *req, const char *accept)
 	evbuffer_add_printf(out, "HTTP/1.1 101 Switching Protocols\r\n"
 	    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
 	    "Sec-WebSocket-Accept: %s\r\n\r\n", accept);
-	c->drained_ms = mono_ms();
+	c->drained_ms = c->heard_ms = c->pinged_ms = mono_ms();
 	TAILQ_INSERT_TAIL(&conns, c, entry);
 	st.opened++;
 	return 0;
 }
 
-/* Closes a connection that has read nothing of ours for too long. */
-static int
-cut_stalled(struct ws_conn *c, uint64_t now)
+static void
+queue_control(struct ws_conn *c, uint8_t opcode, const char *payload,
+    size_t len)
 {
 	struct wslay_event_msg	 m;
 
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0 ||
-	    now - c->drained_ms < WS_STALL_MS)
-		return 0;
-	st.cut++;
-	/* Best effort: the close frame may never be read either. */
-	m.opcode = WSLAY_CONNECTION_CLOSE;
-	m.msg = (const uint8_t *)"\x03\xf0";	/* 1008 */
-	m.msg_length = 2;
+	m.opcode = opcode;
+	m.msg = (const uint8_t *)payload;
+	m.msg_length = len;
 	(void)wslay_event_queue_msg(c->ctx, &m);
-	(void)wslay_event_send(c->ctx);
-	conn_free(c);
-	return 1;
+}
+
+/* Cuts a connection that reads nothing; pings a quiet one. 1 when c may
+ * be gone. */
+static int
+check_reader(struct ws_conn *c, uint64_t now)
+{
+	int	 stalled;
+
+	stalled = evbuffer_get_length(bufferevent_get_output(c->bev)) > 0 &&
+	    now - c->drained_ms >= WS_SILENT_MS;
+	if (stalled || now - c->heard_ms >= WS_SILENT_MS) {
+		st.cut++;
+		/* best effort: the close frame may never be read either */
+		queue_control(c, WSLAY_CONNECTION_CLOSE, "\x03\xf0", 2);
+		(void)wslay_event_send(c->ctx);
+		conn_free(c);
+		return 1;
+	}
+	if (now - c->heard_ms >= WS_PING_MS &&
+	    now - c->pinged_ms >= WS_PING_MS) {
+		c->pinged_ms = now;
+		queue_control(c, WSLAY_PING, "", 0);
+		conn_pump(c);
+		return 1;	/* conn_pump may have freed it */
+	}
+	return 0;
+}
+
+void
+ws_tick(void)
+{
+	struct ws_conn	*c, *t;
+	uint64_t	 now = mono_ms();
+
+	TAILQ_FOREACH_SAFE(c, &conns, entry, t)
+		(void)check_reader(c, now);
 }
 
 void
 ws_broadcast(const char *text)
 {
 	struct ws_conn	*c, *t;
-	uint64_t	 now = mono_ms();
 
 	TAILQ_FOREACH_SAFE(c, &conns, entry, t) {
-		if (cut_stalled(c, now))
-			continue;
 		if (evbuffer_get_length(bufferevent_get_output(c->bev)) > 0) {
 			/* the last one still leaving: this replaces any
 			 * frame waiting behind it */

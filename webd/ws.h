@@ -20,6 +20,9 @@ struct ws_stats {
 /* Answers the upgrade with 101 and takes the connection over; -1 when it
  * cannot (the caller answers with an error). */
 int	 ws_start(struct evhttp_request *, const char *accept);
+/* Once a second: pings quiet connections, cuts those that read nothing
+ * (1008). */
+void	 ws_tick(void);
 /* text to every connection (each gets it, or it waits, coalesced). */
 void	 ws_broadcast(const char *text);
 int	 ws_count(void);
