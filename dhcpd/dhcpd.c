@@ -296,13 +296,11 @@ static void
 group_submit(void)
 {
 	struct timeval	tv = { 0, 0 };
-	struct timespec	ts;
 	int64_t		us;
 
 	if (writer_open_count(dhcpd.w) == 0)
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	us = (int64_t)mono_us();
 	if (dhcpd.group_since == 0)
 		dhcpd.group_since = us;
 	if (writer_busy(dhcpd.w))
