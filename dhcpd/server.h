@@ -5,8 +5,8 @@
  * the time, and carries out what it returns; the unit tests and the
  * fuzzer call it directly.
  */
-#ifndef GK_DHCP_SERVER_H
-#define GK_DHCP_SERVER_H
+#ifndef GK_DHCPD_SERVER_H
+#define GK_DHCPD_SERVER_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -14,6 +14,7 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "util.h"
 
 #define STORE_VERSION	1
 
@@ -47,13 +48,6 @@ const char *
 store_error(struct dhcp_store *st)
 {
 	return sqlite3_errmsg(st->db);
-}
-
-static void
-mac_text(const uint8_t mac[6], char *buf, size_t len)
-{
-	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1],
-	    mac[2], mac[3], mac[4], mac[5]);
 }
 
 static int
@@ -200,7 +194,7 @@ store_put_lease(struct dhcp_store *st, const struct dhcp_lease *e)
 	sqlite3_stmt	*s = st->put_lease;
 	char		 mac[18];
 
-	mac_text(e->mac, mac, sizeof(mac));
+	mac_str(e->mac, mac, sizeof(mac));
 	sqlite3_bind_int64(s, 1, ntohl(e->ip));
 	sqlite3_bind_int(s, 2, e->state);
 	if (e->keylen)
@@ -261,7 +255,7 @@ store_put_resv(struct dhcp_store *st, const uint8_t mac[6], uint32_t ip,
 	sqlite3_stmt	*s = st->put_resv;
 	char		 m[18];
 
-	mac_text(mac, m, sizeof(m));
+	mac_str(mac, m, sizeof(m));
 	sqlite3_bind_text(s, 1, m, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(s, 2, ntohl(ip));
 	sqlite3_bind_text(s, 3, name, -1, SQLITE_TRANSIENT);
@@ -274,7 +268,7 @@ store_del_resv(struct dhcp_store *st, const uint8_t mac[6])
 	sqlite3_stmt	*s = st->del_resv;
 	char		 m[18];
 
-	mac_text(mac, m, sizeof(m));
+	mac_str(mac, m, sizeof(m));
 	sqlite3_bind_text(s, 1, m, -1, SQLITE_TRANSIENT);
 	return step_done(s);
 }

@@ -4,8 +4,8 @@
  * loss. The caller groups many lease changes into one transaction (one
  * fsync) and sends the replies only after the commit.
  */
-#ifndef GK_DHCP_STORE_H
-#define GK_DHCP_STORE_H
+#ifndef GK_DHCPD_STORE_H
+#define GK_DHCPD_STORE_H
 
 #include <stddef.h>
 #include <stdint.h>

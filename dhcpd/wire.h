@@ -3,8 +3,8 @@
  * build a reply, and the IPv4/UDP/ARP framing the packet socket needs.
  * Pure: no sockets, no allocation, no clock.
  */
-#ifndef GK_DHCP_WIRE_H
-#define GK_DHCP_WIRE_H
+#ifndef GK_DHCPD_WIRE_H
+#define GK_DHCPD_WIRE_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -9,8 +9,8 @@
  * writer_fd (readable) and writer_result. One batch is in flight at a
  * time; batches are numbered from 1 in submission order.
  */
-#ifndef GK_DHCP_WRITER_H
-#define GK_DHCP_WRITER_H
+#ifndef GK_DHCPD_WRITER_H
+#define GK_DHCPD_WRITER_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -2,8 +2,8 @@
  * From an upstream response to the answer we store and send, and from a
  * stored answer to the reply a client gets. Pure logic.
  */
-#ifndef DNSD_ANSWER_H
-#define DNSD_ANSWER_H
+#ifndef GK_DNSD_ANSWER_H
+#define GK_DNSD_ANSWER_H
 
 #include <netinet/in.h>
 

@@ -8,8 +8,8 @@
  * the entry table or the data arena is full. An expired entry is kept for
  * serve-stale (RFC 8767) until evicted or CACHE_STALE_MAX has passed.
  */
-#ifndef DNSD_CACHE_H
-#define DNSD_CACHE_H
+#ifndef GK_DNSD_CACHE_H
+#define GK_DNSD_CACHE_H
 
 #include <stddef.h>
 #include <stdint.h>

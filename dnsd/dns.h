@@ -6,8 +6,8 @@
  * backwards (so a pointer loop cannot exist) and at most DNS_MAX_JUMPS of
  * them per name.
  */
-#ifndef DNSD_DNS_H
-#define DNSD_DNS_H
+#ifndef GK_DNSD_DNS_H
+#define GK_DNSD_DNS_H
 
 #include <stddef.h>
 #include <stdint.h>

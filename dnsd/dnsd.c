@@ -4,9 +4,10 @@
  * passed (fd 4, 5), the upstream sockets dnsd opens itself (one UDP
  * socket per upstream query, from a random port, connected to the
  * server; TCP when the answer was truncated), the channel from dhcpd
- * (hostnames), the channel to webd (names observed, observe.h), status
- * and gkctl commands. Everything per query lives in
- * tables sized at start: no allocation, no logging on the query path.
+ * (hostnames), the channel to webd (names observed, observe.h). Its
+ * status and gkctl commands are in ctl.c, over the state in dnsd.h.
+ * Everything per query lives in tables sized at start: no allocation,
+ * no logging on the query path.
  */
 #include <sys/socket.h>
 
@@ -24,7 +25,7 @@
 
 #include "chan.h"
 #include "child.h"
-#include "commands.h"
+#include "dnsd.h"
 #include "log.h"
 #include "observe.h"
 #include "server.h"
@@ -48,8 +49,6 @@
 #define UP_TCP_BUFS	16		/* upstream TCP answers at a time */
 #define CACHE_ENTRIES	262144
 #define CACHE_ARENA	(96UL * 1024 * 1024)
-#define LOG_ALL_MAX	200		/* entries in `dns log` without IP */
-#define LOG_JSON_BUDGET	(PROTO_MAX_PAYLOAD - 8192)
 
 static const struct child_fd dnsd_fds[] = {
 	{ FD_DNSD_UDP, AF_INET, SOCK_DGRAM, "DNS UDP socket" },
@@ -102,17 +101,15 @@ struct conn {
 	uint8_t		 wbuf[TCP_WBUF];
 };
 
-static struct server	 srv;
+struct dnsd		 dnsd;
 static struct dns_resp	 resp;
 static struct ans_build	 build;
 static struct event_base *base;
 static struct event	 ev_udp, ev_listen, ev_tick;
 static struct proto_chan *dhcpd_chan;
 static struct proto_chan *webd_chan;
-static struct obs	 obs;
 static struct event	 ev_obs;
 static uint16_t		 port_min = 32768, port_max = 60999;
-static uint64_t		 dhcp_names_added, dhcp_names_refused;
 
 static struct pending	 pend[MAX_PENDING];
 static struct waiter	 wait[MAX_WAITERS];
@@ -138,12 +135,12 @@ static void	attempt(struct pending *);
 static void
 obs_flush(void)
 {
-	size_t	 len = obs_len(&obs);
+	size_t	 len = obs_len(&dnsd.obs);
 
 	if (len == 0)
 		return;
-	obs_done(&obs, webd_chan != NULL && proto_chan_send_now(webd_chan,
-	    MSG_DNS_OBS, &obs.batch, len) == 0);
+	obs_done(&dnsd.obs, webd_chan != NULL && proto_chan_send_now(webd_chan,
+	    MSG_DNS_OBS, &dnsd.obs.batch, len) == 0);
 }
 
 static void
@@ -163,18 +160,19 @@ observe(struct in_addr client, const struct dns_query *q,
     const uint8_t *reply, size_t len, uint32_t mono_s,
     struct cache_entry *hit)
 {
-	uint32_t before = obs.batch.count;
+	uint32_t before = dnsd.obs.batch.count;
 	int	 full;
 
 	if (hit != NULL)
-		full = obs_add_cached(&obs, &hit->seen_client, &hit->seen_s,
-		    client, q->qname, q->qnamelen, reply, len, mono_s);
+		full = obs_add_cached(&dnsd.obs, &hit->seen_client,
+		    &hit->seen_s, client, q->qname, q->qnamelen, reply, len,
+		    mono_s);
 	else
-		full = obs_add(&obs, client, q->qname, q->qnamelen, reply,
+		full = obs_add(&dnsd.obs, client, q->qname, q->qnamelen, reply,
 		    len, mono_s);
 	if (full)
 		obs_flush();
-	else if (before == 0 && obs.batch.count > 0)
+	else if (before == 0 && dnsd.obs.batch.count > 0)
 		event_active(&ev_obs, EV_TIMEOUT, 1);
 }
 
@@ -235,7 +233,7 @@ conn_send(struct conn *c, const uint8_t *msg, size_t len)
 	}
 	/* A client that does not read its answers loses the connection. */
 	if (sizeof(c->wbuf) - c->wlen < len + 2) {
-		srv.st.send_errors++;
+		dnsd.srv.st.send_errors++;
 		conn_close(c);
 		return;
 	}
@@ -256,7 +254,7 @@ waiter_send(struct waiter *w, const uint8_t *msg, size_t len)
 	if (w->conn < 0) {
 		if (sendto(FD_DNSD_UDP, msg, len, MSG_DONTWAIT,
 		    (struct sockaddr *)&w->client, sizeof(w->client)) == -1)
-			srv.st.send_errors++;
+			dnsd.srv.st.send_errors++;
 		return;
 	}
 	c = &conns[w->conn];
@@ -328,10 +326,10 @@ finish_ok(struct pending *p, const struct ans_build *b)
 		n = ans_render(b->msg, b->len, b->ttl_offs, b->nttl, 0, 0,
 		    w->qraw, &w->q, obuf, max);
 		if (n && (dns_get16(obuf + 2) & DNS_TC))
-			srv.st.truncated++;
+			dnsd.srv.st.truncated++;
 		lat = elapsed_us(&w->start);
-		srv_log(&srv, w->client.sin_addr, w->q.qname, w->q.qnamelen,
-		    w->q.qtype, obuf, n, lat, 0, t.unix_s);
+		srv_log(&dnsd.srv, w->client.sin_addr, w->q.qname,
+		    w->q.qnamelen, w->q.qtype, obuf, n, lat, 0, t.unix_s);
 		observe(w->client.sin_addr, &w->q, obuf, n, t.mono_s, NULL);
 		waiter_send(w, obuf, n);
 	}
@@ -349,20 +347,20 @@ finish_fail(struct pending *p, int rcode)
 
 	now(&t);
 	if (rcode < 0 && p->all_timeouts)
-		srv_all_failed(&srv, t.mono_ms);
+		srv_all_failed(&dnsd.srv, t.mono_ms);
 	for (i = p->waiters; i >= 0; i = w->next) {
 		w = &wait[i];
 		max = w->conn < 0 ? ans_udp_max(&w->q) : sizeof(obuf);
 		stale = 0;
 		if (rcode < 0)
-			n = srv_fail_reply(&srv, w->qraw, &w->q, &t, obuf, max,
-			    &stale);
+			n = srv_fail_reply(&dnsd.srv, w->qraw, &w->q, &t, obuf,
+			    max, &stale);
 		else
 			n = dns_reply_short(obuf, max, w->qraw, &w->q, 1, rcode,
 			    0);
-		srv_log(&srv, w->client.sin_addr, w->q.qname, w->q.qnamelen,
-		    w->q.qtype, obuf, n, elapsed_us(&w->start), stale,
-		    t.unix_s);
+		srv_log(&dnsd.srv, w->client.sin_addr, w->q.qname,
+		    w->q.qnamelen, w->q.qtype, obuf, n, elapsed_us(&w->start),
+		    stale, t.unix_s);
 		if (stale)
 			observe(w->client.sin_addr, &w->q, obuf, n, t.mono_s,
 			    NULL);
@@ -379,8 +377,8 @@ up_answer(struct pending *p, const uint8_t *buf, size_t len)
 	struct srv_time	 t;
 
 	now(&t);
-	switch (srv_upstream_response(&srv, p->up, buf, len, p->id, p->qname,
-	    p->qnamelen, p->qtype, p->qclass, &t, &resp, &build)) {
+	switch (srv_upstream_response(&dnsd.srv, p->up, buf, len, p->id,
+	    p->qname, p->qnamelen, p->qtype, p->qclass, &t, &resp, &build)) {
 	case SRV_RESP_IGNORE:
 		return 0;
 	case SRV_RESP_TC:
@@ -393,17 +391,17 @@ up_answer(struct pending *p, const uint8_t *buf, size_t len)
 		/* truncated over TCP is broken */
 		/* FALLTHROUGH */
 	case SRV_RESP_FAIL:
-		srv_upstream_rtt(&srv, p->up, elapsed_us(&p->sent));
+		srv_upstream_rtt(&dnsd.srv, p->up, elapsed_us(&p->sent));
 		p->all_timeouts = 0;
 		pending_close_fd(p);
 		attempt(p);
 		return 1;
 	case SRV_RESP_REBIND:
-		srv_upstream_rtt(&srv, p->up, elapsed_us(&p->sent));
+		srv_upstream_rtt(&dnsd.srv, p->up, elapsed_us(&p->sent));
 		finish_fail(p, DNS_REFUSED);
 		return 1;
 	case SRV_RESP_OK:
-		srv_upstream_rtt(&srv, p->up, elapsed_us(&p->sent));
+		srv_upstream_rtt(&dnsd.srv, p->up, elapsed_us(&p->sent));
 		finish_ok(p, &build);
 		return 1;
 	}
@@ -416,7 +414,7 @@ up_timeout(struct pending *p)
 	struct srv_time	 t;
 
 	now(&t);
-	srv_upstream_timeout(&srv, p->up, t.mono_ms);
+	srv_upstream_timeout(&dnsd.srv, p->up, t.mono_ms);
 	pending_close_fd(p);
 	p->state = UP_UDP;
 	attempt(p);
@@ -428,7 +426,7 @@ up_failed(struct pending *p)
 	struct srv_time	 t;
 
 	now(&t);
-	srv_upstream_failed(&srv, p->up, t.mono_ms);
+	srv_upstream_failed(&dnsd.srv, p->up, t.mono_ms);
 	p->all_timeouts = 0;
 }
 
@@ -462,8 +460,8 @@ up_udp_event(evutil_socket_t fd, short what, void *arg)
 		 * question (up_answer). The socket is connected, so the
 		 * kernel already filters; this is the belt to its braces. */
 		if (from.sin_family != AF_INET || from.sin_port != htons(53) ||
-		    from.sin_addr.s_addr != srv.up[p->up].addr.s_addr) {
-			srv.st.upstream_mismatched++;
+		    from.sin_addr.s_addr != dnsd.srv.up[p->up].addr.s_addr) {
+			dnsd.srv.st.upstream_mismatched++;
 			continue;
 		}
 		up_answer(p, obuf, (size_t)n);
@@ -573,9 +571,10 @@ attempt(struct pending *p)
 		up = p->up;	/* the same server, over TCP */
 	else {
 		if (p->attempts >= MAX_ATTEMPTS ||
-		    (up = srv_pick_upstream(&srv, p->tried, t.mono_ms)) < 0) {
+		    (up = srv_pick_upstream(&dnsd.srv, p->tried,
+		    t.mono_ms)) < 0) {
 			/* with one upstream, a second try at it */
-			if (p->attempts < 2 && srv.nupstream == 1) {
+			if (p->attempts < 2 && dnsd.srv.nupstream == 1) {
 				up = 0;
 			} else {
 				finish_fail(p, -1);
@@ -593,7 +592,7 @@ attempt(struct pending *p)
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons(53);
-	sin.sin_addr = srv.up[up].addr;
+	sin.sin_addr = dnsd.srv.up[up].addr;
 	if (tcp && (p->tbuf = tbuf_alloc()) < 0)
 		goto fail;
 	if ((p->fd = up_socket(tcp ? SOCK_STREAM : SOCK_DGRAM)) == -1)
@@ -611,13 +610,13 @@ attempt(struct pending *p)
 		event_assign(&p->ev, base, p->fd, EV_READ | EV_PERSIST,
 		    up_udp_event, p);
 	}
-	srv.up[up].queries++;
+	dnsd.srv.up[up].queries++;
 	mono_now(&p->sent);
 	event_add(&p->ev, &tv);
 	return;
 fail:
 	/* our own socket failed (fd limit, no route): next one */
-	srv.st.upstream_failures++;
+	dnsd.srv.st.upstream_failures++;
 	if (p->fd != -1) {
 		close(p->fd);
 		p->fd = -1;
@@ -660,16 +659,16 @@ forward(const struct dns_query *q, const uint8_t *qmsg,
 
 	p = pending_find(q);
 	if (p != NULL && p->nwaiters < MAX_WAIT_PER) {
-		srv.st.coalesced++;
+		dnsd.srv.st.coalesced++;
 	} else {
 		for (i = 0, p = NULL; i < MAX_PENDING && p == NULL; i++)
 			if (!pend[i].used)
 				p = &pend[i];
 		if (p != NULL)
-			srv.st.forwarded++;
+			dnsd.srv.st.forwarded++;
 	}
 	if (p == NULL || (wi = waiter_alloc()) < 0) {
-		srv.st.pending_full++;
+		dnsd.srv.st.pending_full++;
 		now(&t);
 		n = dns_reply_short(obuf, c ? sizeof(obuf) : DNS_MAX_UDP, qmsg,
 		    q, 1, DNS_SERVFAIL, 0);
@@ -677,8 +676,8 @@ forward(const struct dns_query *q, const uint8_t *qmsg,
 			conn_send(c, obuf, n);
 		else if (sendto(FD_DNSD_UDP, obuf, n, MSG_DONTWAIT,
 		    (const struct sockaddr *)client, sizeof(*client)) == -1)
-			srv.st.send_errors++;
-		srv.st.servfail_sent++;
+			dnsd.srv.st.send_errors++;
+		dnsd.srv.st.servfail_sent++;
 		return;
 	}
 	w = &wait[wi];
@@ -736,16 +735,16 @@ udp_batch(int fd)
 	for (i = 0; i < n; i++) {
 		if ((rmsg[i].msg_hdr.msg_flags & MSG_TRUNC) ||
 		    rfrom[i].sin_family != AF_INET) {
-			srv.st.dropped_short_or_response++;
+			dnsd.srv.st.dropped_short_or_response++;
 			continue;
 		}
 		/* Only the LAN: never a reflector for the internet. */
-		if (!srv_client_ok(&srv, rfrom[i].sin_addr)) {
-			srv.st.dropped_outside_lan++;
+		if (!srv_client_ok(&dnsd.srv, rfrom[i].sin_addr)) {
+			dnsd.srv.st.dropped_outside_lan++;
 			continue;
 		}
-		switch (srv_query(&srv, rbuf[i], rmsg[i].msg_len, 0, &t, &q,
-		    sbuf[k], sizeof(sbuf[k]), &outlen, &cached)) {
+		switch (srv_query(&dnsd.srv, rbuf[i], rmsg[i].msg_len, 0, &t,
+		    &q, sbuf[k], sizeof(sbuf[k]), &outlen, &cached)) {
 		case SRV_DROP:
 			break;
 		case SRV_FORWARD:
@@ -753,12 +752,12 @@ udp_batch(int fd)
 			break;
 		case SRV_REPLY:
 			if (q.qnamelen > 0)
-				srv_log(&srv, rfrom[i].sin_addr, q.qname,
+				srv_log(&dnsd.srv, rfrom[i].sin_addr, q.qname,
 				    q.qnamelen, q.qtype, sbuf[k], outlen, 0,
 				    cached, t.unix_s);
 			if (cached)
 				observe(rfrom[i].sin_addr, &q, sbuf[k], outlen,
-				    t.mono_s, srv.hit);
+				    t.mono_s, dnsd.srv.hit);
 			siov[k].iov_len = outlen;
 			sto[k] = rfrom[i];
 			k++;
@@ -770,7 +769,7 @@ udp_batch(int fd)
 		    MSG_DONTWAIT);
 		if (sent <= 0) {
 			/* the one that failed is lost; go on with the rest */
-			srv.st.send_errors++;
+			dnsd.srv.st.send_errors++;
 			sent = 1;
 		}
 	}
@@ -811,7 +810,7 @@ udp_read(evutil_socket_t fd, short what, void *arg)
 			continue;
 		if (got < UDP_NAP_MIN || !sustained || i == UDP_ROUNDS - 1)
 			break;
-		srv.st.udp_naps++;
+		dnsd.srv.st.udp_naps++;
 		nanosleep(&nap, NULL);
 	}
 	if (got >= UDP_NAP_MIN) {
@@ -872,13 +871,13 @@ conn_process(struct conn *c)
 	while (c->used && c->rlen - off >= 2) {
 		len = dns_get16(c->rbuf + off);
 		if (len < DNS_HDR_LEN) {
-			srv.st.tcp_malformed++;
+			dnsd.srv.st.tcp_malformed++;
 			conn_close(c);
 			return;
 		}
 		if (c->rlen - off < 2 + len)
 			break;
-		switch (srv_query(&srv, c->rbuf + off + 2, len, 1, &t, &q,
+		switch (srv_query(&dnsd.srv, c->rbuf + off + 2, len, 1, &t, &q,
 		    obuf, sizeof(obuf), &outlen, &cached)) {
 		case SRV_DROP:
 			break;
@@ -887,12 +886,12 @@ conn_process(struct conn *c)
 			break;
 		case SRV_REPLY:
 			if (q.qnamelen > 0)
-				srv_log(&srv, c->peer, q.qname, q.qnamelen,
+				srv_log(&dnsd.srv, c->peer, q.qname, q.qnamelen,
 				    q.qtype, obuf, outlen, 0, cached,
 				    t.unix_s);
 			if (cached)
 				observe(c->peer, &q, obuf, outlen, t.mono_s,
-				    srv.hit);
+				    dnsd.srv.hit);
 			conn_send(c, obuf, outlen);
 			break;
 		}
@@ -913,7 +912,7 @@ conn_read(evutil_socket_t fd, short what, void *arg)
 	if (what & EV_TIMEOUT) {
 		/* idle: nothing asked and nothing owed */
 		if (c->inflight <= 0 && c->wlen == 0) {
-			srv.st.tcp_idle_closed++;
+			dnsd.srv.st.tcp_idle_closed++;
 			conn_close(c);
 		}
 		return;
@@ -954,15 +953,15 @@ tcp_accept(evutil_socket_t fd, short what, void *arg)
 			if (!conns[i].used)
 				c = &conns[i];
 		if (sin.sin_family != AF_INET || c == NULL ||
-		    !srv_client_ok(&srv, sin.sin_addr)) {
+		    !srv_client_ok(&dnsd.srv, sin.sin_addr)) {
 			if (c == NULL)
-				srv.st.tcp_refused++;
+				dnsd.srv.st.tcp_refused++;
 			else
-				srv.st.dropped_outside_lan++;
+				dnsd.srv.st.dropped_outside_lan++;
 			close(s);
 			continue;
 		}
-		srv.st.tcp_accepted++;
+		dnsd.srv.st.tcp_accepted++;
 		c->used = 1;
 		c->fd = s;
 		c->gen = ++conn_gen ? conn_gen : ++conn_gen;
@@ -991,17 +990,17 @@ dhcpd_msg(struct proto_chan *ch, struct proto_msg *msg, void *arg)
 		memcpy(&h, msg->data, sizeof(h));
 		h.name[sizeof(h.name) - 1] = '\0';
 		if (msg->hdr.type == MSG_HOST_DEL) {
-			local_del(&srv.local, h.ip);
+			local_del(&dnsd.srv.local, h.ip);
 			break;
 		}
-		if (srv.configured && !srv_client_ok(&srv, h.ip))
+		if (dnsd.srv.configured && !srv_client_ok(&dnsd.srv, h.ip))
 			why = "address outside the LAN";
-		else if (local_add(&srv.local, LOCAL_DHCP, h.name, h.ip,
+		else if (local_add(&dnsd.srv.local, LOCAL_DHCP, h.name, h.ip,
 		    h.expiry, &why) == 0) {
-			dhcp_names_added++;
+			dnsd.dhcp_names_added++;
 			break;
 		}
-		dhcp_names_refused++;
+		dnsd.dhcp_names_refused++;
 		log_warnx("dhcpd's name \"%s\" for %s refused: %s", h.name,
 		    inet_ntoa(h.ip), why);
 		break;
@@ -1040,7 +1039,7 @@ webd_closed(struct proto_chan *ch, const char *why, void *arg)
 static void
 tick(evutil_socket_t fd, short what, void *arg)
 {
-	local_expire(&srv.local, (uint32_t)time(NULL));
+	local_expire(&dnsd.srv.local, (uint32_t)time(NULL));
 }
 
 /* ---- child callbacks ---- */
@@ -1055,7 +1054,7 @@ dnsd_init(struct event_base *b, void *arg)
 	base = b;
 	if ((c = cache_new(CACHE_ENTRIES, CACHE_ARENA)) == NULL)
 		fatal("cannot reserve the cache");
-	srv_init(&srv, c);
+	srv_init(&dnsd.srv, c);
 	udp_setup();
 	event_assign(&ev_udp, base, FD_DNSD_UDP, EV_READ | EV_PERSIST,
 	    udp_read, NULL);
@@ -1071,7 +1070,7 @@ dnsd_init(struct event_base *b, void *arg)
 	    dhcpd_msg, dhcpd_closed, NULL);
 	if (dhcpd_chan == NULL)
 		fatal("dhcpd channel");
-	obs_init(&obs);
+	obs_init(&dnsd.obs);
 	event_assign(&ev_obs, base, -1, 0, obs_event, NULL);
 	webd_chan = proto_chan_new(base, FD_DNSD_WEBD, PEER_DNSD, PEER_WEBD,
 	    webd_msg, webd_closed, NULL);
@@ -1088,255 +1087,24 @@ dnsd_config(const struct msg_config *mc, void *arg)
 {
 	char	 lan[INET_ADDRSTRLEN];
 
-	srv_configure(&srv, &mc->conf);
+	srv_configure(&dnsd.srv, &mc->conf);
 	if (mc->local_port_min > 0 && mc->local_port_min <= mc->local_port_max) {
 		port_min = mc->local_port_min;
 		port_max = mc->local_port_max;
 	}
 	inet_ntop(AF_INET, &mc->conf.lan_addr, lan, sizeof(lan));
 	log_info("serving %s/%d, domain %s, %d upstream%s", lan,
-	    mc->conf.lan_prefix, mc->conf.domain, srv.nupstream,
-	    srv.nupstream == 1 ? "" : "s");
-	if (srv.nupstream == 0)
+	    mc->conf.lan_prefix, mc->conf.domain, dnsd.srv.nupstream,
+	    dnsd.srv.nupstream == 1 ? "" : "s");
+	if (dnsd.srv.nupstream == 0)
 		log_warnx("no upstream: names outside the LAN get SERVFAIL");
 }
-
-#define JSET(o, k, v)	json_object_set_new((o), (k), json_integer((json_int_t)(v)))
-
-static json_t *
-stats_json(void)
-{
-	const struct srv_stats *s = &srv.st;
-	struct cache_stats cs;
-	json_t	*o = json_object();
-
-	cache_get_stats(srv.cache, &cs);
-	JSET(o, "queries", s->queries_udp + s->queries_tcp);
-	JSET(o, "queries_udp", s->queries_udp);
-	JSET(o, "queries_tcp", s->queries_tcp);
-	JSET(o, "cache_hits", s->cache_hits);
-	JSET(o, "cache_misses", s->cache_misses);
-	JSET(o, "stale_served", s->stale_served);
-	JSET(o, "local_answers", s->local_answers);
-	JSET(o, "forwarded", s->forwarded);
-	JSET(o, "coalesced", s->coalesced);
-	JSET(o, "cache_entries", cs.entries);
-	JSET(o, "cache_bytes", cs.bytes);
-	JSET(o, "cache_max_entries", cs.max_entries);
-	JSET(o, "cache_evictions", cs.evictions);
-	JSET(o, "cache_too_large", cs.too_large);
-	JSET(o, "cache_no_room", cs.no_room);
-	JSET(o, "servfail_sent", s->servfail_sent);
-	JSET(o, "truncated", s->truncated);
-	JSET(o, "rebind_refused", s->rebind_refused);
-	JSET(o, "refused", s->refused);
-	JSET(o, "formerr", s->formerr);
-	JSET(o, "notimp", s->notimp);
-	JSET(o, "badvers", s->badvers);
-	JSET(o, "not_configured", s->not_configured);
-	JSET(o, "dropped_outside_lan", s->dropped_outside_lan);
-	JSET(o, "dropped_malformed", s->dropped_short_or_response);
-	JSET(o, "upstream_malformed", s->upstream_malformed);
-	JSET(o, "upstream_mismatched", s->upstream_mismatched);
-	JSET(o, "upstream_timeouts", s->upstream_timeouts);
-	JSET(o, "upstream_failures", s->upstream_failures);
-	JSET(o, "upstream_truncated", s->upstream_tc);
-	JSET(o, "pending_full", s->pending_full);
-	JSET(o, "tcp_accepted", s->tcp_accepted);
-	JSET(o, "tcp_refused", s->tcp_refused);
-	JSET(o, "tcp_idle_closed", s->tcp_idle_closed);
-	JSET(o, "tcp_malformed", s->tcp_malformed);
-	JSET(o, "send_errors", s->send_errors);
-	JSET(o, "udp_naps", s->udp_naps);
-	JSET(o, "dhcp_names_added", dhcp_names_added);
-	JSET(o, "dhcp_names_refused", dhcp_names_refused);
-	JSET(o, "observations_sent", obs.st.sent);
-	JSET(o, "observations_dropped", obs.st.dropped);
-	JSET(o, "observations_suppressed", obs.st.suppressed);
-	JSET(o, "observations_unnamed", obs.st.unnamed);
-	return o;
-}
-
-static json_t *
-upstreams_json(void)
-{
-	struct srv_time	 t;
-	json_t	*a = json_array(), *o;
-	int	 i;
-
-	now(&t);
-	for (i = 0; i < srv.nupstream; i++) {
-		const struct upstream *u = &srv.up[i];
-
-		o = json_object();
-		json_object_set_new(o, "address",
-		    json_string(inet_ntoa(u->addr)));
-		json_object_set_new(o, "srtt_ms",
-		    json_real(u->srtt_us / 1000.0));
-		json_object_set_new(o, "state", json_string(
-		    u->penalty_until > t.mono_ms ? "penalized" : "ok"));
-		JSET(o, "queries", u->queries);
-		JSET(o, "answers", u->answers);
-		JSET(o, "timeouts", u->timeouts);
-		JSET(o, "failures", u->failures);
-		JSET(o, "truncated", u->tc);
-		JSET(o, "mismatched", u->mismatched);
-		JSET(o, "malformed", u->malformed);
-		json_array_append_new(a, o);
-	}
-	return a;
-}
-
-static void
-dnsd_status(json_t *detail, void *arg)
-{
-	json_object_set_new(detail, "service", json_string(srv.configured ?
-	    "dns" : "waiting for the configuration"));
-	json_object_set_new(detail, "stats", stats_json());
-	json_object_set_new(detail, "upstreams", upstreams_json());
-	json_object_set_new(detail, "local_names",
-	    json_integer(srv.local.nhosts));
-	json_object_set_new(detail, "not_built", json_string(
-	    "IPv6 upstreams and IPv6 clients"));
-}
-
-static const char *
-rcode_name(int r)
-{
-	static const char *names[] = { "NOERROR", "FORMERR", "SERVFAIL",
-	    "NXDOMAIN", "NOTIMP", "REFUSED" };
-
-	return r >= 0 && r < 6 ? names[r] : "other";
-}
-
-static const char *
-type_name(uint16_t t, char *buf, size_t n)
-{
-	switch (t) {
-	case DNS_T_A: return "A";
-	case DNS_T_NS: return "NS";
-	case DNS_T_CNAME: return "CNAME";
-	case DNS_T_SOA: return "SOA";
-	case DNS_T_PTR: return "PTR";
-	case DNS_T_MX: return "MX";
-	case DNS_T_TXT: return "TXT";
-	case DNS_T_AAAA: return "AAAA";
-	case DNS_T_SRV: return "SRV";
-	case 64: return "SVCB";
-	case 65: return "HTTPS";
-	case DNS_T_ANY: return "ANY";
-	}
-	snprintf(buf, n, "TYPE%u", t);
-	return buf;
-}
-
-/* The last max entries of a device's log, oldest first, while the
- * budget (bytes of JSON, roughly) lasts: the reply is one message. */
-static void
-log_dev_json(json_t *a, const struct qlog_dev *d, int max, size_t *budget)
-{
-	const struct qlog_entry *e;
-	char	 name[1024], tb[16], addr[INET6_ADDRSTRLEN];
-	char	 answers[QLOG_ADDRS * (INET6_ADDRSTRLEN + 1)];
-	json_t	*o;
-	int	 i, k;
-	size_t	 off;
-
-	for (i = d->count > max ? d->count - max : 0; i < d->count; i++) {
-		e = &d->e[(d->head + QLOG_PER_DEVICE - d->count + i) %
-		    QLOG_PER_DEVICE];
-		dns_name_str(e->qname, name, sizeof(name));
-		answers[0] = '\0';
-		for (k = 0, off = 0; k < e->naddr; k++) {
-			inet_ntop(e->af[k], e->addr[k], addr, sizeof(addr));
-			off += (size_t)snprintf(answers + off,
-			    sizeof(answers) - off, "%s%s", k ? " " : "", addr);
-		}
-		if (*budget < strlen(name) + off + 160)
-			return;
-		*budget -= strlen(name) + off + 160;
-		o = json_object();
-		JSET(o, "time", e->time);
-		json_object_set_new(o, "client",
-		    json_string(inet_ntoa(d->ip)));
-		json_object_set_new(o, "name", json_string(name));
-		json_object_set_new(o, "type",
-		    json_string(type_name(e->qtype, tb, sizeof(tb))));
-		json_object_set_new(o, "rcode",
-		    json_string(rcode_name(e->rcode)));
-		json_object_set_new(o, "answers", json_string(answers));
-		json_object_set_new(o, "latency_ms",
-		    json_real(e->latency_us / 1000.0));
-		json_object_set_new(o, "cached", json_boolean(e->cached));
-		json_array_append_new(a, o);
-	}
-}
-
-static json_t *
-ctl_dns_stats(const struct ctl_call *call, char *err, size_t errlen)
-{
-	json_t		*o = json_object();
-
-	json_object_set_new(o, "stats", stats_json());
-	json_object_set_new(o, "upstreams", upstreams_json());
-	return o;
-}
-
-static json_t *
-ctl_dns_flush(const struct ctl_call *call, char *err, size_t errlen)
-{
-	json_t		*o = json_object();
-
-	JSET(o, "flushed", srv_flush(&srv));
-	log_info("cache flushed by uid %u", call->uid);
-	return o;
-}
-
-/* dns log [IP] */
-static json_t *
-ctl_dns_log(const struct ctl_call *call, char *err, size_t errlen)
-{
-	const struct qlog_dev *d;
-	struct in_addr	 ip;
-	json_t		*o, *a;
-	size_t		 budget = LOG_JSON_BUDGET;
-	int		 i, n, per;
-
-	if (call->argc == 1 && inet_pton(AF_INET, call->argv[0], &ip) != 1) {
-		snprintf(err, errlen, "dns log: \"%s\" is not an IPv4 "
-		    "address", call->argv[0]);
-		return NULL;
-	}
-	a = json_array();
-	if (call->argc == 1) {
-		if ((d = srv_log_dev(&srv, ip)) != NULL)
-			log_dev_json(a, d, QLOG_PER_DEVICE, &budget);
-	} else {
-		/* the reply must fit one message: fewer per device when
-		 * many devices asked */
-		for (i = 0, n = 0; i < QLOG_DEVICES; i++)
-			n += srv.qlog[i].ip.s_addr != 0;
-		per = n ? LOG_ALL_MAX / n : 0;
-		for (i = 0; i < QLOG_DEVICES; i++)
-			if (srv.qlog[i].ip.s_addr != 0)
-				log_dev_json(a, &srv.qlog[i],
-				    per < 1 ? 1 : per, &budget);
-	}
-	o = json_object();
-	json_object_set_new(o, "log", a);
-	return o;
-}
-
-static const struct ctl_handler dnsd_handlers[] = {
-	{ CMD_DNS_STATS, ctl_dns_stats },
-	{ CMD_DNS_FLUSH, ctl_dns_flush },
-	{ CMD_DNS_LOG, ctl_dns_log },
-};
 
 int
 main(int argc, char **argv)
 {
-	static const struct child_spec spec = {
+	/* Not static: the handler count is ctl.c's, not a constant here. */
+	const struct child_spec spec = {
 		.peer = PEER_DNSD,
 		.user = "gk-dnsd",
 		.keep_caps = 0,
@@ -1347,7 +1115,7 @@ main(int argc, char **argv)
 		.status = dnsd_status,
 		.config = dnsd_config,
 		.handlers = dnsd_handlers,
-		.nhandlers = sizeof(dnsd_handlers) / sizeof(dnsd_handlers[0]),
+		.nhandlers = dnsd_nhandlers,
 	};
 
 	child_main(argc, argv, &spec);

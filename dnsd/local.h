@@ -5,8 +5,8 @@
  * reverse zone or the private-address reverse zones of RFC 6303 is
  * NXDOMAIN here and never forwarded (RFC 6761 6.3, RFC 6303). Pure logic.
  */
-#ifndef DNSD_LOCAL_H
-#define DNSD_LOCAL_H
+#ifndef GK_DNSD_LOCAL_H
+#define GK_DNSD_LOCAL_H
 
 #include <netinet/in.h>
 

@@ -12,8 +12,8 @@
  * message and a wakeup of webd per event-loop round). Pure logic: no
  * sockets, no allocation, the caller's clock.
  */
-#ifndef DNSD_OBSERVE_H
-#define DNSD_OBSERVE_H
+#ifndef GK_DNSD_OBSERVE_H
+#define GK_DNSD_OBSERVE_H
 
 #include <netinet/in.h>
 

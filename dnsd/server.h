@@ -4,8 +4,8 @@
  * response, the counters and the per-device query log. dnsd.c does the
  * I/O around it; the unit tests and fuzzers call it directly.
  */
-#ifndef DNSD_SERVER_H
-#define DNSD_SERVER_H
+#ifndef GK_DNSD_SERVER_H
+#define GK_DNSD_SERVER_H
 
 #include <netinet/in.h>
 

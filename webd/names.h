@@ -6,8 +6,8 @@
  * evicted when full, entries expire. Pure logic: the caller gives the
  * time (monotonic seconds).
  */
-#ifndef WEBD_NAMES_H
-#define WEBD_NAMES_H
+#ifndef GK_WEBD_NAMES_H
+#define GK_WEBD_NAMES_H
 
 #include <netinet/in.h>
 

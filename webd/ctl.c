@@ -1,0 +1,118 @@
+/*
+ * webd's status and its gkctl commands, over the state webd.c keeps.
+ */
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "child.h"
+#include "commands.h"
+#include "names.h"
+#include "util.h"
+#include "webd.h"
+
+#define NAMES_LIST_MAX		1000	/* entries in one `names` reply */
+
+#ifndef nitems
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
+
+static const struct json_counter names_size[] = {
+	JSON_COUNTER_AS("entries", struct names, count),
+};
+
+static const struct json_counter names_counters[] = {
+	JSON_COUNTER(struct names_stats, observations),
+	JSON_COUNTER(struct names_stats, batches),
+	JSON_COUNTER(struct names_stats, added),
+	JSON_COUNTER(struct names_stats, renamed),
+	JSON_COUNTER(struct names_stats, refreshed),
+	JSON_COUNTER(struct names_stats, evicted),
+	JSON_COUNTER(struct names_stats, expired),
+	JSON_COUNTER(struct names_stats, rejected),
+};
+
+static const struct json_counter webd_counters[] = {
+	JSON_COUNTER_AS("unexpected_messages", struct webd, dnsd_unexpected),
+};
+
+static json_t *
+names_stats_json(void)
+{
+	json_t	*o = json_object();
+
+	json_counters(o, webd.names, names_size, nitems(names_size));
+	json_object_set_new(o, "max_entries", json_integer(NAMES_MAX));
+	json_counters(o, &webd.names->st, names_counters,
+	    nitems(names_counters));
+	json_counters(o, &webd, webd_counters, nitems(webd_counters));
+	return o;
+}
+
+void
+webd_status(json_t *detail, void *arg)
+{
+	json_object_set_new(detail, "service",
+	    json_string("none yet: the dashboard is not built"));
+	json_object_set_new(detail, "names", names_stats_json());
+}
+
+static json_t *
+entry_json(const struct names_entry *e, uint32_t now)
+{
+	char	 client[INET_ADDRSTRLEN], addr[INET6_ADDRSTRLEN];
+	json_t	*o = json_object();
+
+	inet_ntop(AF_INET, &e->client, client, sizeof(client));
+	inet_ntop(e->family == 4 ? AF_INET : AF_INET6, e->addr, addr,
+	    sizeof(addr));
+	json_object_set_new(o, "client", json_string(client));
+	json_object_set_new(o, "address", json_string(addr));
+	json_object_set_new(o, "name", json_string(e->name));
+	json_object_set_new(o, "seen_s_ago", json_integer(now - e->seen));
+	json_object_set_new(o, "expires_in_s",
+	    json_integer(e->expiry > now ? e->expiry - now : 0));
+	return o;
+}
+
+/* `names [IP]`: the table, most recently used first. */
+static json_t *
+ctl_names(const struct ctl_call *call, char *err, size_t errlen)
+{
+	const struct names	*t = webd.names;
+	const struct names_entry *e;
+	struct in_addr	 ip = { 0 };
+	uint32_t	 now = mono_s();
+	json_t		*o, *a;
+	int32_t		 i;
+	int		 n = 0;
+
+	if (call->argc == 1 && inet_pton(AF_INET, call->argv[0], &ip) != 1) {
+		snprintf(err, errlen, "names: \"%s\" is not an IPv4 address",
+		    call->argv[0]);
+		return NULL;
+	}
+	a = json_array();
+	for (i = t->head; i != -1 && n < NAMES_LIST_MAX; i = t->e[i].next) {
+		e = &t->e[i];
+		if (e->expiry <= now ||
+		    (ip.s_addr != 0 && e->client.s_addr != ip.s_addr))
+			continue;
+		json_array_append_new(a, entry_json(e, now));
+		n++;
+	}
+	o = json_object();
+	json_object_set_new(o, "names", a);
+	json_object_set_new(o, "stats", names_stats_json());
+	return o;
+}
+
+const struct ctl_handler webd_handlers[] = {
+	{ CMD_NAMES, ctl_names },
+};
+const int webd_nhandlers = nitems(webd_handlers);
