@@ -239,7 +239,6 @@ handle_packet(int fd, struct nfq_pkt *p, uint64_t ts)
 	io.received++;
 	if (!seen_first)
 		drop_orphans(fd, p->id);
-	nat.cur_id = p->id;
 	if (p->hw_protocol != 0x0800) {
 		io.not_ipv4++;
 		ok = 0;
@@ -248,8 +247,8 @@ handle_packet(int fd, struct nfq_pkt *p, uint64_t ts)
 		io.truncated++;
 		ok = 0;
 	} else
-		ok = nat_packet(&nat, p->payload, p->len, packet_hook(p),
-		    p->skbinfo, &res);
+		ok = nat_packet(&nat, p->payload, p->len, p->id,
+		    packet_hook(p), p->skbinfo, &res);
 	if (ok == NAT_HELD) {
 		/* The verdict comes with its first fragment, or a drop. */
 		io.held++;

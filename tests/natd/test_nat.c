@@ -22,6 +22,8 @@ static uint32_t wan, inet1, inet2, lan1, lan2, lanaddr;
 static uint8_t	*region;
 static size_t	 region_size;
 static struct nat n;
+/* The queue's id of the packet handed to nat_packet (held fragments). */
+static uint32_t pkt_id;
 
 static uint32_t
 A(const char *s)
@@ -199,6 +201,7 @@ setup(void)
 	nat_default_timeouts(&cf.to);
 	memset(region, 0, region_size);
 	memset(&n, 0, sizeof(n));
+	pkt_id = 0;
 	CHECK(nat_attach(&n, region, region_size, 42) == 0);
 	nat_set_config(&n, &cf);
 	n.now = 1000;
@@ -209,7 +212,7 @@ out(uint8_t *b, size_t len, uint32_t info)
 {
 	struct nat_result r;
 
-	return nat_packet(&n, b, len, NAT_HOOK_FORWARD, info, &r);
+	return nat_packet(&n, b, len, pkt_id, NAT_HOOK_FORWARD, info, &r);
 }
 
 static int
@@ -217,7 +220,7 @@ in(uint8_t *b, size_t len)
 {
 	struct nat_result r;
 
-	return nat_packet(&n, b, len, NAT_HOOK_PRE, 0, &r);
+	return nat_packet(&n, b, len, pkt_id, NAT_HOOK_PRE, 0, &r);
 }
 
 static void
@@ -600,23 +603,24 @@ test_local_and_hairpin(void)
 	pb = map_out(IPPROTO_UDP, lan2, 9000, inet1, 7777);
 	CHECK(pb == 9000);
 	len = build(b, IPPROTO_UDP, lan1, wan, 4000, pb, 30, 0);
-	CHECK(nat_packet(&n, b, len, NAT_HOOK_PRE_LAN, 0, &r) == 1 && r.modified);
+	CHECK(nat_packet(&n, b, len, pkt_id, NAT_HOOK_PRE_LAN, 0, &r) == 1 &&
+	    r.modified);
 	CHECK(get32(b + 16) == lan2 && get16(b + 22) == 9000);
 	CHECK(get32(b + 12) == lan1 && ip_ok(b) && l4_ok(b));
-	CHECK(nat_packet(&n, b, len, NAT_HOOK_FORWARD, 0, &r) == 1);
+	CHECK(nat_packet(&n, b, len, pkt_id, NAT_HOOK_FORWARD, 0, &r) == 1);
 	/* B sees A's external address and port. */
 	CHECK(get32(b + 12) == wan && get16(b + 20) == 4000);
 	CHECK(ip_ok(b) && l4_ok(b));
 	/* B's answer to WAN:4000 reaches A, from B's external port. */
 	len = build(b, IPPROTO_UDP, lan2, wan, 9000, 4000, 30, 0);
-	CHECK(nat_packet(&n, b, len, NAT_HOOK_PRE_LAN, 0, &r) == 1);
-	CHECK(nat_packet(&n, b, len, NAT_HOOK_FORWARD, 0, &r) == 1);
+	CHECK(nat_packet(&n, b, len, pkt_id, NAT_HOOK_PRE_LAN, 0, &r) == 1);
+	CHECK(nat_packet(&n, b, len, pkt_id, NAT_HOOK_FORWARD, 0, &r) == 1);
 	CHECK(get32(b + 12) == wan && get16(b + 20) == 9000);
 	CHECK(get32(b + 16) == lan1 && get16(b + 22) == 4000);
 	CHECK(ip_ok(b) && l4_ok(b));
 	/* To a WAN port nobody maps: the router's own business. */
 	len = build(b, IPPROTO_TCP, lan1, wan, 4000, 22, 0, 2);
-	CHECK(nat_packet(&n, b, len, NAT_HOOK_PRE_LAN, 0, &r) == 1 &&
+	CHECK(nat_packet(&n, b, len, pkt_id, NAT_HOOK_PRE_LAN, 0, &r) == 1 &&
 	    !r.modified);
 }
 
@@ -987,12 +991,13 @@ test_fragments(void)
 	setup();
 	/* Out: the later fragment first, held; released by the first. */
 	flen = later_frag(f, IPPROTO_UDP, lan1, inet1, 0x1234, 64, 720);
-	n.cur_id = 11;
-	CHECK(nat_packet(&n, f, flen, NAT_HOOK_FORWARD, 0, &r) == NAT_HELD);
+	pkt_id = 11;
+	CHECK(nat_packet(&n, f, flen, pkt_id, NAT_HOOK_FORWARD, 0, &r) ==
+	    NAT_HELD);
 	CHECK(n.st.frag_held == 1);
 	CHECK(nat_hold_take(&n, &id, &acc, &pkt, &plen) == 0);
 	len = first_frag(b, lan1, inet1, 5000, 7777, 0x1234);
-	n.cur_id = 12;
+	pkt_id = 12;
 	CHECK(out(b, len, 0) == 1);
 	CHECK(memcmp(b + 12, &wan, 4) == 0 && ip_csum_ok(b));
 	CHECK(nat_hold_take(&n, &id, &acc, &pkt, &plen) == 1);
@@ -1008,10 +1013,11 @@ test_fragments(void)
 
 	/* In: held, then released to the device by the first. */
 	flen = later_frag(f, IPPROTO_UDP, inet1, wan, 0x777, 64, 500);
-	n.cur_id = 20;
-	CHECK(nat_packet(&n, f, flen, NAT_HOOK_PRE, 0, &r) == NAT_HELD);
+	pkt_id = 20;
+	CHECK(nat_packet(&n, f, flen, pkt_id, NAT_HOOK_PRE, 0, &r) ==
+	    NAT_HELD);
 	len = first_frag(b, inet1, wan, 7777, 5000, 0x777);
-	n.cur_id = 21;
+	pkt_id = 21;
 	CHECK(in(b, len) == 1 && memcmp(b + 16, &lan1, 4) == 0);
 	CHECK(nat_hold_take(&n, &id, &acc, &pkt, &plen) == 1);
 	CHECK(id == 20 && acc == 1 && memcmp(pkt + 16, &lan1, 4) == 0 &&
@@ -1020,7 +1026,7 @@ test_fragments(void)
 
 	/* A first that never comes: dropped after NAT_HOLD_SECS. */
 	flen = later_frag(f, IPPROTO_UDP, lan1, inet1, 0x999, 64, 500);
-	n.cur_id = 30;
+	pkt_id = 30;
 	CHECK(out(f, flen, 0) == NAT_HELD);
 	n.now += 1;
 	nat_sweep(&n, 0);
@@ -1046,7 +1052,7 @@ test_fragments(void)
 	for (i = 0; i < NAT_HOLD; i++) {
 		snprintf(ip, sizeof(ip), "10.42.0.%d", 100 + i / 2);
 		src = A(ip);
-		n.cur_id = 1000 + (uint32_t)i;
+		pkt_id = 1000 + (uint32_t)i;
 		n.now++;
 		flen = later_frag(f, IPPROTO_UDP, src, inet1,
 		    (uint16_t)(0x700 + i), 64, 100);
@@ -1064,13 +1070,14 @@ test_fragments(void)
 	/* Garbage that looks like a later fragment never crashes. */
 	dst = wan;
 	flen = later_frag(f, 47, inet2, dst, 1, 1, 20);
-	CHECK(nat_packet(&n, f, flen, NAT_HOOK_PRE, 0, &r) == NAT_HELD);
+	CHECK(nat_packet(&n, f, flen, pkt_id, NAT_HOOK_PRE, 0, &r) ==
+	    NAT_HELD);
 }
 
 static int
 pre_lan(uint8_t *b, size_t len, struct nat_result *r)
 {
-	return nat_packet(&n, b, len, NAT_HOOK_PRE_LAN, 0, r);
+	return nat_packet(&n, b, len, pkt_id, NAT_HOOK_PRE_LAN, 0, r);
 }
 
 /*
