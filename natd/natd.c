@@ -43,12 +43,11 @@
 #include "ring.h"
 #include "store.h"
 #include "util.h"
+#include "verdict.h"
 
 #define NATD_BATCH	32
 #define NATD_BUFSZ	(65536 + 4096)	/* a GSO packet and its headers */
-#define NATD_SEND_MAX	(256 * 1024)	/* bytes of verdicts per sendmsg */
 #define NATD_SNDBUF	(1024 * 1024)
-#define NATD_HEAD	64
 #define NATD_SWEEP	16384		/* entries per 100 ms tick */
 #define NATD_LIST_MAX	1000		/* rows `gkctl nat` shows */
 
@@ -60,7 +59,6 @@ static struct {
 	uint64_t	 not_ipv4;
 	uint64_t	 bad_messages;	/* netlink we could not parse */
 	uint64_t	 enobufs;	/* the kernel's queue overflowed */
-	uint64_t	 verdict_errors;
 	uint64_t	 batches;
 	uint64_t	 held;		/* verdicts deferred: held fragments */
 	uint64_t	 ring_off;	/* summaries not written: no ring */
@@ -83,71 +81,13 @@ static char		 fwd_error[256];
 static uint8_t		 rbuf[NATD_BATCH][NATD_BUFSZ];
 static struct mmsghdr	 rmsg[NATD_BATCH];
 static struct iovec	 riov[NATD_BATCH];
-
-static uint8_t		 vhead[NATD_BATCH * 4][NATD_HEAD];
-static struct iovec	 viov[NATD_BATCH * 4 * 3];
-static int		 nviov, nvhead;
-static size_t		 vbytes;
-static const uint8_t	 zeros[4];
+static struct verdicts	 vq;		/* this batch's, one send */
 
 /* Per-client byte counts a second ago, for rates. */
 static struct {
 	uint64_t	 up, down;
 	uint64_t	 rate_up, rate_down;
 } rates[NAT_MAX_CLIENTS];
-
-/* ---- verdicts ---- */
-
-static void
-verdict_flush(int fd)
-{
-	struct sockaddr_nl	 kernel = { .nl_family = AF_NETLINK };
-	struct msghdr		 mh;
-
-	if (nviov == 0)
-		return;
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_name = &kernel;
-	mh.msg_namelen = sizeof(kernel);
-	mh.msg_iov = viov;
-	mh.msg_iovlen = (size_t)nviov;
-	if (sendmsg(fd, &mh, 0) == -1)
-		io.verdict_errors++;
-	nviov = nvhead = 0;
-	vbytes = 0;
-}
-
-static void
-verdict_add(int fd, uint32_t id, uint32_t verdict, uint8_t *pkt,
-    size_t plen)
-{
-	size_t		 hl, pad;
-
-	if (nvhead == NATD_BATCH * 4 ||
-	    vbytes + NATD_HEAD + plen + 4 > NATD_SEND_MAX)
-		verdict_flush(fd);
-	if (pkt == NULL) {
-		hl = 0;
-		if (nfq_put_verdict(vhead[nvhead], NATD_HEAD, &hl,
-		    NATD_QUEUE_NUM, id, verdict) == -1)
-			return;
-		viov[nviov++] = (struct iovec){ vhead[nvhead], hl };
-		nvhead++;
-		vbytes += hl;
-		return;
-	}
-	hl = nfq_verdict_head(vhead[nvhead], NATD_HEAD, NATD_QUEUE_NUM, id,
-	    verdict, plen);
-	if (hl == 0)
-		return;
-	pad = nfq_pad(plen);
-	viov[nviov++] = (struct iovec){ vhead[nvhead], hl };
-	viov[nviov++] = (struct iovec){ pkt, plen };
-	if (pad > 0)
-		viov[nviov++] = (struct iovec){ (void *)zeros, pad };
-	nvhead++;
-	vbytes += hl + plen + pad;
-}
 
 /* ---- the packet path ---- */
 
@@ -175,7 +115,7 @@ summarize(const struct nat_result *r, size_t len, uint64_t ts)
 
 /* Verdicts for held fragments whose fate nat.c decided. */
 static void
-hold_drain(int fd)
+hold_drain(void)
 {
 	uint8_t		*pkt;
 	size_t		 len;
@@ -186,10 +126,10 @@ hold_drain(int fd)
 		if (accept) {
 			io.accepted++;
 			io.rewritten++;
-			verdict_add(fd, id, NF_ACCEPT, pkt, len);
+			verdict_add(&vq, id, NF_ACCEPT, pkt, len);
 		} else {
 			io.dropped++;
-			verdict_add(fd, id, NF_DROP, NULL, 0);
+			verdict_add(&vq, id, NF_DROP, NULL, 0);
 		}
 	}
 }
@@ -201,18 +141,11 @@ hold_drain(int fd)
  * toward the queue's length limit across restarts.
  */
 static void
-drop_orphans(int fd, uint32_t first_id)
+drop_orphans(uint32_t first_id)
 {
-	size_t		 hl = 0;
-
 	seen_first = 1;
-	if (nfq_put_verdict_batch(vhead[nvhead], NATD_HEAD, &hl,
-	    NATD_QUEUE_NUM, first_id - 1, NF_DROP) == -1)
-		return;
-	viov[nviov++] = (struct iovec){ vhead[nvhead], hl };
-	nvhead++;
-	vbytes += hl;
-	io.orphans_dropped = 1;
+	if (verdict_add_batch(&vq, first_id - 1, NF_DROP) == 0)
+		io.orphans_dropped = 1;
 }
 
 /*
@@ -231,14 +164,14 @@ packet_hook(const struct nfq_pkt *p)
 }
 
 static void
-handle_packet(int fd, struct nfq_pkt *p, uint64_t ts)
+handle_packet(struct nfq_pkt *p, uint64_t ts)
 {
 	struct nat_result	 res;
 	int			 ok;
 
 	io.received++;
 	if (!seen_first)
-		drop_orphans(fd, p->id);
+		drop_orphans(p->id);
 	if (p->hw_protocol != 0x0800) {
 		io.not_ipv4++;
 		ok = 0;
@@ -252,12 +185,12 @@ handle_packet(int fd, struct nfq_pkt *p, uint64_t ts)
 	if (ok == NAT_HELD) {
 		/* The verdict comes with its first fragment, or a drop. */
 		io.held++;
-		hold_drain(fd);
+		hold_drain();
 		return;
 	}
 	if (!ok) {
 		io.dropped++;
-		verdict_add(fd, p->id, NF_DROP, NULL, 0);
+		verdict_add(&vq, p->id, NF_DROP, NULL, 0);
 		return;
 	}
 	io.accepted++;
@@ -265,11 +198,11 @@ handle_packet(int fd, struct nfq_pkt *p, uint64_t ts)
 		summarize(&res, p->len, ts);
 	if (res.modified) {
 		io.rewritten++;
-		verdict_add(fd, p->id, NF_ACCEPT, p->payload, p->len);
+		verdict_add(&vq, p->id, NF_ACCEPT, p->payload, p->len);
 	} else
-		verdict_add(fd, p->id, NF_ACCEPT, NULL, 0);
+		verdict_add(&vq, p->id, NF_ACCEPT, NULL, 0);
 	/* A first fragment may have released held ones. */
-	hold_drain(fd);
+	hold_drain();
 }
 
 static void
@@ -304,9 +237,9 @@ queue_read(evutil_socket_t fd, short ev, void *arg)
 				continue;
 			}
 			for (j = 0; j < k; j++)
-				handle_packet((int)fd, &pkts[j], ts);
+				handle_packet(&pkts[j], ts);
 		}
-		verdict_flush((int)fd);
+		verdict_flush(&vq);
 		nat_hold_sent(&nat);
 		for (i = 0; i < n; i++)
 			rmsg[i].msg_hdr.msg_flags = 0;
@@ -340,8 +273,8 @@ tick(evutil_socket_t fd, short ev, void *arg)
 	nat.now = now;
 	nat_sweep(&nat, NATD_SWEEP);
 	/* Held fragments that timed out: their drops. */
-	hold_drain(FD_NATD_QUEUE);
-	verdict_flush(FD_NATD_QUEUE);
+	hold_drain();
+	verdict_flush(&vq);
 	nat_hold_sent(&nat);
 	if (now != last_rate) {
 		secs = last_rate == 0 ? 1 : now - last_rate;
@@ -492,6 +425,7 @@ natd_init(struct event_base *base, void *arg)
 	    sizeof(size)) == -1)
 		log_warn("queue send buffer");
 	store_load();
+	verdict_init(&vq, FD_NATD_QUEUE, NATD_QUEUE_NUM);
 
 	ev = event_new(base, FD_NATD_QUEUE, EV_READ | EV_PERSIST, queue_read,
 	    NULL);
@@ -609,7 +543,7 @@ natd_status(json_t *detail, void *arg)
 	J("not_ipv4", io.not_ipv4);
 	J("bad_messages", io.bad_messages);
 	J("enobufs", io.enobufs);
-	J("verdict_errors", io.verdict_errors);
+	J("verdict_errors", vq.errors);
 	J("orphans_dropped", io.orphans_dropped);
 	J("out_packets", s->out_packets);
 	J("out_bytes", s->out_bytes);
