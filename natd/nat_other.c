@@ -40,6 +40,18 @@ other_take(struct nat *n, uint8_t proto, uint32_t src)
 	return o;
 }
 
+/* The summary of a translated packet: no ports, no mapping. */
+static void
+other_result(struct nat_result *res, const struct pk *p, uint8_t dir,
+    uint32_t lan_ip, uint32_t remote_ip)
+{
+	res->dir = dir;
+	res->proto = p->proto;
+	res->lan_ip = lan_ip;
+	res->remote_ip = remote_ip;
+	res->modified = 1;
+}
+
 int
 other_out(struct nat *n, struct pk *p, struct nat_result *res)
 {
@@ -62,11 +74,7 @@ other_out(struct nat *n, struct pk *p, struct nat_result *res)
 	if (p->frag)
 		frag_note(n, p, osrc, p->dst, n->cf.wan, 1);
 	count(n, o->client, 1, p->len);
-	res->dir = NAT_DIR_UP;
-	res->proto = p->proto;
-	res->lan_ip = osrc;
-	res->remote_ip = p->dst;
-	res->modified = 1;
+	other_result(res, p, NAT_DIR_UP, osrc, p->dst);
 	n->st.other_out++;
 	return 1;
 }
@@ -90,11 +98,7 @@ other_in(struct nat *n, struct pk *p, struct nat_result *res)
 	if (p->frag)
 		frag_note(n, p, p->src, odst, o->lan_ip, 0);
 	count(n, o->client, 0, p->len);
-	res->dir = NAT_DIR_DOWN;
-	res->proto = p->proto;
-	res->lan_ip = o->lan_ip;
-	res->remote_ip = p->src;
-	res->modified = 1;
+	other_result(res, p, NAT_DIR_DOWN, o->lan_ip, p->src);
 	n->st.other_in++;
 	return 1;
 }
@@ -123,11 +127,7 @@ other_error_in(struct nat *n, struct pk *p, struct inner *in,
 	inner_rewrite(p, in, 12, -1, o->lan_ip, 0);
 	o->last_seen = n->now;
 	count(n, o->client, 0, p->len);
-	res->dir = NAT_DIR_DOWN;
-	res->proto = p->proto;
-	res->lan_ip = o->lan_ip;
-	res->remote_ip = p->src;
-	res->modified = 1;
+	other_result(res, p, NAT_DIR_DOWN, o->lan_ip, p->src);
 	n->st.icmp_errors++;
 	return 1;
 }
@@ -147,11 +147,7 @@ other_error_out(struct nat *n, struct pk *p, struct inner *in,
 	set_addr(p, p->ip + 12, n->cf.wan);
 	inner_rewrite(p, in, 16, -1, n->cf.wan, 0);
 	count(n, o->client, 1, p->len);
-	res->dir = NAT_DIR_UP;
-	res->proto = p->proto;
-	res->lan_ip = o->lan_ip;
-	res->remote_ip = p->dst;
-	res->modified = 1;
+	other_result(res, p, NAT_DIR_UP, o->lan_ip, p->dst);
 	n->st.icmp_errors++;
 	return 1;
 }
