@@ -19,7 +19,7 @@
 #include "natd.h"
 #include "proto.h"
 #include "ring.h"
-#include "store.h"
+#include "natconf.h"
 #include "verdict.h"
 
 #define NATD_LIST_MAX	1000		/* rows `gkctl nat` shows */
@@ -64,7 +64,7 @@ filter_name(int f)
 	}
 }
 
-/* Where a timeout in force comes from (store.h: the latest change). */
+/* Where a timeout in force comes from (natconf.h: the latest change). */
 static const char *
 timeout_from(uint32_t gk, uint32_t conf)
 {
@@ -212,7 +212,7 @@ proto_label(uint8_t proto, char *buf, size_t size)
 	case IPPROTO_TCP:
 	case IPPROTO_UDP:
 	case IPPROTO_ICMP:
-		return store_proto_name(proto);
+		return natconf_proto_name(proto);
 	case IPPROTO_GRE:
 		return "gre";
 	case IPPROTO_ESP:
@@ -286,7 +286,7 @@ map_row(const struct nat_map_info *mi, void *arg)
 		snprintf(remote, sizeof(remote), "%s:%u",
 		    ipstr(mi->remote_ip, rip), mi->remote_port);
 	o = json_pack("{s:s,s:s,s:i,s:i,s:s,s:I,s:s,s:i}",
-	    "proto", store_proto_name(mi->proto),
+	    "proto", natconf_proto_name(mi->proto),
 	    "lan_ip", ipstr(mi->lan_ip, ip),
 	    "lan_port", (int)mi->lan_port,
 	    "wan_port", (int)mi->wan_port,
@@ -309,7 +309,7 @@ forwards_json(void)
 
 	for (i = 0; i < nat.nfwd; i++) {
 		o = json_pack("{s:s,s:i,s:s,s:i,s:s}",
-		    "proto", store_proto_name(nat.fwd[i].proto),
+		    "proto", natconf_proto_name(nat.fwd[i].proto),
 		    "wan_port", (int)nat.fwd[i].wan_port,
 		    "ip", ipstr(nat.fwd[i].ip, ip),
 		    "port", (int)nat.fwd[i].port,
@@ -327,7 +327,7 @@ ctl_forward(int add, int argc, const char *const *argv, char *err,
     size_t errlen)
 {
 	struct nat_forward f;
-	struct store	 before = saved;
+	struct natconf	 before = saved;
 	struct in_addr	 ip;
 	const char	*why;
 	long		 wp, lp;
@@ -339,13 +339,13 @@ ctl_forward(int add, int argc, const char *const *argv, char *err,
 		return NULL;
 	}
 	memset(&f, 0, sizeof(f));
-	f.proto = (uint8_t)store_proto(argv[0]);
+	f.proto = (uint8_t)natconf_proto(argv[0]);
 	if (f.proto == 0) {
 		snprintf(err, errlen, "\"%s\": the protocol is tcp or udp",
 		    argv[0]);
 		return NULL;
 	}
-	if ((wp = store_number(argv[1], 1, 65535)) == -1) {
+	if ((wp = natconf_number(argv[1], 1, 65535)) == -1) {
 		snprintf(err, errlen, "\"%s\": a WAN port is 1 to 65535",
 		    argv[1]);
 		return NULL;
@@ -380,7 +380,7 @@ ctl_forward(int add, int argc, const char *const *argv, char *err,
 			    argc < 3 ? "" : argv[2]);
 			return NULL;
 		}
-		lp = argc == 4 ? store_number(argv[3], 1, 65535) : wp;
+		lp = argc == 4 ? natconf_number(argv[3], 1, 65535) : wp;
 		if (lp == -1) {
 			snprintf(err, errlen, "\"%s\": a port is 1 to 65535",
 			    argv[3]);
@@ -405,7 +405,7 @@ ctl_forward(int add, int argc, const char *const *argv, char *err,
 		}
 		saved.fwd[saved.nfwd++] = f;
 	}
-	if (forwards_sync(err, errlen) == -1 || store_save(err, errlen) == -1) {
+	if (forwards_sync(err, errlen) == -1 || natconf_save(err, errlen) == -1) {
 		saved = before;
 		forwards_sync(NULL, 0);
 		return NULL;
@@ -419,7 +419,7 @@ ctl_timeouts(const struct ctl_call *call, char *err, size_t errlen)
 {
 	const char *const *argv = call->argv;
 	int		 argc = call->argc;
-	struct store	 before = saved;
+	struct natconf	 before = saved;
 	struct nat_config cf = nat.cf;
 	uint32_t	*field;
 	long		 v;
@@ -453,7 +453,7 @@ ctl_timeouts(const struct ctl_call *call, char *err, size_t errlen)
 			    argv[i]);
 			return NULL;
 		}
-		if ((v = store_number(argv[i + 1], 1, 30L * 86400)) ==
+		if ((v = natconf_number(argv[i + 1], 1, 30L * 86400)) ==
 		    -1) {
 			saved = before;
 			snprintf(err, errlen, "\"%s\": seconds, 1 to 2592000",
@@ -462,7 +462,7 @@ ctl_timeouts(const struct ctl_call *call, char *err, size_t errlen)
 		}
 		*field = (uint32_t)v;
 	}
-	if (argc > 0 && store_save(err, errlen) == -1) {
+	if (argc > 0 && natconf_save(err, errlen) == -1) {
 		saved = before;
 		return NULL;
 	}

@@ -42,7 +42,7 @@
 #include "nfq.h"
 #include "proto.h"
 #include "ring.h"
-#include "store.h"
+#include "natconf.h"
 #include "util.h"
 #include "verdict.h"
 
@@ -58,7 +58,7 @@ struct nat		 nat;
 int			 state_kept = -1;
 struct gk_ring_hdr	*ring;
 static int		 ring_kept = -1;
-struct store		 saved;		/* gkctl's forwards and timeouts */
+struct natconf		 saved;		/* gkctl's forwards and timeouts */
 struct nat_timeouts	 conf_to;	/* gatekeeper.conf's, 0: unset */
 static struct nat_forward conf_fwd[NAT_MAX_FORWARDS];
 static int		 conf_nfwd;
@@ -254,51 +254,51 @@ tick(evutil_socket_t fd, short ev, void *arg)
 /* ---- saved settings ---- */
 
 static void
-store_load(void)
+natconf_load(void)
 {
-	char		 buf[STORE_MAX];
+	char		 buf[NATCONF_MAX];
 	ssize_t		 n;
 	int		 fd, bad;
 
 	memset(&saved, 0, sizeof(saved));
-	if ((fd = open(STORE_FILE, O_RDONLY | O_CLOEXEC)) == -1) {
+	if ((fd = open(NATCONF_FILE, O_RDONLY | O_CLOEXEC)) == -1) {
 		if (errno != ENOENT)
-			log_warn("%s", STORE_FILE);
+			log_warn("%s", NATCONF_FILE);
 		return;
 	}
 	n = read(fd, buf, sizeof(buf));
 	close(fd);
 	if (n < 0) {
-		log_warn("reading %s", STORE_FILE);
+		log_warn("reading %s", NATCONF_FILE);
 		return;
 	}
-	if ((bad = store_parse(&saved, buf, (size_t)n)) > 0)
-		log_warnx("%s: %d bad lines ignored", STORE_FILE, bad);
+	if ((bad = natconf_parse(&saved, buf, (size_t)n)) > 0)
+		log_warnx("%s: %d bad lines ignored", NATCONF_FILE, bad);
 }
 
 int
-store_save(char *err, size_t errlen)
+natconf_save(char *err, size_t errlen)
 {
-	char		 buf[STORE_MAX];
+	char		 buf[NATCONF_MAX];
 	int		 fd, len;
 
-	if ((len = store_format(&saved, buf, sizeof(buf))) == -1) {
+	if ((len = natconf_format(&saved, buf, sizeof(buf))) == -1) {
 		snprintf(err, errlen, "too many settings to save");
 		return -1;
 	}
-	fd = open(STORE_FILE ".tmp", O_WRONLY | O_CREAT | O_TRUNC |
+	fd = open(NATCONF_FILE ".tmp", O_WRONLY | O_CREAT | O_TRUNC |
 	    O_CLOEXEC, 0600);
 	if (fd == -1 || write(fd, buf, (size_t)len) != len ||
 	    fsync(fd) == -1) {
-		snprintf(err, errlen, "cannot save %s: %s", STORE_FILE,
+		snprintf(err, errlen, "cannot save %s: %s", NATCONF_FILE,
 		    strerror(errno));
 		if (fd != -1)
 			close(fd);
 		return -1;
 	}
 	close(fd);
-	if (rename(STORE_FILE ".tmp", STORE_FILE) == -1) {
-		snprintf(err, errlen, "cannot save %s: %s", STORE_FILE,
+	if (rename(NATCONF_FILE ".tmp", NATCONF_FILE) == -1) {
+		snprintf(err, errlen, "cannot save %s: %s", NATCONF_FILE,
 		    strerror(errno));
 		return -1;
 	}
@@ -307,7 +307,7 @@ store_save(char *err, size_t errlen)
 
 /*
  * The timeouts in force: defaults, gatekeeper.conf's, gkctl's (see
- * store.h for which wins). A gkctl value the file has since overridden
+ * natconf.h for which wins). A gkctl value the file has since overridden
  * is forgotten, in natd.conf too.
  */
 void
@@ -315,8 +315,8 @@ apply_timeouts(struct nat_config *cf)
 {
 	char		 err[256];
 
-	if (store_timeouts(&saved, &conf_to, &cf->to) &&
-	    store_save(err, sizeof(err)) == -1)
+	if (natconf_timeouts(&saved, &conf_to, &cf->to) &&
+	    natconf_save(err, sizeof(err)) == -1)
 		log_warnx("%s", err);
 }
 
@@ -392,7 +392,7 @@ natd_init(struct event_base *base, void *arg)
 	if (setsockopt(FD_NATD_QUEUE, SOL_SOCKET, SO_SNDBUFFORCE, &size,
 	    sizeof(size)) == -1)
 		log_warn("queue send buffer");
-	store_load();
+	natconf_load();
 	verdict_init(&vq, FD_NATD_QUEUE, NATD_QUEUE_NUM);
 
 	ev = event_new(base, FD_NATD_QUEUE, EV_READ | EV_PERSIST, queue_read,

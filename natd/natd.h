@@ -12,7 +12,7 @@
 #include <jansson.h>
 
 #include "nat.h"
-#include "store.h"
+#include "natconf.h"
 #include "verdict.h"
 
 struct ctl_handler;
@@ -39,12 +39,12 @@ extern struct natd_io		 io;
 extern struct verdicts		 vq;
 extern int			 state_kept;	/* nat_attach()'s answer */
 extern struct gk_ring_hdr	*ring;		/* NULL: no summaries */
-extern struct store		 saved;		/* gkctl's forwards, timeouts */
+extern struct natconf		 saved;		/* gkctl's forwards, timeouts */
 extern struct nat_timeouts	 conf_to;	/* gatekeeper.conf's, 0 unset */
 extern int			 configured;
 extern char			 fwd_error[256];
 
-int	store_save(char *err, size_t errlen);
+int	natconf_save(char *err, size_t errlen);
 void	apply_timeouts(struct nat_config *);
 int	forwards_sync(char *err, size_t errlen);
 

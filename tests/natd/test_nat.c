@@ -15,7 +15,7 @@
 #include "check.h"
 #include "csum.h"
 #include "nat.h"
-#include "store.h"
+#include "natconf.h"
 
 static uint32_t wan, inet1, inet2, lan1, lan2, lanaddr;
 
@@ -696,22 +696,22 @@ test_attach(void)
 static void
 test_store(void)
 {
-	struct store	 s, t;
+	struct natconf	 s, t;
 	char		 buf[4096];
 	const char	*text = "forward tcp 8443 10.42.0.10 443\n"
 	    "timeout udp 30\nbogus line\nforward udp 0 1.2.3.4 5\n";
 	int		 len;
 
-	CHECK(store_parse(&s, text, strlen(text)) == 2);
+	CHECK(natconf_parse(&s, text, strlen(text)) == 2);
 	CHECK(s.nfwd == 1 && s.fwd[0].wan_port == 8443 && s.to.udp == 30);
-	len = store_format(&s, buf, sizeof(buf));
+	len = natconf_format(&s, buf, sizeof(buf));
 	CHECK(len > 0);
-	CHECK(store_parse(&t, buf, (size_t)len) == 0);
+	CHECK(natconf_parse(&t, buf, (size_t)len) == 0);
 	CHECK(t.nfwd == 1 && t.fwd[0].port == 443 && t.to.udp == 30);
 	/* The address-only owner's timeout is saved like the others. */
-	CHECK(store_parse(&s, "timeout other 90 600\n", 21) == 0);
+	CHECK(natconf_parse(&s, "timeout other 90 600\n", 21) == 0);
 	CHECK(s.to.other == 90 && s.to_base.other == 600);
-	len = store_format(&s, buf, sizeof(buf));
+	len = natconf_format(&s, buf, sizeof(buf));
 	CHECK(len > 0 && strstr(buf, "timeout other 90 600\n") != NULL);
 }
 
@@ -1146,7 +1146,7 @@ static void
 test_timeout_precedence(void)
 {
 	struct nat_timeouts conf, out, def;
-	struct store	 s, t;
+	struct natconf	 s, t;
 	char		 buf[1024];
 	int		 len;
 
@@ -1154,49 +1154,49 @@ test_timeout_precedence(void)
 	memset(&s, 0, sizeof(s));
 	memset(&conf, 0, sizeof(conf));
 	/* Nothing set: natd's defaults. */
-	CHECK(store_timeouts(&s, &conf, &out) == 0);
+	CHECK(natconf_timeouts(&s, &conf, &out) == 0);
 	CHECK(memcmp(&out, &def, sizeof(out)) == 0);
 	CHECK(def.udp == 300 && def.tcp_est == 7440 &&
 	    def.tcp_trans == 240 && def.icmp == 60 && def.other == 300);
 	/* The file sets UDP and ICMP. */
 	conf.udp = 600;
 	conf.icmp = 90;
-	CHECK(store_timeouts(&s, &conf, &out) == 0);
+	CHECK(natconf_timeouts(&s, &conf, &out) == 0);
 	CHECK(out.udp == 600 && out.icmp == 90 && out.tcp_est == 7440);
 	/* gkctl sets UDP (while the file says 600) and TCP established. */
 	s.to.udp = 200;
 	s.to_base.udp = 600;
 	s.to.tcp_est = 9000;
 	s.to_base.tcp_est = 0;
-	CHECK(store_timeouts(&s, &conf, &out) == 0);
+	CHECK(natconf_timeouts(&s, &conf, &out) == 0);
 	CHECK(out.udp == 200 && out.tcp_est == 9000 && out.icmp == 90);
 	/* It survives a save and a restart (natd.conf read back). */
-	len = store_format(&s, buf, sizeof(buf));
+	len = natconf_format(&s, buf, sizeof(buf));
 	CHECK(len > 0);
-	CHECK(store_parse(&t, buf, (size_t)len) == 0);
+	CHECK(natconf_parse(&t, buf, (size_t)len) == 0);
 	CHECK(t.to.udp == 200 && t.to_base.udp == 600 &&
 	    t.to.tcp_est == 9000 && t.to_base.tcp_est == 0);
 	/* A reload with the same file: gkctl's still win. */
-	CHECK(store_timeouts(&t, &conf, &out) == 0);
+	CHECK(natconf_timeouts(&t, &conf, &out) == 0);
 	CHECK(out.udp == 200 && out.tcp_est == 9000);
 	/* The file changes UDP: the file wins, gkctl's UDP is forgotten;
 	 * the TCP one, untouched by the file, stays. */
 	conf.udp = 900;
-	CHECK(store_timeouts(&t, &conf, &out) == 1);
+	CHECK(natconf_timeouts(&t, &conf, &out) == 1);
 	CHECK(out.udp == 900 && t.to.udp == 0 && out.tcp_est == 9000);
 	/* The file now sets TCP established: it wins too. */
 	conf.tcp_est = 8000;
-	CHECK(store_timeouts(&t, &conf, &out) == 1);
+	CHECK(natconf_timeouts(&t, &conf, &out) == 1);
 	CHECK(out.tcp_est == 8000 && t.to.tcp_est == 0);
 	/* Removing a file value the gkctl one was set over also counts. */
 	t.to.icmp = 30;
 	t.to_base.icmp = 90;
 	conf.icmp = 0;
-	CHECK(store_timeouts(&t, &conf, &out) == 1);
+	CHECK(natconf_timeouts(&t, &conf, &out) == 1);
 	CHECK(out.icmp == 60 && t.to.icmp == 0);
 	/* Bad lines: a base that is not a number. */
-	CHECK(store_parse(&t, "timeout udp 30 x\n", 17) == 1);
-	CHECK(store_parse(&t, "timeout udp 30 0\n", 17) == 1);
+	CHECK(natconf_parse(&t, "timeout udp 30 x\n", 17) == 1);
+	CHECK(natconf_parse(&t, "timeout udp 30 0\n", 17) == 1);
 }
 
 int
