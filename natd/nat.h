@@ -157,11 +157,10 @@ struct nat {
 	/*
 	 * Later fragments that came before their first (RFC 4787 REQ-14):
 	 * copied here while the queue keeps the packet itself, verdict
-	 * pending under the caller's id (nat_packet returns NAT_HELD).
+	 * pending under the packet's id (nat_packet returns NAT_HELD).
 	 * Small and bounded: NAT_HOLD slots, NAT_HOLD_PER_SRC per sender,
 	 * NAT_HOLD_SECS each; the oldest goes when a newer one needs room.
 	 */
-	uint32_t		 cur_id;	/* set by the caller */
 	struct nat_hold {
 		uint8_t		 state;		/* NAT_HOLD_* */
 		uint8_t		 out, accept;
@@ -195,12 +194,14 @@ void	nat_set_config(struct nat *, const struct nat_config *);
 void	nat_default_timeouts(struct nat_timeouts *);
 
 /*
- * Translates one IPv4 packet in place. hook is NAT_HOOK_*; skbinfo the
- * NFQA_SKB_INFO bits. Returns 1 to accept (res->modified says whether
- * the bytes changed), 0 to drop; every drop is counted in st.
+ * Translates one IPv4 packet in place. id is the queue's id of the
+ * packet (a held fragment's verdict goes out under it); hook is
+ * NAT_HOOK_*; skbinfo the NFQA_SKB_INFO bits. Returns 1 to accept
+ * (res->modified says whether the bytes changed), 0 to drop; every drop
+ * is counted in st.
  */
-int	nat_packet(struct nat *, uint8_t *pkt, size_t len, int hook,
-	    uint32_t skbinfo, struct nat_result *res);
+int	nat_packet(struct nat *, uint8_t *pkt, size_t len, uint32_t id,
+	    int hook, uint32_t skbinfo, struct nat_result *res);
 
 /* nat_packet's return for a fragment held for its first: no verdict yet. */
 #define NAT_HELD		2

@@ -1,10 +1,12 @@
 /*
  * natd: the userspace NAT. It owns the nfqueue the parent bound and keeps
  * CAP_NET_ADMIN, which the kernel checks on every verdict. Packets come
- * in batches (recvmmsg); each is translated in place by nat.c and its
- * verdict, with the rewritten packet when it changed, goes out with the
- * rest of the batch in one sendmsg. Nothing on that path allocates, logs
- * or locks.
+ * in batches (recvmmsg); each is translated in place by the core
+ * (nat.h) and its verdict, with the rewritten packet when it changed,
+ * goes out with the rest of the batch in one sendmsg (verdict.c).
+ * Nothing on that path allocates, logs or locks. This file is main and
+ * I/O: the queue, the timer, the config, natd.conf; status and gkctl's
+ * commands are ctl.c's.
  *
  * The tables live in the memfd the parent keeps (fd 6), so a natd
  * restarted after a crash or kill -9 attaches to every mapping; the
@@ -29,125 +31,45 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
 #include "child.h"
-#include "commands.h"
 #include "log.h"
 #include "nat.h"
+#include "natd.h"
 #include "nfq.h"
 #include "proto.h"
 #include "ring.h"
-#include "store.h"
+#include "natconf.h"
 #include "util.h"
+#include "verdict.h"
 
 #define NATD_BATCH	32
 #define NATD_BUFSZ	(65536 + 4096)	/* a GSO packet and its headers */
-#define NATD_SEND_MAX	(256 * 1024)	/* bytes of verdicts per sendmsg */
 #define NATD_SNDBUF	(1024 * 1024)
-#define NATD_HEAD	64
 #define NATD_SWEEP	16384		/* entries per 100 ms tick */
-#define NATD_LIST_MAX	1000		/* rows `gkctl nat` shows */
 
-static struct {
-	uint64_t	 received;
-	uint64_t	 accepted, dropped;
-	uint64_t	 rewritten;
-	uint64_t	 truncated;	/* longer than the queue copies */
-	uint64_t	 not_ipv4;
-	uint64_t	 bad_messages;	/* netlink we could not parse */
-	uint64_t	 enobufs;	/* the kernel's queue overflowed */
-	uint64_t	 verdict_errors;
-	uint64_t	 batches;
-	uint64_t	 held;		/* verdicts deferred: held fragments */
-	uint64_t	 ring_off;	/* summaries not written: no ring */
-	uint64_t	 orphans_dropped; /* 1: the batch drop was sent */
-} io;
+struct natd_io		 io;
 static int		 seen_first;	/* a packet came since the start */
 
-static struct nat	 nat;
-static int		 state_kept = -1;
-static struct gk_ring_hdr *ring;
+struct nat		 nat;
+int			 state_kept = -1;
+struct gk_ring_hdr	*ring;
 static int		 ring_kept = -1;
-static struct store	 saved;		/* gkctl's forwards and timeouts */
-static struct nat_timeouts conf_to;	/* gatekeeper.conf's, 0: unset */
+struct natconf		 saved;		/* gkctl's forwards and timeouts */
+struct nat_timeouts	 conf_to;	/* gatekeeper.conf's, 0: unset */
 static struct nat_forward conf_fwd[NAT_MAX_FORWARDS];
 static int		 conf_nfwd;
-static int		 configured;
+int			 configured;
 static uint32_t		 lan_ifindex;	/* from MSG_CONFIG; 0 unknown */
-static char		 fwd_error[256];
+char			 fwd_error[256];
 
 static uint8_t		 rbuf[NATD_BATCH][NATD_BUFSZ];
 static struct mmsghdr	 rmsg[NATD_BATCH];
 static struct iovec	 riov[NATD_BATCH];
-
-static uint8_t		 vhead[NATD_BATCH * 4][NATD_HEAD];
-static struct iovec	 viov[NATD_BATCH * 4 * 3];
-static int		 nviov, nvhead;
-static size_t		 vbytes;
-static const uint8_t	 zeros[4];
-
-/* Per-client byte counts a second ago, for rates. */
-static struct {
-	uint64_t	 up, down;
-	uint64_t	 rate_up, rate_down;
-} rates[NAT_MAX_CLIENTS];
-
-/* ---- verdicts ---- */
-
-static void
-verdict_flush(int fd)
-{
-	struct sockaddr_nl	 kernel = { .nl_family = AF_NETLINK };
-	struct msghdr		 mh;
-
-	if (nviov == 0)
-		return;
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_name = &kernel;
-	mh.msg_namelen = sizeof(kernel);
-	mh.msg_iov = viov;
-	mh.msg_iovlen = (size_t)nviov;
-	if (sendmsg(fd, &mh, 0) == -1)
-		io.verdict_errors++;
-	nviov = nvhead = 0;
-	vbytes = 0;
-}
-
-static void
-verdict_add(int fd, uint32_t id, uint32_t verdict, uint8_t *pkt,
-    size_t plen)
-{
-	size_t		 hl, pad;
-
-	if (nvhead == NATD_BATCH * 4 ||
-	    vbytes + NATD_HEAD + plen + 4 > NATD_SEND_MAX)
-		verdict_flush(fd);
-	if (pkt == NULL) {
-		hl = 0;
-		if (nfq_put_verdict(vhead[nvhead], NATD_HEAD, &hl,
-		    NATD_QUEUE_NUM, id, verdict) == -1)
-			return;
-		viov[nviov++] = (struct iovec){ vhead[nvhead], hl };
-		nvhead++;
-		vbytes += hl;
-		return;
-	}
-	hl = nfq_verdict_head(vhead[nvhead], NATD_HEAD, NATD_QUEUE_NUM, id,
-	    verdict, plen);
-	if (hl == 0)
-		return;
-	pad = nfq_pad(plen);
-	viov[nviov++] = (struct iovec){ vhead[nvhead], hl };
-	viov[nviov++] = (struct iovec){ pkt, plen };
-	if (pad > 0)
-		viov[nviov++] = (struct iovec){ (void *)zeros, pad };
-	nvhead++;
-	vbytes += hl + plen + pad;
-}
+struct verdicts		 vq;		/* this batch's, one send */
 
 /* ---- the packet path ---- */
 
@@ -175,7 +97,7 @@ summarize(const struct nat_result *r, size_t len, uint64_t ts)
 
 /* Verdicts for held fragments whose fate nat.c decided. */
 static void
-hold_drain(int fd)
+hold_drain(void)
 {
 	uint8_t		*pkt;
 	size_t		 len;
@@ -186,10 +108,10 @@ hold_drain(int fd)
 		if (accept) {
 			io.accepted++;
 			io.rewritten++;
-			verdict_add(fd, id, NF_ACCEPT, pkt, len);
+			verdict_add(&vq, id, NF_ACCEPT, pkt, len);
 		} else {
 			io.dropped++;
-			verdict_add(fd, id, NF_DROP, NULL, 0);
+			verdict_add(&vq, id, NF_DROP, NULL, 0);
 		}
 	}
 }
@@ -201,18 +123,11 @@ hold_drain(int fd)
  * toward the queue's length limit across restarts.
  */
 static void
-drop_orphans(int fd, uint32_t first_id)
+drop_orphans(uint32_t first_id)
 {
-	size_t		 hl = 0;
-
 	seen_first = 1;
-	if (nfq_put_verdict_batch(vhead[nvhead], NATD_HEAD, &hl,
-	    NATD_QUEUE_NUM, first_id - 1, NF_DROP) == -1)
-		return;
-	viov[nviov++] = (struct iovec){ vhead[nvhead], hl };
-	nvhead++;
-	vbytes += hl;
-	io.orphans_dropped = 1;
+	if (verdict_add_batch(&vq, first_id - 1, NF_DROP) == 0)
+		io.orphans_dropped = 1;
 }
 
 /*
@@ -231,15 +146,14 @@ packet_hook(const struct nfq_pkt *p)
 }
 
 static void
-handle_packet(int fd, struct nfq_pkt *p, uint64_t ts)
+handle_packet(struct nfq_pkt *p, uint64_t ts)
 {
 	struct nat_result	 res;
 	int			 ok;
 
 	io.received++;
 	if (!seen_first)
-		drop_orphans(fd, p->id);
-	nat.cur_id = p->id;
+		drop_orphans(p->id);
 	if (p->hw_protocol != 0x0800) {
 		io.not_ipv4++;
 		ok = 0;
@@ -248,17 +162,17 @@ handle_packet(int fd, struct nfq_pkt *p, uint64_t ts)
 		io.truncated++;
 		ok = 0;
 	} else
-		ok = nat_packet(&nat, p->payload, p->len, packet_hook(p),
-		    p->skbinfo, &res);
+		ok = nat_packet(&nat, p->payload, p->len, p->id,
+		    packet_hook(p), p->skbinfo, &res);
 	if (ok == NAT_HELD) {
 		/* The verdict comes with its first fragment, or a drop. */
 		io.held++;
-		hold_drain(fd);
+		hold_drain();
 		return;
 	}
 	if (!ok) {
 		io.dropped++;
-		verdict_add(fd, p->id, NF_DROP, NULL, 0);
+		verdict_add(&vq, p->id, NF_DROP, NULL, 0);
 		return;
 	}
 	io.accepted++;
@@ -266,11 +180,11 @@ handle_packet(int fd, struct nfq_pkt *p, uint64_t ts)
 		summarize(&res, p->len, ts);
 	if (res.modified) {
 		io.rewritten++;
-		verdict_add(fd, p->id, NF_ACCEPT, p->payload, p->len);
+		verdict_add(&vq, p->id, NF_ACCEPT, p->payload, p->len);
 	} else
-		verdict_add(fd, p->id, NF_ACCEPT, NULL, 0);
+		verdict_add(&vq, p->id, NF_ACCEPT, NULL, 0);
 	/* A first fragment may have released held ones. */
-	hold_drain(fd);
+	hold_drain();
 }
 
 static void
@@ -305,9 +219,9 @@ queue_read(evutil_socket_t fd, short ev, void *arg)
 				continue;
 			}
 			for (j = 0; j < k; j++)
-				handle_packet((int)fd, &pkts[j], ts);
+				handle_packet(&pkts[j], ts);
 		}
-		verdict_flush((int)fd);
+		verdict_flush(&vq);
 		nat_hold_sent(&nat);
 		for (i = 0; i < n; i++)
 			rmsg[i].msg_hdr.msg_flags = 0;
@@ -319,20 +233,6 @@ queue_read(evutil_socket_t fd, short ev, void *arg)
 /* ---- timers ---- */
 
 static void
-rate_one(const struct nat_client_info *ci, void *arg)
-{
-	uint32_t	 secs = *(uint32_t *)arg;
-
-	if (secs == 0)
-		secs = 1;
-	rates[ci->idx].rate_up = (ci->bytes_up - rates[ci->idx].up) / secs;
-	rates[ci->idx].rate_down = (ci->bytes_down - rates[ci->idx].down) /
-	    secs;
-	rates[ci->idx].up = ci->bytes_up;
-	rates[ci->idx].down = ci->bytes_down;
-}
-
-static void
 tick(evutil_socket_t fd, short ev, void *arg)
 {
 	static uint32_t	 last_rate;
@@ -341,12 +241,12 @@ tick(evutil_socket_t fd, short ev, void *arg)
 	nat.now = now;
 	nat_sweep(&nat, NATD_SWEEP);
 	/* Held fragments that timed out: their drops. */
-	hold_drain(FD_NATD_QUEUE);
-	verdict_flush(FD_NATD_QUEUE);
+	hold_drain();
+	verdict_flush(&vq);
 	nat_hold_sent(&nat);
 	if (now != last_rate) {
 		secs = last_rate == 0 ? 1 : now - last_rate;
-		nat_client_foreach(&nat, rate_one, &secs);
+		ctl_rates(secs);
 		last_rate = now;
 	}
 }
@@ -354,51 +254,51 @@ tick(evutil_socket_t fd, short ev, void *arg)
 /* ---- saved settings ---- */
 
 static void
-store_load(void)
+natconf_load(void)
 {
-	char		 buf[STORE_MAX];
+	char		 buf[NATCONF_MAX];
 	ssize_t		 n;
 	int		 fd, bad;
 
 	memset(&saved, 0, sizeof(saved));
-	if ((fd = open(STORE_FILE, O_RDONLY | O_CLOEXEC)) == -1) {
+	if ((fd = open(NATCONF_FILE, O_RDONLY | O_CLOEXEC)) == -1) {
 		if (errno != ENOENT)
-			log_warn("%s", STORE_FILE);
+			log_warn("%s", NATCONF_FILE);
 		return;
 	}
 	n = read(fd, buf, sizeof(buf));
 	close(fd);
 	if (n < 0) {
-		log_warn("reading %s", STORE_FILE);
+		log_warn("reading %s", NATCONF_FILE);
 		return;
 	}
-	if ((bad = store_parse(&saved, buf, (size_t)n)) > 0)
-		log_warnx("%s: %d bad lines ignored", STORE_FILE, bad);
+	if ((bad = natconf_parse(&saved, buf, (size_t)n)) > 0)
+		log_warnx("%s: %d bad lines ignored", NATCONF_FILE, bad);
 }
 
-static int
-store_save(char *err, size_t errlen)
+int
+natconf_save(char *err, size_t errlen)
 {
-	char		 buf[STORE_MAX];
+	char		 buf[NATCONF_MAX];
 	int		 fd, len;
 
-	if ((len = store_format(&saved, buf, sizeof(buf))) == -1) {
+	if ((len = natconf_format(&saved, buf, sizeof(buf))) == -1) {
 		snprintf(err, errlen, "too many settings to save");
 		return -1;
 	}
-	fd = open(STORE_FILE ".tmp", O_WRONLY | O_CREAT | O_TRUNC |
+	fd = open(NATCONF_FILE ".tmp", O_WRONLY | O_CREAT | O_TRUNC |
 	    O_CLOEXEC, 0600);
 	if (fd == -1 || write(fd, buf, (size_t)len) != len ||
 	    fsync(fd) == -1) {
-		snprintf(err, errlen, "cannot save %s: %s", STORE_FILE,
+		snprintf(err, errlen, "cannot save %s: %s", NATCONF_FILE,
 		    strerror(errno));
 		if (fd != -1)
 			close(fd);
 		return -1;
 	}
 	close(fd);
-	if (rename(STORE_FILE ".tmp", STORE_FILE) == -1) {
-		snprintf(err, errlen, "cannot save %s: %s", STORE_FILE,
+	if (rename(NATCONF_FILE ".tmp", NATCONF_FILE) == -1) {
+		snprintf(err, errlen, "cannot save %s: %s", NATCONF_FILE,
 		    strerror(errno));
 		return -1;
 	}
@@ -407,16 +307,16 @@ store_save(char *err, size_t errlen)
 
 /*
  * The timeouts in force: defaults, gatekeeper.conf's, gkctl's (see
- * store.h for which wins). A gkctl value the file has since overridden
+ * natconf.h for which wins). A gkctl value the file has since overridden
  * is forgotten, in natd.conf too.
  */
-static void
+void
 apply_timeouts(struct nat_config *cf)
 {
 	char		 err[256];
 
-	if (store_timeouts(&saved, &conf_to, &cf->to) &&
-	    store_save(err, sizeof(err)) == -1)
+	if (natconf_timeouts(&saved, &conf_to, &cf->to) &&
+	    natconf_save(err, sizeof(err)) == -1)
 		log_warnx("%s", err);
 }
 
@@ -424,7 +324,7 @@ apply_timeouts(struct nat_config *cf)
  * The forwards in force: the config file's, then gkctl's that do not
  * clash with them. One that cannot be applied is reported, not fatal.
  */
-static int
+int
 forwards_sync(char *err, size_t errlen)
 {
 	struct nat_forward	 all[NAT_MAX_FORWARDS];
@@ -492,7 +392,8 @@ natd_init(struct event_base *base, void *arg)
 	if (setsockopt(FD_NATD_QUEUE, SOL_SOCKET, SO_SNDBUFFORCE, &size,
 	    sizeof(size)) == -1)
 		log_warn("queue send buffer");
-	store_load();
+	natconf_load();
+	verdict_init(&vq, FD_NATD_QUEUE, NATD_QUEUE_NUM);
 
 	ev = event_new(base, FD_NATD_QUEUE, EV_READ | EV_PERSIST, queue_read,
 	    NULL);
@@ -556,473 +457,6 @@ natd_config(const struct msg_config *mc, void *arg)
 	configured = 1;
 }
 
-static const char *
-filter_name(int f)
-{
-	switch (f) {
-	case NAT_EIF:
-		return "endpoint-independent";
-	case NAT_ADF:
-		return "address-dependent";
-	default:
-		return "address-and-port-dependent";
-	}
-}
-
-/* Where a timeout in force comes from (store.h: the latest change). */
-static const char *
-timeout_from(uint32_t gk, uint32_t conf)
-{
-	return gk != 0 ? "gkctl" : conf != 0 ? "config" : "default";
-}
-
-#define J(k, v)	json_object_set_new(detail, k, json_integer((json_int_t)(v)))
-
-static void
-natd_status(json_t *detail, void *arg)
-{
-	const struct nat_stats *s = &nat.st;
-
-	json_object_set_new(detail, "translation", json_string(configured &&
-	    nat.cf.wan != 0 ? "on" : "waiting for the WAN address (fail "
-	    "closed: queued packets are dropped)"));
-	json_object_set_new(detail, "state", json_string(state_kept == 1 ?
-	    "attached" : "new"));
-	json_object_set_new(detail, "filter_udp",
-	    json_string(filter_name(nat.cf.filter_udp)));
-	json_object_set_new(detail, "filter_tcp",
-	    json_string(filter_name(nat.cf.filter_tcp)));
-	if (fwd_error[0] != '\0')
-		json_object_set_new(detail, "forward_error",
-		    json_string(fwd_error));
-	J("queue", NATD_QUEUE_NUM);
-	J("mappings", nat_live_maps(&nat));
-	J("sessions", nat_live_sessions(&nat));
-	J("clients", nat_clients(&nat));
-	J("other_owned", nat_live_others(&nat));
-	J("state_resets", nat_resets(&nat));
-	J("received", io.received);
-	J("accepted", io.accepted);
-	J("dropped", io.dropped);
-	J("rewritten", io.rewritten);
-	J("batches", io.batches);
-	J("truncated", io.truncated);
-	J("not_ipv4", io.not_ipv4);
-	J("bad_messages", io.bad_messages);
-	J("enobufs", io.enobufs);
-	J("verdict_errors", io.verdict_errors);
-	J("orphans_dropped", io.orphans_dropped);
-	J("out_packets", s->out_packets);
-	J("out_bytes", s->out_bytes);
-	J("in_packets", s->in_packets);
-	J("in_bytes", s->in_bytes);
-	J("hairpin", s->hairpin);
-	J("local_accepted", s->local_accepted);
-	J("malformed", s->malformed);
-	J("no_mapping", s->no_mapping);
-	J("filtered", s->filtered);
-	J("unsupported", s->unsupported);
-	J("spoofed", s->spoofed);
-	J("spoofed_wan", s->spoofed_wan);
-	J("not_for_wan", s->not_for_wan);
-	J("no_wan", s->no_wan);
-	J("ports_exhausted", s->ports_exhausted);
-	J("client_limit", s->client_limit);
-	J("evicted", s->evicted);
-	J("frag_unknown", s->frag_unknown);
-	J("other_out", s->other_out);
-	J("other_in", s->other_in);
-	J("other_busy", s->other_busy);
-	J("frag_held", s->frag_held);
-	J("frag_released", s->frag_released);
-	J("frag_evicted", s->frag_evicted);
-	J("held", io.held);
-	J("icmp_errors", s->icmp_errors);
-	J("csum_full", s->csum_full);
-	J("csum_incremental", s->csum_incremental);
-	J("maps_created", s->maps_created);
-	J("maps_expired", s->maps_expired);
-	J("sessions_full", s->sess_full);
-	J("timeout_udp", nat.cf.to.udp);
-	J("timeout_tcp_established", nat.cf.to.tcp_est);
-	J("timeout_tcp_transitory", nat.cf.to.tcp_trans);
-	J("timeout_icmp", nat.cf.to.icmp);
-	J("timeout_other", nat.cf.to.other);
-	json_object_set_new(detail, "timeout_udp_from",
-	    json_string(timeout_from(saved.to.udp, conf_to.udp)));
-	json_object_set_new(detail, "timeout_tcp_established_from",
-	    json_string(timeout_from(saved.to.tcp_est, conf_to.tcp_est)));
-	json_object_set_new(detail, "timeout_tcp_transitory_from",
-	    json_string(timeout_from(saved.to.tcp_trans, conf_to.tcp_trans)));
-	json_object_set_new(detail, "timeout_icmp_from",
-	    json_string(timeout_from(saved.to.icmp, conf_to.icmp)));
-	json_object_set_new(detail, "timeout_other_from",
-	    json_string(timeout_from(saved.to.other, conf_to.other)));
-	if (ring != NULL) {
-		J("ring_records", atomic_load(&ring->head));
-		J("ring_drops", atomic_load(&ring->drops));
-	} else
-		J("ring_records", 0);
-}
-
-#undef J
-
-/* ---- gkctl ---- */
-
-static const char *
-ipstr(uint32_t ip, char *buf)
-{
-	struct in_addr	 a = { ip };
-
-	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
-}
-
-static void
-client_row(const struct nat_client_info *ci, void *arg)
-{
-	json_t		*rows = arg, *o;
-	char		 ip[INET_ADDRSTRLEN];
-
-	o = json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I}",
-	    "ip", ipstr(ci->ip, ip),
-	    "bytes_up", (json_int_t)ci->bytes_up,
-	    "bytes_down", (json_int_t)ci->bytes_down,
-	    "packets_up", (json_int_t)ci->packets_up,
-	    "packets_down", (json_int_t)ci->packets_down,
-	    "rate_up", (json_int_t)rates[ci->idx].rate_up,
-	    "rate_down", (json_int_t)rates[ci->idx].rate_down);
-	if (o != NULL)
-		json_array_append_new(rows, o);
-}
-
-/* A protocol as gkctl shows it: its usual name, else its number. */
-static const char *
-proto_label(uint8_t proto, char *buf, size_t size)
-{
-	switch (proto) {
-	case IPPROTO_TCP:
-	case IPPROTO_UDP:
-	case IPPROTO_ICMP:
-		return store_proto_name(proto);
-	case IPPROTO_GRE:
-		return "gre";
-	case IPPROTO_ESP:
-		return "esp";
-	case IPPROTO_AH:
-		return "ah";
-	case IPPROTO_IPIP:
-		return "ipip";
-	case IPPROTO_IPV6:
-		return "ipv6";
-	case IPPROTO_SCTP:
-		return "sctp";
-	}
-	snprintf(buf, size, "%u", proto);
-	return buf;
-}
-
-/* An address-only owner: no ports; replies only from its remote. */
-static json_t *
-other_row(const struct nat_map_info *mi)
-{
-	char		 ip[INET_ADDRSTRLEN], rip[INET_ADDRSTRLEN], pn[8];
-
-	return json_pack("{s:s,s:s,s:n,s:n,s:s,s:I,s:s,s:i}",
-	    "proto", proto_label(mi->proto, pn, sizeof(pn)),
-	    "lan_ip", ipstr(mi->lan_ip, ip),
-	    "lan_port",
-	    "wan_port",
-	    "remote", ipstr(mi->remote_ip, rip),
-	    "idle", (json_int_t)mi->idle,
-	    "type", "address-only",
-	    "sessions", 0);
-}
-
-struct list_arg {
-	json_t		*rows;
-	uint32_t	 filter_ip;	/* 0: all */
-	uint32_t	 total, shown;
-};
-
-static void
-map_row(const struct nat_map_info *mi, void *arg)
-{
-	struct list_arg	*la = arg;
-	char		 ip[INET_ADDRSTRLEN], rip[INET_ADDRSTRLEN];
-	char		 remote[40];
-	int		 filt;
-	json_t		*o;
-
-	if (la->filter_ip != 0 && mi->lan_ip != la->filter_ip)
-		return;
-	la->total++;
-	if (la->shown >= NATD_LIST_MAX)
-		return;
-	if (mi->addr_only) {
-		if ((o = other_row(mi)) != NULL) {
-			json_array_append_new(la->rows, o);
-			la->shown++;
-		}
-		return;
-	}
-	filt = mi->proto == IPPROTO_TCP ? nat.cf.filter_tcp :
-	    mi->proto == IPPROTO_UDP ? nat.cf.filter_udp : NAT_EIF;
-	/* The remote matters (is shown) when filtering depends on it. */
-	if (mi->forward || filt == NAT_EIF || mi->remote_ip == 0)
-		snprintf(remote, sizeof(remote), "*");
-	else if (filt == NAT_ADF)
-		snprintf(remote, sizeof(remote), "%s", ipstr(mi->remote_ip,
-		    rip));
-	else
-		snprintf(remote, sizeof(remote), "%s:%u",
-		    ipstr(mi->remote_ip, rip), mi->remote_port);
-	o = json_pack("{s:s,s:s,s:i,s:i,s:s,s:I,s:s,s:i}",
-	    "proto", store_proto_name(mi->proto),
-	    "lan_ip", ipstr(mi->lan_ip, ip),
-	    "lan_port", (int)mi->lan_port,
-	    "wan_port", (int)mi->wan_port,
-	    "remote", remote,
-	    "idle", (json_int_t)mi->idle,
-	    "type", mi->forward ? "forward" : "dynamic",
-	    "sessions", (int)mi->sessions);
-	if (o != NULL) {
-		json_array_append_new(la->rows, o);
-		la->shown++;
-	}
-}
-
-static json_t *
-forwards_json(void)
-{
-	json_t		*rows = json_array(), *o;
-	char		 ip[INET_ADDRSTRLEN];
-	int		 i;
-
-	for (i = 0; i < nat.nfwd; i++) {
-		o = json_pack("{s:s,s:i,s:s,s:i,s:s}",
-		    "proto", store_proto_name(nat.fwd[i].proto),
-		    "wan_port", (int)nat.fwd[i].wan_port,
-		    "ip", ipstr(nat.fwd[i].ip, ip),
-		    "port", (int)nat.fwd[i].port,
-		    "source", nat.fwd[i].from_conf ? "config" : "gkctl");
-		if (o != NULL)
-			json_array_append_new(rows, o);
-	}
-	return json_pack("{s:o}", "forwards", rows);
-}
-
-/* forward add tcp|udp WANPORT IP [PORT] | forward del tcp|udp WANPORT:
- * argv holds the words after add or del. */
-static json_t *
-ctl_forward(int add, int argc, const char *const *argv, char *err,
-    size_t errlen)
-{
-	struct nat_forward f;
-	struct store	 before = saved;
-	struct in_addr	 ip;
-	const char	*why;
-	long		 wp, lp;
-	int		 i;
-
-	if (argc < 2 || (add && argc < 3)) {
-		snprintf(err, errlen, "usage: forward add tcp|udp WANPORT IP "
-		    "[PORT] | forward del tcp|udp WANPORT");
-		return NULL;
-	}
-	memset(&f, 0, sizeof(f));
-	f.proto = (uint8_t)store_proto(argv[0]);
-	if (f.proto == 0) {
-		snprintf(err, errlen, "\"%s\": the protocol is tcp or udp",
-		    argv[0]);
-		return NULL;
-	}
-	if ((wp = store_number(argv[1], 1, 65535)) == -1) {
-		snprintf(err, errlen, "\"%s\": a WAN port is 1 to 65535",
-		    argv[1]);
-		return NULL;
-	}
-	f.wan_port = (uint16_t)wp;
-	for (i = 0; i < nat.nfwd; i++)
-		if (nat.fwd[i].proto == f.proto &&
-		    nat.fwd[i].wan_port == f.wan_port)
-			break;
-	if (!add) {
-		if (i == nat.nfwd) {
-			snprintf(err, errlen, "no forward of %s port %ld",
-			    argv[0], wp);
-			return NULL;
-		}
-		if (nat.fwd[i].from_conf) {
-			snprintf(err, errlen, "%s port %ld is forwarded by "
-			    "gatekeeper.conf: remove it there", argv[0],
-			    wp);
-			return NULL;
-		}
-		for (i = 0; i < saved.nfwd; i++)
-			if (saved.fwd[i].proto == f.proto &&
-			    saved.fwd[i].wan_port == f.wan_port)
-				break;
-		if (i < saved.nfwd)
-			saved.fwd[i] = saved.fwd[--saved.nfwd];
-	} else {
-		if (argc < 3 ||
-		    inet_pton(AF_INET, argv[2], &ip) != 1) {
-			snprintf(err, errlen, "\"%s\": not an IPv4 address",
-			    argc < 3 ? "" : argv[2]);
-			return NULL;
-		}
-		lp = argc == 4 ? store_number(argv[3], 1, 65535) : wp;
-		if (lp == -1) {
-			snprintf(err, errlen, "\"%s\": a port is 1 to 65535",
-			    argv[3]);
-			return NULL;
-		}
-		if (i < nat.nfwd) {
-			snprintf(err, errlen, "%s port %ld is already "
-			    "forwarded (forward del it first)", argv[0],
-			    wp);
-			return NULL;
-		}
-		f.ip = ip.s_addr;
-		f.port = (uint16_t)lp;
-		if ((why = nat_forward_check(&nat, &f)) != NULL) {
-			snprintf(err, errlen, "cannot forward %s port %ld: %s",
-			    argv[0], wp, why);
-			return NULL;
-		}
-		if (saved.nfwd == NAT_MAX_FORWARDS) {
-			snprintf(err, errlen, "too many forwards");
-			return NULL;
-		}
-		saved.fwd[saved.nfwd++] = f;
-	}
-	if (forwards_sync(err, errlen) == -1 || store_save(err, errlen) == -1) {
-		saved = before;
-		forwards_sync(NULL, 0);
-		return NULL;
-	}
-	return forwards_json();
-}
-
-/* nat timeout [NAME SECONDS]...: argv holds the pairs. */
-static json_t *
-ctl_timeouts(const struct ctl_call *call, char *err, size_t errlen)
-{
-	const char *const *argv = call->argv;
-	int		 argc = call->argc;
-	struct store	 before = saved;
-	struct nat_config cf = nat.cf;
-	uint32_t	*field;
-	long		 v;
-	int		 i;
-
-	if (argc % 2 != 0) {
-		snprintf(err, errlen, "usage: nat timeout [udp|tcp-established"
-		    "|tcp-transitory|icmp|other SECONDS]...");
-		return NULL;
-	}
-	for (i = 0; i + 1 < argc; i += 2) {
-		if (strcmp(argv[i], "udp") == 0) {
-			field = &saved.to.udp;
-			saved.to_base.udp = conf_to.udp;
-		} else if (strcmp(argv[i], "tcp-established") == 0) {
-			field = &saved.to.tcp_est;
-			saved.to_base.tcp_est = conf_to.tcp_est;
-		} else if (strcmp(argv[i], "tcp-transitory") == 0) {
-			field = &saved.to.tcp_trans;
-			saved.to_base.tcp_trans = conf_to.tcp_trans;
-		} else if (strcmp(argv[i], "icmp") == 0) {
-			field = &saved.to.icmp;
-			saved.to_base.icmp = conf_to.icmp;
-		} else if (strcmp(argv[i], "other") == 0) {
-			field = &saved.to.other;
-			saved.to_base.other = conf_to.other;
-		} else {
-			saved = before;
-			snprintf(err, errlen, "\"%s\": not a timeout (udp, "
-			    "tcp-established, tcp-transitory, icmp, other)",
-			    argv[i]);
-			return NULL;
-		}
-		if ((v = store_number(argv[i + 1], 1, 30L * 86400)) ==
-		    -1) {
-			saved = before;
-			snprintf(err, errlen, "\"%s\": seconds, 1 to 2592000",
-			    argv[i + 1]);
-			return NULL;
-		}
-		*field = (uint32_t)v;
-	}
-	if (argc > 0 && store_save(err, errlen) == -1) {
-		saved = before;
-		return NULL;
-	}
-	apply_timeouts(&cf);
-	nat_set_config(&nat, &cf);
-	return json_pack("{s:i,s:i,s:i,s:i,s:i}", "udp", (int)cf.to.udp,
-	    "tcp_established", (int)cf.to.tcp_est, "tcp_transitory",
-	    (int)cf.to.tcp_trans, "icmp", (int)cf.to.icmp, "other",
-	    (int)cf.to.other);
-}
-
-static json_t *
-ctl_clients(const struct ctl_call *call, char *err, size_t errlen)
-{
-	json_t		*rows = json_array();
-
-	nat_client_foreach(&nat, client_row, rows);
-	return json_pack("{s:o}", "clients", rows);
-}
-
-/* nat [IP] */
-static json_t *
-ctl_nat(const struct ctl_call *call, char *err, size_t errlen)
-{
-	struct list_arg	 la;
-	struct in_addr	 ip;
-
-	memset(&la, 0, sizeof(la));
-	if (call->argc == 1) {
-		if (inet_pton(AF_INET, call->argv[0], &ip) != 1) {
-			snprintf(err, errlen, "usage: nat [IP] | nat "
-			    "timeout [NAME SECONDS]...");
-			return NULL;
-		}
-		la.filter_ip = ip.s_addr;
-	}
-	la.rows = json_array();
-	nat_map_foreach(&nat, map_row, &la);
-	return json_pack("{s:o,s:i,s:i}", "mappings", la.rows,
-	    "total", (int)la.total, "shown", (int)la.shown);
-}
-
-static json_t *
-ctl_forwards(const struct ctl_call *call, char *err, size_t errlen)
-{
-	return forwards_json();
-}
-
-static json_t *
-ctl_forward_add(const struct ctl_call *call, char *err, size_t errlen)
-{
-	return ctl_forward(1, call->argc, call->argv, err, errlen);
-}
-
-static json_t *
-ctl_forward_del(const struct ctl_call *call, char *err, size_t errlen)
-{
-	return ctl_forward(0, call->argc, call->argv, err, errlen);
-}
-
-static const struct ctl_handler natd_handlers[] = {
-	{ CMD_CLIENTS, ctl_clients },
-	{ CMD_NAT, ctl_nat },
-	{ CMD_NAT_TIMEOUT, ctl_timeouts },
-	{ CMD_FORWARDS, ctl_forwards },
-	{ CMD_FORWARD_ADD, ctl_forward_add },
-	{ CMD_FORWARD_DEL, ctl_forward_del },
-};
-
 int
 main(int argc, char **argv)
 {
@@ -1032,7 +466,9 @@ main(int argc, char **argv)
 		{ FD_NATD_STATE, 0, 0, "NAT state memory" },
 		{ FD_NATD_RING, 0, 0, "summary ring memory" },
 	};
-	static const struct child_spec spec = {
+	/* Not static: the handler count is ctl.c's; child_main() never
+	 * returns, so this frame outlives its use. */
+	const struct child_spec spec = {
 		.peer = PEER_NATD,
 		.user = "gk-natd",
 		/* The kernel checks CAP_NET_ADMIN on every verdict. */
@@ -1044,7 +480,7 @@ main(int argc, char **argv)
 		.status = natd_status,
 		.config = natd_config,
 		.handlers = natd_handlers,
-		.nhandlers = sizeof(natd_handlers) / sizeof(natd_handlers[0]),
+		.nhandlers = natd_nhandlers,
 	};
 
 	child_main(argc, argv, &spec);

@@ -7,8 +7,9 @@
  * flagged CSUMNOTREADY (its transport checksum only the pseudo-header
  * seed) gets its checksum completed: the kernel treats a packet handed
  * back as final. The verdicts of a batch go out in one sendmsg. It uses
- * natd's own nfqueue parser and checksum routine, so the comparison is
- * of everything but the translation itself.
+ * natd's own nfqueue parser, verdict batching (natd/verdict.c) and
+ * checksum routine, so the comparison is of everything but the
+ * translation itself.
  *
  * With a COPY range below 65535 (bench/nat uses 128), packets come cut
  * to their headers and every one goes back with a bare verdict,
@@ -44,26 +45,21 @@
 
 #include "csum.h"
 #include "nfq.h"
+#include "verdict.h"
 
 #define BATCH		32
 #define BUFSZ		(65536 + 4096)
-#define HEAD		64
-#define SEND_MAX	(256 * 1024)
 
 static uint8_t		 rbuf[BATCH][BUFSZ];
 static struct mmsghdr	 rmsg[BATCH];
 static struct iovec	 riov[BATCH];
-static uint8_t		 vhead[BATCH * 4][HEAD];
-static struct iovec	 viov[BATCH * 4 * 3];
-static int		 nviov, nvhead;
-static size_t		 vbytes;
-static const uint8_t	 zeros[4];
+static struct verdicts	 vq;
 static uint16_t		 qnum;
 static uint32_t		 maxlen;		/* 0: the kernel's default */
 static uint32_t		 copy = 0xffff;		/* bytes of each packet */
 static int		 bare;			/* verdicts without the packet */
 static volatile sig_atomic_t stop;
-static unsigned long long npkts, nbatches, nfull, nerr;
+static unsigned long long npkts, nbatches, nfull;
 
 static void
 on_signal(int sig)
@@ -138,25 +134,6 @@ queue_open(void)
 	return fd;
 }
 
-static void
-flush(int fd)
-{
-	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-	struct msghdr	 mh;
-
-	if (nviov == 0)
-		return;
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_name = &kernel;
-	mh.msg_namelen = sizeof(kernel);
-	mh.msg_iov = viov;
-	mh.msg_iovlen = (size_t)nviov;
-	if (sendmsg(fd, &mh, 0) == -1)
-		nerr++;
-	nviov = nvhead = 0;
-	vbytes = 0;
-}
-
 /* The transport checksum made complete, as natd does for a seed. */
 static void
 complete(uint8_t *ip, size_t len)
@@ -190,33 +167,15 @@ complete(uint8_t *ip, size_t len)
 }
 
 static void
-verdict(int fd, struct nfq_pkt *p)
+verdict(struct nfq_pkt *p)
 {
-	size_t		 hl, pad, plen = p->len;
-
-	if (nvhead == BATCH * 4 || vbytes + HEAD + plen + 4 > SEND_MAX)
-		flush(fd);
 	if (p->payload == NULL || p->caplen != 0 || bare) {
-		hl = 0;
-		if (nfq_put_verdict(vhead[nvhead], HEAD, &hl, qnum, p->id,
-		    NF_ACCEPT) == 0) {
-			viov[nviov++] = (struct iovec){ vhead[nvhead++], hl };
-			vbytes += hl;
-		}
+		verdict_add(&vq, p->id, NF_ACCEPT, NULL, 0);
 		return;
 	}
 	if (p->skbinfo & NFQA_SKB_CSUMNOTREADY)
-		complete(p->payload, plen);
-	hl = nfq_verdict_head(vhead[nvhead], HEAD, qnum, p->id, NF_ACCEPT,
-	    plen);
-	if (hl == 0)
-		return;
-	pad = nfq_pad(plen);
-	viov[nviov++] = (struct iovec){ vhead[nvhead++], hl };
-	viov[nviov++] = (struct iovec){ p->payload, plen };
-	if (pad > 0)
-		viov[nviov++] = (struct iovec){ (void *)zeros, pad };
-	vbytes += hl + plen + pad;
+		complete(p->payload, p->len);
+	verdict_add(&vq, p->id, NF_ACCEPT, p->payload, p->len);
 }
 
 int
@@ -239,6 +198,7 @@ main(int argc, char **argv)
 	bare = copy < 0xffff;
 	if ((fd = queue_open()) == -1)
 		return 1;
+	verdict_init(&vq, fd, qnum);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
@@ -266,14 +226,14 @@ main(int argc, char **argv)
 			k = nfq_parse(rbuf[i], rmsg[i].msg_len, pkts, 4);
 			for (j = 0; j < k; j++) {
 				npkts++;
-				verdict(fd, &pkts[j]);
+				verdict(&pkts[j]);
 			}
 			rmsg[i].msg_hdr.msg_flags = 0;
 		}
-		flush(fd);
+		verdict_flush(&vq);
 	}
 	fprintf(stderr, "nat-passthru: %llu packets, %llu batches, %llu "
 	    "checksums completed, %llu send errors\n", npkts, nbatches, nfull,
-	    nerr);
+	    (unsigned long long)vq.errors);
 	return 0;
 }

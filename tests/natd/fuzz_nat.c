@@ -62,7 +62,7 @@ seed_out(uint8_t proto, const char *src, uint16_t sp)
 	v = htons(28);
 	if (proto == IPPROTO_UDP)
 		memcpy(b + 24, &v, 2);
-	nat_packet(&n, b, 48, NAT_HOOK_FORWARD, 0, &r);
+	nat_packet(&n, b, 48, 0, NAT_HOOK_FORWARD, 0, &r);
 }
 
 static void
@@ -125,17 +125,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (mode & 0x80) {
 		k = nfq_parse(buf, size - 1, pkts, 8);
 		for (i = 0; i < k; i++) {
-			n.cur_id = pkts[i].id;
 			hook = pkts[i].hook;
 			if (hook == NAT_HOOK_PRE && pkts[i].indev == 1)
 				hook = NAT_HOOK_PRE_LAN;
-			nat_packet(&n, pkts[i].payload, pkts[i].len, hook,
-			    pkts[i].skbinfo, &r);
+			nat_packet(&n, pkts[i].payload, pkts[i].len,
+			    pkts[i].id, hook, pkts[i].skbinfo, &r);
 		}
 	} else {
 		hook = !(mode & 1) ? NAT_HOOK_FORWARD : (mode & 0x10) ?
 		    NAT_HOOK_PRE_LAN : NAT_HOOK_PRE;
-		nat_packet(&n, buf, size - 1, hook, (mode >> 1) & 3, &r);
+		nat_packet(&n, buf, size - 1, 0, hook, (mode >> 1) & 3, &r);
 	}
 	if ((mode & 0x60) == 0x60)
 		nat_sweep(&n, 4096);

@@ -15,13 +15,15 @@
 #include "check.h"
 #include "csum.h"
 #include "nat.h"
-#include "store.h"
+#include "natconf.h"
 
 static uint32_t wan, inet1, inet2, lan1, lan2, lanaddr;
 
 static uint8_t	*region;
 static size_t	 region_size;
 static struct nat n;
+/* The queue's id of the packet handed to nat_packet (held fragments). */
+static uint32_t pkt_id;
 
 static uint32_t
 A(const char *s)
@@ -199,6 +201,7 @@ setup(void)
 	nat_default_timeouts(&cf.to);
 	memset(region, 0, region_size);
 	memset(&n, 0, sizeof(n));
+	pkt_id = 0;
 	CHECK(nat_attach(&n, region, region_size, 42) == 0);
 	nat_set_config(&n, &cf);
 	n.now = 1000;
@@ -209,7 +212,7 @@ out(uint8_t *b, size_t len, uint32_t info)
 {
 	struct nat_result r;
 
-	return nat_packet(&n, b, len, NAT_HOOK_FORWARD, info, &r);
+	return nat_packet(&n, b, len, pkt_id, NAT_HOOK_FORWARD, info, &r);
 }
 
 static int
@@ -217,7 +220,7 @@ in(uint8_t *b, size_t len)
 {
 	struct nat_result r;
 
-	return nat_packet(&n, b, len, NAT_HOOK_PRE, 0, &r);
+	return nat_packet(&n, b, len, pkt_id, NAT_HOOK_PRE, 0, &r);
 }
 
 static void
@@ -600,23 +603,24 @@ test_local_and_hairpin(void)
 	pb = map_out(IPPROTO_UDP, lan2, 9000, inet1, 7777);
 	CHECK(pb == 9000);
 	len = build(b, IPPROTO_UDP, lan1, wan, 4000, pb, 30, 0);
-	CHECK(nat_packet(&n, b, len, NAT_HOOK_PRE_LAN, 0, &r) == 1 && r.modified);
+	CHECK(nat_packet(&n, b, len, pkt_id, NAT_HOOK_PRE_LAN, 0, &r) == 1 &&
+	    r.modified);
 	CHECK(get32(b + 16) == lan2 && get16(b + 22) == 9000);
 	CHECK(get32(b + 12) == lan1 && ip_ok(b) && l4_ok(b));
-	CHECK(nat_packet(&n, b, len, NAT_HOOK_FORWARD, 0, &r) == 1);
+	CHECK(nat_packet(&n, b, len, pkt_id, NAT_HOOK_FORWARD, 0, &r) == 1);
 	/* B sees A's external address and port. */
 	CHECK(get32(b + 12) == wan && get16(b + 20) == 4000);
 	CHECK(ip_ok(b) && l4_ok(b));
 	/* B's answer to WAN:4000 reaches A, from B's external port. */
 	len = build(b, IPPROTO_UDP, lan2, wan, 9000, 4000, 30, 0);
-	CHECK(nat_packet(&n, b, len, NAT_HOOK_PRE_LAN, 0, &r) == 1);
-	CHECK(nat_packet(&n, b, len, NAT_HOOK_FORWARD, 0, &r) == 1);
+	CHECK(nat_packet(&n, b, len, pkt_id, NAT_HOOK_PRE_LAN, 0, &r) == 1);
+	CHECK(nat_packet(&n, b, len, pkt_id, NAT_HOOK_FORWARD, 0, &r) == 1);
 	CHECK(get32(b + 12) == wan && get16(b + 20) == 9000);
 	CHECK(get32(b + 16) == lan1 && get16(b + 22) == 4000);
 	CHECK(ip_ok(b) && l4_ok(b));
 	/* To a WAN port nobody maps: the router's own business. */
 	len = build(b, IPPROTO_TCP, lan1, wan, 4000, 22, 0, 2);
-	CHECK(nat_packet(&n, b, len, NAT_HOOK_PRE_LAN, 0, &r) == 1 &&
+	CHECK(nat_packet(&n, b, len, pkt_id, NAT_HOOK_PRE_LAN, 0, &r) == 1 &&
 	    !r.modified);
 }
 
@@ -692,22 +696,22 @@ test_attach(void)
 static void
 test_store(void)
 {
-	struct store	 s, t;
+	struct natconf	 s, t;
 	char		 buf[4096];
 	const char	*text = "forward tcp 8443 10.42.0.10 443\n"
 	    "timeout udp 30\nbogus line\nforward udp 0 1.2.3.4 5\n";
 	int		 len;
 
-	CHECK(store_parse(&s, text, strlen(text)) == 2);
+	CHECK(natconf_parse(&s, text, strlen(text)) == 2);
 	CHECK(s.nfwd == 1 && s.fwd[0].wan_port == 8443 && s.to.udp == 30);
-	len = store_format(&s, buf, sizeof(buf));
+	len = natconf_format(&s, buf, sizeof(buf));
 	CHECK(len > 0);
-	CHECK(store_parse(&t, buf, (size_t)len) == 0);
+	CHECK(natconf_parse(&t, buf, (size_t)len) == 0);
 	CHECK(t.nfwd == 1 && t.fwd[0].port == 443 && t.to.udp == 30);
 	/* The address-only owner's timeout is saved like the others. */
-	CHECK(store_parse(&s, "timeout other 90 600\n", 21) == 0);
+	CHECK(natconf_parse(&s, "timeout other 90 600\n", 21) == 0);
 	CHECK(s.to.other == 90 && s.to_base.other == 600);
-	len = store_format(&s, buf, sizeof(buf));
+	len = natconf_format(&s, buf, sizeof(buf));
 	CHECK(len > 0 && strstr(buf, "timeout other 90 600\n") != NULL);
 }
 
@@ -987,12 +991,13 @@ test_fragments(void)
 	setup();
 	/* Out: the later fragment first, held; released by the first. */
 	flen = later_frag(f, IPPROTO_UDP, lan1, inet1, 0x1234, 64, 720);
-	n.cur_id = 11;
-	CHECK(nat_packet(&n, f, flen, NAT_HOOK_FORWARD, 0, &r) == NAT_HELD);
+	pkt_id = 11;
+	CHECK(nat_packet(&n, f, flen, pkt_id, NAT_HOOK_FORWARD, 0, &r) ==
+	    NAT_HELD);
 	CHECK(n.st.frag_held == 1);
 	CHECK(nat_hold_take(&n, &id, &acc, &pkt, &plen) == 0);
 	len = first_frag(b, lan1, inet1, 5000, 7777, 0x1234);
-	n.cur_id = 12;
+	pkt_id = 12;
 	CHECK(out(b, len, 0) == 1);
 	CHECK(memcmp(b + 12, &wan, 4) == 0 && ip_csum_ok(b));
 	CHECK(nat_hold_take(&n, &id, &acc, &pkt, &plen) == 1);
@@ -1008,10 +1013,11 @@ test_fragments(void)
 
 	/* In: held, then released to the device by the first. */
 	flen = later_frag(f, IPPROTO_UDP, inet1, wan, 0x777, 64, 500);
-	n.cur_id = 20;
-	CHECK(nat_packet(&n, f, flen, NAT_HOOK_PRE, 0, &r) == NAT_HELD);
+	pkt_id = 20;
+	CHECK(nat_packet(&n, f, flen, pkt_id, NAT_HOOK_PRE, 0, &r) ==
+	    NAT_HELD);
 	len = first_frag(b, inet1, wan, 7777, 5000, 0x777);
-	n.cur_id = 21;
+	pkt_id = 21;
 	CHECK(in(b, len) == 1 && memcmp(b + 16, &lan1, 4) == 0);
 	CHECK(nat_hold_take(&n, &id, &acc, &pkt, &plen) == 1);
 	CHECK(id == 20 && acc == 1 && memcmp(pkt + 16, &lan1, 4) == 0 &&
@@ -1020,7 +1026,7 @@ test_fragments(void)
 
 	/* A first that never comes: dropped after NAT_HOLD_SECS. */
 	flen = later_frag(f, IPPROTO_UDP, lan1, inet1, 0x999, 64, 500);
-	n.cur_id = 30;
+	pkt_id = 30;
 	CHECK(out(f, flen, 0) == NAT_HELD);
 	n.now += 1;
 	nat_sweep(&n, 0);
@@ -1046,7 +1052,7 @@ test_fragments(void)
 	for (i = 0; i < NAT_HOLD; i++) {
 		snprintf(ip, sizeof(ip), "10.42.0.%d", 100 + i / 2);
 		src = A(ip);
-		n.cur_id = 1000 + (uint32_t)i;
+		pkt_id = 1000 + (uint32_t)i;
 		n.now++;
 		flen = later_frag(f, IPPROTO_UDP, src, inet1,
 		    (uint16_t)(0x700 + i), 64, 100);
@@ -1064,13 +1070,14 @@ test_fragments(void)
 	/* Garbage that looks like a later fragment never crashes. */
 	dst = wan;
 	flen = later_frag(f, 47, inet2, dst, 1, 1, 20);
-	CHECK(nat_packet(&n, f, flen, NAT_HOOK_PRE, 0, &r) == NAT_HELD);
+	CHECK(nat_packet(&n, f, flen, pkt_id, NAT_HOOK_PRE, 0, &r) ==
+	    NAT_HELD);
 }
 
 static int
 pre_lan(uint8_t *b, size_t len, struct nat_result *r)
 {
-	return nat_packet(&n, b, len, NAT_HOOK_PRE_LAN, 0, r);
+	return nat_packet(&n, b, len, pkt_id, NAT_HOOK_PRE_LAN, 0, r);
 }
 
 /*
@@ -1139,7 +1146,7 @@ static void
 test_timeout_precedence(void)
 {
 	struct nat_timeouts conf, out, def;
-	struct store	 s, t;
+	struct natconf	 s, t;
 	char		 buf[1024];
 	int		 len;
 
@@ -1147,49 +1154,49 @@ test_timeout_precedence(void)
 	memset(&s, 0, sizeof(s));
 	memset(&conf, 0, sizeof(conf));
 	/* Nothing set: natd's defaults. */
-	CHECK(store_timeouts(&s, &conf, &out) == 0);
+	CHECK(natconf_timeouts(&s, &conf, &out) == 0);
 	CHECK(memcmp(&out, &def, sizeof(out)) == 0);
 	CHECK(def.udp == 300 && def.tcp_est == 7440 &&
 	    def.tcp_trans == 240 && def.icmp == 60 && def.other == 300);
 	/* The file sets UDP and ICMP. */
 	conf.udp = 600;
 	conf.icmp = 90;
-	CHECK(store_timeouts(&s, &conf, &out) == 0);
+	CHECK(natconf_timeouts(&s, &conf, &out) == 0);
 	CHECK(out.udp == 600 && out.icmp == 90 && out.tcp_est == 7440);
 	/* gkctl sets UDP (while the file says 600) and TCP established. */
 	s.to.udp = 200;
 	s.to_base.udp = 600;
 	s.to.tcp_est = 9000;
 	s.to_base.tcp_est = 0;
-	CHECK(store_timeouts(&s, &conf, &out) == 0);
+	CHECK(natconf_timeouts(&s, &conf, &out) == 0);
 	CHECK(out.udp == 200 && out.tcp_est == 9000 && out.icmp == 90);
 	/* It survives a save and a restart (natd.conf read back). */
-	len = store_format(&s, buf, sizeof(buf));
+	len = natconf_format(&s, buf, sizeof(buf));
 	CHECK(len > 0);
-	CHECK(store_parse(&t, buf, (size_t)len) == 0);
+	CHECK(natconf_parse(&t, buf, (size_t)len) == 0);
 	CHECK(t.to.udp == 200 && t.to_base.udp == 600 &&
 	    t.to.tcp_est == 9000 && t.to_base.tcp_est == 0);
 	/* A reload with the same file: gkctl's still win. */
-	CHECK(store_timeouts(&t, &conf, &out) == 0);
+	CHECK(natconf_timeouts(&t, &conf, &out) == 0);
 	CHECK(out.udp == 200 && out.tcp_est == 9000);
 	/* The file changes UDP: the file wins, gkctl's UDP is forgotten;
 	 * the TCP one, untouched by the file, stays. */
 	conf.udp = 900;
-	CHECK(store_timeouts(&t, &conf, &out) == 1);
+	CHECK(natconf_timeouts(&t, &conf, &out) == 1);
 	CHECK(out.udp == 900 && t.to.udp == 0 && out.tcp_est == 9000);
 	/* The file now sets TCP established: it wins too. */
 	conf.tcp_est = 8000;
-	CHECK(store_timeouts(&t, &conf, &out) == 1);
+	CHECK(natconf_timeouts(&t, &conf, &out) == 1);
 	CHECK(out.tcp_est == 8000 && t.to.tcp_est == 0);
 	/* Removing a file value the gkctl one was set over also counts. */
 	t.to.icmp = 30;
 	t.to_base.icmp = 90;
 	conf.icmp = 0;
-	CHECK(store_timeouts(&t, &conf, &out) == 1);
+	CHECK(natconf_timeouts(&t, &conf, &out) == 1);
 	CHECK(out.icmp == 60 && t.to.icmp == 0);
 	/* Bad lines: a base that is not a number. */
-	CHECK(store_parse(&t, "timeout udp 30 x\n", 17) == 1);
-	CHECK(store_parse(&t, "timeout udp 30 0\n", 17) == 1);
+	CHECK(natconf_parse(&t, "timeout udp 30 x\n", 17) == 1);
+	CHECK(natconf_parse(&t, "timeout udp 30 0\n", 17) == 1);
 }
 
 int

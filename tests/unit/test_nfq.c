@@ -14,7 +14,6 @@
 #include <libnetfilter_queue/libnetfilter_queue.h>
 
 #include "check.h"
-#include "local.h"
 #include "nfq.h"
 
 /* Builds a queued-packet message as the kernel sends it. */
@@ -63,36 +62,6 @@ test_parse(void)
 	((struct nlmsghdr *)buf)->nlmsg_len -= 3;
 	CHECK(nfq_parse(buf, n - 3, pkts, 4) == 1);
 	CHECK(pkts[0].id == 9 && pkts[0].len == 37);
-}
-
-static void
-test_local(void)
-{
-	uint8_t		 pkt[28];
-	struct local_ports lp = { { htonl(0xcb007102) }, 32768, 60999 };
-	uint16_t	 port;
-
-	memset(pkt, 0, sizeof(pkt));
-	pkt[0] = 0x45;
-	pkt[9] = IPPROTO_UDP;
-	memcpy(pkt + 16, &lp.wan, 4);
-	port = htons(40000);
-	memcpy(pkt + 22, &port, 2);
-	CHECK(is_local_reply(pkt, sizeof(pkt), &lp) == 1);
-	port = htons(80);		/* never: a forward or nothing */
-	memcpy(pkt + 22, &port, 2);
-	CHECK(is_local_reply(pkt, sizeof(pkt), &lp) == 0);
-	port = htons(40000);
-	memcpy(pkt + 22, &port, 2);
-	pkt[9] = IPPROTO_ICMP;
-	CHECK(is_local_reply(pkt, sizeof(pkt), &lp) == 0);
-	pkt[9] = IPPROTO_UDP;
-	CHECK(is_local_reply(pkt, 21, &lp) == 0);	/* truncated */
-	pkt[0] = 0x4f;			/* IHL beyond the packet */
-	CHECK(is_local_reply(pkt, sizeof(pkt), &lp) == 0);
-	pkt[0] = 0x45;
-	pkt[19] ^= 1;			/* another destination */
-	CHECK(is_local_reply(pkt, sizeof(pkt), &lp) == 0);
 }
 
 static void
@@ -238,6 +207,5 @@ main(void)
 	test_verdict_payload();
 	test_verdicts();
 	test_verdict_batch();
-	test_local();
 	return check_result();
 }

@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store.h"
+#include "natconf.h"
 
 int
-store_proto(const char *s)
+natconf_proto(const char *s)
 {
 	if (strcmp(s, "tcp") == 0)
 		return IPPROTO_TCP;
@@ -20,7 +20,7 @@ store_proto(const char *s)
 }
 
 const char *
-store_proto_name(int proto)
+natconf_proto_name(int proto)
 {
 	switch (proto) {
 	case IPPROTO_TCP:
@@ -34,7 +34,7 @@ store_proto_name(int proto)
 }
 
 long
-store_number(const char *s, long min, long max)
+natconf_number(const char *s, long min, long max)
 {
 	char	*end;
 	long	 v;
@@ -49,7 +49,7 @@ store_number(const char *s, long min, long max)
 }
 
 static int
-parse_line(struct store *st, char *line)
+parse_line(struct natconf *st, char *line)
 {
 	char		*w[6], *save = NULL, *t;
 	int		 n = 0, proto;
@@ -63,10 +63,10 @@ parse_line(struct store *st, char *line)
 	if (n == 0 || w[0][0] == '#')
 		return 0;
 	if (strcmp(w[0], "forward") == 0 && n == 5) {
-		if ((proto = store_proto(w[1])) == 0 ||
-		    (a = store_number(w[2], 1, 65535)) == -1 ||
+		if ((proto = natconf_proto(w[1])) == 0 ||
+		    (a = natconf_number(w[2], 1, 65535)) == -1 ||
 		    inet_pton(AF_INET, w[3], &ip) != 1 ||
-		    (b = store_number(w[4], 1, 65535)) == -1 ||
+		    (b = natconf_number(w[4], 1, 65535)) == -1 ||
 		    st->nfwd == NAT_MAX_FORWARDS)
 			return -1;
 		st->fwd[st->nfwd].proto = (uint8_t)proto;
@@ -95,10 +95,10 @@ parse_line(struct store *st, char *line)
 			base = &st->to_base.other;
 		} else
 			return -1;
-		if ((a = store_number(w[2], 1, 30L * 86400)) == -1)
+		if ((a = natconf_number(w[2], 1, 30L * 86400)) == -1)
 			return -1;
 		b = 0;
-		if (n == 4 && (b = store_number(w[3], 1, 0xffffffffL)) == -1)
+		if (n == 4 && (b = natconf_number(w[3], 1, 0xffffffffL)) == -1)
 			return -1;
 		*field = (uint32_t)a;
 		*base = (uint32_t)b;
@@ -108,7 +108,7 @@ parse_line(struct store *st, char *line)
 }
 
 int
-store_parse(struct store *st, const char *buf, size_t len)
+natconf_parse(struct natconf *st, const char *buf, size_t len)
 {
 	char		 line[256];
 	size_t		 i = 0, j;
@@ -132,7 +132,7 @@ store_parse(struct store *st, const char *buf, size_t len)
 }
 
 int
-store_format(const struct store *st, char *buf, size_t size)
+natconf_format(const struct natconf *st, char *buf, size_t size)
 {
 	char		 ip[INET_ADDRSTRLEN];
 	size_t		 off = 0;
@@ -148,7 +148,7 @@ store_format(const struct store *st, char *buf, size_t size)
 		a.s_addr = st->fwd[i].ip;
 		inet_ntop(AF_INET, &a, ip, sizeof(ip));
 		k = snprintf(buf + off, size - off, "forward %s %u %s %u\n",
-		    store_proto_name(st->fwd[i].proto), st->fwd[i].wan_port,
+		    natconf_proto_name(st->fwd[i].proto), st->fwd[i].wan_port,
 		    ip, st->fwd[i].port);
 		if (k < 0 || (size_t)k >= size - off)
 			return -1;
@@ -194,7 +194,7 @@ timeout_one(uint32_t *gk, uint32_t *base, uint32_t conf, uint32_t *out)
 }
 
 int
-store_timeouts(struct store *st, const struct nat_timeouts *conf,
+natconf_timeouts(struct natconf *st, const struct nat_timeouts *conf,
     struct nat_timeouts *out)
 {
 	int	 changed = 0;

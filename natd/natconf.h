@@ -14,17 +14,17 @@
  *
  * Pure text code: natd.c does the file I/O.
  */
-#ifndef GK_NATD_STORE_H
-#define GK_NATD_STORE_H
+#ifndef GK_NATD_NATCONF_H
+#define GK_NATD_NATCONF_H
 
 #include <stddef.h>
 
 #include "nat.h"
 
-#define STORE_FILE	"natd.conf"
-#define STORE_MAX	(64 * 1024)
+#define NATCONF_FILE	"natd.conf"
+#define NATCONF_MAX	(64 * 1024)
 
-struct store {
+struct natconf {
 	struct nat_forward	 fwd[NAT_MAX_FORWARDS];
 	int			 nfwd;
 	struct nat_timeouts	 to;	/* 0 fields: not set, default */
@@ -32,9 +32,9 @@ struct store {
 };
 
 /* Parses buf; bad lines are skipped and counted. Returns the count. */
-int	store_parse(struct store *, const char *buf, size_t len);
+int	natconf_parse(struct natconf *, const char *buf, size_t len);
 /* Formats into buf (size bytes); returns the length, or -1 if too big. */
-int	store_format(const struct store *, char *buf, size_t size);
+int	natconf_format(const struct natconf *, char *buf, size_t size);
 
 /*
  * The timeouts in force (into out): natd's defaults, then the config
@@ -42,13 +42,13 @@ int	store_format(const struct store *, char *buf, size_t size);
  * whose recorded config value is no longer the config's is dropped;
  * returns 1 when that changed st (to be saved again), else 0.
  */
-int	store_timeouts(struct store *st, const struct nat_timeouts *conf,
+int	natconf_timeouts(struct natconf *st, const struct nat_timeouts *conf,
 	    struct nat_timeouts *out);
 
 /* "tcp" / "udp" to IPPROTO_*, 0 when neither. */
-int	store_proto(const char *);
-const char *store_proto_name(int proto);
+int	natconf_proto(const char *);
+const char *natconf_proto_name(int proto);
 /* A decimal number in [min, max]; -1 when not. */
-long	store_number(const char *, long min, long max);
+long	natconf_number(const char *, long min, long max);
 
 #endif
