@@ -51,13 +51,6 @@
 #define LOG_ALL_MAX	200		/* entries in `dns log` without IP */
 #define LOG_JSON_BUDGET	(PROTO_MAX_PAYLOAD - 8192)
 
-static const struct child_fd dnsd_fds[] = {
-	{ FD_DNSD_UDP, AF_INET, SOCK_DGRAM, "DNS UDP socket" },
-	{ FD_DNSD_TCP, AF_INET, SOCK_STREAM, "DNS TCP listener" },
-	{ FD_DNSD_DHCPD, AF_UNIX, SOCK_SEQPACKET, "dhcpd channel" },
-	{ FD_DNSD_WEBD, AF_UNIX, SOCK_SEQPACKET, "webd channel" },
-};
-
 struct waiter {
 	int		 next;		/* index, -1 ends */
 	int		 conn;		/* TCP connection or -1 for UDP */
@@ -1338,11 +1331,6 @@ main(int argc, char **argv)
 {
 	static const struct child_spec spec = {
 		.peer = PEER_DNSD,
-		.user = "gk-dnsd",
-		.keep_caps = 0,
-		.profile = SANDBOX_DNSD,
-		.fds = dnsd_fds,
-		.nfds = sizeof(dnsd_fds) / sizeof(dnsd_fds[0]),
 		.init = dnsd_init,
 		.status = dnsd_status,
 		.config = dnsd_config,

@@ -128,7 +128,7 @@ setup(void)
 	    gk->conf.wan, NATD_QUEUE_NUM) == -1)
 		return -1;
 	journal_save();
-	if ((gk->queue_fd = queue_open(NATD_QUEUE_NUM)) == -1)
+	if ((gk->res[RES_QUEUE] = queue_open(NATD_QUEUE_NUM)) == -1)
 		return -1;
 	if (sysctl_set(&gk->sysctls, "net.ipv4.ip_forward", "1") == -1)
 		return -1;
@@ -153,9 +153,8 @@ teardown(void)
 	control_close();
 	socks_close();
 	sysctl_restore(&gk->sysctls);
-	if (gk->queue_fd != -1)
-		queue_close(gk->queue_fd);
-	gk->queue_fd = -1;
+	queue_close(gk->res[RES_QUEUE]);
+	gk->res[RES_QUEUE] = -1;
 	rules_remove(&gk->rules);
 	lan_teardown(&gk->lan);
 	journal_remove();
@@ -264,7 +263,7 @@ add_signal(int slot, int sig)
 int
 main(int argc, char **argv)
 {
-	int	 ch, check_only = 0, rv = 1;
+	int	 ch, check_only = 0, rv = 1, r;
 
 	gk->conf_path = CONF_DEFAULT_PATH;
 	gk->libexec = GK_LIBEXECDIR;
@@ -306,13 +305,10 @@ main(int argc, char **argv)
 	if (geteuid() != 0)
 		fatalx("must run as root");
 
-	gk->queue_fd = gk->pidfile_fd = gk->control_fd = -1;
-	gk->dhcp_udp = gk->dhcp_packet = gk->dns_udp = gk->dns_tcp = -1;
-	gk->web_listen = gk->nat_state = gk->nat_ring = -1;
+	gk->pidfile_fd = gk->control_fd = -1;
+	for (r = 0; r < RES_MAX; r++)
+		gk->res[r] = -1;
 	gk->config_generation = 1;
-	gk->pair_dhcpd_dnsd[0] = gk->pair_dhcpd_dnsd[1] = -1;
-	gk->pair_dnsd_webd[0] = gk->pair_dnsd_webd[1] = -1;
-	gk->pair_natd_webd[0] = gk->pair_natd_webd[1] = -1;
 
 	if (!gk->debug && daemon(0, 0) == -1)
 		fatal("daemon");

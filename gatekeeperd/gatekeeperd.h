@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "conf.h"
+#include "layout.h"
 #include "netcfg.h"
 #include "proto.h"
 
@@ -26,9 +27,8 @@ enum child_state {
 	CHILD_RESTARTING,	/* dead, waiting for its restart */
 };
 
-#define CHILD_MAX_FDS	(FD_CHILD_MAX - FD_PARENT - 1)
-
 struct child {
+	const struct child_layout *layout;	/* its entry in the table */
 	uint32_t	 peer;			/* enum proto_peer */
 	const char	*name;
 	const char	*user;
@@ -41,14 +41,12 @@ struct child {
 	struct timespec	 started;		/* CLOCK_MONOTONIC */
 	struct proto_chan *chan;
 	struct event	*ev_restart;
-	int		 fds[CHILD_MAX_FDS];	/* placed at fd 4, 5, ... */
-	int		 nfds;
 	char		 statedir[CONF_MAX_PATH + 16];
 	json_t		*detail;		/* last status, or NULL */
 	uint32_t	 detail_seq;
 };
 
-#define NCHILDREN	4
+#define NCHILDREN	LAYOUT_NCHILDREN
 
 struct gatekeeperd {
 	struct gk_config conf;
@@ -61,16 +59,9 @@ struct gatekeeperd {
 	struct rules_state rules;
 	struct sysctl_saved sysctls;
 	enum queue_backend backend;
-	int		 queue_fd;
-	/* sockets the parent keeps for the children */
-	int		 dhcp_udp, dhcp_packet;
-	int		 dns_udp, dns_tcp;
-	int		 web_listen;
-	int		 pair_dhcpd_dnsd[2];
-	int		 pair_dnsd_webd[2];
-	int		 pair_natd_webd[2];
-	int		 nat_state;		/* memfd, NATD_STATE_SIZE */
-	int		 nat_ring;		/* memfd, NATD_RING_SIZE */
+	/* What the parent keeps for the children, by layout.h's names:
+	 * the queue (setup()), the rest (socks.c); -1 when not open. */
+	int		 res[RES_MAX];
 	uint32_t	 config_generation;
 	struct child	 children[NCHILDREN];
 	int		 pidfile_fd;

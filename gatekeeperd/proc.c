@@ -1,7 +1,8 @@
 /*
- * The children: exec each with its descriptors at fixed numbers, watch the
- * channel, restart one that dies (at once, then backing off to 30 s while
- * it keeps dying early), kill one that breaks the protocol.
+ * The children: exec each with its descriptors at the numbers of the
+ * child table (layout.h), watch the channel, restart one that dies (at
+ * once, then backing off to 30 s while it keeps dying early), kill one
+ * that breaks the protocol.
  */
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -41,50 +42,6 @@ static struct status_waiter *waiters;
 
 static void	spawn(struct child *);
 
-static const struct {
-	uint32_t	 peer;
-	const char	*user;
-} child_table[NCHILDREN] = {
-	{ PEER_NATD, "gk-natd" },
-	{ PEER_DHCPD, "gk-dhcpd" },
-	{ PEER_DNSD, "gk-dnsd" },
-	{ PEER_WEBD, "gk-webd" },
-};
-
-static void
-set_fds(struct child *c)
-{
-	switch (c->peer) {
-	case PEER_NATD:
-		c->fds[FD_NATD_QUEUE - 4] = gk->queue_fd;
-		c->fds[FD_NATD_WEBD - 4] = gk->pair_natd_webd[0];
-		c->fds[FD_NATD_STATE - 4] = gk->nat_state;
-		c->fds[FD_NATD_RING - 4] = gk->nat_ring;
-		c->nfds = 4;
-		break;
-	case PEER_DHCPD:
-		c->fds[FD_DHCPD_UDP - 4] = gk->dhcp_udp;
-		c->fds[FD_DHCPD_PACKET - 4] = gk->dhcp_packet;
-		c->fds[FD_DHCPD_DNSD - 4] = gk->pair_dhcpd_dnsd[0];
-		c->nfds = 3;
-		break;
-	case PEER_DNSD:
-		c->fds[FD_DNSD_UDP - 4] = gk->dns_udp;
-		c->fds[FD_DNSD_TCP - 4] = gk->dns_tcp;
-		c->fds[FD_DNSD_DHCPD - 4] = gk->pair_dhcpd_dnsd[1];
-		c->fds[FD_DNSD_WEBD - 4] = gk->pair_dnsd_webd[0];
-		c->nfds = 4;
-		break;
-	case PEER_WEBD:
-		c->fds[FD_WEBD_HTTP - 4] = gk->web_listen;
-		c->fds[FD_WEBD_NATD - 4] = gk->pair_natd_webd[1];
-		c->fds[FD_WEBD_DNSD - 4] = gk->pair_dnsd_webd[1];
-		c->fds[FD_WEBD_RING - 4] = gk->nat_ring;
-		c->nfds = 4;
-		break;
-	}
-}
-
 static void
 restart_cb(evutil_socket_t fd, short ev, void *arg)
 {
@@ -92,6 +49,19 @@ restart_cb(evutil_socket_t fd, short ev, void *arg)
 
 	if (!gk->stopping && c->state == CHILD_RESTARTING)
 		spawn(c);
+}
+
+/* exec_child() places the descriptors in order and closes what is
+ * above the last: the table must have them so. */
+static void
+check_layout(const struct child_layout *l)
+{
+	int	 i;
+
+	for (i = 0; i < l->nfds; i++)
+		if (l->fds[i].fd != FD_PARENT + 1 + i)
+			fatalx("child table: %s's fd %d is out of order",
+			    l->name, l->fds[i].fd);
 }
 
 void
@@ -106,9 +76,11 @@ proc_init(void)
 	for (i = 0; i < NCHILDREN; i++) {
 		c = &gk->children[i];
 		memset(c, 0, sizeof(*c));
-		c->peer = child_table[i].peer;
-		c->name = proto_peer_name(c->peer);
-		c->user = child_table[i].user;
+		c->layout = &child_layouts[i];
+		check_layout(c->layout);
+		c->peer = c->layout->peer;
+		c->name = c->layout->name;
+		c->user = c->layout->user;
 		c->pid = -1;
 		if ((pw = getpwnam(c->user)) == NULL)
 			fatalx("user %s does not exist (the sysusers.d file "
@@ -255,16 +227,17 @@ child_chan_closed(struct proto_chan *chan, const char *why, void *arg)
 static __attribute__((noreturn)) void
 exec_child(struct child *c, int chan_fd)
 {
+	const struct child_layout *l = c->layout;
 	char		 path[CONF_MAX_PATH + 16];
 	char		*argv[8];
-	int		 src[1 + CHILD_MAX_FDS], n = 0, i, argc = 0;
+	int		 src[1 + LAYOUT_MAX_FDS], n = 0, i, argc = 0;
 	sigset_t	 set;
 
 	sigemptyset(&set);
 	sigprocmask(SIG_SETMASK, &set, NULL);
 	src[n++] = chan_fd;
-	for (i = 0; i < c->nfds; i++)
-		src[n++] = c->fds[i];
+	for (i = 0; i < l->nfds; i++)
+		src[n++] = gk->res[l->fds[i].res];
 	/* Lift every source above the targets first so that no dup2 can
 	 * clobber a source that has not been placed yet. */
 	for (i = 0; i < n; i++)
@@ -332,10 +305,8 @@ proc_start_all(void)
 {
 	int	 i;
 
-	for (i = 0; i < NCHILDREN; i++) {
-		set_fds(&gk->children[i]);
+	for (i = 0; i < NCHILDREN; i++)
 		spawn(&gk->children[i]);
-	}
 }
 
 static void

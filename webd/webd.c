@@ -29,13 +29,6 @@
 #define EXPIRE_INTERVAL_S	10
 #define NAMES_LIST_MAX		1000	/* entries in one `names` reply */
 
-static const struct child_fd webd_fds[] = {
-	{ FD_WEBD_HTTP, AF_INET, SOCK_STREAM, "web listener" },
-	{ FD_WEBD_NATD, AF_UNIX, SOCK_SEQPACKET, "natd channel" },
-	{ FD_WEBD_DNSD, AF_UNIX, SOCK_SEQPACKET, "dnsd channel" },
-	{ FD_WEBD_RING, 0, 0, "summary ring memory" },
-};
-
 static struct names	*names;
 static struct proto_chan *dnsd_chan;
 static struct event	 ev_expire;
@@ -176,11 +169,6 @@ main(int argc, char **argv)
 {
 	static const struct child_spec spec = {
 		.peer = PEER_WEBD,
-		.user = "gk-webd",
-		.keep_caps = 0,
-		.profile = SANDBOX_WEBD,
-		.fds = webd_fds,
-		.nfds = sizeof(webd_fds) / sizeof(webd_fds[0]),
 		.init = webd_init,
 		.status = webd_status,
 		.handlers = webd_handlers,
