@@ -39,7 +39,7 @@ print_conf_error(void *arg, const char *msg)
 }
 
 /* Returns 0 when the config is usable; a missing file means autodetect. */
-static int
+int
 load_config(struct gk_config *conf, const char *path, int must_exist)
 {
 	int	 errors;
@@ -162,73 +162,6 @@ teardown(void)
 	log_info("stopped; everything changed was restored");
 }
 
-/* What only a restart of gatekeeperd can change: interfaces, addresses,
- * directories and the sockets bound to them. */
-static int
-keep_fixed(struct gk_config *next, const struct gk_config *cur)
-{
-	int	 changed = 0;
-
-	changed |= next->wan[0] && strcmp(next->wan, cur->wan) != 0;
-	changed |= next->nlan && (next->nlan != cur->nlan ||
-	    memcmp(next->lan, cur->lan, sizeof(cur->lan)) != 0);
-	changed |= next->lan_addr.s_addr &&
-	    (next->lan_addr.s_addr != cur->lan_addr.s_addr ||
-	    next->lan_prefix != cur->lan_prefix);
-	changed |= strcmp(next->state_dir, cur->state_dir) != 0;
-	changed |= strcmp(next->run_dir, cur->run_dir) != 0;
-	changed |= next->web_port != cur->web_port;
-	memcpy(next->wan, cur->wan, sizeof(cur->wan));
-	memcpy(next->lan, cur->lan, sizeof(cur->lan));
-	next->nlan = cur->nlan;
-	next->lan_addr = cur->lan_addr;
-	next->lan_prefix = cur->lan_prefix;
-	memcpy(next->state_dir, cur->state_dir, sizeof(cur->state_dir));
-	memcpy(next->run_dir, cur->run_dir, sizeof(cur->run_dir));
-	next->web_port = cur->web_port;
-	return changed;
-}
-
-/*
- * SIGHUP: re-read the config. A file with errors leaves everything as it
- * is; otherwise the new settings go to the children, except what needs a
- * restart of gatekeeperd, which is reported and kept.
- */
-static void
-reload(void)
-{
-	struct gk_config *next;
-
-	if ((next = malloc(sizeof(*next))) == NULL) {
-		log_warn("reload");
-		return;
-	}
-	if (load_config(next, gk->conf_path, 0) == -1) {
-		log_warnx("reload: %s has errors; keeping the running config",
-		    gk->conf_path);
-		free(next);
-		return;
-	}
-	if (keep_fixed(next, &gk->conf))
-		log_warnx("reload: interfaces, addresses, ports and "
-		    "directories change only with a restart of gatekeeperd");
-	if (next->dhcp_start.s_addr == 0 && lan_autodetect(next) == -1) {
-		free(next);
-		return;
-	}
-	if (memcmp(next, &gk->conf, sizeof(*next)) == 0) {
-		log_info("reload: %s read, nothing changed", gk->conf_path);
-		free(next);
-		return;
-	}
-	gk->conf = *next;
-	free(next);
-	gk->config_generation++;
-	log_info("reload: configuration %u sent to the daemons",
-	    gk->config_generation);
-	proc_send_config_all();
-}
-
 static void
 on_signal(evutil_socket_t sig, short ev, void *arg)
 {
@@ -239,7 +172,7 @@ on_signal(evutil_socket_t sig, short ev, void *arg)
 		event_base_loopbreak(gk->base);
 		break;
 	case SIGHUP:
-		reload();
+		childconf_reload();
 		break;
 	case SIGCHLD:
 		proc_reap();

@@ -72,26 +72,47 @@ struct gatekeeperd {
 
 extern struct gatekeeperd *gk;
 
-/* proc.c */
+struct gk_command;
+struct proto_msg;
+
+/* gatekeeperd.c */
+int	 load_config(struct gk_config *, const char *path, int must_exist);
+
+/* proc.c: exec, watch, restart and stop the children */
 void	 proc_init(void);
 void	 proc_start_all(void);
 void	 proc_stop_all(void);
 void	 proc_reap(void);
 int	 proc_restart(const char *name);
 struct child *proc_by_name(const char *name);
+
+/* relay.c: status rounds and gkctl commands relayed to the children */
 /* Asks every running child for its status; done(arg) runs when all
  * answered or after a deadline. */
-void	 proc_collect_status(void (*done)(void *), void *arg);
-/* Sends the current config to one child, or to all running ones. */
-void	 proc_send_config(struct child *);
-void	 proc_send_config_all(void);
+void	 relay_status(void (*done)(void *), void *arg);
+/* A child's status arrived or a child died: finish the rounds that
+ * wait for nothing more. */
+void	 relay_status_check(void);
 /*
- * Relays a gkctl request to the child owning the data. done(arg, ok, text)
- * runs exactly once: with the child's JSON (ok) or an error message.
+ * Asks each daemon that owns cmd; done(arg, err, reply) runs exactly
+ * once: err NULL and the owners' replies merged (arrays of objects
+ * joined on "ip"), or the first error for the user.
  */
-typedef void (*relay_done_fn)(void *arg, int ok, const char *text);
-void	 proc_relay(uint32_t peer, const struct msg_ctl_request *, uid_t,
-	    relay_done_fn, void *arg);
+typedef void (*relay_done_fn)(void *arg, const char *err, json_t *reply);
+void	 relay_command(const struct gk_command *, const struct msg_ctl_request *,
+	    uid_t, relay_done_fn, void *arg);
+/* A child's answer (the last message, or a part of a long one), and a
+ * child gone with requests outstanding. */
+void	 relay_child_reply(struct child *, struct proto_msg *);
+void	 relay_child_part(struct child *, struct proto_msg *);
+void	 relay_child_gone(struct child *, const char *why);
+
+/* childconf.c: the configuration the children get */
+/* Sends the current config to one child, or to all running ones. */
+void	 childconf_send(struct child *);
+void	 childconf_send_all(void);
+/* SIGHUP: re-reads the file and sends what changed. */
+void	 childconf_reload(void);
 
 /* control.c */
 int	 control_open(void);
