@@ -235,8 +235,16 @@ relay_answered(void *arg, const char *err, json_t *reply)
 }
 
 static void
-cmd_restart(struct ctl_conn *cc, const char *name)
+cmd_status(struct ctl_conn *cc, const struct msg_ctl_request *req)
 {
+	cc->busy = 1;
+	relay_status(status_done, cc);
+}
+
+static void
+cmd_restart(struct ctl_conn *cc, const struct msg_ctl_request *req)
+{
+	const char	*name = req->argv[1];
 	json_t		*body;
 
 	if (proc_restart(name) == -1) {
@@ -248,6 +256,39 @@ cmd_restart(struct ctl_conn *cc, const char *name)
 	body = json_pack("{s:s}", "restarted", name);
 	reply_json(cc, body);
 	json_decref(body);
+}
+
+/*
+ * The commands gatekeeperd answers itself, one per catalogue command it
+ * owns, as each daemon has its own (child.h); control_check() proves at
+ * start that this table and the catalogue agree. The rest are relayed.
+ */
+struct parent_handler {
+	int		 cmd;		/* enum gk_cmd; first: cmd_table_*() */
+	void		(*fn)(struct ctl_conn *,
+			    const struct msg_ctl_request *);
+};
+
+static const struct parent_handler parent_handlers[] = {
+	{ CMD_STATUS, cmd_status },
+	{ CMD_RESTART, cmd_restart },
+};
+
+#define NPARENT_HANDLERS	\
+	(sizeof(parent_handlers) / sizeof(parent_handlers[0]))
+
+int
+control_check(char *err, size_t errlen)
+{
+	return cmd_table_check(PEER_PARENT, parent_handlers, NPARENT_HANDLERS,
+	    sizeof(parent_handlers[0]), err, errlen);
+}
+
+void
+control_list(void)
+{
+	cmd_table_print(parent_handlers, NPARENT_HANDLERS,
+	    sizeof(parent_handlers[0]));
 }
 
 /* What a gkctl user may send: root everything root may, others what
@@ -262,6 +303,7 @@ static void
 handle_request(struct ctl_conn *cc, const struct msg_ctl_request *req)
 {
 	const struct gk_command *cmd;
+	const struct parent_handler *h;
 	const char	*argv[CTL_MAX_ARGS];
 	char		 err[512];
 	uint32_t	 i;
@@ -279,19 +321,13 @@ handle_request(struct ctl_conn *cc, const struct msg_ctl_request *req)
 		    CONTROL_GROUP : "root");
 		return;
 	}
-	switch (cmd->id) {
-	case CMD_STATUS:
-		cc->busy = 1;
-		relay_status(status_done, cc);
-		break;
-	case CMD_RESTART:
-		cmd_restart(cc, req->argv[1]);
-		break;
-	default:
-		cc->busy = 1;
-		relay_command(cmd, req, cc->uid, relay_answered, cc);
-		break;
+	if ((h = cmd_table_find(parent_handlers, NPARENT_HANDLERS,
+	    sizeof(parent_handlers[0]), cmd->id)) != NULL) {
+		h->fn(cc, req);
+		return;
 	}
+	cc->busy = 1;
+	relay_command(cmd, req, cc->uid, relay_answered, cc);
 }
 
 static void

@@ -28,7 +28,8 @@ struct gatekeeperd *gk = &gk_state;
 static __attribute__((noreturn)) void
 usage(void)
 {
-	fprintf(stderr, "usage: gatekeeperd [-dnv] [-f file] [-L libexecdir]\n");
+	fprintf(stderr, "usage: gatekeeperd [-dnv] [-f file] [-L libexecdir]\n"
+	    "       gatekeeperd -C\n");
 	exit(1);
 }
 
@@ -196,12 +197,16 @@ add_signal(int slot, int sig)
 int
 main(int argc, char **argv)
 {
-	int	 ch, check_only = 0, rv = 1, r;
+	char	 err[128];
+	int	 ch, check_only = 0, list = 0, rv = 1, r;
 
 	gk->conf_path = CONF_DEFAULT_PATH;
 	gk->libexec = GK_LIBEXECDIR;
-	while ((ch = getopt(argc, argv, "df:L:nv")) != -1) {
+	while ((ch = getopt(argc, argv, "Cdf:L:nv")) != -1) {
 		switch (ch) {
+		case 'C':
+			list = 1;
+			break;
 		case 'd':
 			gk->debug = 1;
 			break;
@@ -223,6 +228,16 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage();
+	/* As every child does with its own: a table that disagrees with the
+	 * catalogue is a build mistake, caught before anything runs. */
+	if (control_check(err, sizeof(err)) == -1) {
+		fprintf(stderr, "gatekeeperd: %s\n", err);
+		exit(1);
+	}
+	if (list) {
+		control_list();
+		exit(0);
+	}
 
 	if (load_config(&gk->conf, gk->conf_path, check_only) == -1)
 		exit(1);

@@ -115,6 +115,10 @@ void	 childconf_send_all(void);
 void	 childconf_reload(void);
 
 /* control.c */
+/* The parent's handler table against the catalogue: 0, or -1 with err. */
+int	 control_check(char *err, size_t errlen);
+/* The commands gatekeeperd answers itself, one a line (-C). */
+void	 control_list(void);
 int	 control_open(void);
 void	 control_close(void);
 json_t	*control_status_json(void);
