@@ -50,12 +50,6 @@
 #define AHEAD_IDLE_MS	1000		/* all probed: timer period */
 #define TICK_SECS	5
 
-static const struct child_fd dhcpd_fds[] = {
-	{ FD_DHCPD_UDP, AF_INET, SOCK_DGRAM, "DHCP socket" },
-	{ FD_DHCPD_PACKET, AF_PACKET, SOCK_DGRAM, "packet socket" },
-	{ FD_DHCPD_DNSD, AF_UNIX, SOCK_SEQPACKET, "dnsd channel" },
-};
-
 struct dhcpd	 dhcpd;
 
 static int64_t
@@ -905,11 +899,6 @@ main(int argc, char **argv)
 	/* Not static: the handler count is ctl.c's, not a constant here. */
 	const struct child_spec spec = {
 		.peer = PEER_DHCPD,
-		.user = "gk-dhcpd",
-		.keep_caps = 0,
-		.profile = SANDBOX_DHCPD,
-		.fds = dhcpd_fds,
-		.nfds = sizeof(dhcpd_fds) / sizeof(dhcpd_fds[0]),
 		.init = dhcpd_init,
 		.status = dhcpd_status,
 		.config = dhcpd_config,

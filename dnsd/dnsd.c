@@ -50,13 +50,6 @@
 #define CACHE_ENTRIES	262144
 #define CACHE_ARENA	(96UL * 1024 * 1024)
 
-static const struct child_fd dnsd_fds[] = {
-	{ FD_DNSD_UDP, AF_INET, SOCK_DGRAM, "DNS UDP socket" },
-	{ FD_DNSD_TCP, AF_INET, SOCK_STREAM, "DNS TCP listener" },
-	{ FD_DNSD_DHCPD, AF_UNIX, SOCK_SEQPACKET, "dhcpd channel" },
-	{ FD_DNSD_WEBD, AF_UNIX, SOCK_SEQPACKET, "webd channel" },
-};
-
 struct waiter {
 	int		 next;		/* index, -1 ends */
 	int		 conn;		/* TCP connection or -1 for UDP */
@@ -1106,11 +1099,6 @@ main(int argc, char **argv)
 	/* Not static: the handler count is ctl.c's, not a constant here. */
 	const struct child_spec spec = {
 		.peer = PEER_DNSD,
-		.user = "gk-dnsd",
-		.keep_caps = 0,
-		.profile = SANDBOX_DNSD,
-		.fds = dnsd_fds,
-		.nfds = sizeof(dnsd_fds) / sizeof(dnsd_fds[0]),
 		.init = dnsd_init,
 		.status = dnsd_status,
 		.config = dnsd_config,

@@ -220,119 +220,31 @@ status_done(void *arg)
 	json_decref(st);
 }
 
-struct relay_req {
-	struct ctl_conn	*cc;
-	int		 waiting;
-	char		 err[512];
-	json_t		*merged;
-};
-
-static json_t *
-find_by_ip(json_t *array, const char *ip)
-{
-	const char	*have;
-	json_t		*e;
-	size_t		 i;
-
-	json_array_foreach(array, i, e) {
-		have = json_string_value(json_object_get(e, "ip"));
-		if (have != NULL && strcmp(have, ip) == 0)
-			return e;
-	}
-	return NULL;
-}
-
-/* Joins the entries of two arrays of objects on their "ip" member. */
 static void
-merge_array(json_t *into, json_t *from)
+relay_answered(void *arg, const char *err, json_t *reply)
 {
-	const char	*ip;
-	json_t		*f, *t;
-	size_t		 i;
+	struct ctl_conn	*cc = arg;
 
-	json_array_foreach(from, i, f) {
-		ip = json_string_value(json_object_get(f, "ip"));
-		if (ip != NULL && json_is_object(f) &&
-		    (t = find_by_ip(into, ip)) != NULL)
-			json_object_update(t, f);
-		else
-			json_array_append(into, f);
-	}
-}
-
-static void
-merge_reply(json_t *into, json_t *from)
-{
-	const char	*key;
-	json_t		*v, *have;
-
-	json_object_foreach(from, key, v) {
-		have = json_object_get(into, key);
-		if (json_is_array(have) && json_is_array(v))
-			merge_array(have, v);
-		else
-			json_object_set(into, key, v);
-	}
-}
-
-static void
-relay_done(void *arg, int ok, const char *text)
-{
-	struct relay_req *rr = arg;
-	struct ctl_conn	*cc = rr->cc;
-	json_error_t	 jerr;
-	json_t		*body;
-
-	if (!ok && rr->err[0] == '\0')
-		strlcpy(rr->err, text, sizeof(rr->err));
-	if (ok) {
-		if ((body = json_loads(text, 0, &jerr)) == NULL ||
-		    !json_is_object(body))
-			strlcpy(rr->err, "daemon sent a malformed reply",
-			    sizeof(rr->err));
-		else
-			merge_reply(rr->merged, body);
-		json_decref(body);
-	}
-	if (--rr->waiting > 0)
-		return;
 	cc->busy = 0;
 	if (cc->closed)
 		conn_free(cc);
-	else if (rr->err[0] != '\0')
-		reply_error(cc, "%s", rr->err);
+	else if (err != NULL)
+		reply_error(cc, "%s", err);
 	else
-		reply_json(cc, rr->merged);
-	json_decref(rr->merged);
-	free(rr);
+		reply_json(cc, reply);
 }
 
-/* Asks each daemon that owns the command; relay_done() answers. */
 static void
-relay_request(struct ctl_conn *cc, const struct gk_command *cmd,
-    const struct msg_ctl_request *req)
+cmd_status(struct ctl_conn *cc, const struct msg_ctl_request *req)
 {
-	struct relay_req *rr;
-	uint32_t	 p;
-
-	if ((rr = calloc(1, sizeof(*rr))) == NULL ||
-	    (rr->merged = json_object()) == NULL) {
-		free(rr);
-		reply_error(cc, "out of memory");
-		return;
-	}
-	rr->cc = cc;
-	for (p = 0; p < PEER_MAX; p++)
-		rr->waiting += (cmd->owners >> p) & 1;
 	cc->busy = 1;
-	for (p = 0; p < PEER_MAX; p++)
-		if (cmd->owners & (1U << p))
-			proc_relay(p, req, cc->uid, relay_done, rr);
+	relay_status(status_done, cc);
 }
 
 static void
-cmd_restart(struct ctl_conn *cc, const char *name)
+cmd_restart(struct ctl_conn *cc, const struct msg_ctl_request *req)
 {
+	const char	*name = req->argv[1];
 	json_t		*body;
 
 	if (proc_restart(name) == -1) {
@@ -344,6 +256,39 @@ cmd_restart(struct ctl_conn *cc, const char *name)
 	body = json_pack("{s:s}", "restarted", name);
 	reply_json(cc, body);
 	json_decref(body);
+}
+
+/*
+ * The commands gatekeeperd answers itself, one per catalogue command it
+ * owns, as each daemon has its own (child.h); control_check() proves at
+ * start that this table and the catalogue agree. The rest are relayed.
+ */
+struct parent_handler {
+	int		 cmd;		/* enum gk_cmd; first: cmd_table_*() */
+	void		(*fn)(struct ctl_conn *,
+			    const struct msg_ctl_request *);
+};
+
+static const struct parent_handler parent_handlers[] = {
+	{ CMD_STATUS, cmd_status },
+	{ CMD_RESTART, cmd_restart },
+};
+
+#define NPARENT_HANDLERS	\
+	(sizeof(parent_handlers) / sizeof(parent_handlers[0]))
+
+int
+control_check(char *err, size_t errlen)
+{
+	return cmd_table_check(PEER_PARENT, parent_handlers, NPARENT_HANDLERS,
+	    sizeof(parent_handlers[0]), err, errlen);
+}
+
+void
+control_list(void)
+{
+	cmd_table_print(parent_handlers, NPARENT_HANDLERS,
+	    sizeof(parent_handlers[0]));
 }
 
 /* What a gkctl user may send: root everything root may, others what
@@ -358,6 +303,7 @@ static void
 handle_request(struct ctl_conn *cc, const struct msg_ctl_request *req)
 {
 	const struct gk_command *cmd;
+	const struct parent_handler *h;
 	const char	*argv[CTL_MAX_ARGS];
 	char		 err[512];
 	uint32_t	 i;
@@ -375,18 +321,13 @@ handle_request(struct ctl_conn *cc, const struct msg_ctl_request *req)
 		    CONTROL_GROUP : "root");
 		return;
 	}
-	switch (cmd->id) {
-	case CMD_STATUS:
-		cc->busy = 1;
-		proc_collect_status(status_done, cc);
-		break;
-	case CMD_RESTART:
-		cmd_restart(cc, req->argv[1]);
-		break;
-	default:
-		relay_request(cc, cmd, req);
-		break;
+	if ((h = cmd_table_find(parent_handlers, NPARENT_HANDLERS,
+	    sizeof(parent_handlers[0]), cmd->id)) != NULL) {
+		h->fn(cc, req);
+		return;
 	}
+	cc->busy = 1;
+	relay_command(cmd, req, cc->uid, relay_answered, cc);
 }
 
 static void

@@ -28,7 +28,8 @@ struct gatekeeperd *gk = &gk_state;
 static __attribute__((noreturn)) void
 usage(void)
 {
-	fprintf(stderr, "usage: gatekeeperd [-dnv] [-f file] [-L libexecdir]\n");
+	fprintf(stderr, "usage: gatekeeperd [-dnv] [-f file] [-L libexecdir]\n"
+	    "       gatekeeperd -C\n");
 	exit(1);
 }
 
@@ -39,7 +40,7 @@ print_conf_error(void *arg, const char *msg)
 }
 
 /* Returns 0 when the config is usable; a missing file means autodetect. */
-static int
+int
 load_config(struct gk_config *conf, const char *path, int must_exist)
 {
 	int	 errors;
@@ -128,7 +129,7 @@ setup(void)
 	    gk->conf.wan, NATD_QUEUE_NUM) == -1)
 		return -1;
 	journal_save();
-	if ((gk->queue_fd = queue_open(NATD_QUEUE_NUM)) == -1)
+	if ((gk->res[RES_QUEUE] = queue_open(NATD_QUEUE_NUM)) == -1)
 		return -1;
 	if (sysctl_set(&gk->sysctls, "net.ipv4.ip_forward", "1") == -1)
 		return -1;
@@ -153,81 +154,13 @@ teardown(void)
 	control_close();
 	socks_close();
 	sysctl_restore(&gk->sysctls);
-	if (gk->queue_fd != -1)
-		queue_close(gk->queue_fd);
-	gk->queue_fd = -1;
+	queue_close(gk->res[RES_QUEUE]);
+	gk->res[RES_QUEUE] = -1;
 	rules_remove(&gk->rules);
 	lan_teardown(&gk->lan);
 	journal_remove();
 	pidfile_unlock();
 	log_info("stopped; everything changed was restored");
-}
-
-/* What only a restart of gatekeeperd can change: interfaces, addresses,
- * directories and the sockets bound to them. */
-static int
-keep_fixed(struct gk_config *next, const struct gk_config *cur)
-{
-	int	 changed = 0;
-
-	changed |= next->wan[0] && strcmp(next->wan, cur->wan) != 0;
-	changed |= next->nlan && (next->nlan != cur->nlan ||
-	    memcmp(next->lan, cur->lan, sizeof(cur->lan)) != 0);
-	changed |= next->lan_addr.s_addr &&
-	    (next->lan_addr.s_addr != cur->lan_addr.s_addr ||
-	    next->lan_prefix != cur->lan_prefix);
-	changed |= strcmp(next->state_dir, cur->state_dir) != 0;
-	changed |= strcmp(next->run_dir, cur->run_dir) != 0;
-	changed |= next->web_port != cur->web_port;
-	memcpy(next->wan, cur->wan, sizeof(cur->wan));
-	memcpy(next->lan, cur->lan, sizeof(cur->lan));
-	next->nlan = cur->nlan;
-	next->lan_addr = cur->lan_addr;
-	next->lan_prefix = cur->lan_prefix;
-	memcpy(next->state_dir, cur->state_dir, sizeof(cur->state_dir));
-	memcpy(next->run_dir, cur->run_dir, sizeof(cur->run_dir));
-	next->web_port = cur->web_port;
-	return changed;
-}
-
-/*
- * SIGHUP: re-read the config. A file with errors leaves everything as it
- * is; otherwise the new settings go to the children, except what needs a
- * restart of gatekeeperd, which is reported and kept.
- */
-static void
-reload(void)
-{
-	struct gk_config *next;
-
-	if ((next = malloc(sizeof(*next))) == NULL) {
-		log_warn("reload");
-		return;
-	}
-	if (load_config(next, gk->conf_path, 0) == -1) {
-		log_warnx("reload: %s has errors; keeping the running config",
-		    gk->conf_path);
-		free(next);
-		return;
-	}
-	if (keep_fixed(next, &gk->conf))
-		log_warnx("reload: interfaces, addresses, ports and "
-		    "directories change only with a restart of gatekeeperd");
-	if (next->dhcp_start.s_addr == 0 && lan_autodetect(next) == -1) {
-		free(next);
-		return;
-	}
-	if (memcmp(next, &gk->conf, sizeof(*next)) == 0) {
-		log_info("reload: %s read, nothing changed", gk->conf_path);
-		free(next);
-		return;
-	}
-	gk->conf = *next;
-	free(next);
-	gk->config_generation++;
-	log_info("reload: configuration %u sent to the daemons",
-	    gk->config_generation);
-	proc_send_config_all();
 }
 
 static void
@@ -240,7 +173,7 @@ on_signal(evutil_socket_t sig, short ev, void *arg)
 		event_base_loopbreak(gk->base);
 		break;
 	case SIGHUP:
-		reload();
+		childconf_reload();
 		break;
 	case SIGCHLD:
 		proc_reap();
@@ -264,12 +197,16 @@ add_signal(int slot, int sig)
 int
 main(int argc, char **argv)
 {
-	int	 ch, check_only = 0, rv = 1;
+	char	 err[128];
+	int	 ch, check_only = 0, list = 0, rv = 1, r;
 
 	gk->conf_path = CONF_DEFAULT_PATH;
 	gk->libexec = GK_LIBEXECDIR;
-	while ((ch = getopt(argc, argv, "df:L:nv")) != -1) {
+	while ((ch = getopt(argc, argv, "Cdf:L:nv")) != -1) {
 		switch (ch) {
+		case 'C':
+			list = 1;
+			break;
 		case 'd':
 			gk->debug = 1;
 			break;
@@ -291,6 +228,16 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage();
+	/* As every child does with its own: a table that disagrees with the
+	 * catalogue is a build mistake, caught before anything runs. */
+	if (control_check(err, sizeof(err)) == -1) {
+		fprintf(stderr, "gatekeeperd: %s\n", err);
+		exit(1);
+	}
+	if (list) {
+		control_list();
+		exit(0);
+	}
 
 	if (load_config(&gk->conf, gk->conf_path, check_only) == -1)
 		exit(1);
@@ -306,13 +253,10 @@ main(int argc, char **argv)
 	if (geteuid() != 0)
 		fatalx("must run as root");
 
-	gk->queue_fd = gk->pidfile_fd = gk->control_fd = -1;
-	gk->dhcp_udp = gk->dhcp_packet = gk->dns_udp = gk->dns_tcp = -1;
-	gk->web_listen = gk->nat_state = gk->nat_ring = -1;
+	gk->pidfile_fd = gk->control_fd = -1;
+	for (r = 0; r < RES_MAX; r++)
+		gk->res[r] = -1;
 	gk->config_generation = 1;
-	gk->pair_dhcpd_dnsd[0] = gk->pair_dhcpd_dnsd[1] = -1;
-	gk->pair_dnsd_webd[0] = gk->pair_dnsd_webd[1] = -1;
-	gk->pair_natd_webd[0] = gk->pair_natd_webd[1] = -1;
 
 	if (!gk->debug && daemon(0, 0) == -1)
 		fatal("daemon");

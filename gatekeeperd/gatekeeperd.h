@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "conf.h"
+#include "layout.h"
 #include "netcfg.h"
 #include "proto.h"
 
@@ -26,9 +27,8 @@ enum child_state {
 	CHILD_RESTARTING,	/* dead, waiting for its restart */
 };
 
-#define CHILD_MAX_FDS	(FD_CHILD_MAX - FD_PARENT - 1)
-
 struct child {
+	const struct child_layout *layout;	/* its entry in the table */
 	uint32_t	 peer;			/* enum proto_peer */
 	const char	*name;
 	const char	*user;
@@ -41,14 +41,12 @@ struct child {
 	struct timespec	 started;		/* CLOCK_MONOTONIC */
 	struct proto_chan *chan;
 	struct event	*ev_restart;
-	int		 fds[CHILD_MAX_FDS];	/* placed at fd 4, 5, ... */
-	int		 nfds;
 	char		 statedir[CONF_MAX_PATH + 16];
 	json_t		*detail;		/* last status, or NULL */
 	uint32_t	 detail_seq;
 };
 
-#define NCHILDREN	4
+#define NCHILDREN	LAYOUT_NCHILDREN
 
 struct gatekeeperd {
 	struct gk_config conf;
@@ -61,16 +59,9 @@ struct gatekeeperd {
 	struct rules_state rules;
 	struct sysctl_saved sysctls;
 	enum queue_backend backend;
-	int		 queue_fd;
-	/* sockets the parent keeps for the children */
-	int		 dhcp_udp, dhcp_packet;
-	int		 dns_udp, dns_tcp;
-	int		 web_listen;
-	int		 pair_dhcpd_dnsd[2];
-	int		 pair_dnsd_webd[2];
-	int		 pair_natd_webd[2];
-	int		 nat_state;		/* memfd, NATD_STATE_SIZE */
-	int		 nat_ring;		/* memfd, NATD_RING_SIZE */
+	/* What the parent keeps for the children, by layout.h's names:
+	 * the queue (setup()), the rest (socks.c); -1 when not open. */
+	int		 res[RES_MAX];
 	uint32_t	 config_generation;
 	struct child	 children[NCHILDREN];
 	int		 pidfile_fd;
@@ -81,28 +72,53 @@ struct gatekeeperd {
 
 extern struct gatekeeperd *gk;
 
-/* proc.c */
+struct gk_command;
+struct proto_msg;
+
+/* gatekeeperd.c */
+int	 load_config(struct gk_config *, const char *path, int must_exist);
+
+/* proc.c: exec, watch, restart and stop the children */
 void	 proc_init(void);
 void	 proc_start_all(void);
 void	 proc_stop_all(void);
 void	 proc_reap(void);
 int	 proc_restart(const char *name);
 struct child *proc_by_name(const char *name);
+
+/* relay.c: status rounds and gkctl commands relayed to the children */
 /* Asks every running child for its status; done(arg) runs when all
  * answered or after a deadline. */
-void	 proc_collect_status(void (*done)(void *), void *arg);
-/* Sends the current config to one child, or to all running ones. */
-void	 proc_send_config(struct child *);
-void	 proc_send_config_all(void);
+void	 relay_status(void (*done)(void *), void *arg);
+/* A child's status arrived or a child died: finish the rounds that
+ * wait for nothing more. */
+void	 relay_status_check(void);
 /*
- * Relays a gkctl request to the child owning the data. done(arg, ok, text)
- * runs exactly once: with the child's JSON (ok) or an error message.
+ * Asks each daemon that owns cmd; done(arg, err, reply) runs exactly
+ * once: err NULL and the owners' replies merged (arrays of objects
+ * joined on "ip"), or the first error for the user.
  */
-typedef void (*relay_done_fn)(void *arg, int ok, const char *text);
-void	 proc_relay(uint32_t peer, const struct msg_ctl_request *, uid_t,
-	    relay_done_fn, void *arg);
+typedef void (*relay_done_fn)(void *arg, const char *err, json_t *reply);
+void	 relay_command(const struct gk_command *, const struct msg_ctl_request *,
+	    uid_t, relay_done_fn, void *arg);
+/* A child's answer (the last message, or a part of a long one), and a
+ * child gone with requests outstanding. */
+void	 relay_child_reply(struct child *, struct proto_msg *);
+void	 relay_child_part(struct child *, struct proto_msg *);
+void	 relay_child_gone(struct child *, const char *why);
+
+/* childconf.c: the configuration the children get */
+/* Sends the current config to one child, or to all running ones. */
+void	 childconf_send(struct child *);
+void	 childconf_send_all(void);
+/* SIGHUP: re-reads the file and sends what changed. */
+void	 childconf_reload(void);
 
 /* control.c */
+/* The parent's handler table against the catalogue: 0, or -1 with err. */
+int	 control_check(char *err, size_t errlen);
+/* The commands gatekeeperd answers itself, one a line (-C). */
+void	 control_list(void);
 int	 control_open(void);
 void	 control_close(void);
 json_t	*control_status_json(void);

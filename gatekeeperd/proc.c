@@ -1,12 +1,11 @@
 /*
- * The children: exec each with its descriptors at fixed numbers, watch the
- * channel, restart one that dies (at once, then backing off to 30 s while
- * it keeps dying early), kill one that breaks the protocol.
+ * The children: exec each with its descriptors at the numbers of the
+ * child table (layout.h), watch the channel, restart one that dies (at
+ * once, then backing off to 30 s while it keeps dying early), kill one
+ * that breaks the protocol.
  */
 #include <sys/socket.h>
 #include <sys/wait.h>
-
-#include <arpa/inet.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,64 +25,9 @@
 
 #define EARLY_DEATH_SECS	10	/* dying sooner counts as "keeps dying" */
 #define MAX_BACKOFF_SECS	30
-#define STATUS_DEADLINE_MS	500
 #define STOP_GRACE_MS		3000
 
-struct status_waiter {
-	uint32_t	 seq;
-	void		(*done)(void *);
-	void		*arg;
-	struct event	*timer;
-	struct status_waiter *next;
-};
-
-static struct status_waiter *waiters;
-
 static void	spawn(struct child *);
-
-static const struct {
-	uint32_t	 peer;
-	const char	*user;
-} child_table[NCHILDREN] = {
-	{ PEER_NATD, "gk-natd" },
-	{ PEER_DHCPD, "gk-dhcpd" },
-	{ PEER_DNSD, "gk-dnsd" },
-	{ PEER_WEBD, "gk-webd" },
-};
-
-static void
-set_fds(struct child *c)
-{
-	switch (c->peer) {
-	case PEER_NATD:
-		c->fds[FD_NATD_QUEUE - 4] = gk->queue_fd;
-		c->fds[FD_NATD_WEBD - 4] = gk->pair_natd_webd[0];
-		c->fds[FD_NATD_STATE - 4] = gk->nat_state;
-		c->fds[FD_NATD_RING - 4] = gk->nat_ring;
-		c->nfds = 4;
-		break;
-	case PEER_DHCPD:
-		c->fds[FD_DHCPD_UDP - 4] = gk->dhcp_udp;
-		c->fds[FD_DHCPD_PACKET - 4] = gk->dhcp_packet;
-		c->fds[FD_DHCPD_DNSD - 4] = gk->pair_dhcpd_dnsd[0];
-		c->nfds = 3;
-		break;
-	case PEER_DNSD:
-		c->fds[FD_DNSD_UDP - 4] = gk->dns_udp;
-		c->fds[FD_DNSD_TCP - 4] = gk->dns_tcp;
-		c->fds[FD_DNSD_DHCPD - 4] = gk->pair_dhcpd_dnsd[1];
-		c->fds[FD_DNSD_WEBD - 4] = gk->pair_dnsd_webd[0];
-		c->nfds = 4;
-		break;
-	case PEER_WEBD:
-		c->fds[FD_WEBD_HTTP - 4] = gk->web_listen;
-		c->fds[FD_WEBD_NATD - 4] = gk->pair_natd_webd[1];
-		c->fds[FD_WEBD_DNSD - 4] = gk->pair_dnsd_webd[1];
-		c->fds[FD_WEBD_RING - 4] = gk->nat_ring;
-		c->nfds = 4;
-		break;
-	}
-}
 
 static void
 restart_cb(evutil_socket_t fd, short ev, void *arg)
@@ -92,6 +36,19 @@ restart_cb(evutil_socket_t fd, short ev, void *arg)
 
 	if (!gk->stopping && c->state == CHILD_RESTARTING)
 		spawn(c);
+}
+
+/* exec_child() places the descriptors in order and closes what is
+ * above the last: the table must have them so. */
+static void
+check_layout(const struct child_layout *l)
+{
+	int	 i;
+
+	for (i = 0; i < l->nfds; i++)
+		if (l->fds[i].fd != FD_PARENT + 1 + i)
+			fatalx("child table: %s's fd %d is out of order",
+			    l->name, l->fds[i].fd);
 }
 
 void
@@ -106,9 +63,11 @@ proc_init(void)
 	for (i = 0; i < NCHILDREN; i++) {
 		c = &gk->children[i];
 		memset(c, 0, sizeof(*c));
-		c->peer = child_table[i].peer;
-		c->name = proto_peer_name(c->peer);
-		c->user = child_table[i].user;
+		c->layout = &child_layouts[i];
+		check_layout(c->layout);
+		c->peer = c->layout->peer;
+		c->name = c->layout->name;
+		c->user = c->layout->user;
 		c->pid = -1;
 		if ((pw = getpwnam(c->user)) == NULL)
 			fatalx("user %s does not exist (the sysusers.d file "
@@ -160,11 +119,6 @@ kill_child(struct child *c, const char *why)
 	c->chan = NULL;
 }
 
-static void	waiters_check(void);
-static void	relay_reply(struct child *, struct proto_msg *);
-static void	relay_part(struct child *, struct proto_msg *);
-static void	relay_fail_child(struct child *, const char *why);
-
 static void
 handle_hello(struct child *c, struct proto_msg *msg)
 {
@@ -182,7 +136,7 @@ handle_hello(struct child *c, struct proto_msg *msg)
 	c->state = CHILD_RUNNING;
 	log_info("%s running, pid %d, uid %u", c->name, (int)c->pid,
 	    (unsigned)c->uid);
-	proc_send_config(c);
+	childconf_send(c);
 }
 
 static void
@@ -202,7 +156,7 @@ handle_status(struct child *c, struct proto_msg *msg)
 	json_decref(c->detail);
 	c->detail = detail;
 	c->detail_seq = st.seq;
-	waiters_check();
+	relay_status_check();
 }
 
 static void
@@ -226,10 +180,10 @@ child_msg(struct proto_chan *chan, struct proto_msg *msg, void *arg)
 		handle_status(c, msg);
 		break;
 	case MSG_CHILD_CTL_REPLY:
-		relay_reply(c, msg);
+		relay_child_reply(c, msg);
 		break;
 	case MSG_CHILD_CTL_PART:
-		relay_part(c, msg);
+		relay_child_part(c, msg);
 		break;
 	default:
 		kill_child(c, "unexpected message type");
@@ -255,16 +209,17 @@ child_chan_closed(struct proto_chan *chan, const char *why, void *arg)
 static __attribute__((noreturn)) void
 exec_child(struct child *c, int chan_fd)
 {
+	const struct child_layout *l = c->layout;
 	char		 path[CONF_MAX_PATH + 16];
 	char		*argv[8];
-	int		 src[1 + CHILD_MAX_FDS], n = 0, i, argc = 0;
+	int		 src[1 + LAYOUT_MAX_FDS], n = 0, i, argc = 0;
 	sigset_t	 set;
 
 	sigemptyset(&set);
 	sigprocmask(SIG_SETMASK, &set, NULL);
 	src[n++] = chan_fd;
-	for (i = 0; i < c->nfds; i++)
-		src[n++] = c->fds[i];
+	for (i = 0; i < l->nfds; i++)
+		src[n++] = gk->res[l->fds[i].res];
 	/* Lift every source above the targets first so that no dup2 can
 	 * clobber a source that has not been placed yet. */
 	for (i = 0; i < n; i++)
@@ -332,10 +287,8 @@ proc_start_all(void)
 {
 	int	 i;
 
-	for (i = 0; i < NCHILDREN; i++) {
-		set_fds(&gk->children[i]);
+	for (i = 0; i < NCHILDREN; i++)
 		spawn(&gk->children[i]);
-	}
 }
 
 static void
@@ -389,7 +342,7 @@ proc_reap(void)
 		proto_chan_free(c->chan);
 		c->chan = NULL;
 		c->pid = -1;
-		relay_fail_child(c, "exited before answering");
+		relay_child_gone(c, "exited before answering");
 		json_decref(c->detail);
 		c->detail = NULL;
 		if (gk->stopping) {
@@ -398,7 +351,7 @@ proc_reap(void)
 		}
 		schedule_restart(c, mono_since(&c->started));
 	}
-	waiters_check();
+	relay_status_check();
 }
 
 int
@@ -450,343 +403,5 @@ proc_stop_all(void)
 		if (c->ev_restart)
 			event_free(c->ev_restart);
 		c->ev_restart = NULL;
-	}
-}
-
-/* ---- status rounds ---- */
-
-static int
-waiter_satisfied(const struct status_waiter *w)
-{
-	const struct child *c;
-	int		 i;
-
-	for (i = 0; i < NCHILDREN; i++) {
-		c = &gk->children[i];
-		if (c->state == CHILD_RUNNING && c->chan != NULL &&
-		    c->detail_seq < w->seq)
-			return 0;
-	}
-	return 1;
-}
-
-static void
-waiter_finish(struct status_waiter *w)
-{
-	struct status_waiter **p;
-
-	for (p = &waiters; *p != NULL; p = &(*p)->next)
-		if (*p == w) {
-			*p = w->next;
-			break;
-		}
-	event_free(w->timer);
-	w->done(w->arg);
-	free(w);
-}
-
-static void
-waiters_check(void)
-{
-	struct status_waiter *w, *next;
-
-	for (w = waiters; w != NULL; w = next) {
-		next = w->next;
-		if (waiter_satisfied(w))
-			waiter_finish(w);
-	}
-}
-
-static void
-waiter_timeout(evutil_socket_t fd, short ev, void *arg)
-{
-	waiter_finish(arg);
-}
-
-void
-proc_collect_status(void (*done)(void *), void *arg)
-{
-	struct msg_status_req req;
-	struct status_waiter *w;
-	struct timeval	 tv = { 0, STATUS_DEADLINE_MS * 1000 };
-	int		 i;
-
-	req.seq = ++gk->status_seq;
-	for (i = 0; i < NCHILDREN; i++)
-		if (gk->children[i].state == CHILD_RUNNING &&
-		    gk->children[i].chan != NULL)
-			proto_chan_send(gk->children[i].chan, MSG_STATUS_REQ,
-			    &req, sizeof(req), -1);
-	if ((w = calloc(1, sizeof(*w))) == NULL ||
-	    (w->timer = evtimer_new(gk->base, waiter_timeout, w)) == NULL) {
-		free(w);
-		done(arg);
-		return;
-	}
-	w->seq = req.seq;
-	w->done = done;
-	w->arg = arg;
-	w->next = waiters;
-	waiters = w;
-	evtimer_add(w->timer, &tv);
-}
-
-/* ---- configuration ---- */
-
-/*
- * Without `upstream`, the nameservers of /etc/resolv.conf (IPv4 ones; a
- * loopback stub such as systemd-resolved's is useless to dnsd in its
- * chroot, so it is skipped). Read here because dnsd cannot see /etc.
- */
-static void
-resolv_conf_upstreams(struct gk_config *conf)
-{
-	char		 line[256], addr[64];
-	struct in_addr	 a;
-	FILE		*f;
-
-	if ((f = fopen("/etc/resolv.conf", "re")) == NULL)
-		return;
-	while (fgets(line, sizeof(line), f) != NULL &&
-	    conf->nupstream < CONF_MAX_UPSTREAM) {
-		if (sscanf(line, " nameserver %63s", addr) != 1 ||
-		    inet_pton(AF_INET, addr, &a) != 1 ||
-		    (ntohl(a.s_addr) >> 24) == 127)
-			continue;
-		conf->upstream[conf->nupstream++] = a;
-	}
-	fclose(f);
-}
-
-static void
-local_port_range(uint16_t *lo, uint16_t *hi)
-{
-	unsigned	 a = 32768, b = 60999;
-	FILE		*f;
-
-	if ((f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "re")) !=
-	    NULL) {
-		if (fscanf(f, "%u %u", &a, &b) != 2 || a > b || b > 65535) {
-			a = 32768;
-			b = 60999;
-		}
-		fclose(f);
-	}
-	*lo = (uint16_t)a;
-	*hi = (uint16_t)b;
-}
-
-static struct msg_config *
-build_config(void)
-{
-	struct msg_config *mc;
-	struct netcfg_link link;
-
-	if ((mc = calloc(1, sizeof(*mc))) == NULL)
-		return NULL;
-	mc->conf = gk->conf;
-	if (mc->conf.nupstream == 0)
-		resolv_conf_upstreams(&mc->conf);
-	strlcpy(mc->lan_ifname, gk->lan.ifname, sizeof(mc->lan_ifname));
-	if (netcfg_link_get(gk->lan.ifname, &link) == 0) {
-		memcpy(mc->lan_mac, link.mac, sizeof(mc->lan_mac));
-		mc->lan_ifindex = link.index > 0 ? (uint32_t)link.index : 0;
-	}
-	if (netcfg_addr_get(gk->conf.wan, &mc->wan_addr,
-	    &mc->wan_prefix) == -1) {
-		mc->wan_addr.s_addr = 0;
-		mc->wan_prefix = 0;
-	}
-	mc->generation = gk->config_generation;
-	local_port_range(&mc->local_port_min, &mc->local_port_max);
-	return mc;
-}
-
-void
-proc_send_config(struct child *c)
-{
-	struct msg_config *mc;
-
-	if (c->chan == NULL || (mc = build_config()) == NULL)
-		return;
-	if (proto_chan_send(c->chan, MSG_CONFIG, mc, sizeof(*mc), -1) == -1)
-		log_warnx("%s: cannot send the configuration", c->name);
-	free(mc);
-}
-
-void
-proc_send_config_all(void)
-{
-	int	 i;
-
-	for (i = 0; i < NCHILDREN; i++)
-		if (gk->children[i].state == CHILD_RUNNING)
-			proc_send_config(&gk->children[i]);
-}
-
-/* ---- gkctl requests relayed to a child ---- */
-
-#define RELAY_DEADLINE_SECS	10
-
-struct relay {
-	uint32_t	 id;
-	struct child	*child;
-	relay_done_fn	 done;
-	void		*arg;
-	struct event	*timer;
-	char		*parts;		/* a long reply so far, or NULL */
-	size_t		 partslen;
-	struct relay	*next;
-};
-
-static struct relay *relays;
-static uint32_t	 relay_ids;
-
-static void
-relay_finish(struct relay *r, int ok, const char *text)
-{
-	struct relay	**p;
-
-	for (p = &relays; *p != NULL; p = &(*p)->next)
-		if (*p == r) {
-			*p = r->next;
-			break;
-		}
-	event_free(r->timer);
-	r->done(r->arg, ok, text);
-	free(r->parts);
-	free(r);
-}
-
-static void
-relay_timeout(evutil_socket_t fd, short ev, void *arg)
-{
-	struct relay	*r = arg;
-	char		 msg[64];
-
-	snprintf(msg, sizeof(msg), "%s did not answer in time",
-	    r->child->name);
-	relay_finish(r, 0, msg);
-}
-
-void
-proc_relay(uint32_t peer, const struct msg_ctl_request *req, uid_t uid,
-    relay_done_fn done, void *arg)
-{
-	struct msg_child_ctl *cc;
-	struct timeval	 tv = { RELAY_DEADLINE_SECS, 0 };
-	struct relay	*r;
-	struct child	*c = proc_by_name(proto_peer_name(peer));
-	char		 msg[64];
-
-	if (c == NULL || c->state != CHILD_RUNNING || c->chan == NULL) {
-		snprintf(msg, sizeof(msg), "%s is not running",
-		    proto_peer_name(peer));
-		done(arg, 0, msg);
-		return;
-	}
-	if ((r = calloc(1, sizeof(*r))) == NULL ||
-	    (cc = calloc(1, sizeof(*cc))) == NULL ||
-	    (r->timer = evtimer_new(gk->base, relay_timeout, r)) == NULL) {
-		free(r);
-		done(arg, 0, "out of memory");
-		return;
-	}
-	r->id = cc->id = ++relay_ids;
-	r->child = c;
-	r->done = done;
-	r->arg = arg;
-	cc->uid = (uint32_t)uid;
-	cc->req = *req;
-	if (proto_chan_send(c->chan, MSG_CHILD_CTL, cc, sizeof(*cc),
-	    -1) == -1) {
-		free(cc);
-		event_free(r->timer);
-		free(r);
-		done(arg, 0, "cannot reach the daemon");
-		return;
-	}
-	free(cc);
-	r->next = relays;
-	relays = r;
-	evtimer_add(r->timer, &tv);
-}
-
-static struct relay *
-relay_find(struct child *c, uint32_t id)
-{
-	struct relay	*r;
-
-	for (r = relays; r != NULL; r = r->next)
-		if (r->id == id && r->child == c)
-			return r;
-	return NULL;		/* timed out already */
-}
-
-/* Appends n bytes to r's long reply; -1 past CTL_MAX_REPLY. */
-static int
-relay_append(struct relay *r, const void *bytes, size_t n)
-{
-	char	*p;
-
-	if (r->partslen + n > CTL_MAX_REPLY ||
-	    (p = realloc(r->parts, r->partslen + n)) == NULL)
-		return -1;
-	memcpy(p + r->partslen, bytes, n);
-	r->parts = p;
-	r->partslen += n;
-	return 0;
-}
-
-static void
-relay_part(struct child *c, struct proto_msg *msg)
-{
-	struct msg_child_ctl_part part;
-	struct relay	*r;
-
-	memcpy(&part, msg->data, sizeof(part));
-	if ((r = relay_find(c, part.id)) == NULL)
-		return;
-	if (relay_append(r, msg->data + sizeof(part),
-	    msg->len - sizeof(part)) == -1)
-		relay_finish(r, 0, "reply too large");
-}
-
-static void
-relay_reply(struct child *c, struct proto_msg *msg)
-{
-	struct msg_child_ctl_reply rep;
-	struct relay	*r;
-	const char	*text = (const char *)msg->data + sizeof(rep);
-
-	memcpy(&rep, msg->data, sizeof(rep));
-	if ((r = relay_find(c, rep.id)) == NULL)
-		return;
-	if (r->parts == NULL) {
-		relay_finish(r, rep.ok != 0, text);
-		return;
-	}
-	if (relay_append(r, text, strlen(text) + 1) == -1) {
-		relay_finish(r, 0, "reply too large");
-		return;
-	}
-	/* A NUL inside the parts would cut the text short: not valid. */
-	if (strlen(r->parts) + 1 != r->partslen)
-		relay_finish(r, 0, "malformed long reply");
-	else
-		relay_finish(r, rep.ok != 0, r->parts);
-}
-
-static void
-relay_fail_child(struct child *c, const char *why)
-{
-	struct relay	*r, *next;
-	char		 msg[96];
-
-	snprintf(msg, sizeof(msg), "%s %s", c->name, why);
-	for (r = relays; r != NULL; r = next) {
-		next = r->next;
-		if (r->child == c)
-			relay_finish(r, 0, msg);
 	}
 }

@@ -124,14 +124,18 @@ open_dhcp_packet(void)
 	return fd;
 }
 
+/* A child-to-child socketpair: end a for one daemon, b for the other. */
 static int
-open_pair(int pair[2], const char *what)
+open_pair(enum layout_res a, enum layout_res b, const char *what)
 {
+	int	 pair[2];
+
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) == -1) {
 		log_warn("socketpair for %s", what);
-		pair[0] = pair[1] = -1;
 		return -1;
 	}
+	gk->res[a] = pair[0];
+	gk->res[b] = pair[1];
 	return 0;
 }
 
@@ -162,47 +166,39 @@ socks_open(void)
 {
 	struct in_addr	 lan = gk->lan.addr;
 
-	if ((gk->dhcp_udp = open_dhcp_udp()) == -1 ||
-	    (gk->dhcp_packet = open_dhcp_packet()) == -1 ||
-	    (gk->dns_udp = open_dns_udp(lan)) == -1 ||
-	    (gk->dns_tcp = inet_socket(SOCK_STREAM, lan, 53, NULL,
+	int		*res = gk->res;
+
+	if ((res[RES_DHCP_UDP] = open_dhcp_udp()) == -1 ||
+	    (res[RES_DHCP_PACKET] = open_dhcp_packet()) == -1 ||
+	    (res[RES_DNS_UDP] = open_dns_udp(lan)) == -1 ||
+	    (res[RES_DNS_TCP] = inet_socket(SOCK_STREAM, lan, 53, NULL,
 	    "DNS")) == -1 ||
-	    (gk->web_listen = inet_socket(SOCK_STREAM, lan, gk->conf.web_port,
-	    NULL, "web")) == -1 ||
-	    open_pair(gk->pair_dhcpd_dnsd, "dhcpd-dnsd") == -1 ||
-	    open_pair(gk->pair_dnsd_webd, "dnsd-webd") == -1 ||
-	    open_pair(gk->pair_natd_webd, "natd-webd") == -1 ||
-	    (gk->nat_state = open_memfd("gk-nat-state",
+	    (res[RES_WEB_LISTEN] = inet_socket(SOCK_STREAM, lan,
+	    gk->conf.web_port, NULL, "web")) == -1 ||
+	    open_pair(RES_DHCPD_DNSD, RES_DNSD_DHCPD, "dhcpd-dnsd") == -1 ||
+	    open_pair(RES_DNSD_WEBD, RES_WEBD_DNSD, "dnsd-webd") == -1 ||
+	    open_pair(RES_NATD_WEBD, RES_WEBD_NATD, "natd-webd") == -1 ||
+	    (res[RES_NAT_STATE] = open_memfd("gk-nat-state",
 	    NATD_STATE_SIZE)) == -1 ||
-	    (gk->nat_ring = open_memfd("gk-nat-ring", NATD_RING_SIZE)) == -1) {
+	    (res[RES_NAT_RING] = open_memfd("gk-nat-ring",
+	    NATD_RING_SIZE)) == -1) {
 		socks_close();
 		return -1;
 	}
 	return 0;
 }
 
-static void
-close_fd(int *fd)
-{
-	if (*fd != -1)
-		close(*fd);
-	*fd = -1;
-}
-
+/* Everything socks_open() opened; the queue is setup()'s, and
+ * queue_close() unbinds it. */
 void
 socks_close(void)
 {
-	close_fd(&gk->dhcp_udp);
-	close_fd(&gk->dhcp_packet);
-	close_fd(&gk->dns_udp);
-	close_fd(&gk->dns_tcp);
-	close_fd(&gk->web_listen);
-	close_fd(&gk->pair_dhcpd_dnsd[0]);
-	close_fd(&gk->pair_dhcpd_dnsd[1]);
-	close_fd(&gk->pair_dnsd_webd[0]);
-	close_fd(&gk->pair_dnsd_webd[1]);
-	close_fd(&gk->pair_natd_webd[0]);
-	close_fd(&gk->pair_natd_webd[1]);
-	close_fd(&gk->nat_state);
-	close_fd(&gk->nat_ring);
+	int	 r;
+
+	for (r = 0; r < RES_MAX; r++) {
+		if (r == RES_QUEUE || gk->res[r] == -1)
+			continue;
+		close(gk->res[r]);
+		gk->res[r] = -1;
+	}
 }

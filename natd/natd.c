@@ -460,22 +460,10 @@ natd_config(const struct msg_config *mc, void *arg)
 int
 main(int argc, char **argv)
 {
-	static const struct child_fd natd_fds[] = {
-		{ FD_NATD_QUEUE, AF_NETLINK, SOCK_RAW, "nfqueue socket" },
-		{ FD_NATD_WEBD, AF_UNIX, SOCK_SEQPACKET, "webd channel" },
-		{ FD_NATD_STATE, 0, 0, "NAT state memory" },
-		{ FD_NATD_RING, 0, 0, "summary ring memory" },
-	};
-	/* Not static: the handler count is ctl.c's; child_main() never
+		/* Not static: the handler count is ctl.c's; child_main() never
 	 * returns, so this frame outlives its use. */
 	const struct child_spec spec = {
 		.peer = PEER_NATD,
-		.user = "gk-natd",
-		/* The kernel checks CAP_NET_ADMIN on every verdict. */
-		.keep_caps = 1ULL << CAP_NET_ADMIN,
-		.profile = SANDBOX_NATD,
-		.fds = natd_fds,
-		.nfds = sizeof(natd_fds) / sizeof(natd_fds[0]),
 		.init = natd_init,
 		.status = natd_status,
 		.config = natd_config,

@@ -1,6 +1,6 @@
 /*
  * The common life of a child daemon, after gatekeeperd exec'd it with its
- * descriptors at fixed numbers (proto.h).
+ * descriptors at the numbers of the child table (layout.h).
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -23,6 +23,7 @@
 
 static struct proto_chan *parent_chan;
 static const struct child_spec *spec;
+static const struct child_layout *layout;
 
 static __attribute__((noreturn)) void
 usage(const char *name)
@@ -35,7 +36,7 @@ usage(const char *name)
 /* A descriptor that is not what the parent promised means we were not
  * started by gatekeeperd: refuse rather than misuse it. */
 static void
-check_fd(const struct child_fd *cf)
+check_fd(const struct layout_fd *cf)
 {
 	struct sockaddr_storage ss;
 	socklen_t	 len = sizeof(ss);
@@ -87,44 +88,28 @@ send_status(uint32_t seq)
 static const struct ctl_handler *
 find_handler(int cmd)
 {
-	int	 i;
-
-	for (i = 0; i < spec->nhandlers; i++)
-		if (spec->handlers[i].cmd == cmd)
-			return &spec->handlers[i];
-	return NULL;
+	return cmd_table_find(spec->handlers, (size_t)spec->nhandlers,
+	    sizeof(*spec->handlers), cmd);
 }
 
 /* The handler table and the catalogue say the same, or we do not run. */
 static void
 check_handlers(void)
 {
-	const struct gk_command *c;
-	int	 i;
+	char	 err[128];
 
-	for (i = 0; i < CMD_MAX; i++) {
-		c = &gk_commands[i];
-		if ((c->owners & (1U << spec->peer)) != 0 &&
-		    find_handler(c->id) == NULL)
-			fatalx("no handler for the command \"%s\"", c->name);
-	}
-	for (i = 0; i < spec->nhandlers; i++)
-		if (spec->handlers[i].cmd < 0 ||
-		    spec->handlers[i].cmd >= CMD_MAX ||
-		    (gk_commands[spec->handlers[i].cmd].owners &
-		    (1U << spec->peer)) == 0)
-			fatalx("handler %d is for a command not %s's", i,
-			    proto_peer_name(spec->peer));
+	if (cmd_table_check(spec->peer, spec->handlers,
+	    (size_t)spec->nhandlers, sizeof(*spec->handlers), err,
+	    sizeof(err)) == -1)
+		fatalx("%s", err);
 }
 
 static void
 list_handlers(void)
 {
-	int	 i;
-
 	check_handlers();
-	for (i = 0; i < spec->nhandlers; i++)
-		printf("%s\n", gk_commands[spec->handlers[i].cmd].name);
+	cmd_table_print(spec->handlers, (size_t)spec->nhandlers,
+	    sizeof(*spec->handlers));
 	exit(0);
 }
 
@@ -283,6 +268,8 @@ child_main(int argc, char **argv, const struct child_spec *cs)
 	int		 ch, debug = 0, verbose = 0, i;
 
 	spec = cs;
+	if ((layout = layout_of(cs->peer)) == NULL)
+		fatalx("%s is not in the child table", name);
 	while ((ch = getopt(argc, argv, "dvLS:")) != -1) {
 		switch (ch) {
 		case 'L':
@@ -310,12 +297,12 @@ child_main(int argc, char **argv, const struct child_spec *cs)
 
 	if (fcntl(FD_PARENT, F_GETFD) == -1)
 		fatalx("fd %d (parent channel) is not open", FD_PARENT);
-	for (i = 0; i < cs->nfds; i++)
-		check_fd(&cs->fds[i]);
+	for (i = 0; i < layout->nfds; i++)
+		check_fd(&layout->fds[i]);
 
-	pd.user = cs->user;
+	pd.user = layout->user;
 	pd.root = statedir;
-	pd.keep_caps = cs->keep_caps;
+	pd.keep_caps = layout->keep_caps;
 	privdrop_apply(&pd);
 
 	/* Everything that allocates kernel objects comes before seccomp. */
@@ -333,7 +320,7 @@ child_main(int argc, char **argv, const struct child_spec *cs)
 		fatal("parent channel");
 	if (cs->init != NULL)
 		cs->init(base, cs->arg);
-	sandbox_apply(cs->profile);
+	sandbox_apply(layout->profile);
 
 	hello.peer = cs->peer;
 	hello.uid = (uint32_t)getuid();

@@ -2,7 +2,9 @@
  * What every child does the same way: check the descriptors the parent
  * placed, drop privileges, set up the event loop and the parent channel,
  * say hello, answer status requests. A daemon's main() fills a child_spec
- * and calls child_main().
+ * with its callbacks and handlers and calls child_main(), which finds the
+ * rest (user, capabilities, seccomp profile, descriptors) in the child
+ * table by the peer (layout.h).
  */
 #ifndef GK_CHILD_H
 #define GK_CHILD_H
@@ -12,17 +14,10 @@
 
 #include <jansson.h>
 
-#include "privdrop.h"
+#include "layout.h"
 #include "proto.h"
 
 struct event_base;
-
-struct child_fd {
-	int		 fd;
-	int		 family;	/* AF_* the socket must have */
-	int		 type;		/* SOCK_* it must have; 0: a memfd */
-	const char	*what;
-};
 
 struct msg_config;
 struct msg_ctl_request;
@@ -46,19 +41,15 @@ struct ctl_call {
 typedef json_t *ctl_fn(const struct ctl_call *, char *err, size_t errlen);
 
 /* One per catalogue command the daemon owns (commands.h); child_main()
- * refuses to start when the table and the catalogue disagree. */
+ * refuses to start when the table and the catalogue disagree
+ * (cmd_table_check(), which wants cmd first). */
 struct ctl_handler {
 	int		 cmd;		/* enum gk_cmd */
 	ctl_fn		*fn;
 };
 
 struct child_spec {
-	uint32_t		 peer;		/* enum proto_peer */
-	const char		*user;		/* e.g. "gk-natd" */
-	uint64_t		 keep_caps;
-	enum sandbox_profile	 profile;
-	const struct child_fd	*fds;
-	int			 nfds;
+	uint32_t		 peer;		/* enum proto_peer: its layout */
 	/* Called once after the drop, with the event base. */
 	void			(*init)(struct event_base *, void *arg);
 	/* Fills the daemon's own part of its status. */

@@ -441,3 +441,63 @@ cmd_suggest(const char *word)
 	}
 	return best;
 }
+
+/* The i-th entry of a handler table of n entries of size bytes each,
+ * every one starting with its command (enum gk_cmd, as an int). */
+static int
+table_cmd(const void *table, size_t size, size_t i)
+{
+	int	 cmd;
+
+	memcpy(&cmd, (const char *)table + i * size, sizeof(cmd));
+	return cmd;
+}
+
+const void *
+cmd_table_find(const void *table, size_t n, size_t size, int cmd)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (table_cmd(table, size, i) == cmd)
+			return (const char *)table + i * size;
+	return NULL;
+}
+
+int
+cmd_table_check(uint32_t peer, const void *table, size_t n, size_t size,
+    char *err, size_t errlen)
+{
+	const struct gk_command *c;
+	size_t	 i;
+	int	 cmd;
+
+	for (i = 0; i < CMD_MAX; i++) {
+		c = &gk_commands[i];
+		if ((c->owners & OWN(peer)) != 0 &&
+		    cmd_table_find(table, n, size, c->id) == NULL) {
+			snprintf(err, errlen, "no handler for the command "
+			    "\"%s\"", c->name);
+			return -1;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		cmd = table_cmd(table, size, i);
+		if (cmd < 0 || cmd >= CMD_MAX ||
+		    (gk_commands[cmd].owners & OWN(peer)) == 0) {
+			snprintf(err, errlen, "handler %zu is for a command "
+			    "not %s's", i, proto_peer_name(peer));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void
+cmd_table_print(const void *table, size_t n, size_t size)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		printf("%s\n", gk_commands[table_cmd(table, size, i)].name);
+}

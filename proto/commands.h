@@ -104,4 +104,20 @@ const struct gk_command *cmd_suggest(const char *word);
 /* The peer that answers a single-owner command (PEER_*). */
 uint32_t cmd_owner(const struct gk_command *);
 
+/*
+ * A program's handler table: n entries of size bytes, each starting with
+ * its command (enum gk_cmd, as an int), e.g. child.h's ctl_handler.
+ * Every program checks its table at start with cmd_table_check(), so a
+ * table and the catalogue cannot disagree in a running program: a handler
+ * for every command peer (PEER_*) owns, none for a command it does not.
+ * Returns 0, or -1 with err filled.
+ */
+int	 cmd_table_check(uint32_t peer, const void *table, size_t n,
+	    size_t size, char *err, size_t errlen);
+/* The entry for cmd, or NULL. */
+const void *cmd_table_find(const void *table, size_t n, size_t size,
+	    int cmd);
+/* The names of the table's commands, one a line, in its order (-L). */
+void	 cmd_table_print(const void *table, size_t n, size_t size);
+
 #endif

@@ -83,34 +83,6 @@ struct msg_ctl_request {
 };
 
 /*
- * Where a child finds its descriptors after exec: the parent channel is
- * always fd 3; the rest are the privileged sockets and child-to-child
- * socketpairs the parent keeps, so a restarted child gets the same ones.
- */
-#define FD_PARENT		3
-#define FD_NATD_QUEUE		4	/* nfqueue netlink socket */
-#define FD_NATD_WEBD		5	/* natd <-> webd socketpair */
-#define FD_DHCPD_UDP		4	/* UDP *:67 bound to the LAN */
-#define FD_DHCPD_PACKET		5	/* AF_PACKET on the LAN, send only */
-#define FD_DHCPD_DNSD		6	/* dhcpd <-> dnsd socketpair */
-#define FD_DNSD_UDP		4	/* UDP lan-address:53 */
-#define FD_DNSD_TCP		5	/* TCP lan-address:53, listening */
-#define FD_DNSD_DHCPD		6
-#define FD_DNSD_WEBD		7	/* dnsd <-> webd socketpair */
-#define FD_WEBD_HTTP		4	/* TCP lan-address:web-listen */
-#define FD_WEBD_NATD		5
-#define FD_WEBD_DNSD		6
-#define FD_NATD_STATE		6	/* memfd: NAT tables, kept across restarts */
-#define FD_NATD_RING		7	/* memfd: packet summaries for webd */
-#define FD_WEBD_RING		7	/* the same ring, read side */
-#define FD_CHILD_MAX		8	/* highest fd any child expects + 1 */
-
-#define NATD_STATE_SIZE		(64UL * 1024 * 1024)
-#define NATD_RING_SIZE		(16UL * 1024 * 1024)
-
-#define NATD_QUEUE_NUM		0	/* the nfqueue the parent binds */
-
-/*
  * The configuration every child gets after its hello, and again after each
  * SIGHUP that changed something: the parsed file plus what the parent
  * found or chose at run time.

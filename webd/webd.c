@@ -25,13 +25,6 @@
 
 #define EXPIRE_INTERVAL_S	10
 
-static const struct child_fd webd_fds[] = {
-	{ FD_WEBD_HTTP, AF_INET, SOCK_STREAM, "web listener" },
-	{ FD_WEBD_NATD, AF_UNIX, SOCK_SEQPACKET, "natd channel" },
-	{ FD_WEBD_DNSD, AF_UNIX, SOCK_SEQPACKET, "dnsd channel" },
-	{ FD_WEBD_RING, 0, 0, "summary ring memory" },
-};
-
 struct webd		 webd;
 static struct event	 ev_expire;
 
@@ -88,11 +81,6 @@ main(int argc, char **argv)
 	/* Not static: the handler count is ctl.c's, not a constant here. */
 	const struct child_spec spec = {
 		.peer = PEER_WEBD,
-		.user = "gk-webd",
-		.keep_caps = 0,
-		.profile = SANDBOX_WEBD,
-		.fds = webd_fds,
-		.nfds = sizeof(webd_fds) / sizeof(webd_fds[0]),
 		.init = webd_init,
 		.status = webd_status,
 		.handlers = webd_handlers,

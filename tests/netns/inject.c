@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "layout.h"
 #include "proto.h"
 
 static int

@@ -1,8 +1,9 @@
 /*
  * The command catalogue: its entries are whole, its checks say what a user
  * needs, and every program that answers commands handles exactly the ones
- * the catalogue gives it (each prints its list with -L), so the catalogue,
- * the parent's routing and the daemons' handlers cannot drift apart.
+ * the catalogue gives it (a child prints its list with -L, gatekeeperd
+ * with -C), so the catalogue, the parent's routing and the daemons'
+ * handlers cannot drift apart.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -144,11 +145,12 @@ test_senders(void)
 }
 
 /*
- * `program -L` lists the commands it handles; they must be exactly the
+ * `program flag` lists the commands it handles; they must be exactly the
  * catalogue's commands owned by peer.
  */
 static void
-test_handlers(const char *build, const char *rel, uint32_t peer)
+test_handlers(const char *build, const char *rel, const char *flag,
+    uint32_t peer)
 {
 	char		 cmd[1024], line[256];
 	int		 seen[CMD_MAX] = { 0 }, i, nw, status;
@@ -157,7 +159,7 @@ test_handlers(const char *build, const char *rel, uint32_t peer)
 	char		*p, *save;
 	FILE		*f;
 
-	snprintf(cmd, sizeof(cmd), "%s/%s -L", build, rel);
+	snprintf(cmd, sizeof(cmd), "%s/%s %s", build, rel, flag);
 	if ((f = popen(cmd, "r")) == NULL) {
 		fprintf(stderr, "%s: %s\n", cmd, strerror(errno));
 		CHECK(0);
@@ -206,10 +208,12 @@ main(void)
 		fprintf(stderr, "GK_BUILD is not set: meson test sets it\n");
 		CHECK(0);
 	} else {
-		test_handlers(build, "natd/natd", PEER_NATD);
-		test_handlers(build, "dhcpd/dhcpd", PEER_DHCPD);
-		test_handlers(build, "dnsd/dnsd", PEER_DNSD);
-		test_handlers(build, "webd/webd", PEER_WEBD);
+		test_handlers(build, "gatekeeperd/gatekeeperd", "-C",
+		    PEER_PARENT);
+		test_handlers(build, "natd/natd", "-L", PEER_NATD);
+		test_handlers(build, "dhcpd/dhcpd", "-L", PEER_DHCPD);
+		test_handlers(build, "dnsd/dnsd", "-L", PEER_DNSD);
+		test_handlers(build, "webd/webd", "-L", PEER_WEBD);
 	}
 	return check_result();
 }

@@ -1,0 +1,85 @@
+/*
+ * The child table (layout.h): what each daemon is given and must find.
+ */
+#include <sys/socket.h>
+
+#include <linux/capability.h>
+
+#include <stddef.h>
+
+#include "layout.h"
+#include "proto.h"
+
+const struct child_layout child_layouts[LAYOUT_NCHILDREN] = {
+	{
+		.peer = PEER_NATD, .name = "natd", .user = "gk-natd",
+		/* The kernel checks CAP_NET_ADMIN on every verdict. */
+		.keep_caps = 1ULL << CAP_NET_ADMIN,
+		.profile = SANDBOX_NATD,
+		.fds = {
+			{ FD_NATD_QUEUE, RES_QUEUE, AF_NETLINK, SOCK_RAW,
+			    "nfqueue socket" },
+			{ FD_NATD_WEBD, RES_NATD_WEBD, AF_UNIX,
+			    SOCK_SEQPACKET, "webd channel" },
+			{ FD_NATD_STATE, RES_NAT_STATE, 0, 0,
+			    "NAT state memory" },
+			{ FD_NATD_RING, RES_NAT_RING, 0, 0,
+			    "summary ring memory" },
+		},
+		.nfds = 4,
+	},
+	{
+		.peer = PEER_DHCPD, .name = "dhcpd", .user = "gk-dhcpd",
+		.profile = SANDBOX_DHCPD,
+		.fds = {
+			{ FD_DHCPD_UDP, RES_DHCP_UDP, AF_INET, SOCK_DGRAM,
+			    "DHCP socket" },
+			{ FD_DHCPD_PACKET, RES_DHCP_PACKET, AF_PACKET,
+			    SOCK_DGRAM, "packet socket" },
+			{ FD_DHCPD_DNSD, RES_DHCPD_DNSD, AF_UNIX,
+			    SOCK_SEQPACKET, "dnsd channel" },
+		},
+		.nfds = 3,
+	},
+	{
+		.peer = PEER_DNSD, .name = "dnsd", .user = "gk-dnsd",
+		.profile = SANDBOX_DNSD,
+		.fds = {
+			{ FD_DNSD_UDP, RES_DNS_UDP, AF_INET, SOCK_DGRAM,
+			    "DNS UDP socket" },
+			{ FD_DNSD_TCP, RES_DNS_TCP, AF_INET, SOCK_STREAM,
+			    "DNS TCP listener" },
+			{ FD_DNSD_DHCPD, RES_DNSD_DHCPD, AF_UNIX,
+			    SOCK_SEQPACKET, "dhcpd channel" },
+			{ FD_DNSD_WEBD, RES_DNSD_WEBD, AF_UNIX,
+			    SOCK_SEQPACKET, "webd channel" },
+		},
+		.nfds = 4,
+	},
+	{
+		.peer = PEER_WEBD, .name = "webd", .user = "gk-webd",
+		.profile = SANDBOX_WEBD,
+		.fds = {
+			{ FD_WEBD_HTTP, RES_WEB_LISTEN, AF_INET, SOCK_STREAM,
+			    "web listener" },
+			{ FD_WEBD_NATD, RES_WEBD_NATD, AF_UNIX,
+			    SOCK_SEQPACKET, "natd channel" },
+			{ FD_WEBD_DNSD, RES_WEBD_DNSD, AF_UNIX,
+			    SOCK_SEQPACKET, "dnsd channel" },
+			{ FD_WEBD_RING, RES_NAT_RING, 0, 0,
+			    "summary ring memory" },
+		},
+		.nfds = 4,
+	},
+};
+
+const struct child_layout *
+layout_of(uint32_t peer)
+{
+	size_t	 i;
+
+	for (i = 0; i < LAYOUT_NCHILDREN; i++)
+		if (child_layouts[i].peer == peer)
+			return &child_layouts[i];
+	return NULL;
+}

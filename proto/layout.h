@@ -1,0 +1,98 @@
+/*
+ * The child table: per daemon its peer id, name, user, capabilities,
+ * seccomp profile and the descriptors the parent places for it, in
+ * order. gatekeeperd/proc.c places the descriptors from it and
+ * proto/child.c checks them from it; nothing else repeats the layout.
+ *
+ * Pure data: no libevent, no jansson.
+ */
+#ifndef GK_LAYOUT_H
+#define GK_LAYOUT_H
+
+#include <stdint.h>
+
+#include "privdrop.h"
+
+/*
+ * Where a child finds its descriptors after exec: the parent channel is
+ * always fd 3; the rest are the privileged sockets, child-to-child
+ * socketpairs and memory files the parent keeps, so a restarted child
+ * gets the same ones. The daemons use these names in their code; the
+ * table (layout.c) says what the parent puts at each.
+ */
+#define FD_PARENT		3
+#define FD_NATD_QUEUE		4	/* nfqueue netlink socket */
+#define FD_NATD_WEBD		5	/* natd <-> webd socketpair */
+#define FD_NATD_STATE		6	/* memfd: NAT tables, kept across restarts */
+#define FD_NATD_RING		7	/* memfd: packet summaries for webd */
+#define FD_DHCPD_UDP		4	/* UDP *:67 bound to the LAN */
+#define FD_DHCPD_PACKET		5	/* AF_PACKET on the LAN, send only */
+#define FD_DHCPD_DNSD		6	/* dhcpd <-> dnsd socketpair */
+#define FD_DNSD_UDP		4	/* UDP lan-address:53 */
+#define FD_DNSD_TCP		5	/* TCP lan-address:53, listening */
+#define FD_DNSD_DHCPD		6
+#define FD_DNSD_WEBD		7	/* dnsd <-> webd socketpair */
+#define FD_WEBD_HTTP		4	/* TCP lan-address:web-listen */
+#define FD_WEBD_NATD		5
+#define FD_WEBD_DNSD		6
+#define FD_WEBD_RING		7	/* the same ring as natd's, read side */
+#define FD_CHILD_MAX		8	/* highest fd any child expects + 1 */
+
+#define LAYOUT_MAX_FDS		(FD_CHILD_MAX - FD_PARENT - 1)
+
+#define NATD_STATE_SIZE		(64UL * 1024 * 1024)
+#define NATD_RING_SIZE		(16UL * 1024 * 1024)
+
+#define NATD_QUEUE_NUM		0	/* the nfqueue the parent binds */
+
+/*
+ * The descriptors the parent opens once and keeps for the whole run
+ * (gatekeeperd/socks.c); a child-to-child socketpair is two of them,
+ * one end each.
+ */
+enum layout_res {
+	RES_QUEUE,		/* the nfqueue netlink socket */
+	RES_DHCP_UDP,
+	RES_DHCP_PACKET,
+	RES_DNS_UDP,
+	RES_DNS_TCP,
+	RES_WEB_LISTEN,
+	RES_DHCPD_DNSD,		/* dhcpd's end of dhcpd <-> dnsd */
+	RES_DNSD_DHCPD,		/* dnsd's end */
+	RES_DNSD_WEBD,
+	RES_WEBD_DNSD,
+	RES_NATD_WEBD,
+	RES_WEBD_NATD,
+	RES_NAT_STATE,		/* memfd, NATD_STATE_SIZE */
+	RES_NAT_RING,		/* memfd, NATD_RING_SIZE */
+	RES_MAX
+};
+
+struct layout_fd {
+	int		 fd;		/* where the child finds it */
+	enum layout_res	 res;		/* what the parent puts there */
+	int		 family;	/* AF_* the socket must have */
+	int		 type;		/* SOCK_* it must have; 0: a memfd */
+	const char	*what;
+};
+
+struct child_layout {
+	uint32_t		 peer;		/* enum proto_peer */
+	const char		*name;		/* program and state dir */
+	const char		*user;		/* e.g. "gk-natd" */
+	uint64_t		 keep_caps;	/* (1ULL << CAP_*) */
+	enum sandbox_profile	 profile;
+	/* In order from FD_PARENT + 1, no gaps: the parent closes every
+	 * descriptor above the last one before exec. */
+	struct layout_fd	 fds[LAYOUT_MAX_FDS];
+	int			 nfds;
+};
+
+#define LAYOUT_NCHILDREN	4
+
+extern const struct child_layout child_layouts[LAYOUT_NCHILDREN];
+
+/* The layout of the daemon peer (PEER_*), or NULL for any other. */
+const struct child_layout *layout_of(uint32_t peer);
+
+#endif
