@@ -82,7 +82,8 @@ summarize(const struct nat_result *r, size_t len, uint64_t ts)
 		io.ring_off++;
 		return;
 	}
-	rec.ts_ms = ts;
+	memset(&rec, 0, sizeof(rec));
+	rec.mono_us = ts;
 	rec.lan_ip = r->lan_ip;
 	rec.remote_ip = r->remote_ip;
 	rec.lan_port = r->lan_port;
@@ -91,7 +92,7 @@ summarize(const struct nat_result *r, size_t len, uint64_t ts)
 	rec.proto = r->proto;
 	rec.dir = r->dir;
 	rec.bytes = (uint32_t)len;
-	rec.reserved = 0;
+	rec.packets = 1;
 	gk_ring_push(ring, &rec);
 }
 
@@ -207,7 +208,7 @@ queue_read(evutil_socket_t fd, short ev, void *arg)
 		}
 		io.batches++;
 		nat.now = mono_s();
-		ts = wall_ms();
+		ts = mono_us();
 		for (i = 0; i < n; i++) {
 			if (rmsg[i].msg_hdr.msg_flags & MSG_TRUNC) {
 				io.truncated++;

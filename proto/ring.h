@@ -11,11 +11,11 @@
  * after writing the record; the consumer reads `head` with acquire, the
  * records from `tail` to `head`, then releases `tail`.
  *
- * Layout, version 1 (all fields host order, one cache line each for the
+ * Layout, version 2 (all fields host order, one cache line each for the
  * header, the producer's and the consumer's counters):
  *
  *   offset 0    struct gk_ring_hdr (192 bytes)
- *   offset 192  nrecs x struct gk_ring_rec (32 bytes each)
+ *   offset 192  nrecs x struct gk_ring_rec (40 bytes each)
  */
 #ifndef GK_RING_H
 #define GK_RING_H
@@ -26,7 +26,7 @@
 #include <string.h>
 
 #define GK_RING_MAGIC	0x31474e4952524b47ULL	/* "GKRRING1" */
-#define GK_RING_VERSION	1
+#define GK_RING_VERSION	2
 
 struct gk_ring_hdr {
 	uint64_t	 magic;
@@ -45,9 +45,15 @@ struct gk_ring_hdr {
 #define GK_RING_UP	1	/* LAN -> WAN */
 #define GK_RING_DOWN	2	/* WAN -> LAN */
 
-/* One packet as it crossed the boundary (addresses as on the wire). */
+/*
+ * One packet as it crossed the boundary (addresses as on the wire). The
+ * time is CLOCK_MONOTONIC, so a wall-clock step (a router without a
+ * real-time clock meeting NTP) does not scatter it; the reader keeps the
+ * offset to wall time. The device is its MAC (zero while natd does not
+ * know it): an IP may pass to another device.
+ */
 struct gk_ring_rec {
-	uint64_t	 ts_ms;		/* CLOCK_REALTIME, milliseconds */
+	uint64_t	 mono_us;	/* CLOCK_MONOTONIC, microseconds */
 	uint32_t	 lan_ip;	/* network order */
 	uint32_t	 remote_ip;	/* network order */
 	uint16_t	 lan_port;	/* host order; ICMP: echo id */
@@ -56,11 +62,13 @@ struct gk_ring_rec {
 	uint8_t		 proto;		/* IPPROTO_* */
 	uint8_t		 dir;		/* GK_RING_UP or GK_RING_DOWN */
 	uint32_t	 bytes;		/* IP length (a GSO packet: all) */
-	uint32_t	 reserved;
+	uint32_t	 packets;	/* 1; a GSO packet: its segments */
+	uint8_t		 mac[6];	/* the LAN device */
+	uint16_t	 flags;		/* 0 */
 };
 
 _Static_assert(sizeof(struct gk_ring_hdr) == 192, "ring header size");
-_Static_assert(sizeof(struct gk_ring_rec) == 32, "ring record size");
+_Static_assert(sizeof(struct gk_ring_rec) == 40, "ring record size");
 
 static inline struct gk_ring_rec *
 gk_ring_recs(struct gk_ring_hdr *h)
