@@ -107,6 +107,10 @@ void	 relay_child_reply(struct child *, struct proto_msg *);
 void	 relay_child_part(struct child *, struct proto_msg *);
 void	 relay_child_gone(struct child *, const char *why);
 
+/* webreq.c: webd's commands on the admin's behalf, those the catalogue
+ * allows it */
+void	 webreq_handle(struct child *, struct proto_msg *);
+
 /* childconf.c: the configuration the children get */
 /* Sends the current config to one child, or to all running ones. */
 void	 childconf_send(struct child *);

@@ -161,6 +161,18 @@ const struct gk_command gk_commands[CMD_MAX] = {
 		    "remote addresses by, learnt from dnsd, most recently "
 		    "used first.",
 	},
+	[CMD_PASSWD] = {
+		.id = CMD_PASSWD, .name = "passwd",
+		.args = { { "PASSWORD", ARG_SECRET } }, .nargs = 1, .nreq = 1,
+		.owners = OWN(PEER_WEBD),
+		.from = CMD_FROM_ROOT,
+		.summary = "set the dashboard password (root only)",
+		.text = "Set the dashboard's admin password: gkctl asks for it "
+		    "twice without echo on a terminal, else reads one line "
+		    "from standard input. 8 to 127 characters. Stored as a "
+		    "yescrypt hash in webd's state directory; every session "
+		    "of the old password ends.",
+	},
 };
 
 /* How many words name has: "lease add" is 2. */
@@ -217,6 +229,8 @@ cmd_usage(const struct gk_command *c, char *buf, size_t len)
 
 	snprintf(buf, len, "%s", c->name);
 	for (i = 0; i < c->nargs; i++) {
+		if (c->args[i].kind == ARG_SECRET)
+			continue;	/* read by gkctl, not typed */
 		off = strlen(buf);
 		opt = i >= c->nreq;
 		snprintf(buf + off, len - off, " %s%s%s",
@@ -287,6 +301,8 @@ arg_problem(enum cmd_arg_kind kind, const char *s)
 	case ARG_SECONDS:
 		return parse_number(s, 1, 30L * 86400) ? NULL :
 		    "is not a number of seconds (1 to 2592000)";
+	case ARG_SECRET:
+		return s[0] != '\0' ? NULL : "is empty";
 	}
 	return "is not understood";
 }
