@@ -34,6 +34,17 @@ check '.wan.ifname == "wan0" and .wan.address == "203.0.113.2/24"' "wan"
 check '.lan.ifname == "gkbr0" and .lan.address == "10.42.0.1/24"' "lan"
 check '.lan.ports | sort == ["lan1", "lan2", "lan3"]' "lan ports"
 
+# Process titles (common/log.c): ps shows "gatekeeper: dnsd", top the
+# 15-byte comm "gk-dnsd"; set before the sandbox, so they hold after it.
+for d in "${GK_DAEMONS[@]}"; do
+	pid=$(jq -r --arg d "$d" '.daemons[] | select(.name == $d) | .pid' <<<"$json")
+	title=$(tr '\0' ' ' <"/proc/$pid/cmdline" | sed 's/ *$//')
+	[[ $title == "gatekeeper: $d" ]] ||
+		gk_fail "$d (pid $pid) has the process title '$title'"
+	[[ $(<"/proc/$pid/comm") == "gk-$d" ]] ||
+		gk_fail "$d (pid $pid) has the comm '$(<"/proc/$pid/comm")'"
+done
+
 # A second gatekeeperd on the same run dir gives up at once and leaves the
 # first one, and its network setup, alone.
 pidfile_before=$(<"$GK_TMP/run/gatekeeperd.pid")
