@@ -76,7 +76,9 @@ struct gk_command;
 struct proto_msg;
 
 /* gatekeeperd.c */
-int	 load_config(struct gk_config *, const char *path, int must_exist);
+/* 0 when the config at path is usable; a missing file means autodetect
+ * (*absent set, when not NULL). */
+int	 load_config(struct gk_config *, const char *path, int *absent);
 
 /* proc.c: exec, watch, restart and stop the children */
 void	 proc_init(void);

@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "conf.h"
 #include "proto.h"
+#include "util.h"
 
 #define OWN(p)		(1U << (p))
 
@@ -409,33 +410,6 @@ cmd_owner(const struct gk_command *c)
 	return PEER_PARENT;
 }
 
-/* Levenshtein distance of two short words, capped at 9. */
-static int
-distance(const char *a, const char *b)
-{
-	int	 row[32], prev, tmp, i, j, la = (int)strlen(a),
-		 lb = (int)strlen(b);
-
-	if (la > 30 || lb > 30)
-		return 9;
-	for (j = 0; j <= lb; j++)
-		row[j] = j;
-	for (i = 1; i <= la; i++) {
-		prev = row[0];
-		row[0] = i;
-		for (j = 1; j <= lb; j++) {
-			tmp = row[j];
-			row[j] = prev + (a[i - 1] != b[j - 1]);
-			if (row[j - 1] + 1 < row[j])
-				row[j] = row[j - 1] + 1;
-			if (tmp + 1 < row[j])
-				row[j] = tmp + 1;
-			prev = tmp;
-		}
-	}
-	return row[lb];
-}
-
 const struct gk_command *
 cmd_suggest(const char *word)
 {
@@ -450,7 +424,7 @@ cmd_suggest(const char *word)
 			continue;
 		memcpy(first, gk_commands[i].name, n);
 		first[n] = '\0';
-		if ((d = distance(word, first)) < bestd) {
+		if ((d = word_distance(word, first)) < bestd) {
 			best = &gk_commands[i];
 			bestd = d;
 		}
