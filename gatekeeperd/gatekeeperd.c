@@ -130,6 +130,8 @@ setup(void)
 	journal_save();
 	if ((gk->queue_fd = queue_open(NATD_QUEUE_NUM)) == -1)
 		return -1;
+	if (nfmon_start() == -1)
+		return -1;
 	if (sysctl_set(&gk->sysctls, "net.ipv4.ip_forward", "1") == -1)
 		return -1;
 	/* Hairpinned packets leave by the LAN they came in on: that is
@@ -153,6 +155,7 @@ teardown(void)
 	control_close();
 	socks_close();
 	sysctl_restore(&gk->sysctls);
+	nfmon_stop();
 	if (gk->queue_fd != -1)
 		queue_close(gk->queue_fd);
 	gk->queue_fd = -1;

@@ -128,6 +128,16 @@ void	rules_remove(struct rules_state *);
 /* The netlink port id of the socket that writes (and owns) the table;
  * 0 before the first probe. */
 uint32_t rules_portid(void);
+/* The kernel's handle of table ip gatekeeper as last loaded (table
+ * handles only grow), 0 when none. */
+uint64_t rules_table_handle(void);
+struct nlmsghdr;
+/*
+ * Undoes an nf_tables NEW event (a table, rule or set element) with the
+ * DEL of the same attributes: on the rules socket, waiting for the ACK
+ * (fd -1), or on fd (a socket whose owner created the object) without.
+ */
+int	rules_undo(const struct nlmsghdr *ev, int fd);
 
 /* ---- the nfqueue socket natd inherits (queue.c) ---- */
 

@@ -40,6 +40,7 @@
 #include <linux/rtnetlink.h>
 
 #include <ctype.h>
+#include <endian.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -72,6 +73,8 @@ static struct mnl_socket *rules_nl;
 static uint32_t rules_seq;
 /* What the probe found: the kernel takes owner + persist. */
 static int probe_persist;
+/* The kernel's handle of our table, as last loaded. */
+static uint64_t rules_handle;
 
 static struct mnl_socket *
 nl_get(void)
@@ -118,11 +121,18 @@ batch_start(struct batch *bt)
 }
 
 static struct nlmsghdr *
-batch_msg(struct batch *bt, uint16_t type, uint16_t flags)
+batch_msg_family(struct batch *bt, uint16_t type, uint16_t family,
+    uint16_t flags)
 {
 	bt->n++;
 	return nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(bt->b), type,
-	    NFPROTO_IPV4, flags | NLM_F_ACK, rules_seq++);
+	    family, flags, rules_seq++);
+}
+
+static struct nlmsghdr *
+batch_msg(struct batch *bt, uint16_t type, uint16_t flags)
+{
+	return batch_msg_family(bt, type, NFPROTO_IPV4, flags | NLM_F_ACK);
 }
 
 static void
@@ -498,9 +508,18 @@ valid_ifname(const char *name)
 	return 1;
 }
 
-/* Does table ip <name> exist? 1 yes, 0 no, -1 unknown. */
 static int
-table_exists(struct mnl_socket *nl, const char *name)
+table_handle_cb(const struct nlattr *a, void *arg)
+{
+	if (mnl_attr_get_type(a) == NFTA_TABLE_HANDLE &&
+	    mnl_attr_validate(a, MNL_TYPE_U64) == 0)
+		*(uint64_t *)arg = be64toh(mnl_attr_get_u64(a));
+	return MNL_CB_OK;
+}
+
+/* Does table ip <name> exist? 1 yes (*handle set), 0 no, -1 unknown. */
+static int
+table_exists(struct mnl_socket *nl, const char *name, uint64_t *handle)
 {
 	char			 buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr		*nlh;
@@ -527,8 +546,12 @@ table_exists(struct mnl_socket *nl, const char *name)
 		    nlh = mnl_nlmsg_next(nlh, &len)) {
 			if (nlh->nlmsg_seq != seq)
 				continue;
-			if (nlh->nlmsg_type != NLMSG_ERROR)
-				continue;	/* the table; its ACK follows */
+			if (nlh->nlmsg_type != NLMSG_ERROR) {
+				/* the table; its ACK follows */
+				mnl_attr_parse(nlh, sizeof(struct nfgenmsg),
+				    table_handle_cb, handle);
+				continue;
+			}
 			e = mnl_nlmsg_get_payload(nlh);
 			if (e->error == 0)
 				return 1;
@@ -568,11 +591,12 @@ rules_load(struct rules_state *st)
 				    { RX_QUEUE, NULL }, { RX_END, NULL } };
 	const struct rx		 fwd2[] = { { RX_IIF, lan }, { RX_OIF, lan },
 				    { RX_QUEUE, NULL }, { RX_END, NULL } };
+	uint64_t		 handle = 0;
 	int			 exists;
 
 	if ((nl = nl_get()) == NULL)
 		return -1;
-	if ((exists = table_exists(nl, NFT_RULES_TABLE)) == -1)
+	if ((exists = table_exists(nl, NFT_RULES_TABLE, &handle)) == -1)
 		return -1;
 	batch_start(&bt);
 	if (exists)
@@ -601,7 +625,78 @@ rules_load(struct rules_state *st)
 	    st->qnum);
 	put_rule(&bt, NFT_RULES_TABLE, "mangle_forward", fwd2, st->backend,
 	    st->qnum);
-	return batch_send(nl, &bt);
+	if (batch_send(nl, &bt) == -1)
+		return -1;
+	/* Table handles only grow: nfmon.c tells new tables by it. */
+	if (table_exists(nl, NFT_RULES_TABLE, &handle) == 1)
+		rules_handle = handle;
+	return 0;
+}
+
+uint64_t
+rules_table_handle(void)
+{
+	return rules_handle;
+}
+
+/* The DEL message undoing each NEW event, by the same attributes. */
+static int
+undo_type(int type)
+{
+	switch (type) {
+	case NFT_MSG_NEWTABLE:
+		return NFT_MSG_DELTABLE;
+	case NFT_MSG_NEWRULE:
+		return NFT_MSG_DELRULE;
+	case NFT_MSG_NEWSETELEM:
+		return NFT_MSG_DELSETELEM;
+	default:
+		return -1;
+	}
+}
+
+int
+rules_undo(const struct nlmsghdr *ev, int fd)
+{
+	static struct batch	 bt;
+	struct mnl_socket	*nl;
+	const struct nfgenmsg	*g;
+	struct nlmsghdr		*nlh;
+	size_t			 off = NLMSG_ALIGN(sizeof(*g)), len;
+	int			 type;
+
+	type = undo_type(NFNL_MSG_TYPE(ev->nlmsg_type));
+	if (type == -1 || ev->nlmsg_len < NLMSG_HDRLEN + off ||
+	    (nl = nl_get()) == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	g = mnl_nlmsg_get_payload(ev);
+	len = ev->nlmsg_len - NLMSG_HDRLEN - off;
+	if (len > BATCH_LIMIT / 2) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	batch_start(&bt);
+	nlh = batch_msg_family(&bt, type, g->nfgen_family,
+	    fd == -1 ? NLM_F_ACK : 0);
+	memcpy(mnl_nlmsg_get_payload_tail(nlh),
+	    (const char *)g + off, len);
+	nlh->nlmsg_len += NLMSG_ALIGN(len);
+	batch_next(&bt);
+	if (fd == -1)
+		return batch_send(nl, &bt);
+	/* On a socket whose reader is someone else: no ACK to wait for. */
+	bt.n = 0;
+	nftnl_batch_end(mnl_nlmsg_batch_current(bt.b), rules_seq++);
+	mnl_nlmsg_batch_next(bt.b);
+	len = mnl_nlmsg_batch_size(bt.b);
+	if (send(fd, mnl_nlmsg_batch_head(bt.b), len, 0) != (ssize_t)len) {
+		mnl_nlmsg_batch_stop(bt.b);
+		return -1;
+	}
+	mnl_nlmsg_batch_stop(bt.b);
+	return 0;
 }
 
 int
@@ -669,6 +764,7 @@ rules_remove(struct rules_state *st)
 	} else if (st->installed)
 		log_info("queue rules removed");
 	memset(st, 0, sizeof(*st));
+	rules_handle = 0;
 	/* Nothing left to own. */
 	mnl_socket_close(nl);
 	rules_nl = NULL;
