@@ -139,11 +139,12 @@ ev_handle(const struct nlmsghdr *nlh, int *repair, int *natd_bad)
 			    "it did not create: cannot undo", ei.table);
 		else if (ei.type == NFT_MSG_NEWTABLE ||
 		    ei.type == NFT_MSG_NEWRULE ||
-		    ei.type == NFT_MSG_NEWSETELEM)
-			undo_add(nlh);
-		else if (ei.type != NFT_MSG_NEWCHAIN &&
-		    ei.type != NFT_MSG_NEWSET && ei.type != NFT_MSG_NEWOBJ &&
-		    ei.type != NFT_MSG_NEWFLOWTABLE)
+		    ei.type == NFT_MSG_NEWSETELEM ||
+		    ei.type == NFT_MSG_NEWCHAIN || ei.type == NFT_MSG_NEWSET ||
+		    ei.type == NFT_MSG_NEWOBJ ||
+		    ei.type == NFT_MSG_NEWFLOWTABLE)
+			undo_add(nlh);	/* in natd's own table: goes with it */
+		else if (!is_ours(&ei))
 			log_warnx("nf_tables: natd's change (message %d, "
 			    "table %s) cannot be undone", ei.type,
 			    ei.table ? ei.table : "-");
@@ -204,7 +205,11 @@ undo_all(void)
 			if (errno == EPERM && gk->queue_fd != -1 &&
 			    rules_undo(undo[i], gk->queue_fd) == 0)
 				continue;
-			if (errno != ENOENT)
+			if (errno == EINVAL)
+				log_warnx("nf_tables: natd's change (message "
+				    "%d, table %s) cannot be undone", ei.type,
+				    ei.table ? ei.table : "-");
+			else if (errno != ENOENT)
 				log_warn("nf_tables: undoing natd's change "
 				    "(message %d, table %s)", ei.type,
 				    ei.table ? ei.table : "-");

@@ -125,4 +125,25 @@ gk_log "internet side: $lan packets from a LAN address, $wan2 from the WAN addre
 
 gk_stop
 [[ $GK_EXIT == 0 ]] || gk_fail "gatekeeperd exited with $GK_EXIT"
+
+# 4. As on a kernel without persist (before 6.9): the table is not owned,
+# so deletes succeed and only the monitor repairs them. Between the
+# kernel's commit and the repair the LAN is forwarded without the queue:
+# the datagrams that leave with a LAN source then are counted and shown,
+# not failed on (docs/security.md says so).
+GK_TEST_NO_PERSIST=1 gk_start
+grep -q "no persistent owner tables" "$GK_LOG" || gk_fail "GK_TEST_NO_PERSIST not honoured"
+pid0=$(natd_pid)
+attack deltable:gatekeeper
+wait_for 1 rules_intact || gk_fail "unowned: natd's delete not repaired within 1 s"
+gk_wait_running 10 || gk_fail "unowned: natd not running again"
+[[ $(natd_pid) != "$pid0" ]] || gk_fail "unowned: natd not restarted after its delete"
+ip netns exec "$R" nft flush ruleset
+wait_for 1 rules_intact || gk_fail "unowned: nft flush ruleset not repaired within 1 s"
+sleep 0.5
+read -r lan2 wan3 <<<"$(counters)"
+((wan3 > wan2)) || gk_fail "unowned: the stream stopped getting through"
+gk_log "unowned table: repaired; $((lan2 - lan)) datagrams left with a LAN source in the windows"
+gk_stop
+[[ $GK_EXIT == 0 ]] || gk_fail "gatekeeperd exited with $GK_EXIT"
 gk_log "PASS"
