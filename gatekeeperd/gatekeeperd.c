@@ -196,6 +196,8 @@ setup(void)
 	journal_save();
 	if ((gk->res[RES_QUEUE] = queue_open(NATD_QUEUE_NUM)) == -1)
 		return -1;
+	if (nfmon_start() == -1)
+		return -1;
 	if (sysctl_set(&gk->sysctls, "net.ipv4.ip_forward", "1") == -1)
 		return -1;
 	/* Hairpinned packets leave by the LAN they came in on: that is
@@ -219,6 +221,7 @@ teardown(void)
 	control_close();
 	socks_close();
 	sysctl_restore(&gk->sysctls);
+	nfmon_stop();
 	queue_close(gk->res[RES_QUEUE]);
 	gk->res[RES_QUEUE] = -1;
 	rules_remove(&gk->rules);

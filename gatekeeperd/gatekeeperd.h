@@ -134,6 +134,10 @@ void	 journal_save(void);
 void	 journal_remove(void);
 void	 journal_recover(void);
 
+/* nfmon.c: nf_tables changes by natd's socket or to our table */
+int	 nfmon_start(void);
+void	 nfmon_stop(void);
+
 /* socks.c */
 int	 socks_open(void);
 void	 socks_close(void);

@@ -28,7 +28,7 @@ check '[.daemons[].uid] | unique | length == 4' "uids not distinct"
 check 'all(.daemons[]; .uid > 0 and .pid > 0 and .state == "running"
 	and (.restarts | type) == "number" and (.uptime | type) == "number")' \
 	"pid/uid/state/restarts/uptime"
-check '.queue_backend == "iptables-nft" or .queue_backend == "nft"' "queue_backend"
+check '.queue_backend == "nft-compat" or .queue_backend == "nft"' "queue_backend"
 check '.version | type == "string"' "version"
 check '.wan.ifname == "wan0" and .wan.address == "203.0.113.2/24"' "wan"
 check '.lan.ifname == "gkbr0" and .lan.address == "10.42.0.1/24"' "lan"
