@@ -78,8 +78,8 @@ reason(int status)
 	case 429: return "Too Many Requests";
 	case 500: return "Internal Server Error";
 	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
 	case 504: return "Gateway Timeout";
+	case 503: return "Service Unavailable";
 	}
 	return "Error";
 }
@@ -147,7 +147,11 @@ pending_timeout(evutil_socket_t fd, short ev, void *arg)
 	struct pending	*p = arg;
 
 	h.st.relay_timeouts++;
-	http_relay_reply(p->id, 0, "gatekeeperd did not answer in time");
+	if (p->req != NULL) {
+		web_relay_timeout(&p->resp);
+		send_resp(p->req, &p->resp);
+	}
+	pending_free(p);
 }
 
 void

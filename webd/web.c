@@ -381,6 +381,13 @@ web_relay_done(struct web_resp *r, int ok, const char *text)
 	r->relay = RELAY_NONE;
 }
 
+void
+web_relay_timeout(struct web_resp *r)
+{
+	reply_error(r, 504, "gatekeeperd did not answer in time");
+	r->relay = RELAY_NONE;
+}
+
 /* Sets r to relay argv (argc words), after the catalogue's own check:
  * a bad field is the client's (422), never the daemon's. */
 static void

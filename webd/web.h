@@ -100,6 +100,8 @@ int	web_ws_accept(const char *key, char out[32]);
 /* The parent's reply to resp's command: ok with JSON text, or not ok
  * with an error message. */
 void	web_relay_done(struct web_resp *, int ok, const char *text);
+/* No reply from the parent in time: 504. */
+void	web_relay_timeout(struct web_resp *);
 void	web_resp_free(struct web_resp *);
 
 /* `passwd NEW`, relayed from gkctl: checks and stores the password. */
