@@ -175,6 +175,8 @@ socks_open(void)
 	    "DNS")) == -1 ||
 	    (res[RES_WEB_LISTEN] = inet_socket(SOCK_STREAM, lan,
 	    gk->conf.web_port, NULL, "web")) == -1 ||
+	    (res[RES_WEB_TLS_LISTEN] = inet_socket(SOCK_STREAM, lan,
+	    gk->conf.web_tls_port, NULL, "web TLS")) == -1 ||
 	    open_pair(RES_DHCPD_DNSD, RES_DNSD_DHCPD, "dhcpd-dnsd") == -1 ||
 	    open_pair(RES_DNSD_WEBD, RES_WEBD_DNSD, "dnsd-webd") == -1 ||
 	    open_pair(RES_NATD_WEBD, RES_WEBD_NATD, "natd-webd") == -1 ||

@@ -68,8 +68,10 @@ const struct child_layout child_layouts[LAYOUT_NCHILDREN] = {
 			    SOCK_SEQPACKET, "dnsd channel" },
 			{ FD_WEBD_RING, RES_NAT_RING, 0, 0,
 			    "summary ring memory" },
+			{ FD_WEBD_HTTPS, RES_WEB_TLS_LISTEN, AF_INET,
+			    SOCK_STREAM, "web TLS listener" },
 		},
-		.nfds = 4,
+		.nfds = 5,
 	},
 };
 

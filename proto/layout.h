@@ -36,7 +36,8 @@
 #define FD_WEBD_NATD		5
 #define FD_WEBD_DNSD		6
 #define FD_WEBD_RING		7	/* the same ring as natd's, read side */
-#define FD_CHILD_MAX		8	/* highest fd any child expects + 1 */
+#define FD_WEBD_HTTPS		8	/* TCP lan-address:web-tls-listen */
+#define FD_CHILD_MAX		9	/* highest fd any child expects + 1 */
 
 #define LAYOUT_MAX_FDS		(FD_CHILD_MAX - FD_PARENT - 1)
 
@@ -57,6 +58,7 @@ enum layout_res {
 	RES_DNS_UDP,
 	RES_DNS_TCP,
 	RES_WEB_LISTEN,
+	RES_WEB_TLS_LISTEN,
 	RES_DHCPD_DNSD,		/* dhcpd's end of dhcpd <-> dnsd */
 	RES_DNSD_DHCPD,		/* dnsd's end */
 	RES_DNSD_WEBD,

@@ -48,6 +48,7 @@ struct web_req {
 	size_t		 bodylen;
 	uint32_t	 peer;		/* source IPv4, network order */
 	uint64_t	 now;		/* wall-clock seconds */
+	int		 tls;		/* came over HTTPS */
 };
 
 /* How a relayed command's reply becomes the response. */
@@ -81,6 +82,8 @@ struct web_server {
 	char		 hash[AUTH_HASH_MAX];	/* "": no password set */
 	struct in_addr	 lan;
 	uint16_t	 port;			/* web-listen */
+	uint16_t	 tls_port;		/* web-tls-listen, 0: none */
+	const char	*fingerprint;		/* of the TLS certificate */
 	char		 domain[256];
 	/* 1 when the sessions changed and should be saved */
 	int		 sessions_dirty;
