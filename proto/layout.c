@@ -25,8 +25,10 @@ const struct child_layout child_layouts[LAYOUT_NCHILDREN] = {
 			    "NAT state memory" },
 			{ FD_NATD_RING, RES_NAT_RING, 0, 0,
 			    "summary ring memory" },
+			{ FD_NATD_RING_TAIL, RES_RING_TAIL_RO, 0, 0,
+			    "summary ring tail", 1 },
 		},
-		.nfds = 4,
+		.nfds = 5,
 	},
 	{
 		.peer = PEER_DHCPD, .name = "dhcpd", .user = "gk-dhcpd",
@@ -66,10 +68,12 @@ const struct child_layout child_layouts[LAYOUT_NCHILDREN] = {
 			    SOCK_SEQPACKET, "natd channel" },
 			{ FD_WEBD_DNSD, RES_WEBD_DNSD, AF_UNIX,
 			    SOCK_SEQPACKET, "dnsd channel" },
-			{ FD_WEBD_RING, RES_NAT_RING, 0, 0,
-			    "summary ring memory" },
+			{ FD_WEBD_RING, RES_NAT_RING_RO, 0, 0,
+			    "summary ring memory", 1 },
+			{ FD_WEBD_RING_TAIL, RES_RING_TAIL, 0, 0,
+			    "summary ring tail" },
 		},
-		.nfds = 4,
+		.nfds = 5,
 	},
 };
 
