@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <strings.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -175,5 +176,20 @@ file_read(const char *path, void *buf, size_t max, size_t *len)
 		return -1;
 	}
 	*len = got;
+	return 0;
+}
+
+int
+name_reserved(const char *label)
+{
+	/* "gatekeeper": dnsd's LOCAL_ROUTER_NAME, the router itself */
+	static const char *const reserved[] = {
+		"wpad", "isatap", "localhost", "gatekeeper",
+	};
+	size_t	 i;
+
+	for (i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
+		if (strcasecmp(label, reserved[i]) == 0)
+			return 1;
 	return 0;
 }
