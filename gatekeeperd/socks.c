@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -161,6 +162,31 @@ open_memfd(const char *name, size_t size)
 	return fd;
 }
 
+/*
+ * The traffic history, webd's only: sealed so that webd (the one that
+ * maps it) cannot shrink it under the parent's feet or grow it past the
+ * cap (issue 16's rule for every shared region). Its size is the config
+ * at start: a changed history-memory takes effect at the next start.
+ */
+static int
+open_history(size_t size)
+{
+	int	 fd;
+
+	if ((fd = memfd_create("gk-history", MFD_CLOEXEC |
+	    MFD_ALLOW_SEALING)) == -1) {
+		log_warn("memfd gk-history");
+		return -1;
+	}
+	if (ftruncate(fd, (off_t)size) == -1 || fcntl(fd, F_ADD_SEALS,
+	    F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) == -1) {
+		log_warn("memfd gk-history");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 int
 socks_open(void)
 {
@@ -181,7 +207,9 @@ socks_open(void)
 	    (res[RES_NAT_STATE] = open_memfd("gk-nat-state",
 	    NATD_STATE_SIZE)) == -1 ||
 	    (res[RES_NAT_RING] = open_memfd("gk-nat-ring",
-	    NATD_RING_SIZE)) == -1) {
+	    NATD_RING_SIZE)) == -1 ||
+	    (res[RES_HISTORY] = open_history(gk->conf.history_memory)) ==
+	    -1) {
 		socks_close();
 		return -1;
 	}

@@ -68,8 +68,10 @@ const struct child_layout child_layouts[LAYOUT_NCHILDREN] = {
 			    SOCK_SEQPACKET, "dnsd channel" },
 			{ FD_WEBD_RING, RES_NAT_RING, 0, 0,
 			    "summary ring memory" },
+			{ FD_WEBD_HISTORY, RES_HISTORY, 0, 0,
+			    "traffic history memory" },
 		},
-		.nfds = 4,
+		.nfds = 5,
 	},
 };
 

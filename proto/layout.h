@@ -36,7 +36,8 @@
 #define FD_WEBD_NATD		5
 #define FD_WEBD_DNSD		6
 #define FD_WEBD_RING		7	/* the same ring as natd's, read side */
-#define FD_CHILD_MAX		8	/* highest fd any child expects + 1 */
+#define FD_WEBD_HISTORY		8	/* memfd: the traffic history */
+#define FD_CHILD_MAX		9	/* highest fd any child expects + 1 */
 
 #define LAYOUT_MAX_FDS		(FD_CHILD_MAX - FD_PARENT - 1)
 
@@ -65,6 +66,7 @@ enum layout_res {
 	RES_WEBD_NATD,
 	RES_NAT_STATE,		/* memfd, NATD_STATE_SIZE */
 	RES_NAT_RING,		/* memfd, NATD_RING_SIZE */
+	RES_HISTORY,		/* memfd, history-memory bytes, webd's */
 	RES_MAX
 };
 

@@ -577,3 +577,54 @@ query_remotes_json(const struct hist *hs, const struct query *q)
 	json_object_set_new(o, "remotes", a);
 	return o;
 }
+
+/* ---- requests ---- */
+
+const char *const query_param_names[QP_MAX] = {
+	"client", "remote", "from", "to", "step",
+};
+
+static void
+reply_error(struct query_reply *rep, int status, const char *msg)
+{
+	rep->status = status;
+	rep->json = json_pack("{s:s}", "error", msg);
+}
+
+void
+query_request(const struct hist *hs, int remotes, int csv,
+    const char *const v[QP_MAX], uint64_t now_ms, struct query_reply *rep)
+{
+	struct query	 q;
+	struct query_result res;
+	char		 err[256];
+
+	memset(rep, 0, sizeof(*rep));
+	if (hs == NULL) {
+		reply_error(rep, 503, "no traffic history");
+		return;
+	}
+	if (query_parse(hs, &q, v[QP_CLIENT], v[QP_REMOTE], v[QP_FROM],
+	    v[QP_TO], v[QP_STEP], now_ms, err, sizeof(err)) == -1) {
+		reply_error(rep, 422, err);
+		return;
+	}
+	rep->status = 200;
+	if (remotes) {
+		rep->json = query_remotes_json(hs, &q);
+		if (rep->json == NULL)
+			reply_error(rep, 500, "out of memory");
+		return;
+	}
+	if (query_traffic(hs, &q, &res) == -1) {
+		reply_error(rep, 500, "out of memory");
+		return;
+	}
+	if (csv)
+		rep->csv = query_traffic_csv(&res);
+	else
+		rep->json = query_traffic_json(&q, &res);
+	query_result_free(&res);
+	if (rep->csv == NULL && rep->json == NULL)
+		reply_error(rep, 500, "out of memory");
+}

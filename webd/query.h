@@ -68,4 +68,19 @@ char	*query_traffic_csv(const struct query_result *);
 /* The device's remote hosts in [from, to), by bytes, as JSON. */
 json_t	*query_remotes_json(const struct hist *, const struct query *);
 
+/* A request's parameters, by name; NULL: absent. */
+enum { QP_CLIENT, QP_REMOTE, QP_FROM, QP_TO, QP_STEP, QP_MAX };
+extern const char *const query_param_names[QP_MAX];
+
+/* A whole request, from the web API or gkctl: status 200 with json or
+ * (csv set) csv, else a 4xx/5xx status with json {"error"}. */
+struct query_reply {
+	int		 status;
+	json_t		*json;
+	char		*csv;
+};
+void	query_request(const struct hist *, int remotes, int csv,
+	    const char *const params[QP_MAX], uint64_t now_ms,
+	    struct query_reply *);
+
 #endif
