@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -141,21 +142,26 @@ open_pair(enum layout_res a, enum layout_res b, const char *what)
 }
 
 /*
- * Memory the parent owns and natd maps: the NAT tables survive a natd
- * restart because this fd does; the ring to webd likewise. Pages are
- * allocated only when touched.
+ * Memory the parent owns and the children map: the NAT tables survive a
+ * natd restart because this fd does; the ring to webd likewise. Pages are
+ * allocated only when touched. Sealed against shrinking and growing, so
+ * a child holding it cannot cut the mapping of another (SIGBUS), and
+ * mode 0600 root, so no child can re-open it for writing by path
+ * (docs/security.md).
  */
 static int
 open_memfd(const char *name, size_t size)
 {
 	int	 fd;
 
-	if ((fd = memfd_create(name, MFD_CLOEXEC)) == -1) {
+	if ((fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING)) == -1) {
 		log_warn("memfd %s", name);
 		return -1;
 	}
-	if (ftruncate(fd, (off_t)size) == -1) {
-		log_warn("memfd %s: ftruncate", name);
+	if (ftruncate(fd, (off_t)size) == -1 || fchmod(fd, 0600) == -1 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
+	    F_SEAL_SEAL) == -1) {
+		log_warn("memfd %s: size and seals", name);
 		close(fd);
 		return -1;
 	}
@@ -163,28 +169,20 @@ open_memfd(const char *name, size_t size)
 }
 
 /*
- * The traffic history, webd's only: sealed so that webd (the one that
- * maps it) cannot shrink it under the parent's feet or grow it past the
- * cap (issue 16's rule for every shared region). Its size is the config
- * at start: a changed history-memory takes effect at the next start.
+ * A read-only descriptor of the same memory for a child that only reads
+ * it: a new open file description, so the child can neither write nor
+ * map it writable, whatever it does with its fd.
  */
 static int
-open_history(size_t size)
+reopen_rdonly(int fd, const char *name)
 {
-	int	 fd;
+	char	 path[64];
+	int	 ro;
 
-	if ((fd = memfd_create("gk-history", MFD_CLOEXEC |
-	    MFD_ALLOW_SEALING)) == -1) {
-		log_warn("memfd gk-history");
-		return -1;
-	}
-	if (ftruncate(fd, (off_t)size) == -1 || fcntl(fd, F_ADD_SEALS,
-	    F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) == -1) {
-		log_warn("memfd gk-history");
-		close(fd);
-		return -1;
-	}
-	return fd;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	if ((ro = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		log_warn("memfd %s: read-only reopen", name);
+	return ro;
 }
 
 int
@@ -201,6 +199,8 @@ socks_open(void)
 	    "DNS")) == -1 ||
 	    (res[RES_WEB_LISTEN] = inet_socket(SOCK_STREAM, lan,
 	    gk->conf.web_port, NULL, "web")) == -1 ||
+	    (res[RES_WEB_TLS_LISTEN] = inet_socket(SOCK_STREAM, lan,
+	    gk->conf.web_tls_port, NULL, "web TLS")) == -1 ||
 	    open_pair(RES_DHCPD_DNSD, RES_DNSD_DHCPD, "dhcpd-dnsd") == -1 ||
 	    open_pair(RES_DNSD_WEBD, RES_WEBD_DNSD, "dnsd-webd") == -1 ||
 	    open_pair(RES_NATD_WEBD, RES_WEBD_NATD, "natd-webd") == -1 ||
@@ -208,8 +208,14 @@ socks_open(void)
 	    NATD_STATE_SIZE)) == -1 ||
 	    (res[RES_NAT_RING] = open_memfd("gk-nat-ring",
 	    NATD_RING_SIZE)) == -1 ||
-	    (res[RES_HISTORY] = open_history(gk->conf.history_memory)) ==
-	    -1) {
+	    (res[RES_NAT_RING_RO] = reopen_rdonly(res[RES_NAT_RING],
+	    "gk-nat-ring")) == -1 ||
+	    (res[RES_RING_TAIL] = open_memfd("gk-nat-ring-tail",
+	    NATD_RING_TAIL_SIZE)) == -1 ||
+	    (res[RES_RING_TAIL_RO] = reopen_rdonly(res[RES_RING_TAIL],
+	    "gk-nat-ring-tail")) == -1 ||
+	    (res[RES_HISTORY] = open_memfd("gk-history",
+	    gk->conf.history_memory)) == -1) {
 		socks_close();
 		return -1;
 	}

@@ -52,7 +52,8 @@ struct ipmac {
 static struct {
 	struct hist		 hist;
 	int			 ok;
-	struct gk_ring_hdr	*ring;
+	struct gk_ring_cons	 ring;
+	int			 ring_ok;
 	struct event		 ev_drain, ev_second;
 	struct ipmac		 ipmac[IPMAC_SIZE];
 	struct drain_stats	 st;
@@ -107,7 +108,7 @@ drain(evutil_socket_t fd, short what, void *arg)
 	size_t		 n, i, total = 0;
 
 	do {
-		n = gk_ring_pop(d.ring, buf, DRAIN_BATCH);
+		n = gk_ring_pop(&d.ring, buf, DRAIN_BATCH);
 		for (i = 0; i < n; i++)
 			take(&buf[i]);
 		total += n;
@@ -169,8 +170,10 @@ second(evutil_socket_t fd, short what, void *arg)
 	label(d.hist.h->now_ms);
 }
 
+/* fd's memory of its own measured size; prot PROT_READ, or also
+ * PROT_WRITE for what webd writes. */
 static void *
-map(int fd, const char *what, size_t *size)
+map(int fd, int prot, const char *what, size_t *size)
 {
 	struct stat	 st;
 	void		*mem;
@@ -179,8 +182,7 @@ map(int fd, const char *what, size_t *size)
 		log_warn("%s", what);
 		return NULL;
 	}
-	mem = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE,
-	    MAP_SHARED, fd, 0);
+	mem = mmap(NULL, (size_t)st.st_size, prot, MAP_SHARED, fd, 0);
 	if (mem == MAP_FAILED) {
 		log_warn("mmap %s", what);
 		return NULL;
@@ -193,11 +195,12 @@ void
 drain_init(struct event_base *base)
 {
 	struct timeval	 tick = { 0, DRAIN_MS * 1000 }, one = { 1, 0 };
-	size_t		 size;
-	void		*mem;
+	size_t		 size, tsize;
+	void		*mem, *tail;
 	int		 kept;
 
-	if ((mem = map(FD_WEBD_HISTORY, "history memory", &size)) == NULL ||
+	if ((mem = map(FD_WEBD_HISTORY, PROT_READ | PROT_WRITE,
+	    "history memory", &size)) == NULL ||
 	    (kept = hist_attach(&d.hist, mem, size, 86400)) == -1) {
 		log_warnx("no traffic history");
 		return;
@@ -211,11 +214,14 @@ drain_init(struct event_base *base)
 	check_clock();
 	event_assign(&d.ev_second, base, -1, EV_PERSIST, second, NULL);
 	event_add(&d.ev_second, &one);
-	if ((d.ring = map(FD_WEBD_RING, "summary ring", &size)) == NULL ||
-	    size < sizeof(*d.ring)) {
+	if ((mem = map(FD_WEBD_RING, PROT_READ, "summary ring", &size)) ==
+	    NULL || (tail = map(FD_WEBD_RING_TAIL, PROT_READ | PROT_WRITE,
+	    "summary ring tail", &tsize)) == NULL ||
+	    gk_ring_open(&d.ring, mem, size, tail, tsize) == -1) {
 		log_warnx("no summary ring: no traffic is recorded");
 		return;
 	}
+	d.ring_ok = 1;
 	event_assign(&d.ev_drain, base, -1, EV_PERSIST, drain, NULL);
 	event_add(&d.ev_drain, &tick);
 }
@@ -230,7 +236,8 @@ drain_config(uint32_t history_s)
 const struct drain_stats *
 drain_stats(uint64_t *ring_drops)
 {
-	*ring_drops = d.ring != NULL ?
-	    atomic_load_explicit(&d.ring->drops, memory_order_relaxed) : 0;
+	*ring_drops = d.ring_ok ? atomic_load_explicit(&d.ring.hdr->drops,
+	    memory_order_relaxed) : 0;
+	d.st.ring_lost = d.ring_ok ? d.ring.lost : 0;
 	return &d.st;
 }

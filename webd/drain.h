@@ -15,6 +15,7 @@ struct drain_stats {
 	uint64_t	 turns;		/* timer turns that found some */
 	uint64_t	 no_mac;	/* records natd gave no MAC */
 	uint64_t	 clock_steps;	/* wall-clock steps followed */
+	uint64_t	 ring_lost;	/* skipped when the ring resynced */
 };
 
 /* Maps the history and the ring and starts the timers; without a

@@ -37,6 +37,7 @@ static const struct json_counter drain_counters[] = {
 	JSON_COUNTER(struct drain_stats, turns),
 	JSON_COUNTER(struct drain_stats, no_mac),
 	JSON_COUNTER(struct drain_stats, clock_steps),
+	JSON_COUNTER(struct drain_stats, ring_lost),
 };
 
 json_t *
