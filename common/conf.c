@@ -56,6 +56,7 @@ enum once {
 	ONCE_WEB_TLS_LISTEN,
 	ONCE_CAPTURE_SIZE,
 	ONCE_HISTORY,
+	ONCE_HISTORY_MEMORY,
 	ONCE_STATE_DIR,
 	ONCE_RUN_DIR,
 	ONCE_MAX,
@@ -1045,6 +1046,21 @@ st_capture_size(struct parser *p, char **argv)
 		    argv[0]);
 }
 
+/* The history's region: below 1M it holds too little to be useful,
+ * above 4G it is no home router's memory. */
+static void
+st_history_memory(struct parser *p, char **argv)
+{
+	uint64_t v;
+
+	if (conf_parse_size(argv[0], &v) == -1 || v < 1024 * 1024 ||
+	    v > 4ULL * 1024 * 1024 * 1024) {
+		expected(p, "a size from 1M to 4G", argv[0]);
+		return;
+	}
+	p->conf->history_memory = v;
+}
+
 static void
 st_history(struct parser *p, char **argv)
 {
@@ -1117,6 +1133,8 @@ static const struct statement statements[] = {
 	{ "capture-size", "capture-size SIZE", 1, 1, ONCE_CAPTURE_SIZE,
 	    st_capture_size },
 	{ "history", "history DURATION", 1, 1, ONCE_HISTORY, st_history },
+	{ "history-memory", "history-memory SIZE", 1, 1, ONCE_HISTORY_MEMORY,
+	    st_history_memory },
 	{ "state-dir", "state-dir PATH", 1, 1, ONCE_STATE_DIR,
 	    st_state_dir },
 	{ "run-dir", "run-dir PATH", 1, 1, ONCE_RUN_DIR, st_run_dir },
@@ -1307,6 +1325,7 @@ conf_init(struct gk_config *c)
 	c->web_tls_port = 443;
 	c->capture_size = 5 * 1024 * 1024;
 	c->history = 24 * 60 * 60;
+	c->history_memory = 64 * 1024 * 1024;
 	c->dhcp_conflict_check = 1;
 	strlcpy(c->state_dir, CONF_DEFAULT_STATE_DIR, sizeof(c->state_dir));
 	strlcpy(c->run_dir, CONF_DEFAULT_RUN_DIR, sizeof(c->run_dir));
@@ -1579,6 +1598,8 @@ conf_print(FILE *fp, const struct gk_config *c)
 	print_size(fp, c->capture_size);
 	fprintf(fp, "\nhistory ");
 	print_duration(fp, c->history);
+	fprintf(fp, "\nhistory-memory ");
+	print_size(fp, c->history_memory);
 	fprintf(fp, "\nstate-dir %.*s\n", CONF_MAX_PATH - 1, c->state_dir);
 	fprintf(fp, "run-dir %.*s\n", CONF_MAX_PATH - 1, c->run_dir);
 }

@@ -44,6 +44,12 @@ print_head(FILE *out, const struct gk_command *c)
 		if (i >= c->nreq && (!c->repeat || i == c->nargs - 1))
 			fprintf(out, c->repeat ? " Oc No ..." : " Oc");
 	}
+	for (i = 0; i < c->nopts; i++) {
+		fprintf(out, " Oo Fl \\-%s", c->opts[i].name + 2);
+		if (c->opts[i].meta != NULL)
+			fprintf(out, " Ar %s", c->opts[i].meta);
+		fprintf(out, " Oc");
+	}
 	fprintf(out, "\n");
 }
 

@@ -213,7 +213,9 @@ socks_open(void)
 	    (res[RES_RING_TAIL] = open_memfd("gk-nat-ring-tail",
 	    NATD_RING_TAIL_SIZE)) == -1 ||
 	    (res[RES_RING_TAIL_RO] = reopen_rdonly(res[RES_RING_TAIL],
-	    "gk-nat-ring-tail")) == -1) {
+	    "gk-nat-ring-tail")) == -1 ||
+	    (res[RES_HISTORY] = open_memfd("gk-history",
+	    gk->conf.history_memory)) == -1) {
 		socks_close();
 		return -1;
 	}

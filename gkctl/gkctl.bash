@@ -98,6 +98,14 @@ _gkctl()
 			ips=$(_gkctl_leases ip "$gk" "${sock[@]}")
 			COMPREPLY=($(compgen -W "$ips ${next[*]-}" -- "$cur"))
 		fi ;;
+	traffic)
+		if ((n == 0)); then
+			ips=$(_gkctl_leases ip "$gk" "${sock[@]}")
+			COMPREPLY=($(compgen -W "$ips" -- "$cur"))
+		elif [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W \
+			    '--remote --from --to --step --csv' -- "$cur"))
+		fi ;;
 	esac
 }
 complete -F _gkctl gkctl

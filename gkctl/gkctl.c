@@ -327,6 +327,7 @@ main(int argc, char **argv)
 	if (strcmp(argv[0], "help") == 0)
 		help(argc - 1, argv + 1);
 	argv = add_secret(&argc, argv);
+	argc = cmd_join_options(argc, argv);
 	/* A typo is told here, not as "cannot reach gatekeeperd". */
 	if (cmd_check(argc, (const char *const *)argv, err, sizeof(err)) ==
 	    NULL)

@@ -174,6 +174,26 @@ const struct gk_command gk_commands[CMD_MAX] = {
 		    "yescrypt hash in webd's state directory; every session "
 		    "of the old password ends.",
 	},
+	[CMD_TRAFFIC] = {
+		.id = CMD_TRAFFIC, .name = "traffic",
+		.args = { { "IP|MAC", ARG_CLIENT } }, .nargs = 1, .nreq = 1,
+		.opts = { { "--remote", "ADDR", ARG_IPV4 },
+		    { "--from", "T", ARG_TIME }, { "--to", "T", ARG_TIME },
+		    { "--step", "D", ARG_STEP }, { "--csv", NULL, 0 } },
+		.nopts = 5,
+		.owners = OWN(PEER_WEBD),
+		.from = CMD_FROM_ANYONE | CMD_FROM_WEBD,
+		.summary = "a device's traffic history, JSON or CSV",
+		.text = "The traffic history of the device (its MAC, or the "
+		    "IP it holds now): rows of time (ms), bytes up and down, "
+		    "packets up and down, and the least and most bytes of one "
+		    "100 ms within each step; totals, the peak 100 ms, the "
+		    "average rate and the active seconds. With --remote, one "
+		    "remote address only. --from and --to take epoch ms or "
+		    "ISO 8601 (default: the whole history up to now); --step "
+		    "takes ms or a number with ms, s, m or h (default: about "
+		    "1000 rows). JSON, or CSV with a header with --csv.",
+	},
 };
 
 /* How many words name has: "lease add" is 2. */
@@ -240,6 +260,12 @@ cmd_usage(const struct gk_command *c, char *buf, size_t len)
 		    opt && (!c->repeat ? 1 : i == c->nargs - 1) ?
 		    (c->repeat ? "]..." : "]") : "");
 	}
+	for (i = 0; i < c->nopts; i++) {
+		off = strlen(buf);
+		snprintf(buf + off, len - off, " [%s%s%s]", c->opts[i].name,
+		    c->opts[i].meta != NULL ? " " : "",
+		    c->opts[i].meta != NULL ? c->opts[i].meta : "");
+	}
 }
 
 static int
@@ -260,6 +286,8 @@ static const char *const timeout_names[] = {
 static const char *const daemon_names[] = {
 	"natd", "dhcpd", "dnsd", "webd", NULL
 };
+
+static const char *const step_units[] = { "ms", "s", "m", "h", NULL };
 
 static int
 one_of(const char *s, const char *const *set)
@@ -304,6 +332,19 @@ arg_problem(enum cmd_arg_kind kind, const char *s)
 		    "is not a number of seconds (1 to 2592000)";
 	case ARG_SECRET:
 		return s[0] != '\0' ? NULL : "is empty";
+	case ARG_CLIENT:
+		return inet_pton(AF_INET, s, &a) == 1 ||
+		    conf_parse_mac(s, mac) == 0 ? NULL :
+		    "is not a device (a MAC or an IPv4 address)";
+	case ARG_TIME:
+		return s[0] >= '0' && s[0] <= '9' &&
+		    s[strspn(s, "0123456789-T:.+Z")] == '\0' ? NULL :
+		    "is not a time (epoch ms or ISO 8601)";
+	case ARG_STEP:
+		return parse_number(s, 1, 999999999) || ((s[0] >= '0' &&
+		    s[0] <= '9') && s[strspn(s, "0123456789")] != '\0' &&
+		    one_of(s + strspn(s, "0123456789"), step_units)) ? NULL :
+		    "is not a duration (ms, or with ms, s, m or h)";
 	}
 	return "is not understood";
 }
@@ -325,6 +366,99 @@ count_ok(const struct gk_command *c, int n)
 	if (c->repeat)
 		return (n - c->nreq) % c->repeat == 0;
 	return n <= c->nargs;
+}
+
+/* The option of c that word names ("--from" or "--from=..."), or NULL. */
+static const struct cmd_opt *
+opt_find(const struct gk_command *c, const char *word)
+{
+	size_t	 n = strcspn(word, "=");
+	int	 i;
+
+	if (strncmp(word, "--", 2) != 0)
+		return NULL;
+	for (i = 0; i < c->nopts; i++)
+		if (strlen(c->opts[i].name) == n &&
+		    strncmp(c->opts[i].name, word, n) == 0)
+			return &c->opts[i];
+	return NULL;
+}
+
+/* NULL when an option word is well formed, else what is wrong. */
+static const char *
+opt_problem(const struct cmd_opt *o, const char *word)
+{
+	const char	*eq = strchr(word, '=');
+
+	if (o->meta == NULL)
+		return eq == NULL ? NULL : "takes no value";
+	if (eq == NULL)
+		return "needs a value";
+	return arg_problem(o->kind, eq + 1);
+}
+
+int
+cmd_join_options(int argc, char **argv)
+{
+	const struct gk_command *c;
+	const struct cmd_opt *o;
+	char		*w;
+	int		 nw, i, j;
+
+	if ((c = cmd_find(argc, (const char *const *)argv, &nw)) == NULL)
+		return argc;
+	for (i = nw; i + 1 < argc; i++) {
+		if ((o = opt_find(c, argv[i])) == NULL || o->meta == NULL ||
+		    strchr(argv[i], '=') != NULL)
+			continue;
+		if (asprintf(&w, "%s=%s", argv[i], argv[i + 1]) == -1)
+			return argc;
+		argv[i] = w;
+		for (j = i + 1; j + 1 < argc; j++)
+			argv[j] = argv[j + 1];
+		argc--;
+	}
+	return argc;
+}
+
+/* Checks the option words of argv[nw..argc); -1 with err filled. The
+ * rest are positional: their count in *npos. */
+static int
+check_opts(const struct gk_command *c, int argc, const char *const *argv,
+    int nw, int *npos, char *err, size_t errlen)
+{
+	const struct cmd_opt *o;
+	const char	*why;
+	uint32_t	 seen = 0, bit;
+	int		 i;
+
+	*npos = 0;
+	for (i = nw; i < argc; i++) {
+		if ((o = opt_find(c, argv[i])) == NULL) {
+			if (c->nopts > 0 && strncmp(argv[i], "--", 2) == 0) {
+				snprintf(err, errlen, "%s: unknown option "
+				    "\"%s\"", c->name, argv[i]);
+				return -1;
+			}
+			(*npos)++;
+			continue;
+		}
+		bit = 1U << (o - c->opts);
+		why = seen & bit ? "is given twice" : opt_problem(o, argv[i]);
+		if (why != NULL && o->meta != NULL && !(seen & bit) &&
+		    strchr(argv[i], '=') != NULL) {
+			snprintf(err, errlen, "%s: %s \"%s\" %s", c->name,
+			    o->name, strchr(argv[i], '=') + 1, why);
+			return -1;
+		}
+		if (why != NULL) {
+			snprintf(err, errlen, "%s: %s %s", c->name, o->name,
+			    why);
+			return -1;
+		}
+		seen |= bit;
+	}
+	return 0;
 }
 
 /* The usages of the commands whose first word is word, joined by " | ";
@@ -356,7 +490,7 @@ cmd_check(int argc, const char *const *argv, char *err, size_t errlen)
 	const struct cmd_arg *a;
 	const char	*why;
 	char		 usage[256];
-	int		 nw, i;
+	int		 nw, i, k, npos;
 
 	if (argc < 1) {
 		snprintf(err, errlen, "no command (gkctl help lists them)");
@@ -378,12 +512,16 @@ cmd_check(int argc, const char *const *argv, char *err, size_t errlen)
 		return NULL;
 	}
 	cmd_usage(c, usage, sizeof(usage));
-	if (!count_ok(c, argc - nw)) {
+	if (check_opts(c, argc, argv, nw, &npos, err, errlen) == -1)
+		return NULL;
+	if (!count_ok(c, npos)) {
 		snprintf(err, errlen, "usage: %s", usage);
 		return NULL;
 	}
-	for (i = nw; i < argc; i++) {
-		a = arg_at(c, i - nw);
+	for (i = nw, k = 0; i < argc; i++) {
+		if (opt_find(c, argv[i]) != NULL)
+			continue;
+		a = arg_at(c, k++);
 		if ((why = arg_problem(a->kind, argv[i])) != NULL) {
 			snprintf(err, errlen, "%s: \"%s\" %s (usage: %s)",
 			    c->name, argv[i], why, usage);

@@ -31,6 +31,7 @@ enum gk_cmd {
 	CMD_FORWARD_DEL,
 	CMD_NAMES,
 	CMD_PASSWD,
+	CMD_TRAFFIC,
 	CMD_MAX
 };
 
@@ -48,12 +49,28 @@ enum cmd_arg_kind {
 	 * of standard input, never from its command line (ps shows that);
 	 * left out of the usage. */
 	ARG_SECRET,
+	ARG_CLIENT,		/* a device: its MAC or IPv4 address */
+	ARG_TIME,		/* epoch ms or ISO 8601 (webd checks more) */
+	ARG_STEP,		/* ms, or a number with ms, s, m or h */
 };
 
 struct cmd_arg {
 	const char		*name;		/* as in the usage: "MAC" */
 	enum cmd_arg_kind	 kind;
 };
+
+/*
+ * An option: typed "--from T", sent as one word "--from=T" (gkctl joins
+ * them, cmd_join_options()), anywhere after the command's name; no meta:
+ * a flag ("--csv").
+ */
+struct cmd_opt {
+	const char		*name;		/* "--from" */
+	const char		*meta;		/* "T"; NULL: a flag */
+	enum cmd_arg_kind	 kind;
+};
+
+#define CMD_MAX_OPTS		5
 
 /* Who may send a command (gk_command.from). */
 #define CMD_FROM_ROOT		0x1	/* gkctl run by root */
@@ -75,6 +92,8 @@ struct gk_command {
 	 */
 	struct cmd_arg		 args[CMD_MAX_ARGS];
 	uint8_t			 nargs, nreq, repeat;
+	struct cmd_opt		 opts[CMD_MAX_OPTS];
+	uint8_t			 nopts;
 	/* The daemons that answer it (1 << PEER_*); PEER_PARENT alone:
 	 * gatekeeperd answers itself. Two owners: their replies are
 	 * merged, array entries joined on "ip". */
@@ -100,6 +119,12 @@ const struct gk_command *cmd_find(int argc, const char *const *argv,
  */
 const struct gk_command *cmd_check(int argc, const char *const *argv,
 	    char *err, size_t errlen);
+/*
+ * gkctl, before cmd_check(): joins each option of the command argv names
+ * with its value ("--from" "T" -> "--from=T"), in place; returns the new
+ * count. The joined words are allocated (gkctl's, freed at exit).
+ */
+int	 cmd_join_options(int argc, char **argv);
 /* 1 when a sender of kind from (CMD_FROM_*) may send cmd. */
 int	 cmd_allowed(const struct gk_command *, uint32_t from);
 /* "lease add MAC IP [NAME]" into buf. */

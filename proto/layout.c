@@ -74,8 +74,10 @@ const struct child_layout child_layouts[LAYOUT_NCHILDREN] = {
 			    "summary ring tail", 0 },
 			{ FD_WEBD_HTTPS, RES_WEB_TLS_LISTEN, AF_INET,
 			    SOCK_STREAM, "web TLS listener", 0 },
+			{ FD_WEBD_HISTORY, RES_HISTORY, 0, 0,
+			    "traffic history memory", 0 },
 		},
-		.nfds = 6,
+		.nfds = 7,
 	},
 };
 

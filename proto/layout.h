@@ -39,7 +39,8 @@
 #define FD_WEBD_RING		7	/* the same ring as natd's, read-only */
 #define FD_WEBD_RING_TAIL	8	/* memfd: webd's position in the ring */
 #define FD_WEBD_HTTPS		9	/* TCP lan-address:web-tls-listen */
-#define FD_CHILD_MAX		10	/* highest fd any child expects + 1 */
+#define FD_WEBD_HISTORY		10	/* memfd: the traffic history */
+#define FD_CHILD_MAX		11	/* highest fd any child expects + 1 */
 
 #define LAYOUT_MAX_FDS		(FD_CHILD_MAX - FD_PARENT - 1)
 
@@ -73,6 +74,7 @@ enum layout_res {
 	RES_NAT_RING_RO,	/* the same, opened read-only */
 	RES_RING_TAIL,		/* memfd, NATD_RING_TAIL_SIZE */
 	RES_RING_TAIL_RO,	/* the same, opened read-only */
+	RES_HISTORY,		/* memfd, history-memory bytes, webd's */
 	RES_MAX
 };
 

@@ -15,6 +15,7 @@
 #include "commands.h"
 #include "http.h"
 #include "names.h"
+#include "trafficctl.h"
 #include "util.h"
 #include "webd.h"
 #include "ws.h"
@@ -119,6 +120,7 @@ webd_status(json_t *detail, void *arg)
 	json_object_set_new(detail, "websocket", ws);
 	json_object_set_new(detail, "auth", auth_json());
 	json_object_set_new(detail, "names", names_stats_json());
+	json_object_set_new(detail, "traffic", traffic_status_json());
 }
 
 /* `passwd PASSWORD`, from root's gkctl: every old session ends. */
@@ -185,5 +187,6 @@ ctl_names(const struct ctl_call *call, char *err, size_t errlen)
 const struct ctl_handler webd_handlers[] = {
 	{ CMD_NAMES, ctl_names },
 	{ CMD_PASSWD, ctl_passwd },
+	{ CMD_TRAFFIC, ctl_traffic },
 };
 const int webd_nhandlers = nitems(webd_handlers);

@@ -17,6 +17,7 @@
 
 #include "assets.h"
 #include "commands.h"
+#include "query.h"
 #include "web.h"
 
 #define JSON_TYPE	"application/json"
@@ -514,6 +515,28 @@ api_dns_log(const char *query, struct web_resp *r)
 	relay(r, RELAY_READ, 3, argv);
 }
 
+/* GET /api/traffic, /api/remotes: the history's queries (query.c). */
+static void
+api_history(const struct web_server *srv, const struct web_req *req,
+    struct web_resp *r, const char *query, int remotes)
+{
+	char		 buf[QP_MAX][CTL_ARG_SIZE], fmt[8];
+	const char	*v[QP_MAX];
+	struct query_reply rep;
+	int		 i, csv;
+
+	for (i = 0; i < QP_MAX; i++)
+		v[i] = query_param(query, query_param_names[i], buf[i],
+		    sizeof(buf[i])) == 0 ? buf[i] : NULL;
+	csv = query_param(query, "format", fmt, sizeof(fmt)) == 0 &&
+	    strcmp(fmt, "csv") == 0;
+	query_request(srv->hist, remotes, csv, v, req->now * 1000, &rep);
+	if (rep.csv != NULL)
+		set_body(r, 200, "text/csv", rep.csv);
+	else
+		reply_json(r, rep.status, rep.json);
+}
+
 /* ---- WebSocket ---- */
 
 #define WS_GUID		"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -636,6 +659,10 @@ route_session_api(struct web_server *srv, const struct web_req *req,
 		relay_from_path(r, path + 14, "forward", "del", 2);
 	else if (strcmp(path, "/api/dns/log") == 0 && m == WEB_GET)
 		api_dns_log(query, r);
+	else if (strcmp(path, "/api/traffic") == 0 && m == WEB_GET)
+		api_history(srv, req, r, query, 0);
+	else if (strcmp(path, "/api/remotes") == 0 && m == WEB_GET)
+		api_history(srv, req, r, query, 1);
 	else if (strcmp(path, "/api/live") == 0)
 		api_live(srv, req, r);
 	else

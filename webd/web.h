@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "auth.h"
+#include "history.h"
 #include "proto.h"
 
 #define WEB_MAX_BODY		(16 * 1024)	/* a request's body */
@@ -93,6 +94,8 @@ struct web_server {
 	int		(*store_hash)(const char *hash);
 	/* n random bytes. */
 	void		(*random)(void *, size_t);
+	/* the traffic history (query.h); NULL: none */
+	const struct hist *hist;
 };
 
 void	web_handle(struct web_server *, const struct web_req *,

@@ -21,6 +21,7 @@
 
 #include "ask.h"
 #include "chan.h"
+#include "drain.h"
 #include "child.h"
 #include "http.h"
 #include "log.h"
@@ -214,6 +215,7 @@ start_tls(void)
 static void
 webd_config(const struct msg_config *mc, void *arg)
 {
+	drain_config(mc->conf.history);
 	webd.srv.lan = mc->conf.lan_addr;
 	webd.srv.port = mc->conf.web_port;
 	strlcpy(webd.srv.domain, mc->conf.domain, sizeof(webd.srv.domain));
@@ -253,6 +255,7 @@ webd_init(struct event_base *base, void *arg)
 		fatal("dnsd channel");
 	event_assign(&ev_expire, base, -1, EV_PERSIST, expire_tick, NULL);
 	event_add(&ev_expire, &tv);
+	drain_init(base);
 }
 
 int

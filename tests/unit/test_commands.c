@@ -59,6 +59,31 @@ refuses(const char *line, const char *want)
 	CHECK(strstr(err, want) != NULL);
 }
 
+/* gkctl joins "--from T" into the one word the catalogue checks. */
+static void
+test_join(void)
+{
+	char	*argv[] = { "traffic", "10.42.0.5", "--from", "2027-01-15",
+	    "--csv", "--step", "1s", "--to" };
+	char	 err[256];
+	int	 argc;
+
+	argc = cmd_join_options(8, argv);
+	CHECK(argc == 6);
+	CHECK_STR(argv[2], "--from=2027-01-15");
+	CHECK_STR(argv[3], "--csv");
+	CHECK_STR(argv[4], "--step=1s");
+	CHECK_STR(argv[5], "--to");
+	/* a trailing option without its value stays, and is refused */
+	CHECK(cmd_check(argc, (const char *const *)argv, err,
+	    sizeof(err)) == NULL);
+	CHECK(strstr(err, "--to needs a value") != NULL);
+	CHECK(cmd_check(argc - 1, (const char *const *)argv, err,
+	    sizeof(err)) != NULL);
+	free(argv[2]);
+	free(argv[4]);
+}
+
 static void
 test_entries(void)
 {
@@ -121,6 +146,24 @@ test_checks(void)
 	refuses("forward add tcp 8x 10.42.0.1", "not a port");
 	refuses("restart sshd", "not a daemon");
 	refuses("", "no command");
+
+	/* options: "--from T" typed, "--from=T" sent */
+	accepts("traffic 10.42.0.5", "traffic");
+	accepts("traffic 52:54:00:12:34:56 --csv", "traffic");
+	accepts("traffic 10.42.0.5 --remote=192.0.2.1 --from=1800000000000 "
+	    "--to=2027-01-15T08:00:00Z --step=5s --csv", "traffic");
+	accepts("traffic --step=250 10.42.0.5", "traffic");
+	refuses("traffic", "usage: traffic IP|MAC [--remote ADDR] [--from T] "
+	    "[--to T] [--step D] [--csv]");
+	refuses("traffic 10.42.0.5 10.42.0.6", "usage: traffic");
+	refuses("traffic printer", "\"printer\" is not a device");
+	refuses("traffic 10.42.0.5 --remote", "--remote needs a value");
+	refuses("traffic 10.42.0.5 --remote=x", "\"x\" is not an IPv4");
+	refuses("traffic 10.42.0.5 --from=yesterday", "is not a time");
+	refuses("traffic 10.42.0.5 --step=5x", "is not a duration");
+	refuses("traffic 10.42.0.5 --csv=1", "--csv takes no value");
+	refuses("traffic 10.42.0.5 --csv --csv", "--csv is given twice");
+	refuses("traffic 10.42.0.5 --color", "unknown option \"--color\"");
 
 	cmd_usage(&gk_commands[CMD_FORWARD_ADD], u, sizeof(u));
 	CHECK_STR(u, "forward add tcp|udp WANPORT IP [PORT]");
@@ -201,6 +244,7 @@ main(void)
 {
 	const char	*build = getenv("GK_BUILD");
 
+	test_join();
 	test_entries();
 	test_checks();
 	test_senders();

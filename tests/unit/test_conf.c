@@ -98,6 +98,7 @@ static const char example[] =
     "web-listen 80\n"
     "capture-size 5M                  # per LAN device; 0 turns capture off\n"
     "history 24h\n"
+    "history-memory 64M\n"
     "state-dir /var/lib/gatekeeper\n"
     "run-dir /run/gatekeeper\n";
 
@@ -150,6 +151,7 @@ test_example(void)
 	CHECK(c.web_tls_port == 443);
 	CHECK(c.capture_size == 5 * 1024 * 1024);
 	CHECK(c.history == 24 * 3600);
+	CHECK(c.history_memory == 64 * 1024 * 1024);
 	CHECK_STR(c.state_dir, "/var/lib/gatekeeper");
 	CHECK_STR(c.run_dir, "/run/gatekeeper");
 }
@@ -177,6 +179,7 @@ test_defaults(void)
 	CHECK(c.web_port == 80);
 	CHECK(c.capture_size == 5 * 1024 * 1024);
 	CHECK(c.history == 24 * 3600);
+	CHECK(c.history_memory == 64 * 1024 * 1024);
 	CHECK_STR(c.state_dir, CONF_DEFAULT_STATE_DIR);
 	CHECK_STR(c.run_dir, CONF_DEFAULT_RUN_DIR);
 	CHECK_STR(conf_filtering_name(NAT_FILTER_ADDRESS_PORT_DEPENDENT),
@@ -347,6 +350,12 @@ test_bad_forms(void)
 		    "expected a size" },
 		{ "history 0", "t.conf:1: history: expected a duration" },
 		{ "history 1w", "t.conf:1: history: expected a duration" },
+		{ "history-memory 512K", "t.conf:1: history-memory: expected "
+		    "a size from 1M to 4G" },
+		{ "history-memory 5G", "t.conf:1: history-memory: expected "
+		    "a size from 1M to 4G" },
+		{ "history-memory lots", "t.conf:1: history-memory: expected "
+		    "a size" },
 		{ "state-dir var/lib", "t.conf:1: state-dir: expected an "
 		    "absolute path, got \"var/lib\"" },
 		{ "run-dir run", "t.conf:1: run-dir: expected an absolute path" },
@@ -431,6 +440,21 @@ test_name_lengths(void)
 	expect_one(text, "t.conf:1: domain: expected a domain name");
 	text[7 + 253] = '\0';
 	expect_ok(text);
+}
+
+static void
+test_history_memory(void)
+{
+	struct gk_config c;
+	struct errs	 e;
+
+	CHECK(parse(&c, &e, "history-memory 8M\n") == 0);
+	CHECK(c.history_memory == 8 * 1024 * 1024);
+	CHECK(parse(&c, &e, "history-memory 1M\n") == 0);
+	CHECK(c.history_memory == 1024 * 1024);
+	CHECK(parse(&c, &e, "history-memory 4G\n") == 0);
+	CHECK(c.history_memory == 4ULL * 1024 * 1024 * 1024);
+	CHECK(parse(&c, &e, "history-memory 8M\nhistory-memory 9M\n") == 1);
 }
 
 static void
@@ -762,6 +786,7 @@ test_round_trip(void)
 	round_trip("lease-time 90\nhistory 3600\ncapture-size 1536\n");
 	round_trip("lease-time 120\nhistory 7d\ncapture-size 3072\n");
 	round_trip("capture-size 0\nhistory 86401\n");
+	round_trip("history-memory 1536K\n");
 	round_trip("capture-size 2048M\nlease-time 4294967295\n");
 	round_trip("lan-address 10.42.0.1/24\nnat-timeout udp 5m\n"
 	    "nat-timeout tcp-established 124m\nnat-timeout tcp-transitory 241\n"
@@ -803,6 +828,7 @@ test_round_trip(void)
 	    "web-tls-listen 443\n"
 	    "capture-size 5M\n"
 	    "history 1d\n"
+	    "history-memory 64M\n"
 	    "state-dir /var/lib/gatekeeper\n"
 	    "run-dir /run/gatekeeper\n");
 	free(s);
@@ -1087,6 +1113,7 @@ main(void)
 	test_bad_forms();
 	test_good_forms();
 	test_name_lengths();
+	test_history_memory();
 	test_three_bad_lines();
 	test_duplicates();
 	test_limits();

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "history.h"
 #include "web.h"
 
 #define NFIELDS		8
@@ -35,6 +36,31 @@ fill_random(void *buf, size_t n)
 	memset(buf, 0x5a, n);
 }
 
+/* A small traffic history, so that /api/traffic and /api/remotes run. */
+static void
+history_init(void)
+{
+	static uint8_t	 mem[HIST_MIN_SIZE];
+	static struct hist hs;
+	struct hist_rec	 r;
+	int		 i;
+
+	hist_attach(&hs, mem, sizeof(mem), 86400);
+	memset(&r, 0, sizeof(r));
+	for (i = 0; i < 300; i++) {
+		r.ms = 1800000000000ULL - 600000 + (uint64_t)i * 1900;
+		r.mac[0] = 0x52;
+		r.lan_ip = htonl(0x0a2a0032);
+		r.remote = htonl(0xc0000201 + (uint32_t)(i % 3));
+		r.up = i & 1;
+		r.proto = 6;
+		r.bytes = 100 + (uint32_t)i;
+		r.packets = 1;
+		hist_add(&hs, &r);
+	}
+	srv.hist = &hs;
+}
+
 static void
 init(void)
 {
@@ -51,6 +77,7 @@ init(void)
 	h = crypt_rn("fuzz password", "$5$rounds=1000$fuzzsalt", &cd,
 	    sizeof(cd));
 	strlcpy(cheap_hash, h != NULL ? h : "", sizeof(cheap_hash));
+	history_init();
 }
 
 /* Every input meets the same server: the cheap password, one known

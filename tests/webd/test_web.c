@@ -517,6 +517,67 @@ test_password(void)
 	CHECK(!auth_check("*", "long enough"));
 }
 
+/* GET /api/traffic and /api/remotes, served from the history. */
+static void
+test_traffic(void)
+{
+	static uint8_t	 mem[HIST_MIN_SIZE];
+	struct hist	 hs;
+	struct hist_rec	 rec;
+	struct web_resp	 r;
+	char		 cookie[128], csrf[128];
+	json_t		*o;
+
+	setup(1);
+	login(cookie, sizeof(cookie), csrf, sizeof(csrf));
+	CHECK(call(WEB_GET, "/api/traffic?client=10.42.0.50", LAN, cookie,
+	    NULL, NULL, &r) == 503);
+	web_resp_free(&r);
+	hist_attach(&hs, mem, sizeof(mem), 86400);
+	memset(&rec, 0, sizeof(rec));
+	rec.ms = NOW * 1000 - 5000 + 250;
+	rec.mac[0] = 0x52;
+	inet_pton(AF_INET, "10.42.0.50", &rec.lan_ip);
+	inet_pton(AF_INET, "192.0.2.1", &rec.remote);
+	rec.up = 1;
+	rec.bytes = 1234;
+	rec.packets = 1;
+	hist_add(&hs, &rec);
+	srv.hist = &hs;
+	CHECK(call(WEB_GET, "/api/traffic?client=10.42.0.50", LAN, NULL,
+	    NULL, NULL, &r) == 401);
+	web_resp_free(&r);
+	CHECK(call(WEB_GET, "/api/traffic?client=10.42.0.50&from=yesterday"
+	    "&step=1s", LAN, cookie, NULL, NULL, &r) == 422);
+	web_resp_free(&r);
+	CHECK(call(WEB_GET, "/api/traffic?client=10.42.0.50&step=1s", LAN,
+	    cookie, NULL, NULL, &r) == 200);
+	CHECK_STR(r.type, "application/json");
+	o = json_loadb((const char *)r.body, r.len, 0, NULL);
+	CHECK(json_integer_value(json_object_get(json_object_get(o,
+	    "totals"), "bytes_up")) == 1234);
+	CHECK(json_integer_value(json_object_get(o, "step")) == 1000);
+	json_decref(o);
+	web_resp_free(&r);
+	CHECK(call(WEB_GET, "/api/traffic?client=52:00:00:00:00:00&from="
+	    "2026-12-06T00%3A00%3A00Z&to=2026-12-06T00%3A00%3A05Z&format=csv",
+	    LAN, cookie, NULL, NULL, &r) == 200);
+	CHECK_STR(r.type, "text/csv");
+	CHECK(r.len > 20 && strncmp((const char *)r.body, "time_ms,", 8) == 0);
+	web_resp_free(&r);
+	CHECK(call(WEB_GET, "/api/remotes?client=10.42.0.50", LAN, cookie,
+	    NULL, NULL, &r) == 200);
+	o = json_loadb((const char *)r.body, r.len, 0, NULL);
+	CHECK_STR(json_string_value(json_object_get(json_array_get(
+	    json_object_get(o, "remotes"), 0), "addr")), "192.0.2.1");
+	json_decref(o);
+	web_resp_free(&r);
+	CHECK(call(WEB_POST, "/api/traffic?client=10.42.0.50", LAN, cookie,
+	    csrf, "{}", &r) == 404);
+	web_resp_free(&r);
+	srv.hist = NULL;
+}
+
 int
 main(void)
 {
@@ -530,5 +591,6 @@ main(void)
 	test_live();
 	test_sessions();
 	test_password();
+	test_traffic();
 	return check_result();
 }

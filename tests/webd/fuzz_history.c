@@ -1,0 +1,93 @@
+/*
+ * libFuzzer target: attaching to a hostile history region and decoding
+ * it (webd/history.c). A valid region with a few pairs is made once;
+ * each input patches it (6 bytes a patch: a little-endian 32-bit offset,
+ * the first 64 KiB when its top bit is set, and 2 bytes to write there),
+ * then the store attaches, decodes every pair, takes in more data, and
+ * must leave a region that attaches again whole: anything else aborts.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "history.h"
+
+#define T0		1800000000000ULL
+#define SIZE		HIST_MIN_SIZE
+
+static uint8_t	*template, *work;
+
+static void
+feed(struct hist *hs, uint64_t t0, int n)
+{
+	struct hist_rec	 r;
+	int		 i;
+
+	memset(&r, 0, sizeof(r));
+	for (i = 0; i < n; i++) {
+		r.ms = t0 + (uint64_t)i * 370;
+		r.mac[0] = 0x52;
+		r.mac[5] = (uint8_t)(i % 3);
+		r.remote = 0x010200c0 + (uint32_t)(i % 5 << 24);
+		r.up = i & 1;
+		r.proto = 6;
+		r.remote_port = 443;
+		r.bytes = 40 + (uint32_t)i * 97;
+		r.packets = 1 + (uint32_t)(i % 4);
+		hist_add(hs, &r);
+	}
+	hist_tick(hs, t0 + (uint64_t)n * 370 + 2000);
+}
+
+static void
+init(void)
+{
+	struct hist	 hs;
+
+	template = calloc(1, SIZE);
+	work = malloc(SIZE);
+	if (template == NULL || work == NULL)
+		abort();
+	hist_attach(&hs, template, SIZE, 86400);
+	feed(&hs, T0, 600);
+	hist_set_name(&hs, 0, "example.org");
+}
+
+static void
+count(const struct hist_sample *s, void *arg)
+{
+	*(uint64_t *)arg += s->c[HIST_BU] + s->level;
+}
+
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
+{
+	struct hist	 hs;
+	uint64_t	 sum = 0, salvaged;
+	uint32_t	 off, p;
+	size_t		 i;
+
+	if (template == NULL)
+		init();
+	memcpy(work, template, SIZE);
+	for (i = 0; i + 6 <= len; i += 6) {
+		memcpy(&off, data + i, 4);
+		off = off & 0x80000000U ? off % 65536 : off % (SIZE - 1);
+		memcpy(work + off, data + i + 4, 2);
+	}
+	if (hist_attach(&hs, work, SIZE, 86400) == -1)
+		abort();
+	for (p = 0; p < hs.h->phwm; p++)
+		if (hs.pairs[p].used)
+			hist_samples(&hs, p, 0, UINT32_MAX, count, &sum);
+	feed(&hs, T0 + 400000, 300);
+	if (len % 7 == 0)
+		hist_shift(&hs, (int64_t)(len % 5) - 2);
+	salvaged = hs.h->st.salvaged;
+	if (hist_attach(&hs, work, SIZE, 86400) != 1 ||
+	    hs.h->st.salvaged != salvaged)
+		abort();
+	return sum == 1 ? 1 : 0;
+}

@@ -1,0 +1,243 @@
+/*
+ * The drain: natd's summary ring into the traffic history, on a timer.
+ *
+ * Latency: a summary waits in the ring at most DRAIN_MS plus the time
+ * the drain of the records before it takes (DRAIN_MAX_TICK records a
+ * turn, a few ms), so a query or a live frame sees traffic within about
+ * 10 ms of natd's verdict. The ring holds NATD_RING_SIZE / 40 records
+ * (about 420,000): natd runs that far ahead before it drops (counted in
+ * the ring, shown in status).
+ *
+ * Time: natd stamps CLOCK_MONOTONIC; wall time is that plus an offset
+ * kept in the history's own header, so a restarted webd goes on with
+ * the same one. When the wall clock steps (a router without a real-time
+ * clock meets NTP), the whole history moves with the offset, keeping its
+ * place relative to now instead of being scattered or expired.
+ *
+ * Devices: a record's MAC is the device. Until natd fills it (issue 13),
+ * the device is the MAC natd last gave with the record's LAN address, or
+ * else a stand-in ff:fe:A:B:C:D made of the address: a source MAC never
+ * has the group bit set, so it cannot be a real device's.
+ */
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include <arpa/inet.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <event2/event_struct.h>
+
+#include "drain.h"
+#include "layout.h"
+#include "log.h"
+#include "names.h"
+#include "ring.h"
+#include "util.h"
+#include "webd.h"
+
+#define DRAIN_MS		5
+#define DRAIN_BATCH		512
+#define DRAIN_MAX_TICK		(64 * DRAIN_BATCH)
+#define CLOCK_STEP_MS		2000	/* a smaller drift is not a step */
+#define IPMAC_SIZE		4096	/* power of two */
+
+struct ipmac {
+	uint32_t	 ip;
+	uint8_t		 mac[6];
+};
+
+static struct {
+	struct hist		 hist;
+	int			 ok;
+	struct gk_ring_cons	 ring;
+	int			 ring_ok;
+	struct event		 ev_drain, ev_second;
+	struct ipmac		 ipmac[IPMAC_SIZE];
+	struct drain_stats	 st;
+} d;
+
+/* The device of a record: its MAC, or the one natd gave with its IP. */
+static void
+device_of(const struct gk_ring_rec *r, uint8_t mac[6])
+{
+	static const uint8_t zero[6];
+	struct ipmac	*e;
+
+	e = &d.ipmac[(ntohl(r->lan_ip) * 2654435761U) & (IPMAC_SIZE - 1)];
+	if (memcmp(r->mac, zero, 6) != 0) {
+		e->ip = r->lan_ip;
+		memcpy(e->mac, r->mac, 6);
+		memcpy(mac, r->mac, 6);
+		return;
+	}
+	d.st.no_mac++;
+	if (e->ip == r->lan_ip && r->lan_ip != 0) {
+		memcpy(mac, e->mac, 6);
+		return;
+	}
+	mac[0] = 0xff;
+	mac[1] = 0xfe;
+	memcpy(mac + 2, &r->lan_ip, 4);
+}
+
+static void
+take(const struct gk_ring_rec *r)
+{
+	struct hist_rec	 h;
+
+	memset(&h, 0, sizeof(h));
+	h.ms = r->mono_us / 1000 + (uint64_t)d.hist.h->wall_offset_ms;
+	device_of(r, h.mac);
+	h.proto = r->proto;
+	h.up = r->dir == GK_RING_UP;
+	h.lan_ip = r->lan_ip;
+	h.remote = r->remote_ip;
+	h.remote_port = r->remote_port;
+	h.bytes = r->bytes;
+	h.packets = r->packets;
+	hist_add(&d.hist, &h);
+}
+
+static void
+drain(evutil_socket_t fd, short what, void *arg)
+{
+	static struct gk_ring_rec buf[DRAIN_BATCH];
+	size_t		 n, i, total = 0;
+
+	do {
+		n = gk_ring_pop(&d.ring, buf, DRAIN_BATCH);
+		for (i = 0; i < n; i++)
+			take(&buf[i]);
+		total += n;
+	} while (n == DRAIN_BATCH && total < DRAIN_MAX_TICK);
+	d.st.drained += total;
+	if (total > 0)
+		d.st.turns++;
+}
+
+/* Wall = monotonic + offset; a step moves the history with it. */
+static void
+check_clock(void)
+{
+	struct hist_hdr	*h = d.hist.h;
+	int64_t		 diff, shift;
+
+	if (!h->offset_set) {
+		h->wall_offset_ms = (int64_t)wall_ms() - (int64_t)mono_ms();
+		h->offset_set = 1;
+		return;
+	}
+	diff = (int64_t)wall_ms() - ((int64_t)mono_ms() + h->wall_offset_ms);
+	if (diff > -CLOCK_STEP_MS && diff < CLOCK_STEP_MS)
+		return;
+	shift = diff / 1000;
+	hist_shift(&d.hist, shift);
+	h->wall_offset_ms += shift * 1000;
+	d.st.clock_steps++;
+	log_info("the wall clock stepped by %lld s: the history moved with it",
+	    (long long)shift);
+}
+
+/* The names the devices resolved, for the pairs active this second. */
+static void
+label(uint64_t now_ms)
+{
+	struct hist_pair *e;
+	struct in_addr	 client;
+	const char	*name;
+	uint32_t	 p;
+
+	for (p = 0; p < d.hist.h->phwm; p++) {
+		e = &d.hist.pairs[p];
+		if (!e->used || e->last_ms + 2000 < now_ms)
+			continue;
+		client.s_addr = e->lan_ip;
+		name = names_lookup(webd.names, client, 4,
+		    (const uint8_t *)&e->remote, mono_s());
+		if (name != NULL && strncmp(name, e->name, HIST_NAME - 1) != 0)
+			hist_set_name(&d.hist, p, name);
+	}
+}
+
+static void
+second(evutil_socket_t fd, short what, void *arg)
+{
+	check_clock();
+	hist_tick(&d.hist, mono_ms() + (uint64_t)d.hist.h->wall_offset_ms);
+	label(d.hist.h->now_ms);
+}
+
+/* fd's memory of its own measured size; prot PROT_READ, or also
+ * PROT_WRITE for what webd writes. */
+static void *
+map(int fd, int prot, const char *what, size_t *size)
+{
+	struct stat	 st;
+	void		*mem;
+
+	if (fstat(fd, &st) == -1 || st.st_size <= 0) {
+		log_warn("%s", what);
+		return NULL;
+	}
+	mem = mmap(NULL, (size_t)st.st_size, prot, MAP_SHARED, fd, 0);
+	if (mem == MAP_FAILED) {
+		log_warn("mmap %s", what);
+		return NULL;
+	}
+	*size = (size_t)st.st_size;
+	return mem;
+}
+
+void
+drain_init(struct event_base *base)
+{
+	struct timeval	 tick = { 0, DRAIN_MS * 1000 }, one = { 1, 0 };
+	size_t		 size, tsize;
+	void		*mem, *tail;
+	int		 kept;
+
+	if ((mem = map(FD_WEBD_HISTORY, PROT_READ | PROT_WRITE,
+	    "history memory", &size)) == NULL ||
+	    (kept = hist_attach(&d.hist, mem, size, 86400)) == -1) {
+		log_warnx("no traffic history");
+		return;
+	}
+	d.ok = 1;
+	webd.srv.hist = &d.hist;
+	log_info("traffic history: %s, %u pairs, %llu resets, %llu pairs "
+	    "dropped as broken", kept ? "kept" : "new", d.hist.h->pairs_used,
+	    (unsigned long long)d.hist.h->st.resets,
+	    (unsigned long long)d.hist.h->st.salvaged);
+	check_clock();
+	event_assign(&d.ev_second, base, -1, EV_PERSIST, second, NULL);
+	event_add(&d.ev_second, &one);
+	if ((mem = map(FD_WEBD_RING, PROT_READ, "summary ring", &size)) ==
+	    NULL || (tail = map(FD_WEBD_RING_TAIL, PROT_READ | PROT_WRITE,
+	    "summary ring tail", &tsize)) == NULL ||
+	    gk_ring_open(&d.ring, mem, size, tail, tsize) == -1) {
+		log_warnx("no summary ring: no traffic is recorded");
+		return;
+	}
+	d.ring_ok = 1;
+	event_assign(&d.ev_drain, base, -1, EV_PERSIST, drain, NULL);
+	event_add(&d.ev_drain, &tick);
+}
+
+void
+drain_config(uint32_t history_s)
+{
+	if (d.ok && history_s > 0)
+		d.hist.h->history_s = history_s;
+}
+
+const struct drain_stats *
+drain_stats(uint64_t *ring_drops)
+{
+	*ring_drops = d.ring_ok ? atomic_load_explicit(&d.ring.hdr->drops,
+	    memory_order_relaxed) : 0;
+	d.st.ring_lost = d.ring_ok ? d.ring.lost : 0;
+	return &d.st;
+}

@@ -1,0 +1,190 @@
+/*
+ * The traffic history: per (device MAC, remote IPv4 address) 100 ms
+ * buckets of bytes and packets up and down, kept in one fixed region
+ * (a memfd the parent owns, so a webd restart loses nothing). Pure
+ * logic: no I/O, no clock; the caller gives times in wall-clock
+ * milliseconds.
+ *
+ * Everything in the region is an index or an offset, never a pointer,
+ * and nothing in it is trusted on attach: the header must match the
+ * region's size, every pair's block chain is walked and a pair whose
+ * chain is broken is dropped, and the hash table and the free list are
+ * rebuilt from what survived.
+ *
+ * Layout (docs/telemetry.md):
+ *
+ *   struct hist_hdr
+ *   npairs x struct hist_pair	(device, remote, totals, the open second)
+ *   nbuckets x int32_t		(hash of (mac, remote) -> pair)
+ *   nblocks x struct hist_block	(HIST_BLOCK bytes, from a pool)
+ *
+ * A pair's data is a chain of blocks, oldest first. Each block holds
+ * records at one resolution (level): level 0 is per active second a
+ * varint delta of seconds, a varint mask of the 100 ms slots that saw
+ * traffic and four varints per slot (bytes up, bytes down, packets up,
+ * packets down); level 1 (1 s) and level 2 (10 s) are a delta and four
+ * varints. A silent second costs nothing.
+ *
+ * When the pool runs dry the oldest data is coarsened, 100 ms -> 1 s ->
+ * 10 s, oldest hour first and never the newest hour; only then are the
+ * oldest blocks dropped.
+ */
+#ifndef GK_WEBD_HISTORY_H
+#define GK_WEBD_HISTORY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define HIST_MAGIC		0x3154534948524b47ULL	/* "GKRHIST1" */
+#define HIST_VERSION		1
+#define HIST_BLOCK		128		/* bytes, header included */
+#define HIST_SLOTS		10		/* 100 ms slots a second */
+#define HIST_LEVELS		3		/* 100 ms, 1 s, 10 s */
+#define HIST_NAME		64		/* a label, truncated */
+#define HIST_PORTS		4		/* (proto, port) kept per pair */
+#define HIST_NEWEST_S		3600		/* never coarsened */
+#define HIST_MIN_SIZE		(256 * 1024)
+#define HIST_NONE		UINT32_MAX
+
+enum { HIST_BU, HIST_BD, HIST_PU, HIST_PD, HIST_NC };
+
+struct hist_stats {
+	uint64_t	 records;	/* summaries taken in */
+	uint64_t	 late;		/* older than the pair's open second */
+	uint64_t	 pairs_full;	/* a new pair found no room */
+	uint64_t	 coarsened[HIST_LEVELS - 1];	/* blocks, per level */
+	uint64_t	 dropped;	/* blocks dropped under the cap */
+	uint64_t	 expired;	/* blocks older than the history */
+	uint64_t	 salvaged;	/* pairs dropped on attach: broken */
+	uint64_t	 resets;	/* regions found invalid and rebuilt */
+};
+
+struct hist_hdr {
+	uint64_t	 magic;
+	uint32_t	 version;
+	uint32_t	 hdr_size;	/* sizeof(struct hist_hdr) */
+	uint64_t	 size;		/* the region's */
+	uint32_t	 pair_size, block_size;
+	uint32_t	 npairs, nbuckets, nblocks;
+	uint32_t	 history_s;	/* how long data is kept */
+	/*
+	 * High-water marks: blocks and pairs at or above them were never
+	 * used, so a fresh 64 MiB region costs only the pages touched.
+	 */
+	uint32_t	 bhwm, phwm;
+	/* derived on attach, kept up to date after */
+	uint32_t	 free_head;	/* freed blocks below bhwm, via next */
+	uint32_t	 nfree;		/* on that list */
+	uint32_t	 free_pair;	/* freed pairs below phwm, via hnext */
+	uint32_t	 pairs_used;
+	uint64_t	 now_ms;	/* the newest time taken in */
+	/* the drain's: wall ms = monotonic ms + offset, kept here so a
+	 * restarted webd goes on with the same one */
+	int64_t		 wall_offset_ms;
+	uint32_t	 offset_set;
+	uint32_t	 pad;
+	struct hist_stats st;
+};
+
+struct hist_port {
+	uint16_t	 port;		/* remote port; ICMP: 0 */
+	uint8_t		 proto;		/* IPPROTO_*; 0: unused */
+	uint8_t		 pad;
+};
+
+struct hist_pair {
+	uint8_t		 mac[6];
+	uint8_t		 used;
+	uint8_t		 pad;
+	uint32_t	 remote;	/* network order */
+	uint32_t	 lan_ip;	/* the device's, when last seen */
+	uint32_t	 hnext;		/* hash chain; HIST_NONE ends it */
+	uint32_t	 head, tail;	/* block chain, oldest first */
+	uint32_t	 open_sec;	/* the second being filled; 0: none */
+	uint32_t	 open_mask;
+	uint64_t	 first_ms, last_ms;
+	uint64_t	 total[HIST_NC];
+	uint32_t	 open[HIST_SLOTS][HIST_NC];	/* saturating */
+	struct hist_port ports[HIST_PORTS];	/* most recent first */
+	char		 name[HIST_NAME];	/* what the device resolved */
+};
+
+#define HIST_DATA	(HIST_BLOCK - 20)
+
+struct hist_block {
+	uint32_t	 next;		/* in the pair's chain or free list */
+	uint32_t	 owner;		/* pair index; HIST_NONE: free */
+	uint32_t	 base_sec;	/* the first record's second */
+	uint32_t	 last_sec;	/* the last record's second */
+	uint16_t	 used;		/* bytes of data */
+	uint8_t		 level;
+	uint8_t		 pad;
+	uint8_t		 data[HIST_DATA];
+};
+
+/* A decoded sample: sec's slot at level 0, else sec's 1 s or 10 s. */
+struct hist_sample {
+	uint32_t	 sec;
+	uint8_t		 slot;
+	uint8_t		 level;
+	uint64_t	 c[HIST_NC];
+};
+
+/* One summary as the drain gives it. */
+struct hist_rec {
+	uint64_t	 ms;		/* wall clock */
+	uint8_t		 mac[6];
+	uint8_t		 proto;
+	uint8_t		 up;		/* 1: device -> remote */
+	uint32_t	 lan_ip, remote;	/* network order */
+	uint16_t	 remote_port;
+	uint32_t	 bytes, packets;
+};
+
+struct hist {
+	struct hist_hdr		*h;
+	struct hist_pair	*pairs;
+	uint32_t		*buckets;
+	struct hist_block	*blocks;
+};
+
+/*
+ * Attaches to size bytes at base, keeping what is valid of a region
+ * found there, else initialising it for history_s seconds. Returns 1
+ * kept, 0 rebuilt, -1 when size is too small.
+ */
+int	hist_attach(struct hist *, void *base, size_t size, uint32_t history_s);
+/* Takes in one summary. */
+void	hist_add(struct hist *, const struct hist_rec *);
+/* Closes every open second before now_ms and expires what is older
+ * than the history. */
+void	hist_tick(struct hist *, uint64_t now_ms);
+/* Labels a pair with the name its device resolved the remote by. */
+void	hist_set_name(struct hist *, uint32_t pair, const char *name);
+/* The pair of (mac, remote), or HIST_NONE. */
+uint32_t hist_find(const struct hist *, const uint8_t mac[6],
+	    uint32_t remote);
+/* Blocks in use and free (the pool's whole). */
+uint32_t hist_blocks_used(const struct hist *);
+uint32_t hist_blocks_free(const struct hist *);
+/*
+ * Moves all history by delta_s seconds: the wall clock stepped (a router
+ * without a real-time clock meeting NTP), and the data keeps its place
+ * relative to now instead of being scattered or expired.
+ */
+void	hist_shift(struct hist *, int64_t delta_s);
+
+/*
+ * Calls fn for every sample of pair p overlapping [from_sec, to_sec],
+ * closed blocks first, then the open second. Decoding checks every
+ * bound; a block that does not decode ends its own samples.
+ */
+typedef void (*hist_sample_fn)(const struct hist_sample *, void *);
+void	hist_samples(const struct hist *, uint32_t p, uint32_t from_sec,
+	    uint32_t to_sec, hist_sample_fn, void *);
+
+/* Varints (LEB128), bounded; exposed for the tests. */
+size_t	hist_put_varint(uint8_t *, size_t room, uint64_t);
+size_t	hist_get_varint(const uint8_t *, size_t len, uint64_t *);
+
+#endif
