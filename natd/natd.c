@@ -93,6 +93,7 @@ summarize(const struct nat_result *r, size_t len, uint64_t ts)
 	rec.dir = r->dir;
 	rec.bytes = (uint32_t)len;
 	rec.packets = 1;
+	nat_client_mac(&nat, r->client, rec.mac);
 	gk_ring_push(ring, &rec);
 }
 
@@ -177,6 +178,9 @@ handle_packet(struct nfq_pkt *p, uint64_t ts)
 		return;
 	}
 	io.accepted++;
+	/* The device's own frames carry its MAC; replies, the WAN's. */
+	if (res.dir == NAT_DIR_UP && p->has_hwaddr)
+		nat_client_learn(&nat, res.client, p->hwaddr);
 	if (res.dir != 0)
 		summarize(&res, p->len, ts);
 	if (res.modified) {
