@@ -53,6 +53,7 @@ enum once {
 	ONCE_DHCP_CONFLICT_CHECK,
 	ONCE_WEB_LISTEN,
 	ONCE_CAPTURE_SIZE,
+	ONCE_CAPTURE_TOTAL,
 	ONCE_HISTORY,
 	ONCE_STATE_DIR,
 	ONCE_RUN_DIR,
@@ -1030,6 +1031,20 @@ st_capture_size(struct parser *p, char **argv)
 		    argv[0]);
 }
 
+/* The region of every device's ring: memory, sparse until used. */
+static void
+st_capture_total(struct parser *p, char **argv)
+{
+	uint64_t v;
+
+	if (conf_parse_size(argv[0], &v) == -1 || v < 1024 * 1024 ||
+	    v > 16ULL * 1024 * 1024 * 1024) {
+		expected(p, "a size from 1M to 16G", argv[0]);
+		return;
+	}
+	p->conf->capture_total = v;
+}
+
 static void
 st_history(struct parser *p, char **argv)
 {
@@ -1099,6 +1114,8 @@ static const struct statement statements[] = {
 	    st_web_listen },
 	{ "capture-size", "capture-size SIZE", 1, 1, ONCE_CAPTURE_SIZE,
 	    st_capture_size },
+	{ "capture-total", "capture-total SIZE", 1, 1, ONCE_CAPTURE_TOTAL,
+	    st_capture_total },
 	{ "history", "history DURATION", 1, 1, ONCE_HISTORY, st_history },
 	{ "state-dir", "state-dir PATH", 1, 1, ONCE_STATE_DIR,
 	    st_state_dir },
@@ -1268,6 +1285,7 @@ conf_init(struct gk_config *c)
 	c->filter_tcp = NAT_FILTER_ADDRESS_DEPENDENT;
 	c->web_port = 80;
 	c->capture_size = 5 * 1024 * 1024;
+	c->capture_total = 64 * 1024 * 1024;
 	c->history = 24 * 60 * 60;
 	c->dhcp_conflict_check = 1;
 	strlcpy(c->state_dir, CONF_DEFAULT_STATE_DIR, sizeof(c->state_dir));
@@ -1524,6 +1542,8 @@ conf_print(FILE *fp, const struct gk_config *c)
 	fprintf(fp, "web-listen %u\n", c->web_port);
 	fprintf(fp, "capture-size ");
 	print_size(fp, c->capture_size);
+	fprintf(fp, "\ncapture-total ");
+	print_size(fp, c->capture_total);
 	fprintf(fp, "\nhistory ");
 	print_duration(fp, c->history);
 	fprintf(fp, "\nstate-dir %.*s\n", CONF_MAX_PATH - 1, c->state_dir);

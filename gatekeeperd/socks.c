@@ -13,6 +13,8 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -161,6 +163,40 @@ open_memfd(const char *name, size_t size)
 	return fd;
 }
 
+/*
+ * The capture rings (proto/capring.h): sealed against shrinking and
+ * growing, so a daemon that holds it cannot make the other fault on a
+ * page that is gone; webd gets a read-only descriptor of its own,
+ * re-opened through /proc, so it cannot write natd's rings either.
+ */
+static int
+open_capture(void)
+{
+	char	 path[64];
+	int	 fd;
+
+	if ((fd = memfd_create("gk-capture", MFD_CLOEXEC |
+	    MFD_ALLOW_SEALING)) == -1) {
+		log_warn("memfd gk-capture");
+		return -1;
+	}
+	if (ftruncate(fd, (off_t)gk->conf.capture_total) == -1 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
+	    F_SEAL_SEAL) == -1) {
+		log_warn("memfd gk-capture");
+		close(fd);
+		return -1;
+	}
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	if ((gk->res[RES_CAPTURE_RO] = open(path, O_RDONLY | O_CLOEXEC)) ==
+	    -1) {
+		log_warn("%s", path);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 int
 socks_open(void)
 {
@@ -181,7 +217,8 @@ socks_open(void)
 	    (res[RES_NAT_STATE] = open_memfd("gk-nat-state",
 	    NATD_STATE_SIZE)) == -1 ||
 	    (res[RES_NAT_RING] = open_memfd("gk-nat-ring",
-	    NATD_RING_SIZE)) == -1) {
+	    NATD_RING_SIZE)) == -1 ||
+	    (res[RES_CAPTURE] = open_capture()) == -1) {
 		socks_close();
 		return -1;
 	}

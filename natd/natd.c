@@ -35,6 +35,7 @@
 
 #include <event2/event.h>
 
+#include "capture.h"
 #include "child.h"
 #include "log.h"
 #include "nat.h"
@@ -163,9 +164,11 @@ handle_packet(struct nfq_pkt *p, uint64_t ts)
 		/* Not all of it came: it cannot be rewritten whole. */
 		io.truncated++;
 		ok = 0;
-	} else
+	} else {
+		capture_before(p, p->hook);
 		ok = nat_packet(&nat, p->payload, p->len, p->id,
 		    packet_hook(p), p->skbinfo, &res);
+	}
 	if (ok == NAT_HELD) {
 		/* The verdict comes with its first fragment, or a drop. */
 		io.held++;
@@ -181,8 +184,10 @@ handle_packet(struct nfq_pkt *p, uint64_t ts)
 	/* The device's own frames carry its MAC; replies, the WAN's. */
 	if (res.dir == NAT_DIR_UP && p->has_hwaddr)
 		nat_client_learn(&nat, res.client, p->hwaddr);
-	if (res.dir != 0)
+	if (res.dir != 0) {
 		summarize(&res, p->len, ts);
+		capture_after(p, &res);
+	}
 	if (res.modified) {
 		io.rewritten++;
 		verdict_add(&vq, p->id, NF_ACCEPT, p->payload, p->len);
@@ -213,6 +218,7 @@ queue_read(evutil_socket_t fd, short ev, void *arg)
 		io.batches++;
 		nat.now = mono_s();
 		ts = mono_us();
+		capture_batch();
 		for (i = 0; i < n; i++) {
 			if (rmsg[i].msg_hdr.msg_flags & MSG_TRUNC) {
 				io.truncated++;
@@ -386,6 +392,7 @@ natd_init(struct event_base *base, void *arg)
 	}
 	if (ring == NULL)
 		log_warnx("no summary ring: packet summaries are not kept");
+	capture_init();
 
 	for (int i = 0; i < NATD_BATCH; i++) {
 		riov[i].iov_base = rbuf[i];
@@ -441,6 +448,7 @@ natd_config(const struct msg_config *mc, void *arg)
 	conf_to.other = mc->conf.nat_timeout_other;
 	apply_timeouts(&cf);
 	nat_set_config(&nat, &cf);
+	capture_config(mc->conf.capture_size);
 
 	conf_nfwd = 0;
 	for (i = 0; i < mc->conf.nforward && i < NAT_MAX_FORWARDS; i++) {

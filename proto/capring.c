@@ -92,6 +92,13 @@ slot_empty(struct cap_writer *w, int i, uint64_t at)
 	atomic_store_explicit(&w->slots[i].packets, 0, memory_order_relaxed);
 }
 
+/* A slot given to another device forgets the old one's address. */
+static void
+slot_forget(struct cap_slot *s)
+{
+	atomic_store_explicit(&s->ip, 0, memory_order_relaxed);
+}
+
 /*
  * Does slot i's ring hold a chain of whole records from tail to head?
  * Checked on attach: a natd killed mid-write never published its
@@ -252,6 +259,7 @@ cap_slot(struct cap_writer *w, const uint8_t mac[6], uint64_t now_us)
 	slot_begin(s);
 	memcpy(s->mac, mac, 6);
 	s->used = 1;
+	slot_forget(s);
 	/* Positions go on from where they were: a reader that copied the
 	 * old device's ring cannot mistake it for the new one's, and seq
 	 * tells it anyway. */
@@ -343,6 +351,17 @@ cap_write(struct cap_writer *w, int slot, uint64_t ts_us, uint8_t dir,
 	    memory_order_relaxed) + 1, memory_order_relaxed);
 }
 
+void
+cap_set_ip(struct cap_writer *w, int slot, uint32_t ip)
+{
+	if (w->h == NULL || slot < 0 || (uint32_t)slot >= w->nslots)
+		return;
+	if (atomic_load_explicit(&w->slots[slot].ip, memory_order_relaxed) !=
+	    ip)
+		atomic_store_explicit(&w->slots[slot].ip, ip,
+		    memory_order_relaxed);
+}
+
 int
 cap_clear(struct cap_writer *w, const uint8_t mac[6])
 {
@@ -402,6 +421,32 @@ cap_find(const void *mem, const struct cap_layout *l, const uint8_t mac[6])
 			return (int)i;
 	}
 	return -1;
+}
+
+int
+cap_find_ip(const void *mem, const struct cap_layout *l, uint32_t ip,
+    uint8_t mac[6])
+{
+	struct cap_slot	*slots = (struct cap_slot *)
+	    ((const struct cap_hdr *)mem + 1);
+	uint64_t	 t, best = 0;
+	uint32_t	 i;
+	int		 found = -1;
+
+	for (i = 0; i < l->nslots; i++) {
+		if (!slots[i].used || atomic_load_explicit(&slots[i].ip,
+		    memory_order_relaxed) != ip)
+			continue;
+		t = atomic_load_explicit(&slots[i].last_us,
+		    memory_order_relaxed);
+		if (found == -1 || t > best) {
+			best = t;
+			found = (int)i;
+		}
+	}
+	if (found >= 0)
+		memcpy(mac, slots[found].mac, 6);
+	return found;
 }
 
 int

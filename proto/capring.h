@@ -72,7 +72,9 @@ struct cap_slot {
 	_Atomic uint64_t tail;		/* start of the oldest */
 	_Atomic uint64_t last_us;	/* last record, for eviction */
 	_Atomic uint64_t packets;	/* recorded since the slot was given */
-	uint8_t		 pad1[16];
+	_Atomic uint32_t ip;		/* the device's address, network
+					 * order: its newest packet's */
+	uint8_t		 pad1[12];
 };
 
 /* A record's header; caplen bytes of the packet follow. */
@@ -133,6 +135,9 @@ int	cap_slot(struct cap_writer *, const uint8_t mac[6], uint64_t now_us);
 void	cap_write(struct cap_writer *, int slot, uint64_t ts_us, uint8_t dir,
 	    uint8_t flags, const uint8_t *pkt, size_t len);
 
+/* The device's LAN address, for readers that are asked by address. */
+void	cap_set_ip(struct cap_writer *, int slot, uint32_t ip);
+
 /*
  * Empties the ring of mac (gkctl pcap --clear) and zeroes its bytes;
  * returns 1, or 0 when the device has none.
@@ -155,6 +160,12 @@ int	cap_layout(const void *mem, size_t size, struct cap_layout *l);
 /* The slot holding mac, or -1. */
 int	cap_find(const void *mem, const struct cap_layout *,
 	    const uint8_t mac[6]);
+/*
+ * The slot of the device that holds ip (network order) now: of those
+ * that used it, the one heard from last. -1 when none; mac filled.
+ */
+int	cap_find_ip(const void *mem, const struct cap_layout *, uint32_t ip,
+	    uint8_t mac[6]);
 
 /* A consistent copy of one ring, and the walk over its records. */
 struct cap_snap {

@@ -25,8 +25,10 @@ const struct child_layout child_layouts[LAYOUT_NCHILDREN] = {
 			    "NAT state memory" },
 			{ FD_NATD_RING, RES_NAT_RING, 0, 0,
 			    "summary ring memory" },
+			{ FD_NATD_CAPTURE, RES_CAPTURE, 0, 0,
+			    "capture memory" },
 		},
-		.nfds = 4,
+		.nfds = 5,
 	},
 	{
 		.peer = PEER_DHCPD, .name = "dhcpd", .user = "gk-dhcpd",
@@ -68,8 +70,10 @@ const struct child_layout child_layouts[LAYOUT_NCHILDREN] = {
 			    SOCK_SEQPACKET, "dnsd channel" },
 			{ FD_WEBD_RING, RES_NAT_RING, 0, 0,
 			    "summary ring memory" },
+			{ FD_WEBD_CAPTURE, RES_CAPTURE_RO, 0, 0,
+			    "capture memory, read-only" },
 		},
-		.nfds = 4,
+		.nfds = 5,
 	},
 };
 

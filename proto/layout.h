@@ -25,6 +25,7 @@
 #define FD_NATD_WEBD		5	/* natd <-> webd socketpair */
 #define FD_NATD_STATE		6	/* memfd: NAT tables, kept across restarts */
 #define FD_NATD_RING		7	/* memfd: packet summaries for webd */
+#define FD_NATD_CAPTURE		8	/* memfd: the capture rings, written */
 #define FD_DHCPD_UDP		4	/* UDP *:67 bound to the LAN */
 #define FD_DHCPD_PACKET		5	/* AF_PACKET on the LAN, send only */
 #define FD_DHCPD_DNSD		6	/* dhcpd <-> dnsd socketpair */
@@ -36,7 +37,8 @@
 #define FD_WEBD_NATD		5
 #define FD_WEBD_DNSD		6
 #define FD_WEBD_RING		7	/* the same ring as natd's, read side */
-#define FD_CHILD_MAX		8	/* highest fd any child expects + 1 */
+#define FD_WEBD_CAPTURE		8	/* the capture rings, read-only */
+#define FD_CHILD_MAX		9	/* highest fd any child expects + 1 */
 
 #define LAYOUT_MAX_FDS		(FD_CHILD_MAX - FD_PARENT - 1)
 
@@ -65,6 +67,8 @@ enum layout_res {
 	RES_WEBD_NATD,
 	RES_NAT_STATE,		/* memfd, NATD_STATE_SIZE */
 	RES_NAT_RING,		/* memfd, NATD_RING_SIZE */
+	RES_CAPTURE,		/* memfd, capture-total, sealed (capring.h) */
+	RES_CAPTURE_RO,		/* the same, re-opened read-only */
 	RES_MAX
 };
 

@@ -106,6 +106,22 @@ test_basic(void)
 	b = cap_slot(&w, mac_b, 1);
 	CHECK(a >= 0 && b >= 0 && a != b);
 	CHECK(cap_slot(&w, mac_a, 2) == a);
+	/* Asked by address: the device heard from last that used it. */
+	cap_set_ip(&w, a, 0x0100000a);
+	cap_set_ip(&w, b, 0x0100000a);
+	cap_write(&w, a, 5, CAP_DIR_UP, 0, mac_a, 6);
+	cap_write(&w, b, 6, CAP_DIR_UP, 0, mac_b, 6);
+	{
+		uint8_t	 m[6];
+
+		CHECK(cap_find_ip(region, &l, 0x0100000a, m) == b &&
+		    memcmp(m, mac_b, 6) == 0);
+		cap_write(&w, a, 7, CAP_DIR_UP, 0, mac_a, 6);
+		CHECK(cap_find_ip(region, &l, 0x0100000a, m) == a &&
+		    memcmp(m, mac_a, 6) == 0);
+		CHECK(cap_find_ip(region, &l, 0x0200000a, m) == -1);
+	}
+	CHECK(cap_clear(&w, mac_a) == 1 && cap_clear(&w, mac_b) == 1);
 	for (i = 1; i <= 10; i++)
 		put(a, i);
 	CHECK(read_all(size, mac_a, &first, &last, &bytes) == 10);
