@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "util.h"
 
 #define MAX_WORDS	32	/* words on one line; no statement needs more */
 #define QUOTE_MAX	48	/* characters of a bad word shown in a message */
@@ -863,24 +864,25 @@ static const struct nat_timeout {
 	size_t		 off;		/* in struct gk_config */
 	uint32_t	 min;		/* seconds */
 	const char	*min_text, *why;
+	const char	*dflt_text;	/* natd's default, for -nv */
 } nat_timeouts[] = {
 	{ "udp", ONCE_NAT_TIMEOUT_UDP,
 	    offsetof(struct gk_config, nat_timeout_udp), 2 * 60, "2m",
-	    "RFC 4787 REQ-5" },
+	    "RFC 4787 REQ-5", "5m" },
 	{ "tcp-established", ONCE_NAT_TIMEOUT_TCP_ESTABLISHED,
 	    offsetof(struct gk_config, nat_timeout_tcp_established),
-	    2 * 3600 + 4 * 60, "2h4m (124m)", "RFC 5382 REQ-5" },
+	    2 * 3600 + 4 * 60, "2h4m (124m)", "RFC 5382 REQ-5", "124m" },
 	{ "tcp-transitory", ONCE_NAT_TIMEOUT_TCP_TRANSITORY,
 	    offsetof(struct gk_config, nat_timeout_tcp_transitory), 4 * 60,
-	    "4m", "RFC 5382 REQ-5" },
+	    "4m", "RFC 5382 REQ-5", "4m" },
 	{ "icmp", ONCE_NAT_TIMEOUT_ICMP,
 	    offsetof(struct gk_config, nat_timeout_icmp), 60, "60s",
-	    "RFC 5508 REQ-1" },
+	    "RFC 5508 REQ-1", "60s" },
 	/* No RFC: a floor over the usual tunnel keepalives (10-60 s), so a
 	 * quiet tunnel does not lose its protocol to another device. */
 	{ "other", ONCE_NAT_TIMEOUT_OTHER,
 	    offsetof(struct gk_config, nat_timeout_other), 60, "60s",
-	    "tunnel keepalives" },
+	    "tunnel keepalives", "5m" },
 };
 
 static void
@@ -1126,11 +1128,32 @@ static const struct statement statements[] = {
  * Lines.
  */
 
+/* The error for an unknown word, with the statement it is a typo of. */
+static void
+unknown_statement(struct parser *p, const char *word)
+{
+	const char	*near = NULL;
+	char		 q[QUOTE_BUF];
+	size_t		 i;
+	int		 d, best = 3;	/* more is another word, not a typo */
+
+	for (i = 0; i < sizeof(statements) / sizeof(statements[0]); i++)
+		if ((d = word_distance(word, statements[i].name)) < best) {
+			best = d;
+			near = statements[i].name;
+		}
+	if (near != NULL)
+		perr_at(p, p->lineno, "unknown statement %s, did you mean "
+		    "\"%s\"?", quote(q, sizeof(q), word), near);
+	else
+		perr_at(p, p->lineno, "unknown statement %s",
+		    quote(q, sizeof(q), word));
+}
+
 static void
 parse_words(struct parser *p, int argc, char **argv)
 {
 	const struct statement *st = NULL;
-	char	 q[QUOTE_BUF];
 	size_t	 i;
 
 	for (i = 0; i < sizeof(statements) / sizeof(statements[0]); i++)
@@ -1139,8 +1162,7 @@ parse_words(struct parser *p, int argc, char **argv)
 			break;
 		}
 	if (st == NULL) {
-		perr_at(p, p->lineno, "unknown statement %s",
-		    quote(q, sizeof(q), argv[0]));
+		unknown_statement(p, argv[0]);
 		return;
 	}
 	p->stmt = st->name;
@@ -1444,15 +1466,20 @@ print_lists(FILE *fp, const struct gk_config *c)
 			fprintf(fp, " %.*s", CONF_MAX_HOSTNAME, sl->name);
 		fputc('\n', fp);
 	}
+	if (c->nstatic == 0)
+		fprintf(fp, "# static-lease: none\n");
 	for (i = 0; i < c->nforward && i < CONF_MAX_FORWARDS; i++) {
 		fw = &c->forward[i];
 		fprintf(fp, "port-forward %s %u %s %u\n",
 		    fw->proto == IPPROTO_UDP ? "udp" : "tcp", fw->wan_port,
 		    ntoa(fw->ip, a), fw->port);
 	}
+	if (c->nforward == 0)
+		fprintf(fp, "# port-forward: none\n");
 }
 
-/* The DHCP options and NAT timeouts: only what was set. */
+/* The DHCP options and NAT timeouts; what is not set, as a comment
+ * saying what holds instead, so -nv shows every default. */
 static void
 print_options(FILE *fp, const struct gk_config *c)
 {
@@ -1464,24 +1491,32 @@ print_options(FILE *fp, const struct gk_config *c)
 
 	if (c->dhcp_mtu != 0)
 		fprintf(fp, "dhcp-mtu %u\n", c->dhcp_mtu);
+	else
+		fprintf(fp, "# dhcp-mtu: not sent\n");
 	if (c->ndhcp_ntp > 0) {
 		fprintf(fp, "dhcp-ntp");
 		for (j = 0; j < c->ndhcp_ntp && j < CONF_MAX_UPSTREAM; j++)
 			fprintf(fp, " %s", ntoa(c->dhcp_ntp[j], a));
 		fputc('\n', fp);
-	}
+	} else
+		fprintf(fp, "# dhcp-ntp: not sent\n");
 	for (j = 0; j < c->ndhcp_route && j < CONF_MAX_ROUTES; j++) {
 		r = &c->dhcp_route[j];
 		fprintf(fp, "dhcp-route %s/%d %s\n", ntoa(r->net, a),
 		    r->prefix, ntoa(r->gw, b));
 	}
-	if (!c->dhcp_conflict_check)
-		fprintf(fp, "dhcp-conflict-check off\n");
+	if (c->ndhcp_route == 0)
+		fprintf(fp, "# dhcp-route: none\n");
+	fprintf(fp, "dhcp-conflict-check %s\n",
+	    c->dhcp_conflict_check ? "on" : "off");
 	for (i = 0; i < sizeof(nat_timeouts) / sizeof(nat_timeouts[0]); i++) {
 		v = *(const uint32_t *)(const void *)((const char *)c +
 		    nat_timeouts[i].off);
-		if (v == 0)
+		if (v == 0) {
+			fprintf(fp, "# nat-timeout %s %s (natd's default)\n",
+			    nat_timeouts[i].name, nat_timeouts[i].dflt_text);
 			continue;
+		}
 		fprintf(fp, "nat-timeout %s ", nat_timeouts[i].name);
 		print_duration(fp, v);
 		fputc('\n', fp);
@@ -1532,7 +1567,8 @@ conf_print(FILE *fp, const struct gk_config *c)
 			fprintf(fp, " %.*s", CONF_MAX_DOMAIN,
 			    c->rebind_allow[i]);
 		fputc('\n', fp);
-	}
+	} else
+		fprintf(fp, "# rebind-allow: none\n");
 	print_lists(fp, c);
 	print_options(fp, c);
 	fprintf(fp, "nat-filtering udp %s\n",

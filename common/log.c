@@ -1,8 +1,20 @@
 /*
- * Logging modelled on OpenBSD's log.c: in the foreground every line goes to
- * stderr, otherwise to syslog; each line starts with the process name so
- * the interleaved output of the suite stays readable.
+ * Logging modelled on OpenBSD's log.c, with what systemd's journal needs
+ * to tell the daemons and their priorities apart:
+ *
+ *  - not in the foreground: syslog(3) under the daemon's own identifier
+ *    (gatekeeperd, gatekeeper-natd, ...), so `journalctl -t` selects one;
+ *  - in the foreground with stderr being the journal's stream (systemd
+ *    sets JOURNAL_STREAM to its device and inode): each line starts with
+ *    an sd-daemon(3) "<N>" priority prefix, so `journalctl -p` works;
+ *  - otherwise (a terminal, a test harness) plain lines on stderr.
+ *
+ * In the last two cases each line also starts with the short name, as
+ * several daemons may share one stream.
  */
+#include <sys/prctl.h>
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,28 +22,137 @@
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 
-static int	 log_debug_mode;
+#define LOG_IDENT_PREFIX	"gatekeeper-"
+#define LOG_TITLE_PREFIX	"gatekeeper: "
+#define LOG_COMM_PREFIX		"gk-"
+#define LOG_PARENT		"gatekeeperd"
+
+enum log_dest {
+	LOG_TO_SYSLOG,
+	LOG_TO_STDERR,
+	LOG_TO_JOURNAL_STREAM,
+};
+
+static enum log_dest log_dest = LOG_TO_STDERR;
 static int	 log_verbose;
 static const char *log_procname = "gatekeeper";
+/* openlog(3) keeps the pointer: this must outlive every syslog call. */
+static char	 log_ident[64] = "gatekeeper";
+
+/*
+ * The argument area of the process, for the title. The constructor runs
+ * before main: it moves the arguments to the heap so getopt's optarg and
+ * everything else main keeps point there, and the original area can be
+ * overwritten later without changing any string in use.
+ */
+static char	*title_area;
+static size_t	 title_size;
+static char	*argv_copy;
+
+static void __attribute__((constructor))
+log_save_args(int argc, char **argv, char **envp)
+{
+	char	*end;
+	int	 i;
+
+	(void)envp;
+	if (argc < 1 || argv == NULL || argv[0] == NULL)
+		return;
+	/* The kernel lays the strings out back to back; check it. */
+	end = argv[0] + strlen(argv[0]) + 1;
+	for (i = 1; i < argc; i++) {
+		if (argv[i] != end)
+			return;
+		end += strlen(argv[i]) + 1;
+	}
+	if ((argv_copy = malloc((size_t)(end - argv[0]))) == NULL)
+		return;
+	memcpy(argv_copy, argv[0], (size_t)(end - argv[0]));
+	title_area = argv[0];
+	title_size = (size_t)(end - argv[0]);
+	for (i = argc - 1; i >= 0; i--)
+		argv[i] = argv_copy + (argv[i] - title_area);
+	program_invocation_name = argv[0];
+	if ((end = strrchr(argv[0], '/')) != NULL)
+		program_invocation_short_name = end + 1;
+	else
+		program_invocation_short_name = argv[0];
+}
+
+/*
+ * What ps(1) and top(1) show: the command line becomes "gatekeeper:
+ * dnsd" and the 15-byte comm "gk-dnsd" (the daemon's user name), so no
+ * child passes for ISC's dhcpd. Done before the sandbox: seccomp does not
+ * need to allow prctl.
+ */
+static void
+set_title(const char *name)
+{
+	char	 comm[16];
+
+	if (title_area != NULL) {
+		memset(title_area, 0, title_size);
+		snprintf(title_area, title_size, "%s%s", LOG_TITLE_PREFIX,
+		    name);
+	}
+	snprintf(comm, sizeof(comm), "%s%s", LOG_COMM_PREFIX, name);
+	(void)prctl(PR_SET_NAME, comm, 0, 0, 0);
+}
+
+/* 1 when stderr is the stream that JOURNAL_STREAM ("DEV:INO") names. */
+static int
+stderr_is_journal(void)
+{
+	const char		*env = getenv("JOURNAL_STREAM");
+	unsigned long long	 dev, ino;
+	struct stat		 st;
+	char			 tail;
+
+	if (env == NULL ||
+	    sscanf(env, "%llu:%llu%c", &dev, &ino, &tail) != 2 ||
+	    fstat(STDERR_FILENO, &st) == -1)
+		return 0;
+	return (unsigned long long)st.st_dev == dev &&
+	    (unsigned long long)st.st_ino == ino;
+}
 
 void
 log_init(int debug, int facility)
 {
-	log_debug_mode = debug;
-	if (!debug)
+	if (!debug) {
+		log_dest = LOG_TO_SYSLOG;
 		/* LOG_NDELAY: connect now, before a chroot hides /dev/log. */
-		openlog("gatekeeper", LOG_PID | LOG_NDELAY, facility);
+		openlog(log_ident, LOG_PID | LOG_NDELAY, facility);
+	} else if (stderr_is_journal())
+		log_dest = LOG_TO_JOURNAL_STREAM;
+	else
+		log_dest = LOG_TO_STDERR;
 	tzset();
 }
 
 void
 log_procinit(const char *procname)
 {
-	if (procname != NULL)
-		log_procname = procname;
+	if (procname == NULL)
+		return;
+	log_procname = procname;
+	if (strcmp(procname, LOG_PARENT) == 0) {
+		strlcpy(log_ident, procname, sizeof(log_ident));
+		return;
+	}
+	snprintf(log_ident, sizeof(log_ident), "%s%s", LOG_IDENT_PREFIX,
+	    procname);
+	set_title(procname);
+}
+
+const char *
+log_getident(void)
+{
+	return log_ident;
 }
 
 void
@@ -58,19 +179,22 @@ vlog(int pri, int with_errno, int saved_errno, const char *fmt, va_list ap)
 	msg[0] = '\0';
 	if (fmt != NULL)
 		vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (log_debug_mode) {
-		if (with_errno)
-			fprintf(stderr, "%s: %s%s%s\n", log_procname, msg,
-			    fmt != NULL ? ": " : "", strerror(saved_errno));
-		else
-			fprintf(stderr, "%s: %s\n", log_procname, msg);
-		return;
+	if (with_errno) {
+		if (fmt != NULL)
+			strlcat(msg, ": ", sizeof(msg));
+		strlcat(msg, strerror(saved_errno), sizeof(msg));
 	}
-	if (with_errno)
-		syslog(pri, "%s: %s%s%s", log_procname, msg,
-		    fmt != NULL ? ": " : "", strerror(saved_errno));
-	else
-		syslog(pri, "%s: %s", log_procname, msg);
+	switch (log_dest) {
+	case LOG_TO_SYSLOG:
+		syslog(pri, "%s", msg);
+		break;
+	case LOG_TO_JOURNAL_STREAM:
+		fprintf(stderr, "<%d>%s: %s\n", pri, log_procname, msg);
+		break;
+	case LOG_TO_STDERR:
+		fprintf(stderr, "%s: %s\n", log_procname, msg);
+		break;
+	}
 }
 
 void

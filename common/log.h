@@ -1,6 +1,7 @@
 /*
  * Logging in the OpenBSD daemons' style: stderr in the foreground (-d),
- * syslog otherwise; every line carries the process name.
+ * with sd-daemon "<N>" priority prefixes when stderr is the journal's
+ * stream, syslog otherwise under the daemon's own identifier.
  */
 #ifndef GK_LOG_H
 #define GK_LOG_H
@@ -8,7 +9,13 @@
 #include <stdarg.h>
 
 void	log_init(int debug, int facility);
+/*
+ * procname: "gatekeeperd", or a child's short name ("dnsd"): a child logs
+ * as "gatekeeper-dnsd" and its process title becomes "gatekeeper: dnsd".
+ * Call it before log_init and before the sandbox.
+ */
 void	log_procinit(const char *procname);
+const char *log_getident(void);
 void	log_setverbose(int verbose);
 int	log_getverbose(void);
 void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));

@@ -1,8 +1,10 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -176,4 +178,36 @@ file_read(const char *path, void *buf, size_t max, size_t *len)
 	}
 	*len = got;
 	return 0;
+}
+
+/*
+ * Levenshtein distance of two short words, ASCII case ignored (keywords
+ * are lower case, a "WAN" is a typo of "wan"), capped at 9: enough to
+ * tell a typo from another word.
+ */
+int
+word_distance(const char *a, const char *b)
+{
+	int	 row[32], prev, tmp, i, j, la = (int)strlen(a),
+		 lb = (int)strlen(b);
+
+	if (la > 30 || lb > 30)
+		return 9;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			tmp = row[j];
+			row[j] = prev + (tolower((unsigned char)a[i - 1]) !=
+			    tolower((unsigned char)b[j - 1]));
+			if (row[j - 1] + 1 < row[j])
+				row[j] = row[j - 1] + 1;
+			if (tmp + 1 < row[j])
+				row[j] = tmp + 1;
+			prev = tmp;
+		}
+	}
+	return row[lb] > 9 ? 9 : row[lb];
 }

@@ -48,4 +48,8 @@ int	 file_read(const char *path, void *buf, size_t max, size_t *len);
 /* "aa:bb:cc:dd:ee:ff" into buf (MAC_STR_SIZE bytes); returns buf. */
 const char *mac_str(const uint8_t mac[6], char *buf, size_t len);
 
+/* Edit distance of two words (case ignored, at most 9), for "did you
+ * mean". */
+int	word_distance(const char *, const char *);
+
 #endif

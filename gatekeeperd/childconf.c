@@ -148,7 +148,7 @@ childconf_reload(void)
 		log_warn("reload");
 		return;
 	}
-	if (load_config(next, gk->conf_path, 0) == -1) {
+	if (load_config(next, gk->conf_path, NULL) == -1) {
 		log_warnx("reload: %s has errors; keeping the running config",
 		    gk->conf_path);
 		free(next);

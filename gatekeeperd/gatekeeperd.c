@@ -7,6 +7,8 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
+#include <net/if.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -39,17 +41,23 @@ print_conf_error(void *arg, const char *msg)
 	fprintf(stderr, "%s\n", msg);
 }
 
-/* Returns 0 when the config is usable; a missing file means autodetect. */
+/*
+ * Returns 0 when the config is usable; a missing file means autodetect
+ * (*absent set, when not NULL).
+ */
 int
-load_config(struct gk_config *conf, const char *path, int must_exist)
+load_config(struct gk_config *conf, const char *path, int *absent)
 {
 	int	 errors;
 
 	conf_init(conf);
 	errors = conf_parse_file(conf, path, print_conf_error, NULL);
 	if (errors == -1) {
-		if (errno == ENOENT && !must_exist)
+		if (errno == ENOENT) {
+			if (absent != NULL)
+				*absent = 1;
 			return 0;
+		}
 		fprintf(stderr, "%s: %s\n", path, strerror(errno));
 		return -1;
 	}
@@ -58,6 +66,63 @@ load_config(struct gk_config *conf, const char *path, int must_exist)
 		    errors == 1 ? "" : "s");
 		return -1;
 	}
+	return 0;
+}
+
+/*
+ * The interfaces the config names must exist: at start a missing one is
+ * an error (before anything is changed); with -n a warning, as the file
+ * may be written for a machine whose ports are not plugged in yet.
+ * Returns how many are missing.
+ */
+static int
+check_interfaces(const struct gk_config *conf, const char *path,
+    const char *what)
+{
+	int	 i, missing = 0;
+
+	if (conf->wan[0] != '\0' && if_nametoindex(conf->wan) == 0) {
+		fprintf(stderr, "%s: %swan: no interface %s\n", path, what,
+		    conf->wan);
+		missing++;
+	}
+	for (i = 0; i < conf->nlan; i++)
+		if (if_nametoindex(conf->lan[i]) == 0) {
+			fprintf(stderr, "%s: %slan: no interface %s\n", path,
+			    what, conf->lan[i]);
+			missing++;
+		}
+	return missing;
+}
+
+/*
+ * gatekeeperd -n: every error, the interfaces, and without a file the
+ * setup autodetection would choose; an OK line on success. With -v the
+ * normalized config with every default on stdout. Returns the exit status.
+ */
+static int
+check_config(void)
+{
+	struct gk_config *conf = &gk->conf;
+	int		 absent = 0;
+
+	log_procinit("gatekeeperd");
+	log_init(1, LOG_DAEMON);
+	if (load_config(conf, gk->conf_path, &absent) == -1)
+		return 1;
+	if (absent)
+		fprintf(stderr, "%s: no such file: checking the autodetected "
+		    "setup\n", gk->conf_path);
+	(void)check_interfaces(conf, gk->conf_path, "warning: ");
+	/* What the start would choose for what the file leaves open. */
+	if (lan_autodetect(conf) == -1) {
+		fprintf(stderr, "%s: autodetection failed (above): set wan, "
+		    "lan and lan-address\n", gk->conf_path);
+		return 1;
+	}
+	if (gk->verbose)
+		conf_print(stdout, conf);
+	fprintf(stderr, "%s: no errors\n", gk->conf_path);
 	return 0;
 }
 
@@ -131,6 +196,8 @@ setup(void)
 	journal_save();
 	if ((gk->res[RES_QUEUE] = queue_open(NATD_QUEUE_NUM)) == -1)
 		return -1;
+	if (nfmon_start() == -1)
+		return -1;
 	if (sysctl_set(&gk->sysctls, "net.ipv4.ip_forward", "1") == -1)
 		return -1;
 	/* Hairpinned packets leave by the LAN they came in on: that is
@@ -154,6 +221,7 @@ teardown(void)
 	control_close();
 	socks_close();
 	sysctl_restore(&gk->sysctls);
+	nfmon_stop();
 	queue_close(gk->res[RES_QUEUE]);
 	gk->res[RES_QUEUE] = -1;
 	rules_remove(&gk->rules);
@@ -239,13 +307,11 @@ main(int argc, char **argv)
 		exit(0);
 	}
 
-	if (load_config(&gk->conf, gk->conf_path, check_only) == -1)
+	if (check_only)
+		exit(check_config());
+	if (load_config(&gk->conf, gk->conf_path, NULL) == -1 ||
+	    check_interfaces(&gk->conf, gk->conf_path, "") > 0)
 		exit(1);
-	if (check_only) {
-		if (gk->verbose)
-			conf_print(stdout, &gk->conf);
-		exit(0);
-	}
 
 	log_procinit("gatekeeperd");
 	log_init(gk->debug, LOG_DAEMON);

@@ -76,7 +76,9 @@ struct gk_command;
 struct proto_msg;
 
 /* gatekeeperd.c */
-int	 load_config(struct gk_config *, const char *path, int must_exist);
+/* 0 when the config at path is usable; a missing file means autodetect
+ * (*absent set, when not NULL). */
+int	 load_config(struct gk_config *, const char *path, int *absent);
 
 /* proc.c: exec, watch, restart and stop the children */
 void	 proc_init(void);
@@ -107,6 +109,10 @@ void	 relay_child_reply(struct child *, struct proto_msg *);
 void	 relay_child_part(struct child *, struct proto_msg *);
 void	 relay_child_gone(struct child *, const char *why);
 
+/* webreq.c: webd's commands on the admin's behalf, those the catalogue
+ * allows it */
+void	 webreq_handle(struct child *, struct proto_msg *);
+
 /* childconf.c: the configuration the children get */
 /* Sends the current config to one child, or to all running ones. */
 void	 childconf_send(struct child *);
@@ -127,6 +133,10 @@ json_t	*control_status_json(void);
 void	 journal_save(void);
 void	 journal_remove(void);
 void	 journal_recover(void);
+
+/* nfmon.c: nf_tables changes by natd's socket or to our table */
+int	 nfmon_start(void);
+void	 nfmon_stop(void);
 
 /* socks.c */
 int	 socks_open(void);

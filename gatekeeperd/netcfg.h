@@ -87,12 +87,14 @@ struct sysctl_saved {
 int	sysctl_set(struct sysctl_saved *, const char *key, const char *value);
 void	sysctl_restore(struct sysctl_saved *);
 
-/* ---- queue rules (rules.c) ---- */
+/* ---- queue rules (rules.c, libnftnl) ---- */
+
+#define NFT_RULES_TABLE	"gatekeeper"	/* table ip gatekeeper */
 
 enum queue_backend {
 	QUEUE_BACKEND_NONE,
-	QUEUE_BACKEND_NFT,		/* nft with the queue statement */
-	QUEUE_BACKEND_IPTABLES,		/* iptables-nft NFQUEUE target */
+	QUEUE_BACKEND_NFT,		/* nft's queue expression */
+	QUEUE_BACKEND_COMPAT,		/* xt NFQUEUE through nft compat */
 };
 
 struct rules_state {
@@ -101,24 +103,41 @@ struct rules_state {
 	char		wan[IF_NAMESIZE];
 	uint16_t	qnum;
 	int		installed;
-	int		created_table_raw;	/* iptables: tables we made */
-	int		created_table_mangle;
-	/* iptables: base chains we made in tables that existed before */
-	int		created_chain_raw_pre;
-	int		created_chain_mangle_pre;
-	int		created_chain_mangle_fwd;
+	int		owner;		/* table flags owner + persist */
 };
 
 const char *rules_backend_name(enum queue_backend);
-/* Tries nft's queue statement, then iptables-nft's NFQUEUE; logs which. */
+/*
+ * Probes, over the parent's own netfilter socket, whether the kernel
+ * takes owner + persist tables, and which queue backend works: nft's
+ * queue expression, else the xt NFQUEUE target; logs what it found.
+ */
 enum queue_backend rules_probe(void);
+/* What the probe found: 1 when tables are made owned and persistent. */
+int	rules_persist(void);
 /*
  * Queues traffic crossing LAN<->WAN to qnum with conntrack bypassed for
  * it, never with a bypass flag: without a listener, packets are dropped.
+ * One atomic batch into table ip gatekeeper, replacing one left behind.
  */
 int	rules_install(struct rules_state *, enum queue_backend,
 	    const char *lan, const char *wan, uint16_t qnum);
+/* Replaces the table with the rules st describes, in one batch. */
+int	rules_repair(struct rules_state *);
 void	rules_remove(struct rules_state *);
+/* The netlink port id of the socket that writes (and owns) the table;
+ * 0 before the first probe. */
+uint32_t rules_portid(void);
+/* The kernel's handle of table ip gatekeeper as last loaded (table
+ * handles only grow), 0 when none. */
+uint64_t rules_table_handle(void);
+struct nlmsghdr;
+/*
+ * Undoes an nf_tables NEW event (a table, rule or set element) with the
+ * DEL of the same attributes: on the rules socket, waiting for the ACK
+ * (fd -1), or on fd (a socket whose owner created the object) without.
+ */
+int	rules_undo(const struct nlmsghdr *ev, int fd);
 
 /* ---- the nfqueue socket natd inherits (queue.c) ---- */
 

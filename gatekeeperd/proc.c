@@ -185,6 +185,13 @@ child_msg(struct proto_chan *chan, struct proto_msg *msg, void *arg)
 	case MSG_CHILD_CTL_PART:
 		relay_child_part(c, msg);
 		break;
+	case MSG_WEBD_REQUEST:
+		if (c->peer != PEER_WEBD) {
+			kill_child(c, "a web request not from webd");
+			break;
+		}
+		webreq_handle(c, msg);
+		break;
 	default:
 		kill_child(c, "unexpected message type");
 		break;

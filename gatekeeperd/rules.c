@@ -7,479 +7,436 @@
  * rewrites the destination to the device behind the port) and, routed
  * back out of the LAN, the same packets again (natd rewrites the
  * source). The LAN's own traffic to the router's LAN address (DNS, DHCP,
- * the web) stays out of the queue and tracked. Two backends: nft's
- * queue statement where the kernel has nft_queue, else iptables-nft's
- * NFQUEUE target through the xt compat layer. Neither sets a bypass
- * flag: with no listener the kernel drops, so traffic never crosses the
- * router un-NATed.
+ * the web) stays out of the queue and tracked. No bypass flag: with no
+ * listener the kernel drops, so traffic never crosses the router
+ * un-NATed.
  *
- * The helpers run with fork/exec and an argv array, never a shell. What
- * rules_remove leaves must list byte-identical to what was there before
- * rules_install: for iptables-nft that means also removing the nft
- * tables and base chains it creates and never deletes.
+ * The parent writes them itself over its own NETLINK_NETFILTER socket
+ * (libmnl, libnftnl), one table "ip gatekeeper" in one atomic batch, and
+ * keeps that socket for its whole life: where the kernel accepts it the
+ * table has the owner and persist flags (docs/security.md, "The
+ * netfilter socket"): only this socket may change or delete it, `nft
+ * flush ruleset` passes it by, and when gatekeeperd dies the table stays
+ * (persist: the LAN fails closed) and loses its owner, so the next start
+ * can remove it. An owner table without persist would vanish with the
+ * process and fail open: on a kernel without persist the table is
+ * created without owner, and nfmon.c repairs it.
+ *
+ * Two backends for the queue: nft's queue expression where the kernel
+ * has nft_queue, else the xt NFQUEUE target (revision 3) through nft's
+ * compat expression, as iptables-nft sends it. The rest (interface
+ * names, fib, notrack, return) are native expressions either way.
  */
 
-#include <sys/types.h>
-#include <sys/wait.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+
+#include <linux/netfilter.h>
+#include <linux/netfilter_ipv4.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/xt_NFQUEUE.h>
+#include <linux/rtnetlink.h>
 
 #include <ctype.h>
+#include <endian.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/table.h>
+
 #include "log.h"
 #include "netcfg.h"
 #include "util.h"
 
-#define RUN_TIMEOUT_MS	30000
-#define RUN_OUT_MAX	(4 * 1024 * 1024)
-#define RUN_ERR_MAX	1024
-#define RULES_TEXT_MAX	4096
+#ifndef NFT_TABLE_F_PERSIST
+#define NFT_TABLE_F_PERSIST	0x4	/* Linux 6.9 */
+#endif
 
-#define NFT_TABLE	"gatekeeper"
+#define PROBE_TABLE	"gatekeeper_probe"
+#define BATCH_LIMIT	(32 * 1024)
+#define ACK_TIMEOUT_MS	5000
 
-/* ---- running helper programs ---- */
+/* The socket that owns the table; kept open for the process's life. */
+static struct mnl_socket *rules_nl;
+static uint32_t rules_seq;
+/* What the probe found: the kernel takes owner + persist. */
+static int probe_persist;
+/* The kernel's handle of our table, as last loaded. */
+static uint64_t rules_handle;
 
-struct capture {
-	char	*buf;		/* NUL-terminated; NULL until any output */
-	size_t	 len;
-	size_t	 max;
-	int	 truncated;
+static struct mnl_socket *
+nl_get(void)
+{
+	if (rules_nl != NULL)
+		return rules_nl;
+	if ((rules_nl = mnl_socket_open2(NETLINK_NETFILTER,
+	    SOCK_CLOEXEC)) == NULL)
+		return NULL;
+	if (mnl_socket_bind(rules_nl, 0, MNL_SOCKET_AUTOPID) == -1) {
+		mnl_socket_close(rules_nl);
+		rules_nl = NULL;
+		return NULL;
+	}
+	if (rules_seq == 0)
+		rules_seq = time(NULL);
+	return rules_nl;
+}
+
+uint32_t
+rules_portid(void)
+{
+	return rules_nl != NULL ? mnl_socket_get_portid(rules_nl) : 0;
+}
+
+/* ---- batches ---- */
+
+struct batch {
+	char			 buf[2 * BATCH_LIMIT];
+	struct mnl_nlmsg_batch	*b;
+	uint32_t		 first;		/* seq of the first command */
+	int			 n;		/* commands, each acked */
+	int			 overflow;
 };
 
-struct run {
-	pid_t		 pid;
-	int		 in, out, err;	/* our pipe ends, -1 when closed */
-	const char	*inbuf;
-	size_t		 inlen;
-	struct capture	*cout, cerr;
-};
-
 static void
-capture_add(struct capture *c, const char *data, size_t n)
+batch_start(struct batch *bt)
 {
-	char	*p;
+	bt->b = mnl_nlmsg_batch_start(bt->buf, BATCH_LIMIT);
+	bt->n = bt->overflow = 0;
+	nftnl_batch_begin(mnl_nlmsg_batch_current(bt->b), rules_seq++);
+	mnl_nlmsg_batch_next(bt->b);
+	bt->first = rules_seq;
+}
 
-	/* Keep draining past max, so the child never blocks on a pipe. */
-	if (n > c->max - c->len) {
-		c->truncated = 1;
-		n = c->max - c->len;
-	}
-	if (n == 0)
-		return;
-	if ((p = realloc(c->buf, c->len + n + 1)) == NULL) {
-		c->truncated = 1;
-		return;
-	}
-	c->buf = p;
-	memcpy(c->buf + c->len, data, n);
-	c->len += n;
-	c->buf[c->len] = '\0';
+static struct nlmsghdr *
+batch_msg_family(struct batch *bt, uint16_t type, uint16_t family,
+    uint16_t flags)
+{
+	bt->n++;
+	return nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(bt->b), type,
+	    family, flags, rules_seq++);
+}
+
+static struct nlmsghdr *
+batch_msg(struct batch *bt, uint16_t type, uint16_t flags)
+{
+	return batch_msg_family(bt, type, NFPROTO_IPV4, flags | NLM_F_ACK);
 }
 
 static void
-capture_free(struct capture *c)
+batch_next(struct batch *bt)
 {
-	free(c->buf);
-	memset(c, 0, sizeof(*c));
+	if (!mnl_nlmsg_batch_next(bt->b))
+		bt->overflow = 1;
 }
 
-/* Places fd at target in the child, keeping it across exec. */
+/*
+ * Sends the batch and waits for every command's ACK. 0 when the kernel
+ * committed it, else -1 with errno the first error it reported.
+ */
 static int
-child_fd(int fd, int target)
+batch_send(struct mnl_socket *nl, struct batch *bt)
 {
-	if (fd == target)
-		return fcntl(fd, F_SETFD, 0);
-	return dup2(fd, target) == -1 ? -1 : 0;
-}
+	char		 buf[MNL_SOCKET_BUFFER_SIZE];
+	struct pollfd	 pfd;
+	struct nlmsghdr	*nlh;
+	struct nlmsgerr	*e;
+	uint64_t	 deadline;
+	ssize_t		 n;
+	int		 len, acks = 0, err = 0, left;
 
-static void __attribute__((noreturn))
-run_child(const char *const argv[], int in, int out, int err,
-    const char *alt1, const char *alt2)
-{
-	sigset_t	 none;
-
-	/* The parent may block or ignore signals; nft must not inherit. */
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_DFL);
-	if (child_fd(in, 0) == -1 || child_fd(out, 1) == -1 ||
-	    child_fd(err, 2) == -1)
-		_exit(127);
-	/* Privileged sockets (queue, listeners) stay with the parent. */
-	closefrom(3);
-	execvp(argv[0], (char *const *)argv);
-	/* A minimal PATH (cron, su) may lack the sbin directories. */
-	if (errno == ENOENT) {
-		execv(alt1, (char *const *)argv);
-		execv(alt2, (char *const *)argv);
-	}
-	_exit(127);
-}
-
-static int
-run_spawn(struct run *r, const char *const argv[])
-{
-	char	 alt1[64], alt2[64];
-	int	 pin[2] = { -1, -1 }, pout[2] = { -1, -1 };
-	int	 perr[2] = { -1, -1 }, null, save;
-
-	snprintf(alt1, sizeof(alt1), "/usr/sbin/%s", argv[0]);
-	snprintf(alt2, sizeof(alt2), "/sbin/%s", argv[0]);
-	if ((null = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
-		return -1;
-	if ((r->inbuf != NULL && pipe2(pin, O_CLOEXEC) == -1) ||
-	    (r->cout != NULL && pipe2(pout, O_CLOEXEC) == -1) ||
-	    pipe2(perr, O_CLOEXEC) == -1 || (r->pid = fork()) == -1) {
-		save = errno;
-		close(null);
-		close(pin[0]), close(pin[1]), close(pout[0]), close(pout[1]);
-		close(perr[0]), close(perr[1]);
-		errno = save;
+	nftnl_batch_end(mnl_nlmsg_batch_current(bt->b), rules_seq++);
+	mnl_nlmsg_batch_next(bt->b);
+	n = bt->overflow ? -1 : mnl_socket_sendto(nl,
+	    mnl_nlmsg_batch_head(bt->b), mnl_nlmsg_batch_size(bt->b));
+	mnl_nlmsg_batch_stop(bt->b);
+	if (bt->overflow) {
+		errno = EMSGSIZE;
 		return -1;
 	}
-	if (r->pid == 0)
-		run_child(argv, pin[0] != -1 ? pin[0] : null,
-		    pout[1] != -1 ? pout[1] : null, perr[1], alt1, alt2);
-	close(null);
-	close(pin[0]), close(pout[1]), close(perr[1]);
-	r->in = pin[1];
-	r->out = pout[0];
-	r->err = perr[0];
-	if (r->in != -1)
-		fcntl(r->in, F_SETFL, O_NONBLOCK);
-	return 0;
-}
-
-static void
-run_close(int *fd)
-{
-	if (*fd != -1)
-		close(*fd);
-	*fd = -1;
-}
-
-static void
-run_read(int *fd, struct capture *c)
-{
-	char	 buf[4096];
-	ssize_t	 n;
-
-	if ((n = read(*fd, buf, sizeof(buf))) > 0)
-		capture_add(c, buf, n);
-	else if (n == 0 || errno != EINTR)
-		run_close(fd);
-}
-
-static void
-run_write(struct run *r)
-{
-	ssize_t	 n;
-
-	n = write(r->in, r->inbuf, r->inlen);
-	if (n > 0) {
-		r->inbuf += n;
-		r->inlen -= n;
-	}
-	/* EPIPE: the child quit reading; its status tells why. */
-	if (r->inlen == 0 || (n == -1 && errno != EINTR && errno != EAGAIN))
-		run_close(&r->in);
-}
-
-/* Feeds stdin and drains stdout and stderr until all are closed. */
-static int
-run_io(struct run *r)
-{
-	struct pollfd	 pfd[3];
-	long		 deadline = (long)mono_ms() + RUN_TIMEOUT_MS;
-	int		 n, i;
-
-	while (r->in != -1 || r->out != -1 || r->err != -1) {
-		n = 0;
-		if (r->in != -1)
-			pfd[n++] = (struct pollfd){ r->in, POLLOUT, 0 };
-		if (r->out != -1)
-			pfd[n++] = (struct pollfd){ r->out, POLLIN, 0 };
-		if (r->err != -1)
-			pfd[n++] = (struct pollfd){ r->err, POLLIN, 0 };
-		if (deadline - (long)mono_ms() <= 0) {
+	if (n == -1)
+		return -1;
+	pfd.fd = mnl_socket_get_fd(nl);
+	pfd.events = POLLIN;
+	deadline = mono_ms() + ACK_TIMEOUT_MS;
+	while (acks < bt->n) {
+		left = (int)(deadline - mono_ms());
+		if (left <= 0 || poll(&pfd, 1, left) == 0) {
 			errno = ETIMEDOUT;
 			return -1;
 		}
-		if (poll(pfd, n, deadline - (long)mono_ms()) == -1) {
-			if (errno == EINTR)
+		if ((n = recv(pfd.fd, buf, sizeof(buf), MSG_DONTWAIT)) == -1) {
+			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			return -1;
 		}
-		for (i = 0; i < n; i++) {
-			if (pfd[i].revents == 0)
+		len = n;
+		for (nlh = (struct nlmsghdr *)buf; mnl_nlmsg_ok(nlh, len);
+		    nlh = mnl_nlmsg_next(nlh, &len)) {
+			if (nlh->nlmsg_type != NLMSG_ERROR ||
+			    nlh->nlmsg_seq < bt->first ||
+			    nlh->nlmsg_seq >= bt->first + bt->n)
 				continue;
-			if (pfd[i].fd == r->in)
-				run_write(r);
-			else if (pfd[i].fd == r->out)
-				run_read(&r->out, r->cout);
-			else
-				run_read(&r->err, &r->cerr);
+			acks++;
+			e = mnl_nlmsg_get_payload(nlh);
+			if (e->error != 0 && err == 0)
+				err = -e->error;
 		}
+		/* A batch the kernel refuses as a whole acks nothing more. */
+		if (err != 0)
+			break;
+	}
+	if (err != 0) {
+		errno = err;
+		return -1;
 	}
 	return 0;
 }
+
+/* ---- what goes into a batch ---- */
 
 static void
-log_argv(const char *what, const char *const argv[])
+put_table(struct batch *bt, uint16_t type, const char *name, int flags)
 {
-	char	 line[256] = "";
-	int	 i;
+	struct nftnl_table	*t;
+	struct nlmsghdr		*nlh;
 
-	for (i = 0; argv[i] != NULL; i++) {
-		if (i > 0)
-			strlcat(line, " ", sizeof(line));
-		strlcat(line, argv[i], sizeof(line));
+	if ((t = nftnl_table_alloc()) == NULL) {
+		bt->overflow = 1;
+		return;
 	}
-	log_debug("%s: %s", what, line);
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, name);
+	if (type == NFT_MSG_NEWTABLE)
+		nftnl_table_set_u32(t, NFTNL_TABLE_FLAGS, flags);
+	nlh = batch_msg(bt, type, type == NFT_MSG_NEWTABLE ?
+	    NLM_F_CREATE | NLM_F_EXCL : 0);
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	nftnl_table_free(t);
+	batch_next(bt);
 }
 
-/*
- * Runs argv with in (may be NULL) on stdin and stdout captured into out
- * (may be NULL: /dev/null). Returns the exit status, or -1 with errno
- * when it could not run or did not finish. stderr goes to errmsg (first
- * line, may be NULL) and, when verbose, to the debug log.
- */
-static int
-run(const char *const argv[], const char *in, struct capture *out,
-    char *errmsg, size_t errlen)
+/* hook < 0: a regular chain. */
+static void
+put_chain(struct batch *bt, const char *table, const char *name, int hook,
+    int prio)
 {
-	struct sigaction	 ign = { .sa_handler = SIG_IGN }, old;
-	struct run		 r;
-	int			 status, ret, save;
+	struct nftnl_chain	*c;
+	struct nlmsghdr		*nlh;
 
-	memset(&r, 0, sizeof(r));
-	r.inbuf = in;
-	r.inlen = in != NULL ? strlen(in) : 0;
-	r.cout = out;
-	r.cerr.max = RUN_ERR_MAX;
-	if (out != NULL && out->max == 0)
-		out->max = RUN_OUT_MAX;
-	log_argv("run", argv);
-	/* A child that exits early must not kill us with SIGPIPE. */
-	sigaction(SIGPIPE, &ign, &old);
-	if (run_spawn(&r, argv) == -1) {
-		save = errno;
-		sigaction(SIGPIPE, &old, NULL);
-		errno = save;
-		return -1;
+	if ((c = nftnl_chain_alloc()) == NULL) {
+		bt->overflow = 1;
+		return;
 	}
-	ret = run_io(&r);
-	save = errno;
-	sigaction(SIGPIPE, &old, NULL);
-	run_close(&r.in), run_close(&r.out), run_close(&r.err);
-	if (ret == -1)
-		kill(r.pid, SIGKILL);
-	while (waitpid(r.pid, &status, 0) == -1)
-		if (errno != EINTR)
-			return -1;
-	if (r.cerr.buf != NULL) {
-		log_debug("%s: %s", argv[0], r.cerr.buf);
-		if (errmsg != NULL) {
-			strlcpy(errmsg, r.cerr.buf, errlen);
-			errmsg[strcspn(errmsg, "\n")] = '\0';
-		}
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, table);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
+	if (hook >= 0) {
+		nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hook);
+		nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, prio);
+		nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
+		nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
 	}
-	capture_free(&r.cerr);
-	if (ret == -1) {
-		errno = save;
-		return -1;
-	}
-	if (!WIFEXITED(status)) {
-		errno = EINTR;
-		return -1;
-	}
-	return WEXITSTATUS(status);
+	nlh = batch_msg(bt, NFT_MSG_NEWCHAIN, NLM_F_CREATE | NLM_F_EXCL);
+	nftnl_chain_nlmsg_build_payload(nlh, c);
+	nftnl_chain_free(c);
+	batch_next(bt);
 }
 
-/* Runs and wants exit 0; errmsg gets the reason otherwise. */
-static int
-run_ok(const char *const argv[], const char *in, struct capture *out,
-    char *errmsg, size_t errlen)
-{
-	int	 status;
+/* A rule is a list of these, ended by RX_END. */
+enum rx_kind {
+	RX_END,
+	RX_IIF,		/* meta iifname == arg */
+	RX_OIF,		/* meta oifname == arg */
+	RX_LOCAL,	/* fib daddr type local */
+	RX_LOCAL_IIF,	/* fib daddr . iif type local */
+	RX_NOTRACK,
+	RX_RETURN,
+	RX_QUEUE,	/* by the backend, to the queue number */
+};
 
-	if (errmsg != NULL && errlen > 0)
-		errmsg[0] = '\0';
-	if ((status = run(argv, in, out, errmsg, errlen)) == 0)
-		return 0;
-	if (errmsg != NULL && errmsg[0] == '\0') {
-		if (status == -1)
-			snprintf(errmsg, errlen, "%s", strerror(errno));
-		else if (status == 127)
-			snprintf(errmsg, errlen, "cannot run %s", argv[0]);
-		else
-			snprintf(errmsg, errlen, "exit status %d", status);
+struct rx {
+	enum rx_kind	 kind;
+	const char	*arg;
+};
+
+static struct nftnl_expr *
+ex_meta(uint32_t key)
+{
+	struct nftnl_expr	*e;
+
+	if ((e = nftnl_expr_alloc("meta")) == NULL)
+		return NULL;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
+	return e;
+}
+
+static struct nftnl_expr *
+ex_cmp(const void *data, size_t len)
+{
+	struct nftnl_expr	*e;
+
+	if ((e = nftnl_expr_alloc("cmp")) == NULL)
+		return NULL;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
+	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
+	return e;
+}
+
+static struct nftnl_expr *
+ex_fib(uint32_t flags)
+{
+	struct nftnl_expr	*e;
+
+	if ((e = nftnl_expr_alloc("fib")) == NULL)
+		return NULL;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_RESULT, NFT_FIB_RESULT_ADDRTYPE);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_FLAGS, flags);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
+	return e;
+}
+
+static struct nftnl_expr *
+ex_queue(enum queue_backend backend, uint16_t qnum)
+{
+	struct nftnl_expr	*e;
+	struct xt_NFQ_info_v3	*info;
+	/* XT_ALIGN(sizeof(*info)), as iptables-nft sends it */
+	size_t			 len = (sizeof(*info) + 7) & ~(size_t)7;
+
+	if (backend == QUEUE_BACKEND_NFT) {
+		if ((e = nftnl_expr_alloc("queue")) == NULL)
+			return NULL;
+		nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_NUM, qnum);
+		nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_TOTAL, 1);
+		nftnl_expr_set_u16(e, NFTNL_EXPR_QUEUE_FLAGS, 0);
+		return e;
 	}
-	return -1;
-}
-
-/* ---- what nft shows ---- */
-
-/* Is "table ip <table>" among the lines of `nft list tables`? */
-static int
-nft_has_table(const char *tables, const char *table)
-{
-	char		 want[64];
-	const char	*p;
-	size_t		 len;
-
-	len = snprintf(want, sizeof(want), "table ip %s", table);
-	for (p = tables; (p = strstr(p, want)) != NULL; p += len)
-		if ((p == tables || p[-1] == '\n') &&
-		    (p[len] == '\n' || p[len] == '\0'))
-			return 1;
-	return 0;
-}
-
-static int
-line_is(const char *line, size_t len, const char *want)
-{
-	while (len > 0 && isspace((unsigned char)*line))
-		line++, len--;
-	while (len > 0 && isspace((unsigned char)line[len - 1]))
-		len--;
-	return len == strlen(want) && memcmp(line, want, len) == 0;
-}
-
-/* Does `nft list chains` show chain <chain> in table ip <table>? */
-static int
-nft_has_chain(const char *chains, const char *table, const char *chain)
-{
-	char		 thead[64], chead[64];
-	const char	*p, *nl;
-	size_t		 len;
-	int		 in = 0;
-
-	snprintf(thead, sizeof(thead), "table ip %s {", table);
-	snprintf(chead, sizeof(chead), "chain %s {", chain);
-	for (p = chains; *p != '\0'; p = nl + (*nl != '\0')) {
-		if ((nl = strchr(p, '\n')) == NULL)
-			nl = p + strlen(p);
-		len = nl - p;
-		if (strncmp(p, "table ", 6) == 0)
-			in = line_is(p, len, thead);
-		else if (in && line_is(p, len, chead))
-			return 1;
-	}
-	return 0;
-}
-
-/* Lists with nft; NULL (nothing known) when nft cannot. */
-static char *
-nft_list(const char *what)
-{
-	const char	*argv[] = { "nft", "list", what, NULL };
-	struct capture	 out = { NULL, 0, 0, 0 };
-
-	if (run_ok(argv, NULL, &out, NULL, 0) == -1 || out.truncated) {
-		capture_free(&out);
+	if ((e = nftnl_expr_alloc("target")) == NULL)
+		return NULL;
+	/* libnftnl keeps (and frees) this pointer, it does not copy. */
+	if ((info = calloc(1, len)) == NULL) {
+		nftnl_expr_free(e);
 		return NULL;
 	}
-	if (out.buf == NULL)
-		return strdup("");
-	return out.buf;
+	info->queuenum = qnum;
+	info->queues_total = 1;
+	info->flags = 0;		/* no NFQ_FLAG_BYPASS: fail closed */
+	nftnl_expr_set_str(e, NFTNL_EXPR_TG_NAME, "NFQUEUE");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_TG_REV, 3);
+	nftnl_expr_set(e, NFTNL_EXPR_TG_INFO, info, len);
+	return e;
 }
 
-/*
- * Does table ip <table> (or one chain of it) hold no rule? 1 empty, 0
- * not, -1 gone or unknown: we only delete what we are sure is ours.
- */
 static int
-nft_empty(const char *table, const char *chain)
+rule_add(struct nftnl_rule *r, struct nftnl_expr *e)
 {
-	const char	*targv[] = { "nft", "-j", "list", "table", "ip",
-			    table, NULL };
-	const char	*cargv[] = { "nft", "-j", "list", "chain", "ip",
-			    table, chain, NULL };
-	struct capture	 out = { NULL, 0, 0, 0 };
-	int		 empty;
-
-	if (run_ok(chain ? cargv : targv, NULL, &out, NULL, 0) == -1 ||
-	    out.buf == NULL || out.truncated) {
-		capture_free(&out);
+	if (e == NULL)
 		return -1;
-	}
-	empty = strstr(out.buf, "{\"rule\":") == NULL;
-	capture_free(&out);
-	return empty;
+	nftnl_rule_add_expr(r, e);
+	return 0;
 }
 
 static void
-nft_delete(const char *kind, const char *table, const char *chain)
+put_rule(struct batch *bt, const char *table, const char *chain,
+    const struct rx *rx, enum queue_backend backend, uint16_t qnum)
 {
-	const char	*argv[] = { "nft", "delete", kind, "ip", table, chain,
-			    NULL };
-	char		 err[128];
-	int		 empty;
+	struct nftnl_rule	*r;
+	struct nlmsghdr		*nlh;
+	char			 ifname[IFNAMSIZ];
+	uint32_t		 local = RTN_LOCAL;
+	int			 bad = 0;
 
-	if ((empty = nft_empty(table, chain)) == -1)
-		return;
-	if (empty == 0) {
-		log_info("leaving %s ip %s%s%s: it has rules now", kind,
-		    table, chain ? " " : "", chain ? chain : "");
+	if ((r = nftnl_rule_alloc()) == NULL) {
+		bt->overflow = 1;
 		return;
 	}
-	if (run_ok(argv, NULL, NULL, err, sizeof(err)) == -1)
-		log_warnx("nft delete %s ip %s%s%s: %s", kind, table,
-		    chain ? " " : "", chain ? chain : "", err);
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+	for (; rx->kind != RX_END && !bad; rx++) {
+		switch (rx->kind) {
+		case RX_IIF:
+		case RX_OIF:
+			memset(ifname, 0, sizeof(ifname));
+			strlcpy(ifname, rx->arg, sizeof(ifname));
+			bad |= rule_add(r, ex_meta(rx->kind == RX_IIF ?
+			    NFT_META_IIFNAME : NFT_META_OIFNAME));
+			bad |= rule_add(r, ex_cmp(ifname, sizeof(ifname)));
+			break;
+		case RX_LOCAL:
+		case RX_LOCAL_IIF:
+			bad |= rule_add(r, ex_fib(NFTA_FIB_F_DADDR |
+			    (rx->kind == RX_LOCAL_IIF ? NFTA_FIB_F_IIF : 0)));
+			bad |= rule_add(r, ex_cmp(&local, sizeof(local)));
+			break;
+		case RX_NOTRACK:
+			bad |= rule_add(r, nftnl_expr_alloc("notrack"));
+			break;
+		case RX_RETURN:
+			{
+				struct nftnl_expr *e;
+
+				if ((e = nftnl_expr_alloc("immediate")) != NULL) {
+					nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG,
+					    NFT_REG_VERDICT);
+					nftnl_expr_set_u32(e,
+					    NFTNL_EXPR_IMM_VERDICT, NFT_RETURN);
+				}
+				bad |= rule_add(r, e);
+			}
+			break;
+		case RX_QUEUE:
+			bad |= rule_add(r, ex_queue(backend, qnum));
+			break;
+		case RX_END:
+			break;
+		}
+	}
+	if (bad) {
+		bt->overflow = 1;
+		nftnl_rule_free(r);
+		return;
+	}
+	nlh = batch_msg(bt, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND);
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	nftnl_rule_free(r);
+	batch_next(bt);
 }
 
 /* ---- probing ---- */
 
+/*
+ * A batch that creates a scratch table (with flags), and in it a chain
+ * with a rule queuing by backend (when not NONE), then deletes the table:
+ * committed whole or refused, it leaves the ruleset as it was.
+ */
 static int
-probe_nft(void)
+probe(struct mnl_socket *nl, int flags, enum queue_backend backend)
 {
-	const char	*argv[] = { "nft", "-c", "-f", "-", NULL };
-	/* -c goes through the kernel, which refuses queue without nft_queue */
-	const char	*text =
-	    "table ip gatekeeper_probe {\n"
-	    "\tchain probe {\n"
-	    "\t\ttype filter hook prerouting priority mangle; policy accept;\n"
-	    "\t\tqueue num 0\n"
-	    "\t}\n"
-	    "}\n";
-	char		 err[128];
+	static struct batch	 bt;
+	const struct rx		 rx[] = { { RX_QUEUE, NULL }, { RX_END, NULL } };
 
-	if (run_ok(argv, text, NULL, err, sizeof(err)) == -1) {
-		log_debug("nft queue statement: %s", err);
-		return -1;
+	batch_start(&bt);
+	put_table(&bt, NFT_MSG_NEWTABLE, PROBE_TABLE, flags);
+	if (backend != QUEUE_BACKEND_NONE) {
+		put_chain(&bt, PROBE_TABLE, "probe", NF_INET_PRE_ROUTING,
+		    NF_IP_PRI_MANGLE);
+		put_rule(&bt, PROBE_TABLE, "probe", rx, backend, 0);
 	}
-	return 0;
-}
-
-static int
-probe_iptables(void)
-{
-	const char	*argv[] = { "iptables-nft", "-t", "mangle", "-S",
-			    NULL };
-	char		*before, *after, err[128];
-	int		 ret;
-
-	/* Older iptables-nft create the table just by listing it. */
-	before = nft_list("tables");
-	ret = run_ok(argv, NULL, NULL, err, sizeof(err));
-	if (ret == -1)
-		log_debug("iptables-nft: %s", err);
-	if (before != NULL && !nft_has_table(before, "mangle") &&
-	    (after = nft_list("tables")) != NULL) {
-		if (nft_has_table(after, "mangle"))
-			nft_delete("table", "mangle", NULL);
-		free(after);
-	}
-	free(before);
-	return ret;
+	put_table(&bt, NFT_MSG_DELTABLE, PROBE_TABLE, 0);
+	return batch_send(nl, &bt);
 }
 
 const char *
@@ -488,33 +445,60 @@ rules_backend_name(enum queue_backend b)
 	switch (b) {
 	case QUEUE_BACKEND_NFT:
 		return "nft";
-	case QUEUE_BACKEND_IPTABLES:
-		return "iptables-nft";
+	case QUEUE_BACKEND_COMPAT:
+		return "nft-compat";
 	default:
 		return "none";
 	}
 }
 
+int
+rules_persist(void)
+{
+	return probe_persist;
+}
+
 enum queue_backend
 rules_probe(void)
 {
-	if (probe_nft() == 0) {
-		log_info("queue rules: nft queue statement");
+	struct mnl_socket	*nl;
+
+	if ((nl = nl_get()) == NULL) {
+		log_warn("netfilter netlink socket for the rules");
+		return QUEUE_BACKEND_NONE;
+	}
+	probe_persist = probe(nl, NFT_TABLE_F_OWNER | NFT_TABLE_F_PERSIST,
+	    QUEUE_BACKEND_NONE) == 0;
+	/* Tests only: the monitor's repairs, as on a kernel before 6.9. */
+	if (probe_persist && getenv("GK_TEST_NO_PERSIST") != NULL) {
+		probe_persist = 0;
+		errno = EOPNOTSUPP;
+	}
+	if (probe_persist)
+		log_info("queue rules: table owned by gatekeeperd, persisting "
+		    "after it");
+	else
+		log_warnx("queue rules: this kernel has no persistent owner "
+		    "tables (%s): the table is left unowned and watched",
+		    strerror(errno));
+	if (probe(nl, 0, QUEUE_BACKEND_NFT) == 0) {
+		log_info("queue rules: nft queue expression");
 		return QUEUE_BACKEND_NFT;
 	}
-	if (probe_iptables() == 0) {
-		log_info("queue rules: iptables-nft NFQUEUE (this kernel has "
-		    "no nft queue statement)");
-		return QUEUE_BACKEND_IPTABLES;
+	log_debug("nft queue expression: %s", strerror(errno));
+	if (probe(nl, 0, QUEUE_BACKEND_COMPAT) == 0) {
+		log_info("queue rules: xt NFQUEUE target through nft compat "
+		    "(this kernel has no nft queue expression)");
+		return QUEUE_BACKEND_COMPAT;
 	}
-	log_warnx("cannot queue packets: neither nft's queue statement nor "
-	    "iptables-nft works");
+	log_warnx("cannot queue packets: neither nft's queue expression nor "
+	    "the xt NFQUEUE target works (%s)", strerror(errno));
 	return QUEUE_BACKEND_NONE;
 }
 
-/* ---- installing and removing ---- */
+/* ---- installing, repairing and removing ---- */
 
-/* Names go into rule text: no quotes, spaces or wildcards ('+'). */
+/* Names go into the rules as they are: no wildcards ('+'). */
 static int
 valid_ifname(const char *name)
 {
@@ -530,181 +514,193 @@ valid_ifname(const char *name)
 }
 
 static int
-nft_install(struct rules_state *st)
+table_handle_cb(const struct nlattr *a, void *arg)
 {
-	const char	*argv[] = { "nft", "-f", "-", NULL };
-	char		 text[RULES_TEXT_MAX], err[256];
-
-	/* The first two lines drop a table an earlier run left, atomically. */
-	snprintf(text, sizeof(text),
-	    "table ip " NFT_TABLE "\n"
-	    "delete table ip " NFT_TABLE "\n"
-	    "table ip " NFT_TABLE " {\n"
-	    "\tchain raw_prerouting {\n"
-	    "\t\ttype filter hook prerouting priority raw; policy accept;\n"
-	    "\t\tiifname \"%s\" fib daddr . iif type local return\n"
-	    "\t\tiifname \"%s\" notrack\n"
-	    "\t\tiifname \"%s\" notrack\n"
-	    "\t}\n"
-	    "\tchain mangle_prerouting {\n"
-	    "\t\ttype filter hook prerouting priority mangle; "
-	    "policy accept;\n"
-	    "\t\tiifname \"%s\" queue num %u\n"
-	    "\t\tiifname \"%s\" fib daddr . iif type local return\n"
-	    "\t\tiifname \"%s\" fib daddr type local queue num %u\n"
-	    "\t}\n"
-	    "\tchain mangle_forward {\n"
-	    "\t\ttype filter hook forward priority mangle; policy accept;\n"
-	    "\t\tiifname \"%s\" oifname \"%s\" queue num %u\n"
-	    "\t\tiifname \"%s\" oifname \"%s\" queue num %u\n"
-	    "\t}\n"
-	    "}\n",
-	    st->lan, st->lan, st->wan,
-	    st->wan, st->qnum, st->lan, st->lan, st->qnum,
-	    st->lan, st->wan, st->qnum, st->lan, st->lan, st->qnum);
-	if (run_ok(argv, text, NULL, err, sizeof(err)) == -1) {
-		log_warnx("nft: installing queue rules: %s", err);
-		return -1;
-	}
-	return 0;
+	if (mnl_attr_get_type(a) == NFTA_TABLE_HANDLE &&
+	    mnl_attr_validate(a, MNL_TYPE_U64) == 0)
+		*(uint64_t *)arg = be64toh(mnl_attr_get_u64(a));
+	return MNL_CB_OK;
 }
 
-static void
-nft_remove(struct rules_state *st)
+/* Does table ip <name> exist? 1 yes (*handle set), 0 no, -1 unknown. */
+static int
+table_exists(struct mnl_socket *nl, const char *name, uint64_t *handle)
 {
-	const char	*argv[] = { "nft", "delete", "table", "ip", NFT_TABLE,
-			    NULL };
-	char		 err[128];
+	char			 buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr		*nlh;
+	struct nftnl_table	*t;
+	struct nlmsgerr		*e;
+	ssize_t			 n;
+	int			 len;
+	uint32_t		 seq = rules_seq++;
 
-	if (run_ok(argv, NULL, NULL, err, sizeof(err)) == -1) {
-		if (st->installed)
-			log_warnx("nft delete table ip " NFT_TABLE ": %s",
-			    err);
+	if ((t = nftnl_table_alloc()) == NULL)
+		return -1;
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_IPV4,
+	    NLM_F_ACK, seq);
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, name);
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	nftnl_table_free(t);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) == -1)
+		return -1;
+	for (;;) {
+		if ((n = mnl_socket_recvfrom(nl, buf, sizeof(buf))) == -1)
+			return -1;
+		len = n;
+		for (nlh = (struct nlmsghdr *)buf; mnl_nlmsg_ok(nlh, len);
+		    nlh = mnl_nlmsg_next(nlh, &len)) {
+			if (nlh->nlmsg_seq != seq)
+				continue;
+			if (nlh->nlmsg_type != NLMSG_ERROR) {
+				/* the table; its ACK follows */
+				mnl_attr_parse(nlh, sizeof(struct nfgenmsg),
+				    table_handle_cb, handle);
+				continue;
+			}
+			e = mnl_nlmsg_get_payload(nlh);
+			if (e->error == 0)
+				return 1;
+			if (e->error == -ENOENT)
+				return 0;
+			errno = -e->error;
+			return -1;
+		}
 	}
 }
 
 /*
- * Notes which nft tables and base chains exist before iptables-nft
- * creates its own, so removal can take away exactly those. Returns 1
- * when chains of an earlier run are still there.
+ * One batch: the table an earlier run (or a repair) finds is deleted and
+ * created afresh with every chain and rule, so the kernel switches from
+ * the old rules to the new ones at once, never through an empty state.
  */
 static int
-ipt_snapshot(struct rules_state *st)
+rules_load(struct rules_state *st)
 {
-	char	*tables, *chains;
-	int	 stale = 0;
+	static struct batch	 bt;
+	struct mnl_socket	*nl;
+	const char		*lan = st->lan, *wan = st->wan;
+	const struct rx		 raw1[] = { { RX_IIF, lan }, { RX_LOCAL_IIF,
+				    NULL }, { RX_RETURN, NULL }, { RX_END,
+				    NULL } };
+	const struct rx		 raw2[] = { { RX_IIF, lan }, { RX_NOTRACK,
+				    NULL }, { RX_END, NULL } };
+	const struct rx		 raw3[] = { { RX_IIF, wan }, { RX_NOTRACK,
+				    NULL }, { RX_END, NULL } };
+	const struct rx		 pre1[] = { { RX_IIF, wan }, { RX_QUEUE,
+				    NULL }, { RX_END, NULL } };
+	const struct rx		*pre2 = raw1;
+	const struct rx		 pre3[] = { { RX_IIF, lan }, { RX_LOCAL,
+				    NULL }, { RX_QUEUE, NULL }, { RX_END,
+				    NULL } };
+	const struct rx		 fwd1[] = { { RX_IIF, lan }, { RX_OIF, wan },
+				    { RX_QUEUE, NULL }, { RX_END, NULL } };
+	const struct rx		 fwd2[] = { { RX_IIF, lan }, { RX_OIF, lan },
+				    { RX_QUEUE, NULL }, { RX_END, NULL } };
+	uint64_t		 handle = 0;
+	int			 exists;
 
-	tables = nft_list("tables");
-	chains = nft_list("chains");
-	if (tables == NULL || chains == NULL) {
-		log_info("nft cannot list the ruleset: tables iptables-nft "
-		    "creates will stay after exit");
-		goto out;
-	}
-	st->created_table_raw = !nft_has_table(tables, "raw");
-	st->created_table_mangle = !nft_has_table(tables, "mangle");
-	st->created_chain_raw_pre = !st->created_table_raw &&
-	    !nft_has_chain(chains, "raw", "PREROUTING");
-	st->created_chain_mangle_pre = !st->created_table_mangle &&
-	    !nft_has_chain(chains, "mangle", "PREROUTING");
-	st->created_chain_mangle_fwd = !st->created_table_mangle &&
-	    !nft_has_chain(chains, "mangle", "FORWARD");
-	stale = nft_has_chain(chains, "raw", "GK_RAW_PRE") ||
-	    nft_has_chain(chains, "mangle", "GK_MANGLE_PRE") ||
-	    nft_has_chain(chains, "mangle", "GK_MANGLE_FWD");
-out:
-	free(tables);
-	free(chains);
-	return stale;
+	if ((nl = nl_get()) == NULL)
+		return -1;
+	if ((exists = table_exists(nl, NFT_RULES_TABLE, &handle)) == -1)
+		return -1;
+	batch_start(&bt);
+	if (exists)
+		put_table(&bt, NFT_MSG_DELTABLE, NFT_RULES_TABLE, 0);
+	put_table(&bt, NFT_MSG_NEWTABLE, NFT_RULES_TABLE, st->owner ?
+	    NFT_TABLE_F_OWNER | NFT_TABLE_F_PERSIST : 0);
+	put_chain(&bt, NFT_RULES_TABLE, "raw_prerouting", NF_INET_PRE_ROUTING,
+	    NF_IP_PRI_RAW);
+	put_rule(&bt, NFT_RULES_TABLE, "raw_prerouting", raw1, st->backend,
+	    st->qnum);
+	put_rule(&bt, NFT_RULES_TABLE, "raw_prerouting", raw2, st->backend,
+	    st->qnum);
+	put_rule(&bt, NFT_RULES_TABLE, "raw_prerouting", raw3, st->backend,
+	    st->qnum);
+	put_chain(&bt, NFT_RULES_TABLE, "mangle_prerouting",
+	    NF_INET_PRE_ROUTING, NF_IP_PRI_MANGLE);
+	put_rule(&bt, NFT_RULES_TABLE, "mangle_prerouting", pre1, st->backend,
+	    st->qnum);
+	put_rule(&bt, NFT_RULES_TABLE, "mangle_prerouting", pre2, st->backend,
+	    st->qnum);
+	put_rule(&bt, NFT_RULES_TABLE, "mangle_prerouting", pre3, st->backend,
+	    st->qnum);
+	put_chain(&bt, NFT_RULES_TABLE, "mangle_forward", NF_INET_FORWARD,
+	    NF_IP_PRI_MANGLE);
+	put_rule(&bt, NFT_RULES_TABLE, "mangle_forward", fwd1, st->backend,
+	    st->qnum);
+	put_rule(&bt, NFT_RULES_TABLE, "mangle_forward", fwd2, st->backend,
+	    st->qnum);
+	if (batch_send(nl, &bt) == -1)
+		return -1;
+	/* Table handles only grow: nfmon.c tells new tables by it. */
+	if (table_exists(nl, NFT_RULES_TABLE, &handle) == 1)
+		rules_handle = handle;
+	return 0;
 }
 
-/* Removes every jump to chain, then the chain; absent parts are fine. */
-static void
-ipt_unhook(const char *table, const char *hook, const char *chain)
+uint64_t
+rules_table_handle(void)
 {
-	const char	*del[] = { "iptables-nft", "-t", table, "-D", hook,
-			    "-j", chain, NULL };
-	const char	*flush[] = { "iptables-nft", "-t", table, "-F", chain,
-			    NULL };
-	const char	*xdel[] = { "iptables-nft", "-t", table, "-X", chain,
-			    NULL };
-	int		 i;
-
-	for (i = 0; i < 16 && run(del, NULL, NULL, NULL, 0) == 0; i++)
-		;
-	(void)run(flush, NULL, NULL, NULL, 0);
-	(void)run(xdel, NULL, NULL, NULL, 0);
+	return rules_handle;
 }
 
-static void
-ipt_unhook_all(void)
-{
-	ipt_unhook("raw", "PREROUTING", "GK_RAW_PRE");
-	ipt_unhook("mangle", "PREROUTING", "GK_MANGLE_PRE");
-	ipt_unhook("mangle", "FORWARD", "GK_MANGLE_FWD");
-}
-
-static void
-ipt_remove(struct rules_state *st)
-{
-	ipt_unhook_all();
-	/* iptables-nft never deletes the tables and base chains it made. */
-	if (st->created_table_raw)
-		nft_delete("table", "raw", NULL);
-	else if (st->created_chain_raw_pre)
-		nft_delete("chain", "raw", "PREROUTING");
-	if (st->created_table_mangle)
-		nft_delete("table", "mangle", NULL);
-	else {
-		if (st->created_chain_mangle_pre)
-			nft_delete("chain", "mangle", "PREROUTING");
-		if (st->created_chain_mangle_fwd)
-			nft_delete("chain", "mangle", "FORWARD");
-	}
-}
-
+/* The DEL message undoing each NEW event, by the same attributes. */
 static int
-ipt_install(struct rules_state *st)
+undo_type(int type)
 {
-	const char	*argv[] = { "iptables-nft-restore", "--noflush",
-			    NULL };
-	char		 text[RULES_TEXT_MAX], err[256];
-
-	if (ipt_snapshot(st)) {
-		log_warnx("removing queue rules left by an earlier run");
-		ipt_unhook_all();
-	}
-	/* -I 1: ahead of whatever the admin has in the same hooks. */
-	snprintf(text, sizeof(text),
-	    "*raw\n"
-	    ":GK_RAW_PRE - [0:0]\n"
-	    "-A GK_RAW_PRE -i %s -m addrtype --dst-type LOCAL "
-	    "--limit-iface-in -j RETURN\n"
-	    "-A GK_RAW_PRE -i %s -j CT --notrack\n"
-	    "-A GK_RAW_PRE -i %s -j CT --notrack\n"
-	    "-I PREROUTING 1 -j GK_RAW_PRE\n"
-	    "COMMIT\n"
-	    "*mangle\n"
-	    ":GK_MANGLE_PRE - [0:0]\n"
-	    ":GK_MANGLE_FWD - [0:0]\n"
-	    "-A GK_MANGLE_PRE -i %s -j NFQUEUE --queue-num %u\n"
-	    "-A GK_MANGLE_PRE -i %s -m addrtype --dst-type LOCAL "
-	    "--limit-iface-in -j RETURN\n"
-	    "-A GK_MANGLE_PRE -i %s -m addrtype --dst-type LOCAL "
-	    "-j NFQUEUE --queue-num %u\n"
-	    "-A GK_MANGLE_FWD -i %s -o %s -j NFQUEUE --queue-num %u\n"
-	    "-A GK_MANGLE_FWD -i %s -o %s -j NFQUEUE --queue-num %u\n"
-	    "-I PREROUTING 1 -j GK_MANGLE_PRE\n"
-	    "-I FORWARD 1 -j GK_MANGLE_FWD\n"
-	    "COMMIT\n",
-	    st->lan, st->lan, st->wan,
-	    st->wan, st->qnum, st->lan, st->lan, st->qnum,
-	    st->lan, st->wan, st->qnum, st->lan, st->lan, st->qnum);
-	if (run_ok(argv, text, NULL, err, sizeof(err)) == -1) {
-		log_warnx("iptables-nft-restore: installing queue rules: %s",
-		    err);
+	switch (type) {
+	case NFT_MSG_NEWTABLE:
+		return NFT_MSG_DELTABLE;
+	case NFT_MSG_NEWRULE:
+		return NFT_MSG_DELRULE;
+	case NFT_MSG_NEWSETELEM:
+		return NFT_MSG_DELSETELEM;
+	default:
 		return -1;
 	}
+}
+
+int
+rules_undo(const struct nlmsghdr *ev, int fd)
+{
+	static struct batch	 bt;
+	struct mnl_socket	*nl;
+	const struct nfgenmsg	*g;
+	struct nlmsghdr		*nlh;
+	size_t			 off = NLMSG_ALIGN(sizeof(*g)), len;
+	int			 type;
+
+	type = undo_type(NFNL_MSG_TYPE(ev->nlmsg_type));
+	if (type == -1 || ev->nlmsg_len < NLMSG_HDRLEN + off ||
+	    (nl = nl_get()) == NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	g = mnl_nlmsg_get_payload(ev);
+	len = ev->nlmsg_len - NLMSG_HDRLEN - off;
+	if (len > BATCH_LIMIT / 2) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	batch_start(&bt);
+	nlh = batch_msg_family(&bt, type, g->nfgen_family,
+	    fd == -1 ? NLM_F_ACK : 0);
+	memcpy(mnl_nlmsg_get_payload_tail(nlh),
+	    (const char *)g + off, len);
+	nlh->nlmsg_len += NLMSG_ALIGN(len);
+	batch_next(&bt);
+	if (fd == -1)
+		return batch_send(nl, &bt);
+	/* On a socket whose reader is someone else: no ACK to wait for. */
+	bt.n = 0;
+	nftnl_batch_end(mnl_nlmsg_batch_current(bt.b), rules_seq++);
+	mnl_nlmsg_batch_next(bt.b);
+	len = mnl_nlmsg_batch_size(bt.b);
+	if (send(fd, mnl_nlmsg_batch_head(bt.b), len, 0) != (ssize_t)len) {
+		mnl_nlmsg_batch_stop(bt.b);
+		return -1;
+	}
+	mnl_nlmsg_batch_stop(bt.b);
 	return 0;
 }
 
@@ -712,10 +708,8 @@ int
 rules_install(struct rules_state *st, enum queue_backend backend,
     const char *lan, const char *wan, uint16_t qnum)
 {
-	int	 ret;
-
 	memset(st, 0, sizeof(*st));
-	if (backend != QUEUE_BACKEND_NFT && backend != QUEUE_BACKEND_IPTABLES) {
+	if (backend != QUEUE_BACKEND_NFT && backend != QUEUE_BACKEND_COMPAT) {
 		log_warnx("queue rules: no backend to install them with");
 		return -1;
 	}
@@ -729,30 +723,54 @@ rules_install(struct rules_state *st, enum queue_backend backend,
 	strlcpy(st->lan, lan, sizeof(st->lan));
 	strlcpy(st->wan, wan, sizeof(st->wan));
 	st->qnum = qnum;
-	if (backend == QUEUE_BACKEND_NFT)
-		ret = nft_install(st);
-	else
-		ret = ipt_install(st);
-	if (ret == -1) {
-		rules_remove(st);
+	st->owner = probe_persist;
+	if (rules_load(st) == -1) {
+		log_warn("installing queue rules (%s)",
+		    rules_backend_name(backend));
+		memset(st, 0, sizeof(*st));
 		return -1;
 	}
 	st->installed = 1;
-	log_info("queue rules installed: %s <-> %s to queue %u (%s)", lan,
-	    wan, qnum, rules_backend_name(backend));
+	log_info("queue rules installed: %s <-> %s to queue %u (%s%s)", lan,
+	    wan, qnum, rules_backend_name(backend),
+	    st->owner ? ", owned, persistent" : "");
+	return 0;
+}
+
+int
+rules_repair(struct rules_state *st)
+{
+	if (!st->installed)
+		return 0;
+	if (rules_load(st) == -1) {
+		log_warn("repairing queue rules");
+		return -1;
+	}
 	return 0;
 }
 
 void
 rules_remove(struct rules_state *st)
 {
-	if (st->backend == QUEUE_BACKEND_NFT)
-		nft_remove(st);
-	else if (st->backend == QUEUE_BACKEND_IPTABLES)
-		ipt_remove(st);
-	else
+	static struct batch	 bt;
+	struct mnl_socket	*nl;
+
+	if (st->backend == QUEUE_BACKEND_NONE)
 		return;
-	if (st->installed)
+	if ((nl = nl_get()) == NULL) {
+		log_warn("netfilter netlink socket for the rules");
+		return;
+	}
+	batch_start(&bt);
+	put_table(&bt, NFT_MSG_DELTABLE, NFT_RULES_TABLE, 0);
+	if (batch_send(nl, &bt) == -1) {
+		if (errno != ENOENT || st->installed)
+			log_warn("deleting table ip " NFT_RULES_TABLE);
+	} else if (st->installed)
 		log_info("queue rules removed");
 	memset(st, 0, sizeof(*st));
+	rules_handle = 0;
+	/* Nothing left to own. */
+	mnl_socket_close(nl);
+	rules_nl = NULL;
 }

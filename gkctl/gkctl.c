@@ -1,17 +1,19 @@
 /*
  * gkctl: the control tool. It sends one request over the control socket
  * and prints the JSON reply, as a table for people or raw with -j.
+ * Tables round sizes and durations for people and show child-supplied
+ * strings (host names a LAN device chose) with control characters
+ * escaped; -j passes the reply through exact.
  */
 #include <sys/socket.h>
 #include <sys/un.h>
 
-#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -19,12 +21,19 @@
 #include "chan.h"
 #include "commands.h"
 #include "conf.h"
+#include "print.h"
 
 #define REPLY_TIMEOUT_SECS	10
 
-/* Exit statuses (gkctl(8)). */
+/* Exit statuses (gkctl(8), CONTRACT.md). */
 #define EXIT_FAILED		1	/* the command failed */
 #define EXIT_USAGE		2	/* a usage error */
+#define EXIT_UNREACHABLE	3	/* gatekeeperd cannot be reached */
+
+static int	 json_out;		/* -j */
+
+static void	 fail(int, const char *, ...)
+		    __attribute__((noreturn, format(printf, 2, 3)));
 
 /* The command list, from the catalogue. */
 static void
@@ -50,6 +59,8 @@ static __attribute__((noreturn)) void
 usage(void)
 {
 	print_commands(stderr);
+	if (json_out)
+		fail(EXIT_USAGE, "no command");
 	exit(EXIT_USAGE);
 }
 
@@ -112,21 +123,39 @@ help(int argc, char **argv)
 	if (shown)
 		exit(0);
 	(void)cmd_check(argc, (const char *const *)argv, err, sizeof(err));
-	fprintf(stderr, "gkctl: %s\n", err);
-	exit(EXIT_USAGE);
+	fail(EXIT_USAGE, "%s", err);
 }
 
-static __attribute__((noreturn, format(printf, 1, 2))) void
-die(const char *fmt, ...)
+/* The message on stderr, and with -j also {"error": ...} on stdout. */
+static void
+fail(int status, const char *fmt, ...)
 {
+	char	 msg[1024], shown[1024];
+	json_t	*o;
 	va_list	 ap;
 
-	fprintf(stderr, "gkctl: ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n");
-	exit(1);
+	fprintf(stderr, "gkctl: %s\n", print_safe(msg, shown, sizeof(shown)));
+	/* jansson takes UTF-8 only: else the escaped text. */
+	if (json_out && ((o = json_pack("{s:s}", "error", msg)) != NULL ||
+	    (o = json_pack("{s:s}", "error", shown)) != NULL)) {
+		json_dumpf(o, stdout, JSON_INDENT(2));
+		printf("\n");
+		json_decref(o);
+	}
+	exit(status);
+}
+
+#define die(...)	fail(EXIT_FAILED, __VA_ARGS__)
+
+/* Errors of connect(2) that mean nobody is listening there. */
+static int
+unreachable(int e)
+{
+	return e == ENOENT || e == ECONNREFUSED || e == ENOTDIR ||
+	    e == ENOTSOCK || e == EPROTOTYPE;
 }
 
 static int
@@ -144,7 +173,8 @@ connect_control(const char *path)
 	if ((fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0)) == -1)
 		die("socket: %s", strerror(errno));
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
-		die("cannot reach gatekeeperd at %s: %s%s", path,
+		fail(unreachable(errno) ? EXIT_UNREACHABLE : EXIT_FAILED,
+		    "cannot reach gatekeeperd at %s: %s%s", path,
 		    strerror(errno), errno == EACCES ?
 		    " (root or group gatekeeper only)" : "");
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1)
@@ -203,207 +233,61 @@ request(const char *path, int argc, char **argv)
 	return body;
 }
 
-static const char *
-str_or(json_t *o, const char *key, const char *dflt)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-
-	return s ? s : dflt;
-}
-
-static void
-print_uptime(double secs)
-{
-	long	 s = (long)secs;
-
-	if (s >= 86400)
-		printf("%ldd%02ldh", s / 86400, s % 86400 / 3600);
-	else if (s >= 3600)
-		printf("%ldh%02ldm", s / 3600, s % 3600 / 60);
-	else if (s >= 60)
-		printf("%ldm%02lds", s / 60, s % 60);
-	else
-		printf("%lds", s);
-}
-
-static void
-print_status(json_t *st)
-{
-	json_t		*d, *wan, *lan;
-	size_t		 i;
-
-	wan = json_object_get(st, "wan");
-	lan = json_object_get(st, "lan");
-	printf("WAN   %-8s %s\n", str_or(wan, "ifname", "-"),
-	    str_or(wan, "address", "no address"));
-	printf("LAN   %-8s %s\n", str_or(lan, "ifname", "-"),
-	    str_or(lan, "address", "no address"));
-	printf("queue %s\n\n", str_or(st, "queue_backend", "-"));
-	printf("%-8s %-8s %-6s %-10s %-8s %s\n", "DAEMON", "PID", "UID",
-	    "STATE", "RESTARTS", "UPTIME");
-	json_array_foreach(json_object_get(st, "daemons"), i, d) {
-		json_t *pid = json_object_get(d, "pid");
-		json_t *up = json_object_get(d, "uptime");
-
-		printf("%-8s ", str_or(d, "name", "?"));
-		if (json_is_integer(pid))
-			printf("%-8lld ", (long long)json_integer_value(pid));
-		else
-			printf("%-8s ", "-");
-		printf("%-6lld %-10s %-8lld ",
-		    (long long)json_integer_value(json_object_get(d, "uid")),
-		    str_or(d, "state", "?"),
-		    (long long)json_integer_value(json_object_get(d,
-		    "restarts")));
-		if (json_is_number(up))
-			print_uptime(json_number_value(up));
-		else
-			printf("-");
-		printf("\n");
-	}
-}
-
-/* Keys whose integers are unix times (documented with each daemon). */
+/* One line of standard input, without its newline, echo off on a
+ * terminal. -1 at EOF or when the line is too long. */
 static int
-is_time_key(const char *key)
+read_line(const char *prompt, char *buf, size_t len)
 {
-	size_t	 n = strlen(key);
+	struct termios	 old, quiet;
+	int		 tty = isatty(STDIN_FILENO), rc = 0;
 
-	return strcmp(key, "time") == 0 || strcmp(key, "expires") == 0 ||
-	    (n > 8 && strcmp(key + n - 8, "_expires") == 0) ||
-	    (n > 5 && strcmp(key + n - 5, "_seen") == 0);
+	if (tty) {
+		fprintf(stderr, "%s", prompt);
+		if (tcgetattr(STDIN_FILENO, &old) == -1)
+			return -1;
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+	}
+	if (fgets(buf, (int)len, stdin) == NULL ||
+	    (strchr(buf, '\n') == NULL && !feof(stdin)))
+		rc = -1;
+	if (tty) {
+		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+		fprintf(stderr, "\n");
+	}
+	buf[strcspn(buf, "\r\n")] = '\0';
+	return rc;
 }
 
-/* A time cell for people: local date and time. */
-static void
-time_cell(json_t *v, char *buf, size_t size)
+/*
+ * A command whose last argument is a secret (passwd): it is read here,
+ * asked twice on a terminal, never taken from the command line, where
+ * ps would show it. Returns argv with it appended, in *argcp.
+ */
+static char **
+add_secret(int *argcp, char **argv)
 {
-	time_t		 t = (time_t)json_integer_value(v);
-	struct tm	 tm;
+	static char	 secret[CTL_ARG_SIZE], again[CTL_ARG_SIZE];
+	static char	*out[CTL_MAX_ARGS];
+	const struct gk_command *c;
+	int		 nw, i, argc = *argcp;
 
-	if (!json_is_integer(v) || t <= 0 || localtime_r(&t, &tm) == NULL ||
-	    strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm) == 0)
-		snprintf(buf, size, "-");
-}
-
-/* One table cell: strings as they are, null as "-", arrays joined. */
-static void
-cell(json_t *v, char *buf, size_t size)
-{
-	json_t		*e;
-	size_t		 i, off;
-
-	switch (json_typeof(v)) {
-	case JSON_STRING:
-		snprintf(buf, size, "%s", json_string_value(v));
-		break;
-	case JSON_INTEGER:
-		snprintf(buf, size, "%lld", (long long)json_integer_value(v));
-		break;
-	case JSON_REAL:
-		snprintf(buf, size, "%.1f", json_real_value(v));
-		break;
-	case JSON_TRUE:
-		snprintf(buf, size, "yes");
-		break;
-	case JSON_FALSE:
-		snprintf(buf, size, "no");
-		break;
-	case JSON_ARRAY:
-		buf[0] = '\0';
-		json_array_foreach(v, i, e) {
-			off = strlen(buf);
-			if (i > 0 && off + 1 < size)
-				buf[off++] = ',';
-			cell(e, buf + off, size - off);
-		}
-		break;
-	default:
-		snprintf(buf, size, "-");
-		break;
-	}
-}
-
-static void
-row_cell(json_t *row, const char *key, char *buf, size_t size)
-{
-	if (is_time_key(key))
-		time_cell(json_object_get(row, key), buf, size);
-	else
-		cell(json_object_get(row, key), buf, size);
-}
-
-#define MAX_COLUMNS	24
-#define CELL_SIZE	128
-
-/* An array of flat objects as a table, columns in order of appearance. */
-static void
-print_table(json_t *rows)
-{
-	const char	*cols[MAX_COLUMNS], *key;
-	int		 width[MAX_COLUMNS], ncols = 0, c;
-	char		 buf[CELL_SIZE];
-	json_t		*row, *v;
-	size_t		 i;
-
-	json_array_foreach(rows, i, row) {
-		json_object_foreach(row, key, v) {
-			for (c = 0; c < ncols && strcmp(cols[c], key); c++)
-				;
-			if (c == ncols && ncols < MAX_COLUMNS) {
-				cols[ncols] = key;
-				width[ncols++] = (int)strlen(key);
-			}
-		}
-	}
-	json_array_foreach(rows, i, row)
-		for (c = 0; c < ncols; c++) {
-			row_cell(row, cols[c], buf, sizeof(buf));
-			if ((int)strlen(buf) > width[c])
-				width[c] = (int)strlen(buf);
-		}
-	for (c = 0; c < ncols; c++) {
-		for (key = cols[c]; *key; key++)
-			putchar(*key == '_' ? ' ' : toupper((unsigned char)*key));
-		printf("%*s", c + 1 < ncols ? width[c] -
-		    (int)strlen(cols[c]) + 2 : 0, "");
-	}
-	printf("\n");
-	json_array_foreach(rows, i, row) {
-		for (c = 0; c < ncols; c++) {
-			row_cell(row, cols[c], buf, sizeof(buf));
-			printf("%-*s", c + 1 < ncols ? width[c] + 2 : 0, buf);
-		}
-		printf("\n");
-	}
-}
-
-/* Any other reply: scalars as "key: value", arrays of objects as tables. */
-static void
-print_generic(json_t *body, int indent)
-{
-	const char	*key;
-	char		 buf[1024];
-	json_t		*v;
-
-	json_object_foreach(body, key, v) {
-		if (json_is_array(v) && (json_array_size(v) == 0 ||
-		    json_is_object(json_array_get(v, 0)))) {
-			if (json_array_size(v) == 0)
-				printf("%*s%s: none\n", indent, "", key);
-			else
-				print_table(v);
-		} else if (json_is_object(v)) {
-			printf("%*s%s:\n", indent, "", key);
-			print_generic(v, indent + 2);
-		} else {
-			if (is_time_key(key))
-				time_cell(v, buf, sizeof(buf));
-			else
-				cell(v, buf, sizeof(buf));
-			printf("%*s%s: %s\n", indent, "", key, buf);
-		}
-	}
+	c = cmd_find(argc, (const char *const *)argv, &nw);
+	if (c == NULL || argc - nw >= c->nargs || argc >= CTL_MAX_ARGS ||
+	    c->args[argc - nw].kind != ARG_SECRET)
+		return argv;
+	if (read_line("New password: ", secret, sizeof(secret)) == -1)
+		fail(EXIT_USAGE, "%s: no password read", c->name);
+	if (isatty(STDIN_FILENO) && (read_line("Again: ", again,
+	    sizeof(again)) == -1 || strcmp(secret, again) != 0))
+		fail(EXIT_USAGE, "%s: the passwords differ", c->name);
+	explicit_bzero(again, sizeof(again));
+	for (i = 0; i < argc; i++)
+		out[i] = argv[i];
+	out[argc] = secret;
+	*argcp = argc + 1;
+	return out;
 }
 
 int
@@ -417,7 +301,7 @@ main(int argc, char **argv)
 	const char	*sock = CONF_DEFAULT_RUN_DIR "/control.sock";
 	char		 err[512];
 	json_t		*body;
-	int		 ch, json_out = 0;
+	int		 ch;
 
 	while ((ch = getopt_long(argc, argv, "+hjs:V", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -442,20 +326,17 @@ main(int argc, char **argv)
 		usage();
 	if (strcmp(argv[0], "help") == 0)
 		help(argc - 1, argv + 1);
+	argv = add_secret(&argc, argv);
 	/* A typo is told here, not as "cannot reach gatekeeperd". */
 	if (cmd_check(argc, (const char *const *)argv, err, sizeof(err)) ==
-	    NULL) {
-		fprintf(stderr, "gkctl: %s\n", err);
-		return EXIT_USAGE;
-	}
+	    NULL)
+		fail(EXIT_USAGE, "%s", err);
 	body = request(sock, argc, argv);
 	if (json_out) {
 		json_dumpf(body, stdout, JSON_INDENT(2));
 		printf("\n");
-	} else if (strcmp(argv[0], "status") == 0)
-		print_status(body);
-	else
-		print_generic(body, 0);
+	} else
+		print_reply(stdout, argv[0], body);
 	json_decref(body);
 	return 0;
 }

@@ -235,8 +235,11 @@ parent_msg(struct proto_chan *c, struct proto_msg *msg, void *arg)
 		handle_ctl(msg->data);
 		break;
 	default:
-		log_warnx("unexpected %s message from the parent",
-		    proto_type_name(msg->hdr.type));
+		if (spec->parent_msg != NULL)
+			spec->parent_msg(msg, spec->arg);
+		else
+			log_warnx("unexpected %s message from the parent",
+			    proto_type_name(msg->hdr.type));
 		break;
 	}
 }

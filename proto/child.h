@@ -22,6 +22,7 @@ struct event_base;
 struct msg_config;
 struct msg_ctl_request;
 struct gk_command;
+struct proto_msg;
 
 /*
  * A gkctl command relayed by the parent, already checked against the
@@ -56,6 +57,9 @@ struct child_spec {
 	void			(*status)(json_t *detail, void *arg);
 	/* A new configuration: once after the hello, again per reload. */
 	void			(*config)(const struct msg_config *, void *arg);
+	/* Other messages from the parent (webd: the answers to its own
+	 * requests); NULL: they are logged and dropped. */
+	void			(*parent_msg)(struct proto_msg *, void *arg);
 	/* Its command handlers (none: nhandlers 0). */
 	const struct ctl_handler *handlers;
 	int			 nhandlers;

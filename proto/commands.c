@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "conf.h"
 #include "proto.h"
+#include "util.h"
 
 #define OWN(p)		(1U << (p))
 
@@ -161,6 +162,18 @@ const struct gk_command gk_commands[CMD_MAX] = {
 		    "remote addresses by, learnt from dnsd, most recently "
 		    "used first.",
 	},
+	[CMD_PASSWD] = {
+		.id = CMD_PASSWD, .name = "passwd",
+		.args = { { "PASSWORD", ARG_SECRET } }, .nargs = 1, .nreq = 1,
+		.owners = OWN(PEER_WEBD),
+		.from = CMD_FROM_ROOT,
+		.summary = "set the dashboard password (root only)",
+		.text = "Set the dashboard's admin password: gkctl asks for it "
+		    "twice without echo on a terminal, else reads one line "
+		    "from standard input. 8 to 127 characters. Stored as a "
+		    "yescrypt hash in webd's state directory; every session "
+		    "of the old password ends.",
+	},
 };
 
 /* How many words name has: "lease add" is 2. */
@@ -217,6 +230,8 @@ cmd_usage(const struct gk_command *c, char *buf, size_t len)
 
 	snprintf(buf, len, "%s", c->name);
 	for (i = 0; i < c->nargs; i++) {
+		if (c->args[i].kind == ARG_SECRET)
+			continue;	/* read by gkctl, not typed */
 		off = strlen(buf);
 		opt = i >= c->nreq;
 		snprintf(buf + off, len - off, " %s%s%s",
@@ -287,6 +302,8 @@ arg_problem(enum cmd_arg_kind kind, const char *s)
 	case ARG_SECONDS:
 		return parse_number(s, 1, 30L * 86400) ? NULL :
 		    "is not a number of seconds (1 to 2592000)";
+	case ARG_SECRET:
+		return s[0] != '\0' ? NULL : "is empty";
 	}
 	return "is not understood";
 }
@@ -393,33 +410,6 @@ cmd_owner(const struct gk_command *c)
 	return PEER_PARENT;
 }
 
-/* Levenshtein distance of two short words, capped at 9. */
-static int
-distance(const char *a, const char *b)
-{
-	int	 row[32], prev, tmp, i, j, la = (int)strlen(a),
-		 lb = (int)strlen(b);
-
-	if (la > 30 || lb > 30)
-		return 9;
-	for (j = 0; j <= lb; j++)
-		row[j] = j;
-	for (i = 1; i <= la; i++) {
-		prev = row[0];
-		row[0] = i;
-		for (j = 1; j <= lb; j++) {
-			tmp = row[j];
-			row[j] = prev + (a[i - 1] != b[j - 1]);
-			if (row[j - 1] + 1 < row[j])
-				row[j] = row[j - 1] + 1;
-			if (tmp + 1 < row[j])
-				row[j] = tmp + 1;
-			prev = tmp;
-		}
-	}
-	return row[lb];
-}
-
 const struct gk_command *
 cmd_suggest(const char *word)
 {
@@ -434,7 +424,7 @@ cmd_suggest(const char *word)
 			continue;
 		memcpy(first, gk_commands[i].name, n);
 		first[n] = '\0';
-		if ((d = distance(word, first)) < bestd) {
+		if ((d = word_distance(word, first)) < bestd) {
 			best = &gk_commands[i];
 			bestd = d;
 		}

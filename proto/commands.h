@@ -30,6 +30,7 @@ enum gk_cmd {
 	CMD_FORWARD_ADD,
 	CMD_FORWARD_DEL,
 	CMD_NAMES,
+	CMD_PASSWD,
 	CMD_MAX
 };
 
@@ -43,6 +44,10 @@ enum cmd_arg_kind {
 	ARG_DAEMON,		/* natd, dhcpd, dnsd or webd */
 	ARG_TIMEOUT_NAME,	/* udp, tcp-established, ... */
 	ARG_SECONDS,		/* 1 to 2592000 */
+	/* A secret gkctl reads from the terminal (no echo) or one line
+	 * of standard input, never from its command line (ps shows that);
+	 * left out of the usage. */
+	ARG_SECRET,
 };
 
 struct cmd_arg {

@@ -44,6 +44,12 @@ static const struct proto_type_info types[MSG_TYPE_MAX] = {
 	[MSG_CTL_REPLY_PART] = { "ctl-reply-part", 1, PROTO_MAX_PAYLOAD, 0 },
 	[MSG_DNS_OBS] = { "dns-obs", DNS_OBS_LEN(1), DNS_OBS_LEN(DNS_OBS_MAX),
 	    0 },
+	[MSG_WEBD_REQUEST] = { "webd-request", sizeof(struct msg_child_ctl),
+	    sizeof(struct msg_child_ctl), 0 },
+	[MSG_WEBD_REPLY] = { "webd-reply",
+	    sizeof(struct msg_child_ctl_reply) + 1, PROTO_MAX_PAYLOAD, TEXT },
+	[MSG_WEBD_REPLY_PART] = { "webd-reply-part",
+	    sizeof(struct msg_child_ctl_part) + 1, PROTO_MAX_PAYLOAD, 0 },
 };
 
 #define FROM(peer)	(1U << (peer))
@@ -58,6 +64,9 @@ static const uint32_t senders[MSG_TYPE_MAX] = {
 	[MSG_HOST_DEL] = FROM(PEER_DHCPD),
 	[MSG_HOST_SYNC] = FROM(PEER_DNSD),
 	[MSG_DNS_OBS] = FROM(PEER_DNSD),
+	[MSG_WEBD_REQUEST] = FROM(PEER_WEBD),
+	[MSG_WEBD_REPLY] = FROM(PEER_PARENT),
+	[MSG_WEBD_REPLY_PART] = FROM(PEER_PARENT),
 };
 
 static const char *peers[PEER_MAX] = {
@@ -164,6 +173,7 @@ check_payload(uint16_t type, const uint8_t *payload, uint32_t len)
 		memcpy(&u.req, payload, sizeof(u.req));
 		return check_request(&u.req);
 	case MSG_CHILD_CTL:
+	case MSG_WEBD_REQUEST:
 		memcpy(&u.cc, payload, sizeof(u.cc));
 		return check_request(&u.cc.req);
 	case MSG_CONFIG:

@@ -56,6 +56,9 @@ enum proto_type {
 	MSG_CHILD_CTL_PART,	/* child -> parent: msg_child_ctl_part + bytes */
 	MSG_CTL_REPLY_PART,	/* parent -> gkctl: bytes of a long reply */
 	MSG_DNS_OBS,		/* dnsd -> webd: struct msg_dns_obs */
+	MSG_WEBD_REQUEST,	/* webd -> parent: struct msg_child_ctl */
+	MSG_WEBD_REPLY,		/* parent -> webd: msg_child_ctl_reply + text */
+	MSG_WEBD_REPLY_PART,	/* parent -> webd: msg_child_ctl_part + bytes */
 	MSG_TYPE_MAX
 };
 
@@ -108,7 +111,10 @@ struct msg_config {
 /*
  * A gkctl request the parent relays to the daemon that owns the data. The
  * reply carries the same id; ok = 1 with a JSON object, ok = 0 with an
- * error message for the user.
+ * error message for the user. webd sends the same struct as
+ * MSG_WEBD_REQUEST to run a command on the admin's behalf (uid unused):
+ * the parent runs only the commands the catalogue allows webd, and
+ * answers with MSG_WEBD_REPLY (and parts) under the same id.
  */
 struct msg_child_ctl {
 	uint32_t	 id;

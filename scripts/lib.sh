@@ -12,7 +12,7 @@ GK_MESON_OPTS=(-Db_sanitize=address,undefined -Db_lundef=false)
 # comments), so each daemon's tests name their own clients and servers.
 GK_PACKAGES=(
 	build-essential clang meson ninja-build pkg-config
-	libnetfilter-queue-dev libmnl-dev libevent-dev libbsd-dev
+	libnetfilter-queue-dev libmnl-dev libnftnl-dev libevent-dev libbsd-dev
 	libjansson-dev libsqlite3-dev libseccomp-dev libcap-dev
 	iptables nftables iproute2 ethtool iputils-ping
 	jq util-linux procps psmisc passwd

@@ -7,14 +7,17 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <time.h>
 
 #include <jansson.h>
 
 #include "child.h"
 #include "commands.h"
+#include "http.h"
 #include "names.h"
 #include "util.h"
 #include "webd.h"
+#include "ws.h"
 
 #define NAMES_LIST_MAX		1000	/* entries in one `names` reply */
 
@@ -54,12 +57,75 @@ names_stats_json(void)
 	return o;
 }
 
+static const struct json_counter auth_counters[] = {
+	JSON_COUNTER(struct auth_stats, logins),
+	JSON_COUNTER(struct auth_stats, login_failures),
+	JSON_COUNTER(struct auth_stats, lockouts),
+	JSON_COUNTER(struct auth_stats, locked_refusals),
+	JSON_COUNTER(struct auth_stats, logouts),
+	JSON_COUNTER(struct auth_stats, expired),
+	JSON_COUNTER(struct auth_stats, evicted),
+	JSON_COUNTER(struct auth_stats, bad_csrf),
+};
+
+static const struct json_counter http_counters[] = {
+	JSON_COUNTER(struct http_stats, requests),
+	JSON_COUNTER(struct http_stats, responses),
+	JSON_COUNTER(struct http_stats, errors),
+	JSON_COUNTER(struct http_stats, refused_conns),
+	JSON_COUNTER(struct http_stats, relay_timeouts),
+};
+
+static const struct json_counter ws_counters[] = {
+	JSON_COUNTER(struct ws_stats, opened),
+	JSON_COUNTER(struct ws_stats, frames),
+	JSON_COUNTER(struct ws_stats, coalesced),
+	JSON_COUNTER(struct ws_stats, cut),
+	JSON_COUNTER(struct ws_stats, received),
+};
+
+static json_t *
+auth_json(void)
+{
+	json_t	*o = json_object();
+
+	json_object_set_new(o, "password_set",
+	    json_boolean(webd.srv.hash[0] != '\0'));
+	json_object_set_new(o, "sessions",
+	    json_integer(auth_count(&webd.auth, (uint64_t)time(NULL))));
+	json_counters(o, &webd.auth.st, auth_counters, nitems(auth_counters));
+	json_object_set_new(o, "save_failures",
+	    json_integer((json_int_t)webd.save_failures));
+	return o;
+}
+
 void
 webd_status(json_t *detail, void *arg)
 {
-	json_object_set_new(detail, "service",
-	    json_string("none yet: the dashboard is not built"));
+	json_t	*http = json_object(), *ws = json_object();
+
+	json_object_set_new(detail, "service", json_string(webd.serving ?
+	    "http on the LAN address; no TLS, no dashboard pages yet" :
+	    "not serving yet (no configuration)"));
+	json_counters(http, http_stats(), http_counters,
+	    nitems(http_counters));
+	json_object_set_new(detail, "http", http);
+	json_counters(ws, ws_stats(), ws_counters, nitems(ws_counters));
+	json_object_set_new(ws, "connections", json_integer(ws_count()));
+	json_object_set_new(detail, "websocket", ws);
+	json_object_set_new(detail, "auth", auth_json());
 	json_object_set_new(detail, "names", names_stats_json());
+}
+
+/* `passwd PASSWORD`, from root's gkctl: every old session ends. */
+static json_t *
+ctl_passwd(const struct ctl_call *call, char *err, size_t errlen)
+{
+	if (web_set_password(&webd.srv, call->argv[0], err, errlen) == -1)
+		return NULL;
+	auth_logout_all(&webd.auth);
+	webd_save_sessions();
+	return json_pack("{s:s}", "password", "set");
 }
 
 static json_t *
@@ -114,5 +180,6 @@ ctl_names(const struct ctl_call *call, char *err, size_t errlen)
 
 const struct ctl_handler webd_handlers[] = {
 	{ CMD_NAMES, ctl_names },
+	{ CMD_PASSWD, ctl_passwd },
 };
 const int webd_nhandlers = nitems(webd_handlers);

@@ -294,6 +294,8 @@ request_cb(struct evhttp_request *req, void *arg)
 	wr.peer = ip.s_addr;
 	wr.now = (uint64_t)time(NULL);
 	web_handle(h.srv, &wr, &r);
+	if (h.srv->sessions_dirty && h.srv->save_sessions != NULL)
+		h.srv->save_sessions();
 	if (r.status == 101) {
 		if (ws_start(req, r.ws_accept) == 0)
 			return;

@@ -84,6 +84,8 @@ struct web_server {
 	char		 domain[256];
 	/* 1 when the sessions changed and should be saved */
 	int		 sessions_dirty;
+	/* Called after a request that changed them (a login, a logout). */
+	void		(*save_sessions)(void);
 	/* A new password hash to keep; 0 on success. */
 	int		(*store_hash)(const char *hash);
 	/* n random bytes. */

@@ -1,32 +1,44 @@
 /*
- * webd: the dashboard. This is its foundation: it holds the web listener
- * on the LAN address and its channels to natd and dnsd, runs sandboxed,
- * and answers status. It serves no pages yet and its status says so.
+ * webd: the web server of the dashboard, on the listener the parent
+ * opened on the LAN address (http.c, request handling in web.c), with
+ * its WebSocket /api/live (ws.c, frames from live.c), the admin password
+ * and sessions (auth.c) kept in its state dir (its chroot), and the
+ * commands it runs on the admin's behalf through the parent (ask.c).
  * This file is the I/O; its status and gkctl commands are in ctl.c.
  *
- * What it keeps already: the names each LAN device resolved remote
- * addresses by, from dnsd's observations (names.c), for the dashboard
- * to label remote hosts with; `gkctl names [IP]` shows them.
+ * It also keeps the names each LAN device resolved remote addresses by,
+ * from dnsd's observations (names.c), for the dashboard to label remote
+ * hosts with; `gkctl names [IP]` shows them.
  */
 #include <sys/socket.h>
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <event2/event.h>
 #include <event2/event_struct.h>
 
+#include "ask.h"
 #include "chan.h"
 #include "child.h"
+#include "http.h"
 #include "log.h"
 #include "names.h"
 #include "util.h"
 #include "webd.h"
+#include "ws.h"
 
 #define EXPIRE_INTERVAL_S	10
+#define SESSIONS_SAVE_S		60	/* their last use, at most so old */
+/* Files at the root of webd's chroot, its state dir. */
+#define PASSWORD_FILE		"password"
+#define SESSIONS_FILE		"sessions"
+/* Request ids with this bit are /api/live's, the rest the web API's. */
+#define LIVE_ID			0x80000000U
 
 struct webd		 webd;
-static struct event	 ev_expire;
+static struct event	 ev_expire, ev_tick;
 
 static void
 dnsd_msg(struct proto_chan *c, struct proto_msg *msg, void *arg)
@@ -59,10 +71,157 @@ expire_tick(evutil_socket_t fd, short what, void *arg)
 	names_expire(webd.names, mono_s());
 }
 
+/* ---- the admin's password and sessions, in the state dir ---- */
+
+static int
+store_hash(const char *hash)
+{
+	char	 line[AUTH_HASH_MAX + 1];
+	size_t	 n;
+
+	n = (size_t)snprintf(line, sizeof(line), "%s\n", hash);
+	if (file_replace(PASSWORD_FILE, line, n) == -1) {
+		log_warn("%s", PASSWORD_FILE);
+		return -1;
+	}
+	log_info("the dashboard password was set");
+	return 0;
+}
+
+static void
+load_password(void)
+{
+	char	 buf[AUTH_HASH_MAX];
+	size_t	 len;
+
+	if (file_read(PASSWORD_FILE, buf, sizeof(buf) - 1, &len) == -1) {
+		if (errno != ENOENT)
+			log_warn("%s", PASSWORD_FILE);
+		log_info("no dashboard password yet: gkctl passwd sets one");
+		return;
+	}
+	buf[len] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	if (buf[0] != '$') {
+		log_warnx("%s: not a password hash, ignored", PASSWORD_FILE);
+		return;
+	}
+	strlcpy(webd.srv.hash, buf, sizeof(webd.srv.hash));
+}
+
+void
+webd_save_sessions(void)
+{
+	uint8_t	*buf;
+
+	if ((buf = malloc(auth_save_size())) == NULL)
+		return;
+	auth_save(&webd.auth, buf);
+	if (file_replace(SESSIONS_FILE, buf, auth_save_size()) == -1) {
+		log_warn("%s", SESSIONS_FILE);
+		webd.save_failures++;
+	}
+	free(buf);
+	webd.srv.sessions_dirty = 0;
+	webd.sessions_saved = mono_s();
+}
+
+static void
+load_sessions(void)
+{
+	uint8_t	*buf;
+	size_t	 len;
+
+	if ((buf = malloc(auth_save_size() + 1)) == NULL)
+		return;
+	if (file_read(SESSIONS_FILE, buf, auth_save_size() + 1, &len) == 0 &&
+	    auth_load(&webd.auth, buf, len, (uint64_t)time(NULL)) == -1)
+		log_warnx("%s: not valid, ignored (nobody stays logged in)",
+		    SESSIONS_FILE);
+	free(buf);
+}
+
+static void
+web_random(void *buf, size_t n)
+{
+	arc4random_buf(buf, n);
+}
+
+/* ---- answers from the parent ---- */
+
+static void
+live_answer(int ok, const char *text)
+{
+	char	*frame;
+
+	webd.live_asked = 0;
+	if (!ok || (frame = live_frame(&webd.live, text, wall_ms())) == NULL)
+		return;
+	ws_broadcast(frame);
+	free(frame);
+}
+
+static void
+parent_answer(uint32_t id, int ok, const char *text)
+{
+	if (id & LIVE_ID)
+		live_answer(ok, text);
+	else
+		http_relay_reply(id, ok, text);
+}
+
+/* Once a second: the live frame for the WebSockets (natd's counters,
+ * through the parent), pings, and the sessions' last use saved. */
+static void
+tick(evutil_socket_t fd, short what, void *arg)
+{
+	static uint32_t		 live_id;
+	struct msg_ctl_request	 req;
+
+	ws_tick();
+	if (ws_count() > 0 && !webd.live_asked) {
+		memset(&req, 0, sizeof(req));
+		req.argc = 1;
+		strlcpy(req.argv[0], "clients", sizeof(req.argv[0]));
+		live_id = (live_id + 1) & ~LIVE_ID;
+		webd.live_asked = ask_parent(LIVE_ID | live_id, &req) == 0;
+	}
+	if (webd.srv.sessions_dirty || (auth_count(&webd.auth,
+	    (uint64_t)time(NULL)) > 0 &&
+	    mono_s() - webd.sessions_saved >= SESSIONS_SAVE_S))
+		webd_save_sessions();
+}
+
+static void
+webd_config(const struct msg_config *mc, void *arg)
+{
+	webd.srv.lan = mc->conf.lan_addr;
+	webd.srv.port = mc->conf.web_port;
+	strlcpy(webd.srv.domain, mc->conf.domain, sizeof(webd.srv.domain));
+	if (webd.serving)
+		return;
+	if (http_start(event_get_base(&ev_tick), FD_WEBD_HTTP, &webd.srv,
+	    ask_parent) == -1)
+		fatalx("cannot serve the web");
+	webd.serving = 1;
+}
+
 static void
 webd_init(struct event_base *base, void *arg)
 {
-	struct timeval	 tv = { EXPIRE_INTERVAL_S, 0 };
+	struct timeval	 tv = { EXPIRE_INTERVAL_S, 0 }, one = { 1, 0 };
+
+	auth_init(&webd.auth);
+	live_init(&webd.live);
+	webd.srv.auth = &webd.auth;
+	webd.srv.store_hash = store_hash;
+	webd.srv.random = web_random;
+	webd.srv.save_sessions = webd_save_sessions;
+	load_password();
+	load_sessions();
+	ask_init(parent_answer);
+	event_assign(&ev_tick, base, -1, EV_PERSIST, tick, NULL);
+	event_add(&ev_tick, &one);
 
 	if ((webd.names = malloc(sizeof(*webd.names))) == NULL)
 		fatal("names table");
@@ -83,6 +242,8 @@ main(int argc, char **argv)
 		.peer = PEER_WEBD,
 		.init = webd_init,
 		.status = webd_status,
+		.config = webd_config,
+		.parent_msg = ask_parent_msg,
 		.handlers = webd_handlers,
 		.nhandlers = webd_nhandlers,
 	};

@@ -9,7 +9,10 @@
 
 #include <jansson.h>
 
+#include "auth.h"
 #include "child.h"
+#include "live.h"
+#include "web.h"
 
 struct names;
 struct proto_chan;
@@ -18,9 +21,20 @@ struct webd {
 	struct names		*names;
 	struct proto_chan	*dnsd_chan;
 	uint64_t		 dnsd_unexpected;	/* not MSG_DNS_OBS */
+	struct auth		 auth;		/* sessions, lockouts */
+	struct web_server	 srv;
+	int			 serving;	/* http_start() done */
+	struct live		 live;		/* /api/live's last totals */
+	int			 live_asked;	/* a clients request out */
+	uint32_t		 sessions_saved;	/* mono s */
+	uint64_t		 save_failures;
 };
 
 extern struct webd	 webd;
+
+/* webd.c */
+/* Saves the sessions to the state dir (they outlive a restart). */
+void	webd_save_sessions(void);
 
 /* ctl.c */
 extern const struct ctl_handler	webd_handlers[];

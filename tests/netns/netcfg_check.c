@@ -510,6 +510,13 @@ count(const char *hay, const char *needle)
 	return n;
 }
 
+/* Queue rules in a listing, whichever backend wrote them. */
+static int
+queued(const char *s)
+{
+	return count(s, "queue num 3") + count(s, "NFQUEUE");
+}
+
 /* install then remove leaves `nft list ruleset` as it was. */
 static void
 rules_roundtrip(enum queue_backend b)
@@ -521,8 +528,11 @@ rules_roundtrip(enum queue_backend b)
 	CHECK(rules_install(&st, b, "lan0", "wan0", 3) == 0);
 	CHECK(st.installed && st.backend == b);
 	during = output("nft list ruleset");
-	CHECK(count(during, "queue num 3") == 4);
+	CHECK(queued(during) == 4);
 	CHECK(count(during, "notrack") == 2);
+	CHECK(count(during, "fib daddr . iif type local return") == 2);
+	CHECK(count(during, "fib daddr type local") == 1);
+	CHECK(strstr(during, "bypass") == NULL);
 	rules_remove(&st);
 	after = output("nft list ruleset");
 	CHECK(same_text("nft list ruleset", before, after));
@@ -533,82 +543,11 @@ rules_roundtrip(enum queue_backend b)
 }
 
 static void
-test_rules_iptables(void)
-{
-	struct rules_state	 st, stale;
-	char			*s;
-
-	/* From an empty ruleset. */
-	rules_roundtrip(QUEUE_BACKEND_IPTABLES);
-	CHECK(rules_install(&st, QUEUE_BACKEND_IPTABLES, "lan0", "wan0",
-	    3) == 0);
-	s = output("iptables-nft -t raw -S");
-	CHECK(strstr(s, "-A GK_RAW_PRE -i lan0 -m addrtype --dst-type "
-	    "LOCAL --limit-iface-in -j RETURN\n") != NULL);
-	CHECK(strstr(s, "-A GK_RAW_PRE -i lan0 -j CT --notrack\n") != NULL);
-	CHECK(strstr(s, "-A GK_RAW_PRE -i wan0 -j CT --notrack\n") != NULL);
-	free(s);
-	s = output("iptables-nft -t mangle -S");
-	CHECK(strstr(s, "-A GK_MANGLE_PRE -i wan0 -j NFQUEUE --queue-num "
-	    "3\n") != NULL);
-	CHECK(strstr(s, "-A GK_MANGLE_FWD -i lan0 -o wan0 -j NFQUEUE "
-	    "--queue-num 3\n") != NULL);
-	/* Hairpin: LAN to the WAN address, then routed back to the LAN. */
-	CHECK(strstr(s, "-A GK_MANGLE_PRE -i lan0 -m addrtype --dst-type "
-	    "LOCAL -j NFQUEUE --queue-num 3\n") != NULL);
-	CHECK(strstr(s, "-A GK_MANGLE_FWD -i lan0 -o lan0 -j NFQUEUE "
-	    "--queue-num 3\n") != NULL);
-	CHECK(strstr(s, "bypass") == NULL);
-	free(s);
-
-	/* A crash left them: the next install replaces, not doubles. */
-	stale = st;
-	CHECK(rules_install(&st, QUEUE_BACKEND_IPTABLES, "lan0", "wan0",
-	    3) == 0);
-	s = output("iptables-nft -t raw -S");
-	CHECK(count(s, "-j GK_RAW_PRE") == 1);
-	free(s);
-	s = output("iptables-nft -t mangle -S");
-	CHECK(count(s, "-j GK_MANGLE_FWD") == 1);
-	CHECK(count(s, "--queue-num 3") == 4);
-	free(s);
-	rules_remove(&st);
-	rules_remove(&stale);	/* undoes the first run's tables too */
-	s = output("nft list ruleset");
-	CHECK_STR(s, "");
-	free(s);
-
-	/* Alongside the admin's own rules, tables and chains. */
-	CHECK(run("iptables-nft -t raw -A PREROUTING -s 192.0.2.0/24 "
-	    "-j ACCEPT") == 0);
-	CHECK(run("iptables-nft -t mangle -A OUTPUT -j ACCEPT") == 0);
-	CHECK(run("nft add table inet other") == 0);
-	CHECK(run("nft add chain inet other c") == 0);
-	rules_roundtrip(QUEUE_BACKEND_IPTABLES);
-	CHECK(rules_install(&st, QUEUE_BACKEND_IPTABLES, "lan0", "wan0",
-	    3) == 0);
-	s = output("iptables-nft -t raw -S PREROUTING");
-	CHECK(strstr(s, "-A PREROUTING -j GK_RAW_PRE\n-A PREROUTING -s "
-	    "192.0.2.0/24 -j ACCEPT\n") != NULL);
-	free(s);
-	rules_remove(&st);
-	/* Rules the admin added meanwhile keep their table. */
-	CHECK(rules_install(&st, QUEUE_BACKEND_IPTABLES, "lan0", "wan0",
-	    3) == 0);
-	CHECK(run("iptables-nft -t mangle -A FORWARD -j ACCEPT") == 0);
-	rules_remove(&st);
-	s = output("iptables-nft -t mangle -S FORWARD");
-	CHECK(strstr(s, "-A FORWARD -j ACCEPT") != NULL);
-	free(s);
-	CHECK(run("nft flush ruleset") == 0);
-}
-
-static void
 test_rules(void)
 {
 	enum queue_backend	 b;
-	struct rules_state	 st;
-	char			*before, *after;
+	struct rules_state	 st, stale;
+	char			*before, *after, *s;
 
 	before = output("nft list ruleset");
 	b = rules_probe();
@@ -616,18 +555,16 @@ test_rules(void)
 	CHECK(same_text("nft list ruleset (probe)", before, after));
 	free(before);
 	free(after);
-	printf("queue backend: %s\n", rules_backend_name(b));
+	printf("queue backend: %s, owned persistent table: %s\n",
+	    rules_backend_name(b), rules_persist() ? "yes" : "no");
 	/* GK_EXPECT_BACKEND pins it where the kernel is known. */
 	if (getenv("GK_EXPECT_BACKEND") != NULL)
 		CHECK_STR(rules_backend_name(b), getenv("GK_EXPECT_BACKEND"));
 	CHECK(b != QUEUE_BACKEND_NONE);
-	if (b == QUEUE_BACKEND_NFT) {
-		rules_roundtrip(QUEUE_BACKEND_NFT);
-		before = output("nft list table ip gatekeeper");
-		CHECK_STR(before, "");
-		free(before);
-	}
-	if (b == QUEUE_BACKEND_IPTABLES) {
+	if (b == QUEUE_BACKEND_NONE)
+		return;
+	rules_roundtrip(b);
+	if (b == QUEUE_BACKEND_COMPAT) {
 		/* No nft queue here: that install fails, leaving nothing. */
 		before = output("nft list ruleset");
 		CHECK(rules_install(&st, QUEUE_BACKEND_NFT, "lan0", "wan0",
@@ -637,11 +574,58 @@ test_rules(void)
 		free(before);
 		free(after);
 	}
-	if (b != QUEUE_BACKEND_NONE &&
-	    run("iptables-nft -t mangle -S") == 0)
-		test_rules_iptables();
-	CHECK(rules_install(&st, QUEUE_BACKEND_IPTABLES, "lan 0", "wan0",
-	    3) == -1);
+
+	/* A crash left them: the next install replaces, not doubles. */
+	CHECK(rules_install(&st, b, "lan0", "wan0", 3) == 0);
+	stale = st;
+	CHECK(rules_install(&st, b, "lan0", "wan0", 3) == 0);
+	s = output("nft list ruleset");
+	CHECK(queued(s) == 4);
+	free(s);
+	/* A repair leaves the same rules. */
+	CHECK(rules_repair(&st) == 0);
+	s = output("nft list ruleset");
+	CHECK(queued(s) == 4);
+	free(s);
+	rules_remove(&st);
+	rules_remove(&stale);
+	s = output("nft list ruleset");
+	CHECK_STR(s, "");
+	free(s);
+	/* One somebody else made by that name is replaced too. */
+	CHECK(run("nft add table ip gatekeeper") == 0);
+	CHECK(run("nft add chain ip gatekeeper x") == 0);
+	CHECK(rules_install(&st, b, "lan0", "wan0", 3) == 0);
+	s = output("nft list ruleset");
+	CHECK(queued(s) == 4);
+	CHECK(strstr(s, "chain x") == NULL);
+	free(s);
+	rules_remove(&st);
+	s = output("nft list ruleset");
+	CHECK_STR(s, "");
+	free(s);
+
+	/* Alongside the admin's own tables, which stay as they are. */
+	CHECK(run("nft add table inet other") == 0);
+	CHECK(run("nft add chain inet other c") == 0);
+	rules_roundtrip(b);
+	CHECK(rules_install(&st, b, "lan0", "wan0", 3) == 0);
+	if (rules_persist()) {
+		/* Owned: nobody else deletes or flushes it, root included. */
+		CHECK(run("nft delete table ip gatekeeper 2>/dev/null") != 0);
+		CHECK(run("nft flush chain ip gatekeeper mangle_forward "
+		    "2>/dev/null") != 0);
+		CHECK(run("nft flush ruleset") == 0);
+		s = output("nft list ruleset");
+		CHECK(queued(s) == 4);
+		CHECK(strstr(s, "table inet other") == NULL);
+		free(s);
+	}
+	rules_remove(&st);
+	CHECK(run("nft flush ruleset") == 0);
+
+	CHECK(rules_install(&st, b, "lan 0", "wan0", 3) == -1);
+	CHECK(rules_install(&st, b, "lan+", "wan0", 3) == -1);
 	CHECK(rules_install(&st, QUEUE_BACKEND_NONE, "lan0", "wan0",
 	    3) == -1);
 }

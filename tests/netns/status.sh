@@ -28,11 +28,22 @@ check '[.daemons[].uid] | unique | length == 4' "uids not distinct"
 check 'all(.daemons[]; .uid > 0 and .pid > 0 and .state == "running"
 	and (.restarts | type) == "number" and (.uptime | type) == "number")' \
 	"pid/uid/state/restarts/uptime"
-check '.queue_backend == "iptables-nft" or .queue_backend == "nft"' "queue_backend"
+check '.queue_backend == "nft-compat" or .queue_backend == "nft"' "queue_backend"
 check '.version | type == "string"' "version"
 check '.wan.ifname == "wan0" and .wan.address == "203.0.113.2/24"' "wan"
 check '.lan.ifname == "gkbr0" and .lan.address == "10.42.0.1/24"' "lan"
 check '.lan.ports | sort == ["lan1", "lan2", "lan3"]' "lan ports"
+
+# Process titles (common/log.c): ps shows "gatekeeper: dnsd", top the
+# 15-byte comm "gk-dnsd"; set before the sandbox, so they hold after it.
+for d in "${GK_DAEMONS[@]}"; do
+	pid=$(jq -r --arg d "$d" '.daemons[] | select(.name == $d) | .pid' <<<"$json")
+	title=$(tr '\0' ' ' <"/proc/$pid/cmdline" | sed 's/ *$//')
+	[[ $title == "gatekeeper: $d" ]] ||
+		gk_fail "$d (pid $pid) has the process title '$title'"
+	[[ $(<"/proc/$pid/comm") == "gk-$d" ]] ||
+		gk_fail "$d (pid $pid) has the comm '$(<"/proc/$pid/comm")'"
+done
 
 # A second gatekeeperd on the same run dir gives up at once and leaves the
 # first one, and its network setup, alone.
@@ -87,8 +98,20 @@ rc=0
 out=$(ip netns exec "$R" "$GK_GKCTL" -s "$GK_TMP/run/nonexistent.sock" \
     status 2>&1) || rc=$?
 echo "gkctl on a missing socket: status $rc: $out"
-((rc == 1)) || gk_fail "gkctl on a missing socket exited $rc, want 1"
+# 3: gatekeeperd cannot be reached (CONTRACT.md; was 1 before issue 15).
+((rc == 3)) || gk_fail "gkctl on a missing socket exited $rc, want 3"
 [[ -n $out ]] || gk_fail "gkctl on a missing socket printed no message"
+
+# A command the running router refuses: 1, and with -j {"error": ...} on
+# stdout, the message on stderr. nobody may not restart a daemon.
+rc=0
+out=$(ip netns exec "$R" setpriv --reuid=nobody --regid=gatekeeper --clear-groups \
+    "$GK_GKCTL" -s "$GK_SOCK" -j restart dnsd 2>"$GK_TMP/err") || rc=$?
+echo "gkctl -j restart as nobody: status $rc: $out $(<"$GK_TMP/err")"
+((rc == 1)) || gk_fail "a refused command exited $rc, want 1"
+jq -e 'keys == ["error"] and (.error | length > 0)' <<<"$out" >/dev/null ||
+	gk_fail "a refused command with -j printed no {\"error\": ...}: $out"
+[[ -s $GK_TMP/err ]] || gk_fail "a refused command with -j said nothing on stderr"
 
 gk_stop
 [[ $GK_EXIT == 0 ]] || gk_fail "gatekeeperd exited with $GK_EXIT"

@@ -356,7 +356,8 @@ test_bad_forms(void)
 		{ "run-dir run", "t.conf:1: run-dir: expected an absolute path" },
 		{ "run-dir /run/gk\x7f", "t.conf:1: run-dir: expected an "
 		    "absolute path" },
-		{ "WAN eth0", "t.conf:1: unknown statement \"WAN\"" },
+		{ "WAN eth0", "t.conf:1: unknown statement \"WAN\", did you "
+		    "mean \"wan\"?" },
 		{ "  \t lease-time\t12x # comment",
 		    "t.conf:1: lease-time: expected a duration" },
 		{ "a b c d e f g h i j k l m n o p q r s t u v w x y z "
@@ -790,8 +791,18 @@ test_round_trip(void)
 	    "lease-time 12h\n"
 	    "domain lan\n"
 	    "upstream 9.9.9.9 149.112.112.112\n"
+	    "# rebind-allow: none\n"
 	    "static-lease 52:54:00:12:34:56 10.42.0.10 printer\n"
 	    "port-forward tcp 8443 10.42.0.10 443\n"
+	    "# dhcp-mtu: not sent\n"
+	    "# dhcp-ntp: not sent\n"
+	    "# dhcp-route: none\n"
+	    "dhcp-conflict-check on\n"
+	    "# nat-timeout udp 5m (natd's default)\n"
+	    "# nat-timeout tcp-established 124m (natd's default)\n"
+	    "# nat-timeout tcp-transitory 4m (natd's default)\n"
+	    "# nat-timeout icmp 60s (natd's default)\n"
+	    "# nat-timeout other 5m (natd's default)\n"
 	    "nat-filtering udp endpoint-independent\n"
 	    "nat-filtering tcp address-dependent\n"
 	    "web-listen 80\n"
@@ -998,10 +1009,10 @@ test_rebind_allow(void)
 	    "home.arpa\n") != NULL);
 	free(out);
 	round_trip("rebind-allow a.example b.example\nrebind-allow c\n");
-	/* nothing printed when there is none */
+	/* -nv shows every default: none, as a comment */
 	parse(&c, &e, "");
 	out = print(&c);
-	CHECK(strstr(out, "rebind-allow") == NULL);
+	CHECK(strstr(out, "\n# rebind-allow: none\n") != NULL);
 	free(out);
 
 	expect_one("rebind-allow\n", "t.conf:1: rebind-allow: missing "
@@ -1029,6 +1040,35 @@ test_rebind_allow(void)
 	expect_ok(text);
 	snprintf(text + off, sizeof(text) - off, "rebind-allow one.more\n");
 	expect_one(text, "t.conf:17: rebind-allow: at most 16 domains in all");
+}
+
+/* A misspelled statement gets the one it is a typo of; another word none. */
+static void
+test_did_you_mean(void)
+{
+	static const struct {
+		const char *line, *msg;
+	} cases[] = {
+		{ "lese-time 12h", "t.conf:1: unknown statement \"lese-time\", "
+		    "did you mean \"lease-time\"?" },
+		{ "upstrem 9.9.9.9", "t.conf:1: unknown statement \"upstrem\", "
+		    "did you mean \"upstream\"?" },
+		{ "static-leases 52:54:00:12:34:56 10.0.0.3", "t.conf:1: "
+		    "unknown statement \"static-leases\", did you mean "
+		    "\"static-lease\"?" },
+		{ "portforward tcp 1 10.0.0.2", "t.conf:1: unknown statement "
+		    "\"portforward\", did you mean \"port-forward\"?" },
+		{ "frobnicate yes", "t.conf:1: unknown statement "
+		    "\"frobnicate\"" },
+	};
+	struct gk_config c;
+	struct errs	 e;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		CHECK(parse(&c, &e, cases[i].line) == 1);
+		CHECK_STR(e.msg[0], cases[i].msg);
+	}
 }
 
 static void
@@ -1063,6 +1103,7 @@ main(void)
 	test_file();
 	test_dhcp_nat_options();
 	test_route_limit();
+	test_did_you_mean();
 	test_rebind_allow();
 	return check_result();
 }

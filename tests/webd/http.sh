@@ -129,14 +129,18 @@ done
 COOKIE="gk_session=$(awk '$6 == "gk_session" {print $7}' "$J")"
 ip netns exec "$C1" /usr/bin/python3 "$WS" recv "ws://10.42.0.1/api/live" \
     "$URL" "$COOKIE" 2 >"$GK_TMP/frames" || gk_fail "no frames from /api/live"
+gk_log "frames: $(cat "$GK_TMP/frames")"
 jq -e '.t > 0 and (.devices | type == "array")' <"$GK_TMP/frames" >/dev/null ||
 	gk_fail "bad frames: $(cat "$GK_TMP/frames")"
 out=$(ip netns exec "$C1" /usr/bin/python3 "$WS" refused "ws://10.42.0.1/api/live" \
     "$URL" "") || gk_fail "a WebSocket without a session: $out"
+gk_log "without a session: $out"
 out=$(ip netns exec "$C1" /usr/bin/python3 "$WS" refused "ws://10.42.0.1/api/live" \
     "http://evil.example" "$COOKIE") || gk_fail "a WebSocket from a foreign page: $out"
+gk_log "from a foreign page: $out"
 out=$(ip netns exec "$C1" /usr/bin/python3 "$WS" mute 10.42.0.1 80 "$URL" \
     "$COOKIE" 14) || gk_fail "a client that reads nothing was not cut: $out"
+gk_log "a client that reads nothing: $out"
 
 # Logout ends the session.
 expect 200 "$(web POST /api/logout -H "X-CSRF-Token: $CSRF")" "logout"
