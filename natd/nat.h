@@ -274,6 +274,8 @@ uint32_t nat_live_others(const struct nat *);
  * while none is known.
  */
 void	nat_client_learn(struct nat *, uint32_t client, const uint8_t mac[6]);
+/* The client slot + 1 of a LAN address, 0 when natd has none. */
+uint32_t nat_client_find(struct nat *, uint32_t ip);
 int	nat_client_mac(const struct nat *, uint32_t client, uint8_t mac[6]);
 
 /* Looks a mapping up the way an inbound packet would (tests, gkctl). */

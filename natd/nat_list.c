@@ -133,6 +133,12 @@ nat_client_learn(struct nat *n, uint32_t client, const uint8_t mac[6])
 	c->has_mac = 1;
 }
 
+uint32_t
+nat_client_find(struct nat *n, uint32_t ip)
+{
+	return client_get(n, ip, 0);
+}
+
 int
 nat_client_mac(const struct nat *n, uint32_t client, uint8_t mac[6])
 {

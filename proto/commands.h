@@ -31,6 +31,7 @@ enum gk_cmd {
 	CMD_FORWARD_DEL,
 	CMD_NAMES,
 	CMD_PASSWD,
+	CMD_PCAP_CLEAR,
 	CMD_MAX
 };
 

@@ -6,7 +6,8 @@
 # complete), one device's packets never in the other's file; after more
 # than 5 MiB the file holds the newest packets and is <= 5 MiB; a
 # download during an iperf3 run is valid; the ring survives kill -9 of
-# natd and of webd; with capture-size 0 nothing is recorded.
+# natd and of webd; gkctl pcap clear empties one device's ring; with
+# capture-size 0 nothing is recorded.
 set -euo pipefail
 . "$(dirname "$0")/../netns/lib.sh"
 
@@ -161,6 +162,18 @@ for d in natd webd; do
 	[[ $n == 4 ]] || gk_fail "after kill -9 of $d: $n ICMP packets, want 4"
 	gk_log "kill -9 of $d: the ring kept its $(capinfos -c "$F6" | awk '/Number of packets/ {print $NF}') packets"
 done
+
+# ---- gkctl pcap clear: that device's ring only
+gk_ctl -j pcap clear 10.42.0.50 | jq -e '.cleared == true' >/dev/null ||
+	gk_fail "gkctl pcap clear 10.42.0.50"
+F7=$GK_TMP/cleared.pcap
+[[ $(pcap 10.42.0.50 "$F7") == 200 ]] || gk_fail "download after clear"
+valid "$F7" "after clear"
+n=$(count "$F7" ip)
+[[ $n == 0 ]] || gk_fail "after clear: $n packets"
+[[ $(pcap "$mac2" "$F2") == 200 && $(count "$F2" icmp) == 6 ]] ||
+	gk_fail "clearing client 1 touched client 2's ring"
+gk_log "pcap clear: client 1's ring empty, client 2's kept"
 
 # ---- capture off: nothing is recorded, nothing is kept
 gk_stop
