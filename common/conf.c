@@ -53,6 +53,7 @@ enum once {
 	ONCE_DHCP_NTP,
 	ONCE_DHCP_CONFLICT_CHECK,
 	ONCE_WEB_LISTEN,
+	ONCE_WEB_TLS_LISTEN,
 	ONCE_CAPTURE_SIZE,
 	ONCE_CAPTURE_TOTAL,
 	ONCE_HISTORY,
@@ -1026,6 +1027,18 @@ st_web_listen(struct parser *p, char **argv)
 }
 
 static void
+st_web_tls_listen(struct parser *p, char **argv)
+{
+	uint64_t port;
+
+	if (parse_uint(argv[0], 65535, &port) == -1 || port == 0) {
+		expected(p, "a port from 1 to 65535", argv[0]);
+		return;
+	}
+	p->conf->web_tls_port = (uint16_t)port;
+}
+
+static void
 st_capture_size(struct parser *p, char **argv)
 {
 	if (conf_parse_size(argv[0], &p->conf->capture_size) == -1)
@@ -1114,6 +1127,8 @@ static const struct statement statements[] = {
 	    ONCE_DHCP_CONFLICT_CHECK, st_dhcp_conflict_check },
 	{ "web-listen", "web-listen PORT", 1, 1, ONCE_WEB_LISTEN,
 	    st_web_listen },
+	{ "web-tls-listen", "web-tls-listen PORT", 1, 1, ONCE_WEB_TLS_LISTEN,
+	    st_web_tls_listen },
 	{ "capture-size", "capture-size SIZE", 1, 1, ONCE_CAPTURE_SIZE,
 	    st_capture_size },
 	{ "capture-total", "capture-total SIZE", 1, 1, ONCE_CAPTURE_TOTAL,
@@ -1306,6 +1321,7 @@ conf_init(struct gk_config *c)
 	c->filter_udp = NAT_FILTER_ENDPOINT_INDEPENDENT;
 	c->filter_tcp = NAT_FILTER_ADDRESS_DEPENDENT;
 	c->web_port = 80;
+	c->web_tls_port = 443;
 	c->capture_size = 5 * 1024 * 1024;
 	c->capture_total = 64 * 1024 * 1024;
 	c->history = 24 * 60 * 60;
@@ -1576,6 +1592,7 @@ conf_print(FILE *fp, const struct gk_config *c)
 	fprintf(fp, "nat-filtering tcp %s\n",
 	    conf_filtering_name(c->filter_tcp));
 	fprintf(fp, "web-listen %u\n", c->web_port);
+	fprintf(fp, "web-tls-listen %u\n", c->web_tls_port);
 	fprintf(fp, "capture-size ");
 	print_size(fp, c->capture_size);
 	fprintf(fp, "\ncapture-total ");

@@ -89,6 +89,7 @@ struct gk_config {
 	int		ndhcp_route;
 	int		dhcp_conflict_check;		/* default 1 */
 	uint16_t	web_port;			/* default 80 */
+	uint16_t	web_tls_port;			/* default 443 */
 	uint64_t	capture_size;			/* bytes, default 5M */
 	uint64_t	capture_total;			/* bytes, default 64M */
 	uint32_t	history;			/* seconds, default 24h */

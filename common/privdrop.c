@@ -10,12 +10,14 @@
 #include <sys/types.h>
 #include <sys/capability.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <sched.h>
 #include <grp.h>
 #include <pwd.h>
 #include <seccomp.h>
@@ -258,9 +260,9 @@ static const int sc_common[] = {
 	SCMP_SYS(timerfd_create), SCMP_SYS(timerfd_settime),
 	SCMP_SYS(timerfd_gettime), SCMP_SYS(eventfd2),
 
-	/* memory: malloc, ASan's allocator, shared rings, sqlite's -shm */
-	SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mremap),
-	SCMP_SYS(mprotect), SCMP_SYS(brk), SCMP_SYS(madvise),
+	/* memory: malloc, ASan's allocator, shared rings, sqlite's -shm;
+	 * mmap and mprotect without PROT_EXEC only (sc_common_args) */
+	SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(brk), SCMP_SYS(madvise),
 
 	/* signals: libevent's handlers, abort(), ASan's alternate stack */
 	SCMP_SYS(rt_sigaction), SCMP_SYS(rt_sigprocmask),
@@ -317,9 +319,20 @@ static const int sc_files[] = {
  * is inherited), so that commits never stall the thread serving clients.
  */
 static const int sc_dhcpd[] = {
-	SCMP_SYS(clone), SCMP_SYS(clone3),
 	SCMP_SYS(set_robust_list), SCMP_SYS(rseq),
 };
+
+/*
+ * clone() only as pthread_create() calls it: a thread sharing memory,
+ * files and signal handlers, never a new process or namespace. clone3
+ * passes its flags in memory, which seccomp cannot read: it gets ENOSYS
+ * and glibc falls back to clone(). The TLS and thread-id bookkeeping
+ * bits may vary.
+ */
+#define SC_THREAD_FLAGS	(CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | \
+	CLONE_THREAD)
+#define SC_THREAD_ANY	(CLONE_SETTLS | CLONE_PARENT_SETTID | \
+	CLONE_CHILD_CLEARTID | CLONE_SYSVSEM)
 
 /*
  * natd: its saved forwards and timeouts (natd.conf in its chroot, the
@@ -420,6 +433,11 @@ sc_common_args(scmp_filter_ctx ctx)
 		a = sc_arg(1, SCMP_CMP_EQ, sc_ioctls[i], 0);
 		sc_rule(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1, &a);
 	}
+	/* No code mapped after start-up: nothing executable but what
+	 * exec and the loader mapped before the sandbox. */
+	a = sc_arg(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0);
+	sc_rule(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1, &a);
+	sc_rule(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1, &a);
 	/* Signals to ourselves only: abort(), raise(). */
 	a = sc_arg(0, SCMP_CMP_EQ, self, 0);
 	sc_rule(ctx, SCMP_ACT_ALLOW, SCMP_SYS(kill), 1, &a);
@@ -453,6 +471,17 @@ sc_dnsd_args(scmp_filter_ctx ctx)
 }
 
 static void
+sc_dhcpd_args(scmp_filter_ctx ctx)
+{
+	struct scmp_arg_cmp	 a;
+
+	a = sc_arg(0, SCMP_CMP_MASKED_EQ, 0xffffffffULL & ~(uint64_t)
+	    SC_THREAD_ANY, SC_THREAD_FLAGS);
+	sc_rule(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1, &a);
+	sc_rule(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0, NULL);
+}
+
+static void
 sc_profile(scmp_filter_ctx ctx, enum sandbox_profile profile)
 {
 	switch (profile) {
@@ -470,6 +499,7 @@ sc_profile(scmp_filter_ctx ctx, enum sandbox_profile profile)
 	case SANDBOX_DHCPD:
 		sc_list(ctx, SCMP_ACT_ALLOW, sc_files, nitems(sc_files));
 		sc_list(ctx, SCMP_ACT_ALLOW, sc_dhcpd, nitems(sc_dhcpd));
+		sc_dhcpd_args(ctx);
 		break;
 	case SANDBOX_WEBD:
 		sc_list(ctx, SCMP_ACT_ALLOW, sc_files, nitems(sc_files));

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -210,4 +211,19 @@ word_distance(const char *a, const char *b)
 		}
 	}
 	return row[lb] > 9 ? 9 : row[lb];
+}
+
+int
+name_reserved(const char *label)
+{
+	/* "gatekeeper": dnsd's LOCAL_ROUTER_NAME, the router itself */
+	static const char *const reserved[] = {
+		"wpad", "isatap", "localhost", "gatekeeper",
+	};
+	size_t	 i;
+
+	for (i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
+		if (strcasecmp(label, reserved[i]) == 0)
+			return 1;
+	return 0;
 }

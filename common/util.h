@@ -44,6 +44,14 @@ int	 file_replace(const char *path, const void *data, size_t len);
  * file is EFBIG); *len gets its size. -1 with errno. */
 int	 file_read(const char *path, void *buf, size_t max, size_t *len);
 
+/*
+ * 1 when a host label (any case) must never come from a DHCP client:
+ * names that browsers and resolvers trust for configuration (wpad:
+ * proxy auto-discovery, isatap: IPv6 tunnels), localhost, and the
+ * router's own name. Registering them would let one device hijack them.
+ */
+int	 name_reserved(const char *label);
+
 #define MAC_STR_SIZE	18
 /* "aa:bb:cc:dd:ee:ff" into buf (MAC_STR_SIZE bytes); returns buf. */
 const char *mac_str(const uint8_t mac[6], char *buf, size_t len);

@@ -429,6 +429,8 @@ probe_start(uint32_t ip, const uint8_t *pkt, size_t len,
 		if (!dhcpd.probes[i].active)
 			p = &dhcpd.probes[i];
 	if (p == NULL || len > sizeof(p->pkt)) {
+		/* The client asks again; the address must be free for it. */
+		dhcp_probe_abandon(dhcpd.srv, ip);
 		dhcpd.io.probe_busy++;
 		return;
 	}

@@ -861,6 +861,20 @@ choose_address(struct dhcp_server *s, uint32_t want, int64_t now,
 }
 
 void
+dhcp_probe_abandon(struct dhcp_server *s, uint32_t ip)
+{
+	uint32_t	 i;
+
+	if (!in_pool(s, ip))
+		return;
+	i = ntohl(ip) - s->hstart;
+	if (bit_get(s->probing, i)) {
+		bit_clear(s->probing, i);
+		s->nprobing--;
+	}
+}
+
+void
 dhcp_probe_done(struct dhcp_server *s, uint32_t ip, int conflict,
     int64_t now)
 {
@@ -927,6 +941,9 @@ pick_name(struct dhcp_server *s, const struct dhcp_lease *self, char *out,
 		;
 	else if ((p = dhcp_opt(&s->msg, OPT_HOSTNAME, &l)) != NULL)
 		dhcp_clean_label(p, l, base, sizeof(base));
+	/* A client naming itself wpad would be every browser's proxy. */
+	if (name_reserved(base))
+		base[0] = '\0';
 	if (base[0] == '\0')
 		return;
 	bl = strlen(base);
@@ -1001,13 +1018,29 @@ take(struct dhcp_server *s, uint32_t ip, int64_t now)
 	return e;
 }
 
+/*
+ * The lease time for e: short until the client comes back for it, so
+ * that addresses bound by made-up clients (one host binding the pool
+ * with invented MACs) return within DHCP_FIRST_LEASE unless each keeps
+ * renewing; a real client renews at T1 and gets the full time.
+ */
+static uint32_t
+lease_for(const struct dhcp_server *s, const struct dhcp_lease *e,
+    int64_t now)
+{
+	if (e->state == LEASE_BOUND && e->expires > now)
+		return s->conf.lease_time;
+	return s->conf.lease_time < DHCP_FIRST_LEASE ? s->conf.lease_time :
+	    DHCP_FIRST_LEASE;
+}
+
 static void
 bind_lease(struct dhcp_server *s, struct dhcp_lease *e, int64_t now)
 {
 	char	name[CONF_MAX_HOSTNAME + 1];
 
+	e->expires = now + lease_for(s, e, now);
 	e->state = LEASE_BOUND;
-	e->expires = now + s->conf.lease_time;
 	pick_name(s, e, name, sizeof(name));
 	name_set(s, e, name);
 	persist(s, e);
@@ -1266,7 +1299,10 @@ reply(struct dhcp_server *s, int type, const struct dhcp_lease *e,
 	} else {
 		if (e != NULL) {
 			yiaddr = e->ip;
-			c.lease_time = s->conf.lease_time;
+			/* an ACK: what bind_lease() just gave */
+			c.lease_time = type == DHCPACK && e->expires > rx->now ?
+			    (uint32_t)(e->expires - rx->now) :
+			    lease_for(s, e, rx->now);
 			c.hostname = e->hostname;
 		}
 		if (type == DHCPACK && s->msg.h.ciaddr != 0)

@@ -23,6 +23,7 @@
 #define DHCP_READY_MAX		4096	/* probed addresses kept ready */
 #define DHCP_PROBE_MIN		32	/* probed ahead when idle */
 #define DHCP_PROBE_FRESH	120	/* s a probe result is trusted */
+#define DHCP_FIRST_LEASE	600	/* s of a lease until its first renewal */
 
 struct dhcp_route {
 	uint32_t	dst;		/* network order */
@@ -148,6 +149,9 @@ enum dhcp_result dhcp_handle(struct dhcp_server *, const uint8_t *buf,
  */
 void	dhcp_probe_done(struct dhcp_server *, uint32_t ip, int conflict,
 	    int64_t now);
+
+/* A probe that could not be sent (no slot): ip is no longer probing. */
+void	dhcp_probe_abandon(struct dhcp_server *, uint32_t ip);
 
 /*
  * The conflict check ahead of demand: the next address to ARP-probe now

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "local.h"
+#include "util.h"
 
 /* in-addr.arpa. in wire form */
 static const uint8_t in_addr_arpa[] = "\7in-addr\4arpa";
@@ -85,6 +86,11 @@ local_add(struct local_zone *z, enum local_kind kind, const char *label,
 
 	if (!local_label_ok(label)) {
 		*why = "not a valid hostname label";
+		return -1;
+	}
+	/* dhcpd refuses these too; a compromised dhcpd must not get them. */
+	if (kind == LOCAL_DHCP && name_reserved(label)) {
+		*why = "reserved name";
 		return -1;
 	}
 	n = strlen(label);

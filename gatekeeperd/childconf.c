@@ -123,6 +123,7 @@ keep_fixed(struct gk_config *next, const struct gk_config *cur)
 	changed |= strcmp(next->state_dir, cur->state_dir) != 0;
 	changed |= strcmp(next->run_dir, cur->run_dir) != 0;
 	changed |= next->web_port != cur->web_port;
+	changed |= next->web_tls_port != cur->web_tls_port;
 	memcpy(next->wan, cur->wan, sizeof(cur->wan));
 	memcpy(next->lan, cur->lan, sizeof(cur->lan));
 	next->nlan = cur->nlan;
@@ -131,6 +132,7 @@ keep_fixed(struct gk_config *next, const struct gk_config *cur)
 	memcpy(next->state_dir, cur->state_dir, sizeof(cur->state_dir));
 	memcpy(next->run_dir, cur->run_dir, sizeof(cur->run_dir));
 	next->web_port = cur->web_port;
+	next->web_tls_port = cur->web_tls_port;
 	return changed;
 }
 

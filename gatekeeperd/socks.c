@@ -142,21 +142,26 @@ open_pair(enum layout_res a, enum layout_res b, const char *what)
 }
 
 /*
- * Memory the parent owns and natd maps: the NAT tables survive a natd
- * restart because this fd does; the ring to webd likewise. Pages are
- * allocated only when touched.
+ * Memory the parent owns and the children map: the NAT tables survive a
+ * natd restart because this fd does; the ring to webd likewise. Pages are
+ * allocated only when touched. Sealed against shrinking and growing, so
+ * a child holding it cannot cut the mapping of another (SIGBUS), and
+ * mode 0600 root, so no child can re-open it for writing by path
+ * (docs/security.md).
  */
 static int
 open_memfd(const char *name, size_t size)
 {
 	int	 fd;
 
-	if ((fd = memfd_create(name, MFD_CLOEXEC)) == -1) {
+	if ((fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING)) == -1) {
 		log_warn("memfd %s", name);
 		return -1;
 	}
-	if (ftruncate(fd, (off_t)size) == -1) {
-		log_warn("memfd %s: ftruncate", name);
+	if (ftruncate(fd, (off_t)size) == -1 || fchmod(fd, 0600) == -1 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
+	    F_SEAL_SEAL) == -1) {
+		log_warn("memfd %s: size and seals", name);
 		close(fd);
 		return -1;
 	}
@@ -164,37 +169,20 @@ open_memfd(const char *name, size_t size)
 }
 
 /*
- * The capture rings (proto/capring.h): sealed against shrinking and
- * growing, so a daemon that holds it cannot make the other fault on a
- * page that is gone; webd gets a read-only descriptor of its own,
- * re-opened through /proc, so it cannot write natd's rings either.
+ * A read-only descriptor of the same memory for a child that only reads
+ * it: a new open file description, so the child can neither write nor
+ * map it writable, whatever it does with its fd.
  */
 static int
-open_capture(void)
+reopen_rdonly(int fd, const char *name)
 {
 	char	 path[64];
-	int	 fd;
+	int	 ro;
 
-	if ((fd = memfd_create("gk-capture", MFD_CLOEXEC |
-	    MFD_ALLOW_SEALING)) == -1) {
-		log_warn("memfd gk-capture");
-		return -1;
-	}
-	if (ftruncate(fd, (off_t)gk->conf.capture_total) == -1 ||
-	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
-	    F_SEAL_SEAL) == -1) {
-		log_warn("memfd gk-capture");
-		close(fd);
-		return -1;
-	}
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	if ((gk->res[RES_CAPTURE_RO] = open(path, O_RDONLY | O_CLOEXEC)) ==
-	    -1) {
-		log_warn("%s", path);
-		close(fd);
-		return -1;
-	}
-	return fd;
+	if ((ro = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		log_warn("memfd %s: read-only reopen", name);
+	return ro;
 }
 
 int
@@ -211,6 +199,8 @@ socks_open(void)
 	    "DNS")) == -1 ||
 	    (res[RES_WEB_LISTEN] = inet_socket(SOCK_STREAM, lan,
 	    gk->conf.web_port, NULL, "web")) == -1 ||
+	    (res[RES_WEB_TLS_LISTEN] = inet_socket(SOCK_STREAM, lan,
+	    gk->conf.web_tls_port, NULL, "web TLS")) == -1 ||
 	    open_pair(RES_DHCPD_DNSD, RES_DNSD_DHCPD, "dhcpd-dnsd") == -1 ||
 	    open_pair(RES_DNSD_WEBD, RES_WEBD_DNSD, "dnsd-webd") == -1 ||
 	    open_pair(RES_NATD_WEBD, RES_WEBD_NATD, "natd-webd") == -1 ||
@@ -218,7 +208,16 @@ socks_open(void)
 	    NATD_STATE_SIZE)) == -1 ||
 	    (res[RES_NAT_RING] = open_memfd("gk-nat-ring",
 	    NATD_RING_SIZE)) == -1 ||
-	    (res[RES_CAPTURE] = open_capture()) == -1) {
+	    (res[RES_NAT_RING_RO] = reopen_rdonly(res[RES_NAT_RING],
+	    "gk-nat-ring")) == -1 ||
+	    (res[RES_RING_TAIL] = open_memfd("gk-nat-ring-tail",
+	    NATD_RING_TAIL_SIZE)) == -1 ||
+	    (res[RES_RING_TAIL_RO] = reopen_rdonly(res[RES_RING_TAIL],
+	    "gk-nat-ring-tail")) == -1 ||
+	    (res[RES_CAPTURE] = open_memfd("gk-capture",
+	    gk->conf.capture_total)) == -1 ||
+	    (res[RES_CAPTURE_RO] = reopen_rdonly(res[RES_CAPTURE],
+	    "gk-capture")) == -1) {
 		socks_close();
 		return -1;
 	}

@@ -100,6 +100,25 @@ print_uptime(FILE *f, double secs)
 	fprintf(f, "%s", buf);
 }
 
+/* The dashboard's addresses and the certificate to check a browser's
+ * warning against, from webd's status. */
+static void
+print_web(FILE *f, json_t *st)
+{
+	json_t		*d, *tls;
+	size_t		 i;
+
+	json_array_foreach(json_object_get(st, "daemons"), i, d) {
+		if (strcmp(str_or(d, "name", ""), "webd") != 0)
+			continue;
+		tls = json_object_get(json_object_get(d, "detail"), "tls");
+		if (json_integer_value(json_object_get(tls, "port")) > 0)
+			fprintf(f, "\nHTTPS port %lld, certificate SHA-256\n  %s\n",
+			    (long long)json_integer_value(json_object_get(tls,
+			    "port")), str_or(tls, "fingerprint", "-"));
+	}
+}
+
 static void
 print_status(FILE *f, json_t *st)
 {
@@ -135,6 +154,7 @@ print_status(FILE *f, json_t *st)
 			fprintf(f, "-");
 		fprintf(f, "\n");
 	}
+	print_web(f, st);
 }
 
 /* Keys whose integers are unix times (documented with each daemon). */

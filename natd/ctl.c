@@ -170,8 +170,8 @@ natd_status(json_t *detail, void *arg)
 	json_object_set_new(detail, "timeout_other_from",
 	    json_string(timeout_from(saved.to.other, conf_to.other)));
 	if (ring != NULL) {
-		J("ring_records", atomic_load(&ring->head));
-		J("ring_drops", atomic_load(&ring->drops));
+		J("ring_records", ring->head);
+		J("ring_drops", ring->drops);
 	} else
 		J("ring_records", 0);
 }

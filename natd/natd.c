@@ -10,7 +10,7 @@
  *
  * The tables live in the memfd the parent keeps (fd 6), so a natd
  * restarted after a crash or kill -9 attaches to every mapping; the
- * packet summaries go to the ring (fd 7) for webd. Fail closed: what
+ * packet summaries go to the ring (fd 7; webd's position: fd 8) for webd. Fail closed: what
  * cannot be translated is dropped and counted.
  */
 #include <sys/mman.h>
@@ -57,7 +57,8 @@ static int		 seen_first;	/* a packet came since the start */
 
 struct nat		 nat;
 int			 state_kept = -1;
-struct gk_ring_hdr	*ring;
+static struct gk_ring_prod ring_prod;
+struct gk_ring_prod	*ring;
 static int		 ring_kept = -1;
 struct natconf		 saved;		/* gkctl's forwards and timeouts */
 struct nat_timeouts	 conf_to;	/* gatekeeper.conf's, 0: unset */
@@ -71,6 +72,31 @@ static uint8_t		 rbuf[NATD_BATCH][NATD_BUFSZ];
 static struct mmsghdr	 rmsg[NATD_BATCH];
 static struct iovec	 riov[NATD_BATCH];
 struct verdicts		 vq;		/* this batch's, one send */
+
+/*
+ * The ring is ours to write; webd's position comes from its own region,
+ * mapped read-only. Both are sealed, so their sizes hold while mapped.
+ */
+static void
+ring_map(void)
+{
+	struct stat	 st, tst;
+	void		*mem, *tail;
+
+	if (fstat(FD_NATD_RING, &st) == -1 || st.st_size <= 0 ||
+	    fstat(FD_NATD_RING_TAIL, &tst) == -1 || tst.st_size <= 0)
+		return;
+	mem = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE,
+	    MAP_SHARED, FD_NATD_RING, 0);
+	tail = mmap(NULL, (size_t)tst.st_size, PROT_READ, MAP_SHARED,
+	    FD_NATD_RING_TAIL, 0);
+	if (mem == MAP_FAILED || tail == MAP_FAILED)
+		return;
+	ring_kept = gk_ring_attach(&ring_prod, mem, (size_t)st.st_size,
+	    tail, (size_t)tst.st_size);
+	if (ring_kept >= 0)
+		ring = &ring_prod;
+}
 
 /* ---- the packet path ---- */
 
@@ -383,13 +409,7 @@ natd_init(struct event_base *base, void *arg)
 	    "attached to the previous tables" : "new tables",
 	    nat_live_maps(&nat), (unsigned long long)nat_resets(&nat));
 
-	if (fstat(FD_NATD_RING, &st) == 0 && st.st_size > 0) {
-		mem = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE,
-		    MAP_SHARED, FD_NATD_RING, 0);
-		if (mem != MAP_FAILED &&
-		    (ring_kept = gk_ring_attach(mem, (size_t)st.st_size)) >= 0)
-			ring = mem;
-	}
+	ring_map();
 	if (ring == NULL)
 		log_warnx("no summary ring: packet summaries are not kept");
 	capture_init();

@@ -16,7 +16,7 @@
 #include "verdict.h"
 
 struct ctl_handler;
-struct gk_ring_hdr;
+struct gk_ring_prod;
 
 /* The queue's counters (the core's are in nat.st). */
 struct natd_io {
@@ -38,7 +38,7 @@ extern struct nat		 nat;
 extern struct natd_io		 io;
 extern struct verdicts		 vq;
 extern int			 state_kept;	/* nat_attach()'s answer */
-extern struct gk_ring_hdr	*ring;		/* NULL: no summaries */
+extern struct gk_ring_prod	*ring;		/* NULL: no summaries */
 extern struct natconf		 saved;		/* gkctl's forwards, timeouts */
 extern struct nat_timeouts	 conf_to;	/* gatekeeper.conf's, 0 unset */
 extern int			 configured;

@@ -33,6 +33,26 @@ usage(const char *name)
 	exit(1);
 }
 
+/*
+ * Shared memory follows docs/security.md: sealed so that nobody can
+ * shrink it under another's mapping, and read-only where we only read.
+ */
+static void
+check_memfd(const struct layout_fd *cf)
+{
+	int	 seals, fl;
+
+	seals = fcntl(cf->fd, F_GET_SEALS);
+	if (seals == -1 || (seals & (F_SEAL_SHRINK | F_SEAL_GROW)) !=
+	    (F_SEAL_SHRINK | F_SEAL_GROW))
+		fatalx("fd %d (%s) is not sealed against resizing", cf->fd,
+		    cf->what);
+	fl = fcntl(cf->fd, F_GETFL);
+	if (cf->rdonly && (fl == -1 || (fl & O_ACCMODE) != O_RDONLY))
+		fatalx("fd %d (%s) is writable, expected read-only", cf->fd,
+		    cf->what);
+}
+
 /* A descriptor that is not what the parent promised means we were not
  * started by gatekeeperd: refuse rather than misuse it. */
 static void
@@ -52,6 +72,7 @@ check_fd(const struct layout_fd *cf)
 		    st.st_size == 0)
 			fatalx("fd %d (%s) is not a memory file", cf->fd,
 			    cf->what);
+		check_memfd(cf);
 		return;
 	}
 	if (getsockopt(cf->fd, SOL_SOCKET, SO_TYPE, &type, &tlen) == -1)

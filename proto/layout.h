@@ -25,7 +25,8 @@
 #define FD_NATD_WEBD		5	/* natd <-> webd socketpair */
 #define FD_NATD_STATE		6	/* memfd: NAT tables, kept across restarts */
 #define FD_NATD_RING		7	/* memfd: packet summaries for webd */
-#define FD_NATD_CAPTURE		8	/* memfd: the capture rings, written */
+#define FD_NATD_RING_TAIL	8	/* memfd, read-only: webd's position */
+#define FD_NATD_CAPTURE		9	/* memfd: the capture rings, written */
 #define FD_DHCPD_UDP		4	/* UDP *:67 bound to the LAN */
 #define FD_DHCPD_PACKET		5	/* AF_PACKET on the LAN, send only */
 #define FD_DHCPD_DNSD		6	/* dhcpd <-> dnsd socketpair */
@@ -36,14 +37,17 @@
 #define FD_WEBD_HTTP		4	/* TCP lan-address:web-listen */
 #define FD_WEBD_NATD		5
 #define FD_WEBD_DNSD		6
-#define FD_WEBD_RING		7	/* the same ring as natd's, read side */
-#define FD_WEBD_CAPTURE		8	/* the capture rings, read-only */
-#define FD_CHILD_MAX		9	/* highest fd any child expects + 1 */
+#define FD_WEBD_RING		7	/* the same ring as natd's, read-only */
+#define FD_WEBD_RING_TAIL	8	/* memfd: webd's position in the ring */
+#define FD_WEBD_HTTPS		9	/* TCP lan-address:web-tls-listen */
+#define FD_WEBD_CAPTURE		10	/* the capture rings, read-only */
+#define FD_CHILD_MAX		11	/* highest fd any child expects + 1 */
 
 #define LAYOUT_MAX_FDS		(FD_CHILD_MAX - FD_PARENT - 1)
 
 #define NATD_STATE_SIZE		(64UL * 1024 * 1024)
 #define NATD_RING_SIZE		(16UL * 1024 * 1024)
+#define NATD_RING_TAIL_SIZE	4096UL
 
 #define NATD_QUEUE_NUM		0	/* the nfqueue the parent binds */
 
@@ -59,6 +63,7 @@ enum layout_res {
 	RES_DNS_UDP,
 	RES_DNS_TCP,
 	RES_WEB_LISTEN,
+	RES_WEB_TLS_LISTEN,
 	RES_DHCPD_DNSD,		/* dhcpd's end of dhcpd <-> dnsd */
 	RES_DNSD_DHCPD,		/* dnsd's end */
 	RES_DNSD_WEBD,
@@ -67,8 +72,11 @@ enum layout_res {
 	RES_WEBD_NATD,
 	RES_NAT_STATE,		/* memfd, NATD_STATE_SIZE */
 	RES_NAT_RING,		/* memfd, NATD_RING_SIZE */
-	RES_CAPTURE,		/* memfd, capture-total, sealed (capring.h) */
-	RES_CAPTURE_RO,		/* the same, re-opened read-only */
+	RES_NAT_RING_RO,	/* the same, opened read-only */
+	RES_RING_TAIL,		/* memfd, NATD_RING_TAIL_SIZE */
+	RES_RING_TAIL_RO,	/* the same, opened read-only */
+	RES_CAPTURE,		/* memfd, capture-total (proto/capring.h) */
+	RES_CAPTURE_RO,		/* the same, opened read-only */
 	RES_MAX
 };
 
@@ -78,6 +86,7 @@ struct layout_fd {
 	int		 family;	/* AF_* the socket must have */
 	int		 type;		/* SOCK_* it must have; 0: a memfd */
 	const char	*what;
+	int		 rdonly;	/* a memfd the child only reads */
 };
 
 struct child_layout {

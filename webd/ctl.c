@@ -105,8 +105,12 @@ webd_status(json_t *detail, void *arg)
 	json_t	*http = json_object(), *ws = json_object();
 
 	json_object_set_new(detail, "service", json_string(webd.serving ?
-	    "http on the LAN address; no TLS, no dashboard pages yet" :
+	    "HTTP and HTTPS on the LAN address; the dashboard is a first "
+	    "overview, no history or captures yet" :
 	    "not serving yet (no configuration)"));
+	json_object_set_new(detail, "tls", json_pack("{s:i,s:s}", "port",
+	    (int)webd.srv.tls_port, "fingerprint", webd.srv.fingerprint ?
+	    webd.srv.fingerprint : ""));
 	json_counters(http, http_stats(), http_counters,
 	    nitems(http_counters));
 	json_object_set_new(detail, "http", http);

@@ -17,9 +17,13 @@
 #include <time.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+
+#include <openssl/ssl.h>
 
 #include "http.h"
 #include "log.h"
@@ -49,6 +53,7 @@ struct conn {
 
 static struct {
 	struct evhttp		*http;
+	struct evhttp		*https;
 	struct event_base	*base;
 	struct web_server	*srv;
 	http_relay_fn		 relay;
@@ -78,8 +83,8 @@ reason(int status)
 	case 429: return "Too Many Requests";
 	case 500: return "Internal Server Error";
 	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
 	case 504: return "Gateway Timeout";
+	case 503: return "Service Unavailable";
 	}
 	return "Error";
 }
@@ -149,7 +154,11 @@ pending_timeout(evutil_socket_t fd, short ev, void *arg)
 	struct pending	*p = arg;
 
 	h.st.relay_timeouts++;
-	http_relay_reply(p->id, 0, "gatekeeperd did not answer in time");
+	if (p->req != NULL) {
+		web_relay_timeout(&p->resp);
+		send_resp(p->req, &p->resp);
+	}
+	pending_free(p);
 }
 
 void
@@ -252,6 +261,7 @@ start_relay(struct evhttp_request *req, struct web_resp *r)
 		http_relay_reply(p->id, 0, "gatekeeperd cannot be reached");
 }
 
+/* arg: NULL for plain HTTP, the SSL_CTX for HTTPS. */
 static void
 request_cb(struct evhttp_request *req, void *arg)
 {
@@ -295,6 +305,7 @@ request_cb(struct evhttp_request *req, void *arg)
 	wr.body = evbuffer_pullup(body, -1);
 	wr.peer = ip.s_addr;
 	wr.now = (uint64_t)time(NULL);
+	wr.tls = arg != NULL;
 	web_handle(h.srv, &wr, &r);
 	if (h.srv->sessions_dirty && h.srv->save_sessions != NULL)
 		h.srv->save_sessions();
@@ -311,6 +322,28 @@ request_cb(struct evhttp_request *req, void *arg)
 	web_resp_free(&r);
 }
 
+/* An evhttp on the listener fd with the same limits and handler. */
+static struct evhttp *
+server_on(int fd, void *arg)
+{
+	struct evhttp	*http;
+
+	if ((http = evhttp_new(h.base)) == NULL)
+		return NULL;
+	evhttp_set_max_headers_size(http, HTTP_MAX_HEADERS);
+	evhttp_set_max_body_size(http, WEB_MAX_BODY);
+	evhttp_set_timeout(http, HTTP_TIMEOUT_S);
+	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD |
+	    EVHTTP_REQ_POST | EVHTTP_REQ_DELETE);
+	evhttp_set_gencb(http, request_cb, arg);
+	if (evhttp_accept_socket(http, fd) == -1) {
+		log_warnx("http: cannot accept on fd %d", fd);
+		evhttp_free(http);
+		return NULL;
+	}
+	return http;
+}
+
 int
 http_start(struct event_base *base, int fd, struct web_server *srv,
     http_relay_fn relay)
@@ -320,18 +353,27 @@ http_start(struct event_base *base, int fd, struct web_server *srv,
 	h.relay = relay;
 	TAILQ_INIT(&h.pending);
 	TAILQ_INIT(&h.conns);
-	if ((h.http = evhttp_new(base)) == NULL)
+	return (h.http = server_on(fd, NULL)) != NULL ? 0 : -1;
+}
+
+/* Each HTTPS connection gets an OpenSSL bufferevent doing the accept. */
+static struct bufferevent *
+tls_bev(struct event_base *base, void *arg)
+{
+	SSL	*ssl = SSL_new(arg);
+
+	if (ssl == NULL)
+		return NULL;
+	return bufferevent_openssl_socket_new(base, -1, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+}
+
+int
+http_start_tls(int fd, SSL_CTX *ctx)
+{
+	if ((h.https = server_on(fd, ctx)) == NULL)
 		return -1;
-	evhttp_set_max_headers_size(h.http, HTTP_MAX_HEADERS);
-	evhttp_set_max_body_size(h.http, WEB_MAX_BODY);
-	evhttp_set_timeout(h.http, HTTP_TIMEOUT_S);
-	evhttp_set_allowed_methods(h.http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD |
-	    EVHTTP_REQ_POST | EVHTTP_REQ_DELETE);
-	evhttp_set_gencb(h.http, request_cb, NULL);
-	if (evhttp_accept_socket(h.http, fd) == -1) {
-		log_warnx("http: cannot accept on fd %d", fd);
-		return -1;
-	}
+	evhttp_set_bevcb(h.https, tls_bev, ctx);
 	return 0;
 }
 

@@ -25,6 +25,9 @@ struct http_stats {
 
 int	 http_start(struct event_base *, int fd, struct web_server *,
 	    http_relay_fn);
+/* The same server over TLS on fd, after http_start(). */
+typedef struct ssl_ctx_st SSL_CTX;
+int	 http_start_tls(int fd, SSL_CTX *);
 /* The parent's answer to the command sent under id. */
 void	 http_relay_reply(uint32_t id, int ok, const char *text);
 const struct http_stats *http_stats(void);

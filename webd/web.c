@@ -66,18 +66,20 @@ reply_error(struct web_resp *r, int status, const char *fmt, ...)
 /*
  * DNS rebinding: a page of evil.example whose name now resolves to the
  * router must not be served. Only the router's LAN address and its name
- * (gatekeeper.DOMAIN), with the port when it is not 80.
+ * (gatekeeper.DOMAIN), with the port when it is not the scheme's (80,
+ * or 443 over TLS).
  */
 static int
-host_ok(const struct web_server *srv, const char *host)
+host_ok(const struct web_server *srv, const char *host, int tls)
 {
 	char	 want[300], addr[INET_ADDRSTRLEN];
 	char	 port[8] = "";
+	unsigned int p = tls ? srv->tls_port : srv->port;
 
 	if (host == NULL)
 		return 0;
-	if (srv->port != 80)
-		snprintf(port, sizeof(port), ":%u", srv->port);
+	if (p != (tls ? 443U : 80U))
+		snprintf(port, sizeof(port), ":%u", p);
 	inet_ntop(AF_INET, &srv->lan, addr, sizeof(addr));
 	snprintf(want, sizeof(want), "%s%s", addr, port);
 	if (strcmp(host, want) == 0)
@@ -255,12 +257,14 @@ field_string(json_t *o, const char *key, struct web_resp *r)
 	return s;
 }
 
+/* Over TLS the cookie is Secure: never sent back over plain HTTP. */
 static void
-set_cookie(const struct web_server *srv, struct web_resp *r,
-    const char *value, int max_age)
+set_cookie(const struct web_req *req, struct web_resp *r, const char *value,
+    int max_age)
 {
 	snprintf(r->cookie, sizeof(r->cookie), "%s=%s; Path=/; Max-Age=%d; "
-	    "HttpOnly; SameSite=Strict", WEB_COOKIE, value, max_age);
+	    "HttpOnly; SameSite=Strict%s", WEB_COOKIE, value, max_age,
+	    req->tls ? "; Secure" : "");
 }
 
 static void
@@ -300,7 +304,7 @@ api_login(struct web_server *srv, const struct web_req *req,
 			s = auth_login(srv->auth, req->peer, req->now, rnd);
 			explicit_bzero(rnd, sizeof(rnd));
 			auth_hex(s->id, id);
-			set_cookie(srv, r, id, AUTH_LIFETIME_S);
+			set_cookie(req, r, id, AUTH_LIFETIME_S);
 			reply_csrf(r, s);
 			srv->sessions_dirty = 1;
 		}
@@ -379,6 +383,13 @@ web_relay_done(struct web_resp *r, int ok, const char *text)
 		reply_error(r, 409, "%s", text);
 	else
 		reply_error(r, 502, "%s", text);
+	r->relay = RELAY_NONE;
+}
+
+void
+web_relay_timeout(struct web_resp *r)
+{
+	reply_error(r, 504, "gatekeeperd did not answer in time");
 	r->relay = RELAY_NONE;
 }
 
@@ -583,8 +594,9 @@ api_live(const struct web_server *srv, const struct web_req *req,
 		reply_error(r, 426, "WebSocket version 13 only");
 		return;
 	}
-	if (o == NULL || strncmp(o, "http://", 7) != 0 ||
-	    !host_ok(srv, o + 7)) {
+	if (o == NULL || strncmp(o, req->tls ? "https://" : "http://",
+	    req->tls ? 8 : 7) != 0 || !host_ok(srv, o + (req->tls ? 8 : 7),
+	    req->tls)) {
 		reply_error(r, 403, "a WebSocket must come from this "
 		    "router's own page");
 		return;
@@ -620,7 +632,7 @@ route_session_api(struct web_server *srv, const struct web_req *req,
 	else if (strcmp(path, "/api/logout") == 0 && m == WEB_POST) {
 		auth_logout(srv->auth, s);
 		srv->sessions_dirty = 1;
-		set_cookie(srv, r, "", 0);
+		set_cookie(req, r, "", 0);
 		reply_json(r, 200, json_pack("{s:b}", "logged_out", 1));
 	} else if (strcmp(path, "/api/password") == 0 && m == WEB_POST)
 		api_password(srv, req, r, s);
@@ -658,6 +670,16 @@ route_api(struct web_server *srv, const struct web_req *req,
 	struct auth_session *s = NULL;
 	char		 cookie[AUTH_TOKEN_HEX + 1];
 
+	/* What the login page needs: where HTTPS is, and the fingerprint
+	 * to check the browser's warning against. Public: the certificate
+	 * shows it to anyone. */
+	if (strcmp(path, "/api/info") == 0 && req->method == WEB_GET) {
+		reply_json(r, 200, json_pack("{s:i,s:s,s:b}", "https_port",
+		    (int)srv->tls_port, "fingerprint", srv->fingerprint ?
+		    srv->fingerprint : "", "password_set",
+		    srv->hash[0] != '\0'));
+		return;
+	}
 	if (srv->hash[0] == '\0') {
 		reply_error(r, 403, "no password set: run \"gkctl passwd\" "
 		    "on the router");
@@ -695,7 +717,7 @@ web_handle(struct web_server *srv, const struct web_req *req,
 
 	memset(r, 0, sizeof(*r));
 	r->status = 500;
-	if (!host_ok(srv, req->host)) {
+	if (!host_ok(srv, req->host, req->tls)) {
 		reply_error(r, 421, "this router answers to its own address "
 		    "or name only");
 		return;

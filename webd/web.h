@@ -48,6 +48,7 @@ struct web_req {
 	size_t		 bodylen;
 	uint32_t	 peer;		/* source IPv4, network order */
 	uint64_t	 now;		/* wall-clock seconds */
+	int		 tls;		/* came over HTTPS */
 };
 
 /* How a relayed command's reply becomes the response. */
@@ -82,6 +83,8 @@ struct web_server {
 	char		 hash[AUTH_HASH_MAX];	/* "": no password set */
 	struct in_addr	 lan;
 	uint16_t	 port;			/* web-listen */
+	uint16_t	 tls_port;		/* web-tls-listen, 0: none */
+	const char	*fingerprint;		/* of the TLS certificate */
 	char		 domain[256];
 	/* 1 when the sessions changed and should be saved */
 	int		 sessions_dirty;
@@ -104,6 +107,8 @@ int	web_ws_accept(const char *key, char out[32]);
 /* The parent's reply to resp's command: ok with JSON text, or not ok
  * with an error message. */
 void	web_relay_done(struct web_resp *, int ok, const char *text);
+/* No reply from the parent in time: 504. */
+void	web_relay_timeout(struct web_resp *);
 void	web_resp_free(struct web_resp *);
 
 /* `passwd NEW`, relayed from gkctl: checks and stores the password. */

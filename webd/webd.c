@@ -27,6 +27,7 @@
 #include "http.h"
 #include "log.h"
 #include "names.h"
+#include "tls.h"
 #include "util.h"
 #include "webd.h"
 #include "ws.h"
@@ -194,6 +195,24 @@ tick(evutil_socket_t fd, short what, void *arg)
 		webd_save_sessions();
 }
 
+/* HTTPS, with the state dir's certificate (made at the first start for
+ * the router's address and name); without one, plain HTTP only. */
+static void
+start_tls(void)
+{
+	SSL_CTX	*ctx;
+
+	if ((ctx = tls_context(webd.srv.lan, webd.srv.domain)) == NULL ||
+	    http_start_tls(FD_WEBD_HTTPS, ctx) == -1) {
+		log_warnx("no HTTPS: the dashboard is served over HTTP only");
+		webd.srv.tls_port = 0;
+		return;
+	}
+	webd.srv.fingerprint = tls_fingerprint();
+	log_info("HTTPS on port %u, certificate SHA-256 %s",
+	    webd.srv.tls_port, tls_fingerprint());
+}
+
 static void
 webd_config(const struct msg_config *mc, void *arg)
 {
@@ -202,9 +221,11 @@ webd_config(const struct msg_config *mc, void *arg)
 	strlcpy(webd.srv.domain, mc->conf.domain, sizeof(webd.srv.domain));
 	if (webd.serving)
 		return;
+	webd.srv.tls_port = mc->conf.web_tls_port;
 	if (http_start(event_get_base(&ev_tick), FD_WEBD_HTTP, &webd.srv,
 	    ask_parent) == -1)
 		fatalx("cannot serve the web");
+	start_tls();
 	webd.serving = 1;
 }
 

@@ -68,6 +68,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	rx.retry = 0;
 	switch (dhcp_handle(srv, data, len, &rx, &rep)) {
 	case DHCP_R_PROBE:
+		/* dhcpd out of probe slots: the probe is abandoned */
+		if (len & 2) {
+			dhcp_probe_abandon(srv, rep.ip);
+			break;
+		}
 		dhcp_probe_done(srv, rep.ip, (int)(len & 1), now);
 		(void)dhcp_handle(srv, data, len, &rx, &rep);
 		break;

@@ -273,13 +273,14 @@ test_discover_offer(void)
 	CHECK_STR(order, "53,54,51,58,59,3,1,6,15,119,28");
 	CHECK((v = ropt(&rep, OPT_LEASE_TIME, &l)) != NULL && l == 4);
 	memcpy(&u, v, 4);
-	CHECK(ntohl(u) == 3600);
+	/* a new client: the short first lease (test_first_lease) */
+	CHECK(ntohl(u) == DHCP_FIRST_LEASE);
 	CHECK((v = ropt(&rep, OPT_T1, &l)) != NULL);
 	memcpy(&u, v, 4);
-	CHECK(ntohl(u) == 1800);
+	CHECK(ntohl(u) == DHCP_FIRST_LEASE / 2);
 	CHECK((v = ropt(&rep, OPT_T2, &l)) != NULL);
 	memcpy(&u, v, 4);
-	CHECK(ntohl(u) == 3150);
+	CHECK(ntohl(u) == DHCP_FIRST_LEASE * 7 / 8);
 	CHECK((v = ropt(&rep, OPT_SUBNET_MASK, &l)) != NULL && l == 4);
 	memcpy(&u, v, 4);
 	CHECK(u == ip("255.255.255.0"));
@@ -874,6 +875,117 @@ test_probe(void)
 	dhcp_server_free(s);
 }
 
+static uint32_t
+rlease(const struct dhcp_reply *r)
+{
+	const uint8_t	*v;
+	size_t		 l = 0;
+	uint32_t	 u;
+
+	if ((v = ropt(r, OPT_LEASE_TIME, &l)) == NULL || l != 4)
+		return 0;
+	memcpy(&u, v, 4);
+	return ntohl(u);
+}
+
+/*
+ * Issue 16: a host binding the pool with made-up MACs holds each address
+ * only DHCP_FIRST_LEASE unless it renews; a real client renews at T1
+ * and gets the configured time.
+ */
+static void
+test_first_lease(void)
+{
+	struct dhcp_server *s = server("10.42.0.100", "10.42.0.110", 0);
+	struct pkt	 p;
+	int		 i;
+	uint8_t		 fake[6] = { 2, 0xfa, 0xce, 0, 0, 0 };
+
+	CHECK(dora(s, mac1) == ip("10.42.0.100"));
+	CHECK(rlease(&rep) == DHCP_FIRST_LEASE);
+	pkt_init(&p, DHCPREQUEST, mac1);
+	pkt_set(&p, CIADDR, ip("10.42.0.100"));
+	pkt_end(&p);
+	rx.now += DHCP_FIRST_LEASE / 2;
+	CHECK(handle(s, &p) == DHCP_R_REPLY && rtype(&rep) == DHCPACK);
+	CHECK(rlease(&rep) == 3600);
+	/* the attack: the rest of the pool bound by invented clients */
+	for (i = 0; i < 10; i++) {
+		fake[5] = (uint8_t)i;
+		CHECK(dora(s, fake) != 0);
+	}
+	fake[5] = 10;
+	CHECK(dora(s, fake) == 0);
+	/* none of them renews: the pool is back after the first lease */
+	rx.now += DHCP_FIRST_LEASE + 1;
+	dhcp_tick(s, rx.now);
+	CHECK(dora(s, mac2) != 0);
+	CHECK(rlease(&rep) == DHCP_FIRST_LEASE);
+	dhcp_server_free(s);
+}
+
+/* WPAD hijack: names the LAN trusts for configuration are not taken. */
+static void
+test_reserved_names(void)
+{
+	static const char *const bad[] = {
+		"wpad", "WPAD", "isatap", "localhost", "gatekeeper",
+	};
+	struct dhcp_server *s = server("10.42.0.100", "10.42.0.110", 0);
+	struct pkt	 p;
+	uint32_t	 a;
+	size_t		 i, l;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		nadd = 0;
+		a = htonl(ntohl(ip("10.42.0.100")) + (uint32_t)i);
+		pkt_init(&p, DHCPREQUEST, mac1);
+		pkt_set(&p, CIADDR, a);
+		pkt_opt(&p, OPT_HOSTNAME, bad[i], strlen(bad[i]));
+		pkt_end(&p);
+		CHECK(handle(s, &p) == DHCP_R_REPLY && rtype(&rep) == DHCPACK);
+		CHECK(nadd == 0);
+		CHECK(ropt(&rep, OPT_HOSTNAME, &l) == NULL);
+	}
+	/* an ordinary name still is */
+	nadd = 0;
+	pkt_init(&p, DHCPREQUEST, mac1);
+	pkt_set(&p, CIADDR, ip("10.42.0.100"));
+	pkt_opt(&p, OPT_HOSTNAME, "wpad2", 5);
+	pkt_end(&p);
+	CHECK(handle(s, &p) == DHCP_R_REPLY && nadd == 1);
+	CHECK_STR(last_add, "wpad2");
+	dhcp_server_free(s);
+}
+
+/*
+ * Issue 16: every probe slot busy. The address the server chose was
+ * marked probing and nobody ever reported on it: with one address in the
+ * pool, no client got an address again.
+ */
+static void
+test_probe_abandon(void)
+{
+	struct dhcp_server *s = server("10.42.0.100", "10.42.0.100", 1);
+	struct pkt	 p;
+
+	pkt_init(&p, DHCPDISCOVER, mac1);
+	pkt_end(&p);
+	CHECK(handle(s, &p) == DHCP_R_PROBE);
+	CHECK(rep.ip == ip("10.42.0.100"));
+	/* dhcpd had no slot for it */
+	dhcp_probe_abandon(s, rep.ip);
+	CHECK(handle(s, &p) == DHCP_R_PROBE);
+	CHECK(rep.ip == ip("10.42.0.100"));
+	dhcp_probe_done(s, rep.ip, 0, rx.now);
+	CHECK(handle(s, &p) == DHCP_R_REPLY && rtype(&rep) == DHCPOFFER);
+	/* abandoning what is not probing changes nothing */
+	dhcp_probe_abandon(s, ip("10.42.0.100"));
+	dhcp_probe_abandon(s, ip("10.42.0.7"));
+	CHECK(dora(s, mac1) == ip("10.42.0.100"));
+	dhcp_server_free(s);
+}
+
 /* The conflict check ahead of demand: DISCOVERs find checked addresses. */
 static void
 test_probe_ahead(void)
@@ -1264,6 +1376,9 @@ main(void)
 	test_relay();
 	test_probe();
 	test_probe_ahead();
+	test_first_lease();
+	test_reserved_names();
+	test_probe_abandon();
 	test_writer();
 	test_malformed();
 	test_overload();

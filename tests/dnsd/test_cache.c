@@ -151,6 +151,11 @@ test_local(void)
 	CHECK(local_add(z, LOCAL_DHCP, "Laptop", ip, 5000, &why) == 0);
 	CHECK(local_add(z, LOCAL_DHCP, "gatekeeper", ip, 5000, &why) == -1);
 	CHECK(local_add(z, LOCAL_DHCP, "bad_name", ip, 5000, &why) == -1);
+	/* WPAD hijack (issue 16): refused from dhcpd, whatever it sends */
+	CHECK(local_add(z, LOCAL_DHCP, "wpad", ip, 5000, &why) == -1);
+	CHECK_STR(why, "reserved name");
+	CHECK(local_add(z, LOCAL_DHCP, "ISATAP", ip, 5000, &why) == -1);
+	CHECK(local_add(z, LOCAL_DHCP, "localhost", ip, 5000, &why) == -1);
 
 	n = mkquery(qm, 1, "laptop.lan", DNS_T_A);
 	CHECK(dns_query_parse(qm, n, &q) == DNS_Q_OK);

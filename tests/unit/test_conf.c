@@ -147,6 +147,7 @@ test_example(void)
 	CHECK(c.filter_udp == NAT_FILTER_ENDPOINT_INDEPENDENT);
 	CHECK(c.filter_tcp == NAT_FILTER_ADDRESS_DEPENDENT);
 	CHECK(c.web_port == 80);
+	CHECK(c.web_tls_port == 443);
 	CHECK(c.capture_size == 5 * 1024 * 1024);
 	CHECK(c.history == 24 * 3600);
 	CHECK_STR(c.state_dir, "/var/lib/gatekeeper");
@@ -335,6 +336,8 @@ test_bad_forms(void)
 		{ "web-listen 99999", "t.conf:1: web-listen: expected a port" },
 		{ "web-listen http", "t.conf:1: web-listen: expected a port" },
 		{ "web-listen 80x", "t.conf:1: web-listen: expected a port" },
+		{ "web-tls-listen 0", "t.conf:1: web-tls-listen: expected a "
+		    "port" },
 		{ "capture-size 5X", "t.conf:1: capture-size: expected a size "
 		    "like 5M" },
 		{ "capture-size M", "t.conf:1: capture-size: expected a size" },
@@ -806,6 +809,7 @@ test_round_trip(void)
 	    "nat-filtering udp endpoint-independent\n"
 	    "nat-filtering tcp address-dependent\n"
 	    "web-listen 80\n"
+	    "web-tls-listen 443\n"
 	    "capture-size 5M\n"
 	    "capture-total 64M\n"
 	    "history 1d\n"

@@ -4,6 +4,7 @@
  * a child; the parent reads the child's /proc/<pid>/status (the child,
  * chrooted, cannot) while the child waits on a pipe.
  */
+#include <sys/mman.h>
 #include <sys/types.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
@@ -15,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -313,6 +315,57 @@ in_child_mount(char *msg, size_t len)
 	fail(msg, len, "mount survived");
 }
 
+/* Issue 16: no executable mapping after start-up. */
+static void
+in_child_mmap_exec(char *msg, size_t len)
+{
+	void	*p;
+
+	p = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE |
+	    MAP_ANONYMOUS, -1, 0);
+	(void)p;
+	fail(msg, len, "mmap PROT_EXEC survived");
+}
+
+static void
+in_child_mprotect_exec(char *msg, size_t len)
+{
+	void	*p;
+
+	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE |
+	    MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		fail(msg, len, "mmap");
+	mprotect(p, 4096, PROT_READ | PROT_EXEC);
+	fail(msg, len, "mprotect PROT_EXEC survived");
+}
+
+static void *
+thread_main(void *arg)
+{
+	return arg;
+}
+
+/* dhcpd's writer thread still starts; a new process does not. */
+static void
+in_child_thread(char *msg, size_t len)
+{
+	pthread_t	 t;
+	void		*r = NULL;
+
+	in_child_dhcpd(msg, len);
+	if (pthread_create(&t, NULL, thread_main, msg) != 0 ||
+	    pthread_join(t, &r) != 0 || r != msg)
+		fail(msg, len, "pthread_create in dhcpd's sandbox");
+}
+
+static void
+in_child_fork(char *msg, size_t len)
+{
+	syscall(SYS_clone, (long)SIGCHLD, 0L, NULL, NULL, 0L);
+	fail(msg, len, "clone of a process survived");
+}
+
 /* Leaks, then exit() runs atexit handlers, LeakSanitizer included. */
 void *volatile	leak;
 
@@ -489,6 +542,11 @@ main(void)
 	test_sigsys(SANDBOX_NATD, in_child_ptrace);
 	test_sigsys(SANDBOX_DHCPD, in_child_mount);
 	test_sigsys(SANDBOX_WEBD, in_child_setuid);
+	test_drop(SANDBOX_DHCPD, 0, "0000000000000000", in_child_thread);
+	test_sigsys(SANDBOX_DHCPD, in_child_fork);
+	test_sigsys(SANDBOX_DNSD, in_child_mmap_exec);
+	test_sigsys(SANDBOX_NATD, in_child_mprotect_exec);
+	test_sigsys(SANDBOX_DHCPD, in_child_mprotect_exec);
 
 	/* A clean exit(): no SIGSYS, no LeakSanitizer failure. */
 	if (start(&r, SANDBOX_NATD, NATD_CAPS, in_child_exit, 1) == 0) {

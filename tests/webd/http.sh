@@ -142,6 +142,34 @@ out=$(ip netns exec "$C1" /usr/bin/python3 "$WS" mute 10.42.0.1 80 "$URL" \
     "$COOKIE" 14) || gk_fail "a client that reads nothing was not cut: $out"
 gk_log "a client that reads nothing: $out"
 
+# HTTPS: the certificate webd made, the fingerprint gkctl shows, the
+# Secure cookie; the same certificate after a restart of webd.
+fp_status=$(gk_status_json | jq -r '.daemons[] | select(.name == "webd") | .detail.tls.fingerprint')
+[[ $fp_status =~ ^([0-9A-F]{2}:){31}[0-9A-F]{2}$ ]] || gk_fail "no certificate fingerprint in status: '$fp_status'"
+gk_ctl status | grep -qF "$fp_status" || gk_fail "gkctl status does not show the fingerprint"
+fp_served=$(ip netns exec "$C1" openssl s_client -connect 10.42.0.1:443 </dev/null 2>/dev/null |
+    openssl x509 -noout -fingerprint -sha256 | sed 's/.*=//')
+[[ $fp_served == "$fp_status" ]] || gk_fail "the served certificate ($fp_served) is not the one in status ($fp_status)"
+ip netns exec "$C1" openssl s_client -connect 10.42.0.1:443 </dev/null 2>/dev/null |
+    openssl x509 -noout -text | grep -q "IP Address:10.42.0.1" ||
+	gk_fail "the certificate does not name the LAN address"
+# (from client 2: client 1 is locked out)
+code=$(ip netns exec "$C2" curl -sk -o "$GK_TMP/body" -D "$GK_TMP/headers" -w '%{http_code}' \
+    -H 'Content-Type: application/json' --data "{\"password\":\"$PW\"}" \
+    --max-time 10 https://10.42.0.1/api/login)
+[[ $code == 200 ]] || gk_fail "login over HTTPS: HTTP $code $(cat "$GK_TMP/body")"
+grep -i '^set-cookie: ' "$GK_TMP/headers" | grep -q Secure || gk_fail "the HTTPS session cookie is not Secure"
+code=$(ip netns exec "$C1" curl -sk -o /dev/null -w '%{http_code}' --max-time 10 \
+    -H 'Host: evil.example' https://10.42.0.1/)
+[[ $code == 421 ]] || gk_fail "a foreign Host over HTTPS: HTTP $code"
+web GET /api/info >/dev/null
+jq -e '.https_port == 443' "$GK_TMP/body" >/dev/null || gk_fail "/api/info: $(cat "$GK_TMP/body")"
+pid=$(gk_daemon_field "$(gk_status_json)" webd pid)
+kill -KILL "$pid"
+sleep 1.5
+fp_after=$(gk_status_json | jq -r '.daemons[] | select(.name == "webd") | .detail.tls.fingerprint')
+[[ $fp_after == "$fp_status" ]] || gk_fail "webd made a new certificate after a restart ($fp_after)"
+
 # Logout ends the session.
 expect 200 "$(web POST /api/logout -H "X-CSRF-Token: $CSRF")" "logout"
 expect 401 "$(web GET /api/session)" "the session after logout"

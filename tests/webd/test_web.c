@@ -147,6 +147,45 @@ test_host(void)
 }
 
 static void
+test_tls(void)
+{
+	struct web_resp	 r;
+	struct web_req	 q;
+
+	setup(1);
+	srv.tls_port = 443;
+	srv.fingerprint = "AB:CD";
+	memset(&q, 0, sizeof(q));
+	q.method = WEB_POST;
+	q.uri = "/api/login";
+	q.host = LAN;			/* 443 is the scheme's own port */
+	q.content_type = "application/json";
+	q.body = (const uint8_t *)"{\"password\": \"correct horse\"}";
+	q.bodylen = strlen((const char *)q.body);
+	q.now = NOW;
+	q.tls = 1;
+	web_handle(&srv, &q, &r);
+	CHECK(r.status == 200);
+	CHECK(strstr(r.cookie, "; Secure") != NULL);
+	web_resp_free(&r);
+	q.host = LAN ":443";
+	web_handle(&srv, &q, &r);
+	CHECK(r.status == 421);
+	web_resp_free(&r);
+	/* plain HTTP: no Secure flag (the cookie would never come back) */
+	CHECK(call(WEB_POST, "/api/login", LAN, NULL, NULL,
+	    "{\"password\": \"correct horse\"}", &r) == 200);
+	CHECK(strstr(r.cookie, "Secure") == NULL);
+	web_resp_free(&r);
+	/* the login page learns where HTTPS is, without a session */
+	CHECK(call(WEB_GET, "/api/info", LAN, NULL, NULL, NULL, &r) == 200);
+	CHECK(r.len > 0 && memmem(r.body, r.len, "\"https_port\":443",
+	    16) != NULL);
+	CHECK(memmem(r.body, r.len, "AB:CD", 5) != NULL);
+	web_resp_free(&r);
+}
+
+static void
 test_no_password(void)
 {
 	struct web_resp	 r;
@@ -482,6 +521,7 @@ int
 main(void)
 {
 	test_host();
+	test_tls();
 	test_no_password();
 	test_login();
 	test_csrf_and_relay();

@@ -145,12 +145,21 @@ async function showApp() {
   await Promise.all([loadStatus(), loadDevices(), loadLeases(), loadForwards()]);
 }
 
-function showLogin() {
+async function showLogin() {
   $("#app").hidden = true;
   $("#logout").hidden = true;
   $("#login").hidden = false;
-  $("#cleartext").hidden = location.protocol !== "http:";
   $("#password").focus();
+  if (location.protocol !== "http:") return;
+  try {
+    const info = await api("GET", "/api/info");
+    if (info.https_port > 0) {
+      const port = info.https_port === 443 ? "" : ":" + info.https_port;
+      $("#https-link").href = "https://" + location.hostname + port + "/";
+      $("#fingerprint").textContent = info.fingerprint;
+      $("#cleartext").hidden = false;
+    }
+  } catch (e) { /* the warning needs the port; without it, none */ }
 }
 
 async function start() {
