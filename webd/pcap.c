@@ -117,6 +117,11 @@ pcap_reply(const void *cap, size_t capsize, const char *client, uint64_t now,
 		return 503;
 	}
 	rc = cap_snapshot(cap, &l, slot, copy, l.ring_size, &s);
+	/* The slot may have passed to another device since it was found:
+	 * the copy is the device's only if its MAC, read under the lock,
+	 * is the one asked for. */
+	if (rc == 0 && memcmp(s.mac, mac, sizeof(mac)) != 0)
+		rc = -1;
 	len = rc == 0 ? pcap_write(&s, out, PCAP_HDR_LEN + l.ring_size,
 	    l.ring_size, l.snaplen, &n) : 0;
 	free(copy);
