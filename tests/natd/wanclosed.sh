@@ -50,6 +50,11 @@ while read -r proto _ _ _ local _; do
 	fi
 done <<<"$socks"
 [[ -n $udp_ports ]] || gk_fail "no UDP socket in the router (dnsd's port 53?)"
+# webd's listeners (web-listen 80, web-tls-listen 443) are among them,
+# so the scan below proves the dashboard is not on the WAN.
+for p in 80 443; do
+	[[ ,$tcp_ports, == *",$p,"* ]] || gk_fail "webd does not listen on $p in the router"
+done
 udp_ports=$(printf '%s\n' $udp_ports 53 67 123 | sort -nu | paste -sd,)
 
 inet() { ip netns exec "$INET" "$PY" "$H" "$@"; }
