@@ -55,6 +55,7 @@ enum once {
 	ONCE_WEB_LISTEN,
 	ONCE_WEB_TLS_LISTEN,
 	ONCE_CAPTURE_SIZE,
+	ONCE_CAPTURE_TOTAL,
 	ONCE_HISTORY,
 	ONCE_HISTORY_MEMORY,
 	ONCE_STATE_DIR,
@@ -1046,19 +1047,36 @@ st_capture_size(struct parser *p, char **argv)
 		    argv[0]);
 }
 
+/* A size of 1M up to max for a memory region, into *out; 0 when good. */
+static int
+region_size(struct parser *p, const char *arg, uint64_t max,
+    const char *range, uint64_t *out)
+{
+	uint64_t v;
+
+	if (conf_parse_size(arg, &v) == -1 || v < 1024 * 1024 || v > max) {
+		expected(p, range, arg);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
 /* The history's region: below 1M it holds too little to be useful,
  * above 4G it is no home router's memory. */
 static void
 st_history_memory(struct parser *p, char **argv)
 {
-	uint64_t v;
+	(void)region_size(p, argv[0], 4ULL * 1024 * 1024 * 1024,
+	    "a size from 1M to 4G", &p->conf->history_memory);
+}
 
-	if (conf_parse_size(argv[0], &v) == -1 || v < 1024 * 1024 ||
-	    v > 4ULL * 1024 * 1024 * 1024) {
-		expected(p, "a size from 1M to 4G", argv[0]);
-		return;
-	}
-	p->conf->history_memory = v;
+/* The region of every device's ring: memory, sparse until used. */
+static void
+st_capture_total(struct parser *p, char **argv)
+{
+	(void)region_size(p, argv[0], 16ULL * 1024 * 1024 * 1024,
+	    "a size from 1M to 16G", &p->conf->capture_total);
 }
 
 static void
@@ -1132,6 +1150,8 @@ static const struct statement statements[] = {
 	    st_web_tls_listen },
 	{ "capture-size", "capture-size SIZE", 1, 1, ONCE_CAPTURE_SIZE,
 	    st_capture_size },
+	{ "capture-total", "capture-total SIZE", 1, 1, ONCE_CAPTURE_TOTAL,
+	    st_capture_total },
 	{ "history", "history DURATION", 1, 1, ONCE_HISTORY, st_history },
 	{ "history-memory", "history-memory SIZE", 1, 1, ONCE_HISTORY_MEMORY,
 	    st_history_memory },
@@ -1324,6 +1344,7 @@ conf_init(struct gk_config *c)
 	c->web_port = 80;
 	c->web_tls_port = 443;
 	c->capture_size = 5 * 1024 * 1024;
+	c->capture_total = 64 * 1024 * 1024;
 	c->history = 24 * 60 * 60;
 	c->history_memory = 64 * 1024 * 1024;
 	c->dhcp_conflict_check = 1;
@@ -1596,6 +1617,8 @@ conf_print(FILE *fp, const struct gk_config *c)
 	fprintf(fp, "web-tls-listen %u\n", c->web_tls_port);
 	fprintf(fp, "capture-size ");
 	print_size(fp, c->capture_size);
+	fprintf(fp, "\ncapture-total ");
+	print_size(fp, c->capture_total);
 	fprintf(fp, "\nhistory ");
 	print_duration(fp, c->history);
 	fprintf(fp, "\nhistory-memory ");

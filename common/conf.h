@@ -91,6 +91,7 @@ struct gk_config {
 	uint16_t	web_port;			/* default 80 */
 	uint16_t	web_tls_port;			/* default 443 */
 	uint64_t	capture_size;			/* bytes, default 5M */
+	uint64_t	capture_total;			/* bytes, default 64M */
 	uint32_t	history;			/* seconds, default 24h */
 	uint64_t	history_memory;		/* bytes, default 64M */
 	char		state_dir[CONF_MAX_PATH];

@@ -215,7 +215,11 @@ socks_open(void)
 	    (res[RES_RING_TAIL_RO] = reopen_rdonly(res[RES_RING_TAIL],
 	    "gk-nat-ring-tail")) == -1 ||
 	    (res[RES_HISTORY] = open_memfd("gk-history",
-	    gk->conf.history_memory)) == -1) {
+	    gk->conf.history_memory)) == -1 ||
+	    (res[RES_CAPTURE] = open_memfd("gk-capture",
+	    gk->conf.capture_total)) == -1 ||
+	    (res[RES_CAPTURE_RO] = reopen_rdonly(res[RES_CAPTURE],
+	    "gk-capture")) == -1) {
 		socks_close();
 		return -1;
 	}

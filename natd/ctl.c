@@ -13,11 +13,13 @@
 
 #include <jansson.h>
 
+#include "capture.h"
 #include "child.h"
 #include "commands.h"
 #include "nat.h"
 #include "natd.h"
 #include "proto.h"
+#include "util.h"
 #include "ring.h"
 #include "natconf.h"
 #include "verdict.h"
@@ -523,6 +525,30 @@ ctl_forward_del(const struct ctl_call *call, char *err, size_t errlen)
 	return ctl_forward(0, call->argc, call->argv, err, errlen);
 }
 
+/* pcap clear IP: the device's capture ring (capture.c). */
+static json_t *
+ctl_pcap_clear(const struct ctl_call *call, char *err, size_t errlen)
+{
+	struct in_addr	 ip;
+	uint8_t		 mac[6];
+	char		 m[32];
+
+	if (call->argc != 1 || inet_pton(AF_INET, call->argv[0], &ip) != 1) {
+		snprintf(err, errlen, "usage: pcap clear IP");
+		return NULL;
+	}
+	if (!capture_on()) {
+		snprintf(err, errlen, "capture is off");
+		return NULL;
+	}
+	if (!nat_client_mac(&nat, nat_client_find(&nat, ip.s_addr), mac)) {
+		snprintf(err, errlen, "no device known at %s", call->argv[0]);
+		return NULL;
+	}
+	return json_pack("{s:s,s:b}", "mac", mac_str(mac, m, sizeof(m)),
+	    "cleared", capture_clear(mac));
+}
+
 const struct ctl_handler natd_handlers[] = {
 	{ CMD_CLIENTS, ctl_clients },
 	{ CMD_NAT, ctl_nat },
@@ -530,6 +556,7 @@ const struct ctl_handler natd_handlers[] = {
 	{ CMD_FORWARDS, ctl_forwards },
 	{ CMD_FORWARD_ADD, ctl_forward_add },
 	{ CMD_FORWARD_DEL, ctl_forward_del },
+	{ CMD_PCAP_CLEAR, ctl_pcap_clear },
 };
 
 const int	 natd_nhandlers = sizeof(natd_handlers) /

@@ -15,7 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NAT_LAYOUT_VERSION	2	/* 2: address-only owners added */
+#define NAT_LAYOUT_VERSION	3	/* 2: address-only owners added;
+					 * 3: a client's MAC */
 
 #define NAT_MAX_MAPS		131072
 #define NAT_MAP_BUCKETS		262144
@@ -121,6 +122,7 @@ struct nat_result {
 	uint8_t		 proto;
 	uint32_t	 lan_ip, remote_ip;
 	uint16_t	 lan_port, remote_port, wan_port;
+	uint32_t	 client;	/* the LAN device's slot + 1, 0: none */
 };
 
 #define NAT_DIR_UP	1
@@ -146,6 +148,7 @@ struct nat {
 	struct nat_stats	 st;
 	uint64_t		 rng;
 	uint32_t		 now;		/* s, CLOCK_MONOTONIC */
+	uint32_t		 last_client;	/* counted by this packet */
 	uint32_t		 sweep_pos;
 	struct nat_frag {
 		uint32_t	 src, dst, id_proto;
@@ -261,6 +264,19 @@ uint32_t nat_live_maps(const struct nat *);
 uint32_t nat_clients(const struct nat *);
 uint32_t nat_live_sessions(const struct nat *);
 uint32_t nat_live_others(const struct nat *);
+
+/*
+ * The device behind a client slot (nat_result.client): natd learns it
+ * from the source MAC of the device's own packets (NFQA_HWADDR on the
+ * LAN side), so inbound packets, which carry the WAN's MAC, know it too.
+ * A new MAC for the same address replaces the old one: the address has
+ * passed to another device. nat_client_mac returns 1 with the MAC, 0
+ * while none is known.
+ */
+void	nat_client_learn(struct nat *, uint32_t client, const uint8_t mac[6]);
+/* The client slot + 1 of a LAN address, 0 when natd has none. */
+uint32_t nat_client_find(struct nat *, uint32_t ip);
+int	nat_client_mac(const struct nat *, uint32_t client, uint8_t mac[6]);
 
 /* Looks a mapping up the way an inbound packet would (tests, gkctl). */
 int	nat_lookup_wan(struct nat *, uint8_t proto, uint16_t wan_port,

@@ -123,6 +123,9 @@ struct nat_client {
 	uint32_t	 nmaps;
 	uint32_t	 used;
 	uint64_t	 bytes_up, bytes_down, pkts_up, pkts_down;
+	uint8_t		 mac[6];	/* the device, from NFQA_HWADDR */
+	uint8_t		 has_mac;
+	uint8_t		 pad;
 };
 
 /* A parsed packet: pointers into it for the fields translation touches. */
@@ -264,6 +267,7 @@ count(struct nat *n, uint32_t client, int up, size_t bytes)
 
 	if (client == 0 || client > NAT_MAX_CLIENTS)
 		return;
+	n->last_client = client;
 	c = &n->clients[client - 1];
 	if (up) {
 		c->bytes_up += bytes;

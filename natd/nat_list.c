@@ -118,3 +118,37 @@ nat_lookup_wan(struct nat *n, uint8_t proto, uint16_t wan_port,
 	out->sessions = m->nsess;
 	return 1;
 }
+
+void
+nat_client_learn(struct nat *n, uint32_t client, const uint8_t mac[6])
+{
+	struct nat_client *c;
+
+	if (client == 0 || client > n->hdr->nclients)
+		return;
+	c = &n->clients[client - 1];
+	if (c->has_mac && memcmp(c->mac, mac, sizeof(c->mac)) == 0)
+		return;
+	memcpy(c->mac, mac, sizeof(c->mac));
+	c->has_mac = 1;
+}
+
+uint32_t
+nat_client_find(struct nat *n, uint32_t ip)
+{
+	return client_get(n, ip, 0);
+}
+
+int
+nat_client_mac(const struct nat *n, uint32_t client, uint8_t mac[6])
+{
+	const struct nat_client *c;
+
+	if (client == 0 || client > n->hdr->nclients)
+		return 0;
+	c = &n->clients[client - 1];
+	if (!c->has_mac)
+		return 0;
+	memcpy(mac, c->mac, sizeof(c->mac));
+	return 1;
+}

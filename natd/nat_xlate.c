@@ -190,8 +190,8 @@ pre_lan(struct nat *n, struct pk *p, int r, uint32_t skbinfo,
 	return hairpin_pre(n, p, res);
 }
 
-int
-nat_packet(struct nat *n, uint8_t *pkt, size_t len, uint32_t id, int hook,
+static int
+translate(struct nat *n, uint8_t *pkt, size_t len, uint32_t id, int hook,
     uint32_t skbinfo, struct nat_result *res)
 {
 	struct pk	 p;
@@ -256,4 +256,17 @@ nat_packet(struct nat *n, uint8_t *pkt, size_t len, uint32_t id, int hook,
 		return 0;
 	}
 	return nat_in(n, &p, res);
+}
+
+/* translate(), and the device it counted the packet to. */
+int
+nat_packet(struct nat *n, uint8_t *pkt, size_t len, uint32_t id, int hook,
+    uint32_t skbinfo, struct nat_result *res)
+{
+	int	 r;
+
+	n->last_client = 0;
+	r = translate(n, pkt, len, id, hook, skbinfo, res);
+	res->client = r == 1 ? n->last_client : 0;
+	return r;
 }

@@ -35,6 +35,7 @@
 
 #include <event2/event.h>
 
+#include "capture.h"
 #include "child.h"
 #include "log.h"
 #include "nat.h"
@@ -119,6 +120,7 @@ summarize(const struct nat_result *r, size_t len, uint64_t ts)
 	rec.dir = r->dir;
 	rec.bytes = (uint32_t)len;
 	rec.packets = 1;
+	nat_client_mac(&nat, r->client, rec.mac);
 	gk_ring_push(ring, &rec);
 }
 
@@ -188,9 +190,11 @@ handle_packet(struct nfq_pkt *p, uint64_t ts)
 		/* Not all of it came: it cannot be rewritten whole. */
 		io.truncated++;
 		ok = 0;
-	} else
+	} else {
+		capture_before(p, p->hook);
 		ok = nat_packet(&nat, p->payload, p->len, p->id,
 		    packet_hook(p), p->skbinfo, &res);
+	}
 	if (ok == NAT_HELD) {
 		/* The verdict comes with its first fragment, or a drop. */
 		io.held++;
@@ -203,8 +207,13 @@ handle_packet(struct nfq_pkt *p, uint64_t ts)
 		return;
 	}
 	io.accepted++;
-	if (res.dir != 0)
+	/* The device's own frames carry its MAC; replies, the WAN's. */
+	if (res.dir == NAT_DIR_UP && p->has_hwaddr)
+		nat_client_learn(&nat, res.client, p->hwaddr);
+	if (res.dir != 0) {
 		summarize(&res, p->len, ts);
+		capture_after(p, &res);
+	}
 	if (res.modified) {
 		io.rewritten++;
 		verdict_add(&vq, p->id, NF_ACCEPT, p->payload, p->len);
@@ -235,6 +244,7 @@ queue_read(evutil_socket_t fd, short ev, void *arg)
 		io.batches++;
 		nat.now = mono_s();
 		ts = mono_us();
+		capture_batch();
 		for (i = 0; i < n; i++) {
 			if (rmsg[i].msg_hdr.msg_flags & MSG_TRUNC) {
 				io.truncated++;
@@ -402,6 +412,7 @@ natd_init(struct event_base *base, void *arg)
 	ring_map();
 	if (ring == NULL)
 		log_warnx("no summary ring: packet summaries are not kept");
+	capture_init();
 
 	for (int i = 0; i < NATD_BATCH; i++) {
 		riov[i].iov_base = rbuf[i];
@@ -457,6 +468,7 @@ natd_config(const struct msg_config *mc, void *arg)
 	conf_to.other = mc->conf.nat_timeout_other;
 	apply_timeouts(&cf);
 	nat_set_config(&nat, &cf);
+	capture_config(mc->conf.capture_size);
 
 	conf_nfwd = 0;
 	for (i = 0; i < mc->conf.nforward && i < NAT_MAX_FORWARDS; i++) {

@@ -25,6 +25,7 @@ static int
 parse_packet(uint8_t *msg, size_t mlen, struct nfq_pkt *p)
 {
 	struct nfqnl_msg_packet_hdr ph;
+	struct nfqnl_msg_packet_hw hw;
 	struct nlattr	 nla;
 	uint32_t	 v;
 	size_t		 off = NLMSG_HDRLEN + NLMSG_ALIGN(sizeof(struct nfgenmsg));
@@ -65,6 +66,18 @@ parse_packet(uint8_t *msg, size_t mlen, struct nfq_pkt *p)
 				return -1;
 			memcpy(&v, msg + off + NLA_HDRLEN, sizeof(v));
 			p->caplen = ntohl(v);
+			break;
+		case NFQA_HWADDR:
+			/* Only an Ethernet address names a device; any
+			 * other length is ignored, not trusted. */
+			if (plen < sizeof(hw))
+				return -1;
+			memcpy(&hw, msg + off + NLA_HDRLEN, sizeof(hw));
+			if (ntohs(hw.hw_addrlen) == sizeof(p->hwaddr)) {
+				memcpy(p->hwaddr, hw.hw_addr,
+				    sizeof(p->hwaddr));
+				p->has_hwaddr = 1;
+			}
 			break;
 		case NFQA_PAYLOAD:
 			p->payload = msg + off + NLA_HDRLEN;

@@ -19,6 +19,9 @@ struct nfq_pkt {
 	uint32_t	 caplen;	/* NFQA_CAP_LEN: the packet's real
 					 * length when longer than payload;
 					 * 0 when whole */
+	uint8_t		 hwaddr[6];	/* NFQA_HWADDR: the frame's source
+					 * MAC (from the LAN: the device) */
+	uint8_t		 has_hwaddr;	/* 1 when a 6-byte one came */
 	uint8_t		*payload;	/* the IP packet (natd rewrites it
 					 * in place) */
 	size_t		 len;

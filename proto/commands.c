@@ -194,6 +194,17 @@ const struct gk_command gk_commands[CMD_MAX] = {
 		    "takes ms or a number with ms, s, m or h (default: about "
 		    "1000 rows). JSON, or CSV with a header with --csv.",
 	},
+	[CMD_PCAP_CLEAR] = {
+		.id = CMD_PCAP_CLEAR, .name = "pcap clear",
+		.args = { { "IP", ARG_IPV4 } }, .nargs = 1, .nreq = 1,
+		.owners = OWN(PEER_NATD),
+		.from = CMD_FROM_ROOT,
+		.summary = "clear a device's capture ring (root only)",
+		.text = "Empty and zero the capture ring of the device that "
+		    "holds IP now (natd knows it by the MAC of its packets); "
+		    "its newer packets are recorded again. capture-size 0 "
+		    "clears every ring.",
+	},
 };
 
 /* How many words name has: "lease add" is 2. */

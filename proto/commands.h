@@ -32,6 +32,7 @@ enum gk_cmd {
 	CMD_NAMES,
 	CMD_PASSWD,
 	CMD_TRAFFIC,
+	CMD_PCAP_CLEAR,
 	CMD_MAX
 };
 

@@ -27,8 +27,10 @@ const struct child_layout child_layouts[LAYOUT_NCHILDREN] = {
 			    "summary ring memory", 0 },
 			{ FD_NATD_RING_TAIL, RES_RING_TAIL_RO, 0, 0,
 			    "summary ring tail", 1 },
+			{ FD_NATD_CAPTURE, RES_CAPTURE, 0, 0,
+			    "capture memory", 0 },
 		},
-		.nfds = 5,
+		.nfds = 6,
 	},
 	{
 		.peer = PEER_DHCPD, .name = "dhcpd", .user = "gk-dhcpd",
@@ -76,8 +78,10 @@ const struct child_layout child_layouts[LAYOUT_NCHILDREN] = {
 			    SOCK_STREAM, "web TLS listener", 0 },
 			{ FD_WEBD_HISTORY, RES_HISTORY, 0, 0,
 			    "traffic history memory", 0 },
+			{ FD_WEBD_CAPTURE, RES_CAPTURE_RO, 0, 0,
+			    "capture memory", 1 },
 		},
-		.nfds = 7,
+		.nfds = 8,
 	},
 };
 

@@ -26,6 +26,7 @@
 #define FD_NATD_STATE		6	/* memfd: NAT tables, kept across restarts */
 #define FD_NATD_RING		7	/* memfd: packet summaries for webd */
 #define FD_NATD_RING_TAIL	8	/* memfd, read-only: webd's position */
+#define FD_NATD_CAPTURE		9	/* memfd: the capture rings, written */
 #define FD_DHCPD_UDP		4	/* UDP *:67 bound to the LAN */
 #define FD_DHCPD_PACKET		5	/* AF_PACKET on the LAN, send only */
 #define FD_DHCPD_DNSD		6	/* dhcpd <-> dnsd socketpair */
@@ -40,7 +41,8 @@
 #define FD_WEBD_RING_TAIL	8	/* memfd: webd's position in the ring */
 #define FD_WEBD_HTTPS		9	/* TCP lan-address:web-tls-listen */
 #define FD_WEBD_HISTORY		10	/* memfd: the traffic history */
-#define FD_CHILD_MAX		11	/* highest fd any child expects + 1 */
+#define FD_WEBD_CAPTURE		11	/* the capture rings, read-only */
+#define FD_CHILD_MAX		12	/* highest fd any child expects + 1 */
 
 #define LAYOUT_MAX_FDS		(FD_CHILD_MAX - FD_PARENT - 1)
 
@@ -75,6 +77,8 @@ enum layout_res {
 	RES_RING_TAIL,		/* memfd, NATD_RING_TAIL_SIZE */
 	RES_RING_TAIL_RO,	/* the same, opened read-only */
 	RES_HISTORY,		/* memfd, history-memory bytes, webd's */
+	RES_CAPTURE,		/* memfd, capture-total (proto/capring.h) */
+	RES_CAPTURE_RO,		/* the same, opened read-only */
 	RES_MAX
 };
 

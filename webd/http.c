@@ -123,6 +123,8 @@ send_resp(struct evhttp_request *req, struct web_resp *r)
 		evhttp_add_header(out, "Vary", "Accept-Encoding");
 	if (r->cookie[0] != '\0')
 		evhttp_add_header(out, "Set-Cookie", r->cookie);
+	if (r->disposition[0] != '\0')
+		evhttp_add_header(out, "Content-Disposition", r->disposition);
 	if (r->retry_after > 0) {
 		snprintf(n, sizeof(n), "%d", r->retry_after);
 		evhttp_add_header(out, "Retry-After", n);

@@ -18,6 +18,7 @@
 #include "assets.h"
 #include "commands.h"
 #include "query.h"
+#include "pcap.h"
 #include "web.h"
 
 #define JSON_TYPE	"application/json"
@@ -537,6 +538,24 @@ api_history(const struct web_server *srv, const struct web_req *req,
 		reply_json(r, rep.status, rep.json);
 }
 
+/* The device's capture ring as a pcap download (pcap.c). */
+static void
+api_pcap(struct web_server *srv, const struct web_req *req,
+    const char *query, struct web_resp *r)
+{
+	char		 client[64], err[128];
+	int		 status;
+
+	if (query_param(query, "client", client, sizeof(client)) == -1) {
+		reply_error(r, 422, "client: expected an IP or MAC address");
+		return;
+	}
+	status = pcap_reply(srv->capture, srv->capture_size, client,
+	    req->now, r, err, sizeof(err));
+	if (status != 200)
+		reply_error(r, status, "%s", err);
+}
+
 /* ---- WebSocket ---- */
 
 #define WS_GUID		"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -663,6 +682,8 @@ route_session_api(struct web_server *srv, const struct web_req *req,
 		api_history(srv, req, r, query, 0);
 	else if (strcmp(path, "/api/remotes") == 0 && m == WEB_GET)
 		api_history(srv, req, r, query, 1);
+	else if (strcmp(path, "/api/pcap") == 0 && m == WEB_GET)
+		api_pcap(srv, req, query, r);
 	else if (strcmp(path, "/api/live") == 0)
 		api_live(srv, req, r);
 	else

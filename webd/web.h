@@ -73,6 +73,7 @@ struct web_resp {
 	/* status 101: the Sec-WebSocket-Accept value; the caller switches
 	 * the connection to WebSocket framing */
 	char		 ws_accept[32];
+	char		 disposition[128];	/* Content-Disposition */
 	enum web_relay	 relay;
 	struct msg_ctl_request cmd;	/* with relay: what to run */
 };
@@ -96,6 +97,9 @@ struct web_server {
 	void		(*random)(void *, size_t);
 	/* the traffic history (query.h); NULL: none */
 	const struct hist *hist;
+	/* The capture rings, read-only (proto/capring.h); NULL: none. */
+	const void	*capture;
+	size_t		 capture_size;
 };
 
 void	web_handle(struct web_server *, const struct web_req *,

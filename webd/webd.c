@@ -10,7 +10,9 @@
  * from dnsd's observations (names.c), for the dashboard to label remote
  * hosts with; `gkctl names [IP]` shows them.
  */
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <stdlib.h>
@@ -229,6 +231,26 @@ webd_config(const struct msg_config *mc, void *arg)
 	webd.serving = 1;
 }
 
+/*
+ * The capture rings natd writes (proto/capring.h), through a read-only
+ * descriptor: mapped once, read under each ring's sequence lock.
+ */
+static void
+capture_map(struct web_server *srv)
+{
+	struct stat	 st;
+	void		*p;
+
+	if (fstat(FD_WEBD_CAPTURE, &st) == -1 || st.st_size <= 0 ||
+	    (p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED,
+	    FD_WEBD_CAPTURE, 0)) == MAP_FAILED) {
+		log_warn("capture memory: downloads are off");
+		return;
+	}
+	srv->capture = p;
+	srv->capture_size = (size_t)st.st_size;
+}
+
 static void
 webd_init(struct event_base *base, void *arg)
 {
@@ -240,6 +262,7 @@ webd_init(struct event_base *base, void *arg)
 	webd.srv.store_hash = store_hash;
 	webd.srv.random = web_random;
 	webd.srv.save_sessions = webd_save_sessions;
+	capture_map(&webd.srv);
 	load_password();
 	load_sessions();
 	ask_init(parent_answer);

@@ -693,6 +693,56 @@ test_attach(void)
 	CHECK(nat_attach(&n, region, 16, 7) == -1);
 }
 
+/*
+ * The device's MAC, learnt from its outbound packets, is found for the
+ * replies too (they carry the WAN's MAC), survives a restart, and a new
+ * device on the same address replaces it.
+ */
+static void
+test_client_mac(void)
+{
+	const uint8_t	 mac1[6] = { 0x02, 1, 2, 3, 4, 5 };
+	const uint8_t	 mac2[6] = { 0x02, 9, 8, 7, 6, 5 };
+	uint8_t		 b[200], mac[6];
+	struct nat_result r;
+	uint32_t	 c1, c2;
+	size_t		 len;
+
+	setup();
+	len = build(b, IPPROTO_UDP, lan1, inet1, 6000, 53, 10, 0);
+	CHECK(nat_packet(&n, b, len, 1, NAT_HOOK_FORWARD, 0, &r) == 1);
+	CHECK(r.dir == NAT_DIR_UP && r.client != 0);
+	c1 = r.client;
+	CHECK(nat_client_mac(&n, c1, mac) == 0);
+	nat_client_learn(&n, c1, mac1);
+	len = build(b, IPPROTO_UDP, inet1, wan, 53, 6000, 10, 0);
+	CHECK(nat_packet(&n, b, len, 2, NAT_HOOK_PRE, 0, &r) == 1);
+	CHECK(r.dir == NAT_DIR_DOWN && r.client == c1);
+	CHECK(nat_client_mac(&n, r.client, mac) == 1);
+	CHECK(memcmp(mac, mac1, 6) == 0);
+	/* A second device has its own slot. */
+	len = build(b, IPPROTO_TCP, lan2, inet1, 7000, 80, 0, 0x02);
+	CHECK(nat_packet(&n, b, len, 3, NAT_HOOK_FORWARD, 0, &r) == 1);
+	c2 = r.client;
+	CHECK(c2 != 0 && c2 != c1 && nat_client_mac(&n, c2, mac) == 0);
+	/* A dropped packet names no device. */
+	len = build(b, IPPROTO_UDP, inet2, wan, 53, 6001, 10, 0);
+	CHECK(nat_packet(&n, b, len, 4, NAT_HOOK_PRE, 0, &r) == 0);
+	CHECK(r.client == 0);
+	/* Kept across a restart. */
+	CHECK(nat_attach(&n, region, region_size, 42) == 1);
+	n.now = 1000;
+	CHECK(nat_client_mac(&n, c1, mac) == 1 && memcmp(mac, mac1, 6) == 0);
+	/* The address passed to another device. */
+	nat_client_learn(&n, c1, mac2);
+	CHECK(nat_client_mac(&n, c1, mac) == 1 && memcmp(mac, mac2, 6) == 0);
+	/* Slots that do not exist are refused. */
+	nat_client_learn(&n, 0, mac1);
+	nat_client_learn(&n, 4097, mac1);
+	CHECK(nat_client_mac(&n, 0, mac) == 0);
+	CHECK(nat_client_mac(&n, c2 + 1, mac) == 0);
+}
+
 static void
 test_store(void)
 {
@@ -1223,6 +1273,7 @@ main(void)
 	test_local_and_hairpin();
 	test_forwards();
 	test_attach();
+	test_client_mac();
 	test_store();
 	test_timeout_precedence();
 	test_fragments();

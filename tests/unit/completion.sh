@@ -52,7 +52,7 @@ want() {
 		echo "gkctl ${words[*]}<TAB>: $got"
 	fi
 }
-want "" -- clients dns forward forwards help lease leases names nat passwd restart status traffic
+want "" -- clients dns forward forwards help lease leases names nat passwd pcap restart status traffic
 want le -- lease leases
 want lease "" -- add del
 want -j dns "" -- flush log stats

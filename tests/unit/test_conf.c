@@ -178,6 +178,7 @@ test_defaults(void)
 	CHECK(c.filter_tcp == NAT_FILTER_ADDRESS_DEPENDENT);
 	CHECK(c.web_port == 80);
 	CHECK(c.capture_size == 5 * 1024 * 1024);
+	CHECK(c.capture_total == 64 * 1024 * 1024);
 	CHECK(c.history == 24 * 3600);
 	CHECK(c.history_memory == 64 * 1024 * 1024);
 	CHECK_STR(c.state_dir, CONF_DEFAULT_STATE_DIR);
@@ -343,6 +344,12 @@ test_bad_forms(void)
 		{ "capture-size 5X", "t.conf:1: capture-size: expected a size "
 		    "like 5M" },
 		{ "capture-size M", "t.conf:1: capture-size: expected a size" },
+		{ "capture-total 512K", "t.conf:1: capture-total: expected a "
+		    "size from 1M to 16G" },
+		{ "capture-total 17G", "t.conf:1: capture-total: expected a "
+		    "size from 1M to 16G" },
+		{ "capture-total 0", "t.conf:1: capture-total: expected a "
+		    "size from 1M to 16G" },
 		{ "capture-size 5MB", "t.conf:1: capture-size: expected a size" },
 		{ "capture-size 99999999999999999999",
 		    "t.conf:1: capture-size: expected a size" },
@@ -491,7 +498,7 @@ test_duplicates(void)
 		"wan eth0", "lan eth1", "lan-address 10.0.0.1/24",
 		"dhcp-range 10.0.0.10 10.0.0.20", "lease-time 1h",
 		"domain lan", "upstream 1.1.1.1", "web-listen 80",
-		"capture-size 1M", "history 1h", "state-dir /a", "run-dir /b",
+		"capture-size 1M", "capture-total 8M", "history 1h", "state-dir /a", "run-dir /b",
 		"nat-filtering udp address-dependent",
 	};
 	struct gk_config c;
@@ -787,6 +794,8 @@ test_round_trip(void)
 	round_trip("lease-time 120\nhistory 7d\ncapture-size 3072\n");
 	round_trip("capture-size 0\nhistory 86401\n");
 	round_trip("history-memory 1536K\n");
+	round_trip("capture-total 1M\n");
+	round_trip("capture-total 16G\ncapture-size 64K\n");
 	round_trip("capture-size 2048M\nlease-time 4294967295\n");
 	round_trip("lan-address 10.42.0.1/24\nnat-timeout udp 5m\n"
 	    "nat-timeout tcp-established 124m\nnat-timeout tcp-transitory 241\n"
@@ -827,6 +836,7 @@ test_round_trip(void)
 	    "web-listen 80\n"
 	    "web-tls-listen 443\n"
 	    "capture-size 5M\n"
+	    "capture-total 64M\n"
 	    "history 1d\n"
 	    "history-memory 64M\n"
 	    "state-dir /var/lib/gatekeeper\n"

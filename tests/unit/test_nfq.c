@@ -136,6 +136,56 @@ test_skbinfo(void)
 	CHECK(nfq_parse(buf, nlh->nlmsg_len, p, 1) == -1);
 }
 
+/*
+ * NFQA_HWADDR: a 6-byte address is the device's MAC; another length is
+ * ignored; an attribute too short for its struct is refused.
+ */
+static void
+test_hwaddr(void)
+{
+	static uint8_t	 buf[4096];
+	struct nfqnl_msg_packet_hdr ph;
+	struct nfqnl_msg_packet_hw hw;
+	struct nlmsghdr	*nlh;
+	struct nfq_pkt	 p[1];
+	uint8_t		 ip[20] = { 0x45 };
+	const uint8_t	 mac[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
+
+	memset(&ph, 0, sizeof(ph));
+	ph.packet_id = htonl(6);
+	memset(&hw, 0, sizeof(hw));
+	hw.hw_addrlen = htons(6);
+	memcpy(hw.hw_addr, mac, 6);
+	nlh = nfq_nlmsg_put((char *)buf, NFQNL_MSG_PACKET, 0);
+	mnl_attr_put(nlh, NFQA_PACKET_HDR, sizeof(ph), &ph);
+	mnl_attr_put(nlh, NFQA_HWADDR, sizeof(hw), &hw);
+	mnl_attr_put(nlh, NFQA_PAYLOAD, sizeof(ip), ip);
+	CHECK(nfq_parse(buf, nlh->nlmsg_len, p, 1) == 1);
+	CHECK(p[0].has_hwaddr == 1);
+	CHECK(memcmp(p[0].hwaddr, mac, 6) == 0);
+
+	/* None: none known. */
+	nlh = nfq_nlmsg_put((char *)buf, NFQNL_MSG_PACKET, 0);
+	mnl_attr_put(nlh, NFQA_PACKET_HDR, sizeof(ph), &ph);
+	mnl_attr_put(nlh, NFQA_PAYLOAD, sizeof(ip), ip);
+	CHECK(nfq_parse(buf, nlh->nlmsg_len, p, 1) == 1);
+	CHECK(p[0].has_hwaddr == 0);
+
+	/* Not Ethernet's length: ignored. */
+	hw.hw_addrlen = htons(8);
+	nlh = nfq_nlmsg_put((char *)buf, NFQNL_MSG_PACKET, 0);
+	mnl_attr_put(nlh, NFQA_PACKET_HDR, sizeof(ph), &ph);
+	mnl_attr_put(nlh, NFQA_HWADDR, sizeof(hw), &hw);
+	CHECK(nfq_parse(buf, nlh->nlmsg_len, p, 1) == 1);
+	CHECK(p[0].has_hwaddr == 0);
+
+	/* Shorter than its struct: malformed. */
+	nlh = nfq_nlmsg_put((char *)buf, NFQNL_MSG_PACKET, 0);
+	mnl_attr_put(nlh, NFQA_PACKET_HDR, sizeof(ph), &ph);
+	mnl_attr_put(nlh, NFQA_HWADDR, 6, &hw);
+	CHECK(nfq_parse(buf, nlh->nlmsg_len, p, 1) == -1);
+}
+
 /* A verdict that carries the rewritten packet, unpadded then padded. */
 static void
 test_verdict_payload(void)
@@ -204,6 +254,7 @@ main(void)
 {
 	test_parse();
 	test_skbinfo();
+	test_hwaddr();
 	test_verdict_payload();
 	test_verdicts();
 	test_verdict_batch();

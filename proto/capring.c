@@ -1,0 +1,531 @@
+/*
+ * The capture rings (capring.h): the layout, natd's writer and webd's
+ * reader. The reader copies every field it reads into locals and checks
+ * them there: natd may change them while it looks, and a region that
+ * lies must not make it read outside the mapping or loop.
+ */
+#include <string.h>
+
+#include "capring.h"
+
+#define ALIGN8(x)	(((x) + 7) & ~(uint64_t)7)
+
+static uint64_t
+rec_size(uint32_t caplen)
+{
+	return sizeof(struct cap_rec) + ALIGN8((uint64_t)caplen);
+}
+
+/* How many rings of ring_size fit in size bytes, and where they start. */
+static uint32_t
+fit(uint64_t size, uint64_t ring_size, uint64_t *data_off)
+{
+	uint64_t	 n, off;
+
+	if (ring_size < CAP_RING_MIN || ring_size > CAP_RING_MAX ||
+	    size < sizeof(struct cap_hdr))
+		return 0;
+	n = (size - sizeof(struct cap_hdr)) /
+	    (ring_size + sizeof(struct cap_slot));
+	if (n > CAP_SLOTS_MAX)
+		n = CAP_SLOTS_MAX;
+	for (; n > 0; n--) {
+		off = sizeof(struct cap_hdr) + n * sizeof(struct cap_slot);
+		off = (off + CAP_DATA_ALIGN - 1) & ~(uint64_t)(CAP_DATA_ALIGN - 1);
+		if (off + n * ring_size <= size)
+			break;
+	}
+	*data_off = n > 0 ? off : 0;
+	return (uint32_t)n;
+}
+
+static uint32_t
+mac_hash(const uint8_t mac[6])
+{
+	uint64_t	 k = 0;
+
+	memcpy(&k, mac, 6);
+	k *= 0x9e3779b97f4a7c15ULL;
+	return (uint32_t)(k >> 40) & (CAP_HASH - 1);
+}
+
+static void
+hash_rebuild(struct cap_writer *w)
+{
+	uint32_t	 i, b;
+
+	memset(w->hash, 0, sizeof(w->hash));
+	for (i = 0; i < w->nslots; i++) {
+		if (!w->slots[i].used)
+			continue;
+		for (b = mac_hash(w->slots[i].mac); w->hash[b] != 0;
+		    b = (b + 1) & (CAP_HASH - 1))
+			;
+		w->hash[b] = (uint16_t)(i + 1);
+	}
+}
+
+/* A slot's identity changes: odd seq around it, for the readers. */
+static void
+slot_begin(struct cap_slot *s)
+{
+	atomic_store_explicit(&s->seq,
+	    atomic_load_explicit(&s->seq, memory_order_relaxed) + 1,
+	    memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+}
+
+static void
+slot_end(struct cap_slot *s)
+{
+	atomic_store_explicit(&s->seq,
+	    atomic_load_explicit(&s->seq, memory_order_relaxed) + 1,
+	    memory_order_release);
+}
+
+static void
+slot_empty(struct cap_writer *w, int i, uint64_t at)
+{
+	w->head[i] = w->tail[i] = at;
+	atomic_store_explicit(&w->slots[i].tail, at, memory_order_relaxed);
+	atomic_store_explicit(&w->slots[i].head, at, memory_order_relaxed);
+	atomic_store_explicit(&w->slots[i].packets, 0, memory_order_relaxed);
+}
+
+/* A slot given to another device forgets the old one's address. */
+static void
+slot_forget(struct cap_slot *s)
+{
+	atomic_store_explicit(&s->ip, 0, memory_order_relaxed);
+}
+
+/*
+ * Does slot i's ring hold a chain of whole records from tail to head?
+ * Checked on attach: a natd killed mid-write never published its
+ * record, so a valid ring stays valid; anything else is emptied.
+ */
+static int
+slot_valid(struct cap_writer *w, int i, uint64_t head, uint64_t tail)
+{
+	const uint8_t	*ring = w->data + (uint64_t)i * w->ring_size;
+	struct cap_rec	 r;
+	uint64_t	 p = tail, off, sz;
+
+	if ((head | tail) & 7 || head < tail || head - tail > w->ring_size)
+		return 0;
+	while (p < head) {
+		off = p % w->ring_size;
+		if (w->ring_size - off < sizeof(r)) {
+			p += w->ring_size - off;
+			continue;
+		}
+		memcpy(&r, ring + off, sizeof(r));
+		if (r.dir == CAP_DIR_PAD) {
+			p += w->ring_size - off;
+			continue;
+		}
+		sz = rec_size(r.caplen);
+		if (r.dir > CAP_DIR_DOWN || r.caplen > r.wirelen ||
+		    sz > w->ring_size - off)
+			return 0;
+		p += sz;
+	}
+	return p == head;
+}
+
+static void
+layout_new(struct cap_writer *w, struct cap_hdr *h, uint64_t size,
+    uint64_t ring_size, uint64_t data_off, uint32_t nslots, uint32_t snaplen)
+{
+	uint64_t	 resets;
+
+	resets = h->magic == CAP_MAGIC ? h->resets + 1 : 0;
+	h->magic = 0;
+	atomic_thread_fence(memory_order_release);
+	memset((uint8_t *)h + sizeof(*h), 0,
+	    (size_t)nslots * sizeof(struct cap_slot));
+	h->version = CAP_VERSION;
+	h->snaplen = snaplen;
+	h->total = size;
+	h->ring_size = ring_size;
+	h->data_off = data_off;
+	h->nslots = nslots;
+	h->resets = resets;
+	memset(w->head, 0, sizeof(w->head));
+	memset(w->tail, 0, sizeof(w->tail));
+	/* The magic last: a reader sees a layout only once it is whole. */
+	atomic_thread_fence(memory_order_release);
+	h->magic = CAP_MAGIC;
+}
+
+int
+cap_attach(struct cap_writer *w, void *mem, size_t size, uint64_t ring_size,
+    uint32_t snaplen)
+{
+	struct cap_hdr	*h = mem;
+	uint64_t	 data_off, head, tail;
+	uint32_t	 n, i;
+	int		 kept;
+
+	memset(w, 0, sizeof(*w));
+	ring_size = ring_size == 0 ? 0 : ALIGN8(ring_size < CAP_RING_MIN ?
+	    CAP_RING_MIN : ring_size);
+	if (mem == NULL || (n = fit(size, ring_size, &data_off)) == 0) {
+		if (mem != NULL && size >= sizeof(*h))
+			memset(h, 0, sizeof(*h));
+		return -1;
+	}
+	if (snaplen == 0 || snaplen > CAP_SNAP_MAX)
+		snaplen = CAP_SNAP_MAX;
+	if (rec_size(snaplen) > ring_size)
+		snaplen = (uint32_t)(ring_size - sizeof(struct cap_rec));
+	w->h = h;
+	w->slots = (struct cap_slot *)(h + 1);
+	w->data = (uint8_t *)mem + data_off;
+	w->ring_size = ring_size;
+	w->nslots = n;
+	w->snaplen = snaplen;
+	kept = h->magic == CAP_MAGIC && h->version == CAP_VERSION &&
+	    h->total == size && h->ring_size == ring_size &&
+	    h->data_off == data_off && h->nslots == n;
+	if (!kept) {
+		layout_new(w, h, size, ring_size, data_off, n, snaplen);
+		return 0;
+	}
+	h->snaplen = snaplen;
+	for (i = 0; i < n; i++) {
+		head = atomic_load(&w->slots[i].head);
+		tail = atomic_load(&w->slots[i].tail);
+		if (w->slots[i].used > 1)
+			w->slots[i].used = 0;
+		if (!w->slots[i].used || !slot_valid(w, (int)i, head, tail)) {
+			slot_begin(&w->slots[i]);
+			slot_empty(w, (int)i, 0);
+			slot_end(&w->slots[i]);
+			continue;
+		}
+		w->head[i] = head;
+		w->tail[i] = tail;
+	}
+	hash_rebuild(w);
+	return 1;
+}
+
+static int
+lookup(const struct cap_writer *w, const uint8_t mac[6])
+{
+	uint32_t	 b, i;
+
+	for (b = mac_hash(mac); (i = w->hash[b]) != 0;
+	    b = (b + 1) & (CAP_HASH - 1))
+		if (memcmp(w->slots[i - 1].mac, mac, 6) == 0)
+			return (int)i - 1;
+	return -1;
+}
+
+/* A free slot, else the one idle longest. */
+static int
+victim(const struct cap_writer *w)
+{
+	uint64_t	 best = UINT64_MAX, t;
+	uint32_t	 i;
+	int		 v = 0;
+
+	for (i = 0; i < w->nslots; i++) {
+		if (!w->slots[i].used)
+			return (int)i;
+		t = atomic_load_explicit(&w->slots[i].last_us,
+		    memory_order_relaxed);
+		if (t < best) {
+			best = t;
+			v = (int)i;
+		}
+	}
+	return v;
+}
+
+int
+cap_slot(struct cap_writer *w, const uint8_t mac[6], uint64_t now_us)
+{
+	struct cap_slot	*s;
+	int		 i;
+
+	if (w->h == NULL)
+		return -1;
+	if ((i = lookup(w, mac)) >= 0)
+		return i;
+	i = victim(w);
+	s = &w->slots[i];
+	slot_begin(s);
+	memcpy(s->mac, mac, 6);
+	s->used = 1;
+	slot_forget(s);
+	/* Positions go on from where they were: a reader that copied the
+	 * old device's ring cannot mistake it for the new one's, and seq
+	 * tells it anyway. */
+	slot_empty(w, i, w->head[i]);
+	atomic_store_explicit(&s->last_us, now_us, memory_order_relaxed);
+	slot_end(s);
+	hash_rebuild(w);
+	return i;
+}
+
+/*
+ * Moves slot i's tail past every record that a new one from start to
+ * end will overwrite. Only natd's own records are walked, from its own
+ * tail; when none is left to keep, or a header does not check out
+ * (memory corrupted under it), the ring keeps the new record alone.
+ */
+static void
+make_room(struct cap_writer *w, int i, uint64_t start, uint64_t end)
+{
+	const uint8_t	*ring = w->data + (uint64_t)i * w->ring_size;
+	struct cap_rec	 r;
+	uint64_t	 t = w->tail[i], off, sz;
+
+	while (end - t > w->ring_size && t < w->head[i]) {
+		off = t % w->ring_size;
+		if (w->ring_size - off < sizeof(r)) {
+			t += w->ring_size - off;
+			continue;
+		}
+		memcpy(&r, ring + off, sizeof(r));
+		sz = r.dir == CAP_DIR_PAD ? w->ring_size - off :
+		    rec_size(r.caplen);
+		if (sz > w->ring_size - off) {
+			t = start;
+			break;
+		}
+		t += sz;
+	}
+	if (end - t > w->ring_size || t > w->head[i])
+		t = start;
+	w->tail[i] = t;
+	atomic_store_explicit(&w->slots[i].tail, t, memory_order_relaxed);
+	/* The tail is public before any byte it gave up is overwritten. */
+	atomic_thread_fence(memory_order_release);
+}
+
+void
+cap_write(struct cap_writer *w, int slot, uint64_t ts_us, uint8_t dir,
+    uint8_t flags, const uint8_t *pkt, size_t len)
+{
+	struct cap_rec	 r;
+	uint8_t		*ring;
+	uint64_t	 head, off, room, sz;
+	uint32_t	 caplen;
+
+	if (w->h == NULL || slot < 0 || (uint32_t)slot >= w->nslots ||
+	    len == 0 || len > UINT32_MAX)
+		return;
+	caplen = len < w->snaplen ? (uint32_t)len : w->snaplen;
+	sz = rec_size(caplen);
+	ring = w->data + (uint64_t)slot * w->ring_size;
+	head = w->head[slot];
+	off = head % w->ring_size;
+	room = w->ring_size - off;
+	if (room < sz) {
+		make_room(w, slot, head + room, head + room + sz);
+		if (room >= sizeof(r)) {
+			memset(&r, 0, sizeof(r));
+			memcpy(ring + off, &r, sizeof(r));
+		}
+		head += room;
+		off = 0;
+	} else
+		make_room(w, slot, head, head + sz);
+	r.ts_us = ts_us;
+	r.wirelen = (uint32_t)len;
+	r.caplen = (uint16_t)caplen;
+	r.dir = dir;
+	r.flags = flags;
+	memcpy(ring + off, &r, sizeof(r));
+	memcpy(ring + off + sizeof(r), pkt, caplen);
+	w->head[slot] = head + sz;
+	atomic_store_explicit(&w->slots[slot].head, head + sz,
+	    memory_order_release);
+	atomic_store_explicit(&w->slots[slot].last_us, ts_us,
+	    memory_order_relaxed);
+	atomic_store_explicit(&w->slots[slot].packets,
+	    atomic_load_explicit(&w->slots[slot].packets,
+	    memory_order_relaxed) + 1, memory_order_relaxed);
+}
+
+void
+cap_set_ip(struct cap_writer *w, int slot, uint32_t ip)
+{
+	if (w->h == NULL || slot < 0 || (uint32_t)slot >= w->nslots)
+		return;
+	if (atomic_load_explicit(&w->slots[slot].ip, memory_order_relaxed) !=
+	    ip)
+		atomic_store_explicit(&w->slots[slot].ip, ip,
+		    memory_order_relaxed);
+}
+
+int
+cap_clear(struct cap_writer *w, const uint8_t mac[6])
+{
+	int	 i;
+
+	if (w->h == NULL || (i = lookup(w, mac)) < 0)
+		return 0;
+	slot_begin(&w->slots[i]);
+	slot_empty(w, i, w->head[i]);
+	memset(w->data + (uint64_t)i * w->ring_size, 0, w->ring_size);
+	slot_end(&w->slots[i]);
+	return 1;
+}
+
+/* ---- reader ---- */
+
+int
+cap_layout(const void *mem, size_t size, struct cap_layout *l)
+{
+	struct cap_hdr	 h;
+	uint64_t	 data_off;
+	uint32_t	 n;
+
+	memset(l, 0, sizeof(*l));
+	if (mem == NULL || size < sizeof(h))
+		return -1;
+	memcpy(&h, mem, sizeof(h));
+	atomic_thread_fence(memory_order_acquire);
+	if (h.magic != CAP_MAGIC || h.version != CAP_VERSION ||
+	    h.total != size || (h.ring_size & 7) != 0)
+		return -1;
+	/* Recomputed, not believed: the same rule natd laid it out by. */
+	n = fit(size, h.ring_size, &data_off);
+	if (n == 0 || n != h.nslots || data_off != h.data_off ||
+	    h.snaplen == 0 || rec_size(h.snaplen) > h.ring_size)
+		return -1;
+	l->ring_size = h.ring_size;
+	l->data_off = data_off;
+	l->nslots = n;
+	l->snaplen = h.snaplen;
+	return 0;
+}
+
+int
+cap_find(const void *mem, const struct cap_layout *l, const uint8_t mac[6])
+{
+	const struct cap_slot *slots = (const struct cap_slot *)
+	    ((const struct cap_hdr *)mem + 1);
+	uint8_t		 m[6];
+	uint32_t	 i;
+
+	for (i = 0; i < l->nslots; i++) {
+		if (!slots[i].used)
+			continue;
+		memcpy(m, slots[i].mac, 6);
+		if (memcmp(m, mac, 6) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+int
+cap_find_ip(const void *mem, const struct cap_layout *l, uint32_t ip,
+    uint8_t mac[6])
+{
+	struct cap_slot	*slots = (struct cap_slot *)
+	    ((const struct cap_hdr *)mem + 1);
+	uint64_t	 t, best = 0;
+	uint32_t	 i;
+	int		 found = -1;
+
+	for (i = 0; i < l->nslots; i++) {
+		if (!slots[i].used || atomic_load_explicit(&slots[i].ip,
+		    memory_order_relaxed) != ip)
+			continue;
+		t = atomic_load_explicit(&slots[i].last_us,
+		    memory_order_relaxed);
+		if (found == -1 || t > best) {
+			best = t;
+			found = (int)i;
+		}
+	}
+	if (found >= 0)
+		memcpy(mac, slots[found].mac, 6);
+	return found;
+}
+
+int
+cap_snapshot(const void *mem, const struct cap_layout *l, int slot,
+    uint8_t *buf, size_t bufsize, struct cap_snap *s)
+{
+	struct cap_slot	*sl;
+	const uint8_t	*ring;
+	uint64_t	 head, tail;
+	uint32_t	 seq;
+	int		 try;
+
+	memset(s, 0, sizeof(*s));
+	if (slot < 0 || (uint32_t)slot >= l->nslots || bufsize < l->ring_size)
+		return -1;
+	/* Read only; the atomics' loads do not write. */
+	sl = (struct cap_slot *)((const struct cap_hdr *)mem + 1) + slot;
+	ring = (const uint8_t *)mem + l->data_off +
+	    (uint64_t)slot * l->ring_size;
+	for (try = 0; try < CAP_RETRIES; try++) {
+		seq = atomic_load_explicit(&sl->seq, memory_order_acquire);
+		if (seq & 1)
+			continue;
+		memcpy(s->mac, sl->mac, 6);
+		if (!sl->used)
+			return -1;
+		head = atomic_load_explicit(&sl->head, memory_order_acquire);
+		memcpy(buf, ring, l->ring_size);
+		atomic_thread_fence(memory_order_acquire);
+		tail = atomic_load_explicit(&sl->tail, memory_order_relaxed);
+		if (atomic_load_explicit(&sl->seq, memory_order_relaxed) !=
+		    seq)
+			continue;
+		/* natd lapped everything we copied: copy again. */
+		if (tail > head || head - tail > l->ring_size ||
+		    ((head | tail) & 7) != 0)
+			continue;
+		s->buf = buf;
+		s->ring_size = l->ring_size;
+		s->start = s->pos = tail;
+		s->end = head;
+		return 0;
+	}
+	return -2;
+}
+
+int
+cap_next(struct cap_snap *s, struct cap_pkt *p)
+{
+	struct cap_rec	 r;
+	uint64_t	 off, sz;
+
+	while (s->pos < s->end) {
+		off = s->pos % s->ring_size;
+		if (s->ring_size - off < sizeof(r)) {
+			s->pos += s->ring_size - off;
+			continue;
+		}
+		memcpy(&r, s->buf + off, sizeof(r));
+		if (r.dir == CAP_DIR_PAD) {
+			s->pos += s->ring_size - off;
+			continue;
+		}
+		sz = rec_size(r.caplen);
+		if (r.dir > CAP_DIR_DOWN || r.caplen > r.wirelen ||
+		    r.caplen == 0 || sz > s->ring_size - off ||
+		    sz > s->end - s->pos) {
+			s->bad = 1;
+			s->pos = s->end;
+			return 0;
+		}
+		p->ts_us = r.ts_us;
+		p->wirelen = r.wirelen;
+		p->caplen = r.caplen;
+		p->dir = r.dir;
+		p->flags = r.flags;
+		p->data = s->buf + off + sizeof(r);
+		s->pos += sz;
+		return 1;
+	}
+	return 0;
+}

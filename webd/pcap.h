@@ -1,0 +1,39 @@
+/*
+ * A capture ring's copy (proto/capring.h) as a classic pcap file: link
+ * type LINKTYPE_RAW (101), raw IPv4, since natd sees IP packets without
+ * their Ethernet header; microsecond timestamps, host byte order (the
+ * magic tells readers which). Pure: no I/O.
+ */
+#ifndef GK_WEBD_PCAP_H
+#define GK_WEBD_PCAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "capring.h"
+
+#define PCAP_LINKTYPE_RAW	101
+#define PCAP_HDR_LEN		24
+#define PCAP_REC_LEN		16
+
+/*
+ * The pcap of the snapshot's records, newest kept: the oldest are left
+ * out until the file is at most limit bytes. Writes into out (outsize
+ * bytes: PCAP_HDR_LEN + ring_size always suffices) and returns the
+ * length, or 0 when out is too small. *npkts gets the records written.
+ */
+size_t	pcap_write(struct cap_snap *, uint8_t *out, size_t outsize,
+	    size_t limit, uint32_t snaplen, size_t *npkts);
+
+struct web_resp;
+
+/*
+ * GET /api/pcap?client=IP|MAC: the device's ring (region cap of capsize
+ * bytes, read-only) copied under its sequence lock and turned into the
+ * response's body, a download named <mac>-<UTC time>.pcap. Returns the
+ * HTTP status; other than 200, err says why.
+ */
+int	pcap_reply(const void *cap, size_t capsize, const char *client,
+	    uint64_t now, struct web_resp *, char *err, size_t errlen);
+
+#endif
