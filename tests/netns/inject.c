@@ -4,6 +4,11 @@
  * for through it. The parent must kill that child and restart it.
  *
  * usage: inject PID DAEMON garbage|wrong-pid|wrong-type|two-fds
+ *        inject PID webd web-request WORD...
+ *
+ * web-request sends a well-formed MSG_WEBD_REQUEST, as webd would, with
+ * the command the words make: the parent must run only the commands the
+ * catalogue allows webd, and refuse (and log) the others.
  */
 #include <sys/pidfd.h>
 #include <sys/socket.h>
@@ -44,6 +49,37 @@ send_with_fds(int sock, const void *buf, size_t len, int nfds)
 	return sendmsg(sock, &mh, 0) == -1 ? -1 : 0;
 }
 
+static int
+web_request(pid_t pid, int argc, char **argv)
+{
+	struct {
+		struct proto_hdr	 hdr;
+		struct msg_child_ctl	 cc;
+	} m;
+	int		 pidfd, chan, i;
+
+	if (argc < 1 || argc > CTL_MAX_ARGS)
+		return 2;
+	if ((pidfd = (int)syscall(SYS_pidfd_open, pid, 0)) == -1 ||
+	    (chan = (int)syscall(SYS_pidfd_getfd, pidfd, FD_PARENT, 0)) == -1) {
+		fprintf(stderr, "inject: pid %d: %s\n", (int)pid,
+		    strerror(errno));
+		return 77;
+	}
+	memset(&m, 0, sizeof(m));
+	proto_hdr_init(&m.hdr, MSG_WEBD_REQUEST, sizeof(m.cc), PEER_WEBD);
+	m.hdr.pid = (uint32_t)pid;
+	m.cc.id = 0x7fff0001;
+	m.cc.req.argc = (uint32_t)argc;
+	for (i = 0; i < argc; i++)
+		snprintf(m.cc.req.argv[i], CTL_ARG_SIZE, "%s", argv[i]);
+	if (send_with_fds(chan, &m, sizeof(m), 0) == -1) {
+		fprintf(stderr, "inject: send: %s\n", strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -55,9 +91,9 @@ main(int argc, char **argv)
 	uint32_t	 peer;
 	int		 pidfd, chan, rv;
 
-	if (argc != 4) {
+	if (argc < 4) {
 		fprintf(stderr, "usage: inject PID DAEMON garbage|wrong-pid|"
-		    "wrong-type|two-fds\n");
+		    "wrong-type|two-fds|web-request WORD...\n");
 		return 2;
 	}
 	pid = (pid_t)atoi(argv[1]);
@@ -68,6 +104,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "inject: no daemon %s\n", argv[2]);
 		return 2;
 	}
+	if (strcmp(argv[3], "web-request") == 0)
+		return web_request(pid, argc - 4, argv + 4);
 	argv[2] = argv[3];
 	if ((pidfd = (int)syscall(SYS_pidfd_open, pid, 0)) == -1 ||
 	    (chan = (int)syscall(SYS_pidfd_getfd, pidfd, FD_PARENT, 0)) == -1) {
