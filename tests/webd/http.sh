@@ -64,6 +64,14 @@ expect 401 "$(web GET /api/status)" "the API without a session"
 grep -qi '^content-type: application/json' "$GK_TMP/headers" ||
 	gk_fail "an error is not application/json"
 
+# Limits: a body over 16 KiB, headers over 8 KiB: a 4xx, never a crash.
+head -c 20000 /dev/zero | tr '\0' 'a' >"$GK_TMP/big"
+code=$(web POST /api/login -H 'Content-Type: application/json' --data-binary @"$GK_TMP/big")
+[[ $code == 413 ]] || gk_fail "a 20 KB body: HTTP $code, want 413"
+code=$(web GET / -H "X-Big: $(head -c 9000 /dev/zero | tr '\0' 'b')")
+[[ $code =~ ^4[0-9][0-9]$ ]] || gk_fail "9 KB of headers: HTTP $code, want a 4xx"
+gk_log "limits: a 20 KB body 413, 9 KB of headers $code"
+
 # Rebinding: another name for the router's address is refused.
 expect 421 "$(web GET /api/status -H 'Host: evil.example')" "a foreign Host"
 expect 421 "$(web GET / -H 'Host: evil.example')" "a foreign Host on a page"
