@@ -188,5 +188,6 @@ const struct ctl_handler webd_handlers[] = {
 	{ CMD_NAMES, ctl_names },
 	{ CMD_PASSWD, ctl_passwd },
 	{ CMD_TRAFFIC, ctl_traffic },
+	{ CMD_USAGE, ctl_usage },
 };
 const int webd_nhandlers = nitems(webd_handlers);

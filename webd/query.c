@@ -111,6 +111,12 @@ parse_mac(const char *s, uint8_t mac[6])
 }
 
 int
+query_client_mac(const char *s, uint8_t mac[6])
+{
+	return parse_mac(s, mac);
+}
+
+int
 query_client(const struct hist *hs, const char *s, uint8_t mac[6])
 {
 	const struct hist_pair *e, *best = NULL;

@@ -54,6 +54,8 @@ int	query_parse(const struct hist *, struct query *, const char *client,
 /* A time as epoch ms or ISO 8601 ("2027-01-15T10:00:00.250Z", an offset
  * or none: UTC); -1 when it is neither. */
 int	query_time(const char *, uint64_t *ms);
+/* A MAC ("52:54:00:12:34:56") into mac; -1 when it is not one. */
+int	query_client_mac(const char *, uint8_t mac[6]);
 /* The device: a MAC, or an IPv4 address's latest holder; -1: unknown. */
 int	query_client(const struct hist *, const char *, uint8_t mac[6]);
 
