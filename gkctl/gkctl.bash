@@ -48,7 +48,8 @@ _gkctl()
 		_filedir
 		return
 	fi
-	if [[ $cur == -* ]]; then
+	# gkctl's own options before the command; the command's after it
+	if [[ $cur == -* && ${#args[@]} -eq 0 ]]; then
 		COMPREPLY=($(compgen -W '-h --help -j -s -V --version' -- "$cur"))
 		return
 	fi
@@ -119,6 +120,13 @@ _gkctl()
 		elif [[ $cur == -* ]]; then
 			COMPREPLY=($(compgen -W \
 			    '--remote --from --to --step --csv' -- "$cur"))
+		fi ;;
+	usage)
+		if ((n == 0)); then
+			ips=$(_gkctl_leases ip "$gk" "${sock[@]}")
+			COMPREPLY=($(compgen -W "$ips" -- "$cur"))
+		elif [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W '--from --to --csv' -- "$cur"))
 		fi ;;
 	esac
 }

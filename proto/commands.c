@@ -194,6 +194,24 @@ const struct gk_command gk_commands[CMD_MAX] = {
 		    "takes ms or a number with ms, s, m or h (default: about "
 		    "1000 rows). JSON, or CSV with a header with --csv.",
 	},
+	[CMD_USAGE] = {
+		.id = CMD_USAGE, .name = "usage",
+		.args = { { "IP|MAC", ARG_CLIENT }, { "FROM", ARG_DAY },
+		    { "TO", ARG_DAY } }, .nargs = 3, .nreq = 1,
+		.opts = { { "--from", "DAY", ARG_DAY },
+		    { "--to", "DAY", ARG_DAY }, { "--csv", NULL, 0 } },
+		.nopts = 3,
+		.owners = OWN(PEER_WEBD),
+		.from = CMD_FROM_ANYONE | CMD_FROM_WEBD,
+		.summary = "a device's daily totals, JSON or CSV",
+		.text = "The daily totals of the device (its MAC, or the IP "
+		    "it holds now), kept 400 days: per local date, bytes up "
+		    "and down, packets up and down and the minutes with "
+		    "traffic, and their totals. FROM and TO (or --from and "
+		    "--to) are dates, YYYY-MM-DD, both included (default: "
+		    "the 400 days up to today). Days count up to the last "
+		    "closed minute. JSON, or CSV with a header with --csv.",
+	},
 	[CMD_PCAP_CLEAR] = {
 		.id = CMD_PCAP_CLEAR, .name = "pcap clear",
 		.args = { { "IP", ARG_IPV4 } }, .nargs = 1, .nreq = 1,
@@ -406,6 +424,10 @@ arg_problem(enum cmd_arg_kind kind, const char *s)
 		    "is not a duration (ms, or with ms, s, m or h)";
 	case ARG_LABEL:
 		return label_problem(s);
+	case ARG_DAY:
+		return strlen(s) == 10 && s[4] == '-' && s[7] == '-' &&
+		    strspn(s, "0123456789-") == 10 ? NULL :
+		    "is not a date (YYYY-MM-DD)";
 	}
 	return "is not understood";
 }

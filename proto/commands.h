@@ -32,6 +32,7 @@ enum gk_cmd {
 	CMD_NAMES,
 	CMD_PASSWD,
 	CMD_TRAFFIC,
+	CMD_USAGE,
 	CMD_PCAP_CLEAR,
 	CMD_DEVICES,
 	CMD_LABEL,
@@ -57,6 +58,7 @@ enum cmd_arg_kind {
 	ARG_TIME,		/* epoch ms or ISO 8601 (webd checks more) */
 	ARG_STEP,		/* ms, or a number with ms, s, m or h */
 	ARG_LABEL,		/* free text: < 64 bytes, no control chars */
+	ARG_DAY,		/* a date, YYYY-MM-DD (webd checks it is real) */
 };
 
 struct cmd_arg {

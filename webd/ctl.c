@@ -283,5 +283,6 @@ const struct ctl_handler webd_handlers[] = {
 	{ CMD_DEVICES, ctl_devices },
 	{ CMD_LABEL, ctl_label },
 	{ CMD_FORGET, ctl_forget },
+	{ CMD_USAGE, ctl_usage },
 };
 const int webd_nhandlers = nitems(webd_handlers);

@@ -30,6 +30,7 @@
 #include <event2/event.h>
 #include <event2/event_struct.h>
 
+#include "checkpoint.h"
 #include "drain.h"
 #include "layout.h"
 #include "log.h"
@@ -217,6 +218,8 @@ drain_init(struct event_base *base)
 	    (unsigned long long)d.hist.h->st.resets,
 	    (unsigned long long)d.hist.h->st.salvaged);
 	check_clock();
+	checkpoint_init(base, &d.hist, kept);
+	webd.srv.store = checkpoint_store();
 	event_assign(&d.ev_second, base, -1, EV_PERSIST, second, NULL);
 	event_add(&d.ev_second, &one);
 	if ((mem = map(FD_WEBD_RING, PROT_READ, "summary ring", &size)) ==
@@ -229,6 +232,16 @@ drain_init(struct event_base *base)
 	d.ring_ok = 1;
 	event_assign(&d.ev_drain, base, -1, EV_PERSIST, drain, NULL);
 	event_add(&d.ev_drain, &tick);
+}
+
+void
+drain_flush(void)
+{
+	if (d.ring_ok)
+		drain(-1, 0, NULL);
+	if (d.ok)
+		hist_tick(&d.hist, mono_ms() +
+		    (uint64_t)d.hist.h->wall_offset_ms);
 }
 
 void

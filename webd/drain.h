@@ -21,6 +21,8 @@ struct drain_stats {
 /* Maps the history and the ring and starts the timers; without a
  * history webd runs on, without one (webd.hist stays NULL). */
 void	drain_init(struct event_base *);
+/* Drains the ring now and closes every second before now (exit). */
+void	drain_flush(void);
 /* history (seconds) from the config. */
 void	drain_config(uint32_t history_s);
 /*

@@ -20,6 +20,7 @@
 #include "query.h"
 #include "pcap.h"
 #include "util.h"
+#include "usage.h"
 #include "web.h"
 
 #define JSON_TYPE	"application/json"
@@ -581,6 +582,28 @@ api_history(const struct web_server *srv, const struct web_req *req,
 		reply_json(r, rep.status, rep.json);
 }
 
+/* GET /api/usage: a device's daily totals (usage.c). */
+static void
+api_usage(struct web_server *srv, const struct web_req *req,
+    struct web_resp *r, const char *query)
+{
+	char		 buf[UP_MAX][CTL_ARG_SIZE], fmt[8];
+	const char	*v[UP_MAX];
+	struct query_reply rep;
+	int		 i, csv;
+
+	for (i = 0; i < UP_MAX; i++)
+		v[i] = query_param(query, usage_param_names[i], buf[i],
+		    sizeof(buf[i])) == 0 ? buf[i] : NULL;
+	csv = query_param(query, "format", fmt, sizeof(fmt)) == 0 &&
+	    strcmp(fmt, "csv") == 0;
+	usage_request(srv->store, srv->hist, csv, v, req->now * 1000, &rep);
+	if (rep.csv != NULL)
+		set_body(r, 200, "text/csv", rep.csv);
+	else
+		reply_json(r, rep.status, rep.json);
+}
+
 /* The device's capture ring as a pcap download (pcap.c). */
 static void
 api_pcap(struct web_server *srv, const struct web_req *req,
@@ -824,6 +847,8 @@ route_session_api(struct web_server *srv, const struct web_req *req,
 		api_history(srv, req, r, query, 0);
 	else if (strcmp(path, "/api/remotes") == 0 && m == WEB_GET)
 		api_history(srv, req, r, query, 1);
+	else if (strcmp(path, "/api/usage") == 0 && m == WEB_GET)
+		api_usage(srv, req, r, query);
 	else if (strcmp(path, "/api/pcap") == 0 && m == WEB_GET)
 		api_pcap(srv, req, query, r);
 	else if (strcmp(path, "/api/live") == 0)

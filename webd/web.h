@@ -32,6 +32,8 @@ enum web_method {
 	WEB_OTHER,
 };
 
+struct store;
+
 struct web_req {
 	enum web_method	 method;
 	const char	*uri;		/* path and query, as received */
@@ -104,6 +106,8 @@ struct web_server {
 	void		(*random)(void *, size_t);
 	/* the traffic history (query.h); NULL: none */
 	const struct hist *hist;
+	/* its daily totals (usage.h); NULL: none */
+	struct store	*store;
 	/* The capture rings, read-only (proto/capring.h); NULL: none. */
 	const void	*capture;
 	size_t		 capture_size;

@@ -428,10 +428,11 @@ main(int argc, char **argv)
 	};
 
 	/*
-	 * The local zone, for "today", read while /etc/localtime is in
-	 * reach (child_main() chroots). With TZ unset, glibc's mktime()
-	 * would look for the file again on every call, find nothing in
-	 * the chroot and fall back to UTC; a TZ naming it is read once.
+	 * The local zone, read while /etc/localtime is in
+	 * reach (child_main() chroots): "today" and the daily totals are per
+	 * local date. With TZ unset, glibc's mktime() would look for the file
+	 * again on every call, find nothing in the chroot and fall back to
+	 * UTC; a TZ naming it is read once.
 	 */
 	if (getenv("TZ") == NULL)
 		setenv("TZ", ":/etc/localtime", 1);

@@ -58,7 +58,7 @@ want() {
 		echo "gkctl ${words[*]}<TAB>: $got"
 	fi
 }
-want "" -- clients devices dns forget forward forwards help label lease leases names nat passwd pcap restart status traffic
+want "" -- clients devices dns forget forward forwards help label lease leases names nat passwd pcap restart status traffic usage
 want le -- lease leases
 want lease "" -- add del
 want -j dns "" -- flush log stats
@@ -73,6 +73,9 @@ want nat "" -- 10.42.0.10 10.42.0.11 timeout
 want lease del "" -- 02:00:00:00:00:0b 52:54:00:12:34:56
 want lease add 52:54:00:12:34:56 "" -- 10.42.0.10 10.42.0.11
 want dns log 10.42.0.1 -- 10.42.0.10 10.42.0.11
+want usage "" -- 10.42.0.10 10.42.0.11
+want usage 10.42.0.10 --f -- --from
+want traffic 10.42.0.10 --s -- --step
 want -V -- -V
 want --v -- --version
 ((failed == 0)) || exit 1
