@@ -75,12 +75,17 @@ function duration(s) {
 }
 
 const dateFmt = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+// Times in seconds (leases) or milliseconds (the device registry): a
+// second count passes 1e11 in the year 5138.
+function secs(t) { return typeof t === "number" && t > 1e11 ? t / 1000 : t; }
 const timeFmt = new Intl.DateTimeFormat(undefined, { timeStyle: "medium" });
 function when(sec) {
+  sec = secs(sec);
   if (typeof sec !== "number" || sec <= 0) return "-";
   return dateFmt.format(new Date(sec * 1000));
 }
 function ago(sec) {
+  sec = secs(sec);
   if (typeof sec !== "number" || sec <= 0) return "-";
   const d = Date.now() / 1000 - sec;
   if (d < 90) return "just now";
@@ -96,10 +101,12 @@ function dnsName(n) { return n ? String(n).replace(/\.$/, "") : ""; }
 
 function devKey(d) { return d.mac || d.ip; }
 
-// The name rule: the admin's label, else the DHCP host name, else the
-// vendor and the MAC's last two bytes.
+// The name rule: the admin's label, else the DHCP host name (as the
+// device sent it when the server keeps that, else as dhcpd cleaned it),
+// else the vendor and the MAC's last two bytes.
 function devName(d) {
   if (d.label) return d.label;
+  if (d.client_hostname) return d.client_hostname;
   if (d.hostname) return d.hostname;
   const tail = d.mac ? d.mac.slice(-5).toUpperCase() : d.ip;
   if (d.vendor === "private address") return "Private device " + tail;
@@ -160,11 +167,28 @@ function onFrame(f) {
   // A device absent from a frame sent nothing.
   for (const [, s] of live.devices) trim(s, f.t);
   live.net.push({ t: f.t, up, down }); trim(live.net, f.t);
-  if (f.remotes && route.page === "device") liveRemotes = f.remotes;
+  if (f.remotes && typeof f.remotes === "object") liveRemoteFrame(f.remotes, f.t, dt);
   if (Array.isArray(f.new) && f.new.length) scheduleClients();
   pageLive();
 }
-let liveRemotes = null;
+// The subscribed device's remotes: addr -> {name, port, proto, list}.
+const liveRemotes = new Map();
+function liveRemoteFrame(remotes, t, dt) {
+  for (const [mac, list] of Object.entries(remotes)) {
+    if (mac.toLowerCase() !== route.key || !Array.isArray(list)) continue;
+    for (const r of list) {
+      if (!r || typeof r.addr !== "string") continue;
+      let e = liveRemotes.get(r.addr);
+      if (!e) { e = { list: [] }; liveRemotes.set(r.addr, e); }
+      Object.assign(e, { name: r.name, port: r.port, proto: r.proto });
+      e.list.push({ t, up: (r.up || 0) * 8000 / dt, down: (r.down || 0) * 8000 / dt });
+    }
+  }
+  for (const [addr, e] of liveRemotes) {
+    while (e.list.length && e.list[0].t < t - 5000) e.list.shift();
+    if (!e.list.length) liveRemotes.delete(addr);
+  }
+}
 
 function connectLive() {
   wsWanted = true;
@@ -326,7 +350,7 @@ function devSortKey(sort) {
   switch (sort) {
   case "name": return (a, b) => devName(a).localeCompare(devName(b));
   case "ip": return (a, b) => ipNum(a.ip) - ipNum(b.ip);
-  case "first": return (a, b) => (b.first_seen || 0) - (a.first_seen || 0);
+  case "first": return (a, b) => (secs(b.first_seen) || 0) - (secs(a.first_seen) || 0);
   case "today": return (a, b) => ((b.today_up || 0) + (b.today_down || 0)) - ((a.today_up || 0) + (a.today_down || 0));
   default: return (a, b) => {
     const ra = devRate(a), rb = devRate(b);
@@ -343,7 +367,7 @@ function ipNum(ip) {
 function devMatches(d, q) {
   if (!q) return true;
   q = q.toLowerCase();
-  return [devName(d), d.vendor, d.ip, d.mac, d.hostname].some((s) => s && String(s).toLowerCase().includes(q));
+  return [devName(d), d.vendor, d.ip, d.mac, d.hostname, d.client_hostname].some((s) => s && String(s).toLowerCase().includes(q));
 }
 
 function devOnlineText(d) { return d.online === undefined ? "-" : d.online ? "online" : "offline"; }
@@ -356,7 +380,8 @@ function devRow(d) {
   a.href = "#/device/" + encodeURIComponent(devKey(d));
   nameTd.appendChild(a);
   if (d.new) nameTd.append(" ", el("span", "new", "badge"));
-  if (d.label && d.hostname && d.hostname !== d.label) nameTd.appendChild(el("div", d.hostname, "muted small"));
+  const sent = d.client_hostname || d.hostname;
+  if (d.label && sent && sent !== d.label) nameTd.appendChild(el("div", sent, "muted small"));
   tr.appendChild(nameTd);
   const td = (text, cls, col) => {
     const c = el("td", text === undefined || text === null || text === "" ? "-" : text, cls);
@@ -509,7 +534,7 @@ function drawDeviceHead() {
   $("#dv-new").hidden = !d.new;
   const dl = $("#dv-facts");
   dl.replaceChildren();
-  if (d.label && d.hostname) dvFact(dl, "Calls itself", d.hostname);
+  if (d.label && (d.client_hostname || d.hostname)) dvFact(dl, "Calls itself", d.client_hostname || d.hostname);
   dvFact(dl, "Vendor", d.vendor);
   dvFact(dl, "IP", d.ip);
   dvFact(dl, "MAC", d.mac);
@@ -686,6 +711,18 @@ function dvLive() {
   $("#dv-up").textContent = "\u2191 " + rate(n.up);
   $("#dv-live").dataset.downBps = String(Math.round(n.down));
   if (dv.liveChart) dv.liveChart.setData(liveData(s));
+  // Its busiest remotes over the last two seconds (frames over 2 s).
+  const top = [...liveRemotes].map(([addr, e]) => {
+    let up = 0, down = 0;
+    for (const p of e.list) if (p.t > live.lastT - 2000) { up += p.up; down += p.down; }
+    const n = Math.max(1, e.list.filter((p) => p.t > live.lastT - 2000).length);
+    return { addr, e, up: up / n, down: down / n };
+  }).filter((x) => x.up + x.down > 0).sort((a, b) => (b.up + b.down) - (a.up + a.down)).slice(0, 5);
+  $("#dv-now-remotes").replaceChildren(...top.map((x) => {
+    const li = el("li", dnsName(x.e.name) || x.addr);
+    li.appendChild(el("span", (x.e.port ? " " + x.e.port + "/" + x.e.proto : "") + " \u2193 " + rate(x.down) + " \u2191 " + rate(x.up), "muted"));
+    return li;
+  }));
 }
 
 function histSelect(u) {
@@ -701,7 +738,7 @@ pages.device = {
   async enter(r) {
     const fresh = dv.key !== r.key;
     dv.key = r.key;
-    if (fresh) { dv.remote = null; dv.remoteName = null; showPair(); }
+    if (fresh) { dv.remote = null; dv.remoteName = null; showPair(); liveRemotes.clear(); }
     if (!dv.liveChart) dv.liveChart = rateChart($("#dv-live"), 150, { legend: false, liveSpan: LIVE_SPAN / 1000 });
     if (!dv.histChart) {
       dv.histChart = rateChart($("#dv-hist"), 240, {
@@ -769,7 +806,8 @@ function deviceActions() {
   $("#dv-ack").addEventListener("click", () => devicePost(dv.dev.mac, { ack: true }).then(() => pages.device.refresh()).catch(err));
   $("#dv-reserve").addEventListener("click", () => {
     const d = dv.dev;
-    api("POST", "/api/leases", { mac: d.mac, ip: d.ip, name: d.label || d.hostname || undefined })
+    // The reservation's name is a DNS name: dhcpd's cleaned one.
+    api("POST", "/api/leases", { mac: d.mac, ip: d.ip, name: d.hostname || undefined })
       .then(() => pages.device.refresh()).catch(err);
   });
   $("#dv-forget").addEventListener("click", () => {
