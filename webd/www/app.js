@@ -265,14 +265,14 @@ function liveData(list) {
 }
 
 // A tiny sparkline of a device's last minute, on a canvas of its row.
-function sparkline(canvas, list) {
+function sparkline(canvas, list, colors) {
   const w = canvas.width, h = canvas.height, ctx = canvas.getContext("2d");
   ctx.clearRect(0, 0, w, h);
   if (!list || list.length < 2) return;
   const end = list[list.length - 1].t;
   let max = 8000;
   for (const p of list) max = Math.max(max, p.down, p.up);
-  for (const [field, color] of [["down", cssVar("--down")], ["up", cssVar("--up")]]) {
+  for (const [field, color] of [["down", colors.down], ["up", colors.up]]) {
     ctx.beginPath();
     ctx.strokeStyle = color;
     ctx.lineWidth = 1;
@@ -468,6 +468,7 @@ function drawDevices() {
 }
 
 function devLive() {
+  const colors = { down: cssVar("--down"), up: cssVar("--up") };
   for (const d of clients) {
     const r = devView.rows.get(devKey(d));
     if (!r) continue;
@@ -476,7 +477,7 @@ function devLive() {
     r.txt.textContent = "\u2193 " + rate(now.down) + " \u2191 " + rate(now.up);
     r.tr.dataset.downBps = String(Math.round(now.down));
     r.tr.dataset.upBps = String(Math.round(now.up));
-    sparkline(r.canvas, s);
+    sparkline(r.canvas, s, colors);
   }
   const n = recentRate(live.net, 1000);
   $("#net-down").textContent = "\u2193 " + rate(n.down);
