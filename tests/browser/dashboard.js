@@ -103,16 +103,19 @@ async function main() {
   log("logged in");
 
   // Every device is listed, with its vendor when the server knows it.
-  const api = gkctl("clients").clients;
+  // What the page was given (/api/clients: leases, traffic and the
+  // device registry), and what the router says (gkctl clients).
+  const api = (await page.evaluate(() => fetch("/api/clients").then((r) => r.json()))).clients;
+  const ctl = gkctl("clients").clients;
   const macs = [env.GK_MAC1, env.MAC2, env.MAC3];
   await page.waitForFunction((n) => document.querySelectorAll("#devices tbody tr").length >= n, macs.length);
   const hasVendor = api.some((d) => d.vendor !== undefined);
   for (const mac of macs) {
     const row = page.locator(`#devices tbody tr[data-key="${mac}"]`);
     check(await row.count() === 1, "device " + mac + " is not listed");
-    const d = api.find((x) => x.mac === mac);
-    check(d, "gkctl clients lacks " + mac);
-    check((await row.locator("td.ip").textContent()) === d.ip, mac + ": IP shown is not " + d.ip);
+    const d = api.find((x) => x.mac === mac), c = ctl.find((x) => x.mac === mac);
+    check(d && c, "/api/clients or gkctl clients lacks " + mac);
+    check((await row.locator("td.ip").textContent()) === c.ip, mac + ": IP shown is not gkctl's " + c.ip);
     if (hasVendor) {
       const v = await row.locator("td.vendor").textContent();
       check(v === d.vendor && v !== "" && v !== "-", mac + ": vendor shown '" + v + "', gkctl says '" + d.vendor + "'");

@@ -407,7 +407,7 @@ function devRow(d) {
   if (d.new && d.mac) {
     const b = el("button", "Mark as known", "small");
     b.type = "button";
-    b.setAttribute("aria-label", "Mark " + devName(d) + " as known");
+    b.setAttribute("aria-label", "Mark as known: " + devName(d));
     b.addEventListener("click", () => devicePost(d.mac, { ack: true }).then(refreshDevices).catch(showDevError));
     act.appendChild(b);
   }
