@@ -972,16 +972,18 @@ async function loadStatus() {
   const wanList = [["Interface", wan.ifname], ["Address", wan.address || "none"]];
   // Health fields the server may add (link, uptime, gateway...): shown as given.
   for (const [k, v] of Object.entries(wan)) {
-    if (k === "ifname" || k === "address") continue;
+    if (k === "ifname" || k === "address" || k === "outages") continue;
     const t = k === "uptime" || k.endsWith("_s") ? (typeof v === "number" ? duration(v) : null) : scalarText(v);
     if (t !== null) wanList.push([k.replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase()), t]);
   }
   facts($("#st-wan"), wanList);
   const outages = Array.isArray(wan.outages) ? wan.outages : [];
   $("#st-outages").hidden = !outages.length;
-  rows("#st-outages", outages.slice(-20).reverse(), (tr, o) => {
-    cell(tr, when(o.start || o.from)); cell(tr, duration(o.duration || ((o.end || o.to) - (o.start || o.from))));
-    cell(tr, o.reason || o.why);
+  // dnsd's log of the times no upstream answered: newest first, wall ms.
+  rows("#st-outages", outages.slice(0, 20), (tr, o) => {
+    cell(tr, when(o.start));
+    cell(tr, typeof o.end === "number" ? duration((o.end - o.start) / 1000) : "still going on");
+    cell(tr, o.failed_queries);
   });
   const dhcp = (daemon(st, "dhcpd").detail || {}).pool || {};
   facts($("#st-lan"), [["Interface", lan.ifname], ["Address", lan.address],
