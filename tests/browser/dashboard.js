@@ -196,6 +196,22 @@ async function main() {
   await shot(page, "device-light");
   await axe(page, "device");
 
+  // With the device registry: a label names the device, and "Mark as
+  // known" takes its new badge away.
+  if (d1.new !== undefined) {
+    await page.fill("#dv-label", "Anna's phone");
+    await page.click("#dv-label-form button[type=submit]");
+    await page.waitForFunction(() => document.querySelector("#dv-name").textContent === "Anna's phone");
+    if (await page.isVisible("#dv-ack")) {
+      await page.click("#dv-ack");
+      await page.waitForSelector("#dv-new", { state: "hidden" });
+    }
+    const reg = (await page.evaluate(() => fetch("/api/clients").then((r) => r.json()))).clients
+      .find((x) => x.mac === env.GK_MAC1);
+    check(reg.label === "Anna's phone" && reg.new === false, "the label or acknowledgement did not reach the registry: " + JSON.stringify(reg));
+    log("labelled client 1 \"Anna's phone\" and marked it as known");
+  }
+
   // Downloads: a pcap capinfos reads, a CSV that parses.
   const pcap = await download(page, "#dv-pcap", "client1.pcap");
   const info = execFileSync("capinfos", ["-c", pcap], { encoding: "utf8" });
