@@ -7,7 +7,7 @@
 # sent, and today's bytes; a label (validated: 422) and an
 # acknowledgement through the web API (CSRF) and gkctl; forget, and the
 # device comes back new; the registry survives kill -9 of webd and a
-# restart of gatekeeperd.
+# restart of gatekeeperd; the WAN's health and a DNS outage in status.
 set -euo pipefail
 . "$(dirname "$0")/../netns/lib.sh"
 . "$(dirname "$0")/../dhcpd/lib.sh"
@@ -23,10 +23,15 @@ C1=$GK_NS_LAN1 C2=$GK_NS_LAN2
 MAC1=b8:27:eb:12:34:56		# Raspberry Pi Foundation
 MAC2=$GK_MAC_LAN2		# 02:...: locally administered
 ip -n "$C1" link set eth0 address "$MAC1"
+# An upstream nobody answers for (the internet namespace drops it): an
+# outage in the WAN's health.
+echo "upstream 198.51.100.77" >>"$GK_CONF"
 gk_start
 HOSTILE='<img src=x onerror=alert(1)> "q" \ é'
 
-gk_udhcpc "$C1" c1 -x "hostname:$HOSTILE"
+# udhcpc's -x hostname:NAME stops at a space: option 12 as raw bytes
+gk_udhcpc "$C1" c1 -x "0x0c:$(printf '%s' "$HOSTILE" | od -An -tx1 |
+    tr -d ' \n')"
 gk_dhcp_wait c1 "event=bound "
 A1=$(gk_dhcp_field c1 "event=bound " ip)
 # (the client's script configures the address and route)
@@ -109,6 +114,30 @@ jq -e '.stats.vendors.prefixes > 30000 and .stats.devices == 2' \
     <<<"$js" >/dev/null || gk_fail "gkctl devices stats: $js"
 gk_ctl devices | grep -q "Raspberry Pi Foundation" ||
 	gk_fail "gkctl devices (table) lacks the vendor"
+
+# The WAN's health: the link up with an address, and a DNS outage seen
+# as a query finds no upstream answering.
+ip netns exec "$C1" /usr/bin/python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(8)
+s.sendto(bytes.fromhex("123401000001000000000000076578616d706c6503636f6d0000010001"),
+    ("10.42.0.1", 53))
+try:
+    s.recv(512)
+except socket.timeout:
+    pass
+'
+st=$(gk_status_json)
+jq -e '.wan | .link == "up" and .address == "203.0.113.2/24" and
+    .uptime >= 0 and (.link_since | type) == "number" and
+    .outages[0].end == null and .outages[0].failed_queries >= 1 and
+    .outages[0].start > 0' <<<"$st" >/dev/null ||
+	gk_fail "the WAN's health in status: $(jq -c .wan <<<"$st")"
+web GET /api/status >/dev/null
+jq -e '.wan.outages | length == 1' "$GK_TMP/body" >/dev/null ||
+	gk_fail "/api/status lacks the outage: $(cat "$GK_TMP/body")"
+gk_log "status: the WAN up, with its uptime and the DNS outage"
 
 # Labels: CSRF, validation, the web and gkctl.
 expect 403 "$(web POST "/api/devices/$MAC1" -H 'Content-Type: application/json' \
