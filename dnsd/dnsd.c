@@ -340,7 +340,7 @@ finish_fail(struct pending *p, int rcode)
 
 	now(&t);
 	if (rcode < 0 && p->all_timeouts)
-		srv_all_failed(&dnsd.srv, t.mono_ms);
+		srv_all_failed(&dnsd.srv, &t);
 	for (i = p->waiters; i >= 0; i = w->next) {
 		w = &wait[i];
 		max = w->conn < 0 ? ans_udp_max(&w->q) : sizeof(obuf);

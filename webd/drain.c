@@ -101,7 +101,7 @@ take(const struct gk_ring_rec *r)
 	h.bytes = r->bytes;
 	h.packets = r->packets;
 	hist_add(&d.hist, &h);
-	devices_count(webd.devices, h.mac, h.up, h.bytes, h.ms);
+	devices_count(webd.devices, h.mac, h.lan_ip, h.up, h.bytes, h.ms);
 }
 
 static void
@@ -257,8 +257,9 @@ add_today(const struct hist_sample *s, void *arg)
 	const struct hist_pair *e = arg;
 	uint64_t	 ms = (uint64_t)s->sec * 1000 + s->slot * 100;
 
-	devices_count(webd.devices, e->mac, 1, s->c[HIST_BU], ms);
-	devices_count(webd.devices, e->mac, 0, s->c[HIST_BD], ms);
+	/* known devices only: a forgotten one stays forgotten */
+	devices_count(webd.devices, e->mac, 0, 1, s->c[HIST_BU], ms);
+	devices_count(webd.devices, e->mac, 0, 0, s->c[HIST_BD], ms);
 }
 
 void
