@@ -474,11 +474,16 @@ struct cursor {
 	uint32_t	 mask;		/* level 0: slots left of this record */
 };
 
-static int
+static inline int
 get(struct cursor *c, uint64_t *v)
 {
 	size_t	 n;
 
+	/* most counts are under 128: one byte, no loop */
+	if (c->pos < c->blk->used && c->blk->data[c->pos] < 0x80) {
+		*v = c->blk->data[c->pos++];
+		return 0;
+	}
 	n = hist_get_varint(c->blk->data + c->pos, c->blk->used - c->pos, v);
 	c->pos += n;
 	return n == 0 ? -1 : 0;
@@ -544,30 +549,53 @@ open_samples(const struct hist_pair *e, uint32_t from, uint32_t to,
 }
 
 void
+hist_cursor_init(const struct hist *hs, uint32_t p, struct hist_cursor *cur)
+{
+	cur->b = hs->pairs[p].head;
+	cur->n = 0;
+}
+
+void
+hist_samples_next(const struct hist *hs, uint32_t p, struct hist_cursor *cur,
+    uint32_t from, uint32_t to, hist_sample_fn fn, void *arg)
+{
+	const struct hist_block *blk;
+	struct cursor	 c;
+	struct hist_sample s;
+	uint32_t	 b = cur->b, n = cur->n;
+	int		 stay = 0;
+
+	for (; b < hs->h->bhwm && n <= hs->h->bhwm; n++, b = blk->next) {
+		blk = &hs->blocks[b];
+		if (blk->base_sec > to)
+			break;		/* later blocks are later still */
+		if (blk->used <= HIST_DATA && (uint64_t)blk->last_sec + 9 >=
+		    from) {
+			c = (struct cursor){ blk, 0, blk->base_sec, 0 };
+			while (next_sample(&c, &s) == 0)
+				if ((uint64_t)s.sec + sample_span(s.level) >
+				    from && s.sec <= to)
+					fn(&s, arg);
+		}
+		/* the next call starts at the first block that may hold
+		 * samples after to */
+		stay |= (uint64_t)blk->last_sec + 9 > to;
+		if (!stay) {
+			cur->b = blk->next;
+			cur->n = n + 1;
+		}
+	}
+	open_samples(&hs->pairs[p], from, to, fn, arg);
+}
+
+void
 hist_samples(const struct hist *hs, uint32_t p, uint32_t from, uint32_t to,
     hist_sample_fn fn, void *arg)
 {
-	const struct hist_pair *e = &hs->pairs[p];
-	struct cursor	 c;
-	struct hist_sample s;
-	uint32_t	 b, n = 0;
+	struct hist_cursor cur;
 
-	for (b = e->head; b < hs->h->bhwm && n++ <= hs->h->bhwm;
-	    b = c.blk->next) {
-		c.blk = &hs->blocks[b];
-		c.pos = 0;
-		c.sec = c.blk->base_sec;
-		c.mask = 0;
-		if (c.blk->used > HIST_DATA ||
-		    (uint64_t)c.blk->last_sec + 9 < from ||
-		    c.blk->base_sec > to)
-			continue;
-		while (next_sample(&c, &s) == 0)
-			if ((uint64_t)s.sec + sample_span(s.level) > from &&
-			    s.sec <= to)
-				fn(&s, arg);
-	}
-	open_samples(e, from, to, fn, arg);
+	hist_cursor_init(hs, p, &cur);
+	hist_samples_next(hs, p, &cur, from, to, fn, arg);
 }
 
 /* ---- coarsening, expiry, dropping ---- */
