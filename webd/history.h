@@ -36,7 +36,7 @@
 #include <stdint.h>
 
 #define HIST_MAGIC		0x3154534948524b47ULL	/* "GKRHIST1" */
-#define HIST_VERSION		1
+#define HIST_VERSION		2
 #define HIST_BLOCK		128		/* bytes, header included */
 #define HIST_SLOTS		10		/* 100 ms slots a second */
 #define HIST_LEVELS		3		/* 100 ms, 1 s, 10 s */

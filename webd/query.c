@@ -33,7 +33,6 @@ struct spread {
 					 * mostly come in order, so most skip
 					 * the division */
 	struct query_row *rows;
-	uint64_t	*total;
 	uint64_t	 last_sec;	/* the last active second counted */
 };
 
@@ -252,10 +251,12 @@ query_points(struct query *q, const char *points, char *err, size_t errlen)
 
 /* ---- traffic ---- */
 
-static void
+static inline void
 sat_add(uint32_t *a, uint64_t v)
 {
-	*a = v > UINT32_MAX - *a ? UINT32_MAX : *a + (uint32_t)v;
+	uint64_t x = *a + (v < UINT32_MAX ? v : UINT32_MAX);
+
+	*a = x < UINT32_MAX ? (uint32_t)x : UINT32_MAX;
 }
 
 /* v at window tick t, which is in the chunk. */
@@ -271,10 +272,8 @@ spread_tick(struct spread *sp, uint64_t t, const uint64_t v[HIST_NC])
 	}
 	row = &sp->rows[sp->row];
 
-	for (i = 0; i < HIST_NC; i++) {
-		row->c[i] += v[i];
-		sp->total[i] += v[i];
-	}
+	for (i = 0; i < HIST_NC; i++)
+		row->c[i] += v[i];	/* the totals are the rows' sum */
 	sat_add(&sp->tick[t - sp->lo][0], v[HIST_BU]);
 	sat_add(&sp->tick[t - sp->lo][1], v[HIST_BD]);
 }
@@ -364,7 +363,6 @@ query_traffic(const struct hist *hs, const struct query *q,
 	sp.from_tick = q->from_ms / 100;
 	sp.nticks = (q->to_ms - q->from_ms) / 100;
 	sp.per = q->step_ms / 100;
-	sp.total = res->total;
 	sp.last_sec = UINT64_MAX;
 	res->nrows = (sp.nticks + sp.per - 1) / sp.per;
 	sp.tick = calloc(sp.nticks < QUERY_CHUNK ? sp.nticks : QUERY_CHUNK,
@@ -401,6 +399,9 @@ query_traffic(const struct hist *hs, const struct query *q,
 			    spread_sample, &sp);
 		chunk_done(&sp, res, q);
 	}
+	for (r = 0; r < res->nrows; r++)
+		for (i = 0; i < HIST_NC; i++)
+			res->total[i] += res->rows[r].c[i];
 	free(cur);
 	free(pairs);
 	free(sp.tick);

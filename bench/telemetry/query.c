@@ -79,6 +79,28 @@ fill(struct hist *hs)
 	return active;
 }
 
+/* Bytes per active second of the bulk pair and of the chattering ones:
+ * the blocks each owns. */
+static void
+per_kind(struct hist *hs, uint64_t active)
+{
+	uint32_t	 b, bulk = hist_find(hs, (const uint8_t[6]){ 0x52, 0,
+	    0, 0, 0, 1 }, htonl(0xc6336401));
+	uint64_t	 nbulk = 0, nchat = 0;
+
+	for (b = 0; b < hs->h->bhwm; b++) {
+		if (hs->blocks[b].owner == HIST_NONE)
+			continue;
+		if (hs->blocks[b].owner == bulk)
+			nbulk++;
+		else
+			nchat++;
+	}
+	printf("  the bulk pair: %.1f bytes per active second; the 40 "
+	    "chattering pairs: %.1f\n", (double)nbulk * HIST_BLOCK / 86400,
+	    (double)nchat * HIST_BLOCK / (double)(active - 86400));
+}
+
 static int
 cmp(const void *a, const void *b)
 {
@@ -127,6 +149,7 @@ main(void)
 	    (unsigned long long)hs.h->st.dropped);
 	printf("bytes per active pair-second: %.1f (target <= 32)\n",
 	    (double)hist_blocks_used(&hs) * HIST_BLOCK / (double)active);
+	per_kind(&hs, active);
 	printf("query, full day at points=1000: wall best %.1f ms, median "
 	    "%.1f ms; CPU best %.1f ms, median %.1f ms (target <= 50 ms)\n",
 	    t[0], t[RUNS / 2], cpu[0], cpu[RUNS / 2]);
