@@ -17,7 +17,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <event2/event.h>
 #include <event2/event_struct.h>
@@ -296,8 +295,5 @@ main(int argc, char **argv)
 		.nhandlers = webd_nhandlers,
 	};
 
-	/* The local time zone, read once before the chroot hides
-	 * /etc/localtime: the daily totals are per local date. */
-	tzset();
 	child_main(argc, argv, &spec);
 }
