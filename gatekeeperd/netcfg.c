@@ -165,6 +165,10 @@ link_cb(const struct nlmsghdr *nlh, void *arg)
 			if (mnl_attr_validate(a, MNL_TYPE_U32) == 0)
 				l->master = mnl_attr_get_u32(a);
 			break;
+		case IFLA_MTU:
+			if (mnl_attr_validate(a, MNL_TYPE_U32) == 0)
+				l->mtu = mnl_attr_get_u32(a);
+			break;
 		case IFLA_ADDRESS:
 			if (mnl_attr_get_payload_len(a) == sizeof(l->mac))
 				memcpy(l->mac, mnl_attr_get_payload(a),

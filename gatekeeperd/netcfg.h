@@ -22,6 +22,7 @@ struct netcfg_link {
 	int		has_ipv4;
 	int		master;		/* ifindex of master, 0 = none */
 	uint8_t		mac[6];		/* Ethernet address, 0 if none */
+	uint32_t	mtu;		/* 0 if unknown */
 };
 
 /* All return 0 on success, -1 with errno set (and nothing logged). */

@@ -46,6 +46,13 @@ int	proto_chan_send(struct proto_chan *, uint16_t type, const void *data,
  */
 int	proto_chan_send_now(struct proto_chan *, uint16_t type,
 	    const void *data, size_t len);
+/*
+ * Caps the bytes waiting for a peer that does not read (0: no cap, the
+ * default): a send that would go over fails with ENOBUFS and queues
+ * nothing. proto_chan_queued says how many wait.
+ */
+void	proto_chan_set_queue_max(struct proto_chan *, size_t max);
+size_t	proto_chan_queued(const struct proto_chan *);
 /* Sends a prefix struct followed by text and its NUL (MSG_STATUS). */
 int	proto_chan_send_text(struct proto_chan *, uint16_t type,
 	    const void *prefix, size_t prefixlen, const char *text);

@@ -106,6 +106,9 @@ struct msg_config {
 	 * tells what came from the LAN from what came from the WAN by it,
 	 * not by the source address, which anyone outside can forge. */
 	uint32_t	 lan_ifindex;		/* 0 when unknown */
+	/* The LAN's MTU: how natd estimates the packets the wire carried
+	 * for a GSO super-packet (proto/capring.h, cap_gso_segments). */
+	uint32_t	 lan_mtu;		/* 0 when unknown */
 };
 
 /*

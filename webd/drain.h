@@ -25,6 +25,13 @@ void	drain_init(struct event_base *);
 void	drain_flush(void);
 /* history (seconds) from the config. */
 void	drain_config(uint32_t history_s);
+/*
+ * Today's bytes per device from the history since midnight_ms (local
+ * midnight), and every device of the history into the registry: once,
+ * at start; the drain counts every summary after that.
+ */
+struct devices;
+void	drain_today(struct devices *, uint64_t midnight_ms);
 /* The counters, and the ring's drops (natd's). */
 const struct drain_stats *drain_stats(uint64_t *ring_drops);
 
