@@ -9,20 +9,34 @@
  * and median of 9 runs, in wall-clock and in CPU time (this machine is
  * shared: the CPU time is what the query costs, the wall clock what a
  * loaded machine adds), and the store's bytes per active (pair, second).
+ *
+ * Then the durable half (webd/store.c) on a file in /tmp, WAL and
+ * synchronous=FULL as webd runs it: the day checkpointed a minute at a
+ * time as webd does (each minute's transaction timed), the file's size,
+ * and the rebuild of a fresh region from it (timed), whose answer to the
+ * same query must be the very same JSON.
  */
 #include <arpa/inet.h>
+
+#include <sys/stat.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <unistd.h>
+
+#include <sqlite3.h>
+
 #include "query.h"
+#include "store.h"
 
 #define T0		1800000000000ULL
 #define DAY_MS		(86400 * 1000ULL)
 #define SIZE		(64UL * 1024 * 1024)
 #define RUNS		9
+#define DB		"/tmp/gk-bench-history.db"
 
 static double
 now_ms(clockid_t clock)
@@ -109,6 +123,84 @@ cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static char *
+day_json(struct hist *hs)
+{
+	const char	*v[QP_MAX] = { "10.42.0.100", NULL, NULL, NULL, NULL,
+	    "1000" };
+	struct query_reply rep;
+	char		*text;
+
+	query_request(hs, 0, 0, v, T0 + DAY_MS, &rep);
+	text = json_dumps(rep.json, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(rep.json);
+	return text;
+}
+
+static void
+durable(struct hist *hs, uint64_t active)
+{
+	static double	 per[1440];
+	struct store	 st;
+	struct stat	 sb;
+	sqlite3		*db;
+	struct hist	 b;
+	void		*mem = calloc(1, SIZE);
+	char		 err[256], *want, *got;
+	double		 t0, total = 0, max = 0;
+	uint64_t	 m, m0 = T0 / 60000 + 1;
+	size_t		 n = 0;
+	int		 rc;
+
+	unlink(DB);
+	unlink(DB "-wal");
+	unlink(DB "-shm");
+	if (mem == NULL || sqlite3_open(DB, &db) != SQLITE_OK ||
+	    sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous="
+	    "FULL", NULL, NULL, NULL) != SQLITE_OK ||
+	    store_init(&st, db, err, sizeof(err)) == -1) {
+		printf("durable: cannot open %s\n", DB);
+		return;
+	}
+	for (m = m0; m <= m0 + 1439; m++) {
+		t0 = now_ms(CLOCK_MONOTONIC);
+		if (store_checkpoint(&st, hs, (uint32_t)(m * 60), m * 60000 +
+		    2000, err, sizeof(err)) == -1) {
+			printf("checkpoint: %s\n", err);
+			return;
+		}
+		per[n] = now_ms(CLOCK_MONOTONIC) - t0;
+		total += per[n];
+		max = per[n] > max ? per[n] : max;
+		n++;
+	}
+	sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+	stat(DB, &sb);
+	qsort(per, n, sizeof(per[0]), cmp);
+	printf("checkpoints, one a minute for the day: median %.1f ms, "
+	    "max %.1f ms, %.1f s in all; history.db %lld bytes, %.1f per "
+	    "active pair-second\n", per[n / 2], max, total / 1000,
+	    (long long)sb.st_size, (double)sb.st_size / (double)active);
+	hist_attach(&b, mem, SIZE, 86400);
+	t0 = now_ms(CLOCK_MONOTONIC);
+	rc = store_load(&st, &b, T0 + DAY_MS, err, sizeof(err));
+	printf("rebuild of a fresh region from it: %.0f ms, %d seconds "
+	    "restored, %llu rows rejected\n", now_ms(CLOCK_MONOTONIC) - t0,
+	    rc, (unsigned long long)st.st.rows_rejected);
+	want = day_json(hs);
+	got = day_json(&b);
+	printf("the rebuilt day's answer: %s\n", strcmp(want, got) == 0 ?
+	    "the same" : "DIFFERENT");
+	free(want);
+	free(got);
+	store_fini(&st);
+	sqlite3_close(db);
+	unlink(DB);
+	unlink(DB "-wal");
+	unlink(DB "-shm");
+	free(mem);
+}
+
 int
 main(void)
 {
@@ -153,6 +245,7 @@ main(void)
 	printf("query, full day at points=1000: wall best %.1f ms, median "
 	    "%.1f ms; CPU best %.1f ms, median %.1f ms (target <= 50 ms)\n",
 	    t[0], t[RUNS / 2], cpu[0], cpu[RUNS / 2]);
+	durable(&hs, active);
 	free(mem);
 	return 0;
 }
