@@ -366,7 +366,8 @@ store_checkpoint(struct store *s, const struct hist *hs, uint32_t to_sec,
 		if (ckpt_encode(hs, w.p, from, to_sec, write_minute, &w) != 0)
 			break;
 	}
-	if (w.failed || bind_run(s, SQ_DONE, to_sec / 60) == -1 ||
+	if (w.failed || bind_run(s, SQ_DONE, to_sec / 60 > s->done_min ?
+	    to_sec / 60 : s->done_min) == -1 ||
 	    bind_run(s, SQ_HISTORY, keep) == -1 ||
 	    prune(s, hs, now_ms) == -1 || run(s, SQ_COMMIT) == -1) {
 		fail(s, err, errlen, "checkpoint");
