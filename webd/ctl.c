@@ -77,6 +77,17 @@ static const struct json_counter http_counters[] = {
 	JSON_COUNTER(struct http_stats, relay_timeouts),
 };
 
+static const struct json_counter live_counters[] = {
+	JSON_COUNTER(struct live_stats, frames),
+	JSON_COUNTER(struct live_stats, records),
+	JSON_COUNTER(struct live_stats, devices_full),
+	JSON_COUNTER(struct live_stats, remotes_over),
+	JSON_COUNTER(struct live_stats, subscribe),
+	JSON_COUNTER(struct live_stats, bad_messages),
+	JSON_COUNTER(struct live_stats, watch_full),
+	JSON_COUNTER(struct live_stats, bad_replies),
+};
+
 static const struct json_counter ws_counters[] = {
 	JSON_COUNTER(struct ws_stats, opened),
 	JSON_COUNTER(struct ws_stats, frames),
@@ -104,6 +115,7 @@ void
 webd_status(json_t *detail, void *arg)
 {
 	json_t	*http = json_object(), *ws = json_object();
+	json_t	*live = json_object();
 
 	json_object_set_new(detail, "service", json_string(webd.serving ?
 	    "HTTP and HTTPS on the LAN address; the dashboard is a first "
@@ -118,6 +130,10 @@ webd_status(json_t *detail, void *arg)
 	json_counters(ws, ws_stats(), ws_counters, nitems(ws_counters));
 	json_object_set_new(ws, "connections", json_integer(ws_count()));
 	json_object_set_new(detail, "websocket", ws);
+	json_counters(live, &webd.live.st, live_counters,
+	    nitems(live_counters));
+	json_object_set_new(live, "devices", json_integer(webd.live.ndev));
+	json_object_set_new(detail, "live", live);
 	json_object_set_new(detail, "auth", auth_json());
 	json_object_set_new(detail, "names", names_stats_json());
 	json_object_set_new(detail, "traffic", traffic_status_json());

@@ -83,6 +83,22 @@ device_of(const struct gk_ring_rec *r, uint8_t mac[6])
 	memcpy(mac + 2, &r->lan_ip, 4);
 }
 
+/* The live frames first: they ask whether the history knew the device. */
+static void
+take_live(const struct gk_ring_rec *r, const uint8_t mac[6])
+{
+	struct live_rec	 l;
+
+	memcpy(l.mac, mac, 6);
+	l.proto = r->proto;
+	l.up = r->dir == GK_RING_UP;
+	l.lan_ip = r->lan_ip;
+	l.remote = r->remote_ip;
+	l.port = r->remote_port;
+	l.bytes = r->bytes;
+	live_add(&webd.live, &l);
+}
+
 static void
 take(const struct gk_ring_rec *r)
 {
@@ -91,6 +107,7 @@ take(const struct gk_ring_rec *r)
 	memset(&h, 0, sizeof(h));
 	h.ms = r->mono_us / 1000 + (uint64_t)d.hist.h->wall_offset_ms;
 	device_of(r, h.mac);
+	take_live(r, h.mac);
 	h.proto = r->proto;
 	h.up = r->dir == GK_RING_UP;
 	h.lan_ip = r->lan_ip;
@@ -104,9 +121,17 @@ take(const struct gk_ring_rec *r)
 static void
 drain(evutil_socket_t fd, short what, void *arg)
 {
+	drain_now();
+}
+
+void
+drain_now(void)
+{
 	static struct gk_ring_rec buf[DRAIN_BATCH];
 	size_t		 n, i, total = 0;
 
+	if (!d.ring_ok)
+		return;
 	do {
 		n = gk_ring_pop(&d.ring, buf, DRAIN_BATCH);
 		for (i = 0; i < n; i++)
@@ -116,6 +141,20 @@ drain(evutil_socket_t fd, short what, void *arg)
 	d.st.drained += total;
 	if (total > 0)
 		d.st.turns++;
+}
+
+int
+drain_knows(const uint8_t mac[6])
+{
+	uint32_t	 p;
+
+	if (!d.ok)
+		return 0;
+	for (p = 0; p < d.hist.h->phwm; p++)
+		if (d.hist.pairs[p].used &&
+		    memcmp(d.hist.pairs[p].mac, mac, 6) == 0)
+			return 1;
+	return 0;
 }
 
 /* Wall = monotonic + offset; a step moves the history with it. */

@@ -21,6 +21,10 @@ struct drain_stats {
 /* Maps the history and the ring and starts the timers; without a
  * history webd runs on, without one (webd.hist stays NULL). */
 void	drain_init(struct event_base *);
+/* Drains the ring now (a live frame is about to close). */
+void	drain_now(void);
+/* 1 when the history holds the device (a scan: once per new device). */
+int	drain_knows(const uint8_t mac[6]);
 /* history (seconds) from the config. */
 void	drain_config(uint32_t history_s);
 /* The counters, and the ring's drops (natd's). */

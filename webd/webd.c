@@ -42,7 +42,7 @@
 #define LIVE_ID			0x80000000U
 
 struct webd		 webd;
-static struct event	 ev_expire, ev_tick;
+static struct event	 ev_expire, ev_tick, ev_frame;
 
 static void
 dnsd_msg(struct proto_chan *c, struct proto_msg *msg, void *arg)
@@ -153,16 +153,13 @@ web_random(void *buf, size_t n)
 
 /* ---- answers from the parent ---- */
 
+/* The `clients` reply: the hostnames live frames give new devices. */
 static void
 live_answer(int ok, const char *text)
 {
-	char	*frame;
-
 	webd.live_asked = 0;
-	if (!ok || (frame = live_frame(&webd.live, text, wall_ms())) == NULL)
-		return;
-	ws_broadcast(frame);
-	free(frame);
+	if (ok)
+		(void)live_hosts(&webd.live, text);
 }
 
 static void
@@ -174,8 +171,63 @@ parent_answer(uint32_t id, int ok, const char *text)
 		http_relay_reply(id, ok, text);
 }
 
-/* Once a second: the live frame for the WebSockets (natd's counters,
- * through the parent), pings, and the sessions' last use saved. */
+/*
+ * The next frame's timer, on a fixed schedule (a timer re-armed after
+ * each run would drift by the run's own time and the loop's delays):
+ * 10 frames a second on average. A loop late by more than a frame skips
+ * to now rather than sending a burst.
+ */
+static void
+frame_arm(void)
+{
+	static uint64_t	 due;
+	struct timeval	 tv;
+	uint64_t	 now = mono_ms(), wait;
+
+	due = due == 0 ? now + LIVE_FRAME_MS : due + LIVE_FRAME_MS;
+	if (due + LIVE_FRAME_MS < now)
+		due = now;
+	wait = due > now ? due - now : 0;
+	tv.tv_sec = (time_t)(wait / 1000);
+	tv.tv_usec = (suseconds_t)(wait % 1000) * 1000;
+	event_add(&ev_frame, &tv);
+}
+
+/*
+ * Every LIVE_FRAME_MS: the ring drained up to now, the interval closed
+ * as a frame, the frame to every WebSocket. With nobody listening only
+ * the counts move on (no text is built). An idle network still gets a
+ * frame every 100 ms with empty lists: the dashboard's clock.
+ */
+static void
+frame_tick(evutil_socket_t fd, short what, void *arg)
+{
+	int	 listening = ws_count() > 0;
+
+	frame_arm();
+	drain_now();
+	if (live_close(&webd.live, wall_ms(), listening) == 0 && listening)
+		ws_frame();
+}
+
+/* The live frames' names: the one the device resolved, else the PTR. */
+static const char *
+live_name(void *arg, const uint8_t mac[6], uint32_t lan_ip, uint32_t remote)
+{
+	struct in_addr	 client = { lan_ip };
+
+	return names_lookup(webd.names, client, 4, (const uint8_t *)&remote,
+	    mono_s());
+}
+
+static int
+live_known(void *arg, const uint8_t mac[6])
+{
+	return drain_knows(mac);
+}
+
+/* Once a second: dhcpd's hostnames for the live frames (through the
+ * parent), pings, and the sessions' last use saved. */
 static void
 tick(evutil_socket_t fd, short what, void *arg)
 {
@@ -255,9 +307,11 @@ static void
 webd_init(struct event_base *base, void *arg)
 {
 	struct timeval	 tv = { EXPIRE_INTERVAL_S, 0 }, one = { 1, 0 };
+	const struct live_ops ops = { live_name, live_known, NULL };
 
 	auth_init(&webd.auth);
-	live_init(&webd.live);
+	live_init(&webd.live, &ops);
+	ws_init(&webd.live);
 	webd.srv.auth = &webd.auth;
 	webd.srv.store_hash = store_hash;
 	webd.srv.random = web_random;
@@ -279,6 +333,8 @@ webd_init(struct event_base *base, void *arg)
 	event_assign(&ev_expire, base, -1, EV_PERSIST, expire_tick, NULL);
 	event_add(&ev_expire, &tv);
 	drain_init(base);
+	event_assign(&ev_frame, base, -1, 0, frame_tick, NULL);
+	frame_arm();
 }
 
 int
