@@ -39,6 +39,12 @@ static const struct json_counter names_counters[] = {
 	JSON_COUNTER(struct names_stats, evicted),
 	JSON_COUNTER(struct names_stats, expired),
 	JSON_COUNTER(struct names_stats, rejected),
+	JSON_COUNTER(struct names_stats, ptr_asked),
+	JSON_COUNTER(struct names_stats, ptr_named),
+	JSON_COUNTER(struct names_stats, ptr_none),
+	JSON_COUNTER(struct names_stats, ptr_failed),
+	JSON_COUNTER(struct names_stats, ptr_limited),
+	JSON_COUNTER(struct names_stats, ptr_unasked),
 };
 
 static const struct json_counter webd_counters[] = {
@@ -160,6 +166,9 @@ entry_json(const struct names_entry *e, uint32_t now)
 	inet_ntop(e->family == 4 ? AF_INET : AF_INET6, e->addr, addr,
 	    sizeof(addr));
 	json_object_set_new(o, "client", json_string(client));
+	/* a PTR name is every device's: its client is 0.0.0.0 */
+	json_object_set_new(o, "source", json_string(e->client.s_addr ==
+	    NAMES_PTR_CLIENT ? "ptr" : "dns"));
 	json_object_set_new(o, "address", json_string(addr));
 	json_object_set_new(o, "name", json_string(e->name));
 	json_object_set_new(o, "seen_s_ago", json_integer(now - e->seen));

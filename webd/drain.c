@@ -1,5 +1,6 @@
 /*
- * The drain: natd's summary ring into the traffic history, on a timer.
+ * The drain: natd's summary ring into the traffic history and the live
+ * frames' counts (live.c), on a timer, and at once before each frame.
  *
  * Latency: a summary waits in the ring at most DRAIN_MS plus the time
  * the drain of the records before it takes (DRAIN_MAX_TICK records a
@@ -180,7 +181,8 @@ check_clock(void)
 	    (long long)shift);
 }
 
-/* The names the devices resolved, for the pairs active this second. */
+/* The names the devices resolved (else the PTRs dnsd found), for the
+ * pairs active this second. */
 static void
 label(uint64_t now_ms)
 {
@@ -194,8 +196,7 @@ label(uint64_t now_ms)
 		if (!e->used || e->last_ms + 2000 < now_ms)
 			continue;
 		client.s_addr = e->lan_ip;
-		name = names_lookup(webd.names, client, 4,
-		    (const uint8_t *)&e->remote, mono_s());
+		name = webd_remote_name(client, e->remote);
 		if (name != NULL && strncmp(name, e->name, HIST_NAME - 1) != 0)
 			hist_set_name(&d.hist, p, name);
 	}

@@ -48,7 +48,13 @@ static void
 dnsd_msg(struct proto_chan *c, struct proto_msg *msg, void *arg)
 {
 	static struct msg_dns_obs m;
+	struct msg_dns_ptr	 ptr;
 
+	if (msg->hdr.type == MSG_DNS_PTR) {
+		memcpy(&ptr, msg->data, sizeof(ptr));
+		names_ptr_answer(webd.names, &ptr, mono_s());
+		return;
+	}
 	if (msg->hdr.type != MSG_DNS_OBS) {
 		/* dnsd sends nothing else; proto_check vouched for size */
 		webd.dnsd_unexpected++;
@@ -59,6 +65,28 @@ dnsd_msg(struct proto_chan *c, struct proto_msg *msg, void *arg)
 	memset(&m, 0, sizeof(m));
 	memcpy(&m, msg->data, msg->len);
 	names_observe_batch(webd.names, &m, mono_s());
+}
+
+const char *
+webd_remote_name(struct in_addr client, uint32_t remote)
+{
+	struct msg_dns_ptr m;
+	const char	*name;
+	int		 ask;
+
+	name = names_remote(webd.names, client, remote, mono_s(), &ask);
+	if (!ask)
+		return name;
+	memset(&m, 0, sizeof(m));
+	m.addr.s_addr = remote;
+	m.status = DNS_PTR_ASK;
+	if (webd.dnsd_chan == NULL || proto_chan_send_now(webd.dnsd_chan,
+	    MSG_DNS_PTR_REQ, &m, sizeof(m)) == -1) {
+		/* not asked after all: counted failed, asked again later */
+		m.status = DNS_PTR_FAILED;
+		names_ptr_answer(webd.names, &m, mono_s());
+	}
+	return NULL;
 }
 
 static void
@@ -216,8 +244,7 @@ live_name(void *arg, const uint8_t mac[6], uint32_t lan_ip, uint32_t remote)
 {
 	struct in_addr	 client = { lan_ip };
 
-	return names_lookup(webd.names, client, 4, (const uint8_t *)&remote,
-	    mono_s());
+	return webd_remote_name(client, remote);
 }
 
 static int

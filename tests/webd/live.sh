@@ -7,7 +7,8 @@
 #    sum of its frames equal to the bytes that crossed (nftables counters
 #    at the receiving ends), up and down, over a UDP burst of known size
 #    and a TCP transfer (iperf3); its remotes name the address by the
-#    name the device resolved through dnsd;
+#    name the device resolved through dnsd, and another, which no device
+#    resolved, by the PTR dnsd found for webd (so does /api/remotes);
 #  - a client with a small receive buffer that stops reading gets frames
 #    coalesced (status counts them), and the frames it reads afterwards
 #    still sum exactly to the bytes that crossed;
@@ -172,8 +173,9 @@ seven = rem.get(("203.0.113.7", "udp", 7000))
 tcp = rem.get(("203.0.113.1", "tcp", 5201))
 if one is None or one[0] != 100 * 1000 or one[2] != {"ns.example.test."}:
     fail.append("remote 203.0.113.1 udp/7000: %r" % (one,))
-if seven is None or seven[0] != 100 * 1000:
-    fail.append("remote 203.0.113.7 udp/7000: %r" % (seven,))
+if seven is None or seven[0] != 100 * 1000 or \
+        seven[2] != {"seven.example.test."}:
+    fail.append("remote 203.0.113.7 udp/7000 (PTR): %r" % (seven,))
 if tcp is None or tcp[0] + tcp[1] == 0:
     fail.append("no tcp/5201 remote")
 print("remotes:", {"%s %s/%d" % k: (v[0], v[1], sorted(v[2]))
@@ -184,6 +186,14 @@ if fail:
 EOF
 	gk_fail "the subscribed client's frames (above)"
 gk_log "cadence, latency, exact sums and names: ok"
+ip netns exec "$C1" curl -s -b "$J" --max-time 10 \
+    "$URL/api/remotes?client=10.42.0.50" | jq -e '[.remotes[] |
+    select(.addr == "203.0.113.7")][0].name == "seven.example.test."' \
+    >/dev/null || gk_fail "/api/remotes does not name 203.0.113.7 by its PTR"
+gk_status_json | jq -e '.daemons[] | select(.name == "dnsd") |
+    .detail.stats.ptr_found >= 1' >/dev/null ||
+	gk_fail "dnsd counted no PTR found for webd"
+gk_log "the PTR name in /api/remotes too"
 
 # ---- a client that stops reading: coalesced, still exact ----
 before=$(ws_stat coalesced)
