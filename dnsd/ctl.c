@@ -82,6 +82,10 @@ static const struct json_counter channel_counters[] = {
 	JSON_COUNTER_AS("observations_suppressed", struct dnsd,
 	    obs.st.suppressed),
 	JSON_COUNTER_AS("observations_unnamed", struct dnsd, obs.st.unnamed),
+	JSON_COUNTER(struct dnsd, ptr_asked),
+	JSON_COUNTER(struct dnsd, ptr_found),
+	JSON_COUNTER(struct dnsd, ptr_busy),
+	JSON_COUNTER(struct dnsd, ptr_lost),
 };
 
 static const struct json_counter upstream_counters[] = {
