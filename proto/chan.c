@@ -396,7 +396,7 @@ chan_read(int sock, short ev, void *arg)
 
 int
 proto_send_sync(int fd, uint32_t self_peer, uint16_t type, const void *data,
-    size_t len)
+    size_t len, int passfd)
 {
 	struct chan_out	*o;
 	int		 rv;
@@ -405,7 +405,7 @@ proto_send_sync(int fd, uint32_t self_peer, uint16_t type, const void *data,
 		errno = EINVAL;
 		return -1;
 	}
-	rv = send_datagram(fd, o->buf, o->len, -1);
+	rv = send_datagram(fd, o->buf, o->len, passfd);
 	free(o);
 	return rv;
 }

@@ -59,9 +59,10 @@ int	proto_chan_send_long(struct proto_chan *, uint16_t part_type,
 	    const void *part_prefix, size_t part_prefixlen, uint16_t final_type,
 	    const void *final_prefix, size_t final_prefixlen, const char *text);
 
-/* Blocking helpers for gkctl and tests: one datagram each way. */
+/* Blocking helpers for gkctl and tests: one datagram each way; passfd
+ * (or -1) goes with it. */
 int	proto_send_sync(int fd, uint32_t self_peer, uint16_t type,
-	    const void *data, size_t len);
+	    const void *data, size_t len, int passfd);
 /* Receives into buf (PROTO_MAX_MSG bytes); returns NULL or why it failed. */
 const char *proto_recv_sync(int fd, uint8_t *buf, size_t bufsize,
 	    struct proto_msg *);
