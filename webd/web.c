@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 
@@ -19,6 +20,7 @@
 #include "commands.h"
 #include "query.h"
 #include "pcap.h"
+#include "util.h"
 #include "web.h"
 
 #define JSON_TYPE	"application/json"
@@ -373,10 +375,43 @@ done:
 
 /* The reply of a relayed command becomes the response: 200 with its
  * JSON, or the error with a status that says which. */
+/*
+ * A pcap download's name: the hostname of the device's lease, from the
+ * leases JSON, if it has one (pcap.c keeps only safe bytes of it).
+ */
+static void
+pcap_named(struct web_resp *r, const char *text)
+{
+	json_t		*o, *e;
+	const char	*m, *host = NULL;
+	char		 mac[18];
+	size_t		 i;
+
+	mac_str(r->pcap_mac, mac, sizeof(mac));
+	if ((o = json_loads(text, 0, NULL)) == NULL)
+		return;
+	json_array_foreach(json_object_get(o, "leases"), i, e) {
+		m = json_string_value(json_object_get(e, "mac"));
+		if (m != NULL && strcasecmp(m, mac) == 0) {
+			host = json_string_value(json_object_get(e,
+			    "hostname"));
+			break;
+		}
+	}
+	pcap_disposition(r->disposition, sizeof(r->disposition), host,
+	    r->pcap_mac, r->pcap_time);
+	json_decref(o);
+}
+
 void
 web_relay_done(struct web_resp *r, int ok, const char *text)
 {
-	if (ok) {
+	if (r->relay == RELAY_PCAP) {
+		/* The file is ready: without the leases it keeps its MAC
+		 * name. */
+		if (ok)
+			pcap_named(r, text);
+	} else if (ok) {
 		set_body(r, 200, JSON_TYPE, strdup(text));
 		if (r->owned == NULL)
 			r->status = 500;
@@ -390,7 +425,8 @@ web_relay_done(struct web_resp *r, int ok, const char *text)
 void
 web_relay_timeout(struct web_resp *r)
 {
-	reply_error(r, 504, "gatekeeperd did not answer in time");
+	if (r->relay != RELAY_PCAP)
+		reply_error(r, 504, "gatekeeperd did not answer in time");
 	r->relay = RELAY_NONE;
 }
 
@@ -552,8 +588,16 @@ api_pcap(struct web_server *srv, const struct web_req *req,
 	}
 	status = pcap_reply(srv->capture, srv->capture_size, client,
 	    req->now, r, err, sizeof(err));
-	if (status != 200)
+	if (status != 200) {
 		reply_error(r, status, "%s", err);
+		return;
+	}
+	/* The copy is taken; the leases (dhcpd's, through the parent)
+	 * give the file its device's hostname. */
+	memset(&r->cmd, 0, sizeof(r->cmd));
+	r->cmd.argc = 1;
+	strlcpy(r->cmd.argv[0], "leases", CTL_ARG_SIZE);
+	r->relay = RELAY_PCAP;
 }
 
 /* ---- WebSocket ---- */

@@ -57,6 +57,7 @@ enum web_relay {
 	RELAY_NONE,
 	RELAY_READ,		/* a GET: the reply as it is */
 	RELAY_CHANGE,		/* POST/DELETE: the reply; errors are 409 */
+	RELAY_PCAP,		/* the body is ready; the leases name it */
 };
 
 struct web_resp {
@@ -73,7 +74,10 @@ struct web_resp {
 	/* status 101: the Sec-WebSocket-Accept value; the caller switches
 	 * the connection to WebSocket framing */
 	char		 ws_accept[32];
-	char		 disposition[128];	/* Content-Disposition */
+	char		 disposition[192];	/* Content-Disposition */
+	/* RELAY_PCAP: the device and time the file's name gives */
+	uint8_t		 pcap_mac[6];
+	uint64_t	 pcap_time;
 	enum web_relay	 relay;
 	struct msg_ctl_request cmd;	/* with relay: what to run */
 };

@@ -85,14 +85,18 @@ iperf() {
 iperf -u -b 1M -t 1 || gk_fail "UDP from client 1: $(tail -3 "$GK_TMP/iperf.out")"
 iperf -n 200K || gk_fail "TCP from client 1: $(tail -3 "$GK_TMP/iperf.out")"
 
+# The download is named for the device's hostname from its lease.
+gk_ctl lease add "$GK_MAC_LAN1" 10.42.0.50 laptop-1 >/dev/null ||
+	gk_fail "gkctl lease add"
 F=$GK_TMP/c1.pcap
 code=$(pcap 10.42.0.50 "$F")
 [[ $code == 200 ]] || gk_fail "/api/pcap?client=10.42.0.50: HTTP $code: $(cat "$F")"
 valid "$F" "client 1"
 grep -qi '^content-type: application/vnd.tcpdump.pcap' "$F.h" ||
 	gk_fail "no pcap content type"
-grep -qiE '^content-disposition: attachment; filename="[0-9a-f-]{17}-[0-9T]+Z\.pcap"' \
-    "$F.h" || gk_fail "no download name: $(cat "$F.h")"
+mac1=${GK_MAC_LAN1//:/-}
+grep -qiE "^content-disposition: attachment; filename=\"laptop-1-${mac1}-[0-9]{8}T[0-9]{6}Z\\.pcap\"" \
+    "$F.h" || gk_fail "no download name with the hostname: $(cat "$F.h")"
 grep -qi 'File encapsulation: *Raw IP' "$F.info" ||
 	gk_fail "not raw IP: $(cat "$F.info")"
 for p in icmp udp tcp; do

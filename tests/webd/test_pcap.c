@@ -155,6 +155,52 @@ test_gso(void)
 	free(r.owned);
 }
 
+/*
+ * The download's name carries the device's hostname, which the device
+ * chose: nothing of it may end the quoted string or the header, climb
+ * directories or hide the file.
+ */
+static void
+test_names(void)
+{
+	static const uint8_t mac[6] = { 0x02, 0xaa, 0, 0, 0, 1 };
+	char		 b[192], longname[300];
+	const char	*q;
+
+	pcap_disposition(b, sizeof(b), "Anna's iPhone", mac, 1700000000);
+	CHECK_STR(b, "attachment; filename=\"Anna_s_iPhone-"
+	    "02-aa-00-00-00-01-20231114T221320Z.pcap\"");
+	pcap_disposition(b, sizeof(b), "printer-2.lan", mac, 1700000000);
+	CHECK_STR(b, "attachment; filename=\"printer-2.lan-"
+	    "02-aa-00-00-00-01-20231114T221320Z.pcap\"");
+	pcap_disposition(b, sizeof(b), "x\"\r\nSet-Cookie: s=1; \\\"", mac,
+	    1700000000);
+	CHECK(strchr(b, '\r') == NULL && strchr(b, '\n') == NULL &&
+	    strchr(b, '\\') == NULL);
+	/* Two quotes: the filename's own. */
+	CHECK((q = strchr(b, '"')) != NULL && (q = strchr(q + 1, '"')) !=
+	    NULL && q[1] == '\0');
+	CHECK_STR(b, "attachment; filename=\"x___Set-Cookie__s_1____-"
+	    "02-aa-00-00-00-01-20231114T221320Z.pcap\"");
+	pcap_disposition(b, sizeof(b), "../../etc/passwd", mac, 1700000000);
+	CHECK(strchr(b, '/') == NULL && strstr(b, "filename=\".") == NULL);
+	pcap_disposition(b, sizeof(b), "Zo\xc3\xab", mac, 1700000000);
+	CHECK(strncmp(b, "attachment; filename=\"Zo__-02-", 30) == 0);
+	/* No hostname, or nothing left of it: the MAC alone. */
+	pcap_disposition(b, sizeof(b), NULL, mac, 1700000000);
+	CHECK_STR(b, "attachment; filename=\"02-aa-00-00-00-01-"
+	    "20231114T221320Z.pcap\"");
+	pcap_disposition(b, sizeof(b), "...", mac, 1700000000);
+	CHECK_STR(b, "attachment; filename=\"02-aa-00-00-00-01-"
+	    "20231114T221320Z.pcap\"");
+	/* At most PCAP_NAME_MAX bytes of it: the name stays whole. */
+	memset(longname, 'a', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	pcap_disposition(b, sizeof(b), longname, mac, 1700000000);
+	CHECK(strlen(b) == 22 + PCAP_NAME_MAX + 1 + 17 + 1 + 16 + 5 + 1);
+	CHECK(strstr(b, "Z.pcap\"") != NULL);
+}
+
 int
 main(void)
 {
@@ -245,5 +291,6 @@ main(void)
 	    sizeof(err)) == 404);
 	free(region);
 	test_gso();
+	test_names();
 	return check_result();
 }
