@@ -3,6 +3,10 @@
  * owner root, group gatekeeper. The peer's credentials are checked again
  * on accept (root or a member of group gatekeeper), connections per uid
  * are capped, and every request is a proto message checked like any other.
+ * What waits for a client that does not read is capped too: one reply per
+ * connection (a second request before the first reply is read closes it),
+ * and CONTROL_QUEUE_TOTAL for all of them, so no client can grow the root
+ * parent's memory.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -30,6 +34,9 @@
 #define CONTROL_GROUP		"gatekeeper"
 #define CONTROL_MAX_PER_UID	8
 #define CONTROL_MAX_CONNS	64
+/* One whole reply and an error, per connection. */
+#define CONTROL_QUEUE_MAX	(CTL_MAX_REPLY + 4096)
+#define CONTROL_QUEUE_TOTAL	(2 * CTL_MAX_REPLY)
 
 struct ctl_conn {
 	struct proto_chan *chan;
@@ -116,14 +123,31 @@ reply_error(struct ctl_conn *cc, const char *fmt, ...)
 	proto_chan_send(cc->chan, MSG_CTL_ERROR, msg, strlen(msg) + 1, -1);
 }
 
+/* What waits, unread, for all the control clients. */
+static size_t
+queued_total(void)
+{
+	struct ctl_conn	*cc;
+	size_t		 total = 0;
+
+	for (cc = conns; cc != NULL; cc = cc->next)
+		if (cc->chan != NULL)
+			total += proto_chan_queued(cc->chan);
+	return total;
+}
+
 static void
 reply_json(struct ctl_conn *cc, json_t *body)
 {
 	char		*text;
 
 	text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(12));
-	if (text == NULL || proto_chan_send_long(cc->chan, MSG_CTL_REPLY_PART,
-	    NULL, 0, MSG_CTL_REPLY, NULL, 0, text) == -1)
+	if (text != NULL &&
+	    queued_total() + strlen(text) > CONTROL_QUEUE_TOTAL)
+		reply_error(cc, "busy: other clients leave too much unread, "
+		    "try again");
+	else if (text == NULL || proto_chan_send_long(cc->chan,
+	    MSG_CTL_REPLY_PART, NULL, 0, MSG_CTL_REPLY, NULL, 0, text) == -1)
 		reply_error(cc, "reply too large");
 	free(text);
 }
@@ -370,6 +394,19 @@ conn_msg(struct proto_chan *chan, struct proto_msg *msg, void *arg)
 		reply_error(cc, "unexpected message");
 		return;
 	}
+	if (proto_chan_queued(cc->chan) > 0) {
+		/* Asking again without reading: it would pile replies up. */
+		log_warnx("control: uid %u: a request before reading the last "
+		    "reply, closed", (unsigned)cc->uid);
+		if (cc->busy) {
+			/* Its status round still points at cc. */
+			proto_chan_free(cc->chan);
+			cc->chan = NULL;
+			cc->closed = 1;
+		} else
+			conn_free(cc);
+		return;
+	}
 	if (cc->busy) {
 		reply_error(cc, "one request at a time");
 		return;
@@ -399,6 +436,23 @@ conn_closed(struct proto_chan *chan, const char *why, void *arg)
 	conn_free(cc);
 }
 
+/* Once a second at most: a flood of connections must not flood the log. */
+static void
+warn_too_many(uid_t uid)
+{
+	static uint32_t	 last, quiet;
+	uint32_t	 now = mono_s();
+
+	if (last != 0 && now - last < 1) {
+		quiet++;
+		return;
+	}
+	log_warnx("control: uid %u refused: too many connections (%u more "
+	    "refused unlogged since the last)", (unsigned)uid, quiet);
+	last = now;
+	quiet = 0;
+}
+
 static void
 control_accept(evutil_socket_t lfd, short ev, void *arg)
 {
@@ -421,8 +475,7 @@ control_accept(evutil_socket_t lfd, short ev, void *arg)
 	}
 	if (conns_of(cred.uid, &total) >= CONTROL_MAX_PER_UID ||
 	    total >= CONTROL_MAX_CONNS) {
-		log_warnx("control: uid %u refused: too many connections",
-		    (unsigned)cred.uid);
+		warn_too_many(cred.uid);
 		close(fd);
 		return;
 	}
@@ -445,6 +498,7 @@ control_accept(evutil_socket_t lfd, short ev, void *arg)
 		free(cc);
 		return;
 	}
+	proto_chan_set_queue_max(cc->chan, CONTROL_QUEUE_MAX);
 	cc->next = conns;
 	conns = cc;
 }

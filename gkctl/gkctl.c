@@ -200,7 +200,7 @@ send_request(const char *path, int argc, char **argv, int passfd)
 		    CTL_ARG_SIZE)
 			die("argument too long: %.20s...", argv[i]);
 	fd = connect_control(path);
-	if (proto_send_sync(fd, PEER_GKCTL, MSG_CTL_REQUEST, &req,
+	if (proto_send_sync_fd(fd, PEER_GKCTL, MSG_CTL_REQUEST, &req,
 	    sizeof(req), passfd) == -1)
 		die("send: %s", strerror(errno));
 	return fd;

@@ -350,10 +350,11 @@ print_reply(FILE *f, const char *command, json_t *body)
 
 	if (strcmp(command, "status") == 0)
 		print_status(f, body);
-	else if (strcmp(command, "traffic") == 0 && csv != NULL &&
-	    csv[strspn(csv, "0123456789,_abcdefghijklmnopqrstuvwxyz\n")] ==
+	else if ((strcmp(command, "traffic") == 0 ||
+	    strcmp(command, "usage") == 0) && csv != NULL &&
+	    csv[strspn(csv, "0123456789,-_abcdefghijklmnopqrstuvwxyz\n")] ==
 	    '\0')
-		fputs(csv, f);	/* digits and the header: safe as it is */
+		fputs(csv, f);	/* digits, dates and the header: safe as is */
 	else if (strcmp(command, "traffic") == 0) {
 		/* the history is JSON for people too (CONTRACT.md) */
 		json_dumpf(body, f, JSON_INDENT(2));

@@ -201,6 +201,7 @@ handle_packet(struct nfq_pkt *p, uint64_t ts)
 		ok = 0;
 	} else {
 		capture_before(p, p->hook);
+		nat_frame_mac(&nat, p->has_hwaddr ? p->hwaddr : NULL);
 		ok = nat_packet(&nat, p->payload, p->len, p->id,
 		    packet_hook(p), p->skbinfo, &res);
 	}
@@ -218,9 +219,6 @@ handle_packet(struct nfq_pkt *p, uint64_t ts)
 		return;
 	}
 	io.accepted++;
-	/* The device's own frames carry its MAC; replies, the WAN's. */
-	if (res.dir == NAT_DIR_UP && p->has_hwaddr)
-		nat_client_learn(&nat, res.client, p->hwaddr);
 	if (res.dir != 0) {
 		segs = 1;
 		seg_size = hdr_len = 0;

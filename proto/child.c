@@ -67,6 +67,13 @@ check_fd(const struct layout_fd *cf)
 
 	if (fcntl(cf->fd, F_GETFD) == -1)
 		fatalx("fd %d (%s) is not open", cf->fd, cf->what);
+	if (cf->type == LAYOUT_FILE) {
+		if (fstat(cf->fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+		    (fcntl(cf->fd, F_GETFL) & O_ACCMODE) != O_RDONLY)
+			fatalx("fd %d (%s) is not a read-only file", cf->fd,
+			    cf->what);
+		return;
+	}
 	if (cf->type == 0) {
 		if (fstat(cf->fd, &st) == -1 || !S_ISREG(st.st_mode) ||
 		    st.st_size == 0)

@@ -33,7 +33,11 @@ enum gk_cmd {
 	CMD_PASSWD,
 	CMD_TRAFFIC,
 	CMD_PCAP,
+	CMD_USAGE,
 	CMD_PCAP_CLEAR,
+	CMD_DEVICES,
+	CMD_LABEL,
+	CMD_FORGET,
 	CMD_MAX
 };
 
@@ -54,6 +58,8 @@ enum cmd_arg_kind {
 	ARG_CLIENT,		/* a device: its MAC or IPv4 address */
 	ARG_TIME,		/* epoch ms or ISO 8601 (webd checks more) */
 	ARG_STEP,		/* ms, or a number with ms, s, m or h */
+	ARG_LABEL,		/* free text: < 64 bytes, no control chars */
+	ARG_DAY,		/* a date, YYYY-MM-DD (webd checks it is real) */
 };
 
 struct cmd_arg {

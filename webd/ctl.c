@@ -46,6 +46,8 @@ static const struct json_counter webd_counters[] = {
 	JSON_COUNTER_AS("unexpected_messages", struct webd, dnsd_unexpected),
 };
 
+static json_t	*devices_stats_json(void);
+
 static json_t *
 names_stats_json(void)
 {
@@ -122,6 +124,7 @@ webd_status(json_t *detail, void *arg)
 	json_object_set_new(detail, "auth", auth_json());
 	json_object_set_new(detail, "names", names_stats_json());
 	json_object_set_new(detail, "traffic", traffic_status_json());
+	json_object_set_new(detail, "devices", devices_stats_json());
 }
 
 /* `passwd PASSWORD`, from root's gkctl: every old session ends. */
@@ -185,10 +188,103 @@ ctl_names(const struct ctl_call *call, char *err, size_t errlen)
 	return o;
 }
 
+/* ---- the device registry ---- */
+
+static const struct json_counter devices_counters[] = {
+	JSON_COUNTER(struct devices_stats, added),
+	JSON_COUNTER(struct devices_stats, refused),
+	JSON_COUNTER(struct devices_stats, forgotten),
+	JSON_COUNTER(struct devices_stats, not_device),
+	JSON_COUNTER(struct devices_stats, load_bad),
+	JSON_COUNTER(struct devices_stats, load_corrupt),
+};
+
+static json_t *
+devices_stats_json(void)
+{
+	const struct devices *t = webd.devices;
+	json_t		*o = json_object();
+	uint64_t	 now = wall_ms();
+	int		 i, online = 0, fresh = 0;
+
+	for (i = 0; i < t->n; i++) {
+		online += devices_online(&t->d[i], now);
+		fresh += t->d[i].is_new;
+	}
+	json_object_set_new(o, "devices", json_integer(t->n));
+	json_object_set_new(o, "max_devices", json_integer(DEVICES_MAX));
+	json_object_set_new(o, "online", json_integer(online));
+	json_object_set_new(o, "new", json_integer(fresh));
+	json_counters(o, &t->st, devices_counters, nitems(devices_counters));
+	json_object_set_new(o, "save_failures",
+	    json_integer((json_int_t)webd.devices_save_failures));
+	json_object_set_new(o, "vendors", json_pack("{s:I,s:I,s:I}",
+	    "prefixes", (json_int_t)webd.oui.n, "name_bytes",
+	    (json_int_t)webd.oui.names_len, "skipped",
+	    (json_int_t)webd.oui.skipped));
+	return o;
+}
+
+/* `devices`: the registry, by MAC. */
+static json_t *
+ctl_devices(const struct ctl_call *call, char *err, size_t errlen)
+{
+	json_t	*o = devices_list_json(webd.devices, web_vendor, &webd.oui,
+	    wall_ms());
+
+	json_object_set_new(o, "stats", devices_stats_json());
+	return o;
+}
+
+static struct device *
+ctl_device(const char *client, char *err, size_t errlen)
+{
+	struct device	*d = devices_lookup(webd.devices, client);
+
+	if (d == NULL)
+		snprintf(err, errlen, "no such device: %s (gkctl devices "
+		    "lists them)", client);
+	return d;
+}
+
+/* `label CLIENT TEXT`: also acknowledges the device. */
+static json_t *
+ctl_label(const struct ctl_call *call, char *err, size_t errlen)
+{
+	struct device	*d;
+
+	if ((d = ctl_device(call->argv[0], err, errlen)) == NULL ||
+	    devices_set_label(webd.devices, d, call->argv[1], err,
+	    errlen) == -1)
+		return NULL;
+	devices_ack(webd.devices, d);
+	webd_save_devices();
+	return devices_json(d, web_vendor(d->mac, &webd.oui), wall_ms());
+}
+
+/* `forget CLIENT` */
+static json_t *
+ctl_forget(const struct ctl_call *call, char *err, size_t errlen)
+{
+	struct device	*d;
+	char		 mac[MAC_STR_SIZE];
+
+	if ((d = ctl_device(call->argv[0], err, errlen)) == NULL)
+		return NULL;
+	mac_str(d->mac, mac, sizeof(mac));
+	devices_forget(webd.devices, d);
+	webd_save_devices();
+	return json_pack("{s:s}", "forgotten", mac);
+}
+
 const struct ctl_handler webd_handlers[] = {
 	{ CMD_NAMES, ctl_names },
 	{ CMD_PASSWD, ctl_passwd },
 	{ CMD_TRAFFIC, ctl_traffic },
 	{ CMD_PCAP, ctl_pcap },
+	{ CMD_DEVICES, ctl_devices },
+	{ CMD_LABEL, ctl_label },
+	{ CMD_FORGET, ctl_forget },
+	{ CMD_USAGE, ctl_usage },
 };
 const int webd_nhandlers = nitems(webd_handlers);

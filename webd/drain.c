@@ -30,9 +30,11 @@
 #include <event2/event.h>
 #include <event2/event_struct.h>
 
+#include "checkpoint.h"
 #include "drain.h"
 #include "layout.h"
 #include "log.h"
+#include "devices.h"
 #include "names.h"
 #include "ring.h"
 #include "util.h"
@@ -99,6 +101,7 @@ take(const struct gk_ring_rec *r)
 	h.bytes = r->bytes;
 	h.packets = r->packets;
 	hist_add(&d.hist, &h);
+	devices_count(webd.devices, h.mac, h.up, h.bytes, h.ms);
 }
 
 static void
@@ -154,6 +157,9 @@ label(uint64_t now_ms)
 		e = &d.hist.pairs[p];
 		if (!e->used || e->last_ms + 2000 < now_ms)
 			continue;
+		/* a device seen: the registry (a stand-in MAC is refused) */
+		devices_see(webd.devices, e->mac, e->lan_ip, e->last_ms,
+		    DEVICES_TRAFFIC);
 		client.s_addr = e->lan_ip;
 		name = names_lookup(webd.names, client, 4,
 		    (const uint8_t *)&e->remote, mono_s());
@@ -212,6 +218,8 @@ drain_init(struct event_base *base)
 	    (unsigned long long)d.hist.h->st.resets,
 	    (unsigned long long)d.hist.h->st.salvaged);
 	check_clock();
+	checkpoint_init(base, &d.hist, kept);
+	webd.srv.store = checkpoint_store();
 	event_assign(&d.ev_second, base, -1, EV_PERSIST, second, NULL);
 	event_add(&d.ev_second, &one);
 	if ((mem = map(FD_WEBD_RING, PROT_READ, "summary ring", &size)) ==
@@ -227,10 +235,56 @@ drain_init(struct event_base *base)
 }
 
 void
+drain_flush(void)
+{
+	if (d.ring_ok)
+		drain(-1, 0, NULL);
+	if (d.ok)
+		hist_tick(&d.hist, mono_ms() +
+		    (uint64_t)d.hist.h->wall_offset_ms);
+}
+
+void
 drain_config(uint32_t history_s)
 {
 	if (d.ok && history_s > 0)
 		d.hist.h->history_s = history_s;
+}
+
+static void
+add_today(const struct hist_sample *s, void *arg)
+{
+	const struct hist_pair *e = arg;
+	uint64_t	 ms = (uint64_t)s->sec * 1000 + s->slot * 100;
+
+	devices_count(webd.devices, e->mac, 1, s->c[HIST_BU], ms);
+	devices_count(webd.devices, e->mac, 0, s->c[HIST_BD], ms);
+}
+
+void
+drain_today(struct devices *devs, uint64_t midnight_ms)
+{
+	struct hist_pair *e;
+	uint32_t	 p;
+
+	if (!d.ok)
+		return;
+	for (p = 0; p < d.hist.h->phwm; p++) {
+		e = &d.hist.pairs[p];
+		if (!e->used)
+			continue;
+		/* seen since the registry was saved (all, when it was
+		 * lost): a forgotten device does not come back from here */
+		if (e->last_ms > devs->saved_ms) {
+			devices_see(devs, e->mac, e->lan_ip, e->first_ms,
+			    DEVICES_TRAFFIC);
+			devices_see(devs, e->mac, e->lan_ip, e->last_ms,
+			    DEVICES_TRAFFIC);
+		}
+		if (e->last_ms >= midnight_ms)
+			hist_samples(&d.hist, p, (uint32_t)(midnight_ms / 1000),
+			    UINT32_MAX, add_today, e);
+	}
 }
 
 const struct drain_stats *

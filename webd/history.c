@@ -931,6 +931,66 @@ hist_tick(struct hist *hs, uint64_t now_ms)
 	}
 }
 
+uint32_t
+hist_restore_pair(struct hist *hs, const struct hist_pair *m)
+{
+	struct hist_rec	 r;
+	struct hist_pair *e;
+	uint32_t	 p;
+
+	memset(&r, 0, sizeof(r));
+	memcpy(r.mac, m->mac, 6);
+	r.remote = m->remote;
+	r.ms = m->first_ms;
+	if ((p = hist_find(hs, m->mac, m->remote)) == HIST_NONE &&
+	    (p = new_pair(hs, &r)) == HIST_NONE) {
+		hs->h->st.pairs_full++;
+		return HIST_NONE;
+	}
+	e = &hs->pairs[p];
+	e->lan_ip = m->lan_ip;
+	if (e->first_ms == 0 || m->first_ms < e->first_ms)
+		e->first_ms = m->first_ms;
+	if (m->last_ms > e->last_ms)
+		e->last_ms = m->last_ms;
+	memcpy(e->ports, m->ports, sizeof(e->ports));
+	memcpy(e->name, m->name, sizeof(e->name));
+	e->name[HIST_NAME - 1] = '\0';
+	return p;
+}
+
+int
+hist_restore_second(struct hist *hs, uint32_t p, uint32_t sec,
+    uint8_t level, uint32_t mask, const uint64_t c[HIST_SLOTS][HIST_NC])
+{
+	struct hist_pair *e = &hs->pairs[p];
+	struct emit	 em;
+	int		 rc, s, i;
+
+	if (level >= HIST_LEVELS || (level == 0 && (mask == 0 ||
+	    mask >= 1U << HIST_SLOTS)) || sec == 0 || sec > UINT32_MAX - 10 ||
+	    e->open_sec != 0 || (e->tail != HIST_NONE &&
+	    sec <= hs->blocks[e->tail].last_sec))
+		return -1;
+	if (reserve(hs) == -1) {
+		hs->h->st.dropped++;
+		return -1;
+	}
+	e = &hs->pairs[p];	/* reclaiming may have freed p's oldest */
+	em = (struct emit){ hs, p, level, e->head, e->tail, NULL, 0, 0 };
+	if (level == 0)
+		rc = emit_second(&em, sec, mask, c);
+	else
+		rc = emit_coarse(&em, sec, c[0]);
+	e->head = em.first;
+	e->tail = em.last;
+	for (s = 0; s < HIST_SLOTS; s++)
+		if (level != 0 ? s == 0 : (mask & 1U << s) != 0)
+			for (i = 0; i < HIST_NC; i++)
+				e->total[i] += c[s][i];
+	return rc;
+}
+
 void
 hist_set_name(struct hist *hs, uint32_t p, const char *name)
 {

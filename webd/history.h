@@ -183,6 +183,22 @@ typedef void (*hist_sample_fn)(const struct hist_sample *, void *);
 void	hist_samples(const struct hist *, uint32_t p, uint32_t from_sec,
 	    uint32_t to_sec, hist_sample_fn, void *);
 
+/*
+ * Rebuilding from the checkpoints (store.c): the pair of (mac, remote),
+ * made when missing, with what the checkpoint kept of it (address,
+ * first and last seen, ports, name); HIST_NONE when the pairs are full.
+ */
+uint32_t hist_restore_pair(struct hist *, const struct hist_pair *meta);
+/*
+ * Appends one record to pair p's chain: at level 0 the slots of mask
+ * (c[slot]), else c[0] for the 1 s or 10 s from sec. It must be newer
+ * than everything the pair holds; -1 (nothing written) otherwise, or
+ * when the pool has no room even after reclaiming.
+ */
+int	hist_restore_second(struct hist *, uint32_t p, uint32_t sec,
+	    uint8_t level, uint32_t mask,
+	    const uint64_t c[HIST_SLOTS][HIST_NC]);
+
 /* Varints (LEB128), bounded; exposed for the tests. */
 size_t	hist_put_varint(uint8_t *, size_t room, uint64_t);
 size_t	hist_get_varint(const uint8_t *, size_t len, uint64_t *);

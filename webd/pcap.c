@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "conf.h"
+#include "devices.h"
 #include "pcap.h"
 #include "web.h"
 
@@ -203,9 +204,11 @@ pcap_build(const void *cap, size_t capsize, const char *client,
 
 int
 pcap_reply(const void *cap, size_t capsize, const char *client, uint64_t now,
-    struct web_resp *r, char *err, size_t errlen)
+    struct devices *devs, struct web_resp *r, char *err, size_t errlen)
 {
 	struct pcap_file f;
+	struct device	*d;
+	const char	*name = NULL;
 	int		 status;
 
 	if ((status = pcap_build(cap, capsize, client, &f, err, errlen)) !=
@@ -217,9 +220,10 @@ pcap_reply(const void *cap, size_t capsize, const char *client, uint64_t now,
 	r->owned = (char *)f.data;
 	r->body = f.data;
 	r->len = f.len;
-	memcpy(r->pcap_mac, f.mac, sizeof(f.mac));
-	r->pcap_time = now;
-	pcap_disposition(r->disposition, sizeof(r->disposition), NULL, f.mac,
+	/* The admin's label, else the host name the device gave. */
+	if (devs != NULL && (d = devices_find(devs, f.mac)) != NULL)
+		name = d->label[0] != '\0' ? d->label : d->hostname;
+	pcap_disposition(r->disposition, sizeof(r->disposition), name, f.mac,
 	    now);
 	return 200;
 }

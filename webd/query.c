@@ -111,6 +111,12 @@ parse_mac(const char *s, uint8_t mac[6])
 }
 
 int
+query_client_mac(const char *s, uint8_t mac[6])
+{
+	return parse_mac(s, mac);
+}
+
+int
 query_client(const struct hist *hs, const char *s, uint8_t mac[6])
 {
 	const struct hist_pair *e, *best = NULL;
@@ -214,6 +220,23 @@ query_parse(const struct hist *hs, struct query *q, const char *client,
 	if ((span + q->step_ms - 1) / q->step_ms > QUERY_MAX_ROWS)
 		return snprintf(err, errlen, "step: too small for the "
 		    "window (at most %d rows)", QUERY_MAX_ROWS), -1;
+	return 0;
+}
+
+int
+query_points(struct query *q, const char *points, char *err, size_t errlen)
+{
+	uint64_t	 n, span = q->to_ms - q->from_ms;
+
+	if (!all_digits(points, 6) || (n = strtoull(points, NULL, 10)) == 0 ||
+	    n > QUERY_MAX_ROWS) {
+		snprintf(err, errlen, "points: \"%.64s\" is not a number of "
+		    "rows (1 to %d)", points, QUERY_MAX_ROWS);
+		return -1;
+	}
+	q->step_ms = (span + n * 100 - 1) / (n * 100) * 100;
+	if (q->step_ms > span)
+		q->step_ms = span;
 	return 0;
 }
 
@@ -581,7 +604,7 @@ query_remotes_json(const struct hist *hs, const struct query *q)
 /* ---- requests ---- */
 
 const char *const query_param_names[QP_MAX] = {
-	"client", "remote", "from", "to", "step",
+	"client", "remote", "from", "to", "step", "points",
 };
 
 static void
@@ -589,6 +612,22 @@ reply_error(struct query_reply *rep, int status, const char *msg)
 {
 	rep->status = status;
 	rep->json = json_pack("{s:s}", "error", msg);
+}
+
+static int
+parse_request(const struct hist *hs, struct query *q,
+    const char *const v[QP_MAX], uint64_t now_ms, char *err, size_t errlen)
+{
+	if (query_parse(hs, q, v[QP_CLIENT], v[QP_REMOTE], v[QP_FROM],
+	    v[QP_TO], v[QP_STEP], now_ms, err, errlen) == -1)
+		return -1;
+	if (v[QP_POINTS] == NULL)
+		return 0;
+	if (v[QP_STEP] != NULL) {
+		snprintf(err, errlen, "step, points: give one or the other");
+		return -1;
+	}
+	return query_points(q, v[QP_POINTS], err, errlen);
 }
 
 void
@@ -604,8 +643,7 @@ query_request(const struct hist *hs, int remotes, int csv,
 		reply_error(rep, 503, "no traffic history");
 		return;
 	}
-	if (query_parse(hs, &q, v[QP_CLIENT], v[QP_REMOTE], v[QP_FROM],
-	    v[QP_TO], v[QP_STEP], now_ms, err, sizeof(err)) == -1) {
+	if (parse_request(hs, &q, v, now_ms, err, sizeof(err)) == -1) {
 		reply_error(rep, 422, err);
 		return;
 	}

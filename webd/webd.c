@@ -17,6 +17,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <event2/event_struct.h>
@@ -36,6 +38,8 @@
 
 #define EXPIRE_INTERVAL_S	10
 #define SESSIONS_SAVE_S		60	/* their last use, at most so old */
+#define DEVICES_SAVE_S		60	/* last-seen times, at most so old */
+#define CLIENTS_POLL_S		5	/* dhcpd's leases into the registry */
 /* Files at the root of webd's chroot, its state dir. */
 #define PASSWORD_FILE		"password"
 #define SESSIONS_FILE		"sessions"
@@ -146,6 +150,112 @@ load_sessions(void)
 	free(buf);
 }
 
+/* ---- the device registry and the vendors ---- */
+
+void
+webd_save_devices(void)
+{
+	uint8_t	*buf;
+	size_t	 len = devices_save_size(webd.devices);
+
+	if ((buf = malloc(len)) == NULL)
+		return;
+	devices_save(webd.devices, buf, wall_ms());
+	if (file_replace(DEVICES_FILE, buf, len) == -1) {
+		log_warn("%s", DEVICES_FILE);
+		webd.devices_save_failures++;
+	} else
+		webd.devices->dirty = 0;
+	free(buf);
+	webd.devices_saved = mono_s();
+}
+
+/* A file that does not validate is kept aside for a look, reported,
+ * and rebuilt: from the history now, from what is seen after. */
+static void
+load_devices(void)
+{
+	size_t	 max = devices_save_size(webd.devices) + 1, len;
+	uint8_t	*buf;
+
+	max += DEVICES_MAX * (max + 1024);	/* room for a full file */
+	if ((buf = malloc(max)) == NULL)
+		fatal("devices");
+	if (file_read(DEVICES_FILE, buf, max, &len) == -1) {
+		if (errno != ENOENT)
+			log_warn("%s: the device registry starts afresh",
+			    DEVICES_FILE);
+	} else if (devices_load(webd.devices, buf, len, wall_ms()) == -1) {
+		log_warnx("%s: not a device registry (%zu bytes), kept as "
+		    "%s.corrupt; rebuilt from the traffic history and what "
+		    "is seen from now", DEVICES_FILE, len, DEVICES_FILE);
+		(void)file_replace(DEVICES_FILE ".corrupt", buf, len);
+	} else if (webd.devices->st.load_bad > 0)
+		log_warnx("%s: %llu bad records dropped", DEVICES_FILE,
+		    (unsigned long long)webd.devices->st.load_bad);
+	log_info("device registry: %d devices", webd.devices->n);
+	free(buf);
+}
+
+/* The OUI table, through the descriptor the parent opened (we are
+ * chrooted): read whole with pread (the parent's offset is shared),
+ * parsed, and the descriptor closed. */
+static void
+load_oui(void)
+{
+	struct stat	 st;
+	char		*buf;
+	size_t		 got = 0;
+	ssize_t		 n;
+	uint64_t	 t0 = mono_ms();
+	long		 count;
+
+	if (fstat(FD_WEBD_OUI, &st) == -1 || st.st_size <= 0 ||
+	    (uint64_t)st.st_size > OUI_FILE_MAX) {
+		log_warnx("%s: empty or too big; device vendors are unknown",
+		    OUI_PATH);
+		close(FD_WEBD_OUI);
+		return;
+	}
+	if ((buf = malloc((size_t)st.st_size)) == NULL)
+		fatal("OUI table");
+	while (got < (size_t)st.st_size && (n = pread(FD_WEBD_OUI,
+	    buf + got, (size_t)st.st_size - got, (off_t)got)) > 0)
+		got += (size_t)n;
+	close(FD_WEBD_OUI);
+	count = oui_load(&webd.oui, buf, got);
+	free(buf);
+	log_info("%s: %ld vendor prefixes (%zu bytes of names) in %llu ms",
+	    OUI_PATH, count, webd.oui.names_len,
+	    (unsigned long long)(mono_ms() - t0));
+}
+
+/* Local midnight today, in wall ms (the zone was read before the
+ * chroot: main() calls tzset()). */
+static uint64_t
+local_midnight(void)
+{
+	time_t		 now = time(NULL), mid;
+	struct tm	 tm;
+
+	localtime_r(&now, &tm);
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	tm.tm_isdst = -1;
+	mid = mktime(&tm);
+	return mid > 0 ? (uint64_t)mid * 1000 : 0;
+}
+
+static void
+devices_tick(void)
+{
+	struct devices	*t = webd.devices;
+
+	devices_new_day(t, local_midnight());
+	if (t->dirty == 1 || (t->dirty == 2 &&
+	    mono_s() - webd.devices_saved >= DEVICES_SAVE_S))
+		webd_save_devices();
+}
+
 static void
 web_random(void *buf, size_t n)
 {
@@ -157,10 +267,16 @@ web_random(void *buf, size_t n)
 static void
 live_answer(int ok, const char *text)
 {
+	json_t	*reply;
 	char	*frame;
 
 	webd.live_asked = 0;
-	if (!ok || (frame = live_frame(&webd.live, text, wall_ms())) == NULL)
+	if (ok && (reply = json_loads(text, 0, NULL)) != NULL) {
+		devices_observe_clients(webd.devices, reply);
+		json_decref(reply);
+	}
+	if (!ok || ws_count() == 0 ||
+	    (frame = live_frame(&webd.live, text, wall_ms())) == NULL)
 		return;
 	ws_broadcast(frame);
 	free(frame);
@@ -176,7 +292,8 @@ parent_answer(uint32_t id, int ok, const char *text)
 }
 
 /* Once a second: the live frame for the WebSockets (natd's counters,
- * through the parent), pings, and the sessions' last use saved. */
+ * through the parent; every CLIENTS_POLL_S without, for the device
+ * registry), pings, the sessions' last use and the registry saved. */
 static void
 tick(evutil_socket_t fd, short what, void *arg)
 {
@@ -184,7 +301,9 @@ tick(evutil_socket_t fd, short what, void *arg)
 	struct msg_ctl_request	 req;
 
 	ws_tick();
-	if (ws_count() > 0 && !webd.live_asked) {
+	if (!webd.live_asked && (ws_count() > 0 ||
+	    mono_s() - webd.clients_asked >= CLIENTS_POLL_S)) {
+		webd.clients_asked = mono_s();
 		memset(&req, 0, sizeof(req));
 		req.argc = 1;
 		strlcpy(req.argv[0], "clients", sizeof(req.argv[0]));
@@ -195,6 +314,7 @@ tick(evutil_socket_t fd, short what, void *arg)
 	    (uint64_t)time(NULL)) > 0 &&
 	    mono_s() - webd.sessions_saved >= SESSIONS_SAVE_S))
 		webd_save_sessions();
+	devices_tick();
 }
 
 /* HTTPS, with the state dir's certificate (made at the first start for
@@ -266,6 +386,14 @@ webd_init(struct event_base *base, void *arg)
 	capture_map(&webd.srv);
 	load_password();
 	load_sessions();
+	if ((webd.devices = malloc(sizeof(*webd.devices))) == NULL)
+		fatal("device registry");
+	devices_init(webd.devices);
+	load_devices();
+	load_oui();
+	webd.srv.devices = webd.devices;
+	webd.srv.oui = &webd.oui;
+	webd.srv.save_devices = webd_save_devices;
 	ask_init(parent_answer);
 	event_assign(&ev_tick, base, -1, EV_PERSIST, tick, NULL);
 	event_add(&ev_tick, &one);
@@ -281,6 +409,10 @@ webd_init(struct event_base *base, void *arg)
 	event_add(&ev_expire, &tv);
 	drain_init(base);
 	pcapctl_init(base);
+	devices_new_day(webd.devices, local_midnight());
+	drain_today(webd.devices, webd.devices->day_ms);
+	if (webd.devices->dirty)
+		webd_save_devices();
 }
 
 int
@@ -297,5 +429,15 @@ main(int argc, char **argv)
 		.nhandlers = webd_nhandlers,
 	};
 
+	/*
+	 * The local zone, read while /etc/localtime is in
+	 * reach (child_main() chroots): "today" and the daily totals are per
+	 * local date. With TZ unset, glibc's mktime() would look for the file
+	 * again on every call, find nothing in the chroot and fall back to
+	 * UTC; a TZ naming it is read once.
+	 */
+	if (getenv("TZ") == NULL)
+		setenv("TZ", ":/etc/localtime", 1);
+	tzset();
 	child_main(argc, argv, &spec);
 }

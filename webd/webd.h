@@ -11,6 +11,8 @@
 
 #include "auth.h"
 #include "child.h"
+#include "devices.h"
+#include "oui.h"
 #include "live.h"
 #include "web.h"
 
@@ -28,6 +30,11 @@ struct webd {
 	int			 live_asked;	/* a clients request out */
 	uint32_t		 sessions_saved;	/* mono s */
 	uint64_t		 save_failures;
+	struct devices		*devices;	/* the registry (devices.h) */
+	struct oui		 oui;		/* vendors */
+	uint32_t		 devices_saved;	/* mono s */
+	uint64_t		 devices_save_failures;
+	uint32_t		 clients_asked;	/* mono s */
 };
 
 extern struct webd	 webd;
@@ -35,6 +42,8 @@ extern struct webd	 webd;
 /* webd.c */
 /* Saves the sessions to the state dir (they outlive a restart). */
 void	webd_save_sessions(void);
+/* Saves the device registry (devices.h) to the state dir. */
+void	webd_save_devices(void);
 
 /* ctl.c */
 extern const struct ctl_handler	webd_handlers[];

@@ -169,6 +169,17 @@ test_checks(void)
 	refuses("traffic 10.42.0.5 --csv=1", "--csv takes no value");
 	refuses("traffic 10.42.0.5 --csv --csv", "--csv is given twice");
 	refuses("traffic 10.42.0.5 --color", "unknown option \"--color\"");
+	accepts("usage 10.42.0.5", "usage");
+	accepts("usage 52:54:00:12:34:56 2027-01-01", "usage");
+	accepts("usage 10.42.0.5 2027-01-01 2027-01-31 --csv", "usage");
+	accepts("usage 10.42.0.5 --from=2027-01-01 --to=2027-01-31", "usage");
+	refuses("usage", "usage: usage IP|MAC [FROM] [TO] [--from DAY] "
+	    "[--to DAY] [--csv]");
+	refuses("usage 10.42.0.5 yesterday", "is not a date (YYYY-MM-DD)");
+	refuses("usage 10.42.0.5 --from=2027-1-1", "is not a date");
+	refuses("usage 10.42.0.5 2027-01-01 2027-01-02 2027-01-03",
+	    "usage: usage");
+	refuses("usage 10.42.0.5 --step=1s", "unknown option \"--step=1s\"");
 
 	/* pcap IP|MAC streams a file; pcap clear IP is another command */
 	accepts("pcap 10.42.0.5", "pcap");
@@ -203,6 +214,8 @@ test_senders(void)
 	CHECK(!cmd_allowed(&gk_commands[CMD_PCAP], CMD_FROM_WEBD));
 	CHECK(gk_commands[CMD_PCAP].stream && cmd_owner(
 	    &gk_commands[CMD_PCAP]) == PEER_WEBD);
+	CHECK(cmd_owner(&gk_commands[CMD_USAGE]) == PEER_WEBD);
+	CHECK(cmd_allowed(&gk_commands[CMD_USAGE], CMD_FROM_WEBD));
 	CHECK(cmd_owner(&gk_commands[CMD_STATUS]) == PEER_PARENT);
 }
 

@@ -371,6 +371,47 @@ test_long(void)
 	free(text);
 }
 
+/* ---- a peer that never reads costs the sender at most its cap ---- */
+
+static void
+test_queue_max(void)
+{
+	struct event_base *base = event_base_new();
+	struct proto_chan *a;
+	static char	 text[300000];
+	int		 sp[2], i, ok = 0;
+
+	CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp) == 0);
+	a = proto_chan_new(base, sp[0], PEER_PARENT, PEER_GKCTL, on_msg,
+	    on_close, base);
+	CHECK(a != NULL);
+	proto_chan_set_queue_max(a, 100000);
+	memset(text, 'x', sizeof(text) - 1);
+	/* Small ones until the socket is full, then up to the cap. */
+	for (i = 0; i < 100000; i++) {
+		if (proto_chan_send(a, MSG_CTL_ERROR, "no", 3, -1) == -1)
+			break;
+		ok++;
+	}
+	CHECK(i < 100000 && errno == ENOBUFS);
+	CHECK(proto_chan_queued(a) > 100000 - 100 &&
+	    proto_chan_queued(a) <= 100000);
+	/* A long reply over the cap queues no part of itself. */
+	i = (int)proto_chan_queued(a);
+	CHECK(proto_chan_send_long(a, MSG_CTL_REPLY_PART, NULL, 0,
+	    MSG_CTL_REPLY, NULL, 0, text) == -1 && errno == ENOBUFS);
+	CHECK((int)proto_chan_queued(a) == i);
+	/* Without a cap it would have grown. */
+	proto_chan_set_queue_max(a, 0);
+	CHECK(proto_chan_send_long(a, MSG_CTL_REPLY_PART, NULL, 0,
+	    MSG_CTL_REPLY, NULL, 0, text) == 0);
+	CHECK(proto_chan_queued(a) > (size_t)i + sizeof(text) - 1);
+	CHECK(ok > 0);
+	proto_chan_free(a);
+	close(sp[1]);
+	event_base_free(base);
+}
+
 int
 main(void)
 {
@@ -379,5 +420,6 @@ main(void)
 	test_chan();
 	test_send_now();
 	test_long();
+	test_queue_max();
 	return check_result();
 }

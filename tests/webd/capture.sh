@@ -85,9 +85,9 @@ iperf() {
 iperf -u -b 1M -t 1 || gk_fail "UDP from client 1: $(tail -3 "$GK_TMP/iperf.out")"
 iperf -n 200K || gk_fail "TCP from client 1: $(tail -3 "$GK_TMP/iperf.out")"
 
-# The download is named for the device's hostname from its lease.
-gk_ctl lease add "$GK_MAC_LAN1" 10.42.0.50 laptop-1 >/dev/null ||
-	gk_fail "gkctl lease add"
+# The download is named for the device: its label (a space is not
+# kept in a file name).
+gk_ctl label "$GK_MAC_LAN1" "laptop 1" >/dev/null || gk_fail "gkctl label"
 F=$GK_TMP/c1.pcap
 code=$(pcap 10.42.0.50 "$F")
 [[ $code == 200 ]] || gk_fail "/api/pcap?client=10.42.0.50: HTTP $code: $(cat "$F")"
@@ -95,8 +95,8 @@ valid "$F" "client 1"
 grep -qi '^content-type: application/vnd.tcpdump.pcap' "$F.h" ||
 	gk_fail "no pcap content type"
 mac1=${GK_MAC_LAN1//:/-}
-grep -qiE "^content-disposition: attachment; filename=\"laptop-1-${mac1}-[0-9]{8}T[0-9]{6}Z\\.pcap\"" \
-    "$F.h" || gk_fail "no download name with the hostname: $(cat "$F.h")"
+grep -qiE "^content-disposition: attachment; filename=\"laptop_1-${mac1}-[0-9]{8}T[0-9]{6}Z\\.pcap\"" \
+    "$F.h" || gk_fail "no download name with the label: $(cat "$F.h")"
 grep -qi 'File encapsulation: *Raw IP' "$F.info" ||
 	gk_fail "not raw IP: $(cat "$F.info")"
 for p in icmp udp tcp; do

@@ -259,6 +259,73 @@ test_coarse(void)
 	free(mem);
 }
 
+/*
+ * points=N, the dashboard's zoom: at most N rows, the step in whole
+ * 100 ms, raw 100 ms when the window is narrow enough; each row keeps
+ * its busiest 100 ms.
+ */
+static void
+test_points(struct hist *hs)
+{
+	const char	*v[QP_MAX] = { "10.42.0.100", NULL, "1800000000000",
+	    "1800000004000", NULL, "1000" };
+	struct query	 q;
+	struct query_result res;
+	struct query_reply rep;
+	char		 err[256];
+	json_t		*rows;
+
+	/* 40 ticks, 1000 points: raw 100 ms */
+	CHECK(query_parse(hs, &q, "10.42.0.100", NULL, "1800000000000",
+	    "1800000004000", NULL, T0 + 10000, err, sizeof(err)) == 0);
+	CHECK(query_points(&q, "1000", err, sizeof(err)) == 0);
+	CHECK(q.step_ms == 100);
+	/* 7 points: 600 ms steps (500 would give 8 rows) */
+	CHECK(query_points(&q, "7", err, sizeof(err)) == 0);
+	CHECK(q.step_ms == 600);
+	CHECK(query_traffic(hs, &q, &res) == 0);
+	CHECK(res.nrows == 7);
+	CHECK(res.rows[0].c[HIST_BU] == 100 && res.rows[0].max_up == 100 &&
+	    res.rows[0].max_down == 300 && res.rows[0].c[HIST_BD] == 300);
+	CHECK(res.rows[2].c[HIST_BD] == 500 && res.rows[2].max_down == 500);
+	CHECK(res.rows[4].c[HIST_BU] == 1000 && res.rows[4].max_up == 1000);
+	query_result_free(&res);
+	/* 1 point: the whole window in one row */
+	CHECK(query_points(&q, "1", err, sizeof(err)) == 0);
+	CHECK(q.step_ms == 4000);
+	/* a day at 1000 points: 86.4 s steps, 1000 rows */
+	CHECK(query_parse(hs, &q, "10.42.0.100", NULL, NULL, NULL, NULL,
+	    T0 + 86400000, err, sizeof(err)) == 0);
+	CHECK(query_points(&q, "1000", err, sizeof(err)) == 0);
+	CHECK(q.step_ms == 86400);
+	CHECK(query_points(&q, "999", err, sizeof(err)) == 0);
+	CHECK((q.to_ms - q.from_ms + q.step_ms - 1) / q.step_ms <= 999 &&
+	    q.step_ms % 100 == 0);
+	CHECK(query_points(&q, "0", err, sizeof(err)) == -1);
+	CHECK(strstr(err, "points") != NULL);
+	CHECK(query_points(&q, "100001", err, sizeof(err)) == -1);
+	CHECK(query_points(&q, "-5", err, sizeof(err)) == -1);
+	CHECK(query_points(&q, "12x", err, sizeof(err)) == -1);
+	CHECK(query_points(&q, "", err, sizeof(err)) == -1);
+
+	/* through the request, as /api/traffic gets it */
+	query_request(hs, 0, 0, v, T0 + 10000, &rep);
+	CHECK(rep.status == 200);
+	rows = json_object_get(rep.json, "rows");
+	CHECK(json_array_size(rows) == 40);
+	CHECK(json_integer_value(json_object_get(rep.json, "step")) == 100);
+	json_decref(rep.json);
+	v[QP_POINTS] = "3";
+	query_request(hs, 0, 0, v, T0 + 10000, &rep);
+	CHECK(rep.status == 200 &&
+	    json_array_size(json_object_get(rep.json, "rows")) == 3);
+	json_decref(rep.json);
+	v[QP_STEP] = "100";
+	query_request(hs, 0, 0, v, T0 + 10000, &rep);
+	CHECK(rep.status == 422);
+	json_decref(rep.json);
+}
+
 int
 main(void)
 {
@@ -272,6 +339,7 @@ main(void)
 	test_csv(&hs);
 	test_remotes(&hs);
 	test_params(&hs);
+	test_points(&hs);
 	test_coarse();
 	free(mem);
 	return check_result();
