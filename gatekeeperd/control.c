@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <grp.h>
 #include <stdio.h>
@@ -392,8 +393,24 @@ sender_of(const struct ctl_conn *cc)
 	return cc->uid == 0 ? CMD_FROM_ROOT : CMD_FROM_GROUP;
 }
 
+/*
+ * A stream command's descriptor (commands.h) must be what gkctl makes:
+ * the write end of a pipe. Anything else (a file of root's, a socket)
+ * is not handed to a child.
+ */
+static int
+stream_pipe(int fd)
+{
+	struct stat	 st;
+	int		 fl;
+
+	return fd != -1 && fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) &&
+	    (fl = fcntl(fd, F_GETFL)) != -1 && (fl & O_ACCMODE) == O_WRONLY;
+}
+
 static void
-handle_request(struct ctl_conn *cc, const struct msg_ctl_request *req)
+handle_request(struct ctl_conn *cc, const struct msg_ctl_request *req,
+    int fd)
 {
 	const struct gk_command *cmd;
 	const struct parent_handler *h;
@@ -419,8 +436,14 @@ handle_request(struct ctl_conn *cc, const struct msg_ctl_request *req)
 		h->fn(cc, req);
 		return;
 	}
+	if (cmd->stream && !stream_pipe(fd)) {
+		reply_error(cc, "%s: gkctl sends a pipe for the file with the "
+		    "request; none came", cmd->name);
+		return;
+	}
 	cc->busy = 1;
-	relay_command(cmd, req, cc->uid, relay_answered, cc);
+	relay_command(cmd, req, cc->uid, cmd->stream ? fd : -1,
+	    relay_answered, cc);
 }
 
 static void
@@ -458,7 +481,8 @@ conn_msg(struct proto_chan *chan, struct proto_msg *msg, void *arg)
 		return;
 	}
 	memcpy(&req, msg->data, sizeof(req));
-	handle_request(cc, &req);
+	/* The channel closes msg->fd after us: the child has its copy. */
+	handle_request(cc, &req, msg->fd);
 }
 
 static void

@@ -15,6 +15,7 @@
 #include "commands.h"
 #include "http.h"
 #include "names.h"
+#include "pcapctl.h"
 #include "trafficctl.h"
 #include "util.h"
 #include "webd.h"
@@ -305,6 +306,7 @@ const struct ctl_handler webd_handlers[] = {
 	{ CMD_NAMES, ctl_names },
 	{ CMD_PASSWD, ctl_passwd },
 	{ CMD_TRAFFIC, ctl_traffic },
+	{ CMD_PCAP, ctl_pcap },
 	{ CMD_DEVICES, ctl_devices },
 	{ CMD_LABEL, ctl_label },
 	{ CMD_FORGET, ctl_forget },

@@ -30,6 +30,7 @@
 #include "http.h"
 #include "log.h"
 #include "names.h"
+#include "pcapctl.h"
 #include "tls.h"
 #include "util.h"
 #include "webd.h"
@@ -491,6 +492,7 @@ webd_init(struct event_base *base, void *arg)
 	event_assign(&ev_expire, base, -1, EV_PERSIST, expire_tick, NULL);
 	event_add(&ev_expire, &tv);
 	drain_init(base);
+	pcapctl_init(base);
 	devices_new_day(webd.devices, local_midnight());
 	drain_today(webd.devices, webd.devices->day_ms);
 	if (webd.devices->dirty)
