@@ -208,6 +208,47 @@ privdrop_apply(const struct privdrop *pd)
 	    pd->user, uid, gid, pd->root, (unsigned long long)pd->keep_caps);
 }
 
+void
+privdrop_unit(const struct privdrop *pd)
+{
+	struct passwd	*pw;
+	uid_t		 uid;
+	gid_t		 gid;
+	int		 last;
+
+	if (pd->user == NULL || pd->root == NULL)
+		fatalx("privdrop: no user or state directory given");
+	if ((pw = getpwnam(pd->user)) == NULL)
+		fatalx("privdrop: unknown user %s", pd->user);
+	uid = pw->pw_uid;
+	gid = pw->pw_gid;
+	endpwent();
+	if (uid == 0 || gid == 0)
+		fatalx("privdrop: user %s has uid or gid 0", pd->user);
+	if (getuid() != uid)
+		fatalx("privdrop: running as uid %u; the unit must start this "
+		    "as %s (uid %u)", (unsigned)getuid(), pd->user,
+		    (unsigned)uid);
+	last = cap_last();
+	if (last < 63 && (pd->keep_caps >> (last + 1)) != 0)
+		fatalx("privdrop: capabilities %#llx unknown to this kernel",
+		    (unsigned long long)pd->keep_caps);
+	if (chdir(pd->root) == -1)
+		fatal("privdrop: chdir %s", pd->root);
+	/* Sandboxed from here as after a chroot: see below. */
+	privdropped = 1;
+	/* Out of the inheritable and ambient sets what the unit put there
+	 * (AmbientCapabilities= fills both). */
+	caps_set(pd->keep_caps, last);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		fatal("privdrop: PR_SET_NO_NEW_PRIVS");
+	verify_ids(uid, gid);
+	verify_caps(pd->keep_caps, last);
+	log_debug("privdrop: started by the unit as %s (%u:%u) in %s, "
+	    "capabilities %#llx", pd->user, uid, gid, pd->root,
+	    (unsigned long long)pd->keep_caps);
+}
+
 /*
  * LeakSanitizer (sanitizer builds only) checks at exit by cloning a
  * tracer that ptraces the process and reads /proc/self/maps: the chroot

@@ -50,6 +50,8 @@ static const struct proto_type_info types[MSG_TYPE_MAX] = {
 	    sizeof(struct msg_child_ctl_reply) + 1, PROTO_MAX_PAYLOAD, TEXT },
 	[MSG_WEBD_REPLY_PART] = { "webd-reply-part",
 	    sizeof(struct msg_child_ctl_part) + 1, PROTO_MAX_PAYLOAD, 0 },
+	[MSG_CHILD_FDS] = { "child-fds", sizeof(struct msg_child_fds),
+	    sizeof(struct msg_child_fds), 0 },
 };
 
 #define FROM(peer)	(1U << (peer))
@@ -67,6 +69,7 @@ static const uint32_t senders[MSG_TYPE_MAX] = {
 	[MSG_WEBD_REQUEST] = FROM(PEER_WEBD),
 	[MSG_WEBD_REPLY] = FROM(PEER_PARENT),
 	[MSG_WEBD_REPLY_PART] = FROM(PEER_PARENT),
+	[MSG_CHILD_FDS] = FROM(PEER_PARENT),
 };
 
 static const char *peers[PEER_MAX] = {

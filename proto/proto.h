@@ -59,6 +59,7 @@ enum proto_type {
 	MSG_WEBD_REQUEST,	/* webd -> parent: struct msg_child_ctl */
 	MSG_WEBD_REPLY,		/* parent -> webd: msg_child_ctl_reply + text */
 	MSG_WEBD_REPLY_PART,	/* parent -> webd: msg_child_ctl_part + bytes */
+	MSG_CHILD_FDS,		/* parent -> child: msg_child_fds + SCM_RIGHTS */
 	MSG_TYPE_MAX
 };
 
@@ -66,6 +67,17 @@ enum proto_type {
 struct msg_hello {
 	uint32_t	peer;		/* enum proto_peer */
 	uint32_t	uid;		/* getuid() after the drop */
+};
+
+/*
+ * Under systemd (gatekeeperd -U): the first message on the children
+ * socket, the descriptors of the child table for the child the parent
+ * took the connecting uid for, in table order, all in one datagram
+ * (proto/handover.h).
+ */
+struct msg_child_fds {
+	uint32_t	peer;		/* enum proto_peer it is meant for */
+	uint32_t	nfds;
 };
 
 struct msg_status_req {
