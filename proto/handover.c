@@ -49,6 +49,21 @@ union fd_cmsg {
 	char		buf[CMSG_SPACE(LAYOUT_MAX_FDS * sizeof(int))];
 };
 
+/* One datagram of buf's bytes with cmsg's room for descriptors. */
+static void
+msghdr_init(struct msghdr *mh, struct iovec *iov, void *buf, size_t len,
+    union fd_cmsg *cmsg)
+{
+	memset(mh, 0, sizeof(*mh));
+	memset(cmsg, 0, sizeof(*cmsg));
+	iov->iov_base = buf;
+	iov->iov_len = len;
+	mh->msg_iov = iov;
+	mh->msg_iovlen = 1;
+	mh->msg_control = cmsg->buf;
+	mh->msg_controllen = sizeof(cmsg->buf);
+}
+
 int
 handover_send(int sock, uint32_t peer, const int *fds, int nfds)
 {
@@ -67,13 +82,7 @@ handover_send(int sock, uint32_t peer, const int *fds, int nfds)
 	proto_hdr_init(&hdr, MSG_CHILD_FDS, sizeof(mf), PEER_PARENT);
 	memcpy(buf, &hdr, PROTO_HDR_SIZE);
 	memcpy(buf + PROTO_HDR_SIZE, &mf, sizeof(mf));
-	memset(&cmsg, 0, sizeof(cmsg));
-	memset(&mh, 0, sizeof(mh));
-	iov.iov_base = buf;
-	iov.iov_len = sizeof(buf);
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cmsg.buf;
+	msghdr_init(&mh, &iov, buf, sizeof(buf), &cmsg);
 	mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
 	cm = CMSG_FIRSTHDR(&mh);
 	cm->cmsg_level = SOL_SOCKET;
@@ -125,13 +134,7 @@ handover_recv(int sock, uint32_t peer, int *fds, int nfds)
 
 	if (nfds < 1 || nfds > LAYOUT_MAX_FDS)
 		return "bad descriptor count";
-	memset(&mh, 0, sizeof(mh));
-	iov.iov_base = buf;
-	iov.iov_len = sizeof(buf);
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = cmsg.buf;
-	mh.msg_controllen = sizeof(cmsg.buf);
+	msghdr_init(&mh, &iov, buf, sizeof(buf), &cmsg);
 	do {
 		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
 	} while (n == -1 && errno == EINTR);

@@ -40,9 +40,18 @@ for ((i = 0; i < 50; i++)); do [[ -S $notify ]] && break; sleep 0.1; done
 exec_start=$(sed -n 's/^ExecStart=//p' "$units/gatekeeper.service")
 [[ $exec_start == */gatekeeperd\ -d\ -U ]] ||
 	gk_fail "gatekeeper.service: ExecStart=$exec_start is not gatekeeperd -d -U"
+# With the unit's bounding set: what it does not grant, gatekeeperd lacks.
+bounding=""
+for c in $(sed -n 's/^CapabilityBoundingSet=//p' "$units/gatekeeper.service"); do
+	c=${c#CAP_}
+	bounding+=",+${c,,}"
+done
+[[ $bounding == *net_admin* ]] || gk_fail "gatekeeper.service: no CapabilityBoundingSet="
+gk_log "gatekeeperd under setpriv --bounding-set=-all$bounding"
 NOTIFY_SOCKET=$notify WATCHDOG_USEC=1000000 \
-    ip netns exec "$GK_NS_ROUTER" "$GK_GATEKEEPERD" -d -U -f "$GK_CONF" -v \
-    >>"$GK_LOG" 2>&1 </dev/null &
+    ip netns exec "$GK_NS_ROUTER" setpriv --no-new-privs --inh-caps=-all \
+    --bounding-set="-all$bounding" -- \
+    "$GK_GATEKEEPERD" -d -U -f "$GK_CONF" -v >>"$GK_LOG" 2>&1 </dev/null &
 GK_PID=$!
 
 wait_for() {	# SECONDS WHAT CMD...: until CMD succeeds
