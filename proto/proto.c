@@ -54,6 +54,8 @@ static const struct proto_type_info types[MSG_TYPE_MAX] = {
 	    sizeof(struct msg_dns_ptr), 0 },
 	[MSG_DNS_PTR] = { "dns-ptr", sizeof(struct msg_dns_ptr),
 	    sizeof(struct msg_dns_ptr), 0 },
+	[MSG_CHILD_FDS] = { "child-fds", sizeof(struct msg_child_fds),
+	    sizeof(struct msg_child_fds), 0 },
 };
 
 #define FROM(peer)	(1U << (peer))
@@ -73,6 +75,7 @@ static const uint32_t senders[MSG_TYPE_MAX] = {
 	[MSG_WEBD_REPLY_PART] = FROM(PEER_PARENT),
 	[MSG_DNS_PTR_REQ] = FROM(PEER_WEBD),
 	[MSG_DNS_PTR] = FROM(PEER_DNSD),
+	[MSG_CHILD_FDS] = FROM(PEER_PARENT),
 };
 
 static const char *peers[PEER_MAX] = {

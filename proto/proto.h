@@ -61,6 +61,7 @@ enum proto_type {
 	MSG_WEBD_REPLY_PART,	/* parent -> webd: msg_child_ctl_part + bytes */
 	MSG_DNS_PTR_REQ,	/* webd -> dnsd: struct msg_dns_ptr */
 	MSG_DNS_PTR,		/* dnsd -> webd: struct msg_dns_ptr */
+	MSG_CHILD_FDS,		/* parent -> child: msg_child_fds + SCM_RIGHTS */
 	MSG_TYPE_MAX
 };
 
@@ -68,6 +69,17 @@ enum proto_type {
 struct msg_hello {
 	uint32_t	peer;		/* enum proto_peer */
 	uint32_t	uid;		/* getuid() after the drop */
+};
+
+/*
+ * Under systemd (gatekeeperd -U): the first message on the children
+ * socket, the descriptors of the child table for the child the parent
+ * took the connecting uid for, in table order, all in one datagram
+ * (proto/handover.h).
+ */
+struct msg_child_fds {
+	uint32_t	peer;		/* enum proto_peer it is meant for */
+	uint32_t	nfds;
 };
 
 struct msg_status_req {
