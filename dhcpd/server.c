@@ -1335,6 +1335,7 @@ reply(struct dhcp_server *s, int type, const struct dhcp_lease *e,
 		add_options(s, &b, &c);
 	}
 	r->len = dhcp_build_finish(&b);
+	r->durable = type == DHCPACK && c.lease_time != 0;
 	set_dest(s, r, type, yiaddr, rx);
 	if (type == DHCPOFFER)
 		s->st.offers++;

@@ -114,6 +114,10 @@ enum dhcp_dest {
 struct dhcp_reply {
 	enum dhcp_dest	 dest;
 	uint32_t	 ip;		/* relay, client, or probe address */
+	/* An ACK that gives a lease: it may leave only once the lease is
+	 * on disk. Anything else (OFFER, NAK, an ACK to an INFORM) promises
+	 * nothing a crash could break, and leaves at once. */
+	int		 durable;
 	uint8_t		 hwaddr[6];
 	size_t		 len;
 	uint8_t		 buf[DHCP_MAX_MSG];

@@ -295,6 +295,7 @@ test_discover_offer(void)
 	memcpy(&u, v, 4);
 	CHECK(u == ip("10.42.0.255"));
 	CHECK(npersist == 0);		/* an offer is not a lease */
+	CHECK(!rep.durable);		/* ... so it leaves at once */
 
 	/* broadcast flag: broadcast */
 	pkt_init(&p, DHCPDISCOVER, mac2);
@@ -427,6 +428,7 @@ test_renew_rebind(void)
 	rx.now += 1800;
 	CHECK(handle(s, &p) == DHCP_R_REPLY);
 	CHECK(rtype(&rep) == DHCPACK);
+	CHECK(rep.durable);		/* waits for its commit */
 	CHECK(rep.dest == DEST_CLIENT);
 	CHECK(rep.ip == ip("10.42.0.100"));
 	CHECK(memcmp(rep.buf + CIADDR, rep.buf + YIADDR, 4) == 0);
@@ -440,6 +442,7 @@ test_renew_rebind(void)
 	pkt_end(&p);
 	CHECK(handle(s, &p) == DHCP_R_REPLY);
 	CHECK(rtype(&rep) == DHCPNAK);
+	CHECK(!rep.durable);		/* a NAK promises nothing */
 	/* renewing a free address of the pool (a lost lease): ACK */
 	pkt_set(&p, CIADDR, ip("10.42.0.108"));
 	CHECK(handle(s, &p) == DHCP_R_REPLY);
@@ -520,6 +523,7 @@ test_inform(void)
 	CHECK(ropt(&rep, OPT_T1, &l) == NULL);
 	CHECK(ropt(&rep, OPT_ROUTER, &l) != NULL);
 	CHECK(ropt(&rep, OPT_SERVER_ID, &l) != NULL);
+	CHECK(!rep.durable);		/* no lease: nothing to commit */
 	CHECK(rep.dest == DEST_CLIENT && rep.ip == ip("10.42.0.50"));
 	CHECK(dhcp_lease_count(s) == 0);
 	/* ciaddr 0: to the packet's source */
