@@ -44,7 +44,12 @@ mkdir_owned(const char *dir, mode_t mode, uid_t uid, gid_t gid)
 		errno = ENOTDIR;
 		return -1;
 	}
-	if (chown(dir, uid, gid) == -1 || chmod(dir, mode) == -1)
+	/* Only what differs, the mode while the dir may still be ours:
+	 * changing the mode of a dir another uid owns needs CAP_FOWNER,
+	 * which gatekeeper.service does not grant. */
+	if ((st.st_mode & 07777) != mode && chmod(dir, mode) == -1)
+		return -1;
+	if ((st.st_uid != uid || st.st_gid != gid) && chown(dir, uid, gid) == -1)
 		return -1;
 	return 0;
 }

@@ -1,8 +1,9 @@
 /*
  * gatekeeperd: the privileged parent. It reads the config, configures the
  * LAN, installs the queue rules, opens every privileged socket, execs the
- * four children with their descriptors, restarts a child that dies, and on
- * exit removes everything it changed.
+ * four children with their descriptors (or, with -U, hands them over to
+ * the children their systemd units start), restarts a child that dies,
+ * and on exit removes everything it changed.
  */
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -30,7 +31,7 @@ struct gatekeeperd *gk = &gk_state;
 static __attribute__((noreturn)) void
 usage(void)
 {
-	fprintf(stderr, "usage: gatekeeperd [-dnv] [-f file] [-L libexecdir]\n"
+	fprintf(stderr, "usage: gatekeeperd [-dnUv] [-f file] [-L libexecdir]\n"
 	    "       gatekeeperd -C\n");
 	exit(1);
 }
@@ -217,6 +218,7 @@ setup(void)
 static void
 teardown(void)
 {
+	notify_stopping();
 	proc_stop_all();
 	control_close();
 	socks_close();
@@ -270,7 +272,7 @@ main(int argc, char **argv)
 
 	gk->conf_path = CONF_DEFAULT_PATH;
 	gk->libexec = GK_LIBEXECDIR;
-	while ((ch = getopt(argc, argv, "Cdf:L:nv")) != -1) {
+	while ((ch = getopt(argc, argv, "Cdf:L:nUv")) != -1) {
 		switch (ch) {
 		case 'C':
 			list = 1;
@@ -286,6 +288,9 @@ main(int argc, char **argv)
 			break;
 		case 'n':
 			check_only = 1;
+			break;
+		case 'U':
+			gk->units = 1;
 			break;
 		case 'v':
 			gk->verbose++;
@@ -318,6 +323,7 @@ main(int argc, char **argv)
 	log_setverbose(gk->verbose);
 	if (geteuid() != 0)
 		fatalx("must run as root");
+	notify_init();
 
 	gk->pidfile_fd = gk->control_fd = -1;
 	for (r = 0; r < RES_MAX; r++)
@@ -342,11 +348,14 @@ main(int argc, char **argv)
 	/* Users and state dirs first: a missing user must stop us before
 	 * anything in the network is changed. */
 	proc_init();
-	if (setup() == 0 && control_open() == 0) {
-		proc_start_all();
-		log_info("started: LAN %s, WAN %s, queue backend %s",
-		    gk->lan.ifname, gk->conf.wan,
+	if (setup() == 0 && control_open() == 0 && proc_start_all() == 0) {
+		char	 status[128];
+
+		snprintf(status, sizeof(status), "LAN %s, WAN %s, queue "
+		    "backend %s", gk->lan.ifname, gk->conf.wan,
 		    rules_backend_name(gk->backend));
+		log_info("started: %s", status);
+		notify_ready(status);
 		event_base_dispatch(gk->base);
 		rv = 0;
 	}

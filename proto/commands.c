@@ -194,6 +194,21 @@ const struct gk_command gk_commands[CMD_MAX] = {
 		    "takes ms or a number with ms, s, m or h (default: about "
 		    "1000 rows). JSON, or CSV with a header with --csv.",
 	},
+	[CMD_PCAP] = {
+		.id = CMD_PCAP, .name = "pcap",
+		.args = { { "IP|MAC", ARG_CLIENT } }, .nargs = 1, .nreq = 1,
+		.owners = OWN(PEER_WEBD),
+		.from = CMD_FROM_ROOT,
+		.stream = 1,
+		.summary = "a device's capture as pcap on stdout (root only)",
+		.text = "Write the capture ring of the device (its MAC, or the "
+		    "IP it holds now) to standard output as a pcap file, "
+		    "the same as the dashboard's download: the newest "
+		    "packets it sent and received, up to capture-size "
+		    "bytes, a consistent copy even while traffic flows. "
+		    "Standard output must be a file or a pipe, never a "
+		    "terminal: gkctl pcap 10.42.0.5 > phone.pcap.",
+	},
 	[CMD_USAGE] = {
 		.id = CMD_USAGE, .name = "usage",
 		.args = { { "IP|MAC", ARG_CLIENT }, { "FROM", ARG_DAY },

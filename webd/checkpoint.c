@@ -40,6 +40,8 @@ static struct {
 	int		 ok;
 	struct hist	*hs;
 	struct event	 ev;
+	uint32_t	 tried_min;	/* the last minute a failed file
+					 * was tried again */
 	uint64_t	 moved_aside, open_failures;
 	char		 error[160];
 } c;
@@ -63,6 +65,7 @@ close_db(void)
 static int
 open_db(char *err, size_t errlen)
 {
+	struct store_stats kept = c.st.st;	/* counted across files */
 	sqlite3_stmt	*q;
 	const char	*r;
 	int		 rc;
@@ -90,7 +93,9 @@ open_db(char *err, size_t errlen)
 		return -1;
 	}
 	sqlite3_finalize(q);
-	if (store_init(&c.st, c.db, err, errlen) == -1)
+	rc = store_init(&c.st, c.db, err, errlen);
+	c.st.st = kept;
+	if (rc == -1)
 		return -1;
 	c.ok = 1;
 	return 0;
@@ -164,14 +169,21 @@ tick(evutil_socket_t fd, short what, void *arg)
 	if (now < CLOSE_S)
 		return;
 	to_sec = (uint32_t)((now - CLOSE_S) / 60 * 60);
-	if (to_sec / 60 > c.st.done_min || !c.ok)
+	if (c.ok && to_sec / 60 > c.st.done_min)
 		checkpoint(to_sec);
+	else if (!c.ok && to_sec / 60 != c.tried_min) {
+		/* no file: tried again once a minute, not every second */
+		c.tried_min = to_sec / 60;
+		checkpoint(to_sec);
+	}
 }
 
 /* Exit (SIGTERM): everything closed, the current minute too. */
 static void
 last_checkpoint(void)
 {
+	if (!c.ok)
+		return;
 	drain_flush();
 	checkpoint((uint32_t)(now_ms() / 1000));
 	close_db();

@@ -26,7 +26,8 @@ static const char schema[] =
 	" bu INTEGER, bd INTEGER, pu INTEGER, pd INTEGER, minutes INTEGER,"
 	" PRIMARY KEY(mac, day)) WITHOUT ROWID;"
 	"INSERT OR IGNORE INTO meta VALUES('version', 1);"
-	"INSERT OR IGNORE INTO meta VALUES('done', 0);";
+	"INSERT OR IGNORE INTO meta VALUES('done', 0);"
+	"INSERT OR IGNORE INTO meta VALUES('history', 0);";
 
 static const char *const sql[SQ_MAX] = {
 	[SQ_BEGIN] = "BEGIN IMMEDIATE",
@@ -47,6 +48,7 @@ static const char *const sql[SQ_MAX] = {
 	    " ON CONFLICT(mac, day) DO UPDATE SET bu = bu + ?3, bd = bd + ?4,"
 	    " pu = pu + ?5, pd = pd + ?6, minutes = minutes + ?7",
 	[SQ_DONE] = "UPDATE meta SET value = ? WHERE key = 'done'",
+	[SQ_HISTORY] = "UPDATE meta SET value = ? WHERE key = 'history'",
 	[SQ_PRUNE_MIN] = "DELETE FROM minutes WHERE minute < ?",
 	[SQ_PRUNE_PAIRS] = "DELETE FROM pairs WHERE last_ms < ?1 AND NOT"
 	    " EXISTS (SELECT 1 FROM minutes WHERE pair = pairs.id)",
@@ -102,6 +104,10 @@ store_init(struct store *s, sqlite3 *db, char *err, size_t errlen)
 		    sqlite3_column_int64(q, 1) >= 0 &&
 		    sqlite3_column_int64(q, 1) < UINT32_MAX / 60)
 			s->done_min = (uint32_t)sqlite3_column_int64(q, 1);
+		else if (k != NULL && strcmp(k, "history") == 0 &&
+		    sqlite3_column_int64(q, 1) > 0 &&
+		    sqlite3_column_int64(q, 1) <= STORE_MAX_HISTORY)
+			s->history_s = (uint32_t)sqlite3_column_int64(q, 1);
 	}
 	sqlite3_finalize(q);
 	if (v != STORE_VERSION) {
@@ -360,7 +366,9 @@ store_checkpoint(struct store *s, const struct hist *hs, uint32_t to_sec,
 		if (ckpt_encode(hs, w.p, from, to_sec, write_minute, &w) != 0)
 			break;
 	}
-	if (w.failed || bind_run(s, SQ_DONE, to_sec / 60) == -1 ||
+	if (w.failed || bind_run(s, SQ_DONE, to_sec / 60 > s->done_min ?
+	    to_sec / 60 : s->done_min) == -1 ||
+	    bind_run(s, SQ_HISTORY, keep) == -1 ||
 	    prune(s, hs, now_ms) == -1 || run(s, SQ_COMMIT) == -1) {
 		fail(s, err, errlen, "checkpoint");
 		run(s, SQ_ROLLBACK);
@@ -369,6 +377,7 @@ store_checkpoint(struct store *s, const struct hist *hs, uint32_t to_sec,
 	}
 	if (to_sec / 60 > s->done_min)
 		s->done_min = to_sec / 60;
+	s->history_s = keep;
 	s->st.checkpoints++;
 	s->st.last_ms = now_ms;
 	return 0;
@@ -457,6 +466,12 @@ store_load(struct store *s, struct hist *hs, uint64_t now_ms, char *err,
 	    0;
 	int		 rc;
 
+	/* the history the file was kept for, till the config says (it
+	 * comes after the rebuild) */
+	if (s->history_s > hs->h->history_s) {
+		hs->h->history_s = s->history_s;
+		from = now > s->history_s ? now - s->history_s : 0;
+	}
 	hs->h->now_ms = now_ms;
 	if (sqlite3_prepare_v2(s->db, "SELECT id, mac, remote, lan_ip,"
 	    " first_ms, last_ms, ports, name FROM pairs WHERE last_ms >= ?"

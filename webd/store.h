@@ -11,7 +11,8 @@
  *   usage(mac, day, bytes/packets up/down, minutes)
  *	per device and local date, kept USAGE_DAYS days
  *   meta(key, value): the schema's version; "done", the minute before
- *	which everything is written
+ *	which everything is written; "history", what it is kept for (the
+ *	rebuild comes before the config says)
  *
  * Nothing read back is trusted (a file may be damaged or made by
  * someone else): every row is checked before it reaches the store, and
@@ -29,6 +30,7 @@
 
 #define STORE_VERSION		1
 #define STORE_USAGE_DAYS	400
+#define STORE_MAX_HISTORY	(400U * 86400)	/* a meta value believed */
 
 struct store_stats {
 	uint64_t	 checkpoints;		/* transactions committed */
@@ -43,7 +45,7 @@ struct store_stats {
 
 enum {
 	SQ_BEGIN, SQ_COMMIT, SQ_ROLLBACK, SQ_PAIR, SQ_OLD, SQ_ACTIVE,
-	SQ_MINUTE, SQ_USAGE, SQ_DONE, SQ_PRUNE_MIN, SQ_PRUNE_PAIRS,
+	SQ_MINUTE, SQ_USAGE, SQ_DONE, SQ_HISTORY, SQ_PRUNE_MIN, SQ_PRUNE_PAIRS,
 	SQ_PRUNE_USAGE, SQ_USAGE_GET, SQ_MAX
 };
 
@@ -51,6 +53,7 @@ struct store {
 	sqlite3		*db;
 	sqlite3_stmt	*q[SQ_MAX];
 	uint32_t	 done_min;	/* minutes before it are written */
+	uint32_t	 history_s;	/* what the file is kept for */
 	struct store_stats st;
 };
 
@@ -72,7 +75,8 @@ int	store_checkpoint(struct store *, const struct hist *, uint32_t to_sec,
 	    uint64_t now_ms, char *err, size_t errlen);
 
 /* Rebuilds the store (a fresh region) from the rows of the history up
- * to now: the records taken in, or -1 (err filled). */
+ * to now (the longer of the region's and the file's history; the region
+ * takes it): the records taken in, or -1 (err filled). */
 int	store_load(struct store *, struct hist *, uint64_t now_ms, char *err,
 	    size_t errlen);
 

@@ -72,6 +72,13 @@ expect() {	# expect WHAT GOT WANT
 gk_bg "$INET" tshark -q -i eth0 -f "src host $WAN and not port 5201" \
     -w "$GK_TMP/inet.pcap"
 TSHARK=$GK_BG_PID
+# dumpcap writes the file's header once it captures: on a loaded machine
+# that can take seconds, and what it misses before would look like a loss.
+for ((i = 0; i < 200; i++)); do
+	[[ $(stat -c %s "$GK_TMP/inet.pcap" 2>/dev/null) -ge 24 ]] && break
+	sleep 0.1
+done
+[[ -s $GK_TMP/inet.pcap ]] || gk_fail "tshark did not start capturing in 20 s"
 gk_bg "$INET" "$PY" "$H" udp-server 7777 203.0.113.1
 gk_bg "$INET" "$PY" "$H" udp-server 7777 198.51.100.1
 gk_bg "$INET" "$PY" "$H" tcp-server 8080

@@ -194,6 +194,36 @@ test_rebuild(void *ma, void *mb)
 	sqlite3_close(db);
 }
 
+/* A history longer than a day comes back whole before the config says
+ * how long it is (the rebuild comes first). */
+static void
+test_long_history(void *ma, void *mb)
+{
+	struct hist	 a, b;
+	struct store	 st;
+	sqlite3		*db = memdb(&st);
+	char		 err[256];
+	uint64_t	 now = T0 + 40 * 3600 * 1000ULL;
+
+	memset(ma, 0, SIZE);
+	memset(mb, 0, SIZE);
+	hist_attach(&a, ma, SIZE, 2 * 86400);
+	add(&a, mac_a, "192.0.2.1", T0, 1, 111);
+	add(&a, mac_a, "192.0.2.1", now - 1000, 1, 222);
+	hist_tick(&a, now);
+	CHECK(store_checkpoint(&st, &a, (uint32_t)(now / 1000), now, err,
+	    sizeof(err)) == 0);
+	store_fini(&st);
+	CHECK(store_init(&st, db, err, sizeof(err)) == 0);
+	CHECK(st.history_s == 2 * 86400);
+	hist_attach(&b, mb, SIZE, 86400);
+	CHECK(store_load(&st, &b, now, err, sizeof(err)) == 2);
+	CHECK(b.h->history_s == 2 * 86400);
+	same_samples(&a, &b, mac_a, "192.0.2.1");
+	store_fini(&st);
+	sqlite3_close(db);
+}
+
 static void
 sum_day(const struct store_usage_row *r, void *arg)
 {
@@ -526,6 +556,7 @@ main(void)
 	setenv("TZ", "UTC0", 1);
 	tzset();
 	test_rebuild(ma, mb);
+	test_long_history(ma, mb);
 	test_partial(ma);
 	test_days(ma);
 	test_day_parse();
