@@ -970,11 +970,15 @@ async function loadStatus() {
   const st = await api("GET", "/api/status");
   const wan = st.wan || {}, lan = st.lan || {};
   const wanList = [["Interface", wan.ifname], ["Address", wan.address || "none"]];
-  // Health fields the server may add (link, uptime, gateway...): shown as given.
+  // Health fields (gatekeeperd's WAN watch); others shown as given.
+  const label = { link: "Link", uptime: "Up for", link_since: "Link since", address_since: "Address since",
+    link_changes: "Link changes", address_changes: "Address changes" };
   for (const [k, v] of Object.entries(wan)) {
-    if (k === "ifname" || k === "address" || k === "outages") continue;
-    const t = k === "uptime" || k.endsWith("_s") ? (typeof v === "number" ? duration(v) : null) : scalarText(v);
-    if (t !== null) wanList.push([k.replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase()), t]);
+    if (k === "ifname" || k === "address" || k === "outages" || v === null) continue;
+    let t = scalarText(v);
+    if (k === "uptime" && typeof v === "number") t = duration(v);
+    else if (k.endsWith("_since") && typeof v === "number") t = when(v);
+    if (t !== null) wanList.push([label[k] || k.replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase()), t]);
   }
   facts($("#st-wan"), wanList);
   const outages = Array.isArray(wan.outages) ? wan.outages : [];
