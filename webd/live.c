@@ -201,8 +201,11 @@ dev_new(struct live *l, const uint8_t mac[6])
 
 	if (l->ndev < LIVE_DEVICES_MAX)
 		i = l->ndev++;
-	else if ((i = dev_evict(l)) == -1)
+	else if (l->evict_seq == l->seq + 1 || (i = dev_evict(l)) == -1) {
+		/* one look per frame: not a scan per summary */
+		l->evict_seq = l->seq + 1;
 		return -1;
+	}
 	d = &l->dev[i];
 	memset(d, 0, sizeof(*d));
 	memcpy(d->mac, mac, 6);

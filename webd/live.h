@@ -123,6 +123,8 @@ struct live {
 	struct live_ops	 ops;
 	uint64_t	 seq;		/* frames closed */
 	uint64_t	 t_ms;		/* the last one's time */
+	uint64_t	 evict_seq;	/* the interval a full table found
+					 * nobody to evict */
 	uint32_t	 gen;		/* intervals, for the remote tables */
 	int32_t		 hash[LIVE_DEV_HASH];
 	int		 ndev;
