@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <grp.h>
 #include <stdio.h>
@@ -200,19 +201,88 @@ child_json(const struct child *c)
 	return o;
 }
 
+/* ---- the WAN's health, watched every WAN_POLL_S ---- */
+
+static struct wan_health wan_health;
+static struct event	*ev_wan;
+
+static void
+wan_poll(evutil_socket_t fd, short what, void *arg)
+{
+	struct netcfg_link l;
+	struct in_addr	 a = { 0 };
+	int		 prefix = 0, link;
+
+	link = netcfg_link_get(gk->conf.wan, &l) == 0 && l.up && l.carrier;
+	if (netcfg_addr_get(gk->conf.wan, &a, &prefix) == -1)
+		a.s_addr = 0, prefix = 0;
+	wan_observe(&wan_health, link, a, prefix, wall_ms());
+}
+
+static void
+wan_watch_start(void)
+{
+	struct timeval	 tv = { WAN_POLL_S, 0 };
+
+	if (gk->conf.wan[0] == '\0')
+		return;
+	wan_poll(-1, 0, NULL);
+	if ((ev_wan = event_new(gk->base, -1, EV_PERSIST, wan_poll, NULL)) ==
+	    NULL || event_add(ev_wan, &tv) == -1)
+		log_warnx("control: no WAN watch");
+}
+
+/* The dnsd detail's outage log: when every upstream stopped answering
+ * and when one came back (docs/dnsd.md). */
+static json_t *
+wan_outages(void)
+{
+	json_t	*d = NULL, *o;
+	int	 i;
+
+	for (i = 0; i < NCHILDREN; i++)
+		if (strcmp(gk->children[i].name, "dnsd") == 0)
+			d = gk->children[i].detail;
+	o = json_object_get(d, "outages");
+	return json_is_array(o) ? json_incref(o) : json_array();
+}
+
+static json_t *
+wan_json(void)
+{
+	json_t		*wan = json_object();
+	const struct wan_health *w = &wan_health;
+	uint64_t	 up = wan_up_since(w), now = wall_ms();
+
+	json_object_set_new(wan, "ifname", json_string(gk->conf.wan));
+	json_object_set_new(wan, "address", addr_json(gk->conf.wan));
+	json_object_set_new(wan, "link", !w->known ? json_null() :
+	    json_string(w->link ? "up" : "down"));
+	json_object_set_new(wan, "link_since", w->known ?
+	    json_integer((json_int_t)w->link_since) : json_null());
+	json_object_set_new(wan, "address_since", w->known &&
+	    w->addr.s_addr != 0 ? json_integer((json_int_t)w->addr_since) :
+	    json_null());
+	json_object_set_new(wan, "uptime", up != 0 && now >= up ?
+	    json_real((double)((now - up) / 100) / 10) : json_null());
+	json_object_set_new(wan, "link_changes",
+	    json_integer((json_int_t)w->link_changes));
+	json_object_set_new(wan, "address_changes",
+	    json_integer((json_int_t)w->addr_changes));
+	json_object_set_new(wan, "outages", wan_outages());
+	return wan;
+}
+
 json_t *
 control_status_json(void)
 {
-	json_t		*o = json_object(), *wan, *lan, *ports, *daemons;
+	json_t		*o = json_object(), *lan, *ports, *daemons;
 	int		 i;
 
 	json_object_set_new(o, "version", json_string(GK_VERSION));
 	json_object_set_new(o, "queue_backend",
 	    json_string(rules_backend_name(gk->backend)));
-	wan = json_object();
-	json_object_set_new(wan, "ifname", json_string(gk->conf.wan));
-	json_object_set_new(wan, "address", addr_json(gk->conf.wan));
-	json_object_set_new(o, "wan", wan);
+	json_object_set_new(o, "wan", wan_json());
 	lan = json_object();
 	json_object_set_new(lan, "ifname", json_string(gk->lan.ifname));
 	json_object_set_new(lan, "address", addr_json(gk->lan.ifname));
@@ -323,8 +393,24 @@ sender_of(const struct ctl_conn *cc)
 	return cc->uid == 0 ? CMD_FROM_ROOT : CMD_FROM_GROUP;
 }
 
+/*
+ * A stream command's descriptor (commands.h) must be what gkctl makes:
+ * the write end of a pipe. Anything else (a file of root's, a socket)
+ * is not handed to a child.
+ */
+static int
+stream_pipe(int fd)
+{
+	struct stat	 st;
+	int		 fl;
+
+	return fd != -1 && fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) &&
+	    (fl = fcntl(fd, F_GETFL)) != -1 && (fl & O_ACCMODE) == O_WRONLY;
+}
+
 static void
-handle_request(struct ctl_conn *cc, const struct msg_ctl_request *req)
+handle_request(struct ctl_conn *cc, const struct msg_ctl_request *req,
+    int fd)
 {
 	const struct gk_command *cmd;
 	const struct parent_handler *h;
@@ -350,8 +436,14 @@ handle_request(struct ctl_conn *cc, const struct msg_ctl_request *req)
 		h->fn(cc, req);
 		return;
 	}
+	if (cmd->stream && !stream_pipe(fd)) {
+		reply_error(cc, "%s: gkctl sends a pipe for the file with the "
+		    "request; none came", cmd->name);
+		return;
+	}
 	cc->busy = 1;
-	relay_command(cmd, req, cc->uid, relay_answered, cc);
+	relay_command(cmd, req, cc->uid, cmd->stream ? fd : -1,
+	    relay_answered, cc);
 }
 
 static void
@@ -389,7 +481,8 @@ conn_msg(struct proto_chan *chan, struct proto_msg *msg, void *arg)
 		return;
 	}
 	memcpy(&req, msg->data, sizeof(req));
-	handle_request(cc, &req);
+	/* The channel closes msg->fd after us: the child has its copy. */
+	handle_request(cc, &req, msg->fd);
 }
 
 static void
@@ -527,6 +620,7 @@ control_open(void)
 		return -1;
 	}
 	gk->control_fd = fd;
+	wan_watch_start();
 	return 0;
 }
 
@@ -545,6 +639,9 @@ control_close(void)
 	if (ev_accept != NULL)
 		event_free(ev_accept);
 	ev_accept = NULL;
+	if (ev_wan != NULL)
+		event_free(ev_wan);
+	ev_wan = NULL;
 	if (gk->control_fd != -1) {
 		close(gk->control_fd);
 		unlink(control_path);

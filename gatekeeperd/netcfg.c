@@ -17,6 +17,11 @@
 #include <string.h>
 #include <time.h>
 
+/* <linux/if.h> has it but clashes with <net/if.h>: the kernel's value. */
+#ifndef IFF_LOWER_UP
+#define IFF_LOWER_UP	0x10000
+#endif
+
 #include <libmnl/libmnl.h>
 
 #include "netcfg.h"
@@ -153,6 +158,7 @@ link_cb(const struct nlmsghdr *nlh, void *arg)
 	memset(l, 0, sizeof(*l));
 	l->index = ifi->ifi_index;
 	l->up = (ifi->ifi_flags & IFF_UP) != 0;
+	l->carrier = (ifi->ifi_flags & IFF_LOWER_UP) != 0;
 	l->loopback = (ifi->ifi_flags & IFF_LOOPBACK) != 0;
 	mnl_attr_for_each(a, nlh, sizeof(*ifi)) {
 		switch (mnl_attr_get_type(a)) {

@@ -102,7 +102,7 @@ _gkctl()
 			ips=$(_gkctl_leases ip "$gk" "${sock[@]}")
 			COMPREPLY=($(compgen -W "$ips" -- "$cur"))
 		fi ;;
-	"dns log" | nat | names)
+	"dns log" | nat | names | pcap | "pcap clear")
 		if ((n == 0)); then
 			ips=$(_gkctl_leases ip "$gk" "${sock[@]}")
 			COMPREPLY=($(compgen -W "$ips ${next[*]-}" -- "$cur"))

@@ -90,6 +90,8 @@ static const struct json_counter io_counters[] = {
 }, io_counters_after[] = {
 	JSON_COUNTER(struct natd_io, held),
 	JSON_COUNTER(struct natd_io, orphans_dropped),
+	JSON_COUNTER(struct natd_io, gso),
+	JSON_COUNTER(struct natd_io, gso_segments),
 }, verdict_counters[] = {
 	JSON_COUNTER_AS("verdict_errors", struct verdicts, errors),
 }, nat_counters[] = {

@@ -222,9 +222,12 @@ handle_packet(struct nfq_pkt *p, uint64_t ts)
 	if (res.dir != 0) {
 		segs = 1;
 		seg_size = hdr_len = 0;
-		if (p->skbinfo & NAT_SKB_GSO)
+		if (p->skbinfo & NAT_SKB_GSO) {
 			segs = cap_gso_segments(p->payload, p->len, lan_mtu,
 			    &seg_size, &hdr_len);
+			io.gso++;
+			io.gso_segments += segs;
+		}
 		summarize(&res, p->len, segs, hdr_len, ts);
 		capture_after(p, &res, seg_size);
 	} else

@@ -429,6 +429,13 @@ int
 proto_send_sync(int fd, uint32_t self_peer, uint16_t type, const void *data,
     size_t len)
 {
+	return proto_send_sync_fd(fd, self_peer, type, data, len, -1);
+}
+
+int
+proto_send_sync_fd(int fd, uint32_t self_peer, uint16_t type,
+    const void *data, size_t len, int passfd)
+{
 	struct chan_out	*o;
 	int		 rv;
 
@@ -436,7 +443,7 @@ proto_send_sync(int fd, uint32_t self_peer, uint16_t type, const void *data,
 		errno = EINVAL;
 		return -1;
 	}
-	rv = send_datagram(fd, o->buf, o->len, -1);
+	rv = send_datagram(fd, o->buf, o->len, passfd);
 	free(o);
 	return rv;
 }

@@ -69,6 +69,9 @@ int	proto_chan_send_long(struct proto_chan *, uint16_t part_type,
 /* Blocking helpers for gkctl and tests: one datagram each way. */
 int	proto_send_sync(int fd, uint32_t self_peer, uint16_t type,
 	    const void *data, size_t len);
+/* The same with passfd going along (a stream command's pipe). */
+int	proto_send_sync_fd(int fd, uint32_t self_peer, uint16_t type,
+	    const void *data, size_t len, int passfd);
 /* Receives into buf (PROTO_MAX_MSG bytes); returns NULL or why it failed. */
 const char *proto_recv_sync(int fd, uint8_t *buf, size_t bufsize,
 	    struct proto_msg *);

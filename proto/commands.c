@@ -160,7 +160,8 @@ const struct gk_command gk_commands[CMD_MAX] = {
 		.summary = "remote addresses by the names devices used",
 		.text = "The names each LAN device (or the device IP) resolved "
 		    "remote addresses by, learnt from dnsd, most recently "
-		    "used first.",
+		    "used first; the PTR names dnsd found for remotes no "
+		    "device resolved show with the client 0.0.0.0.",
 	},
 	[CMD_PASSWD] = {
 		.id = CMD_PASSWD, .name = "passwd",
@@ -193,6 +194,21 @@ const struct gk_command gk_commands[CMD_MAX] = {
 		    "ISO 8601 (default: the whole history up to now); --step "
 		    "takes ms or a number with ms, s, m or h (default: about "
 		    "1000 rows). JSON, or CSV with a header with --csv.",
+	},
+	[CMD_PCAP] = {
+		.id = CMD_PCAP, .name = "pcap",
+		.args = { { "IP|MAC", ARG_CLIENT } }, .nargs = 1, .nreq = 1,
+		.owners = OWN(PEER_WEBD),
+		.from = CMD_FROM_ROOT,
+		.stream = 1,
+		.summary = "a device's capture as pcap on stdout (root only)",
+		.text = "Write the capture ring of the device (its MAC, or the "
+		    "IP it holds now) to standard output as a pcap file, "
+		    "the same as the dashboard's download: the newest "
+		    "packets it sent and received, up to capture-size "
+		    "bytes, a consistent copy even while traffic flows. "
+		    "Standard output must be a file or a pipe, never a "
+		    "terminal: gkctl pcap 10.42.0.5 > phone.pcap.",
 	},
 	[CMD_USAGE] = {
 		.id = CMD_USAGE, .name = "usage",

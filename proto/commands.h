@@ -32,6 +32,7 @@ enum gk_cmd {
 	CMD_NAMES,
 	CMD_PASSWD,
 	CMD_TRAFFIC,
+	CMD_PCAP,
 	CMD_USAGE,
 	CMD_PCAP_CLEAR,
 	CMD_DEVICES,
@@ -106,6 +107,13 @@ struct gk_command {
 	 * merged, array entries joined on "ip". */
 	uint32_t		 owners;
 	uint32_t		 from;		/* CMD_FROM_* */
+	/*
+	 * 1: the answer is a file on gkctl's standard output, not JSON:
+	 * gkctl sends the write end of a pipe with the request, the parent
+	 * hands it to the owner, which streams the file into it, and the
+	 * JSON reply only says what was sent. Never over the JSON relay.
+	 */
+	uint8_t			 stream;
 	const char		*summary;	/* one line, for gkctl help */
 	const char		*text;		/* gkctl(8) and help COMMAND */
 };

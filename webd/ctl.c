@@ -15,6 +15,7 @@
 #include "commands.h"
 #include "http.h"
 #include "names.h"
+#include "pcapctl.h"
 #include "trafficctl.h"
 #include "util.h"
 #include "webd.h"
@@ -39,6 +40,12 @@ static const struct json_counter names_counters[] = {
 	JSON_COUNTER(struct names_stats, evicted),
 	JSON_COUNTER(struct names_stats, expired),
 	JSON_COUNTER(struct names_stats, rejected),
+	JSON_COUNTER(struct names_stats, ptr_asked),
+	JSON_COUNTER(struct names_stats, ptr_named),
+	JSON_COUNTER(struct names_stats, ptr_none),
+	JSON_COUNTER(struct names_stats, ptr_failed),
+	JSON_COUNTER(struct names_stats, ptr_limited),
+	JSON_COUNTER(struct names_stats, ptr_unasked),
 };
 
 static const struct json_counter webd_counters[] = {
@@ -79,6 +86,18 @@ static const struct json_counter http_counters[] = {
 	JSON_COUNTER(struct http_stats, relay_timeouts),
 };
 
+static const struct json_counter live_counters[] = {
+	JSON_COUNTER(struct live_stats, frames),
+	JSON_COUNTER(struct live_stats, records),
+	JSON_COUNTER(struct live_stats, devices_full),
+	JSON_COUNTER(struct live_stats, devices_evicted),
+	JSON_COUNTER(struct live_stats, remotes_over),
+	JSON_COUNTER(struct live_stats, subscribe),
+	JSON_COUNTER(struct live_stats, bad_messages),
+	JSON_COUNTER(struct live_stats, watch_full),
+	JSON_COUNTER(struct live_stats, bad_replies),
+};
+
 static const struct json_counter ws_counters[] = {
 	JSON_COUNTER(struct ws_stats, opened),
 	JSON_COUNTER(struct ws_stats, frames),
@@ -106,6 +125,7 @@ void
 webd_status(json_t *detail, void *arg)
 {
 	json_t	*http = json_object(), *ws = json_object();
+	json_t	*live = json_object();
 
 	json_object_set_new(detail, "service", json_string(webd.serving ?
 	    "HTTP and HTTPS on the LAN address; the dashboard is a first "
@@ -120,6 +140,10 @@ webd_status(json_t *detail, void *arg)
 	json_counters(ws, ws_stats(), ws_counters, nitems(ws_counters));
 	json_object_set_new(ws, "connections", json_integer(ws_count()));
 	json_object_set_new(detail, "websocket", ws);
+	json_counters(live, &webd.live.st, live_counters,
+	    nitems(live_counters));
+	json_object_set_new(live, "devices", json_integer(webd.live.ndev));
+	json_object_set_new(detail, "live", live);
 	json_object_set_new(detail, "auth", auth_json());
 	json_object_set_new(detail, "names", names_stats_json());
 	json_object_set_new(detail, "traffic", traffic_status_json());
@@ -147,6 +171,9 @@ entry_json(const struct names_entry *e, uint32_t now)
 	inet_ntop(e->family == 4 ? AF_INET : AF_INET6, e->addr, addr,
 	    sizeof(addr));
 	json_object_set_new(o, "client", json_string(client));
+	/* a PTR name is every device's: its client is 0.0.0.0 */
+	json_object_set_new(o, "source", json_string(e->client.s_addr ==
+	    NAMES_PTR_CLIENT ? "ptr" : "dns"));
 	json_object_set_new(o, "address", json_string(addr));
 	json_object_set_new(o, "name", json_string(e->name));
 	json_object_set_new(o, "seen_s_ago", json_integer(now - e->seen));
@@ -280,6 +307,7 @@ const struct ctl_handler webd_handlers[] = {
 	{ CMD_NAMES, ctl_names },
 	{ CMD_PASSWD, ctl_passwd },
 	{ CMD_TRAFFIC, ctl_traffic },
+	{ CMD_PCAP, ctl_pcap },
 	{ CMD_DEVICES, ctl_devices },
 	{ CMD_LABEL, ctl_label },
 	{ CMD_FORGET, ctl_forget },

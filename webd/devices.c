@@ -287,17 +287,18 @@ devices_online(const struct device *d, uint64_t now_ms)
 }
 
 void
-devices_count(struct devices *t, const uint8_t mac[6], int up,
+devices_count(struct devices *t, const uint8_t mac[6], uint32_t ip, int up,
     uint64_t bytes, uint64_t ms)
 {
 	static int	 last;		/* records come in runs per device */
 	struct device	*d;
 
-	if (ms < t->day_ms || t->day_ms == 0)
-		return;
 	if (last < t->n && memcmp(t->d[last].mac, mac, 6) == 0)
 		d = &t->d[last];
-	else if ((d = devices_find(t, mac)) == NULL)
+	else if ((d = devices_find(t, mac)) == NULL && (ip == 0 ||
+	    (d = devices_see(t, mac, ip, ms, DEVICES_TRAFFIC)) == NULL))
+		return;
+	if (ms < t->day_ms || t->day_ms == 0)
 		return;
 	last = (int)(d - t->d);
 	if (up)

@@ -104,10 +104,14 @@ void	 devices_ack(struct devices *, struct device *);
 void	 devices_forget(struct devices *, struct device *);
 /* 1 when traffic or DHCP was seen within DEVICES_ONLINE_MS of now. */
 int	 devices_online(const struct device *, uint64_t now_ms);
-/* Bytes of one summary for today's totals (a record before the day's
- * midnight is ignored). */
-void	 devices_count(struct devices *, const uint8_t mac[6], int up,
-	    uint64_t bytes, uint64_t ms);
+/*
+ * Bytes of one summary for today's totals (a record before the day's
+ * midnight is ignored). With ip (not 0) an unknown device is seen
+ * (devices_see()) and counted from this record on; with 0, only known
+ * devices count.
+ */
+void	 devices_count(struct devices *, const uint8_t mac[6], uint32_t ip,
+	    int up, uint64_t bytes, uint64_t ms);
 /* A new day from midnight_ms: today's totals start again at 0 when it
  * differs from the one they count from. */
 void	 devices_new_day(struct devices *, uint64_t midnight_ms);

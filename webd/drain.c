@@ -1,5 +1,6 @@
 /*
- * The drain: natd's summary ring into the traffic history, on a timer.
+ * The drain: natd's summary ring into the traffic history and the live
+ * frames' counts (live.c), on a timer, and at once before each frame.
  *
  * Latency: a summary waits in the ring at most DRAIN_MS plus the time
  * the drain of the records before it takes (DRAIN_MAX_TICK records a
@@ -85,6 +86,22 @@ device_of(const struct gk_ring_rec *r, uint8_t mac[6])
 	memcpy(mac + 2, &r->lan_ip, 4);
 }
 
+/* The live frames first: they ask whether the history knew the device. */
+static void
+take_live(const struct gk_ring_rec *r, const uint8_t mac[6])
+{
+	struct live_rec	 l;
+
+	memcpy(l.mac, mac, 6);
+	l.proto = r->proto;
+	l.up = r->dir == GK_RING_UP;
+	l.lan_ip = r->lan_ip;
+	l.remote = r->remote_ip;
+	l.port = r->remote_port;
+	l.bytes = r->bytes;
+	live_add(&webd.live, &l);
+}
+
 static void
 take(const struct gk_ring_rec *r)
 {
@@ -93,6 +110,7 @@ take(const struct gk_ring_rec *r)
 	memset(&h, 0, sizeof(h));
 	h.ms = r->mono_us / 1000 + (uint64_t)d.hist.h->wall_offset_ms;
 	device_of(r, h.mac);
+	take_live(r, h.mac);
 	h.proto = r->proto;
 	h.up = r->dir == GK_RING_UP;
 	h.lan_ip = r->lan_ip;
@@ -101,15 +119,23 @@ take(const struct gk_ring_rec *r)
 	h.bytes = r->bytes;
 	h.packets = r->packets;
 	hist_add(&d.hist, &h);
-	devices_count(webd.devices, h.mac, h.up, h.bytes, h.ms);
+	devices_count(webd.devices, h.mac, h.lan_ip, h.up, h.bytes, h.ms);
 }
 
 static void
 drain(evutil_socket_t fd, short what, void *arg)
 {
+	drain_now();
+}
+
+void
+drain_now(void)
+{
 	static struct gk_ring_rec buf[DRAIN_BATCH];
 	size_t		 n, i, total = 0;
 
+	if (!d.ring_ok)
+		return;
 	do {
 		n = gk_ring_pop(&d.ring, buf, DRAIN_BATCH);
 		for (i = 0; i < n; i++)
@@ -144,7 +170,8 @@ check_clock(void)
 	    (long long)shift);
 }
 
-/* The names the devices resolved, for the pairs active this second. */
+/* The names the devices resolved (else the PTRs dnsd found), for the
+ * pairs active this second. */
 static void
 label(uint64_t now_ms)
 {
@@ -161,8 +188,7 @@ label(uint64_t now_ms)
 		devices_see(webd.devices, e->mac, e->lan_ip, e->last_ms,
 		    DEVICES_TRAFFIC);
 		client.s_addr = e->lan_ip;
-		name = names_lookup(webd.names, client, 4,
-		    (const uint8_t *)&e->remote, mono_s());
+		name = webd_remote_name(client, e->remote);
 		if (name != NULL && strncmp(name, e->name, HIST_NAME - 1) != 0)
 			hist_set_name(&d.hist, p, name);
 	}
@@ -257,8 +283,9 @@ add_today(const struct hist_sample *s, void *arg)
 	const struct hist_pair *e = arg;
 	uint64_t	 ms = (uint64_t)s->sec * 1000 + s->slot * 100;
 
-	devices_count(webd.devices, e->mac, 1, s->c[HIST_BU], ms);
-	devices_count(webd.devices, e->mac, 0, s->c[HIST_BD], ms);
+	/* known devices only: a forgotten one stays forgotten */
+	devices_count(webd.devices, e->mac, 0, 1, s->c[HIST_BU], ms);
+	devices_count(webd.devices, e->mac, 0, 0, s->c[HIST_BD], ms);
 }
 
 void

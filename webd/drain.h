@@ -23,6 +23,8 @@ struct drain_stats {
 void	drain_init(struct event_base *);
 /* Drains the ring now and closes every second before now (exit). */
 void	drain_flush(void);
+/* Drains the ring now (a live frame is about to close). */
+void	drain_now(void);
 /* history (seconds) from the config. */
 void	drain_config(uint32_t history_s);
 /*

@@ -4,6 +4,8 @@
  * its limit, the second writes. A GSO record is written as the
  * segments the wire carried (capring.h, cap_segs).
  */
+#include <sys/mman.h>
+
 #include <arpa/inet.h>
 
 #include <stdio.h>
@@ -12,6 +14,7 @@
 #include <time.h>
 
 #include "conf.h"
+#include "devices.h"
 #include "pcap.h"
 #include "web.h"
 
@@ -108,6 +111,36 @@ pcap_write(struct cap_snap *s, uint8_t *out, size_t outsize, size_t limit,
 	return (size_t)(p - out);
 }
 
+void
+pcap_disposition(char *buf, size_t len, const char *hostname,
+    const uint8_t mac[6], uint64_t now)
+{
+	char		 name[PCAP_NAME_MAX + 2];
+	struct tm	 tm;
+	time_t		 t = (time_t)now;
+	size_t		 n = 0;
+	const char	*p;
+
+	/* Only what is safe in a header, a quoted string and a file
+	 * name: no quote, backslash, control byte, slash or non-ASCII. */
+	for (p = hostname; p != NULL && *p != '\0' && n < PCAP_NAME_MAX;
+	    p++) {
+		if (n == 0 && *p == '.')
+			continue;	/* no hidden file, no ".." */
+		name[n++] = (*p >= 'a' && *p <= 'z') || (*p >= 'A' &&
+		    *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' ||
+		    *p == '_' || *p == '-' ? *p : '_';
+	}
+	if (n > 0)
+		name[n++] = '-';
+	name[n] = '\0';
+	gmtime_r(&t, &tm);
+	snprintf(buf, len, "attachment; filename=\"%s%02x-%02x-%02x-%02x-"
+	    "%02x-%02x-%04d%02d%02dT%02d%02d%02dZ.pcap\"", name, mac[0],
+	    mac[1], mac[2], mac[3], mac[4], mac[5], tm.tm_year + 1900,
+	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
 /* The device asked for: a MAC, or an IP meaning who holds it now. */
 static int
 find_device(const void *cap, const struct cap_layout *l, const char *client,
@@ -145,9 +178,18 @@ pcap_build(const void *cap, size_t capsize, const char *client,
 		snprintf(err, errlen, "no capture for %s", client);
 		return 404;
 	}
-	if ((copy = malloc(l.ring_size)) == NULL ||
+	/*
+	 * The copy's pages are made before it starts (MAP_POPULATE), not
+	 * faulted in during it: whatever natd writes while the copy runs
+	 * is lost from it, and at line rate a copy slowed by 1,280 page
+	 * faults loses a megabyte or more.
+	 */
+	copy = mmap(NULL, l.ring_size, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (copy == MAP_FAILED ||
 	    (out = malloc(PCAP_HDR_LEN + l.ring_size)) == NULL) {
-		free(copy);
+		if (copy != MAP_FAILED)
+			munmap(copy, l.ring_size);
 		snprintf(err, errlen, "out of memory");
 		return 503;
 	}
@@ -159,7 +201,7 @@ pcap_build(const void *cap, size_t capsize, const char *client,
 		rc = -1;
 	len = rc == 0 ? pcap_write(&s, out, PCAP_HDR_LEN + l.ring_size,
 	    l.ring_size, l.snaplen, &f->npkts) : 0;
-	free(copy);
+	munmap(copy, l.ring_size);
 	if (len == 0) {
 		free(out);
 		snprintf(err, errlen, rc == -2 ? "the capture kept changing; "
@@ -173,11 +215,11 @@ pcap_build(const void *cap, size_t capsize, const char *client,
 
 int
 pcap_reply(const void *cap, size_t capsize, const char *client, uint64_t now,
-    struct web_resp *r, char *err, size_t errlen)
+    struct devices *devs, struct web_resp *r, char *err, size_t errlen)
 {
 	struct pcap_file f;
-	struct tm	 tm;
-	time_t		 t = (time_t)now;
+	struct device	*d;
+	const char	*name = NULL;
 	int		 status;
 
 	if ((status = pcap_build(cap, capsize, client, &f, err, errlen)) !=
@@ -189,11 +231,10 @@ pcap_reply(const void *cap, size_t capsize, const char *client, uint64_t now,
 	r->owned = (char *)f.data;
 	r->body = f.data;
 	r->len = f.len;
-	gmtime_r(&t, &tm);
-	snprintf(r->disposition, sizeof(r->disposition),
-	    "attachment; filename=\"%02x-%02x-%02x-%02x-%02x-%02x-"
-	    "%04d%02d%02dT%02d%02d%02dZ.pcap\"", f.mac[0], f.mac[1], f.mac[2],
-	    f.mac[3], f.mac[4], f.mac[5], tm.tm_year + 1900, tm.tm_mon + 1,
-	    tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	/* The admin's label, else the host name the device gave. */
+	if (devs != NULL && (d = devices_find(devs, f.mac)) != NULL)
+		name = d->label[0] != '\0' ? d->label : d->hostname;
+	pcap_disposition(r->disposition, sizeof(r->disposition), name, f.mac,
+	    now);
 	return 200;
 }

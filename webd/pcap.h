@@ -26,6 +26,7 @@
 size_t	pcap_write(struct cap_snap *, uint8_t *out, size_t outsize,
 	    size_t limit, uint32_t snaplen, size_t *npkts);
 
+struct devices;
 struct web_resp;
 
 /* A device's capture as a pcap file, in memory. */
@@ -48,10 +49,25 @@ int	pcap_build(const void *cap, size_t capsize, const char *client,
 /*
  * GET /api/pcap?client=IP|MAC: the device's ring (region cap of capsize
  * bytes, read-only) copied under its sequence lock and turned into the
- * response's body, a download named <mac>-<UTC time>.pcap. Returns the
- * HTTP status; other than 200, err says why.
+ * response's body, a download named for the device: its label in the
+ * registry devs (may be NULL), else the host name it gave, its MAC and
+ * the time (pcap_disposition). Returns the HTTP status; other than 200,
+ * err says why.
  */
 int	pcap_reply(const void *cap, size_t capsize, const char *client,
-	    uint64_t now, struct web_resp *, char *err, size_t errlen);
+	    uint64_t now, struct devices *, struct web_resp *, char *err,
+	    size_t errlen);
+
+#define PCAP_NAME_MAX		63	/* bytes of the hostname kept */
+
+/*
+ * The download's Content-Disposition: <hostname>-<mac>-<UTC time>.pcap,
+ * or <mac>-<UTC time>.pcap without a hostname. The hostname is the
+ * device's own choice (DHCP): only [A-Za-z0-9._-] of it is kept (any
+ * other byte becomes "_", leading dots go, at most PCAP_NAME_MAX), so
+ * it can carry no quote, CR or LF into the header.
+ */
+void	pcap_disposition(char *buf, size_t len, const char *hostname,
+	    const uint8_t mac[6], uint64_t now);
 
 #endif

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 
@@ -617,7 +618,7 @@ api_pcap(struct web_server *srv, const struct web_req *req,
 		return;
 	}
 	status = pcap_reply(srv->capture, srv->capture_size, client,
-	    req->now, r, err, sizeof(err));
+	    req->now, srv->devices, r, err, sizeof(err));
 	if (status != 200)
 		reply_error(r, status, "%s", err);
 }

@@ -80,7 +80,7 @@ struct web_resp {
 	/* status 101: the Sec-WebSocket-Accept value; the caller switches
 	 * the connection to WebSocket framing */
 	char		 ws_accept[32];
-	char		 disposition[128];	/* Content-Disposition */
+	char		 disposition[192];	/* Content-Disposition */
 	enum web_relay	 relay;
 	struct msg_ctl_request cmd;	/* with relay: what to run */
 	struct web_server *srv;		/* RELAY_CLIENTS merges with its */

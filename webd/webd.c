@@ -30,6 +30,7 @@
 #include "http.h"
 #include "log.h"
 #include "names.h"
+#include "pcapctl.h"
 #include "tls.h"
 #include "util.h"
 #include "webd.h"
@@ -46,13 +47,19 @@
 #define LIVE_ID			0x80000000U
 
 struct webd		 webd;
-static struct event	 ev_expire, ev_tick;
+static struct event	 ev_expire, ev_tick, ev_frame;
 
 static void
 dnsd_msg(struct proto_chan *c, struct proto_msg *msg, void *arg)
 {
 	static struct msg_dns_obs m;
+	struct msg_dns_ptr	 ptr;
 
+	if (msg->hdr.type == MSG_DNS_PTR) {
+		memcpy(&ptr, msg->data, sizeof(ptr));
+		names_ptr_answer(webd.names, &ptr, mono_s());
+		return;
+	}
 	if (msg->hdr.type != MSG_DNS_OBS) {
 		/* dnsd sends nothing else; proto_check vouched for size */
 		webd.dnsd_unexpected++;
@@ -63,6 +70,28 @@ dnsd_msg(struct proto_chan *c, struct proto_msg *msg, void *arg)
 	memset(&m, 0, sizeof(m));
 	memcpy(&m, msg->data, msg->len);
 	names_observe_batch(webd.names, &m, mono_s());
+}
+
+const char *
+webd_remote_name(struct in_addr client, uint32_t remote)
+{
+	struct msg_dns_ptr m;
+	const char	*name;
+	int		 ask;
+
+	name = names_remote(webd.names, client, remote, mono_s(), &ask);
+	if (!ask)
+		return name;
+	memset(&m, 0, sizeof(m));
+	m.addr.s_addr = remote;
+	m.status = DNS_PTR_ASK;
+	if (webd.dnsd_chan == NULL || proto_chan_send_now(webd.dnsd_chan,
+	    MSG_DNS_PTR_REQ, &m, sizeof(m)) == -1) {
+		/* not asked after all: counted failed, asked again later */
+		m.status = DNS_PTR_FAILED;
+		names_ptr_answer(webd.names, &m, mono_s());
+	}
+	return NULL;
 }
 
 static void
@@ -263,22 +292,20 @@ web_random(void *buf, size_t n)
 
 /* ---- answers from the parent ---- */
 
+/* The `clients` reply: the hostnames live frames give new devices. */
 static void
 live_answer(int ok, const char *text)
 {
 	json_t	*reply;
-	char	*frame;
 
 	webd.live_asked = 0;
-	if (ok && (reply = json_loads(text, 0, NULL)) != NULL) {
+	if (!ok)
+		return;
+	if ((reply = json_loads(text, 0, NULL)) != NULL) {
 		devices_observe_clients(webd.devices, reply);
 		json_decref(reply);
 	}
-	if (!ok || ws_count() == 0 ||
-	    (frame = live_frame(&webd.live, text, wall_ms())) == NULL)
-		return;
-	ws_broadcast(frame);
-	free(frame);
+	(void)live_hosts(&webd.live, text);
 }
 
 static void
@@ -290,9 +317,65 @@ parent_answer(uint32_t id, int ok, const char *text)
 		http_relay_reply(id, ok, text);
 }
 
-/* Once a second: the live frame for the WebSockets (natd's counters,
- * through the parent; every CLIENTS_POLL_S without, for the device
- * registry), pings, the sessions' last use and the registry saved. */
+/*
+ * The next frame's timer, on a fixed schedule (a timer re-armed after
+ * each run would drift by the run's own time and the loop's delays):
+ * 10 frames a second on average. A loop late by more than a frame skips
+ * to now rather than sending a burst.
+ */
+static void
+frame_arm(void)
+{
+	static uint64_t	 due;
+	struct timeval	 tv;
+	uint64_t	 now = mono_ms(), wait;
+
+	due = due == 0 ? now + LIVE_FRAME_MS : due + LIVE_FRAME_MS;
+	if (due + LIVE_FRAME_MS < now)
+		due = now;
+	wait = due > now ? due - now : 0;
+	tv.tv_sec = (time_t)(wait / 1000);
+	tv.tv_usec = (suseconds_t)(wait % 1000) * 1000;
+	event_add(&ev_frame, &tv);
+}
+
+/*
+ * Every LIVE_FRAME_MS: the ring drained up to now, the interval closed
+ * as a frame, the frame to every WebSocket. With nobody listening only
+ * the counts move on (no text is built). An idle network still gets a
+ * frame every 100 ms with empty lists: the dashboard's clock.
+ */
+static void
+frame_tick(evutil_socket_t fd, short what, void *arg)
+{
+	int	 listening = ws_count() > 0;
+
+	frame_arm();
+	drain_now();
+	if (live_close(&webd.live, wall_ms(), listening) == 0 && listening)
+		ws_frame();
+}
+
+/* The live frames' names: the one the device resolved, else the PTR. */
+static const char *
+live_name(void *arg, const uint8_t mac[6], uint32_t lan_ip, uint32_t remote)
+{
+	struct in_addr	 client = { lan_ip };
+
+	return webd_remote_name(client, remote);
+}
+
+/* A device is new to the live frames when the registry, which outlives
+ * restarts and holds the history's devices too, has never seen it. */
+static int
+live_known(void *arg, const uint8_t mac[6])
+{
+	return devices_find(webd.devices, mac) != NULL;
+}
+
+/* Once a second: dhcpd's leases for the live frames' hostnames and the
+ * device registry (through the parent; every CLIENTS_POLL_S with no
+ * WebSocket open), pings, the sessions' last use and the registry saved. */
 static void
 tick(evutil_socket_t fd, short what, void *arg)
 {
@@ -375,9 +458,11 @@ static void
 webd_init(struct event_base *base, void *arg)
 {
 	struct timeval	 tv = { EXPIRE_INTERVAL_S, 0 }, one = { 1, 0 };
+	const struct live_ops ops = { live_name, live_known, NULL };
 
 	auth_init(&webd.auth);
-	live_init(&webd.live);
+	live_init(&webd.live, &ops);
+	ws_init(&webd.live);
 	webd.srv.auth = &webd.auth;
 	webd.srv.store_hash = store_hash;
 	webd.srv.random = web_random;
@@ -407,10 +492,13 @@ webd_init(struct event_base *base, void *arg)
 	event_assign(&ev_expire, base, -1, EV_PERSIST, expire_tick, NULL);
 	event_add(&ev_expire, &tv);
 	drain_init(base);
+	pcapctl_init(base);
 	devices_new_day(webd.devices, local_midnight());
 	drain_today(webd.devices, webd.devices->day_ms);
 	if (webd.devices->dirty)
 		webd_save_devices();
+	event_assign(&ev_frame, base, -1, 0, frame_tick, NULL);
+	frame_arm();
 }
 
 int

@@ -5,6 +5,8 @@
 #ifndef GK_WEBD_H
 #define GK_WEBD_H
 
+#include <netinet/in.h>
+
 #include <stdint.h>
 
 #include <jansson.h>
@@ -40,6 +42,10 @@ struct webd {
 extern struct webd	 webd;
 
 /* webd.c */
+/* The name of remote (IPv4, network order) as client knows it: the one
+ * it resolved, else the PTR, which is asked of dnsd (limited) when not
+ * known yet; NULL meanwhile. */
+const char *webd_remote_name(struct in_addr client, uint32_t remote);
 /* Saves the sessions to the state dir (they outlive a restart). */
 void	webd_save_sessions(void);
 /* Saves the device registry (devices.h) to the state dir. */

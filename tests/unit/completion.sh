@@ -73,6 +73,8 @@ want nat "" -- 10.42.0.10 10.42.0.11 timeout
 want lease del "" -- 02:00:00:00:00:0b 52:54:00:12:34:56
 want lease add 52:54:00:12:34:56 "" -- 10.42.0.10 10.42.0.11
 want dns log 10.42.0.1 -- 10.42.0.10 10.42.0.11
+want pcap "" -- 10.42.0.10 10.42.0.11 clear
+want pcap clear "" -- 10.42.0.10 10.42.0.11
 want usage "" -- 10.42.0.10 10.42.0.11
 want usage 10.42.0.10 --f -- --from
 want traffic 10.42.0.10 --s -- --step

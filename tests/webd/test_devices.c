@@ -246,11 +246,19 @@ test_merge(struct devices *t, const struct oui *o)
 	    d->ip == ip4("10.0.0.5"));
 	CHECK(d != NULL && strcmp(d->hostname,
 	    "<img src=x onerror=alert(1)>") == 0);
-	devices_count(t, MAC_A, 1, 500, T0);	/* no day yet: ignored */
+	devices_count(t, MAC_A, 0, 1, 500, T0);	/* no day yet: ignored */
 	devices_new_day(t, T0 - 1000);
-	devices_count(t, MAC_A, 1, 500, T0);
-	devices_count(t, MAC_A, 0, 7000, T0);
-	devices_count(t, MAC_A, 0, 7000, T0 - 2000);	/* yesterday */
+	devices_count(t, MAC_A, 0, 1, 500, T0);
+	devices_count(t, MAC_A, 0, 0, 7000, T0);
+	devices_count(t, MAC_A, 0, 0, 7000, T0 - 2000);	/* yesterday */
+	/* an unknown device: counted from its first record with an IP */
+	devices_count(t, MAC_P, 0, 1, 100, T0);
+	CHECK(devices_find(t, MAC_P) == NULL);
+	devices_count(t, MAC_P, ip4("10.0.0.9"), 1, 100, T0);
+	CHECK(devices_find(t, MAC_P) != NULL &&
+	    devices_find(t, MAC_P)->today_up == 100 &&
+	    devices_find(t, MAC_P)->is_new);
+	devices_forget(t, devices_find(t, MAC_P));
 
 	out = devices_merge_clients(t, reply, vendor_stub, (void *)o,
 	    T0 + DEVICES_ONLINE_MS + 1);

@@ -10,6 +10,7 @@
 
 #include "capring.h"
 #include "check.h"
+#include "devices.h"
 #include "pcap.h"
 #include "web.h"
 
@@ -115,7 +116,7 @@ test_gso(void)
 	cap_write(&w, a, 5000000, CAP_DIR_UP, CAP_F_GSO, 1448, pkt,
 	    sizeof(pkt));
 	memset(&r, 0, sizeof(r));
-	CHECK(pcap_reply(region, sizeof(region), "02:cc:00:00:00:03", 0, &r,
+	CHECK(pcap_reply(region, sizeof(region), "02:cc:00:00:00:03", 0, NULL, &r,
 	    err, sizeof(err)) == 200);
 	b = r.body;
 	CHECK(r.len == 24 + 3 * 16 + 3 * 52 + 3000);
@@ -148,11 +149,57 @@ test_gso(void)
 	cap_write(&w, a, 5000000, CAP_DIR_UP, CAP_F_GSO, 1448, pkt,
 	    sizeof(pkt));
 	memset(&r, 0, sizeof(r));
-	CHECK(pcap_reply(region, sizeof(region), "02:cc:00:00:00:03", 0, &r,
+	CHECK(pcap_reply(region, sizeof(region), "02:cc:00:00:00:03", 0, NULL, &r,
 	    err, sizeof(err)) == 200);
 	CHECK(r.len == 24 + 16 + 1000 && get32(r.body + 24 + 12) ==
 	    sizeof(pkt));
 	free(r.owned);
+}
+
+/*
+ * The download's name carries the device's hostname, which the device
+ * chose: nothing of it may end the quoted string or the header, climb
+ * directories or hide the file.
+ */
+static void
+test_names(void)
+{
+	static const uint8_t mac[6] = { 0x02, 0xaa, 0, 0, 0, 1 };
+	char		 b[192], longname[300];
+	const char	*q;
+
+	pcap_disposition(b, sizeof(b), "Anna's iPhone", mac, 1700000000);
+	CHECK_STR(b, "attachment; filename=\"Anna_s_iPhone-"
+	    "02-aa-00-00-00-01-20231114T221320Z.pcap\"");
+	pcap_disposition(b, sizeof(b), "printer-2.lan", mac, 1700000000);
+	CHECK_STR(b, "attachment; filename=\"printer-2.lan-"
+	    "02-aa-00-00-00-01-20231114T221320Z.pcap\"");
+	pcap_disposition(b, sizeof(b), "x\"\r\nSet-Cookie: s=1; \\\"", mac,
+	    1700000000);
+	CHECK(strchr(b, '\r') == NULL && strchr(b, '\n') == NULL &&
+	    strchr(b, '\\') == NULL);
+	/* Two quotes: the filename's own. */
+	CHECK((q = strchr(b, '"')) != NULL && (q = strchr(q + 1, '"')) !=
+	    NULL && q[1] == '\0');
+	CHECK_STR(b, "attachment; filename=\"x___Set-Cookie__s_1____-"
+	    "02-aa-00-00-00-01-20231114T221320Z.pcap\"");
+	pcap_disposition(b, sizeof(b), "../../etc/passwd", mac, 1700000000);
+	CHECK(strchr(b, '/') == NULL && strstr(b, "filename=\".") == NULL);
+	pcap_disposition(b, sizeof(b), "Zo\xc3\xab", mac, 1700000000);
+	CHECK(strncmp(b, "attachment; filename=\"Zo__-02-", 30) == 0);
+	/* No hostname, or nothing left of it: the MAC alone. */
+	pcap_disposition(b, sizeof(b), NULL, mac, 1700000000);
+	CHECK_STR(b, "attachment; filename=\"02-aa-00-00-00-01-"
+	    "20231114T221320Z.pcap\"");
+	pcap_disposition(b, sizeof(b), "...", mac, 1700000000);
+	CHECK_STR(b, "attachment; filename=\"02-aa-00-00-00-01-"
+	    "20231114T221320Z.pcap\"");
+	/* At most PCAP_NAME_MAX bytes of it: the name stays whole. */
+	memset(longname, 'a', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	pcap_disposition(b, sizeof(b), longname, mac, 1700000000);
+	CHECK(strlen(b) == 22 + PCAP_NAME_MAX + 1 + 17 + 1 + 16 + 5 + 1);
+	CHECK(strstr(b, "Z.pcap\"") != NULL);
 }
 
 int
@@ -168,7 +215,7 @@ main(void)
 	if ((region = calloc(1, SIZE)) == NULL)
 		return 1;
 	memset(&r, 0, sizeof(r));
-	CHECK(pcap_reply(region, SIZE, "10.42.0.50", 0, &r, err,
+	CHECK(pcap_reply(region, SIZE, "10.42.0.50", 0, NULL, &r, err,
 	    sizeof(err)) == 404);
 	CHECK(cap_attach(&w, region, SIZE, RING, 0) == 0);
 	a = cap_slot(&w, mac_a, 1);
@@ -183,7 +230,7 @@ main(void)
 		pkt[0] = 0xb0;
 		cap_write(&w, b, 1000000, CAP_DIR_DOWN, 0, 0, pkt, 60);
 	}
-	CHECK(pcap_reply(region, SIZE, "02:aa:00:00:00:01", 1700000000, &r,
+	CHECK(pcap_reply(region, SIZE, "02:aa:00:00:00:01", 1700000000, NULL, &r,
 	    err, sizeof(err)) == 200);
 	CHECK(r.status == 200 && r.len == 24 + 10 * (16 + 100));
 	CHECK(strcmp(r.type, "application/vnd.tcpdump.pcap") == 0);
@@ -195,11 +242,39 @@ main(void)
 		CHECK(firsts[i] == i);
 	free(r.owned);
 
+	/* Named from the registry: the host name the device gave (hostile
+	 * here), then the admin's label once there is one. */
+	{
+		struct devices	*devs = calloc(1, sizeof(*devs));
+		struct device	*d;
+
+		CHECK(devs != NULL);
+		devices_init(devs);
+		d = devices_see(devs, mac_a, 0, 1, DEVICES_DHCP);
+		CHECK(d != NULL);
+		devices_set_hostname(devs, d, "tv\"\r\nSet-Cookie: x");
+		memset(&r, 0, sizeof(r));
+		CHECK(pcap_reply(region, SIZE, "02:aa:00:00:00:01", 1700000000,
+		    devs, &r, err, sizeof(err)) == 200);
+		CHECK_STR(r.disposition, "attachment; filename=\"tv___"
+		    "Set-Cookie__x-02-aa-00-00-00-01-20231114T221320Z.pcap\"");
+		free(r.owned);
+		CHECK(devices_set_label(devs, d, "Kitchen TV", err,
+		    sizeof(err)) == 0);
+		memset(&r, 0, sizeof(r));
+		CHECK(pcap_reply(region, SIZE, "02:aa:00:00:00:01", 1700000000,
+		    devs, &r, err, sizeof(err)) == 200);
+		CHECK_STR(r.disposition, "attachment; filename=\"Kitchen_TV-"
+		    "02-aa-00-00-00-01-20231114T221320Z.pcap\"");
+		free(r.owned);
+		free(devs);
+	}
+
 	/* By address; b's file holds b's packets only. */
 	memset(&r, 0, sizeof(r));
-	CHECK(pcap_reply(region, SIZE, "10.0.51.42", 0, &r, err,
+	CHECK(pcap_reply(region, SIZE, "10.0.51.42", 0, NULL, &r, err,
 	    sizeof(err)) == 404);
-	CHECK(pcap_reply(region, SIZE, "02:bb:00:00:00:02", 0, &r, err,
+	CHECK(pcap_reply(region, SIZE, "02:bb:00:00:00:02", 0, NULL, &r, err,
 	    sizeof(err)) == 200);
 	n = walk(r.body, r.len, firsts, 4096);
 	CHECK(n == 10);
@@ -214,7 +289,7 @@ main(void)
 
 		snprintf(ip, sizeof(ip), "%u.%u.%u.%u", o[0], o[1], o[2],
 		    o[3]);
-		CHECK(pcap_reply(region, SIZE, ip, 0, &r, err,
+		CHECK(pcap_reply(region, SIZE, ip, 0, NULL, &r, err,
 		    sizeof(err)) == 200);
 		CHECK(walk(r.body, r.len, firsts, 4096) == 10 &&
 		    firsts[0] == 0xb0);
@@ -228,7 +303,7 @@ main(void)
 		    1 + (size_t)i % 1000);
 	}
 	memset(&r, 0, sizeof(r));
-	CHECK(pcap_reply(region, SIZE, "02:aa:00:00:00:01", 0, &r, err,
+	CHECK(pcap_reply(region, SIZE, "02:aa:00:00:00:01", 0, NULL, &r, err,
 	    sizeof(err)) == 200);
 	CHECK(r.len <= RING && r.len > RING / 2);
 	n = walk(r.body, r.len, firsts, 4096);
@@ -236,14 +311,15 @@ main(void)
 	free(r.owned);
 
 	/* Neither address nor MAC; capture off. */
-	CHECK(pcap_reply(region, SIZE, "printer", 0, &r, err,
+	CHECK(pcap_reply(region, SIZE, "printer", 0, NULL, &r, err,
 	    sizeof(err)) == 422);
 	CHECK(cap_attach(&w, region, SIZE, 0, 0) == -1);
-	CHECK(pcap_reply(region, SIZE, "02:aa:00:00:00:01", 0, &r, err,
+	CHECK(pcap_reply(region, SIZE, "02:aa:00:00:00:01", 0, NULL, &r, err,
 	    sizeof(err)) == 404);
-	CHECK(pcap_reply(NULL, 0, "02:aa:00:00:00:01", 0, &r, err,
+	CHECK(pcap_reply(NULL, 0, "02:aa:00:00:00:01", 0, NULL, &r, err,
 	    sizeof(err)) == 404);
 	free(region);
 	test_gso();
+	test_names();
 	return check_result();
 }

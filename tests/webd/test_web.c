@@ -12,7 +12,6 @@
 
 #include "assets.h"
 #include "auth.h"
-#include "live.h"
 #include "check.h"
 #include "web.h"
 
@@ -419,40 +418,6 @@ test_websocket(void)
 }
 
 static void
-test_live(void)
-{
-	static struct live l;
-	char	*f;
-
-	live_init(&l);
-	f = live_frame(&l, "{\"clients\":[{\"ip\":\"10.42.0.50\","
-	    "\"mac\":\"02:00:00:00:00:50\",\"bytes_up\":1000,"
-	    "\"bytes_down\":5000},{\"ip\":\"10.42.0.9\",\"static\":true}]}",
-	    1000);
-	/* first sight counts nothing; a reservation without counters is
-	 * no device yet */
-	CHECK_STR(f, "{\"t\":1000,\"devices\":[{\"mac\":"
-	    "\"02:00:00:00:00:50\",\"ip\":\"10.42.0.50\",\"up\":0,"
-	    "\"down\":0}]}");
-	free(f);
-	f = live_frame(&l, "{\"clients\":[{\"ip\":\"10.42.0.50\","
-	    "\"bytes_up\":1500,\"bytes_down\":9000},{\"ip\":\"10.42.0.51\","
-	    "\"bytes_up\":7,\"bytes_down\":7}]}", 2000);
-	CHECK_STR(f, "{\"t\":2000,\"devices\":[{\"mac\":null,\"ip\":"
-	    "\"10.42.0.50\",\"up\":500,\"down\":4000},{\"mac\":null,"
-	    "\"ip\":\"10.42.0.51\",\"up\":0,\"down\":0}]}");
-	free(f);
-	/* natd restarted its counters: no negative, no jump */
-	f = live_frame(&l, "{\"clients\":[{\"ip\":\"10.42.0.50\","
-	    "\"bytes_up\":10,\"bytes_down\":10}]}", 3000);
-	CHECK(f != NULL && strstr(f, "\"up\":0,\"down\":0") != NULL);
-	free(f);
-	CHECK(live_frame(&l, "{\"error\":1}", 4000) == NULL);
-	CHECK(live_frame(&l, "not json", 4000) == NULL);
-	CHECK(l.bad_replies == 2);
-}
-
-static void
 test_sessions(void)
 {
 	uint8_t			 rnd[2 * AUTH_TOKEN_BYTES], *buf;
@@ -692,7 +657,6 @@ main(void)
 	test_csrf_and_relay();
 	test_static();
 	test_websocket();
-	test_live();
 	test_sessions();
 	test_password();
 	test_traffic();
