@@ -272,6 +272,32 @@ release(void)
 		send_replies(list, n);
 }
 
+/*
+ * Replies that promise nothing durable (OFFER, NAK, INFORM's ACK) do not
+ * queue behind the commits: they go at the end of the receive round that
+ * made them, in one sendmmsg. (They used to wait with the ACKs, so an
+ * OFFER took the group window and an fsync: 3-8 ms instead of tens of
+ * microseconds.) An OFFER made from a change not yet on disk (an address
+ * just released) is safe: after a crash the REQUEST finds the address
+ * taken and is NAKed, and the client starts over; no ACK ever leaves
+ * before its lease is committed.
+ */
+static struct dhcp_reply at_once[BATCH];
+static int		 nat_once;
+
+static void
+send_at_once(void)
+{
+	struct dhcp_reply *list[BATCH];
+	int		 i;
+
+	for (i = 0; i < nat_once; i++)
+		list[i] = &at_once[i];
+	if (nat_once > 0)
+		send_replies(list, nat_once);
+	nat_once = 0;
+}
+
 /* Room to read one more message: a reply slot and room for changes. */
 static int
 room(void)
@@ -356,6 +382,7 @@ writer_ready(evutil_socket_t fd, short ev, void *arg)
 static void
 flush_batch(void)
 {
+	send_at_once();
 	release();
 	group_submit();
 }
@@ -586,6 +613,12 @@ handle_one(const uint8_t *pkt, size_t len, const struct dhcp_rx *rx)
 		return;
 	switch (dhcp_handle(dhcpd.srv, pkt, len, rx, &p->r)) {
 	case DHCP_R_REPLY:
+		if (!p->r.durable) {
+			if (nat_once == BATCH)
+				send_at_once();
+			at_once[nat_once++] = p->r;
+			break;
+		}
 		/* It may go once every change made so far is durable. */
 		p->tag = writer_open_seq(dhcpd.w);
 		if (writer_open_count(dhcpd.w) == 0)
@@ -665,6 +698,7 @@ udp_read_some(void)
 		}
 		handle_one(bufs[i], mm[i].msg_len, &rx);
 	}
+	send_at_once();
 	dhcpd.io.batched += (uint64_t)n;
 	return n;
 }

@@ -63,6 +63,9 @@ struct dhcp_lease {
 	uint8_t		 mac[6];
 	uint8_t		 key[DHCP_KEY_MAX];	/* client id, else htype+chaddr */
 	char		 hostname[CONF_MAX_HOSTNAME + 1];
+	/* option 12 as the client sent it, cut at 63 bytes or a NUL (for
+	 * the dashboard, never for DNS); memory only */
+	char		 sent_name[CONF_MAX_HOSTNAME + 1];
 	int64_t		 expires;	/* unix time */
 	int64_t		 first_seen, last_seen;
 	uint32_t	 next_ip, next_key, next_name;	/* chains: index+1 */
@@ -111,6 +114,10 @@ enum dhcp_dest {
 struct dhcp_reply {
 	enum dhcp_dest	 dest;
 	uint32_t	 ip;		/* relay, client, or probe address */
+	/* An ACK that gives a lease: it may leave only once the lease is
+	 * on disk. Anything else (OFFER, NAK, an ACK to an INFORM) promises
+	 * nothing a crash could break, and leaves at once. */
+	int		 durable;
 	uint8_t		 hwaddr[6];
 	size_t		 len;
 	uint8_t		 buf[DHCP_MAX_MSG];

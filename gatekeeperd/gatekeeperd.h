@@ -118,7 +118,7 @@ void	 relay_status_check(void);
  */
 typedef void (*relay_done_fn)(void *arg, const char *err, json_t *reply);
 void	 relay_command(const struct gk_command *, const struct msg_ctl_request *,
-	    uid_t, relay_done_fn, void *arg);
+	    uid_t, int fd, relay_done_fn, void *arg);
 /* A child's answer (the last message, or a part of a long one), and a
  * child gone with requests outstanding. */
 void	 relay_child_reply(struct child *, struct proto_msg *);

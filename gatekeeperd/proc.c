@@ -64,7 +64,8 @@ proc_init(void)
 	int		 i;
 
 	if (mkdir_owned(gk->conf.state_dir, 0755, 0, 0) == -1)
-		fatal("state dir %s", gk->conf.state_dir);
+		fatal("state dir %s (a symlink, or its parent writable by "
+		    "others?)", gk->conf.state_dir);
 	for (i = 0; i < NCHILDREN; i++) {
 		c = &gk->children[i];
 		memset(c, 0, sizeof(*c));

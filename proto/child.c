@@ -72,6 +72,13 @@ check_fd(const struct layout_fd *cf)
 
 	if (fcntl(cf->fd, F_GETFD) == -1)
 		fatalx("fd %d (%s) is not open", cf->fd, cf->what);
+	if (cf->type == LAYOUT_FILE) {
+		if (fstat(cf->fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+		    (fcntl(cf->fd, F_GETFL) & O_ACCMODE) != O_RDONLY)
+			fatalx("fd %d (%s) is not a read-only file", cf->fd,
+			    cf->what);
+		return;
+	}
 	if (cf->type == 0) {
 		if (fstat(cf->fd, &st) == -1 || !S_ISREG(st.st_mode) ||
 		    st.st_size == 0)
@@ -174,7 +181,8 @@ list_handlers(void)
 
 /* The request's command, checked again, and its handler's answer. */
 static json_t *
-call_handler(const struct msg_child_ctl *cc, char *err, size_t errlen)
+call_handler(const struct msg_child_ctl *cc, int *fd, char *err,
+    size_t errlen)
 {
 	const struct ctl_handler *h;
 	const char	*argv[CTL_MAX_ARGS];
@@ -197,11 +205,12 @@ call_handler(const struct msg_child_ctl *cc, char *err, size_t errlen)
 	call.argv = argv + nw;
 	call.uid = cc->uid;
 	call.arg = spec->arg;
+	call.fd = fd;
 	return h->fn(&call, err, errlen);
 }
 
 static void
-handle_ctl(const uint8_t *data)
+handle_ctl(const uint8_t *data, int *fd)
 {
 	struct msg_child_ctl	*cc;
 	struct msg_child_ctl_reply rep;
@@ -214,7 +223,7 @@ handle_ctl(const uint8_t *data)
 		fatal("malloc");
 	memcpy(cc, data, sizeof(*cc));
 	rep.id = cc->id;
-	body = call_handler(cc, err, sizeof(err));
+	body = call_handler(cc, fd, err, sizeof(err));
 	if (body != NULL) {
 		text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(12));
 		json_decref(body);
@@ -291,7 +300,7 @@ parent_msg(struct proto_chan *c, struct proto_msg *msg, void *arg)
 		handle_config(msg->data);
 		break;
 	case MSG_CHILD_CTL:
-		handle_ctl(msg->data);
+		handle_ctl(msg->data, &msg->fd);
 		break;
 	default:
 		if (spec->parent_msg != NULL)

@@ -167,11 +167,14 @@ rec_persist(const struct dhcp_lease *e, void *arg)
 	npersist++;
 }
 
+static char	 last_sent[64];	/* option 12 as sent, for the dashboard */
+
 static void
 rec_add(const struct dhcp_lease *e, void *arg)
 {
 	nadd++;
 	strlcpy(last_add, e->hostname, sizeof(last_add));
+	strlcpy(last_sent, e->sent_name, sizeof(last_sent));
 }
 
 static void
@@ -292,6 +295,7 @@ test_discover_offer(void)
 	memcpy(&u, v, 4);
 	CHECK(u == ip("10.42.0.255"));
 	CHECK(npersist == 0);		/* an offer is not a lease */
+	CHECK(!rep.durable);		/* ... so it leaves at once */
 
 	/* broadcast flag: broadcast */
 	pkt_init(&p, DHCPDISCOVER, mac2);
@@ -424,6 +428,7 @@ test_renew_rebind(void)
 	rx.now += 1800;
 	CHECK(handle(s, &p) == DHCP_R_REPLY);
 	CHECK(rtype(&rep) == DHCPACK);
+	CHECK(rep.durable);		/* waits for its commit */
 	CHECK(rep.dest == DEST_CLIENT);
 	CHECK(rep.ip == ip("10.42.0.100"));
 	CHECK(memcmp(rep.buf + CIADDR, rep.buf + YIADDR, 4) == 0);
@@ -437,6 +442,7 @@ test_renew_rebind(void)
 	pkt_end(&p);
 	CHECK(handle(s, &p) == DHCP_R_REPLY);
 	CHECK(rtype(&rep) == DHCPNAK);
+	CHECK(!rep.durable);		/* a NAK promises nothing */
 	/* renewing a free address of the pool (a lost lease): ACK */
 	pkt_set(&p, CIADDR, ip("10.42.0.108"));
 	CHECK(handle(s, &p) == DHCP_R_REPLY);
@@ -517,6 +523,7 @@ test_inform(void)
 	CHECK(ropt(&rep, OPT_T1, &l) == NULL);
 	CHECK(ropt(&rep, OPT_ROUTER, &l) != NULL);
 	CHECK(ropt(&rep, OPT_SERVER_ID, &l) != NULL);
+	CHECK(!rep.durable);		/* no lease: nothing to commit */
 	CHECK(rep.dest == DEST_CLIENT && rep.ip == ip("10.42.0.50"));
 	CHECK(dhcp_lease_count(s) == 0);
 	/* ciaddr 0: to the packet's source */
@@ -692,6 +699,7 @@ test_names(void)
 	CHECK(handle(s, &p) == DHCP_R_REPLY);
 	CHECK(nadd == 1);
 	CHECK_STR(last_add, "johns-iphone");
+	CHECK_STR(last_sent, "John's iPhone");
 	CHECK((v = ropt(&rep, OPT_HOSTNAME, &l)) != NULL && l == 12 &&
 	    memcmp(v, "johns-iphone", 12) == 0);
 
@@ -711,6 +719,7 @@ test_names(void)
 	pkt_end(&p);
 	CHECK(handle(s, &p) == DHCP_R_REPLY);
 	CHECK_STR(last_add, "laptop");
+	CHECK_STR(last_sent, "other");
 	CHECK((v = ropt(&rep, OPT_FQDN, &l)) != NULL);
 	CHECK(l == 3 + 12 && (v[0] & 0x05) == 0x05 && v[3] == 6 &&
 	    memcmp(v + 4, "laptop\3lan\0", 11) == 0);
