@@ -156,29 +156,41 @@ verify_caps(uint64_t keep, int last)
 		fatalx("privdrop: no_new_privs not set");
 }
 
-void
-privdrop_apply(const struct privdrop *pd)
+/*
+ * The user's ids, never root's, and the highest capability, checking that
+ * the kernel knows every one to keep. Before any chroot: the account
+ * database is outside it.
+ */
+static int
+target_of(const struct privdrop *pd, uid_t *uid, gid_t *gid)
 {
 	struct passwd	*pw;
-	uid_t		 uid;
-	gid_t		 gid;
 	int		 last;
 
 	if (pd->user == NULL || pd->root == NULL)
-		fatalx("privdrop: no user or root directory given");
-	/* Before the chroot: the account database is outside it. */
+		fatalx("privdrop: no user or directory given");
 	if ((pw = getpwnam(pd->user)) == NULL)
 		fatalx("privdrop: unknown user %s", pd->user);
-	uid = pw->pw_uid;
-	gid = pw->pw_gid;
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
 	endpwent();
-	if (uid == 0 || gid == 0)
+	if (*uid == 0 || *gid == 0)
 		fatalx("privdrop: user %s has uid or gid 0", pd->user);
-
 	last = cap_last();
 	if (last < 63 && (pd->keep_caps >> (last + 1)) != 0)
 		fatalx("privdrop: capabilities %#llx unknown to this kernel",
 		    (unsigned long long)pd->keep_caps);
+	return last;
+}
+
+void
+privdrop_apply(const struct privdrop *pd)
+{
+	uid_t		 uid;
+	gid_t		 gid;
+	int		 last;
+
+	last = target_of(pd, &uid, &gid);
 
 	if (chroot(pd->root) == -1)
 		fatal("privdrop: chroot %s", pd->root);
@@ -206,6 +218,34 @@ privdrop_apply(const struct privdrop *pd)
 	verify_caps(pd->keep_caps, last);
 	log_debug("privdrop: now %s (%u:%u) in %s, capabilities %#llx",
 	    pd->user, uid, gid, pd->root, (unsigned long long)pd->keep_caps);
+}
+
+void
+privdrop_unit(const struct privdrop *pd)
+{
+	uid_t		 uid;
+	gid_t		 gid;
+	int		 last;
+
+	last = target_of(pd, &uid, &gid);
+	if (getuid() != uid)
+		fatalx("privdrop: running as uid %u; the unit must start this "
+		    "as %s (uid %u)", (unsigned)getuid(), pd->user,
+		    (unsigned)uid);
+	if (chdir(pd->root) == -1)
+		fatal("privdrop: chdir %s", pd->root);
+	/* Sandboxed from here as after a chroot: see below. */
+	privdropped = 1;
+	/* Out of the inheritable and ambient sets what the unit put there
+	 * (AmbientCapabilities= fills both). */
+	caps_set(pd->keep_caps, last);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		fatal("privdrop: PR_SET_NO_NEW_PRIVS");
+	verify_ids(uid, gid);
+	verify_caps(pd->keep_caps, last);
+	log_debug("privdrop: started by the unit as %s (%u:%u) in %s, "
+	    "capabilities %#llx", pd->user, uid, gid, pd->root,
+	    (unsigned long long)pd->keep_caps);
 }
 
 /*

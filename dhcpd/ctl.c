@@ -175,6 +175,24 @@ struct collect {
 	int		 clients;	/* "clients" rather than "leases" */
 };
 
+/* The name as sent; bytes that are not UTF-8 become '?' (JSON strings
+ * are UTF-8: anything else would be no string at all). */
+static json_t *
+sent_name_json(const char *name)
+{
+	char	 buf[CONF_MAX_HOSTNAME + 1];
+	json_t	*o;
+	size_t	 i;
+
+	if ((o = json_string(name)) != NULL)
+		return o;
+	strlcpy(buf, name, sizeof(buf));
+	for (i = 0; buf[i] != '\0'; i++)
+		if ((unsigned char)buf[i] >= 0x80)
+			buf[i] = '?';
+	return json_string(buf);
+}
+
 static json_t *
 lease_json(const struct dhcp_lease *e, const struct collect *c)
 {
@@ -186,9 +204,11 @@ lease_json(const struct dhcp_lease *e, const struct collect *c)
 	r = dhcp_resv_by_ip(dhcpd.srv, e->ip);
 	is_static = r != NULL && memcmp(r->mac, e->mac, 6) == 0;
 	if (c->clients)
-		return json_pack("{s:s, s:s, s:s, s:I, s:b, s:I, s:I}",
+		return json_pack("{s:s, s:s, s:s, s:o, s:I, s:b, s:I, s:I}",
 		    "ip", inet_ntop(AF_INET, &e->ip, a, sizeof(a)), "mac", m,
-		    "hostname", e->hostname, "lease_expires",
+		    "hostname", e->hostname,
+		    "client_hostname", sent_name_json(e->sent_name),
+		    "lease_expires",
 		    (json_int_t)e->expires, "static", is_static,
 		    "first_seen", (json_int_t)e->first_seen,
 		    "last_seen", (json_int_t)e->last_seen);

@@ -37,7 +37,7 @@
 #include "wire.h"
 #include "writer.h"
 
-#define DB_PATH		"/leases.db"	/* inside the chroot: the state dir */
+#define DB_PATH		"leases.db"	/* in the state dir: the working directory */
 #define BATCH		64		/* messages per receive */
 #define OUT_MAX		(BATCH * 4)	/* replies per sendmmsg round */
 #define CHANGES_MAX	4		/* lease changes one message makes */
@@ -906,7 +906,8 @@ dhcpd_init(struct event_base *base, void *arg)
 	if (setsockopt(FD_DHCPD_UDP, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
 	    sizeof(rcvbuf)) == -1)
 		log_warn("DHCP socket receive buffer");
-	/* Chrooted in the state dir: the database is at its root. */
+	/* The state dir is the working directory: the chroot's root, or
+	 * under a systemd unit the directory itself (privdrop.h). */
 	if ((dhcpd.store = store_open(DB_PATH, err, sizeof(err))) == NULL)
 		fatalx("lease database: %s", err);
 	dhcpd.ev_udp = event_new(base, FD_DHCPD_UDP, EV_READ | EV_PERSIST,

@@ -1009,6 +1009,12 @@ take(struct dhcp_server *s, uint32_t ip, int64_t now)
 		name_drop(s, e);
 		lease_set_key(s, e, s->key, s->keylen);
 		e->first_seen = old != NULL ? first : now;
+		/* the previous holder's name is not this client's */
+		if (old != NULL)
+			memcpy(e->sent_name, old->sent_name,
+			    sizeof(e->sent_name));
+		else
+			e->sent_name[0] = '\0';
 	}
 	if (e->first_seen == 0)
 		e->first_seen = now;
@@ -1034,6 +1040,22 @@ lease_for(const struct dhcp_server *s, const struct dhcp_lease *e,
 	    DHCP_FIRST_LEASE;
 }
 
+/* The host name option as sent, whatever its bytes: the dashboard
+ * shows it as text (a client that sends none keeps its last). */
+static void
+keep_sent_name(struct dhcp_server *s, struct dhcp_lease *e)
+{
+	const uint8_t	*p;
+	size_t		 l;
+
+	if ((p = dhcp_opt(&s->msg, OPT_HOSTNAME, &l)) == NULL || l == 0)
+		return;
+	if (l > sizeof(e->sent_name) - 1)
+		l = sizeof(e->sent_name) - 1;
+	memcpy(e->sent_name, p, l);
+	e->sent_name[l] = '\0';
+}
+
 static void
 bind_lease(struct dhcp_server *s, struct dhcp_lease *e, int64_t now)
 {
@@ -1041,6 +1063,7 @@ bind_lease(struct dhcp_server *s, struct dhcp_lease *e, int64_t now)
 
 	e->expires = now + lease_for(s, e, now);
 	e->state = LEASE_BOUND;
+	keep_sent_name(s, e);
 	pick_name(s, e, name, sizeof(name));
 	name_set(s, e, name);
 	persist(s, e);

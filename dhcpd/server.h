@@ -63,6 +63,9 @@ struct dhcp_lease {
 	uint8_t		 mac[6];
 	uint8_t		 key[DHCP_KEY_MAX];	/* client id, else htype+chaddr */
 	char		 hostname[CONF_MAX_HOSTNAME + 1];
+	/* option 12 as the client sent it, cut at 63 bytes or a NUL (for
+	 * the dashboard, never for DNS); memory only */
+	char		 sent_name[CONF_MAX_HOSTNAME + 1];
 	int64_t		 expires;	/* unix time */
 	int64_t		 first_seen, last_seen;
 	uint32_t	 next_ip, next_key, next_name;	/* chains: index+1 */

@@ -69,6 +69,8 @@ static const struct json_counter answer_counters[] = {
 	JSON_COUNTER(struct srv_stats, tcp_accepted),
 	JSON_COUNTER(struct srv_stats, tcp_refused),
 	JSON_COUNTER(struct srv_stats, tcp_idle_closed),
+	JSON_COUNTER(struct srv_stats, tcp_client_limit),
+	JSON_COUNTER(struct srv_stats, tcp_lifetime_closed),
 	JSON_COUNTER(struct srv_stats, tcp_malformed),
 	JSON_COUNTER(struct srv_stats, send_errors),
 	JSON_COUNTER(struct srv_stats, udp_naps),
@@ -82,6 +84,10 @@ static const struct json_counter channel_counters[] = {
 	JSON_COUNTER_AS("observations_suppressed", struct dnsd,
 	    obs.st.suppressed),
 	JSON_COUNTER_AS("observations_unnamed", struct dnsd, obs.st.unnamed),
+	JSON_COUNTER(struct dnsd, ptr_asked),
+	JSON_COUNTER(struct dnsd, ptr_found),
+	JSON_COUNTER(struct dnsd, ptr_busy),
+	JSON_COUNTER(struct dnsd, ptr_lost),
 };
 
 static const struct json_counter upstream_counters[] = {
@@ -135,6 +141,23 @@ upstreams_json(void)
 	return a;
 }
 
+/* The outages, newest first: start and end in wall ms (end null while
+ * it goes on), and the queries no upstream answered meanwhile. */
+static json_t *
+outages_json(void)
+{
+	const struct srv_outage *o;
+	json_t		*a = json_array();
+	int		 i;
+
+	for (i = 0; (o = srv_outage(&dnsd.srv, i)) != NULL; i++)
+		json_array_append_new(a, json_pack("{s:I,s:o,s:I}",
+		    "start", (json_int_t)o->start_ms,
+		    "end", o->end_ms != 0 ? json_integer((json_int_t)o->end_ms) :
+		    json_null(), "failed_queries", (json_int_t)o->failed));
+	return a;
+}
+
 void
 dnsd_status(json_t *detail, void *arg)
 {
@@ -142,6 +165,9 @@ dnsd_status(json_t *detail, void *arg)
 	    dnsd.srv.configured ? "dns" : "waiting for the configuration"));
 	json_object_set_new(detail, "stats", stats_json());
 	json_object_set_new(detail, "upstreams", upstreams_json());
+	json_object_set_new(detail, "outages", outages_json());
+	json_object_set_new(detail, "outages_total",
+	    json_integer((json_int_t)dnsd.srv.noutages));
 	json_object_set_new(detail, "local_names",
 	    json_integer(dnsd.srv.local.nhosts));
 	json_object_set_new(detail, "not_built", json_string(

@@ -28,6 +28,7 @@
 #include "dnsd.h"
 #include "log.h"
 #include "observe.h"
+#include "ptr.h"
 #include "server.h"
 #include "util.h"
 
@@ -44,15 +45,20 @@
 #define MAX_ATTEMPTS	3		/* upstream tries per question */
 #define MAX_TCP		32		/* client TCP connections */
 #define TCP_IDLE_S	10		/* RFC 7766 6.2.3: seconds, not more */
+#define TCP_PER_CLIENT	4		/* connections one LAN address holds */
+#define TCP_LIFETIME_S	30		/* a connection's whole life, however
+					 * busy: slots are shared */
 #define TCP_MSG		(2 + DNS_MAX_MSG)
 #define TCP_WBUF	(4 * TCP_MSG)
 #define UP_TCP_BUFS	16		/* upstream TCP answers at a time */
 #define CACHE_ENTRIES	262144
 #define CACHE_ARENA	(96UL * 1024 * 1024)
+#define PTR_INFLIGHT	16		/* webd's PTR questions out at once */
+#define WAITER_WEBD	(-2)		/* a waiter's conn: webd's question */
 
 struct waiter {
 	int		 next;		/* index, -1 ends */
-	int		 conn;		/* TCP connection or -1 for UDP */
+	int		 conn;		/* TCP connection, -1 UDP, WAITER_WEBD */
 	uint32_t	 conn_gen;
 	struct sockaddr_in client;
 	struct timespec	 start;
@@ -88,6 +94,7 @@ struct conn {
 	uint32_t	 gen;
 	int		 inflight;
 	struct in_addr	 peer;
+	uint32_t	 since;		/* mono s, accepted */
 	struct event	 rev, wev;
 	size_t		 rlen, wlen, woff;
 	uint8_t		 rbuf[TCP_MSG];
@@ -118,8 +125,10 @@ static struct sockaddr_in rfrom[UDP_BATCH], sto[UDP_BATCH];
 static uint8_t		 rbuf[UDP_BATCH][UDP_QBUF];
 static uint8_t		 sbuf[UDP_BATCH][DNS_EDNS_SIZE];
 static uint8_t		 obuf[DNS_MAX_MSG];	/* one reply at a time */
+static int		 ptr_inflight;		/* webd's, in pending[] */
 
 static void	attempt(struct pending *);
+static void	ptr_reply(struct in_addr, const uint8_t *, size_t);
 
 /* ---- observations for webd ---- */
 
@@ -236,12 +245,18 @@ conn_send(struct conn *c, const uint8_t *msg, size_t len)
 	conn_flush(c);
 }
 
-/* A reply to a waiting client, over the transport it asked on. */
+/* A reply to a waiting client, over the transport it asked on; to
+ * webd, what it says of the PTR. */
 static void
 waiter_send(struct waiter *w, const uint8_t *msg, size_t len)
 {
 	struct conn *c;
 
+	if (w->conn == WAITER_WEBD) {
+		ptr_inflight--;
+		ptr_reply(w->client.sin_addr, msg, len);
+		return;
+	}
 	if (len == 0)
 		return;
 	if (w->conn < 0) {
@@ -321,9 +336,14 @@ finish_ok(struct pending *p, const struct ans_build *b)
 		if (n && (dns_get16(obuf + 2) & DNS_TC))
 			dnsd.srv.st.truncated++;
 		lat = elapsed_us(&w->start);
-		srv_log(&dnsd.srv, w->client.sin_addr, w->q.qname,
-		    w->q.qnamelen, w->q.qtype, obuf, n, lat, 0, t.unix_s);
-		observe(w->client.sin_addr, &w->q, obuf, n, t.mono_s, NULL);
+		if (w->conn != WAITER_WEBD) {
+			/* no device asked webd's questions */
+			srv_log(&dnsd.srv, w->client.sin_addr, w->q.qname,
+			    w->q.qnamelen, w->q.qtype, obuf, n, lat, 0,
+			    t.unix_s);
+			observe(w->client.sin_addr, &w->q, obuf, n, t.mono_s,
+			    NULL);
+		}
 		waiter_send(w, obuf, n);
 	}
 	pending_free(p);
@@ -340,7 +360,7 @@ finish_fail(struct pending *p, int rcode)
 
 	now(&t);
 	if (rcode < 0 && p->all_timeouts)
-		srv_all_failed(&dnsd.srv, t.mono_ms);
+		srv_all_failed(&dnsd.srv, &t);
 	for (i = p->waiters; i >= 0; i = w->next) {
 		w = &wait[i];
 		max = w->conn < 0 ? ans_udp_max(&w->q) : sizeof(obuf);
@@ -351,10 +371,11 @@ finish_fail(struct pending *p, int rcode)
 		else
 			n = dns_reply_short(obuf, max, w->qraw, &w->q, 1, rcode,
 			    0);
-		srv_log(&dnsd.srv, w->client.sin_addr, w->q.qname,
-		    w->q.qnamelen, w->q.qtype, obuf, n, elapsed_us(&w->start),
-		    stale, t.unix_s);
-		if (stale)
+		if (w->conn != WAITER_WEBD)
+			srv_log(&dnsd.srv, w->client.sin_addr, w->q.qname,
+			    w->q.qnamelen, w->q.qtype, obuf, n,
+			    elapsed_us(&w->start), stale, t.unix_s);
+		if (stale && w->conn != WAITER_WEBD)
 			observe(w->client.sin_addr, &w->q, obuf, n, t.mono_s,
 			    NULL);
 		waiter_send(w, obuf, n);
@@ -639,10 +660,12 @@ pending_find(const struct dns_query *q)
 	return NULL;
 }
 
-/* A cache miss: join the identical question in flight, or ask. */
+/* A cache miss: join the identical question in flight, or ask. A
+ * question of webd's has client the address it asks about, c NULL and
+ * webd set. */
 static void
 forward(const struct dns_query *q, const uint8_t *qmsg,
-    const struct sockaddr_in *client, struct conn *c)
+    const struct sockaddr_in *client, struct conn *c, int webd)
 {
 	struct pending	*p;
 	struct waiter	*w;
@@ -662,6 +685,10 @@ forward(const struct dns_query *q, const uint8_t *qmsg,
 	}
 	if (p == NULL || (wi = waiter_alloc()) < 0) {
 		dnsd.srv.st.pending_full++;
+		if (webd) {
+			ptr_reply(client->sin_addr, NULL, 0);
+			return;
+		}
 		now(&t);
 		n = dns_reply_short(obuf, c ? sizeof(obuf) : DNS_MAX_UDP, qmsg,
 		    q, 1, DNS_SERVFAIL, 0);
@@ -675,7 +702,8 @@ forward(const struct dns_query *q, const uint8_t *qmsg,
 	}
 	w = &wait[wi];
 	w->client = *client;
-	w->conn = c ? (int)(c - conns) : -1;
+	w->conn = webd ? WAITER_WEBD : c ? (int)(c - conns) : -1;
+	ptr_inflight += webd;
 	w->conn_gen = c ? c->gen : 0;
 	w->q = *q;
 	w->q.qname_off = 0;
@@ -741,7 +769,7 @@ udp_batch(int fd)
 		case SRV_DROP:
 			break;
 		case SRV_FORWARD:
-			forward(&q, rbuf[i], &rfrom[i], NULL);
+			forward(&q, rbuf[i], &rfrom[i], NULL, 0);
 			break;
 		case SRV_REPLY:
 			if (q.qnamelen > 0)
@@ -875,7 +903,7 @@ conn_process(struct conn *c)
 		case SRV_DROP:
 			break;
 		case SRV_FORWARD:
-			forward(&q, c->rbuf + off + 2, &sin, c);
+			forward(&q, c->rbuf + off + 2, &sin, c, 0);
 			break;
 		case SRV_REPLY:
 			if (q.qnamelen > 0)
@@ -896,12 +924,41 @@ conn_process(struct conn *c)
 	}
 }
 
+/*
+ * Closes a connection past its lifetime: a client trickling a byte before
+ * each idle timeout would keep a slot for ever. Answers still owed to it
+ * are dropped (its generation is gone).
+ */
+static int
+conn_expired(struct conn *c)
+{
+	if (!c->used || mono_s() - c->since < TCP_LIFETIME_S)
+		return 0;
+	dnsd.srv.st.tcp_lifetime_closed++;
+	conn_close(c);
+	return 1;
+}
+
+/* Connections the address holds: a slot is refused beyond TCP_PER_CLIENT. */
+static int
+conns_of(struct in_addr peer)
+{
+	int	 i, n = 0;
+
+	for (i = 0; i < MAX_TCP; i++)
+		if (conns[i].used && conns[i].peer.s_addr == peer.s_addr)
+			n++;
+	return n;
+}
+
 static void
 conn_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn	*c = arg;
 	ssize_t		 n;
 
+	if (conn_expired(c))
+		return;
 	if (what & EV_TIMEOUT) {
 		/* idle: nothing asked and nothing owed */
 		if (c->inflight <= 0 && c->wlen == 0) {
@@ -954,12 +1011,18 @@ tcp_accept(evutil_socket_t fd, short what, void *arg)
 			close(s);
 			continue;
 		}
+		if (conns_of(sin.sin_addr) >= TCP_PER_CLIENT) {
+			dnsd.srv.st.tcp_client_limit++;
+			close(s);
+			continue;
+		}
 		dnsd.srv.st.tcp_accepted++;
 		c->used = 1;
 		c->fd = s;
 		c->gen = ++conn_gen ? conn_gen : ++conn_gen;
 		c->inflight = 0;
 		c->peer = sin.sin_addr;
+		c->since = mono_s();
 		c->rlen = c->wlen = c->woff = 0;
 		event_assign(&c->rev, base, s, EV_READ | EV_PERSIST, conn_read,
 		    c);
@@ -1012,12 +1075,81 @@ dhcpd_closed(struct proto_chan *ch, const char *why, void *arg)
 	dhcpd_chan = NULL;
 }
 
-/* ---- the channel to webd: dnsd only sends ---- */
+/* ---- the channel to webd: observations out, PTR questions in ---- */
+
+/* What came of webd's PTR question about a (reply: len 0 when none). */
+static void
+ptr_reply(struct in_addr a, const uint8_t *reply, size_t len)
+{
+	struct msg_dns_ptr m;
+
+	memset(&m, 0, sizeof(m));
+	m.addr = a;
+	ptr_answer(reply, len, &resp, &m);
+	dnsd.ptr_found += m.status == DNS_PTR_FOUND;
+	if (webd_chan == NULL || proto_chan_send_now(webd_chan, MSG_DNS_PTR,
+	    &m, sizeof(m)) == -1)
+		dnsd.ptr_lost++;
+}
+
+/*
+ * webd asks for the PTR of a remote address no device resolved (it has
+ * no network access of its own). The question goes the way a client's
+ * does, through the cache, the local zones and the upstreams, but never
+ * into a device's log or observations, and at most PTR_INFLIGHT at once
+ * (webd rate-limits too; this keeps a webd gone wrong from taking the
+ * pending table from the devices): beyond that, answered "failed".
+ */
+static void
+ptr_ask(const struct msg_dns_ptr *req)
+{
+	uint8_t		 qmsg[DNS_HDR_LEN + DNS_MAX_NAME + 32];
+	struct sockaddr_in about;
+	struct dns_query q;
+	struct srv_time	 t;
+	size_t		 n, outlen;
+	int		 cached;
+
+	dnsd.ptr_asked++;
+	if (ptr_inflight >= PTR_INFLIGHT ||
+	    (n = ptr_question(req->addr, qmsg, sizeof(qmsg))) == 0) {
+		dnsd.ptr_busy++;
+		ptr_reply(req->addr, NULL, 0);
+		return;
+	}
+	memset(&about, 0, sizeof(about));
+	about.sin_family = AF_INET;
+	about.sin_addr = req->addr;
+	now(&t);
+	switch (srv_query(&dnsd.srv, qmsg, n, 1, &t, &q, obuf, sizeof(obuf),
+	    &outlen, &cached)) {
+	case SRV_DROP:
+		ptr_reply(req->addr, NULL, 0);
+		break;
+	case SRV_REPLY:
+		ptr_reply(req->addr, obuf, outlen);
+		break;
+	case SRV_FORWARD:
+		forward(&q, qmsg, &about, NULL, 1);
+		break;
+	}
+	/* not a device's query, which srv_query counted it as */
+	dnsd.srv.st.queries_tcp--;
+}
 
 static void
 webd_msg(struct proto_chan *ch, struct proto_msg *msg, void *arg)
 {
-	log_warnx("unexpected %s from webd", proto_type_name(msg->hdr.type));
+	struct msg_dns_ptr m;
+
+	if (msg->hdr.type != MSG_DNS_PTR_REQ) {
+		log_warnx("unexpected %s from webd",
+		    proto_type_name(msg->hdr.type));
+		return;
+	}
+	/* proto_check vouched for the size and the fields */
+	memcpy(&m, msg->data, sizeof(m));
+	ptr_ask(&m);
 }
 
 static void
@@ -1032,7 +1164,11 @@ webd_closed(struct proto_chan *ch, const char *why, void *arg)
 static void
 tick(evutil_socket_t fd, short what, void *arg)
 {
+	int	 i;
+
 	local_expire(&dnsd.srv.local, (uint32_t)time(NULL));
+	for (i = 0; i < MAX_TCP; i++)
+		conn_expired(&conns[i]);
 }
 
 /* ---- child callbacks ---- */

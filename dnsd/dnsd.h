@@ -18,6 +18,9 @@ struct dnsd {
 	struct server	 srv;		/* the decisions, counters, log */
 	struct obs	 obs;		/* the batch for webd */
 	uint64_t	 dhcp_names_added, dhcp_names_refused;
+	/* webd's PTR questions: asked, answered with a name, refused
+	 * (PTR_INFLIGHT out), answers webd's channel did not take */
+	uint64_t	 ptr_asked, ptr_found, ptr_busy, ptr_lost;
 };
 
 extern struct dnsd	 dnsd;

@@ -267,9 +267,37 @@ srv_upstream_failed(struct server *s, int i, uint64_t now_ms)
 }
 
 void
-srv_all_failed(struct server *s, uint64_t now_ms)
+srv_all_failed(struct server *s, const struct srv_time *t)
 {
-	s->all_down_until = now_ms + SRV_DOWN_MS;
+	struct srv_outage *o;
+
+	s->all_down_until = t->mono_ms + SRV_DOWN_MS;
+	if (!s->in_outage) {
+		o = &s->outages[s->noutages++ % SRV_OUTAGES];
+		memset(o, 0, sizeof(*o));
+		o->start_ms = (uint64_t)t->unix_s * 1000;
+		s->in_outage = 1;
+	}
+	s->outages[(s->noutages - 1) % SRV_OUTAGES].failed++;
+}
+
+const struct srv_outage *
+srv_outage(const struct server *s, int i)
+{
+	if (i < 0 || (uint64_t)i >= s->noutages || i >= SRV_OUTAGES)
+		return NULL;
+	return &s->outages[(s->noutages - 1 - (uint64_t)i) % SRV_OUTAGES];
+}
+
+/* An upstream answered: an outage is over. */
+static void
+outage_end(struct server *s, const struct srv_time *t)
+{
+	if (!s->in_outage)
+		return;
+	s->outages[(s->noutages - 1) % SRV_OUTAGES].end_ms =
+	    (uint64_t)t->unix_s * 1000;
+	s->in_outage = 0;
 }
 
 enum srv_resp
@@ -304,6 +332,7 @@ srv_upstream_response(struct server *s, int up, const uint8_t *msg,
 	}
 	u->answers++;
 	s->all_down_until = 0;
+	outage_end(s, t);
 	if (rebind_check(&s->rebind, r)) {
 		s->st.rebind_refused++;
 		return SRV_RESP_REBIND;

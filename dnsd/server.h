@@ -40,6 +40,8 @@ struct srv_stats {
 	uint64_t	 upstream_timeouts, upstream_failures, upstream_tc;
 	uint64_t	 pending_full, tcp_accepted, tcp_refused;
 	uint64_t	 tcp_idle_closed, tcp_malformed, send_errors;
+	uint64_t	 tcp_client_limit;	/* one address's connections */
+	uint64_t	 tcp_lifetime_closed;	/* TCP_LIFETIME_S reached */
 	uint64_t	 udp_naps;	/* waits under load, dnsd.c */
 };
 
@@ -64,6 +66,19 @@ struct qlog_dev {
 	struct qlog_entry e[QLOG_PER_DEVICE];
 };
 
+/*
+ * The outages the LAN saw: from the first query every upstream left
+ * unanswered (all attempts timed out) to the next answer from any
+ * upstream. The last SRV_OUTAGES, in wall ms; memory only.
+ */
+#define SRV_OUTAGES		32
+
+struct srv_outage {
+	uint64_t	 start_ms;	/* wall */
+	uint64_t	 end_ms;	/* 0: going on */
+	uint64_t	 failed;	/* queries no upstream answered */
+};
+
 struct server {
 	int		 configured;
 	char		 domain[CONF_MAX_DOMAIN + 1];	/* as configured */
@@ -74,6 +89,9 @@ struct server {
 	int		 nupstream;
 	struct upstream	 up[CONF_MAX_UPSTREAM];
 	uint64_t	 all_down_until;	/* ms */
+	struct srv_outage outages[SRV_OUTAGES];	/* a ring */
+	uint64_t	 noutages;	/* ever; the newest is (n - 1) % max */
+	int		 in_outage;
 	struct srv_stats st;
 	struct qlog_dev	 qlog[QLOG_DEVICES];
 	/* the entry the last srv_query answered from, else NULL */
@@ -122,8 +140,11 @@ void	srv_upstream_rtt(struct server *, int i, uint32_t rtt_us);
 void	srv_upstream_timeout(struct server *, int i, uint64_t now_ms);
 /* It refused the connection or broke it: skipped for a while too. */
 void	srv_upstream_failed(struct server *, int i, uint64_t now_ms);
-/* Every attempt for a query failed: serve stale at once for a while. */
-void	srv_all_failed(struct server *, uint64_t now_ms);
+/* Every attempt for a query failed: serve stale at once for a while;
+ * an outage starts (or goes on). */
+void	srv_all_failed(struct server *, const struct srv_time *);
+/* The i-th newest outage (0: the newest), or NULL. */
+const struct srv_outage *srv_outage(const struct server *, int i);
 
 enum srv_resp {
 	SRV_RESP_IGNORE,	/* not ours or malformed: keep waiting */

@@ -74,6 +74,7 @@ build_config(void)
 	if (netcfg_link_get(gk->lan.ifname, &link) == 0) {
 		memcpy(mc->lan_mac, link.mac, sizeof(mc->lan_mac));
 		mc->lan_ifindex = link.index > 0 ? (uint32_t)link.index : 0;
+		mc->lan_mtu = link.mtu;
 	}
 	if (netcfg_addr_get(gk->conf.wan, &mc->wan_addr,
 	    &mc->wan_prefix) == -1) {

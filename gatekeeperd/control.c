@@ -3,6 +3,10 @@
  * owner root, group gatekeeper. The peer's credentials are checked again
  * on accept (root or a member of group gatekeeper), connections per uid
  * are capped, and every request is a proto message checked like any other.
+ * What waits for a client that does not read is capped too: one reply per
+ * connection (a second request before the first reply is read closes it),
+ * and CONTROL_QUEUE_TOTAL for all of them, so no client can grow the root
+ * parent's memory.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -11,6 +15,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <grp.h>
 #include <stdio.h>
@@ -29,6 +34,9 @@
 #define CONTROL_GROUP		"gatekeeper"
 #define CONTROL_MAX_PER_UID	8
 #define CONTROL_MAX_CONNS	64
+/* One whole reply and an error, per connection. */
+#define CONTROL_QUEUE_MAX	(CTL_MAX_REPLY + 4096)
+#define CONTROL_QUEUE_TOTAL	(2 * CTL_MAX_REPLY)
 
 struct ctl_conn {
 	struct proto_chan *chan;
@@ -115,14 +123,31 @@ reply_error(struct ctl_conn *cc, const char *fmt, ...)
 	proto_chan_send(cc->chan, MSG_CTL_ERROR, msg, strlen(msg) + 1, -1);
 }
 
+/* What waits, unread, for all the control clients. */
+static size_t
+queued_total(void)
+{
+	struct ctl_conn	*cc;
+	size_t		 total = 0;
+
+	for (cc = conns; cc != NULL; cc = cc->next)
+		if (cc->chan != NULL)
+			total += proto_chan_queued(cc->chan);
+	return total;
+}
+
 static void
 reply_json(struct ctl_conn *cc, json_t *body)
 {
 	char		*text;
 
 	text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(12));
-	if (text == NULL || proto_chan_send_long(cc->chan, MSG_CTL_REPLY_PART,
-	    NULL, 0, MSG_CTL_REPLY, NULL, 0, text) == -1)
+	if (text != NULL &&
+	    queued_total() + strlen(text) > CONTROL_QUEUE_TOTAL)
+		reply_error(cc, "busy: other clients leave too much unread, "
+		    "try again");
+	else if (text == NULL || proto_chan_send_long(cc->chan,
+	    MSG_CTL_REPLY_PART, NULL, 0, MSG_CTL_REPLY, NULL, 0, text) == -1)
 		reply_error(cc, "reply too large");
 	free(text);
 }
@@ -176,19 +201,88 @@ child_json(const struct child *c)
 	return o;
 }
 
+/* ---- the WAN's health, watched every WAN_POLL_S ---- */
+
+static struct wan_health wan_health;
+static struct event	*ev_wan;
+
+static void
+wan_poll(evutil_socket_t fd, short what, void *arg)
+{
+	struct netcfg_link l;
+	struct in_addr	 a = { 0 };
+	int		 prefix = 0, link;
+
+	link = netcfg_link_get(gk->conf.wan, &l) == 0 && l.up && l.carrier;
+	if (netcfg_addr_get(gk->conf.wan, &a, &prefix) == -1)
+		a.s_addr = 0, prefix = 0;
+	wan_observe(&wan_health, link, a, prefix, wall_ms());
+}
+
+static void
+wan_watch_start(void)
+{
+	struct timeval	 tv = { WAN_POLL_S, 0 };
+
+	if (gk->conf.wan[0] == '\0')
+		return;
+	wan_poll(-1, 0, NULL);
+	if ((ev_wan = event_new(gk->base, -1, EV_PERSIST, wan_poll, NULL)) ==
+	    NULL || event_add(ev_wan, &tv) == -1)
+		log_warnx("control: no WAN watch");
+}
+
+/* The dnsd detail's outage log: when every upstream stopped answering
+ * and when one came back (docs/dnsd.md). */
+static json_t *
+wan_outages(void)
+{
+	json_t	*d = NULL, *o;
+	int	 i;
+
+	for (i = 0; i < NCHILDREN; i++)
+		if (strcmp(gk->children[i].name, "dnsd") == 0)
+			d = gk->children[i].detail;
+	o = json_object_get(d, "outages");
+	return json_is_array(o) ? json_incref(o) : json_array();
+}
+
+static json_t *
+wan_json(void)
+{
+	json_t		*wan = json_object();
+	const struct wan_health *w = &wan_health;
+	uint64_t	 up = wan_up_since(w), now = wall_ms();
+
+	json_object_set_new(wan, "ifname", json_string(gk->conf.wan));
+	json_object_set_new(wan, "address", addr_json(gk->conf.wan));
+	json_object_set_new(wan, "link", !w->known ? json_null() :
+	    json_string(w->link ? "up" : "down"));
+	json_object_set_new(wan, "link_since", w->known ?
+	    json_integer((json_int_t)w->link_since) : json_null());
+	json_object_set_new(wan, "address_since", w->known &&
+	    w->addr.s_addr != 0 ? json_integer((json_int_t)w->addr_since) :
+	    json_null());
+	json_object_set_new(wan, "uptime", up != 0 && now >= up ?
+	    json_real((double)((now - up) / 100) / 10) : json_null());
+	json_object_set_new(wan, "link_changes",
+	    json_integer((json_int_t)w->link_changes));
+	json_object_set_new(wan, "address_changes",
+	    json_integer((json_int_t)w->addr_changes));
+	json_object_set_new(wan, "outages", wan_outages());
+	return wan;
+}
+
 json_t *
 control_status_json(void)
 {
-	json_t		*o = json_object(), *wan, *lan, *ports, *daemons;
+	json_t		*o = json_object(), *lan, *ports, *daemons;
 	int		 i;
 
 	json_object_set_new(o, "version", json_string(GK_VERSION));
 	json_object_set_new(o, "queue_backend",
 	    json_string(rules_backend_name(gk->backend)));
-	wan = json_object();
-	json_object_set_new(wan, "ifname", json_string(gk->conf.wan));
-	json_object_set_new(wan, "address", addr_json(gk->conf.wan));
-	json_object_set_new(o, "wan", wan);
+	json_object_set_new(o, "wan", wan_json());
 	lan = json_object();
 	json_object_set_new(lan, "ifname", json_string(gk->lan.ifname));
 	json_object_set_new(lan, "address", addr_json(gk->lan.ifname));
@@ -299,8 +393,24 @@ sender_of(const struct ctl_conn *cc)
 	return cc->uid == 0 ? CMD_FROM_ROOT : CMD_FROM_GROUP;
 }
 
+/*
+ * A stream command's descriptor (commands.h) must be what gkctl makes:
+ * the write end of a pipe. Anything else (a file of root's, a socket)
+ * is not handed to a child.
+ */
+static int
+stream_pipe(int fd)
+{
+	struct stat	 st;
+	int		 fl;
+
+	return fd != -1 && fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) &&
+	    (fl = fcntl(fd, F_GETFL)) != -1 && (fl & O_ACCMODE) == O_WRONLY;
+}
+
 static void
-handle_request(struct ctl_conn *cc, const struct msg_ctl_request *req)
+handle_request(struct ctl_conn *cc, const struct msg_ctl_request *req,
+    int fd)
 {
 	const struct gk_command *cmd;
 	const struct parent_handler *h;
@@ -326,8 +436,14 @@ handle_request(struct ctl_conn *cc, const struct msg_ctl_request *req)
 		h->fn(cc, req);
 		return;
 	}
+	if (cmd->stream && !stream_pipe(fd)) {
+		reply_error(cc, "%s: gkctl sends a pipe for the file with the "
+		    "request; none came", cmd->name);
+		return;
+	}
 	cc->busy = 1;
-	relay_command(cmd, req, cc->uid, relay_answered, cc);
+	relay_command(cmd, req, cc->uid, cmd->stream ? fd : -1,
+	    relay_answered, cc);
 }
 
 static void
@@ -347,12 +463,26 @@ conn_msg(struct proto_chan *chan, struct proto_msg *msg, void *arg)
 		reply_error(cc, "unexpected message");
 		return;
 	}
+	if (proto_chan_queued(cc->chan) > 0) {
+		/* Asking again without reading: it would pile replies up. */
+		log_warnx("control: uid %u: a request before reading the last "
+		    "reply, closed", (unsigned)cc->uid);
+		if (cc->busy) {
+			/* Its status round still points at cc. */
+			proto_chan_free(cc->chan);
+			cc->chan = NULL;
+			cc->closed = 1;
+		} else
+			conn_free(cc);
+		return;
+	}
 	if (cc->busy) {
 		reply_error(cc, "one request at a time");
 		return;
 	}
 	memcpy(&req, msg->data, sizeof(req));
-	handle_request(cc, &req);
+	/* The channel closes msg->fd after us: the child has its copy. */
+	handle_request(cc, &req, msg->fd);
 }
 
 static void
@@ -373,6 +503,23 @@ conn_closed(struct proto_chan *chan, const char *why, void *arg)
 		return;
 	}
 	conn_free(cc);
+}
+
+/* Once a second at most: a flood of connections must not flood the log. */
+static void
+warn_too_many(uid_t uid)
+{
+	static uint32_t	 last, quiet;
+	uint32_t	 now = mono_s();
+
+	if (last != 0 && now - last < 1) {
+		quiet++;
+		return;
+	}
+	log_warnx("control: uid %u refused: too many connections (%u more "
+	    "refused unlogged since the last)", (unsigned)uid, quiet);
+	last = now;
+	quiet = 0;
 }
 
 static void
@@ -397,8 +544,7 @@ control_accept(evutil_socket_t lfd, short ev, void *arg)
 	}
 	if (conns_of(cred.uid, &total) >= CONTROL_MAX_PER_UID ||
 	    total >= CONTROL_MAX_CONNS) {
-		log_warnx("control: uid %u refused: too many connections",
-		    (unsigned)cred.uid);
+		warn_too_many(cred.uid);
 		close(fd);
 		return;
 	}
@@ -421,6 +567,7 @@ control_accept(evutil_socket_t lfd, short ev, void *arg)
 		free(cc);
 		return;
 	}
+	proto_chan_set_queue_max(cc->chan, CONTROL_QUEUE_MAX);
 	cc->next = conns;
 	conns = cc;
 }
@@ -473,6 +620,7 @@ control_open(void)
 		return -1;
 	}
 	gk->control_fd = fd;
+	wan_watch_start();
 	return 0;
 }
 
@@ -491,6 +639,9 @@ control_close(void)
 	if (ev_accept != NULL)
 		event_free(ev_accept);
 	ev_accept = NULL;
+	if (ev_wan != NULL)
+		event_free(ev_wan);
+	ev_wan = NULL;
 	if (gk->control_fd != -1) {
 		close(gk->control_fd);
 		unlink(control_path);

@@ -1,8 +1,9 @@
 /*
  * gatekeeperd: the privileged parent. It reads the config, configures the
  * LAN, installs the queue rules, opens every privileged socket, execs the
- * four children with their descriptors, restarts a child that dies, and on
- * exit removes everything it changed.
+ * four children with their descriptors (or, with -U, hands them over to
+ * the children their systemd units start), restarts a child that dies,
+ * and on exit removes everything it changed.
  */
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -30,7 +31,7 @@ struct gatekeeperd *gk = &gk_state;
 static __attribute__((noreturn)) void
 usage(void)
 {
-	fprintf(stderr, "usage: gatekeeperd [-dnv] [-f file] [-L libexecdir]\n"
+	fprintf(stderr, "usage: gatekeeperd [-dnUv] [-f file] [-L libexecdir]\n"
 	    "       gatekeeperd -C\n");
 	exit(1);
 }
@@ -126,6 +127,9 @@ check_config(void)
 	return 0;
 }
 
+/* The run dir, open: the pid file is made and removed through it. */
+static int	 run_dirfd = -1;
+
 /* One instance per run dir: a second one stops before touching anything. */
 static int
 pidfile_lock(void)
@@ -135,7 +139,8 @@ pidfile_lock(void)
 	int	 fd;
 
 	snprintf(path, sizeof(path), "%s/gatekeeperd.pid", gk->conf.run_dir);
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) == -1) {
+	if ((fd = openat(run_dirfd, "gatekeeperd.pid", O_RDWR | O_CREAT |
+	    O_CLOEXEC | O_NOFOLLOW, 0644)) == -1) {
 		log_warn("%s", path);
 		return -1;
 	}
@@ -166,9 +171,37 @@ pidfile_unlock(void)
 	if (gk->pidfile_fd == -1)
 		return;
 	snprintf(path, sizeof(path), "%s/gatekeeperd.pid", gk->conf.run_dir);
-	unlink(path);
+	if (unlinkat(run_dirfd, "gatekeeperd.pid", 0) == -1)
+		log_warn("%s", path);
 	close(gk->pidfile_fd);
 	gk->pidfile_fd = -1;
+}
+
+/*
+ * The suite does IPv4 only: until it does IPv6, the router's interfaces
+ * have none (no address, so no socket of ours is reachable over it, and
+ * nothing they receive is routed) and IPv6 forwarding is off. Restored
+ * with the other sysctls on exit. Bridge ports carry no address.
+ */
+static int
+ipv6_off(void)
+{
+	const char	*ifs[2] = { gk->conf.wan, gk->lan.ifname };
+	char		 key[96];
+	size_t		 i;
+
+	if (access("/proc/sys/net/ipv6", F_OK) == -1)
+		return 0;	/* a kernel without IPv6 */
+	if (sysctl_set(&gk->sysctls, "net.ipv6.conf.all.forwarding",
+	    "0") == -1)
+		return -1;
+	for (i = 0; i < 2; i++) {
+		snprintf(key, sizeof(key), "net/ipv6/conf/%s/disable_ipv6",
+		    ifs[i]);
+		if (sysctl_set(&gk->sysctls, key, "1") == -1)
+			return -1;
+	}
+	return 0;
 }
 
 /*
@@ -208,6 +241,8 @@ setup(void)
 	    sysctl_set(&gk->sysctls, "net.ipv4.conf.all.send_redirects",
 	    "0") == -1)
 		return -1;
+	if (ipv6_off() == -1)
+		return -1;
 	journal_save();
 	if (socks_open() == -1)
 		return -1;
@@ -217,6 +252,7 @@ setup(void)
 static void
 teardown(void)
 {
+	notify_stopping();
 	proc_stop_all();
 	control_close();
 	socks_close();
@@ -270,7 +306,7 @@ main(int argc, char **argv)
 
 	gk->conf_path = CONF_DEFAULT_PATH;
 	gk->libexec = GK_LIBEXECDIR;
-	while ((ch = getopt(argc, argv, "Cdf:L:nv")) != -1) {
+	while ((ch = getopt(argc, argv, "Cdf:L:nUv")) != -1) {
 		switch (ch) {
 		case 'C':
 			list = 1;
@@ -286,6 +322,9 @@ main(int argc, char **argv)
 			break;
 		case 'n':
 			check_only = 1;
+			break;
+		case 'U':
+			gk->units = 1;
 			break;
 		case 'v':
 			gk->verbose++;
@@ -318,6 +357,7 @@ main(int argc, char **argv)
 	log_setverbose(gk->verbose);
 	if (geteuid() != 0)
 		fatalx("must run as root");
+	notify_init();
 
 	gk->pidfile_fd = gk->control_fd = -1;
 	for (r = 0; r < RES_MAX; r++)
@@ -326,8 +366,9 @@ main(int argc, char **argv)
 
 	if (!gk->debug && daemon(0, 0) == -1)
 		fatal("daemon");
-	if (mkdir_owned(gk->conf.run_dir, 0755, 0, 0) == -1)
-		fatal("run dir %s", gk->conf.run_dir);
+	if ((run_dirfd = dir_open_owned(gk->conf.run_dir, 0755, 0, 0)) == -1)
+		fatal("run dir %s (a symlink, or its parent writable by "
+		    "others?)", gk->conf.run_dir);
 	if (pidfile_lock() == -1)
 		exit(1);
 	journal_recover();
@@ -342,11 +383,14 @@ main(int argc, char **argv)
 	/* Users and state dirs first: a missing user must stop us before
 	 * anything in the network is changed. */
 	proc_init();
-	if (setup() == 0 && control_open() == 0) {
-		proc_start_all();
-		log_info("started: LAN %s, WAN %s, queue backend %s",
-		    gk->lan.ifname, gk->conf.wan,
+	if (setup() == 0 && control_open() == 0 && proc_start_all() == 0) {
+		char	 status[128];
+
+		snprintf(status, sizeof(status), "LAN %s, WAN %s, queue "
+		    "backend %s", gk->lan.ifname, gk->conf.wan,
 		    rules_backend_name(gk->backend));
+		log_info("started: %s", status);
+		notify_ready(status);
 		event_base_dispatch(gk->base);
 		rv = 0;
 	}

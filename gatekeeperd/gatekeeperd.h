@@ -43,6 +43,7 @@ struct child {
 	struct timespec	 outside_at;		/* budget last refilled */
 	struct timespec	 started;		/* CLOCK_MONOTONIC */
 	struct proto_chan *chan;
+	int		 pidfd;		/* started by its unit, else -1 */
 	struct event	*ev_restart;
 	char		 statedir[CONF_MAX_PATH + 16];
 	json_t		*detail;		/* last status, or NULL */
@@ -57,6 +58,7 @@ struct gatekeeperd {
 	const char	*libexec;
 	int		 debug;
 	int		 verbose;
+	int		 units;		/* -U: systemd units start the children */
 	struct event_base *base;
 	struct lan_state lan;
 	struct rules_state rules;
@@ -85,11 +87,25 @@ int	 load_config(struct gk_config *, const char *path, int *absent);
 
 /* proc.c: exec, watch, restart and stop the children */
 void	 proc_init(void);
-void	 proc_start_all(void);
+/* Execs the children, or with -U opens the socket their units connect
+ * to. 0, or -1 when that socket cannot be opened. */
+int	 proc_start_all(void);
 void	 proc_stop_all(void);
 void	 proc_reap(void);
 int	 proc_restart(const char *name);
 struct child *proc_by_name(const char *name);
+/* The child at pid talks to us on chan_fd now; pidfd: -1 when we forked
+ * it, else its pidfd (started by its unit). */
+void	 proc_attach(struct child *, int chan_fd, pid_t pid, int pidfd);
+/* Signals a child by its pidfd when it has one, else by its pid. */
+void	 proc_signal(struct child *, int sig);
+/* A child started by its unit is gone (channel closed, or its pidfd
+ * says it exited): it waits for its unit to start it again. */
+void	 proc_gone_unit(struct child *);
+
+/* units.c: the children socket their systemd units connect to (-U) */
+int	 units_open(void);
+void	 units_close(void);
 
 /* relay.c: status rounds and gkctl commands relayed to the children */
 /* Asks every running child for its status; done(arg) runs when all
@@ -105,7 +121,7 @@ void	 relay_status_check(void);
  */
 typedef void (*relay_done_fn)(void *arg, const char *err, json_t *reply);
 void	 relay_command(const struct gk_command *, const struct msg_ctl_request *,
-	    uid_t, relay_done_fn, void *arg);
+	    uid_t, int fd, relay_done_fn, void *arg);
 /* A child's answer (the last message, or a part of a long one), and a
  * child gone with requests outstanding. */
 void	 relay_child_reply(struct child *, struct proto_msg *);
@@ -140,6 +156,12 @@ void	 journal_recover(void);
 /* nfmon.c: nf_tables changes by natd's socket or to our table */
 int	 nfmon_start(void);
 void	 nfmon_stop(void);
+
+/* notify.c: sd_notify(3)'s protocol for Type=notify, and the watchdog */
+void	 notify_init(void);
+void	 notify_send(const char *state);
+void	 notify_ready(const char *status);
+void	 notify_stopping(void);
 
 /* socks.c */
 int	 socks_open(void);

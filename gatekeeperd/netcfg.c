@@ -17,6 +17,11 @@
 #include <string.h>
 #include <time.h>
 
+/* <linux/if.h> has it but clashes with <net/if.h>: the kernel's value. */
+#ifndef IFF_LOWER_UP
+#define IFF_LOWER_UP	0x10000
+#endif
+
 #include <libmnl/libmnl.h>
 
 #include "netcfg.h"
@@ -153,6 +158,7 @@ link_cb(const struct nlmsghdr *nlh, void *arg)
 	memset(l, 0, sizeof(*l));
 	l->index = ifi->ifi_index;
 	l->up = (ifi->ifi_flags & IFF_UP) != 0;
+	l->carrier = (ifi->ifi_flags & IFF_LOWER_UP) != 0;
 	l->loopback = (ifi->ifi_flags & IFF_LOOPBACK) != 0;
 	mnl_attr_for_each(a, nlh, sizeof(*ifi)) {
 		switch (mnl_attr_get_type(a)) {
@@ -164,6 +170,10 @@ link_cb(const struct nlmsghdr *nlh, void *arg)
 		case IFLA_MASTER:
 			if (mnl_attr_validate(a, MNL_TYPE_U32) == 0)
 				l->master = mnl_attr_get_u32(a);
+			break;
+		case IFLA_MTU:
+			if (mnl_attr_validate(a, MNL_TYPE_U32) == 0)
+				l->mtu = mnl_attr_get_u32(a);
 			break;
 		case IFLA_ADDRESS:
 			if (mnl_attr_get_payload_len(a) == sizeof(l->mac))

@@ -12,16 +12,44 @@
 
 #include "conf.h"
 
+/* ---- the WAN's health for status (wan.c, pure) ---- */
+
+/*
+ * What a status shows of the WAN: whether its link is up (administratively
+ * and with a carrier) and since when, its address and since when it has
+ * had it, from observations the parent makes every WAN_POLL_S.
+ */
+#define WAN_POLL_S	2
+
+struct wan_health {
+	int		 known;		/* observed once at least */
+	int		 link;		/* up with a carrier */
+	struct in_addr	 addr;		/* 0: none */
+	int		 prefix;
+	uint64_t	 link_since;	/* wall ms of the last change */
+	uint64_t	 addr_since;
+	uint64_t	 link_changes, addr_changes;
+};
+
+/* One observation at now_ms (link: up with a carrier; addr 0: none). */
+void	wan_observe(struct wan_health *, int link, struct in_addr addr,
+	    int prefix, uint64_t now_ms);
+/* Since when the WAN has been usable (link up and an address), in wall
+ * ms; 0 when it is not. */
+uint64_t wan_up_since(const struct wan_health *);
+
 /* ---- rtnetlink (netcfg.c, libmnl) ---- */
 
 struct netcfg_link {
 	char		name[IF_NAMESIZE];
 	int		index;
 	int		up;		/* IFF_UP */
+	int		carrier;	/* IFF_LOWER_UP: a cable, a peer */
 	int		loopback;
 	int		has_ipv4;
 	int		master;		/* ifindex of master, 0 = none */
 	uint8_t		mac[6];		/* Ethernet address, 0 if none */
+	uint32_t	mtu;		/* 0 if unknown */
 };
 
 /* All return 0 on success, -1 with errno set (and nothing logged). */

@@ -227,7 +227,7 @@ natd_kill(void)
 
 	if ((c = proc_by_name("natd")) != NULL && c->pid > 0 &&
 	    (c->state == CHILD_RUNNING || c->state == CHILD_STARTING))
-		kill(c->pid, SIGKILL);
+		proc_signal(c, SIGKILL);
 }
 
 static void

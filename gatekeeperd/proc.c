@@ -3,12 +3,17 @@
  * child table (layout.h), watch the channel, restart one that dies (see
  * schedule_restart: at once when killed from outside, backing off to 30 s
  * while it keeps failing by itself), kill one that breaks the protocol.
+ * Under systemd (-U) their units start them instead (units.c hands them
+ * their descriptors): a dead child waits for its unit, and the rest is
+ * the same.
  */
+#include <sys/pidfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,6 +25,7 @@
 
 #include "chan.h"
 #include "gatekeeperd.h"
+#include "handover.h"
 #include "log.h"
 #include "util.h"
 
@@ -61,7 +67,8 @@ proc_init(void)
 	int		 i;
 
 	if (mkdir_owned(gk->conf.state_dir, 0755, 0, 0) == -1)
-		fatal("state dir %s", gk->conf.state_dir);
+		fatal("state dir %s (a symlink, or its parent writable by "
+		    "others?)", gk->conf.state_dir);
 	for (i = 0; i < NCHILDREN; i++) {
 		c = &gk->children[i];
 		memset(c, 0, sizeof(*c));
@@ -71,6 +78,7 @@ proc_init(void)
 		c->name = c->layout->name;
 		c->user = c->layout->user;
 		c->pid = -1;
+		c->pidfd = -1;
 		if ((pw = getpwnam(c->user)) == NULL)
 			fatalx("user %s does not exist (the sysusers.d file "
 			    "gatekeeper.conf creates it)", c->user);
@@ -110,17 +118,31 @@ proc_by_pid(pid_t pid)
 	return NULL;
 }
 
+/*
+ * A signal to a child: by its pidfd when its unit started it (it is not
+ * ours to reap, so its pid alone could name another process by now).
+ */
+void
+proc_signal(struct child *c, int sig)
+{
+	if (c->pidfd != -1)
+		pidfd_send_signal(c->pidfd, sig, NULL, 0);
+	else if (c->pid > 0)
+		kill(c->pid, sig);
+}
+
 /* A child that breaks the protocol is not trusted with another word. */
 static void
 kill_child(struct child *c, const char *why)
 {
 	log_warnx("%s (pid %d): %s; killing it", c->name, (int)c->pid, why);
-	if (c->pid > 0) {
-		kill(c->pid, SIGKILL);
-		c->killed_by_parent = 1;	/* its fault: see did_fail() */
-	}
+	proc_signal(c, SIGKILL);
+	c->killed_by_parent = 1;	/* its fault: see did_fail() */
 	proto_chan_free(c->chan);
 	c->chan = NULL;
+	/* No SIGCHLD will tell of a child that its unit started. */
+	if (gk->units)
+		proc_gone_unit(c);
 }
 
 static void
@@ -211,9 +233,12 @@ child_chan_closed(struct proto_chan *chan, const char *why, void *arg)
 		kill_child(c, why);
 		return;
 	}
-	/* EOF: the child is exiting; SIGCHLD brings the rest. */
+	/* EOF: the child is exiting; SIGCHLD brings the rest, or, for a
+	 * child of its unit, this is all we will hear. */
 	proto_chan_free(c->chan);
 	c->chan = NULL;
+	if (gk->units)
+		proc_gone_unit(c);
 }
 
 /* In the forked child: put each descriptor at its number and exec. */
@@ -231,15 +256,8 @@ exec_child(struct child *c, int chan_fd)
 	src[n++] = chan_fd;
 	for (i = 0; i < l->nfds; i++)
 		src[n++] = gk->res[l->fds[i].res];
-	/* Lift every source above the targets first so that no dup2 can
-	 * clobber a source that has not been placed yet. */
-	for (i = 0; i < n; i++)
-		if ((src[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 64)) == -1)
-			_exit(127);
-	for (i = 0; i < n; i++)
-		if (dup2(src[i], FD_PARENT + i) == -1)
-			_exit(127);
-	if (close_range(FD_PARENT + n, ~0U, 0) == -1)
+	if (handover_place(src, n) == -1 ||
+	    close_range(FD_PARENT + n, ~0U, 0) == -1)
 		_exit(127);
 
 	snprintf(path, sizeof(path), "%s/%s", gk->libexec, c->name);
@@ -254,6 +272,22 @@ exec_child(struct child *c, int chan_fd)
 	execv(path, argv);
 	fprintf(stderr, "gatekeeperd: exec %s: %s\n", path, strerror(errno));
 	_exit(127);
+}
+
+/* The child at pid (pidfd: -1 when ours) talks to us on chan_fd now. */
+void
+proc_attach(struct child *c, int chan_fd, pid_t pid, int pidfd)
+{
+	c->pid = pid;
+	c->pidfd = pidfd;
+	c->state = CHILD_STARTING;
+	mono_now(&c->started);
+	c->chan = proto_chan_new(gk->base, chan_fd, PEER_PARENT, c->peer,
+	    child_msg, child_chan_closed, c);
+	if (c->chan == NULL) {
+		close(chan_fd);
+		kill_child(c, "cannot watch its channel");
+	}
 }
 
 static void
@@ -277,15 +311,7 @@ spawn(struct child *c)
 	if (pid == 0)
 		exec_child(c, pair[1]);
 	close(pair[1]);
-	c->pid = pid;
-	c->state = CHILD_STARTING;
-	mono_now(&c->started);
-	c->chan = proto_chan_new(gk->base, pair[0], PEER_PARENT, c->peer,
-	    child_msg, child_chan_closed, c);
-	if (c->chan == NULL) {
-		close(pair[0]);
-		kill_child(c, "cannot watch its channel");
-	}
+	proc_attach(c, pair[0], pid, -1);
 	log_debug("%s started, pid %d", c->name, (int)pid);
 	return;
 retry:
@@ -293,13 +319,16 @@ retry:
 	evtimer_add(c->ev_restart, &retry_tv);
 }
 
-void
+int
 proc_start_all(void)
 {
 	int	 i;
 
+	if (gk->units)
+		return units_open();
 	for (i = 0; i < NCHILDREN; i++)
 		spawn(&gk->children[i]);
+	return 0;
 }
 
 /*
@@ -405,6 +434,41 @@ log_death(struct child *c, int status)
 		log_info("%s (pid %d) exited", c->name, (int)c->pid);
 }
 
+/* What a child leaves when it dies, however we learnt of it. */
+static void
+child_gone(struct child *c)
+{
+	proto_chan_free(c->chan);
+	c->chan = NULL;
+	c->pid = -1;
+	if (c->pidfd != -1)
+		close(c->pidfd);
+	c->pidfd = -1;
+	relay_child_gone(c, "exited before answering");
+	json_decref(c->detail);
+	c->detail = NULL;
+}
+
+/* Its unit restarts it (Restart=always); units.c hands it the same
+ * descriptors when it connects again. */
+void
+proc_gone_unit(struct child *c)
+{
+	if (c->pid == -1)
+		return;
+	if (!gk->stopping)
+		log_warnx("%s (pid %d) is gone; waiting for its unit to start "
+		    "it again", c->name, (int)c->pid);
+	child_gone(c);
+	if (gk->stopping) {
+		c->state = CHILD_STOPPED;
+		return;
+	}
+	c->restarts++;
+	c->state = CHILD_RESTARTING;
+	relay_status_check();
+}
+
 void
 proc_reap(void)
 {
@@ -417,12 +481,7 @@ proc_reap(void)
 			continue;	/* a helper program (nft, iptables) */
 		if (!gk->stopping)
 			log_death(c, status);
-		proto_chan_free(c->chan);
-		c->chan = NULL;
-		c->pid = -1;
-		relay_child_gone(c, "exited before answering");
-		json_decref(c->detail);
-		c->detail = NULL;
+		child_gone(c);
 		if (gk->stopping) {
 			c->state = CHILD_STOPPED;
 			continue;
@@ -442,12 +501,30 @@ proc_restart(const char *name)
 	if (c->pid > 0) {
 		/* Asked for, so it does not count as dying early. */
 		c->started.tv_sec -= EARLY_DEATH_SECS;
-		kill(c->pid, SIGTERM);
-	} else if (c->state == CHILD_RESTARTING) {
+		proc_signal(c, SIGTERM);
+	} else if (gk->units)
+		;	/* its unit is starting it */
+	else if (c->state == CHILD_RESTARTING) {
 		evtimer_del(c->ev_restart);
 		spawn(c);
 	}
 	return 0;
+}
+
+/* The children of units that have exited: their pidfd is readable. */
+static void
+reap_unit_children(void)
+{
+	struct pollfd	 pfd;
+	int		 i;
+
+	for (i = 0; i < NCHILDREN; i++) {
+		if ((pfd.fd = gk->children[i].pidfd) == -1)
+			continue;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 0) == 1)
+			proc_gone_unit(&gk->children[i]);
+	}
 }
 
 void
@@ -462,10 +539,11 @@ proc_stop_all(void)
 		if (c->ev_restart)
 			evtimer_del(c->ev_restart);
 		if (c->pid > 0)
-			kill(c->pid, SIGTERM);
+			proc_signal(c, SIGTERM);
 	}
 	for (waited = 0; ; waited += 10) {
 		proc_reap();
+		reap_unit_children();
 		for (alive = 0, i = 0; i < NCHILDREN; i++)
 			alive += gk->children[i].pid > 0;
 		if (alive == 0)
@@ -473,7 +551,8 @@ proc_stop_all(void)
 		if (waited == STOP_GRACE_MS)
 			for (i = 0; i < NCHILDREN; i++)
 				if (gk->children[i].pid > 0)
-					kill(gk->children[i].pid, SIGKILL);
+					proc_signal(&gk->children[i],
+					    SIGKILL);
 		usleep(10000);
 	}
 	for (i = 0; i < NCHILDREN; i++) {
@@ -482,4 +561,5 @@ proc_stop_all(void)
 			event_free(c->ev_restart);
 		c->ev_restart = NULL;
 	}
+	units_close();
 }

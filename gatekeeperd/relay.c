@@ -166,7 +166,7 @@ relay_timeout(evutil_socket_t fd, short ev, void *arg)
 
 static void
 relay_to_child(uint32_t peer, const struct msg_ctl_request *req, uid_t uid,
-    child_done_fn done, void *arg)
+    int fd, child_done_fn done, void *arg)
 {
 	struct msg_child_ctl *cc;
 	struct timeval	 tv = { RELAY_DEADLINE_SECS, 0 };
@@ -194,7 +194,7 @@ relay_to_child(uint32_t peer, const struct msg_ctl_request *req, uid_t uid,
 	cc->uid = (uint32_t)uid;
 	cc->req = *req;
 	if (proto_chan_send(c->chan, MSG_CHILD_CTL, cc, sizeof(*cc),
-	    -1) == -1) {
+	    fd) == -1) {
 		free(cc);
 		event_free(r->timer);
 		free(r);
@@ -361,10 +361,11 @@ relay_done(void *arg, int ok, const char *text)
 	free(rr);
 }
 
-/* Asks each daemon that owns the command; relay_done() answers. */
+/* Asks each daemon that owns the command, handing each fd (or -1: a
+ * stream command's pipe, commands.h); relay_done() answers. */
 void
 relay_command(const struct gk_command *cmd, const struct msg_ctl_request *req,
-    uid_t uid, relay_done_fn done, void *arg)
+    uid_t uid, int fd, relay_done_fn done, void *arg)
 {
 	struct relay_req *rr;
 	uint32_t	 p;
@@ -381,6 +382,6 @@ relay_command(const struct gk_command *cmd, const struct msg_ctl_request *req,
 		rr->waiting += (cmd->owners >> p) & 1;
 	for (p = 0; p < PEER_MAX; p++)
 		if (cmd->owners & (1U << p))
-			relay_to_child(p, req, uid, relay_done, rr);
+			relay_to_child(p, req, uid, fd, relay_done, rr);
 }
 

@@ -5,6 +5,7 @@
  */
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <arpa/inet.h>
 #include <linux/if_ether.h>
@@ -185,6 +186,31 @@ reopen_rdonly(int fd, const char *name)
 	return ro;
 }
 
+/*
+ * The OUI table webd names vendors from (it cannot open it in its
+ * chroot): read-only, read with pread from any offset. Without
+ * ieee-data, an empty file: webd runs on with vendors unknown.
+ */
+static int
+open_oui(void)
+{
+	struct stat	 st;
+	int		 fd, empty;
+
+	if ((fd = open(LAYOUT_OUI_PATH, O_RDONLY | O_CLOEXEC)) != -1 &&
+	    fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+		return fd;
+	log_warnx("%s: %s; device vendors are unknown (install ieee-data)",
+	    LAYOUT_OUI_PATH, fd == -1 ? strerror(errno) : "not a file");
+	if (fd != -1)
+		close(fd);
+	if ((empty = open_memfd("gk-oui-none", 0)) == -1)
+		return -1;
+	fd = reopen_rdonly(empty, "gk-oui-none");
+	close(empty);
+	return fd;
+}
+
 int
 socks_open(void)
 {
@@ -219,7 +245,8 @@ socks_open(void)
 	    (res[RES_CAPTURE] = open_memfd("gk-capture",
 	    gk->conf.capture_total)) == -1 ||
 	    (res[RES_CAPTURE_RO] = reopen_rdonly(res[RES_CAPTURE],
-	    "gk-capture")) == -1) {
+	    "gk-capture")) == -1 ||
+	    (res[RES_OUI] = open_oui()) == -1) {
 		socks_close();
 		return -1;
 	}

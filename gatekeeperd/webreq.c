@@ -109,5 +109,5 @@ webreq_handle(struct child *c, struct proto_msg *msg)
 		relay_status(status_done, w);
 		return;
 	}
-	relay_command(cmd, &cc.req, c->uid, relayed, w);
+	relay_command(cmd, &cc.req, c->uid, -1, relayed, w);
 }

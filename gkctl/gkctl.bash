@@ -1,6 +1,7 @@
 # bash completion for gkctl(8): commands from the catalogue (gkctl help
 # prints it, so this file never lists them itself), daemon names, and the
-# LAN devices' IPs and MACs from `gkctl -j leases` when gatekeeperd answers.
+# LAN devices' IPs and MACs from `gkctl -j leases` (label and forget: the
+# registry's MACs from `gkctl -j devices`) when gatekeeperd answers.
 
 # The command names (their words) from `gkctl help`.
 _gkctl_commands()
@@ -23,6 +24,13 @@ _gkctl_leases()
 	    sed -n 's/.*"'"$key"'": *"\([^"]*\)".*/\1/p' | sort -u
 }
 
+# The MACs of the device registry (forgotten ones are not there).
+_gkctl_devices()
+{
+	timeout 2 "$@" -j devices 2>/dev/null |
+	    sed -n 's/.*"mac": *"\([^"]*\)".*/\1/p' | sort -u
+}
+
 _gkctl()
 {
 	local cur prev words cword
@@ -40,7 +48,8 @@ _gkctl()
 		_filedir
 		return
 	fi
-	if [[ $cur == -* ]]; then
+	# gkctl's own options before the command; the command's after it
+	if [[ $cur == -* && ${#args[@]} -eq 0 ]]; then
 		COMPREPLY=($(compgen -W '-h --help -j -s -V --version' -- "$cur"))
 		return
 	fi
@@ -93,10 +102,16 @@ _gkctl()
 			ips=$(_gkctl_leases ip "$gk" "${sock[@]}")
 			COMPREPLY=($(compgen -W "$ips" -- "$cur"))
 		fi ;;
-	"dns log" | nat | names)
+	"dns log" | nat | names | pcap | "pcap clear")
 		if ((n == 0)); then
 			ips=$(_gkctl_leases ip "$gk" "${sock[@]}")
 			COMPREPLY=($(compgen -W "$ips ${next[*]-}" -- "$cur"))
+		fi ;;
+	label | forget)
+		if ((n == 0)); then
+			macs=$(_gkctl_devices "$gk" "${sock[@]}")
+			COMPREPLY=($(compgen -W "$macs" -- "$cur"))
+			__ltrim_colon_completions "$cur"
 		fi ;;
 	traffic)
 		if ((n == 0)); then
@@ -105,6 +120,13 @@ _gkctl()
 		elif [[ $cur == -* ]]; then
 			COMPREPLY=($(compgen -W \
 			    '--remote --from --to --step --csv' -- "$cur"))
+		fi ;;
+	usage)
+		if ((n == 0)); then
+			ips=$(_gkctl_leases ip "$gk" "${sock[@]}")
+			COMPREPLY=($(compgen -W "$ips" -- "$cur"))
+		elif [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W '--from --to --csv' -- "$cur"))
 		fi ;;
 	esac
 }

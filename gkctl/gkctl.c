@@ -9,7 +9,9 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,17 +184,11 @@ connect_control(const char *path)
 	return fd;
 }
 
-static json_t *
-request(const char *path, int argc, char **argv)
+/* Sends the request, with passfd (or -1); returns the connection. */
+static int
+send_request(const char *path, int argc, char **argv, int passfd)
 {
-	static uint8_t	 buf[PROTO_MAX_MSG];
 	struct msg_ctl_request req;
-	struct proto_msg msg;
-	const char	*why;
-	json_error_t	 err;
-	json_t		*body;
-	char		*text = NULL, *p;
-	size_t		 textlen = 0;
 	int		 fd, i;
 
 	if (argc > CTL_MAX_ARGS)
@@ -204,9 +200,24 @@ request(const char *path, int argc, char **argv)
 		    CTL_ARG_SIZE)
 			die("argument too long: %.20s...", argv[i]);
 	fd = connect_control(path);
-	if (proto_send_sync(fd, PEER_GKCTL, MSG_CTL_REQUEST, &req,
-	    sizeof(req)) == -1)
+	if (proto_send_sync_fd(fd, PEER_GKCTL, MSG_CTL_REQUEST, &req,
+	    sizeof(req), passfd) == -1)
 		die("send: %s", strerror(errno));
+	return fd;
+}
+
+/* The reply on fd, which it closes. */
+static json_t *
+read_reply(int fd)
+{
+	static uint8_t	 buf[PROTO_MAX_MSG];
+	struct proto_msg msg;
+	const char	*why;
+	json_error_t	 err;
+	json_t		*body;
+	char		*text = NULL, *p;
+	size_t		 textlen = 0;
+
 	/* A long reply comes as parts, then the final message. */
 	for (;;) {
 		if ((why = proto_recv_sync(fd, buf, sizeof(buf), &msg)) != NULL)
@@ -290,6 +301,63 @@ add_secret(int *argcp, char **argv)
 	return out;
 }
 
+/*
+ * A stream command (commands.h, gkctl pcap): the file comes through a
+ * pipe whose write end goes with the request (the parent hands it to
+ * the daemon that writes it; the bytes never pass through the parent),
+ * copied to standard output, which must not be a terminal. The JSON
+ * reply says how many bytes were sent: fewer is a failure.
+ */
+static int
+stream(const char *sock, const struct gk_command *c, int argc, char **argv)
+{
+	static uint8_t	 buf[65536];
+	json_t		*body;
+	json_int_t	 want;
+	uint64_t	 got = 0;
+	ssize_t		 n, w, off;
+	int		 p[2], fd;
+
+	json_out = 0;		/* standard output is the file's */
+	if (isatty(STDOUT_FILENO))
+		fail(EXIT_USAGE, "%s: will not write a capture to a terminal; "
+		    "redirect it: gkctl %s ... > file", c->name, c->name);
+	signal(SIGPIPE, SIG_IGN);
+	if (pipe2(p, O_CLOEXEC) == -1)
+		die("pipe: %s", strerror(errno));
+	/* A larger pipe: fewer turns of webd's loop and ours for 5 MiB
+	 * (best effort; pipe-max-size caps it). */
+	(void)fcntl(p[1], F_SETPIPE_SZ, 1 << 20);
+	fd = send_request(sock, argc, argv, p[1]);
+	close(p[1]);
+	/* EOF when the writer is done, or never got the pipe. */
+	while ((n = read(p[0], buf, sizeof(buf))) != 0) {
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			die("read: %s", strerror(errno));
+		}
+		for (off = 0; off < n; off += w)
+			if ((w = write(STDOUT_FILENO, buf + off,
+			    (size_t)(n - off))) == -1) {
+				if (errno == EINTR) {
+					w = 0;
+					continue;
+				}
+				die("standard output: %s", strerror(errno));
+			}
+		got += (uint64_t)n;
+	}
+	close(p[0]);
+	body = read_reply(fd);
+	want = json_integer_value(json_object_get(body, "bytes"));
+	if (want < 0 || (uint64_t)want != got)
+		die("%s: %llu of %lld bytes came; the file is short", c->name,
+		    (unsigned long long)got, (long long)want);
+	json_decref(body);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -299,6 +367,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	const char	*sock = CONF_DEFAULT_RUN_DIR "/control.sock";
+	const struct gk_command *c;
 	char		 err[512];
 	json_t		*body;
 	int		 ch;
@@ -329,10 +398,12 @@ main(int argc, char **argv)
 	argv = add_secret(&argc, argv);
 	argc = cmd_join_options(argc, argv);
 	/* A typo is told here, not as "cannot reach gatekeeperd". */
-	if (cmd_check(argc, (const char *const *)argv, err, sizeof(err)) ==
-	    NULL)
+	if ((c = cmd_check(argc, (const char *const *)argv, err,
+	    sizeof(err))) == NULL)
 		fail(EXIT_USAGE, "%s", err);
-	body = request(sock, argc, argv);
+	if (c->stream)
+		return stream(sock, c, argc, argv);
+	body = read_reply(send_request(sock, argc, argv, -1));
 	if (json_out) {
 		json_dumpf(body, stdout, JSON_INDENT(2));
 		printf("\n");

@@ -198,11 +198,16 @@ key_kind(const char *key)
 	return KEY_PLAIN;
 }
 
-/* A time cell for people: local date and time. */
+/* Above this a time is in ms (year 5138 in seconds; 1973 in ms). */
+#define TIME_MS_ABOVE	100000000000LL
+
+/* A time cell for people: local date and time; unix seconds, or ms
+ * (webd's devices, whose times the dashboard takes as they are). */
 static void
 time_cell(json_t *v, char *buf, size_t size)
 {
-	time_t		 t = (time_t)json_integer_value(v);
+	json_int_t	 n = json_integer_value(v);
+	time_t		 t = (time_t)(n > TIME_MS_ABOVE ? n / 1000 : n);
 	struct tm	 tm;
 
 	if (!json_is_integer(v) || t <= 0 || localtime_r(&t, &tm) == NULL ||
@@ -350,10 +355,11 @@ print_reply(FILE *f, const char *command, json_t *body)
 
 	if (strcmp(command, "status") == 0)
 		print_status(f, body);
-	else if (strcmp(command, "traffic") == 0 && csv != NULL &&
-	    csv[strspn(csv, "0123456789,_abcdefghijklmnopqrstuvwxyz\n")] ==
+	else if ((strcmp(command, "traffic") == 0 ||
+	    strcmp(command, "usage") == 0) && csv != NULL &&
+	    csv[strspn(csv, "0123456789,-_abcdefghijklmnopqrstuvwxyz\n")] ==
 	    '\0')
-		fputs(csv, f);	/* digits and the header: safe as it is */
+		fputs(csv, f);	/* digits, dates and the header: safe as is */
 	else if (strcmp(command, "traffic") == 0) {
 		/* the history is JSON for people too (CONTRACT.md) */
 		json_dumpf(body, f, JSON_INDENT(2));

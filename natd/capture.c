@@ -1,17 +1,21 @@
 /*
  * natd's capture: every packet natd passes is copied into the ring of
  * the device it belongs to, as that device saw it: a packet from the
- * LAN before its source is translated (the copy is taken before
- * nat_packet() rewrites it, recorded only once it is accepted, so a
- * dropped or forged packet makes no ring), a reply after it is
- * translated back. The device is the frame's source MAC for the first,
- * the MAC natd learnt for the client for the second.
+ * LAN before its source is translated, a reply after it is translated
+ * back. The device is the frame's source MAC for the first, the MAC
+ * natd learnt for the client for the second.
  *
- * A GSO super-packet is one record: the packet natd was handed, IP
- * length and all, flagged CAP_F_GSO. Cutting it into the segments the
- * wire carried would cost a checksum pass per segment on the packet
- * path for every such packet, capture or not read; Wireshark shows the
- * super-packet as tcpdump on the router shows it.
+ * One copy per packet: a LAN packet is copied into its device's ring
+ * before nat_packet() rewrites it, as a record readers cannot see yet
+ * (cap_reserve), published once natd accepts it and forgotten when it
+ * drops it. Only a device's first packet goes through a staging
+ * buffer, since its ring is made only when natd passes the packet.
+ *
+ * A GSO super-packet is one record, flagged CAP_F_GSO with the payload
+ * bytes per segment natd estimates from the LAN's MTU
+ * (cap_gso_segments); webd cuts it into those segments when it writes
+ * the pcap, so the checksum pass per segment costs a download, not
+ * the packet path.
  *
  * Hot path: no allocation, no system call (clock_gettime is the vDSO's,
  * once per batch), no logging; with capture off, one test per packet.
@@ -40,7 +44,7 @@ static uint8_t		*mem;
 static size_t		 mem_size;
 static uint64_t		 cur_size = UINT64_MAX;	/* laid out for */
 static uint64_t		 now_us;
-/* The LAN packet as it came, until nat_packet's verdict. */
+/* A new device's first packet as it came, until nat_packet's verdict. */
 static uint8_t		 stage[CAP_SNAP_MAX];
 static size_t		 stage_len;
 static uint8_t		 stage_ok;
@@ -118,17 +122,39 @@ capture_batch(void)
 void
 capture_before(const struct nfq_pkt *p, int hook)
 {
+	uint8_t		*dst;
+	uint32_t	 caplen;
+	int		 slot;
+
 	stage_ok = 0;
 	if (w.h == NULL || hook != NF_INET_FORWARD || !p->has_hwaddr ||
 	    p->payload == NULL)
 		return;
+	/* A known device: straight into its ring, published if it
+	 * passes. A new one gets its ring only then: a dropped or forged
+	 * frame must not cost a real device its ring. */
+	if ((slot = cap_lookup(&w, p->hwaddr)) >= 0 &&
+	    (dst = cap_reserve(&w, slot, p->len, &caplen)) != NULL) {
+		memcpy(dst, p->payload, caplen);
+		return;
+	}
 	stage_len = p->len < w.snaplen ? p->len : w.snaplen;
 	memcpy(stage, p->payload, stage_len);
 	stage_ok = 1;
 }
 
 void
-capture_after(const struct nfq_pkt *p, const struct nat_result *res)
+capture_cancel(void)
+{
+	if (w.h == NULL)
+		return;
+	cap_cancel(&w);
+	stage_ok = 0;
+}
+
+void
+capture_after(const struct nfq_pkt *p, const struct nat_result *res,
+    uint16_t gso_size)
 {
 	uint8_t		 mac[6];
 	uint8_t		 flags;
@@ -137,19 +163,23 @@ capture_after(const struct nfq_pkt *p, const struct nat_result *res)
 	if (w.h == NULL)
 		return;
 	flags = (p->skbinfo & NAT_SKB_GSO) ? CAP_F_GSO : 0;
-	if (res->dir == NAT_DIR_UP && stage_ok) {
+	if (res->dir == NAT_DIR_UP && w.pend_slot >= 0) {
+		cap_set_ip(&w, w.pend_slot, res->lan_ip);
+		cap_commit(&w, now_us, CAP_DIR_UP, flags, gso_size);
+	} else if (res->dir == NAT_DIR_UP && stage_ok) {
 		if ((slot = cap_slot(&w, p->hwaddr, now_us)) >= 0) {
 			cap_set_ip(&w, slot, res->lan_ip);
-			cap_write(&w, slot, now_us, CAP_DIR_UP, flags, stage,
-			    p->len);
+			cap_write(&w, slot, now_us, CAP_DIR_UP, flags,
+			    gso_size, stage, p->len);
 		}
 	} else if (res->dir == NAT_DIR_DOWN &&
 	    nat_client_mac(&nat, res->client, mac)) {
+		cap_cancel(&w);
 		if ((slot = cap_slot(&w, mac, now_us)) >= 0)
 			cap_write(&w, slot, now_us, CAP_DIR_DOWN, flags,
-			    p->payload, p->len);
+			    gso_size, p->payload, p->len);
 	}
-	stage_ok = 0;
+	capture_cancel();
 }
 
 int

@@ -19,12 +19,15 @@ void	capture_config(uint64_t ring_size);
 /* Once per batch: the records' wall-clock time. */
 void	capture_batch(void);
 /*
- * Before translation: keeps a copy of a packet from the LAN (it is
- * rewritten in place); after: records it, or the un-NATed reply, in its
- * device's ring when natd passed it.
+ * Before translation: copies a packet from the LAN (it is rewritten in
+ * place) into its device's ring, unpublished; after: publishes it, or
+ * records the un-NATed reply, when natd passed it (gso_size: payload
+ * bytes per segment of a GSO packet); cancel: natd did not pass it.
  */
 void	capture_before(const struct nfq_pkt *, int hook);
-void	capture_after(const struct nfq_pkt *, const struct nat_result *);
+void	capture_after(const struct nfq_pkt *, const struct nat_result *,
+	    uint16_t gso_size);
+void	capture_cancel(void);
 /* gkctl pcap --clear: 1 cleared, 0 no ring for mac. */
 int	capture_clear(const uint8_t mac[6]);
 int	capture_on(void);

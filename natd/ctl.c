@@ -39,6 +39,10 @@ rate_one(const struct nat_client_info *ci, void *arg)
 
 	if (secs == 0)
 		secs = 1;
+	/* A freed slot taken by another address starts from zero again. */
+	if (ci->bytes_up < rates[ci->idx].up ||
+	    ci->bytes_down < rates[ci->idx].down)
+		rates[ci->idx].up = rates[ci->idx].down = 0;
 	rates[ci->idx].rate_up = (ci->bytes_up - rates[ci->idx].up) / secs;
 	rates[ci->idx].rate_down = (ci->bytes_down - rates[ci->idx].down) /
 	    secs;
@@ -86,6 +90,8 @@ static const struct json_counter io_counters[] = {
 }, io_counters_after[] = {
 	JSON_COUNTER(struct natd_io, held),
 	JSON_COUNTER(struct natd_io, orphans_dropped),
+	JSON_COUNTER(struct natd_io, gso),
+	JSON_COUNTER(struct natd_io, gso_segments),
 }, verdict_counters[] = {
 	JSON_COUNTER_AS("verdict_errors", struct verdicts, errors),
 }, nat_counters[] = {
@@ -119,6 +125,12 @@ static const struct json_counter io_counters[] = {
 	JSON_COUNTER(struct nat_stats, frag_evicted),
 	JSON_COUNTER(struct nat_stats, other_out),
 	JSON_COUNTER(struct nat_stats, other_in),
+	JSON_COUNTER(struct nat_stats, mac_limit),
+	JSON_COUNTER(struct nat_stats, mac_addrs),
+	JSON_COUNTER(struct nat_stats, clients_full),
+	JSON_COUNTER(struct nat_stats, tcp_no_syn),
+	JSON_COUNTER(struct nat_stats, icmp_unmatched),
+	JSON_COUNTER(struct nat_stats, clients_freed),
 }, timeout_counters[] = {
 	JSON_COUNTER_AS("timeout_udp", struct nat_timeouts, udp),
 	JSON_COUNTER_AS("timeout_tcp_established", struct nat_timeouts, tcp_est),

@@ -15,8 +15,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NAT_LAYOUT_VERSION	3	/* 2: address-only owners added;
-					 * 3: a client's MAC */
+#define NAT_LAYOUT_VERSION	4	/* 2: address-only owners added;
+					 * 3: a client's MAC; 4: client slots
+					 * freed, chained by MAC */
 
 #define NAT_MAX_MAPS		131072
 #define NAT_MAP_BUCKETS		262144
@@ -24,6 +25,11 @@
 #define NAT_SESS_BUCKETS	524288
 #define NAT_MAX_CLIENTS		4096
 #define NAT_CLIENT_BUCKETS	8192
+/*
+ * LAN addresses one MAC may hold: a Wi-Fi extender that bridges by
+ * rewriting its clients' MACs to its own shows several behind one.
+ */
+#define NAT_ADDRS_PER_MAC	16
 #define NAT_FRAGS		64
 #define NAT_HOLD		16	/* later fragments held for a first */
 #define NAT_HOLD_SLOT		2048	/* bytes: bigger ones are not held */
@@ -76,7 +82,9 @@ struct nat_config {
 	uint16_t	 local_min, local_max;	/* the router's own ports */
 	uint16_t	 web_port;
 	uint8_t		 filter_udp, filter_tcp;	/* enum nat_filter */
-	uint32_t	 per_client_max;	/* mappings per LAN device */
+	uint32_t	 per_client_max;	/* mappings per LAN address */
+	uint32_t	 per_mac_max;		/* mappings per MAC, all its
+						 * addresses together */
 	struct nat_timeouts to;
 };
 
@@ -113,6 +121,16 @@ struct nat_stats {
 	uint64_t	 no_wan;		/* no WAN address known yet */
 	uint64_t	 other_out, other_in;	/* address-only (GRE, ESP..) */
 	uint64_t	 other_busy;		/* another device holds it */
+	/* LAN identity (docs/security.md): refused from the LAN */
+	uint64_t	 mac_limit;		/* the MAC's mappings at its max */
+	uint64_t	 mac_addrs;		/* a new address for a MAC that
+						 * holds NAT_ADDRS_PER_MAC */
+	uint64_t	 clients_full;		/* no client slot free */
+	uint64_t	 tcp_no_syn;		/* TCP without a mapping, not a
+						 * SYN: allocates nothing */
+	uint64_t	 icmp_unmatched;	/* ICMP errors quoting a packet
+						 * of no mapping or session */
+	uint64_t	 clients_freed;		/* slots holding nothing, freed */
 };
 
 /* One packet's summary for the ring and the counters. */
@@ -148,6 +166,15 @@ struct nat {
 	struct nat_stats	 st;
 	uint64_t		 rng;
 	uint32_t		 now;		/* s, CLOCK_MONOTONIC */
+	/*
+	 * The frame's source MAC of the packet nat_packet is given, from
+	 * nat_frame_mac(); NULL when none came. Consumed by nat_packet.
+	 */
+	const uint8_t		*mac;
+	/* Rebuilt on attach from the client slots: */
+	uint32_t		 client_free;	/* free slots, chained by next */
+	uint32_t		 nclients_live;
+	uint32_t		 mac_hash[NAT_CLIENT_BUCKETS];	/* by MAC */
 	uint32_t		 last_client;	/* counted by this packet */
 	uint32_t		 sweep_pos;
 	struct nat_frag {
@@ -195,6 +222,14 @@ uint64_t nat_resets(const struct nat *);
 
 void	nat_set_config(struct nat *, const struct nat_config *);
 void	nat_default_timeouts(struct nat_timeouts *);
+
+/*
+ * The source MAC of the frame of the next nat_packet() (NFQA_HWADDR on
+ * the LAN side), NULL when none came. The LAN device's packets tie its
+ * address to it; limits then hold per MAC. The pointer must stay valid
+ * until nat_packet returns, which forgets it.
+ */
+void	nat_frame_mac(struct nat *, const uint8_t *mac);
 
 /*
  * Translates one IPv4 packet in place. id is the queue's id of the
@@ -267,13 +302,16 @@ uint32_t nat_live_others(const struct nat *);
 
 /*
  * The device behind a client slot (nat_result.client): natd learns it
- * from the source MAC of the device's own packets (NFQA_HWADDR on the
- * LAN side), so inbound packets, which carry the WAN's MAC, know it too.
- * A new MAC for the same address replaces the old one: the address has
- * passed to another device. nat_client_mac returns 1 with the MAC, 0
- * while none is known.
+ * from the source MAC of the device's own packets (nat_frame_mac()), so
+ * inbound packets, which carry the WAN's MAC, know it too. A new MAC for
+ * the same address replaces the old one (the address has passed to
+ * another device) unless that MAC holds NAT_ADDRS_PER_MAC addresses
+ * already. A slot that holds no mapping and saw no packet for the UDP
+ * timeout is freed by nat_sweep and may serve another address.
+ * nat_client_learn returns 0 when refused; nat_client_mac returns 1 with
+ * the MAC, 0 while none is known.
  */
-void	nat_client_learn(struct nat *, uint32_t client, const uint8_t mac[6]);
+int	nat_client_learn(struct nat *, uint32_t client, const uint8_t mac[6]);
 /* The client slot + 1 of a LAN address, 0 when natd has none. */
 uint32_t nat_client_find(struct nat *, uint32_t ip);
 int	nat_client_mac(const struct nat *, uint32_t client, uint8_t mac[6]);

@@ -99,7 +99,7 @@ nat_forwards_apply(struct nat *n, const struct nat_forward *f, int nf,
 		if ((i = map_find(n, f[j].proto, f[j].ip, f[j].port)) != 0)
 			map_free(n, i);
 		if (map_insert(n, f[j].proto, f[j].ip, f[j].port,
-		    f[j].wan_port, MAP_FORWARD, client_get(n, f[j].ip, 1)) ==
+		    f[j].wan_port, MAP_FORWARD, client_get(n, f[j].ip)) ==
 		    0) {
 			snprintf(err, errlen, "the mapping table is full");
 			return -1;

@@ -98,6 +98,23 @@ inner_rewrite(struct pk *p, struct inner *in, int aoff, int poff,
 	st16raw(p->l4 + 2, c);
 }
 
+/*
+ * Whether the packet an inbound error quotes (sent from the WAN through
+ * mapping mi) went where the mapping has been: to a session's address
+ * and port, or for an echo, to the address it pings. Else anyone who
+ * guesses a WAN port could reach the device with errors.
+ */
+static int
+error_in_matches(struct nat *n, uint32_t mi, const struct inner *in)
+{
+	const struct nat_map *m = &n->maps[mi - 1];
+	uint32_t	 dst = ld32raw(in->ip + 16);
+
+	if (in->proto == IPPROTO_ICMP)
+		return dst == m->remote_ip;
+	return sess_find(n, mi, dst, ld16(in->l4 + 2), 0) != 0;
+}
+
 /* An error from the internet about a packet we sent from the WAN. */
 int
 icmp_error_in(struct nat *n, struct pk *p, struct nat_result *res)
@@ -120,8 +137,9 @@ icmp_error_in(struct nat *n, struct pk *p, struct nat_result *res)
 		return 1;
 	}
 	pi = pidx(in.proto);
-	if ((mi = *rev_slot(n, pi, wport)) == 0) {
-		n->st.no_mapping++;
+	if ((mi = *rev_slot(n, pi, wport)) == 0 ||
+	    !error_in_matches(n, mi, &in)) {
+		n->st.icmp_unmatched++;
 		return 0;
 	}
 	m = &n->maps[mi - 1];
@@ -158,7 +176,7 @@ icmp_error_out(struct nat *n, struct pk *p, struct nat_result *res)
 	mi = map_find(n, in.proto, p->src, ld16(in.l4 + 2));
 	if (mi == 0) {
 		/* RFC 5508 REQ-4: no mapping, silently dropped. */
-		n->st.no_mapping++;
+		n->st.icmp_unmatched++;
 		return 0;
 	}
 	m = &n->maps[mi - 1];

@@ -117,15 +117,23 @@ struct nat_other {
 	uint8_t		 pad[2];
 };
 
+/*
+ * A LAN address natd translates for, and the device (MAC) behind it.
+ * Slots are chained by address (next: client_hash, or the free list)
+ * and, once a MAC is known, by MAC (mac_next: nat.mac_hash), which is
+ * how limits per MAC are counted.
+ */
 struct nat_client {
 	uint32_t	 next;
 	uint32_t	 ip;
 	uint32_t	 nmaps;
-	uint32_t	 used;
+	uint32_t	 used;		/* 0: a free slot */
 	uint64_t	 bytes_up, bytes_down, pkts_up, pkts_down;
 	uint8_t		 mac[6];	/* the device, from NFQA_HWADDR */
 	uint8_t		 has_mac;
 	uint8_t		 pad;
+	uint32_t	 mac_next;
+	uint32_t	 last;		/* s, its last packet either way */
 };
 
 /* A parsed packet: pointers into it for the fields translation touches. */
@@ -254,6 +262,16 @@ client_bucket(const struct nat *n, uint32_t ip)
 	    (NAT_CLIENT_BUCKETS - 1));
 }
 
+static inline uint32_t
+mac_bucket(const struct nat *n, const uint8_t mac[6])
+{
+	uint64_t k = 0;
+
+	memcpy(&k, mac, 6);
+	return (uint32_t)(mix64(k ^ (n->hdr->seed << 2)) &
+	    (NAT_CLIENT_BUCKETS - 1));
+}
+
 static inline uint32_t *
 rev_slot(struct nat *n, int pi, uint16_t port)
 {
@@ -269,6 +287,7 @@ count(struct nat *n, uint32_t client, int up, size_t bytes)
 		return;
 	n->last_client = client;
 	c = &n->clients[client - 1];
+	c->last = n->now;
 	if (up) {
 		c->bytes_up += bytes;
 		c->pkts_up++;
@@ -361,17 +380,22 @@ icmp_is_error(uint8_t type)
 /* nat_shm.c: nothing beyond nat.h. */
 
 /* nat_table.c */
-uint32_t client_get(struct nat *, uint32_t ip, int create);
+uint32_t client_find(const struct nat *, uint32_t ip);
+uint32_t client_get(struct nat *, uint32_t ip);
+uint32_t client_from_lan(struct nat *, uint32_t ip);
+int	 client_bind(struct nat *, uint32_t client, const uint8_t mac[6]);
+void	 client_hash_mac(struct nat *, uint32_t client);
 uint32_t map_find(const struct nat *, uint8_t proto, uint32_t ip,
 	    uint16_t port);
 void	 lru_append(struct nat *, uint32_t i);
 void	 map_free(struct nat *, uint32_t i);
 uint32_t map_insert(struct nat *, uint8_t proto, uint32_t ip, uint16_t port,
 	    uint16_t wan_port, uint8_t flags, uint32_t client);
-uint32_t map_get_out(struct nat *, uint8_t proto, uint32_t ip, uint16_t port,
-	    uint32_t *clientp);
+uint32_t map_get_out(struct nat *, const struct pk *, uint32_t *clientp);
 void	 sess_out(struct nat *, uint32_t mi, const struct pk *, uint32_t rip,
 	    uint16_t rport);
+uint32_t sess_find(struct nat *, uint32_t mi, uint32_t ip, uint16_t port,
+	    int any_port);
 int	 filter_in(struct nat *, uint32_t mi, const struct pk *, uint32_t rip,
 	    uint16_t rport);
 

@@ -54,6 +54,8 @@ nat_client_foreach(struct nat *n,
 
 	for (i = 0; i < n->hdr->nclients; i++) {
 		c = &n->clients[i];
+		if (!c->used)
+			continue;
 		ci.ip = c->ip;
 		ci.bytes_up = c->bytes_up;
 		ci.bytes_down = c->bytes_down;
@@ -63,7 +65,7 @@ nat_client_foreach(struct nat *n,
 		ci.idx = i;
 		fn(&ci, arg);
 	}
-	return n->hdr->nclients;
+	return n->nclients_live;
 }
 
 uint32_t
@@ -75,7 +77,7 @@ nat_live_maps(const struct nat *n)
 uint32_t
 nat_clients(const struct nat *n)
 {
-	return n->hdr->nclients;
+	return n->nclients_live;
 }
 
 uint32_t
@@ -119,24 +121,19 @@ nat_lookup_wan(struct nat *n, uint8_t proto, uint16_t wan_port,
 	return 1;
 }
 
-void
+int
 nat_client_learn(struct nat *n, uint32_t client, const uint8_t mac[6])
 {
-	struct nat_client *c;
-
-	if (client == 0 || client > n->hdr->nclients)
-		return;
-	c = &n->clients[client - 1];
-	if (c->has_mac && memcmp(c->mac, mac, sizeof(c->mac)) == 0)
-		return;
-	memcpy(c->mac, mac, sizeof(c->mac));
-	c->has_mac = 1;
+	if (client == 0 || client > n->hdr->nclients ||
+	    !n->clients[client - 1].used)
+		return 0;
+	return client_bind(n, client, mac);
 }
 
 uint32_t
 nat_client_find(struct nat *n, uint32_t ip)
 {
-	return client_get(n, ip, 0);
+	return client_find(n, ip);
 }
 
 int
@@ -147,7 +144,7 @@ nat_client_mac(const struct nat *n, uint32_t client, uint8_t mac[6])
 	if (client == 0 || client > n->hdr->nclients)
 		return 0;
 	c = &n->clients[client - 1];
-	if (!c->has_mac)
+	if (!c->used || !c->has_mac)
 		return 0;
 	memcpy(mac, c->mac, sizeof(c->mac));
 	return 1;

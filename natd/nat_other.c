@@ -28,8 +28,10 @@ static struct nat_other *
 other_take(struct nat *n, uint8_t proto, uint32_t src)
 {
 	struct nat_other *o = &n->other[proto];
-	uint32_t	 client = client_get(n, src, 1);
+	uint32_t	 client = client_from_lan(n, src);
 
+	if (client == 0)
+		return NULL;
 	o->flags = 0;
 	o->lan_ip = src;
 	o->remote = 0;
@@ -66,8 +68,8 @@ other_out(struct nat *n, struct pk *p, struct nat_result *res)
 		n->st.other_busy++;
 		return 0;
 	}
-	if (o == NULL)
-		o = other_take(n, p->proto, p->src);
+	if (o == NULL && (o = other_take(n, p->proto, p->src)) == NULL)
+		return 0;
 	o->remote = p->dst;
 	o->last_out = o->last_seen = n->now;
 	set_addr(p, p->ip + 12, n->cf.wan);

@@ -113,12 +113,25 @@ rebuild(struct nat *n)
 	h->lru_head = h->lru_tail = 0;
 	if (h->nclients > NAT_MAX_CLIENTS)
 		h->nclients = NAT_MAX_CLIENTS;
-	for (i = 0; i < h->nclients; i++) {
+	memset(n->mac_hash, 0, sizeof(n->mac_hash));
+	n->client_free = n->nclients_live = 0;
+	/* Backwards, so the free list hands out low slots first. */
+	for (i = h->nclients; i-- > 0;) {
 		c = &n->clients[i];
 		c->nmaps = 0;
+		if (!c->used || client_find(n, c->ip) != 0) {
+			memset(c, 0, sizeof(*c));
+			c->next = n->client_free;
+			n->client_free = i + 1;
+			continue;
+		}
 		b = client_bucket(n, c->ip);
 		c->next = n->client_hash[b];
 		n->client_hash[b] = i + 1;
+		c->has_mac = c->has_mac != 0;
+		if (c->has_mac)
+			client_hash_mac(n, i + 1);
+		n->nclients_live++;
 	}
 	/* Backwards, so the free list hands out low indices first. */
 	for (i = NAT_MAX_MAPS; i-- > 0;) {
@@ -134,7 +147,9 @@ rebuild(struct nat *n)
 				n->map_hash[b] = i + 1;
 				m->nsess = 0;
 				m->lru_prev = m->lru_next = 0;
-				if (m->client > h->nclients)
+				if (m->client > h->nclients ||
+				    (m->client != 0 &&
+				    !n->clients[m->client - 1].used))
 					m->client = 0;
 				if (m->client != 0)
 					n->clients[m->client - 1].nmaps++;
@@ -156,7 +171,8 @@ rebuild(struct nat *n)
 			memset(o, 0, sizeof(*o));
 			continue;
 		}
-		if (o->client > h->nclients)
+		if (o->client > h->nclients ||
+		    (o->client != 0 && !n->clients[o->client - 1].used))
 			o->client = 0;
 	}
 	/* LRU order: by last outbound use, approximately (insertion). */
@@ -243,6 +259,8 @@ nat_set_config(struct nat *n, const struct nat_config *cf)
 	n->cf = *cf;
 	if (n->cf.per_client_max == 0)
 		n->cf.per_client_max = 8192;
+	if (n->cf.per_mac_max == 0)
+		n->cf.per_mac_max = n->cf.per_client_max;
 	/* A zero timeout means nothing would live: the default. */
 	nat_default_timeouts(&def);
 	if (n->cf.to.udp == 0)

@@ -19,24 +19,168 @@ rnd(struct nat *n)
 }
 
 uint32_t
-client_get(struct nat *n, uint32_t ip, int create)
+client_find(const struct nat *n, uint32_t ip)
+{
+	uint32_t	 i;
+
+	for (i = n->client_hash[client_bucket(n, ip)]; i != 0;
+	    i = n->clients[i - 1].next)
+		if (n->clients[i - 1].ip == ip)
+			return i;
+	return 0;
+}
+
+/* The slot of ip, a free one taken when it has none; 0 when full. */
+uint32_t
+client_get(struct nat *n, uint32_t ip)
 {
 	uint32_t	 b = client_bucket(n, ip), i;
 	struct nat_client *c;
 
-	for (i = n->client_hash[b]; i != 0; i = n->clients[i - 1].next)
-		if (n->clients[i - 1].ip == ip)
-			return i;
-	if (!create || n->hdr->nclients >= NAT_MAX_CLIENTS)
+	if ((i = client_find(n, ip)) != 0)
+		return i;
+	if ((i = n->client_free) != 0 && i <= n->hdr->nclients)
+		n->client_free = n->clients[i - 1].next;
+	else if (n->hdr->nclients < NAT_MAX_CLIENTS)
+		i = ++n->hdr->nclients;
+	else
 		return 0;
-	i = ++n->hdr->nclients;
 	c = &n->clients[i - 1];
 	memset(c, 0, sizeof(*c));
 	c->ip = ip;
+	c->last = n->now;
 	c->next = n->client_hash[b];
 	c->used = 1;
 	n->client_hash[b] = i;
+	n->nclients_live++;
 	return i;
+}
+
+/* Chains a slot with a MAC into mac_hash. */
+void
+client_hash_mac(struct nat *n, uint32_t client)
+{
+	struct nat_client *c = &n->clients[client - 1];
+	uint32_t	 b = mac_bucket(n, c->mac);
+
+	c->mac_next = n->mac_hash[b];
+	n->mac_hash[b] = client;
+}
+
+static void
+client_unhash_mac(struct nat *n, uint32_t client)
+{
+	struct nat_client *c = &n->clients[client - 1];
+	uint32_t	*pp;
+
+	if (!c->has_mac)
+		return;
+	for (pp = &n->mac_hash[mac_bucket(n, c->mac)]; *pp != 0;
+	    pp = &n->clients[*pp - 1].mac_next)
+		if (*pp == client) {
+			*pp = c->mac_next;
+			break;
+		}
+	c->mac_next = 0;
+	c->has_mac = 0;
+}
+
+/*
+ * What the device with mac holds: its addresses, and their mappings
+ * (all, when maps is not NULL). Walks one MAC chain: done when a mapping
+ * or a slot is created, never per packet of a known mapping.
+ */
+static uint32_t
+mac_addrs(const struct nat *n, const uint8_t mac[6], uint32_t *maps)
+{
+	const struct nat_client *c;
+	uint32_t	 i, addrs = 0;
+
+	if (maps != NULL)
+		*maps = 0;
+	for (i = n->mac_hash[mac_bucket(n, mac)]; i != 0; i = c->mac_next) {
+		c = &n->clients[i - 1];
+		if (memcmp(c->mac, mac, 6) != 0)
+			continue;
+		addrs++;
+		if (maps != NULL)
+			*maps += c->nmaps;
+	}
+	return addrs;
+}
+
+/*
+ * Ties client to the device mac: returns 1 when it is (or already was),
+ * 0 when that MAC holds NAT_ADDRS_PER_MAC addresses already.
+ */
+int
+client_bind(struct nat *n, uint32_t client, const uint8_t mac[6])
+{
+	struct nat_client *c = &n->clients[client - 1];
+
+	if (c->has_mac && memcmp(c->mac, mac, 6) == 0)
+		return 1;
+	if (mac_addrs(n, mac, NULL) >= NAT_ADDRS_PER_MAC)
+		return 0;
+	client_unhash_mac(n, client);
+	memcpy(c->mac, mac, 6);
+	c->has_mac = 1;
+	client_hash_mac(n, client);
+	return 1;
+}
+
+/*
+ * The slot of a LAN source, tied to the frame's MAC when one came; 0,
+ * counted, when the table is full or the MAC holds too many addresses.
+ */
+uint32_t
+client_from_lan(struct nat *n, uint32_t ip)
+{
+	uint32_t	 client = client_find(n, ip);
+
+	if (client == 0) {
+		if (n->mac != NULL &&
+		    mac_addrs(n, n->mac, NULL) >= NAT_ADDRS_PER_MAC) {
+			n->st.mac_addrs++;
+			return 0;
+		}
+		if ((client = client_get(n, ip)) == 0) {
+			n->st.clients_full++;
+			return 0;
+		}
+	}
+	if (n->mac != NULL && !client_bind(n, client, n->mac)) {
+		n->st.mac_addrs++;
+		return 0;
+	}
+	return client;
+}
+
+/* A slot that holds nothing and saw nothing for a while is freed. */
+static void
+client_free_idle(struct nat *n, uint32_t client)
+{
+	struct nat_client *c = &n->clients[client - 1];
+	uint32_t	*pp, k;
+
+	if (!c->used || c->nmaps != 0 || age(n, c->last) < n->cf.to.udp)
+		return;
+	for (k = 0; k < NAT_OTHER; k++)
+		if ((n->other[k].flags & OTHER_USED) &&
+		    n->other[k].client == client)
+			return;
+	client_unhash_mac(n, client);
+	for (pp = &n->client_hash[client_bucket(n, c->ip)]; *pp != 0;
+	    pp = &n->clients[*pp - 1].next)
+		if (*pp == client) {
+			*pp = c->next;
+			break;
+		}
+	memset(c, 0, sizeof(*c));
+	c->next = n->client_free;
+	n->client_free = client;
+	n->nclients_live--;
+	n->st.clients_freed++;
 }
 
 uint32_t
@@ -213,17 +357,60 @@ map_insert(struct nat *n, uint8_t proto, uint32_t ip, uint16_t port,
 	return i;
 }
 
-/* The mapping of a LAN endpoint, created on its first packet out. */
+/*
+ * Whether a packet may create a mapping: TCP only by a SYN (without ACK,
+ * RST or FIN), so stray segments from the LAN allocate nothing.
+ */
+static int
+may_create(struct nat *n, const struct pk *p)
+{
+	if (p->proto != IPPROTO_TCP ||
+	    (p->tcpflags & (TH_SYN | TH_ACK | TH_RST | TH_FIN)) == TH_SYN)
+		return 1;
+	n->st.tcp_no_syn++;
+	return 0;
+}
+
+/* Whether the device of client may hold one more mapping. */
+static int
+client_room(struct nat *n, uint32_t client)
+{
+	struct nat_client *c = &n->clients[client - 1];
+	uint32_t	 maps;
+
+	if (c->nmaps >= n->cf.per_client_max) {
+		n->st.client_limit++;
+		return 0;
+	}
+	if (c->has_mac) {
+		mac_addrs(n, c->mac, &maps);
+		if (maps >= n->cf.per_mac_max) {
+			n->st.mac_limit++;
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/*
+ * The mapping of the packet's LAN endpoint (source), created on its
+ * first packet out; the device's slot in *clientp.
+ */
 uint32_t
-map_get_out(struct nat *n, uint8_t proto, uint32_t ip, uint16_t port,
-    uint32_t *clientp)
+map_get_out(struct nat *n, const struct pk *p, uint32_t *clientp)
 {
 	struct nat_map	*m;
 	uint32_t	 i, client;
-	int		 pi = pidx(proto), wp, tries;
+	int		 pi = pidx(p->proto), wp, tries;
 
-	if ((i = map_find(n, proto, ip, port)) != 0) {
+	*clientp = 0;
+	if ((i = map_find(n, p->proto, p->src, p->sport)) != 0) {
 		m = &n->maps[i - 1];
+		if (n->mac != NULL && m->client != 0 &&
+		    !client_bind(n, m->client, n->mac)) {
+			n->st.mac_addrs++;
+			return 0;
+		}
 		*clientp = m->client;
 		m->last_out = m->last_seen = n->now;
 		if (in_lru(m) && n->hdr->lru_tail != i) {
@@ -232,20 +419,17 @@ map_get_out(struct nat *n, uint8_t proto, uint32_t ip, uint16_t port,
 		}
 		return i;
 	}
-	client = client_get(n, ip, 1);
-	*clientp = client;
-	if (client != 0 &&
-	    n->clients[client - 1].nmaps >= n->cf.per_client_max) {
-		n->st.client_limit++;
+	if (!may_create(n, p) || (client = client_from_lan(n, p->src)) == 0 ||
+	    !client_room(n, client))
 		return 0;
-	}
+	*clientp = client;
 	for (tries = 0; tries < 2; tries++) {
 		if (n->hdr->map_free == 0 && !evict_udp(n))
 			break;
-		if ((wp = port_alloc(n, pi, port)) != -1)
-			return map_insert(n, proto, ip, port, (uint16_t)wp, 0,
-			    client);
-		if (proto != IPPROTO_UDP || !evict_udp(n))
+		if ((wp = port_alloc(n, pi, p->sport)) != -1)
+			return map_insert(n, p->proto, p->src, p->sport,
+			    (uint16_t)wp, 0, client);
+		if (p->proto != IPPROTO_UDP || !evict_udp(n))
 			break;
 	}
 	n->st.ports_exhausted++;
@@ -275,7 +459,7 @@ sess_unlink(struct nat *n, uint32_t *pp)
  * Finds the session of mapping mi with ip (and port unless any_port);
  * frees stale ones met on the way.
  */
-static uint32_t
+uint32_t
 sess_find(struct nat *n, uint32_t mi, uint32_t ip, uint16_t port,
     int any_port)
 {
@@ -453,7 +637,14 @@ nat_sweep(struct nat *n, uint32_t max)
 		    other_find(n, (uint8_t)k) == NULL)
 			n->other[k].flags = 0;
 	for (k = 0; k < max; k++) {
-		i = n->sweep_pos++ % (NAT_MAX_MAPS + NAT_MAX_SESS);
+		i = n->sweep_pos++ % (NAT_MAX_MAPS + NAT_MAX_SESS +
+		    NAT_MAX_CLIENTS);
+		if (i >= NAT_MAX_MAPS + NAT_MAX_SESS) {
+			i -= NAT_MAX_MAPS + NAT_MAX_SESS;
+			if (i < n->hdr->nclients)
+				client_free_idle(n, i + 1);
+			continue;
+		}
 		if (i < NAT_MAX_SESS) {
 			s = &n->sess[i];
 			if (!(s->flags & SESS_USED))

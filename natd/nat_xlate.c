@@ -23,7 +23,7 @@ nat_out(struct nat *n, struct pk *p, struct nat_result *res)
 		}
 		rport = 0;
 	}
-	if ((mi = map_get_out(n, p->proto, p->src, p->sport, &client)) == 0)
+	if ((mi = map_get_out(n, p, &client)) == 0)
 		return 0;
 	m = &n->maps[mi - 1];
 	m->remote_ip = p->dst;
@@ -115,7 +115,7 @@ hairpin_pre(struct nat *n, struct pk *p, struct nat_result *res)
 		n->st.local_accepted++;
 		return 1;
 	}
-	if ((ai = map_get_out(n, p->proto, p->src, p->sport, &client)) == 0)
+	if ((ai = map_get_out(n, p, &client)) == 0)
 		return 0;
 	a = &n->maps[ai - 1];
 	if (!filter_in(n, bi, p, n->cf.wan, a->wan_port)) {
@@ -145,7 +145,7 @@ hairpin_fwd(struct nat *n, struct pk *p, struct nat_result *res)
 		/* Routed LAN to LAN but not hairpinned: nothing to do. */
 		return 1;
 	}
-	if ((ai = map_get_out(n, p->proto, p->src, p->sport, &client)) == 0)
+	if ((ai = map_get_out(n, p, &client)) == 0)
 		return 0;
 	a = &n->maps[ai - 1];
 	b = &n->maps[bi - 1];
@@ -258,7 +258,17 @@ translate(struct nat *n, uint8_t *pkt, size_t len, uint32_t id, int hook,
 	return nat_in(n, &p, res);
 }
 
-/* translate(), and the device it counted the packet to. */
+void
+nat_frame_mac(struct nat *n, const uint8_t *mac)
+{
+	n->mac = mac;
+}
+
+/*
+ * translate(), and the device it counted the packet to. The frame's MAC
+ * counts only for a packet from the LAN: from the WAN it is the
+ * upstream router's.
+ */
 int
 nat_packet(struct nat *n, uint8_t *pkt, size_t len, uint32_t id, int hook,
     uint32_t skbinfo, struct nat_result *res)
@@ -266,7 +276,10 @@ nat_packet(struct nat *n, uint8_t *pkt, size_t len, uint32_t id, int hook,
 	int	 r;
 
 	n->last_client = 0;
+	if (hook == NAT_HOOK_PRE)
+		n->mac = NULL;
 	r = translate(n, pkt, len, id, hook, skbinfo, res);
 	res->client = r == 1 ? n->last_client : 0;
+	n->mac = NULL;
 	return r;
 }

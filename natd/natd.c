@@ -35,6 +35,7 @@
 
 #include <event2/event.h>
 
+#include "capring.h"
 #include "capture.h"
 #include "child.h"
 #include "log.h"
@@ -66,6 +67,7 @@ static struct nat_forward conf_fwd[NAT_MAX_FORWARDS];
 static int		 conf_nfwd;
 int			 configured;
 static uint32_t		 lan_ifindex;	/* from MSG_CONFIG; 0 unknown */
+static uint32_t		 lan_mtu = 1500;	/* from MSG_CONFIG */
 char			 fwd_error[256];
 
 static uint8_t		 rbuf[NATD_BATCH][NATD_BUFSZ];
@@ -100,8 +102,13 @@ ring_map(void)
 
 /* ---- the packet path ---- */
 
+/*
+ * The packet's summary for the telemetry: a GSO super-packet counts as
+ * the segments the wire carried, with their headers (segs, hdr_len).
+ */
 static void
-summarize(const struct nat_result *r, size_t len, uint64_t ts)
+summarize(const struct nat_result *r, size_t len, uint32_t segs,
+    uint16_t hdr_len, uint64_t ts)
 {
 	struct gk_ring_rec	 rec;
 
@@ -118,8 +125,8 @@ summarize(const struct nat_result *r, size_t len, uint64_t ts)
 	rec.wan_port = r->wan_port;
 	rec.proto = r->proto;
 	rec.dir = r->dir;
-	rec.bytes = (uint32_t)len;
-	rec.packets = 1;
+	rec.bytes = (uint32_t)(len + (size_t)(segs - 1) * hdr_len);
+	rec.packets = segs;
 	nat_client_mac(&nat, r->client, rec.mac);
 	gk_ring_push(ring, &rec);
 }
@@ -178,6 +185,8 @@ static void
 handle_packet(struct nfq_pkt *p, uint64_t ts)
 {
 	struct nat_result	 res;
+	uint32_t		 segs;
+	uint16_t		 seg_size, hdr_len;
 	int			 ok;
 
 	io.received++;
@@ -192,28 +201,37 @@ handle_packet(struct nfq_pkt *p, uint64_t ts)
 		ok = 0;
 	} else {
 		capture_before(p, p->hook);
+		nat_frame_mac(&nat, p->has_hwaddr ? p->hwaddr : NULL);
 		ok = nat_packet(&nat, p->payload, p->len, p->id,
 		    packet_hook(p), p->skbinfo, &res);
 	}
 	if (ok == NAT_HELD) {
 		/* The verdict comes with its first fragment, or a drop. */
+		capture_cancel();
 		io.held++;
 		hold_drain();
 		return;
 	}
 	if (!ok) {
+		capture_cancel();
 		io.dropped++;
 		verdict_add(&vq, p->id, NF_DROP, NULL, 0);
 		return;
 	}
 	io.accepted++;
-	/* The device's own frames carry its MAC; replies, the WAN's. */
-	if (res.dir == NAT_DIR_UP && p->has_hwaddr)
-		nat_client_learn(&nat, res.client, p->hwaddr);
 	if (res.dir != 0) {
-		summarize(&res, p->len, ts);
-		capture_after(p, &res);
-	}
+		segs = 1;
+		seg_size = hdr_len = 0;
+		if (p->skbinfo & NAT_SKB_GSO) {
+			segs = cap_gso_segments(p->payload, p->len, lan_mtu,
+			    &seg_size, &hdr_len);
+			io.gso++;
+			io.gso_segments += segs;
+		}
+		summarize(&res, p->len, segs, hdr_len, ts);
+		capture_after(p, &res, seg_size);
+	} else
+		capture_cancel();
 	if (res.modified) {
 		io.rewritten++;
 		verdict_add(&vq, p->id, NF_ACCEPT, p->payload, p->len);
@@ -456,6 +474,8 @@ natd_config(const struct msg_config *mc, void *arg)
 		log_warnx("the LAN interface's index is unknown: hairpin "
 		    "traffic is dropped as spoofed");
 	lan_ifindex = mc->lan_ifindex;
+	if (mc->lan_mtu >= 576 && mc->lan_mtu <= 65535)
+		lan_mtu = mc->lan_mtu;
 	cf.local_min = mc->local_port_min;
 	cf.local_max = mc->local_port_max;
 	cf.web_port = mc->conf.web_port;

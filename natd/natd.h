@@ -31,6 +31,8 @@ struct natd_io {
 	uint64_t	 held;		/* verdicts deferred: held fragments */
 	uint64_t	 ring_off;	/* summaries not written: no ring */
 	uint64_t	 orphans_dropped; /* 1: the batch drop was sent */
+	uint64_t	 gso;		/* GSO super-packets passed */
+	uint64_t	 gso_segments;	/* the wire packets they stand for */
 };
 
 /* natd.c */

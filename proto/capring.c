@@ -168,6 +168,7 @@ cap_attach(struct cap_writer *w, void *mem, size_t size, uint64_t ring_size,
 	int		 kept;
 
 	memset(w, 0, sizeof(*w));
+	w->pend_slot = -1;
 	ring_size = ring_size == 0 ? 0 : ALIGN8(ring_size < CAP_RING_MIN ?
 	    CAP_RING_MIN : ring_size);
 	if (mem == NULL || (n = fit(size, ring_size, &data_off)) == 0) {
@@ -211,8 +212,8 @@ cap_attach(struct cap_writer *w, void *mem, size_t size, uint64_t ring_size,
 	return 1;
 }
 
-static int
-lookup(const struct cap_writer *w, const uint8_t mac[6])
+int
+cap_lookup(const struct cap_writer *w, const uint8_t mac[6])
 {
 	uint32_t	 b, i;
 
@@ -252,10 +253,12 @@ cap_slot(struct cap_writer *w, const uint8_t mac[6], uint64_t now_us)
 
 	if (w->h == NULL)
 		return -1;
-	if ((i = lookup(w, mac)) >= 0)
+	if ((i = cap_lookup(w, mac)) >= 0)
 		return i;
 	i = victim(w);
 	s = &w->slots[i];
+	if (w->pend_slot == i)
+		cap_cancel(w);
 	slot_begin(s);
 	memcpy(s->mac, mac, 6);
 	s->used = 1;
@@ -306,49 +309,105 @@ make_room(struct cap_writer *w, int i, uint64_t start, uint64_t end)
 	atomic_thread_fence(memory_order_release);
 }
 
-void
-cap_write(struct cap_writer *w, int slot, uint64_t ts_us, uint8_t dir,
-    uint8_t flags, const uint8_t *pkt, size_t len)
+/*
+ * Room at slot's head for a record of sz bytes: when the ring's end is
+ * nearer, the rest is padded and published at once (a pad is a whole
+ * record), so the published tail never passes the published head
+ * while a record is pending. Returns the new record's ring offset.
+ */
+static uint64_t
+ring_room(struct cap_writer *w, int slot, uint64_t sz)
 {
 	struct cap_rec	 r;
-	uint8_t		*ring;
-	uint64_t	 head, off, room, sz;
-	uint32_t	 caplen;
+	uint8_t		*ring = w->data + (uint64_t)slot * w->ring_size;
+	uint64_t	 head = w->head[slot], off, room;
 
-	if (w->h == NULL || slot < 0 || (uint32_t)slot >= w->nslots ||
-	    len == 0 || len > UINT32_MAX)
-		return;
-	caplen = len < w->snaplen ? (uint32_t)len : w->snaplen;
-	sz = rec_size(caplen);
-	ring = w->data + (uint64_t)slot * w->ring_size;
-	head = w->head[slot];
 	off = head % w->ring_size;
 	room = w->ring_size - off;
-	if (room < sz) {
-		make_room(w, slot, head + room, head + room + sz);
-		if (room >= sizeof(r)) {
-			memset(&r, 0, sizeof(r));
-			memcpy(ring + off, &r, sizeof(r));
-		}
-		head += room;
-		off = 0;
-	} else
+	if (room >= sz) {
 		make_room(w, slot, head, head + sz);
+		return off;
+	}
+	make_room(w, slot, head + room, head + room + sz);
+	if (room >= sizeof(r)) {
+		memset(&r, 0, sizeof(r));
+		memcpy(ring + off, &r, sizeof(r));
+	}
+	w->head[slot] = head + room;
+	atomic_store_explicit(&w->slots[slot].head, head + room,
+	    memory_order_release);
+	return 0;
+}
+
+uint8_t *
+cap_reserve(struct cap_writer *w, int slot, size_t len, uint32_t *caplen)
+{
+	uint64_t	 off;
+
+	w->pend_slot = -1;
+	if (w->h == NULL || slot < 0 || (uint32_t)slot >= w->nslots ||
+	    len == 0 || len > CAP_SNAP_MAX)
+		return NULL;
+	*caplen = len < w->snaplen ? (uint32_t)len : w->snaplen;
+	off = ring_room(w, slot, rec_size(*caplen));
+	w->pend_slot = slot;
+	w->pend_off = off;
+	w->pend_len = (uint32_t)len;
+	w->pend_caplen = *caplen;
+	return w->data + (uint64_t)slot * w->ring_size + off +
+	    sizeof(struct cap_rec);
+}
+
+void
+cap_commit(struct cap_writer *w, uint64_t ts_us, uint8_t dir, uint8_t flags,
+    uint16_t gso_size)
+{
+	struct cap_rec	 r;
+	struct cap_slot	*s;
+	uint64_t	 head;
+	int		 slot = w->pend_slot;
+
+	if (slot < 0 || w->h == NULL)
+		return;
+	w->pend_slot = -1;
+	memset(&r, 0, sizeof(r));
 	r.ts_us = ts_us;
-	r.wirelen = (uint32_t)len;
-	r.caplen = (uint16_t)caplen;
+	r.wirelen = (uint16_t)w->pend_len;
+	r.caplen = (uint16_t)w->pend_caplen;
+	r.gso_size = (flags & CAP_F_GSO) ? gso_size : 0;
 	r.dir = dir;
 	r.flags = flags;
-	memcpy(ring + off, &r, sizeof(r));
-	memcpy(ring + off + sizeof(r), pkt, caplen);
-	w->head[slot] = head + sz;
-	atomic_store_explicit(&w->slots[slot].head, head + sz,
-	    memory_order_release);
-	atomic_store_explicit(&w->slots[slot].last_us, ts_us,
-	    memory_order_relaxed);
-	atomic_store_explicit(&w->slots[slot].packets,
-	    atomic_load_explicit(&w->slots[slot].packets,
+	memcpy(w->data + (uint64_t)slot * w->ring_size + w->pend_off, &r,
+	    sizeof(r));
+	head = w->head[slot] + rec_size(w->pend_caplen);
+	w->head[slot] = head;
+	s = &w->slots[slot];
+	/* The record's bytes before the head that shows them. */
+	atomic_store_explicit(&s->head, head, memory_order_release);
+	atomic_store_explicit(&s->last_us, ts_us, memory_order_relaxed);
+	atomic_store_explicit(&s->packets, atomic_load_explicit(&s->packets,
 	    memory_order_relaxed) + 1, memory_order_relaxed);
+}
+
+void
+cap_cancel(struct cap_writer *w)
+{
+	/* Its bytes lie past the published head: no reader looks there,
+	 * and the next record is written over them. */
+	w->pend_slot = -1;
+}
+
+void
+cap_write(struct cap_writer *w, int slot, uint64_t ts_us, uint8_t dir,
+    uint8_t flags, uint16_t gso_size, const uint8_t *pkt, size_t len)
+{
+	uint8_t		*dst;
+	uint32_t	 caplen;
+
+	if ((dst = cap_reserve(w, slot, len, &caplen)) == NULL)
+		return;
+	memcpy(dst, pkt, caplen);
+	cap_commit(w, ts_us, dir, flags, gso_size);
 }
 
 void
@@ -367,13 +426,52 @@ cap_clear(struct cap_writer *w, const uint8_t mac[6])
 {
 	int	 i;
 
-	if (w->h == NULL || (i = lookup(w, mac)) < 0)
+	if (w->h == NULL || (i = cap_lookup(w, mac)) < 0)
 		return 0;
+	if (w->pend_slot == i)
+		cap_cancel(w);
 	slot_begin(&w->slots[i]);
 	slot_empty(w, i, w->head[i]);
 	memset(w->data + (uint64_t)i * w->ring_size, 0, w->ring_size);
 	slot_end(&w->slots[i]);
 	return 1;
+}
+
+/*
+ * The IP and transport headers of an IPv4 TCP or UDP packet that the
+ * kernel segments (not a fragment), every length checked: their length,
+ * or 0.
+ */
+static size_t
+seg_headers(const uint8_t *pkt, size_t len)
+{
+	size_t		 ihl, l4;
+
+	if (len < 20 || (pkt[0] >> 4) != 4 || (ihl = (pkt[0] & 15) * 4U) <
+	    20 || ihl > len || (pkt[6] & 0x3f) != 0 || pkt[7] != 0)
+		return 0;
+	if (pkt[9] == 6 && len >= ihl + 20) {
+		if ((l4 = (pkt[ihl + 12] >> 4) * 4U) < 20)
+			return 0;
+	} else if (pkt[9] == 17)
+		l4 = 8;
+	else
+		return 0;
+	return ihl + l4 < len ? ihl + l4 : 0;
+}
+
+uint32_t
+cap_gso_segments(const uint8_t *pkt, size_t len, uint32_t mtu,
+    uint16_t *seg_size, uint16_t *hdr_len)
+{
+	size_t		 hl;
+
+	*seg_size = *hdr_len = 0;
+	if ((hl = seg_headers(pkt, len)) == 0 || mtu <= hl || mtu > 65535)
+		return 1;
+	*seg_size = (uint16_t)(mtu - hl);
+	*hdr_len = (uint16_t)hl;
+	return (uint32_t)((len - hl + *seg_size - 1) / *seg_size);
 }
 
 /* ---- reader ---- */
@@ -521,6 +619,7 @@ cap_next(struct cap_snap *s, struct cap_pkt *p)
 		p->ts_us = r.ts_us;
 		p->wirelen = r.wirelen;
 		p->caplen = r.caplen;
+		p->gso_size = r.gso_size;
 		p->dir = r.dir;
 		p->flags = r.flags;
 		p->data = s->buf + off + sizeof(r);
@@ -528,4 +627,98 @@ cap_next(struct cap_snap *s, struct cap_pkt *p)
 		return 1;
 	}
 	return 0;
+}
+
+/* ---- a GSO record as its segments ---- */
+
+uint32_t
+cap_segs(const struct cap_pkt *p, uint16_t *hdr_len)
+{
+	size_t		 hl;
+	uint32_t	 n;
+
+	*hdr_len = 0;
+	if (!(p->flags & CAP_F_GSO) || p->gso_size == 0 ||
+	    p->caplen != p->wirelen || p->caplen < 20 ||
+	    (hl = seg_headers(p->data, p->caplen)) == 0 ||
+	    hl + p->gso_size > 65535 ||
+	    ((size_t)p->data[2] << 8 | p->data[3]) != p->caplen)
+		return 1;
+	n = (uint32_t)((p->caplen - hl + p->gso_size - 1) / p->gso_size);
+	if (n < 2)
+		return 1;
+	*hdr_len = (uint16_t)hl;
+	return n;
+}
+
+/* The one's-complement sum of n bytes, big-endian words, into sum. */
+static uint32_t
+csum_add(uint32_t sum, const uint8_t *b, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)b[i] << 8 | b[i + 1];
+	if (n & 1)
+		sum += (uint32_t)b[n - 1] << 8;
+	return sum;
+}
+
+static uint16_t
+csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static void
+put_be16(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+size_t
+cap_seg(const struct cap_pkt *p, uint32_t i, uint32_t n, uint16_t hl,
+    uint8_t *out)
+{
+	size_t		 ihl = (p->data[0] & 15) * 4U, off, len;
+	uint32_t	 sum, seq;
+	uint8_t		*l4 = out + ihl;
+
+	off = hl + (size_t)i * p->gso_size;
+	len = p->caplen - off < p->gso_size ? p->caplen - off : p->gso_size;
+	memcpy(out, p->data, hl);
+	memcpy(out + hl, p->data + off, len);
+	/* IP: its length, an ID a segment, the header checksum. */
+	put_be16(out + 2, hl + len);
+	put_be16(out + 4, ((uint32_t)p->data[4] << 8 | p->data[5]) + i);
+	out[10] = out[11] = 0;
+	put_be16(out + 10, csum_fold(csum_add(0, out, ihl)));
+	/* The pseudo-header's sum. */
+	sum = csum_add(0, out + 12, 8) + out[9] + (uint32_t)(hl - ihl + len);
+	if (out[9] == 6) {
+		seq = (uint32_t)l4[4] << 24 | (uint32_t)l4[5] << 16 |
+		    (uint32_t)l4[6] << 8 | l4[7];
+		seq += i * (uint32_t)p->gso_size;
+		l4[4] = (uint8_t)(seq >> 24);
+		l4[5] = (uint8_t)(seq >> 16);
+		l4[6] = (uint8_t)(seq >> 8);
+		l4[7] = (uint8_t)seq;
+		/* CWR on the first segment, FIN and PSH on the last. */
+		if (i > 0)
+			l4[13] &= (uint8_t)~0x80;
+		if (i + 1 < n)
+			l4[13] &= (uint8_t)~0x09;
+		l4[16] = l4[17] = 0;
+		put_be16(l4 + 16, csum_fold(csum_add(sum, l4, hl - ihl +
+		    len)));
+	} else {
+		put_be16(l4 + 4, 8 + len);
+		l4[6] = l4[7] = 0;
+		sum = csum_fold(csum_add(sum, l4, 8 + len));
+		put_be16(l4 + 6, sum == 0 ? 0xffff : sum);
+	}
+	return hl + len;
 }

@@ -36,7 +36,7 @@
 #include <stdint.h>
 
 #define CAP_MAGIC	0x31474e5250414347ULL	/* "GCAPRNG1" */
-#define CAP_VERSION	1
+#define CAP_VERSION	2
 #define CAP_SLOTS_MAX	4096		/* NAT_MAX_CLIENTS: a device each */
 #define CAP_RING_MIN	4096		/* a smaller capture-size is raised */
 #define CAP_RING_MAX	(1ULL << 30)
@@ -48,7 +48,8 @@
 #define CAP_DIR_UP	1		/* sent by the device */
 #define CAP_DIR_DOWN	2		/* received by the device */
 
-#define CAP_F_GSO	0x01		/* a GSO super-packet, one record */
+#define CAP_F_GSO	0x01		/* a GSO super-packet, one record:
+					 * gso_size says how the wire cut it */
 
 struct cap_hdr {
 	uint64_t	 magic;
@@ -80,8 +81,9 @@ struct cap_slot {
 /* A record's header; caplen bytes of the packet follow. */
 struct cap_rec {
 	uint64_t	 ts_us;		/* CLOCK_REALTIME, microseconds */
-	uint32_t	 wirelen;	/* the packet's length */
+	uint16_t	 wirelen;	/* the packet's length (IPv4: <= 65535) */
 	uint16_t	 caplen;	/* bytes that follow, <= wirelen */
+	uint16_t	 gso_size;	/* CAP_F_GSO: payload bytes per segment */
 	uint8_t		 dir;		/* CAP_DIR_* */
 	uint8_t		 flags;		/* CAP_F_* */
 };
@@ -105,6 +107,10 @@ struct cap_writer {
 	uint8_t		*data;
 	uint64_t	 ring_size;
 	uint32_t	 nslots, snaplen;
+	/* The record cap_reserve() made room for, until its commit. */
+	int		 pend_slot;	/* -1: none */
+	uint32_t	 pend_len, pend_caplen;
+	uint64_t	 pend_off;
 	uint64_t	 head[CAP_SLOTS_MAX], tail[CAP_SLOTS_MAX];
 	uint16_t	 hash[CAP_HASH];	/* slot + 1, open addressing */
 };
@@ -128,12 +134,43 @@ int	cap_attach(struct cap_writer *, void *mem, size_t size,
  */
 int	cap_slot(struct cap_writer *, const uint8_t mac[6], uint64_t now_us);
 
+/* The ring of mac when it has one (never makes one), or -1. */
+int	cap_lookup(const struct cap_writer *, const uint8_t mac[6]);
+
 /*
  * Appends one packet of len bytes to slot's ring, overwriting the
  * oldest records whole. No allocation, no system call, no waiting.
+ * gso_size: with CAP_F_GSO, the payload bytes of each segment.
  */
 void	cap_write(struct cap_writer *, int slot, uint64_t ts_us, uint8_t dir,
-	    uint8_t flags, const uint8_t *pkt, size_t len);
+	    uint8_t flags, uint16_t gso_size, const uint8_t *pkt, size_t len);
+
+/*
+ * The same in two steps, so natd copies a packet once, before it
+ * rewrites it, and keeps it only if it passes: cap_reserve() makes room
+ * for a record of a len-byte packet and returns where its *caplen bytes
+ * go (NULL when capture is off or len is not a packet); nothing of it
+ * is visible to a reader until cap_commit() publishes it. cap_cancel()
+ * (or the next cap_reserve or cap_write) forgets it; the oldest records
+ * it made room for stay lost. One pending record at a time.
+ */
+uint8_t	*cap_reserve(struct cap_writer *, int slot, size_t len,
+	    uint32_t *caplen);
+void	cap_commit(struct cap_writer *, uint64_t ts_us, uint8_t dir,
+	    uint8_t flags, uint16_t gso_size);
+void	cap_cancel(struct cap_writer *);
+
+/*
+ * How many packets the wire carried for the IPv4 packet pkt of len
+ * bytes, a GSO super-packet, on a link of mtu bytes: TCP and UDP
+ * payloads cut into segments of mtu less the packet's own IP and
+ * transport headers (each segment carries them whole). Fills *seg_size
+ * with the payload bytes per segment and *hdr_len with the headers
+ * every segment repeats. 1 (and 0, 0) when it is not something the
+ * kernel segments. Pure: natd's summaries and webd's pcap agree.
+ */
+uint32_t cap_gso_segments(const uint8_t *pkt, size_t len, uint32_t mtu,
+	    uint16_t *seg_size, uint16_t *hdr_len);
 
 /* The device's LAN address, for readers that are asked by address. */
 void	cap_set_ip(struct cap_writer *, int slot, uint32_t ip);
@@ -190,6 +227,7 @@ struct cap_pkt {
 	uint64_t	 ts_us;
 	uint32_t	 wirelen;
 	uint32_t	 caplen;
+	uint16_t	 gso_size;
 	uint8_t		 dir, flags;
 	const uint8_t	*data;		/* into the copy */
 };
@@ -199,5 +237,21 @@ struct cap_pkt {
  * end (or at a record that does not check out: s->bad is then set).
  */
 int	cap_next(struct cap_snap *, struct cap_pkt *p);
+
+/*
+ * A GSO record (CAP_F_GSO) as the segments the wire carried, for the
+ * pcap: cap_segs() says how many (1: write the record as it is: not a
+ * GSO record, cut by the snap length, not TCP or UDP over IPv4, or
+ * lengths that do not check out) and the headers each repeats;
+ * cap_seg() writes segment i of n into out (room for hdr_len +
+ * gso_size bytes) as the kernel's segmentation makes it: IP length,
+ * ID + i and checksum; TCP sequence, CWR on the first only, FIN and PSH
+ * on the last only; UDP length; complete TCP and UDP checksums. Returns
+ * its length. The record's bytes are the reader's copy: hostile, but
+ * cap_segs() checked every length cap_seg() uses.
+ */
+uint32_t cap_segs(const struct cap_pkt *, uint16_t *hdr_len);
+size_t	cap_seg(const struct cap_pkt *, uint32_t i, uint32_t n,
+	    uint16_t hdr_len, uint8_t *out);
 
 #endif

@@ -35,6 +35,8 @@ struct proto_chan {
 	proto_close_cb	 close_cb;
 	void		*arg;
 	TAILQ_HEAD(, chan_out) outq;
+	size_t		 queued;	/* bytes in outq */
+	size_t		 queue_max;	/* 0: no cap */
 	uint8_t		 rbuf[PROTO_MAX_MSG];
 };
 
@@ -184,9 +186,30 @@ chan_enqueue(struct proto_chan *c, struct chan_out *o, int fd)
 			return -1;
 		}
 	}
+	/* A peer that does not read costs us at most queue_max. */
+	if (c->queue_max != 0 && c->queued + o->len > c->queue_max) {
+		if (o->fd != -1)
+			close(o->fd);
+		free(o);
+		errno = ENOBUFS;
+		return -1;
+	}
 	TAILQ_INSERT_TAIL(&c->outq, o, entry);
+	c->queued += o->len;
 	event_add(c->ev_write, NULL);
 	return 0;
+}
+
+void
+proto_chan_set_queue_max(struct proto_chan *c, size_t max)
+{
+	c->queue_max = max;
+}
+
+size_t
+proto_chan_queued(const struct proto_chan *c)
+{
+	return c->queued;
 }
 
 int
@@ -255,6 +278,13 @@ proto_chan_send_long(struct proto_chan *c, uint16_t part_type,
 
 	if (left > CTL_MAX_REPLY)
 		return -1;
+	/* All parts or none: a reply cut by the cap would be garbage. */
+	if (c->queue_max != 0 && c->queued + left + (left / CTL_PART_SIZE +
+	    1) * (PROTO_HDR_SIZE + part_prefixlen + final_prefixlen) >
+	    c->queue_max) {
+		errno = ENOBUFS;
+		return -1;
+	}
 	while (left > CTL_PART_SIZE) {
 		n = CTL_PART_SIZE;
 		o = chan_out_new(c->self_peer, part_type, part_prefix,
@@ -288,6 +318,7 @@ chan_write(int fd, short ev, void *arg)
 			return;
 		}
 		TAILQ_REMOVE(&c->outq, o, entry);
+		c->queued -= o->len;
 		if (o->fd != -1)
 			close(o->fd);
 		free(o);
@@ -398,6 +429,13 @@ int
 proto_send_sync(int fd, uint32_t self_peer, uint16_t type, const void *data,
     size_t len)
 {
+	return proto_send_sync_fd(fd, self_peer, type, data, len, -1);
+}
+
+int
+proto_send_sync_fd(int fd, uint32_t self_peer, uint16_t type,
+    const void *data, size_t len, int passfd)
+{
 	struct chan_out	*o;
 	int		 rv;
 
@@ -405,7 +443,7 @@ proto_send_sync(int fd, uint32_t self_peer, uint16_t type, const void *data,
 		errno = EINVAL;
 		return -1;
 	}
-	rv = send_datagram(fd, o->buf, o->len, -1);
+	rv = send_datagram(fd, o->buf, o->len, passfd);
 	free(o);
 	return rv;
 }

@@ -46,6 +46,13 @@ int	proto_chan_send(struct proto_chan *, uint16_t type, const void *data,
  */
 int	proto_chan_send_now(struct proto_chan *, uint16_t type,
 	    const void *data, size_t len);
+/*
+ * Caps the bytes waiting for a peer that does not read (0: no cap, the
+ * default): a send that would go over fails with ENOBUFS and queues
+ * nothing. proto_chan_queued says how many wait.
+ */
+void	proto_chan_set_queue_max(struct proto_chan *, size_t max);
+size_t	proto_chan_queued(const struct proto_chan *);
 /* Sends a prefix struct followed by text and its NUL (MSG_STATUS). */
 int	proto_chan_send_text(struct proto_chan *, uint16_t type,
 	    const void *prefix, size_t prefixlen, const char *text);
@@ -62,6 +69,9 @@ int	proto_chan_send_long(struct proto_chan *, uint16_t part_type,
 /* Blocking helpers for gkctl and tests: one datagram each way. */
 int	proto_send_sync(int fd, uint32_t self_peer, uint16_t type,
 	    const void *data, size_t len);
+/* The same with passfd going along (a stream command's pipe). */
+int	proto_send_sync_fd(int fd, uint32_t self_peer, uint16_t type,
+	    const void *data, size_t len, int passfd);
 /* Receives into buf (PROTO_MAX_MSG bytes); returns NULL or why it failed. */
 const char *proto_recv_sync(int fd, uint8_t *buf, size_t bufsize,
 	    struct proto_msg *);

@@ -1,9 +1,12 @@
 /*
  * The common life of a child daemon, after gatekeeperd exec'd it with its
- * descriptors at the numbers of the child table (layout.h).
+ * descriptors at the numbers of the child table (layout.h), or after its
+ * systemd unit started it and it fetched them from gatekeeperd's children
+ * socket (-U) and put them at the same numbers.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +22,7 @@
 #include "chan.h"
 #include "child.h"
 #include "commands.h"
+#include "handover.h"
 #include "log.h"
 
 static struct proto_chan *parent_chan;
@@ -28,8 +32,9 @@ static const struct child_layout *layout;
 static __attribute__((noreturn)) void
 usage(const char *name)
 {
-	fprintf(stderr, "usage: %s [-dv] -S statedir | -L\n"
-	    "(started by gatekeeperd, not by hand)\n", name);
+	fprintf(stderr, "usage: %s [-dv] [-U socket] -S statedir | -L\n"
+	    "(started by gatekeeperd or by its systemd unit, not by hand)\n",
+	    name);
 	exit(1);
 }
 
@@ -67,6 +72,13 @@ check_fd(const struct layout_fd *cf)
 
 	if (fcntl(cf->fd, F_GETFD) == -1)
 		fatalx("fd %d (%s) is not open", cf->fd, cf->what);
+	if (cf->type == LAYOUT_FILE) {
+		if (fstat(cf->fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+		    (fcntl(cf->fd, F_GETFL) & O_ACCMODE) != O_RDONLY)
+			fatalx("fd %d (%s) is not a read-only file", cf->fd,
+			    cf->what);
+		return;
+	}
 	if (cf->type == 0) {
 		if (fstat(cf->fd, &st) == -1 || !S_ISREG(st.st_mode) ||
 		    st.st_size == 0)
@@ -83,6 +95,39 @@ check_fd(const struct layout_fd *cf)
 		fatalx("fd %d (%s) has family %d type %d, expected %d/%d",
 		    cf->fd, cf->what, ss.ss_family, type, cf->family,
 		    cf->type);
+}
+
+/*
+ * Started by our unit: connect to gatekeeperd's children socket, where
+ * our uid (SO_PEERCRED) tells it which child we are, and take the
+ * descriptors it hands over; the connection becomes the parent channel.
+ * All of them then sit where a forked child finds them.
+ */
+static void
+fetch_fds(const char *path, uint32_t peer)
+{
+	struct sockaddr_un sun;
+	const char	*why;
+	int		 src[1 + LAYOUT_MAX_FDS], n = 1 + layout->nfds, i;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path))
+		fatalx("%s: path too long", path);
+	src[0] = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (src[0] == -1)
+		fatal("children socket");
+	if (connect(src[0], (struct sockaddr *)&sun, sizeof(sun)) == -1)
+		fatal("connect to gatekeeperd at %s", path);
+	if ((why = handover_recv(src[0], peer, src + 1, layout->nfds)) != NULL)
+		fatalx("%s: %s", path, why);
+	if (handover_place(src, n) == -1)
+		fatal("placing the descriptors");
+	/* A source at a target number was replaced by its placed one. */
+	for (i = 0; i < n; i++)
+		if (src[i] < FD_PARENT || src[i] >= FD_PARENT + n)
+			close(src[i]);
 }
 
 static void
@@ -136,7 +181,8 @@ list_handlers(void)
 
 /* The request's command, checked again, and its handler's answer. */
 static json_t *
-call_handler(const struct msg_child_ctl *cc, char *err, size_t errlen)
+call_handler(const struct msg_child_ctl *cc, int *fd, char *err,
+    size_t errlen)
 {
 	const struct ctl_handler *h;
 	const char	*argv[CTL_MAX_ARGS];
@@ -159,11 +205,12 @@ call_handler(const struct msg_child_ctl *cc, char *err, size_t errlen)
 	call.argv = argv + nw;
 	call.uid = cc->uid;
 	call.arg = spec->arg;
+	call.fd = fd;
 	return h->fn(&call, err, errlen);
 }
 
 static void
-handle_ctl(const uint8_t *data)
+handle_ctl(const uint8_t *data, int *fd)
 {
 	struct msg_child_ctl	*cc;
 	struct msg_child_ctl_reply rep;
@@ -176,7 +223,7 @@ handle_ctl(const uint8_t *data)
 		fatal("malloc");
 	memcpy(cc, data, sizeof(*cc));
 	rep.id = cc->id;
-	body = call_handler(cc, err, sizeof(err));
+	body = call_handler(cc, fd, err, sizeof(err));
 	if (body != NULL) {
 		text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(12));
 		json_decref(body);
@@ -253,7 +300,7 @@ parent_msg(struct proto_chan *c, struct proto_msg *msg, void *arg)
 		handle_config(msg->data);
 		break;
 	case MSG_CHILD_CTL:
-		handle_ctl(msg->data);
+		handle_ctl(msg->data, &msg->fd);
 		break;
 	default:
 		if (spec->parent_msg != NULL)
@@ -284,7 +331,7 @@ void
 child_main(int argc, char **argv, const struct child_spec *cs)
 {
 	const char	*name = proto_peer_name(cs->peer);
-	const char	*statedir = NULL;
+	const char	*statedir = NULL, *unit_socket = NULL;
 	struct privdrop	 pd;
 	struct msg_hello hello;
 	struct event_base *base;
@@ -294,7 +341,7 @@ child_main(int argc, char **argv, const struct child_spec *cs)
 	spec = cs;
 	if ((layout = layout_of(cs->peer)) == NULL)
 		fatalx("%s is not in the child table", name);
-	while ((ch = getopt(argc, argv, "dvLS:")) != -1) {
+	while ((ch = getopt(argc, argv, "dvLS:U:")) != -1) {
 		switch (ch) {
 		case 'L':
 			list_handlers();
@@ -308,6 +355,9 @@ child_main(int argc, char **argv, const struct child_spec *cs)
 		case 'S':
 			statedir = optarg;
 			break;
+		case 'U':
+			unit_socket = optarg;
+			break;
 		default:
 			usage(name);
 		}
@@ -319,6 +369,8 @@ child_main(int argc, char **argv, const struct child_spec *cs)
 	log_init(debug, LOG_DAEMON);
 	log_setverbose(verbose);
 
+	if (unit_socket != NULL)
+		fetch_fds(unit_socket, cs->peer);
 	if (fcntl(FD_PARENT, F_GETFD) == -1)
 		fatalx("fd %d (parent channel) is not open", FD_PARENT);
 	for (i = 0; i < layout->nfds; i++)
@@ -327,7 +379,10 @@ child_main(int argc, char **argv, const struct child_spec *cs)
 	pd.user = layout->user;
 	pd.root = statedir;
 	pd.keep_caps = layout->keep_caps;
-	privdrop_apply(&pd);
+	if (unit_socket != NULL)
+		privdrop_unit(&pd);	/* the unit dropped, we check */
+	else
+		privdrop_apply(&pd);
 
 	/* Everything that allocates kernel objects comes before seccomp. */
 	if ((base = event_base_new()) == NULL)

@@ -35,6 +35,9 @@ struct ctl_call {
 	const char *const	*argv;
 	uint32_t		 uid;		/* of the gkctl user */
 	void			*arg;		/* child_spec.arg */
+	/* A stream command's pipe (commands.h), else -1; the handler
+	 * keeps it by setting it to -1, else it is closed after. */
+	int			*fd;
 };
 
 /* Returns a JSON object to send back, or NULL with err filled for the

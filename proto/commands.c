@@ -160,7 +160,8 @@ const struct gk_command gk_commands[CMD_MAX] = {
 		.summary = "remote addresses by the names devices used",
 		.text = "The names each LAN device (or the device IP) resolved "
 		    "remote addresses by, learnt from dnsd, most recently "
-		    "used first.",
+		    "used first; the PTR names dnsd found for remotes no "
+		    "device resolved show with the client 0.0.0.0.",
 	},
 	[CMD_PASSWD] = {
 		.id = CMD_PASSWD, .name = "passwd",
@@ -194,6 +195,39 @@ const struct gk_command gk_commands[CMD_MAX] = {
 		    "takes ms or a number with ms, s, m or h (default: about "
 		    "1000 rows). JSON, or CSV with a header with --csv.",
 	},
+	[CMD_PCAP] = {
+		.id = CMD_PCAP, .name = "pcap",
+		.args = { { "IP|MAC", ARG_CLIENT } }, .nargs = 1, .nreq = 1,
+		.owners = OWN(PEER_WEBD),
+		.from = CMD_FROM_ROOT,
+		.stream = 1,
+		.summary = "a device's capture as pcap on stdout (root only)",
+		.text = "Write the capture ring of the device (its MAC, or the "
+		    "IP it holds now) to standard output as a pcap file, "
+		    "the same as the dashboard's download: the newest "
+		    "packets it sent and received, up to capture-size "
+		    "bytes, a consistent copy even while traffic flows. "
+		    "Standard output must be a file or a pipe, never a "
+		    "terminal: gkctl pcap 10.42.0.5 > phone.pcap.",
+	},
+	[CMD_USAGE] = {
+		.id = CMD_USAGE, .name = "usage",
+		.args = { { "IP|MAC", ARG_CLIENT }, { "FROM", ARG_DAY },
+		    { "TO", ARG_DAY } }, .nargs = 3, .nreq = 1,
+		.opts = { { "--from", "DAY", ARG_DAY },
+		    { "--to", "DAY", ARG_DAY }, { "--csv", NULL, 0 } },
+		.nopts = 3,
+		.owners = OWN(PEER_WEBD),
+		.from = CMD_FROM_ANYONE | CMD_FROM_WEBD,
+		.summary = "a device's daily totals, JSON or CSV",
+		.text = "The daily totals of the device (its MAC, or the IP "
+		    "it holds now), kept 400 days: per local date, bytes up "
+		    "and down, packets up and down and the minutes with "
+		    "traffic, and their totals. FROM and TO (or --from and "
+		    "--to) are dates, YYYY-MM-DD, both included (default: "
+		    "the 400 days up to today). Days count up to the last "
+		    "closed minute. JSON, or CSV with a header with --csv.",
+	},
 	[CMD_PCAP_CLEAR] = {
 		.id = CMD_PCAP_CLEAR, .name = "pcap clear",
 		.args = { { "IP", ARG_IPV4 } }, .nargs = 1, .nreq = 1,
@@ -204,6 +238,42 @@ const struct gk_command gk_commands[CMD_MAX] = {
 		    "holds IP now (natd knows it by the MAC of its packets); "
 		    "its newer packets are recorded again. capture-size 0 "
 		    "clears every ring.",
+	},
+	[CMD_DEVICES] = {
+		.id = CMD_DEVICES, .name = "devices",
+		.owners = OWN(PEER_WEBD),
+		.from = CMD_FROM_ANYONE | CMD_FROM_WEBD,
+		.summary = "every device ever seen, online or not",
+		.text = "The device registry: every device seen on the LAN "
+		    "(by DHCP or traffic) until forgotten, kept across "
+		    "restarts: mac, last ip, vendor (from the MAC's OUI; a "
+		    "locally administered MAC is a private address), online "
+		    "(traffic or DHCP in the last 5 minutes), label, new "
+		    "(not acknowledged yet), first and last seen (ms), the "
+		    "host name it gave in DHCP, the name shown, and bytes up "
+		    "and down since local midnight.",
+	},
+	[CMD_LABEL] = {
+		.id = CMD_LABEL, .name = "label",
+		.args = { { "IP|MAC", ARG_CLIENT }, { "TEXT", ARG_LABEL } },
+		.nargs = 2, .nreq = 2,
+		.owners = OWN(PEER_WEBD),
+		.from = CMD_FROM_ANYONE,
+		.summary = "name a device (\"\" clears the label)",
+		.text = "Set the label the dashboard shows for the device (its "
+		    "MAC, or the IP it holds now): at most 63 bytes of UTF-8, "
+		    "no control characters; an empty TEXT clears it. Setting "
+		    "a label also acknowledges a new device.",
+	},
+	[CMD_FORGET] = {
+		.id = CMD_FORGET, .name = "forget",
+		.args = { { "IP|MAC", ARG_CLIENT } }, .nargs = 1, .nreq = 1,
+		.owners = OWN(PEER_WEBD),
+		.from = CMD_FROM_ANYONE,
+		.summary = "remove a device from the registry",
+		.text = "Forget the device (its MAC, or the IP it holds now): "
+		    "its label and first-seen time go; seen again, it is new "
+		    "again. Its traffic history stays until it ages out.",
 	},
 };
 
@@ -309,6 +379,18 @@ one_of(const char *s, const char *const *set)
 	return 0;
 }
 
+/* A label's bytes: webd checks the UTF-8 too (webd/devices.c). */
+static const char *
+label_problem(const char *s)
+{
+	if (strlen(s) > 63)
+		return "is too long (at most 63 bytes)";
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return "has a control character";
+	return NULL;
+}
+
 /* NULL when s is of kind, else what it should have been. */
 static const char *
 arg_problem(enum cmd_arg_kind kind, const char *s)
@@ -356,6 +438,12 @@ arg_problem(enum cmd_arg_kind kind, const char *s)
 		    s[0] <= '9') && s[strspn(s, "0123456789")] != '\0' &&
 		    one_of(s + strspn(s, "0123456789"), step_units)) ? NULL :
 		    "is not a duration (ms, or with ms, s, m or h)";
+	case ARG_LABEL:
+		return label_problem(s);
+	case ARG_DAY:
+		return strlen(s) == 10 && s[4] == '-' && s[7] == '-' &&
+		    strspn(s, "0123456789-") == 10 ? NULL :
+		    "is not a date (YYYY-MM-DD)";
 	}
 	return "is not understood";
 }

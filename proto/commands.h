@@ -32,7 +32,12 @@ enum gk_cmd {
 	CMD_NAMES,
 	CMD_PASSWD,
 	CMD_TRAFFIC,
+	CMD_PCAP,
+	CMD_USAGE,
 	CMD_PCAP_CLEAR,
+	CMD_DEVICES,
+	CMD_LABEL,
+	CMD_FORGET,
 	CMD_MAX
 };
 
@@ -53,6 +58,8 @@ enum cmd_arg_kind {
 	ARG_CLIENT,		/* a device: its MAC or IPv4 address */
 	ARG_TIME,		/* epoch ms or ISO 8601 (webd checks more) */
 	ARG_STEP,		/* ms, or a number with ms, s, m or h */
+	ARG_LABEL,		/* free text: < 64 bytes, no control chars */
+	ARG_DAY,		/* a date, YYYY-MM-DD (webd checks it is real) */
 };
 
 struct cmd_arg {
@@ -100,6 +107,13 @@ struct gk_command {
 	 * merged, array entries joined on "ip". */
 	uint32_t		 owners;
 	uint32_t		 from;		/* CMD_FROM_* */
+	/*
+	 * 1: the answer is a file on gkctl's standard output, not JSON:
+	 * gkctl sends the write end of a pipe with the request, the parent
+	 * hands it to the owner, which streams the file into it, and the
+	 * JSON reply only says what was sent. Never over the JSON relay.
+	 */
+	uint8_t			 stream;
 	const char		*summary;	/* one line, for gkctl help */
 	const char		*text;		/* gkctl(8) and help COMMAND */
 };

@@ -80,8 +80,10 @@ const struct child_layout child_layouts[LAYOUT_NCHILDREN] = {
 			    "traffic history memory", 0 },
 			{ FD_WEBD_CAPTURE, RES_CAPTURE_RO, 0, 0,
 			    "capture memory", 1 },
+			{ FD_WEBD_OUI, RES_OUI, 0, LAYOUT_FILE,
+			    "OUI table", 1 },
 		},
-		.nfds = 8,
+		.nfds = 9,
 	},
 };
 

@@ -42,7 +42,14 @@
 #define FD_WEBD_HTTPS		9	/* TCP lan-address:web-tls-listen */
 #define FD_WEBD_HISTORY		10	/* memfd: the traffic history */
 #define FD_WEBD_CAPTURE		11	/* the capture rings, read-only */
-#define FD_CHILD_MAX		12	/* highest fd any child expects + 1 */
+#define FD_WEBD_OUI		12	/* LAYOUT_OUI_PATH, read-only */
+#define FD_CHILD_MAX		13	/* highest fd any child expects + 1 */
+
+/*
+ * The IEEE's OUI table (Debian's ieee-data), which webd reads for device
+ * vendors: its chroot holds only its state dir, so the parent opens it.
+ */
+#define LAYOUT_OUI_PATH		"/usr/share/ieee-data/oui.txt"
 
 #define LAYOUT_MAX_FDS		(FD_CHILD_MAX - FD_PARENT - 1)
 
@@ -79,14 +86,19 @@ enum layout_res {
 	RES_HISTORY,		/* memfd, history-memory bytes, webd's */
 	RES_CAPTURE,		/* memfd, capture-total (proto/capring.h) */
 	RES_CAPTURE_RO,		/* the same, opened read-only */
+	RES_OUI,		/* LAYOUT_OUI_PATH read-only, or empty */
 	RES_MAX
 };
+
+/* layout_fd.type of a read-only regular file (no seals: not ours). */
+#define LAYOUT_FILE		(-1)
 
 struct layout_fd {
 	int		 fd;		/* where the child finds it */
 	enum layout_res	 res;		/* what the parent puts there */
 	int		 family;	/* AF_* the socket must have */
-	int		 type;		/* SOCK_* it must have; 0: a memfd */
+	/* SOCK_* it must have; 0: a memfd; LAYOUT_FILE: a file */
+	int		 type;
 	const char	*what;
 	int		 rdonly;	/* a memfd the child only reads */
 };

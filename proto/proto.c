@@ -50,6 +50,12 @@ static const struct proto_type_info types[MSG_TYPE_MAX] = {
 	    sizeof(struct msg_child_ctl_reply) + 1, PROTO_MAX_PAYLOAD, TEXT },
 	[MSG_WEBD_REPLY_PART] = { "webd-reply-part",
 	    sizeof(struct msg_child_ctl_part) + 1, PROTO_MAX_PAYLOAD, 0 },
+	[MSG_DNS_PTR_REQ] = { "dns-ptr-req", sizeof(struct msg_dns_ptr),
+	    sizeof(struct msg_dns_ptr), 0 },
+	[MSG_DNS_PTR] = { "dns-ptr", sizeof(struct msg_dns_ptr),
+	    sizeof(struct msg_dns_ptr), 0 },
+	[MSG_CHILD_FDS] = { "child-fds", sizeof(struct msg_child_fds),
+	    sizeof(struct msg_child_fds), 0 },
 };
 
 #define FROM(peer)	(1U << (peer))
@@ -67,6 +73,9 @@ static const uint32_t senders[MSG_TYPE_MAX] = {
 	[MSG_WEBD_REQUEST] = FROM(PEER_WEBD),
 	[MSG_WEBD_REPLY] = FROM(PEER_PARENT),
 	[MSG_WEBD_REPLY_PART] = FROM(PEER_PARENT),
+	[MSG_DNS_PTR_REQ] = FROM(PEER_WEBD),
+	[MSG_DNS_PTR] = FROM(PEER_DNSD),
+	[MSG_CHILD_FDS] = FROM(PEER_PARENT),
 };
 
 static const char *peers[PEER_MAX] = {
@@ -158,6 +167,29 @@ check_dns_obs(const uint8_t *payload, uint32_t len)
 	return NULL;
 }
 
+/* A request asks and names nothing; an answer's name is there only
+ * when found, and is plain text (webd shows it). */
+static const char *
+check_dns_ptr(uint16_t type, const struct msg_dns_ptr *m)
+{
+	size_t	 i;
+
+	if (!TERMINATED(m->name))
+		return "unterminated name";
+	if ((type == MSG_DNS_PTR_REQ) != (m->status == DNS_PTR_ASK) ||
+	    m->status >= DNS_PTR_STATUS_MAX)
+		return "PTR status does not fit the message";
+	if ((m->status == DNS_PTR_FOUND) != (m->name[0] != '\0'))
+		return "PTR name without an answer, or an answer without one";
+	for (i = 0; m->name[i] != '\0'; i++)
+		if (!((m->name[i] >= 'a' && m->name[i] <= 'z') ||
+		    (m->name[i] >= '0' && m->name[i] <= '9') ||
+		    m->name[i] == '-' || m->name[i] == '_' ||
+		    m->name[i] == '.'))
+			return "PTR name with a character webd does not show";
+	return NULL;
+}
+
 static const char *
 check_payload(uint16_t type, const uint8_t *payload, uint32_t len)
 {
@@ -166,6 +198,7 @@ check_payload(uint16_t type, const uint8_t *payload, uint32_t len)
 		struct msg_child_ctl	 cc;
 		struct msg_config	 mc;
 		struct msg_host		 host;
+		struct msg_dns_ptr	 ptr;
 	} u;
 
 	switch (type) {
@@ -185,6 +218,10 @@ check_payload(uint16_t type, const uint8_t *payload, uint32_t len)
 		return TERMINATED(u.host.name) ? NULL : "unterminated name";
 	case MSG_DNS_OBS:
 		return check_dns_obs(payload, len);
+	case MSG_DNS_PTR_REQ:
+	case MSG_DNS_PTR:
+		memcpy(&u.ptr, payload, sizeof(u.ptr));
+		return check_dns_ptr(type, &u.ptr);
 	}
 	return NULL;
 }

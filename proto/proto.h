@@ -59,6 +59,9 @@ enum proto_type {
 	MSG_WEBD_REQUEST,	/* webd -> parent: struct msg_child_ctl */
 	MSG_WEBD_REPLY,		/* parent -> webd: msg_child_ctl_reply + text */
 	MSG_WEBD_REPLY_PART,	/* parent -> webd: msg_child_ctl_part + bytes */
+	MSG_DNS_PTR_REQ,	/* webd -> dnsd: struct msg_dns_ptr */
+	MSG_DNS_PTR,		/* dnsd -> webd: struct msg_dns_ptr */
+	MSG_CHILD_FDS,		/* parent -> child: msg_child_fds + SCM_RIGHTS */
 	MSG_TYPE_MAX
 };
 
@@ -66,6 +69,17 @@ enum proto_type {
 struct msg_hello {
 	uint32_t	peer;		/* enum proto_peer */
 	uint32_t	uid;		/* getuid() after the drop */
+};
+
+/*
+ * Under systemd (gatekeeperd -U): the first message on the children
+ * socket, the descriptors of the child table for the child the parent
+ * took the connecting uid for, in table order, all in one datagram
+ * (proto/handover.h).
+ */
+struct msg_child_fds {
+	uint32_t	peer;		/* enum proto_peer it is meant for */
+	uint32_t	nfds;
 };
 
 struct msg_status_req {
@@ -106,6 +120,9 @@ struct msg_config {
 	 * tells what came from the LAN from what came from the WAN by it,
 	 * not by the source address, which anyone outside can forge. */
 	uint32_t	 lan_ifindex;		/* 0 when unknown */
+	/* The LAN's MTU: how natd estimates the packets the wire carried
+	 * for a GSO super-packet (proto/capring.h, cap_gso_segments). */
+	uint32_t	 lan_mtu;		/* 0 when unknown */
 };
 
 /*
@@ -179,6 +196,29 @@ struct msg_dns_obs {
 
 #define DNS_OBS_LEN(n)	(offsetof(struct msg_dns_obs, obs) + \
 			    (size_t)(n) * sizeof(struct dns_obs))
+
+/*
+ * webd -> dnsd: the PTR name of a remote address no device resolved,
+ * and dnsd's answer, the same struct both ways. webd has no network
+ * access: dnsd asks through its own resolver and cache. A request has
+ * status DNS_PTR_ASK and an empty name; an answer says what came of it,
+ * the name in text form ("host.example.net."), lowercased, only letters,
+ * digits, '-', '_' and '.', NUL-terminated.
+ */
+enum dns_ptr_status {
+	DNS_PTR_ASK,		/* the request */
+	DNS_PTR_FOUND,		/* name holds it */
+	DNS_PTR_NONE,		/* NXDOMAIN, no PTR, or not a usable name */
+	DNS_PTR_FAILED,		/* no answer, SERVFAIL, or dnsd too busy */
+	DNS_PTR_STATUS_MAX
+};
+
+struct msg_dns_ptr {
+	struct in_addr	 addr;
+	uint32_t	 status;	/* enum dns_ptr_status */
+	uint32_t	 ttl;		/* seconds the answer holds */
+	char		 name[DNS_OBS_NAME];
+};
 
 /* A decoded message; data points into the receive buffer. */
 struct proto_msg {

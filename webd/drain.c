@@ -1,5 +1,6 @@
 /*
- * The drain: natd's summary ring into the traffic history, on a timer.
+ * The drain: natd's summary ring into the traffic history and the live
+ * frames' counts (live.c), on a timer, and at once before each frame.
  *
  * Latency: a summary waits in the ring at most DRAIN_MS plus the time
  * the drain of the records before it takes (DRAIN_MAX_TICK records a
@@ -30,9 +31,11 @@
 #include <event2/event.h>
 #include <event2/event_struct.h>
 
+#include "checkpoint.h"
 #include "drain.h"
 #include "layout.h"
 #include "log.h"
+#include "devices.h"
 #include "names.h"
 #include "ring.h"
 #include "util.h"
@@ -83,6 +86,22 @@ device_of(const struct gk_ring_rec *r, uint8_t mac[6])
 	memcpy(mac + 2, &r->lan_ip, 4);
 }
 
+/* The live frames first: they ask whether the history knew the device. */
+static void
+take_live(const struct gk_ring_rec *r, const uint8_t mac[6])
+{
+	struct live_rec	 l;
+
+	memcpy(l.mac, mac, 6);
+	l.proto = r->proto;
+	l.up = r->dir == GK_RING_UP;
+	l.lan_ip = r->lan_ip;
+	l.remote = r->remote_ip;
+	l.port = r->remote_port;
+	l.bytes = r->bytes;
+	live_add(&webd.live, &l);
+}
+
 static void
 take(const struct gk_ring_rec *r)
 {
@@ -91,6 +110,7 @@ take(const struct gk_ring_rec *r)
 	memset(&h, 0, sizeof(h));
 	h.ms = r->mono_us / 1000 + (uint64_t)d.hist.h->wall_offset_ms;
 	device_of(r, h.mac);
+	take_live(r, h.mac);
 	h.proto = r->proto;
 	h.up = r->dir == GK_RING_UP;
 	h.lan_ip = r->lan_ip;
@@ -99,14 +119,23 @@ take(const struct gk_ring_rec *r)
 	h.bytes = r->bytes;
 	h.packets = r->packets;
 	hist_add(&d.hist, &h);
+	devices_count(webd.devices, h.mac, h.lan_ip, h.up, h.bytes, h.ms);
 }
 
 static void
 drain(evutil_socket_t fd, short what, void *arg)
 {
+	drain_now();
+}
+
+void
+drain_now(void)
+{
 	static struct gk_ring_rec buf[DRAIN_BATCH];
 	size_t		 n, i, total = 0;
 
+	if (!d.ring_ok)
+		return;
 	do {
 		n = gk_ring_pop(&d.ring, buf, DRAIN_BATCH);
 		for (i = 0; i < n; i++)
@@ -141,7 +170,8 @@ check_clock(void)
 	    (long long)shift);
 }
 
-/* The names the devices resolved, for the pairs active this second. */
+/* The names the devices resolved (else the PTRs dnsd found), for the
+ * pairs active this second. */
 static void
 label(uint64_t now_ms)
 {
@@ -154,9 +184,11 @@ label(uint64_t now_ms)
 		e = &d.hist.pairs[p];
 		if (!e->used || e->last_ms + 2000 < now_ms)
 			continue;
+		/* a device seen: the registry (a stand-in MAC is refused) */
+		devices_see(webd.devices, e->mac, e->lan_ip, e->last_ms,
+		    DEVICES_TRAFFIC);
 		client.s_addr = e->lan_ip;
-		name = names_lookup(webd.names, client, 4,
-		    (const uint8_t *)&e->remote, mono_s());
+		name = webd_remote_name(client, e->remote);
 		if (name != NULL && strncmp(name, e->name, HIST_NAME - 1) != 0)
 			hist_set_name(&d.hist, p, name);
 	}
@@ -212,6 +244,8 @@ drain_init(struct event_base *base)
 	    (unsigned long long)d.hist.h->st.resets,
 	    (unsigned long long)d.hist.h->st.salvaged);
 	check_clock();
+	checkpoint_init(base, &d.hist, kept);
+	webd.srv.store = checkpoint_store();
 	event_assign(&d.ev_second, base, -1, EV_PERSIST, second, NULL);
 	event_add(&d.ev_second, &one);
 	if ((mem = map(FD_WEBD_RING, PROT_READ, "summary ring", &size)) ==
@@ -227,10 +261,57 @@ drain_init(struct event_base *base)
 }
 
 void
+drain_flush(void)
+{
+	if (d.ring_ok)
+		drain(-1, 0, NULL);
+	if (d.ok)
+		hist_tick(&d.hist, mono_ms() +
+		    (uint64_t)d.hist.h->wall_offset_ms);
+}
+
+void
 drain_config(uint32_t history_s)
 {
 	if (d.ok && history_s > 0)
 		d.hist.h->history_s = history_s;
+}
+
+static void
+add_today(const struct hist_sample *s, void *arg)
+{
+	const struct hist_pair *e = arg;
+	uint64_t	 ms = (uint64_t)s->sec * 1000 + s->slot * 100;
+
+	/* known devices only: a forgotten one stays forgotten */
+	devices_count(webd.devices, e->mac, 0, 1, s->c[HIST_BU], ms);
+	devices_count(webd.devices, e->mac, 0, 0, s->c[HIST_BD], ms);
+}
+
+void
+drain_today(struct devices *devs, uint64_t midnight_ms)
+{
+	struct hist_pair *e;
+	uint32_t	 p;
+
+	if (!d.ok)
+		return;
+	for (p = 0; p < d.hist.h->phwm; p++) {
+		e = &d.hist.pairs[p];
+		if (!e->used)
+			continue;
+		/* seen since the registry was saved (all, when it was
+		 * lost): a forgotten device does not come back from here */
+		if (e->last_ms > devs->saved_ms) {
+			devices_see(devs, e->mac, e->lan_ip, e->first_ms,
+			    DEVICES_TRAFFIC);
+			devices_see(devs, e->mac, e->lan_ip, e->last_ms,
+			    DEVICES_TRAFFIC);
+		}
+		if (e->last_ms >= midnight_ms)
+			hist_samples(&d.hist, p, (uint32_t)(midnight_ms / 1000),
+			    UINT32_MAX, add_today, e);
+	}
 }
 
 const struct drain_stats *

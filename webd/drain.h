@@ -21,8 +21,19 @@ struct drain_stats {
 /* Maps the history and the ring and starts the timers; without a
  * history webd runs on, without one (webd.hist stays NULL). */
 void	drain_init(struct event_base *);
+/* Drains the ring now and closes every second before now (exit). */
+void	drain_flush(void);
+/* Drains the ring now (a live frame is about to close). */
+void	drain_now(void);
 /* history (seconds) from the config. */
 void	drain_config(uint32_t history_s);
+/*
+ * Today's bytes per device from the history since midnight_ms (local
+ * midnight), and every device of the history into the registry: once,
+ * at start; the drain counts every summary after that.
+ */
+struct devices;
+void	drain_today(struct devices *, uint64_t midnight_ms);
 /* The counters, and the ring's drops (natd's). */
 const struct drain_stats *drain_stats(uint64_t *ring_drops);
 

@@ -419,47 +419,126 @@ emit_coarse(struct emit *e, uint32_t sec, const uint64_t c[HIST_NC])
 	return 0;
 }
 
-static size_t
-slot_len(const uint64_t c[HIST_NC])
+/* ---- a 100 ms slot (level 0) ----
+ *
+ * Bytes up and down: a varint in the record's first slot, then the
+ * zigzag difference from the slot before (a steady flow moves little
+ * from one 100 ms to the next). Packets: one byte of two nibbles, each
+ * the zigzag difference from the packets the bytes make at 1500 bytes a
+ * packet, which is 0 for a bulk flow of full-size packets; a nibble of
+ * 15 says the count follows as a varint.
+ */
+#define SLOT_MAX	(4 * 10 + 1)	/* bytes one slot takes at most */
+#define NIBBLE_ESC	15
+
+static uint64_t
+zigzag(int64_t v)
 {
-	return varint_len(c[0]) + varint_len(c[1]) + varint_len(c[2]) +
-	    varint_len(c[3]);
+	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+
+static int64_t
+unzigzag(uint64_t v)
+{
+	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
+
+static uint64_t
+packets_for(uint64_t bytes)
+{
+	return bytes / 1500 + (bytes % 1500 != 0);
+}
+
+static uint64_t
+diff(uint64_t v, uint64_t from)
+{
+	return zigzag((int64_t)(v - from));
+}
+
+/* The nibble for n packets of b bytes, NIBBLE_ESC when it does not fit. */
+static unsigned int
+nibble(uint64_t n, uint64_t b)
+{
+	uint64_t	 z = diff(n, packets_for(b));
+
+	return n > INT64_MAX || b > INT64_MAX || z >= NIBBLE_ESC ?
+	    NIBBLE_ESC : (unsigned int)z;
+}
+
+/* Slot c into buf (SLOT_MAX bytes), after prev (NULL: the first of its
+ * record); its length. */
+static size_t
+slot_encode(uint8_t *buf, const uint64_t c[HIST_NC], const uint64_t *prev)
+{
+	unsigned int	 hi = nibble(c[HIST_PU], c[HIST_BU]);
+	unsigned int	 lo = nibble(c[HIST_PD], c[HIST_BD]);
+	size_t		 n = 0;
+
+	/* counts are far below 2^63 (a 100 ms slot's are 32-bit) */
+	n += hist_put_varint(buf + n, SLOT_MAX - n, prev == NULL ?
+	    c[HIST_BU] : diff(c[HIST_BU], prev[HIST_BU]));
+	n += hist_put_varint(buf + n, SLOT_MAX - n, prev == NULL ?
+	    c[HIST_BD] : diff(c[HIST_BD], prev[HIST_BD]));
+	buf[n++] = (uint8_t)(hi << 4 | lo);
+	if (hi == NIBBLE_ESC)
+		n += hist_put_varint(buf + n, SLOT_MAX - n, c[HIST_PU]);
+	if (lo == NIBBLE_ESC)
+		n += hist_put_varint(buf + n, SLOT_MAX - n, c[HIST_PD]);
+	return n;
 }
 
 /*
- * One second at 100 ms: the slots in mask, as one record, or several
- * for the same second when they do not fit one block.
+ * One second at 100 ms: the slots of mask, filling the tail block's
+ * room with as many as fit before starting a block, so a busy second
+ * does not leave most of a block empty; the rest follows as another
+ * record for the same second (a delta of 0).
  */
 static int
 emit_second(struct emit *e, uint32_t sec, uint32_t mask,
     const uint64_t c[HIST_SLOTS][HIST_NC])
 {
 	struct hist_block *blk;
+	uint8_t		 buf[HIST_SLOTS][SLOT_MAX];
+	size_t		 len[HIST_SLOTS], room, total;
 	uint32_t	 part;
-	size_t		 len;
-	int		 s, i;
+	int		 s, prev, fresh;
 
 	while (mask != 0) {
-		/* the slots that fit a fresh block's room, at most */
+		blk = e->last != HIST_NONE ? &e->hs->blocks[e->last] : NULL;
+		fresh = blk == NULL || blk->level != e->level ||
+		    sec < blk->last_sec;
+		room = fresh ? HIST_DATA : HIST_DATA - blk->used;
+		/* the header: the delta, and the mask (2 bytes at most) */
+		total = varint_len(fresh ? 0 : sec - blk->last_sec) + 2;
 		part = 0;
-		len = varint_len(0x3ff);
-		for (s = 0; s < HIST_SLOTS; s++) {
+		for (s = 0, prev = -1; s < HIST_SLOTS; s++) {
 			if (!(mask & 1U << s))
 				continue;
-			if (len + slot_len(c[s]) + 5 > HIST_DATA)
+			len[s] = slot_encode(buf[s], c[s], prev < 0 ? NULL :
+			    c[prev]);
+			if (total + len[s] > room)
 				break;
-			len += slot_len(c[s]);
+			total += len[s];
 			part |= 1U << s;
+			prev = s;
 		}
-		if ((blk = emit_room(e, sec, len)) == NULL)
+		if (part == 0 && !fresh) {
+			/* not one slot fits: on to a block of its own */
+			if (emit_block(e, sec) == NULL)
+				return -1;
+			continue;
+		}
+		if (fresh && emit_block(e, sec) == NULL)
 			return -1;
+		blk = &e->hs->blocks[e->last];
 		put(blk, sec - blk->last_sec);
 		blk->last_sec = sec;
 		put(blk, part);
 		for (s = 0; s < HIST_SLOTS; s++)
-			if (part & 1U << s)
-				for (i = 0; i < HIST_NC; i++)
-					put(blk, c[s][i]);
+			if (part & 1U << s) {
+				memcpy(blk->data + blk->used, buf[s], len[s]);
+				blk->used += (uint16_t)len[s];
+			}
 		mask &= ~part;
 	}
 	return 0;
@@ -472,16 +551,92 @@ struct cursor {
 	size_t		 pos;
 	uint32_t	 sec;
 	uint32_t	 mask;		/* level 0: slots left of this record */
+	int		 slots;		/* level 0: slots read of this record */
+	uint64_t	 prev[2];	/* and the last one's bytes */
 };
 
-static int
+static inline int
 get(struct cursor *c, uint64_t *v)
 {
 	size_t	 n;
 
+	const uint8_t	*d = c->blk->data + c->pos;
+
+	/* most counts take one or two bytes: no loop for those */
+	if (c->pos + 2 <= c->blk->used) {
+		if (d[0] < 0x80) {
+			*v = d[0];
+			c->pos++;
+			return 0;
+		}
+		if (d[1] < 0x80) {
+			*v = (uint64_t)(d[0] & 0x7f) | (uint64_t)d[1] << 7;
+			c->pos += 2;
+			return 0;
+		}
+	} else if (c->pos < c->blk->used && d[0] < 0x80) {
+		*v = d[0];
+		c->pos++;
+		return 0;
+	}
 	n = hist_get_varint(c->blk->data + c->pos, c->blk->used - c->pos, v);
 	c->pos += n;
 	return n == 0 ? -1 : 0;
+}
+
+/* Bytes after prev, as slot_encode() wrote them; -1 when they would
+ * go below 0 or past 64 bits. */
+static inline int
+get_bytes(struct cursor *c, int first, uint64_t prev, uint64_t *v)
+{
+	int64_t	 d;
+
+	if (get(c, v) == -1)
+		return -1;
+	if (first)
+		return 0;
+	if (prev > INT64_MAX)
+		return -1;
+	d = unzigzag(*v);
+	if ((d < 0 && (uint64_t)-d > prev) || (d > 0 && (uint64_t)d >
+	    INT64_MAX - prev))
+		return -1;
+	*v = prev + (uint64_t)d;
+	return 0;
+}
+
+static inline int
+get_packets(struct cursor *c, unsigned int nib, uint64_t bytes, uint64_t *v)
+{
+	int64_t	 d = unzigzag(nib);
+
+	if (nib == NIBBLE_ESC)
+		return get(c, v);
+	if (bytes > INT64_MAX || (d < 0 && (uint64_t)-d > packets_for(bytes)))
+		return -1;
+	*v = packets_for(bytes) + (uint64_t)d;
+	return 0;
+}
+
+/* A level 0 slot (slot_encode()'s). */
+static inline int
+get_slot(struct cursor *c, uint64_t v[HIST_NC])
+{
+	int	 first = c->slots++ == 0;
+	uint8_t	 p;
+
+	if (get_bytes(c, first, c->prev[0], &v[HIST_BU]) == -1 ||
+	    get_bytes(c, first, c->prev[1], &v[HIST_BD]) == -1 ||
+	    c->pos >= c->blk->used)
+		return -1;
+	p = c->blk->data[c->pos++];
+	if (get_packets(c, p >> 4, v[HIST_BU], &v[HIST_PU]) == -1 ||
+	    get_packets(c, p & 15, v[HIST_BD], &v[HIST_PD]) == -1)
+		return -1;
+	/* what slot_encode() wrote as it is, it diffs nothing against */
+	c->prev[0] = v[HIST_BU];
+	c->prev[1] = v[HIST_BD];
+	return 0;
 }
 
 /* The next sample of the block; 0, or -1 at its end or a bad byte. */
@@ -501,6 +656,7 @@ next_sample(struct cursor *c, struct hist_sample *s)
 			    v >= 1U << HIST_SLOTS)
 				return -1;
 			c->mask = (uint32_t)v;
+			c->slots = 0;
 		}
 	}
 	s->sec = c->sec;
@@ -509,6 +665,7 @@ next_sample(struct cursor *c, struct hist_sample *s)
 	if (s->level == 0) {
 		s->slot = (uint8_t)__builtin_ctz(c->mask);
 		c->mask &= c->mask - 1;
+		return get_slot(c, s->c);
 	}
 	for (i = 0; i < HIST_NC; i++)
 		if (get(c, &s->c[i]) == -1)
@@ -544,30 +701,53 @@ open_samples(const struct hist_pair *e, uint32_t from, uint32_t to,
 }
 
 void
+hist_cursor_init(const struct hist *hs, uint32_t p, struct hist_cursor *cur)
+{
+	cur->b = hs->pairs[p].head;
+	cur->n = 0;
+}
+
+void
+hist_samples_next(const struct hist *hs, uint32_t p, struct hist_cursor *cur,
+    uint32_t from, uint32_t to, hist_sample_fn fn, void *arg)
+{
+	const struct hist_block *blk;
+	struct cursor	 c;
+	struct hist_sample s;
+	uint32_t	 b = cur->b, n = cur->n;
+	int		 stay = 0;
+
+	for (; b < hs->h->bhwm && n <= hs->h->bhwm; n++, b = blk->next) {
+		blk = &hs->blocks[b];
+		if (blk->base_sec > to)
+			break;		/* later blocks are later still */
+		if (blk->used <= HIST_DATA && (uint64_t)blk->last_sec + 9 >=
+		    from) {
+			c = (struct cursor){ .blk = blk, .sec = blk->base_sec };
+			while (next_sample(&c, &s) == 0)
+				if ((uint64_t)s.sec + sample_span(s.level) >
+				    from && s.sec <= to)
+					fn(&s, arg);
+		}
+		/* the next call starts at the first block that may hold
+		 * samples after to */
+		stay |= (uint64_t)blk->last_sec + 9 > to;
+		if (!stay) {
+			cur->b = blk->next;
+			cur->n = n + 1;
+		}
+	}
+	open_samples(&hs->pairs[p], from, to, fn, arg);
+}
+
+void
 hist_samples(const struct hist *hs, uint32_t p, uint32_t from, uint32_t to,
     hist_sample_fn fn, void *arg)
 {
-	const struct hist_pair *e = &hs->pairs[p];
-	struct cursor	 c;
-	struct hist_sample s;
-	uint32_t	 b, n = 0;
+	struct hist_cursor cur;
 
-	for (b = e->head; b < hs->h->bhwm && n++ <= hs->h->bhwm;
-	    b = c.blk->next) {
-		c.blk = &hs->blocks[b];
-		c.pos = 0;
-		c.sec = c.blk->base_sec;
-		c.mask = 0;
-		if (c.blk->used > HIST_DATA ||
-		    (uint64_t)c.blk->last_sec + 9 < from ||
-		    c.blk->base_sec > to)
-			continue;
-		while (next_sample(&c, &s) == 0)
-			if ((uint64_t)s.sec + sample_span(s.level) > from &&
-			    s.sec <= to)
-				fn(&s, arg);
-	}
-	open_samples(e, from, to, fn, arg);
+	hist_cursor_init(hs, p, &cur);
+	hist_samples_next(hs, p, &cur, from, to, fn, arg);
 }
 
 /* ---- coarsening, expiry, dropping ---- */
@@ -604,7 +784,7 @@ run_add(const struct hist_sample *s, void *arg)
 static void
 decode_block(const struct hist_block *blk, struct run *r)
 {
-	struct cursor	 c = { blk, 0, blk->base_sec, 0 };
+	struct cursor	 c = { .blk = blk, .sec = blk->base_sec };
 	struct hist_sample s;
 
 	while (next_sample(&c, &s) == 0)
@@ -929,6 +1109,66 @@ hist_tick(struct hist *hs, uint64_t now_ms)
 		    e->last_ms / 1000 < cut)
 			free_pair(hs, p);
 	}
+}
+
+uint32_t
+hist_restore_pair(struct hist *hs, const struct hist_pair *m)
+{
+	struct hist_rec	 r;
+	struct hist_pair *e;
+	uint32_t	 p;
+
+	memset(&r, 0, sizeof(r));
+	memcpy(r.mac, m->mac, 6);
+	r.remote = m->remote;
+	r.ms = m->first_ms;
+	if ((p = hist_find(hs, m->mac, m->remote)) == HIST_NONE &&
+	    (p = new_pair(hs, &r)) == HIST_NONE) {
+		hs->h->st.pairs_full++;
+		return HIST_NONE;
+	}
+	e = &hs->pairs[p];
+	e->lan_ip = m->lan_ip;
+	if (e->first_ms == 0 || m->first_ms < e->first_ms)
+		e->first_ms = m->first_ms;
+	if (m->last_ms > e->last_ms)
+		e->last_ms = m->last_ms;
+	memcpy(e->ports, m->ports, sizeof(e->ports));
+	memcpy(e->name, m->name, sizeof(e->name));
+	e->name[HIST_NAME - 1] = '\0';
+	return p;
+}
+
+int
+hist_restore_second(struct hist *hs, uint32_t p, uint32_t sec,
+    uint8_t level, uint32_t mask, const uint64_t c[HIST_SLOTS][HIST_NC])
+{
+	struct hist_pair *e = &hs->pairs[p];
+	struct emit	 em;
+	int		 rc, s, i;
+
+	if (level >= HIST_LEVELS || (level == 0 && (mask == 0 ||
+	    mask >= 1U << HIST_SLOTS)) || sec == 0 || sec > UINT32_MAX - 10 ||
+	    e->open_sec != 0 || (e->tail != HIST_NONE &&
+	    sec <= hs->blocks[e->tail].last_sec))
+		return -1;
+	if (reserve(hs) == -1) {
+		hs->h->st.dropped++;
+		return -1;
+	}
+	e = &hs->pairs[p];	/* reclaiming may have freed p's oldest */
+	em = (struct emit){ hs, p, level, e->head, e->tail, NULL, 0, 0 };
+	if (level == 0)
+		rc = emit_second(&em, sec, mask, c);
+	else
+		rc = emit_coarse(&em, sec, c[0]);
+	e->head = em.first;
+	e->tail = em.last;
+	for (s = 0; s < HIST_SLOTS; s++)
+		if (level != 0 ? s == 0 : (mask & 1U << s) != 0)
+			for (i = 0; i < HIST_NC; i++)
+				e->total[i] += c[s][i];
+	return rc;
 }
 
 void

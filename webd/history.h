@@ -36,7 +36,7 @@
 #include <stdint.h>
 
 #define HIST_MAGIC		0x3154534948524b47ULL	/* "GKRHIST1" */
-#define HIST_VERSION		1
+#define HIST_VERSION		2
 #define HIST_BLOCK		128		/* bytes, header included */
 #define HIST_SLOTS		10		/* 100 ms slots a second */
 #define HIST_LEVELS		3		/* 100 ms, 1 s, 10 s */
@@ -182,6 +182,38 @@ void	hist_shift(struct hist *, int64_t delta_s);
 typedef void (*hist_sample_fn)(const struct hist_sample *, void *);
 void	hist_samples(const struct hist *, uint32_t p, uint32_t from_sec,
 	    uint32_t to_sec, hist_sample_fn, void *);
+
+/*
+ * Rebuilding from the checkpoints (store.c): the pair of (mac, remote),
+ * made when missing, with what the checkpoint kept of it (address,
+ * first and last seen, ports, name); HIST_NONE when the pairs are full.
+ */
+uint32_t hist_restore_pair(struct hist *, const struct hist_pair *meta);
+/*
+ * Appends one record to pair p's chain: at level 0 the slots of mask
+ * (c[slot]), else c[0] for the 1 s or 10 s from sec. It must be newer
+ * than everything the pair holds; -1 (nothing written) otherwise, or
+ * when the pool has no room even after reclaiming.
+ */
+int	hist_restore_second(struct hist *, uint32_t p, uint32_t sec,
+	    uint8_t level, uint32_t mask,
+	    const uint64_t c[HIST_SLOTS][HIST_NC]);
+
+/*
+ * The same in pieces, oldest first, for a query that goes through a long
+ * window a chunk at a time: the cursor keeps where the pair's chain is
+ * at, so each call starts where the last left off. Calls must come with
+ * increasing windows; a sample that overlaps two is given to both.
+ */
+struct hist_cursor {
+	uint32_t	 b;		/* the next block to look at */
+	uint32_t	 n;		/* blocks walked: a cycle ends it */
+};
+void	hist_cursor_init(const struct hist *, uint32_t p,
+	    struct hist_cursor *);
+void	hist_samples_next(const struct hist *, uint32_t p,
+	    struct hist_cursor *, uint32_t from_sec, uint32_t to_sec,
+	    hist_sample_fn, void *);
 
 /* Varints (LEB128), bounded; exposed for the tests. */
 size_t	hist_put_varint(uint8_t *, size_t room, uint64_t);

@@ -1,97 +1,733 @@
 /*
- * /api/live's frames from the `clients` reply (live.h).
+ * /api/live's frames from natd's summaries (live.h).
  */
+#include <arpa/inet.h>
+
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
+#include "conf.h"
 #include "live.h"
+#include "util.h"
 
-void
-live_init(struct live *l)
+/* ---- text ---- */
+
+struct sbuf {
+	char	*p;
+	size_t	 len, cap;
+	int	 oom;
+};
+
+static void
+sb_grow(struct sbuf *b, size_t more)
 {
-	memset(l, 0, sizeof(*l));
+	size_t	 cap;
+	char	*p;
+
+	if (b->oom || b->len + more + 1 <= b->cap)
+		return;
+	cap = b->cap ? b->cap : 256;
+	while (cap < b->len + more + 1)
+		cap *= 2;
+	if ((p = realloc(b->p, cap)) == NULL) {
+		b->oom = 1;
+		return;
+	}
+	b->p = p;
+	b->cap = cap;
 }
 
-static struct live_dev *
-dev_get(struct live *l, const char *ip, int *fresh)
+static void
+sb_add(struct sbuf *b, const char *s, size_t n)
+{
+	sb_grow(b, n);
+	if (b->oom)
+		return;
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void
+sb_str(struct sbuf *b, const char *s)
+{
+	sb_add(b, s, strlen(s));
+}
+
+static void __attribute__((format(printf, 2, 3)))
+sb_printf(struct sbuf *b, const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		b->oom = 1;
+		return;
+	}
+	sb_grow(b, (size_t)n);
+	if (b->oom)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+/*
+ * A JSON string of an attacker's name: quotes, backslashes and every
+ * byte outside printable ASCII escaped, so the text is valid UTF-8 (a
+ * browser fails a WebSocket on a text frame that is not) whatever the
+ * name held.
+ */
+static void
+sb_json_str(struct sbuf *b, const char *s)
+{
+	char	 esc[8];
+
+	sb_add(b, "\"", 1);
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)c;
+			sb_add(b, esc, 2);
+		} else if (c < 0x20 || c >= 0x7f) {
+			snprintf(esc, sizeof(esc), "\\u%04x", c);
+			sb_add(b, esc, 6);
+		} else
+			sb_add(b, (const char *)&c, 1);
+	}
+	sb_add(b, "\"", 1);
+}
+
+static void
+sb_mac(struct sbuf *b, const uint8_t mac[6])
+{
+	char	 m[MAC_STR_SIZE];
+
+	sb_printf(b, "\"%s\"", mac_str(mac, m, sizeof(m)));
+}
+
+static void
+sb_ip(struct sbuf *b, uint32_t ip)
+{
+	char	 a[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &ip, a, sizeof(a));
+	sb_printf(b, "\"%s\"", a);
+}
+
+/* ---- devices ---- */
+
+static uint32_t
+mac_hash(const uint8_t mac[6])
+{
+	uint32_t h = 2166136261U;
+	int	 i;
+
+	for (i = 0; i < 6; i++)
+		h = (h ^ mac[i]) * 16777619U;
+	return h & (LIVE_DEV_HASH - 1);
+}
+
+static int
+dev_find(const struct live *l, const uint8_t mac[6])
+{
+	int32_t	 i;
+
+	for (i = l->hash[mac_hash(mac)]; i != -1; i = l->dev[i].hnext)
+		if (memcmp(l->dev[i].mac, mac, 6) == 0)
+			return i;
+	return -1;
+}
+
+static int
+watch_find(const struct live *l, const uint8_t mac[6])
 {
 	int	 i;
 
-	*fresh = 0;
-	for (i = 0; i < l->ndev; i++)
-		if (strcmp(l->dev[i].ip, ip) == 0)
-			return &l->dev[i];
-	if (l->ndev == LIVE_DEVICES_MAX || strlen(ip) >= sizeof(l->dev[0].ip))
-		return NULL;
-	*fresh = 1;
-	strlcpy(l->dev[l->ndev].ip, ip, sizeof(l->dev[0].ip));
-	return &l->dev[l->ndev++];
+	for (i = 0; i < LIVE_WATCH_MAX; i++)
+		if (l->watch[i].refs > 0 && memcmp(l->watch[i].mac, mac, 6) == 0)
+			return i;
+	return -1;
 }
 
-static uint64_t
-counter(json_t *row, const char *key)
-{
-	json_int_t	 v = json_integer_value(json_object_get(row, key));
-
-	return v > 0 ? (uint64_t)v : 0;
-}
-
-/* Bytes since the last total; a total that went down restarted. */
-static uint64_t
-delta(uint64_t now, uint64_t *last, int fresh)
-{
-	uint64_t	 d = fresh || now < *last ? 0 : now - *last;
-
-	*last = now;
-	return d;
-}
-
-static json_t *
-device_json(struct live *l, json_t *row)
+/*
+ * A full table: the device silent longest gives its place, when it has
+ * been silent LIVE_IDLE_FRAMES and nobody watches it; -1 when none has.
+ * A socket that fell behind before keeps its totals for that place:
+ * first_seq tells it the device there is another one now.
+ */
+static int
+dev_evict(struct live *l)
 {
 	struct live_dev	*d;
-	const char	*ip = json_string_value(json_object_get(row, "ip"));
-	json_t		*mac = json_object_get(row, "mac");
-	int		 fresh;
+	int32_t		*pp;
+	int		 i, old = -1;
 
-	if (ip == NULL || (d = dev_get(l, ip, &fresh)) == NULL)
+	for (i = 0; i < l->ndev; i++) {
+		d = &l->dev[i];
+		if (d->watch == -1 && d->up == 0 && d->down == 0 &&
+		    d->last_seq + LIVE_IDLE_FRAMES <= l->seq &&
+		    (old == -1 || d->last_seq < l->dev[old].last_seq))
+			old = i;
+	}
+	if (old == -1)
+		return -1;
+	pp = &l->hash[mac_hash(l->dev[old].mac)];
+	while (*pp != old)
+		pp = &l->dev[*pp].hnext;
+	*pp = l->dev[old].hnext;
+	l->st.devices_evicted++;
+	return old;
+}
+
+/* A device not in the table (seen for the first time since webd
+ * started, or since it gave its place away). */
+static int
+dev_new(struct live *l, const uint8_t mac[6])
+{
+	struct live_dev	*d;
+	uint32_t	 h = mac_hash(mac);
+	int		 i;
+
+	if (l->ndev < LIVE_DEVICES_MAX)
+		i = l->ndev++;
+	else if (l->evict_seq == l->seq + 1 || (i = dev_evict(l)) == -1) {
+		/* one look per frame: not a scan per summary */
+		l->evict_seq = l->seq + 1;
+		return -1;
+	}
+	d = &l->dev[i];
+	memset(d, 0, sizeof(*d));
+	memcpy(d->mac, mac, 6);
+	d->first_seq = l->seq + 1;
+	d->announce = l->ops.known == NULL ||
+	    !l->ops.known(l->ops.arg, mac);
+	d->hnext = l->hash[h];
+	l->hash[h] = i;
+	if ((d->watch = watch_find(l, mac)) != -1)
+		l->watch[d->watch].dev = i;
+	return i;
+}
+
+void
+live_init(struct live *l, const struct live_ops *ops)
+{
+	int	 i;
+
+	memset(l, 0, sizeof(*l));
+	if (ops != NULL)
+		l->ops = *ops;
+	for (i = 0; i < LIVE_DEV_HASH; i++)
+		l->hash[i] = -1;
+	l->gen = 1;
+}
+
+/* ---- summaries ---- */
+
+static void
+remote_add(struct live *l, struct live_watch *w, const struct live_rec *r)
+{
+	struct live_remote *e;
+	uint32_t	 h, k;
+
+	h = (ntohl(r->remote) * 2654435761U) ^ ((uint32_t)r->port << 8) ^
+	    r->proto;
+	for (k = 0; k < LIVE_REMOTE_HASH; k++) {
+		e = &w->rem[(h + k) & (LIVE_REMOTE_HASH - 1)];
+		if (e->gen != l->gen)
+			break;
+		if (e->addr == r->remote && e->port == r->port &&
+		    e->proto == r->proto)
+			goto add;
+	}
+	if (k == LIVE_REMOTE_HASH || w->nrem == LIVE_REMOTES_MAX) {
+		l->st.remotes_over++;
+		return;
+	}
+	w->used[w->nrem++] = (uint16_t)(e - w->rem);
+	memset(e, 0, sizeof(*e));
+	e->gen = l->gen;
+	e->addr = r->remote;
+	e->port = r->port;
+	e->proto = r->proto;
+add:
+	if (r->up)
+		e->up += r->bytes;
+	else
+		e->down += r->bytes;
+}
+
+void
+live_add(struct live *l, const struct live_rec *r)
+{
+	struct live_dev	*d;
+	int		 i;
+
+	if ((i = dev_find(l, r->mac)) == -1 &&
+	    (i = dev_new(l, r->mac)) == -1) {
+		l->st.devices_full++;
+		return;
+	}
+	d = &l->dev[i];
+	d->ip = r->lan_ip;
+	d->last_seq = l->seq + 1;
+	if (r->up)
+		d->up += r->bytes;
+	else
+		d->down += r->bytes;
+	l->st.records++;
+	if (d->watch != -1)
+		remote_add(l, &l->watch[d->watch], r);
+}
+
+/* ---- frames ---- */
+
+static const char *
+proto_name(uint8_t p)
+{
+	static char	 num[4];
+
+	switch (p) {
+	case 6:
+		return "tcp";
+	case 17:
+		return "udp";
+	case 1:
+		return "icmp";
+	}
+	snprintf(num, sizeof(num), "%u", p);
+	return num;
+}
+
+static uint64_t
+remote_bytes(const struct live_remote *e)
+{
+	return e->up + e->down;
+}
+
+/* The interval's LIVE_TOP busiest remotes of w, busiest first. */
+static int
+top_remotes(const struct live_watch *w, const struct live_remote **top)
+{
+	const struct live_remote *e;
+	uint32_t	 i;
+	int		 n = 0, j;
+
+	for (i = 0; i < w->nrem; i++) {
+		e = &w->rem[w->used[i]];
+		if (n == LIVE_TOP &&
+		    remote_bytes(e) <= remote_bytes(top[n - 1]))
+			continue;
+		j = n < LIVE_TOP ? n++ : n - 1;
+		for (; j > 0 && remote_bytes(top[j - 1]) < remote_bytes(e); j--)
+			top[j] = top[j - 1];
+		top[j] = e;
+	}
+	return n;
+}
+
+/* "MAC":[{"addr","name","port","proto","up","down"},...] */
+static char *
+watch_frag(struct live *l, struct live_watch *w)
+{
+	const struct live_remote *top[LIVE_TOP], *e;
+	struct sbuf	 b = { 0 };
+	const char	*name;
+	int		 n, i;
+
+	sb_mac(&b, w->mac);
+	sb_str(&b, ":[");
+	n = top_remotes(w, top);
+	for (i = 0; i < n; i++) {
+		e = top[i];
+		sb_str(&b, i ? ",{\"addr\":" : "{\"addr\":");
+		sb_ip(&b, e->addr);
+		sb_str(&b, ",\"name\":");
+		name = l->ops.name == NULL || w->dev == -1 ? NULL :
+		    l->ops.name(l->ops.arg, w->mac, l->dev[w->dev].ip,
+		    e->addr);
+		if (name != NULL && *name != '\0')
+			sb_json_str(&b, name);
+		else
+			sb_str(&b, "null");
+		sb_printf(&b, ",\"port\":%u,\"proto\":\"%s\",\"up\":%llu,"
+		    "\"down\":%llu}", e->port, proto_name(e->proto),
+		    (unsigned long long)e->up, (unsigned long long)e->down);
+	}
+	sb_str(&b, "]");
+	if (b.oom) {
+		free(b.p);
 		return NULL;
-	return json_pack("{s:O,s:s,s:I,s:I}",
-	    "mac", json_is_string(mac) ? mac : json_null(),
-	    "ip", ip,
-	    "up", (json_int_t)delta(counter(row, "bytes_up"), &d->up, fresh),
-	    "down", (json_int_t)delta(counter(row, "bytes_down"), &d->down,
-	    fresh));
+	}
+	return b.p;
+}
+
+static const char *
+hostname_of(const struct live *l, const uint8_t mac[6])
+{
+	int	 i;
+
+	for (i = 0; i < l->nhost; i++)
+		if (memcmp(l->host[i].mac, mac, 6) == 0)
+			return l->host[i].name;
+	return NULL;
+}
+
+static void
+dev_json(struct sbuf *b, const struct live_dev *d, uint64_t up,
+    uint64_t down, int first)
+{
+	sb_str(b, first ? "{\"mac\":" : ",{\"mac\":");
+	sb_mac(b, d->mac);
+	sb_str(b, ",\"ip\":");
+	sb_ip(b, d->ip);
+	sb_printf(b, ",\"up\":%llu,\"down\":%llu}", (unsigned long long)up,
+	    (unsigned long long)down);
+}
+
+static void
+new_json(struct sbuf *b, const struct live *l, const struct live_dev *d,
+    int first)
+{
+	const char	*host = hostname_of(l, d->mac);
+
+	sb_str(b, first ? "{\"mac\":" : ",{\"mac\":");
+	sb_mac(b, d->mac);
+	sb_str(b, ",\"ip\":");
+	sb_ip(b, d->ip);
+	sb_str(b, ",\"hostname\":");
+	if (host != NULL && *host != '\0')
+		sb_json_str(b, host);
+	else
+		sb_str(b, "null");
+	/* no vendor database in webd yet */
+	sb_str(b, ",\"vendor\":null}");
+}
+
+/*
+ * `{"t":T,"devices":[...],"new":[...]` for the devices whose counts
+ * since base (NULL: this interval) are not zero, and those that first
+ * appeared after frame `since`.
+ */
+static void
+frame_head(struct sbuf *b, const struct live *l, uint64_t t_ms,
+    const struct live_sub *s)
+{
+	const struct live_dev *d;
+	uint64_t	 up, down, since = s ? s->seq : l->seq - 1;
+	int		 i, first = 1;
+
+	sb_printf(b, "{\"t\":%llu,\"devices\":[", (unsigned long long)t_ms);
+	for (i = 0; i < l->ndev; i++) {
+		d = &l->dev[i];
+		if (s == NULL) {
+			up = d->tot[0] - d->prev[0];
+			down = d->tot[1] - d->prev[1];
+		} else if (i < s->nbase && d->first_seq <= s->seq) {
+			up = d->tot[0] - s->base[i][0];
+			down = d->tot[1] - s->base[i][1];
+		} else {
+			/* appeared since, or took the place of another */
+			up = d->tot[0];
+			down = d->tot[1];
+		}
+		if (up == 0 && down == 0)
+			continue;
+		dev_json(b, d, up, down, first);
+		first = 0;
+	}
+	sb_str(b, "],\"new\":[");
+	for (i = 0, first = 1; i < l->ndev; i++) {
+		d = &l->dev[i];
+		if (!d->announce || d->first_seq <= since)
+			continue;
+		new_json(b, l, d, first);
+		first = 0;
+	}
+	sb_str(b, "]");
+}
+
+int
+live_close(struct live *l, uint64_t t_ms, int build)
+{
+	struct live_dev	*d;
+	struct live_watch *w;
+	struct sbuf	 b = { 0 };
+	int		 i;
+
+	l->seq++;
+	for (i = 0; i < l->ndev; i++) {
+		d = &l->dev[i];
+		d->prev[0] = d->tot[0];
+		d->prev[1] = d->tot[1];
+		d->tot[0] += d->up;
+		d->tot[1] += d->down;
+		d->up = d->down = 0;
+	}
+	free(l->shared);
+	free(l->plain);
+	l->shared = l->plain = NULL;
+	l->t_ms = t_ms;
+	for (i = 0; i < LIVE_WATCH_MAX; i++) {
+		w = &l->watch[i];
+		free(w->frag);
+		w->frag = NULL;
+		if (w->refs > 0 && build)
+			w->frag = watch_frag(l, w);
+		w->nrem = 0;
+	}
+	l->gen++;
+	if (!build)
+		return 0;
+	frame_head(&b, l, t_ms, NULL);
+	if (b.oom) {
+		free(b.p);
+		return -1;
+	}
+	l->shared = b.p;
+	if (asprintf(&l->plain, "%s,\"remotes\":{}}", l->shared) == -1) {
+		l->plain = NULL;
+		return -1;
+	}
+	l->st.frames++;
+	return 0;
+}
+
+static void
+base_free(struct live_sub *s)
+{
+	free(s->base);
+	s->base = NULL;
+	s->nbase = 0;
+}
+
+int
+live_is_behind(const struct live_sub *s)
+{
+	return s->base != NULL;
+}
+
+int
+live_behind(struct live *l, struct live_sub *s)
+{
+	int	 i;
+
+	if (s->base != NULL)
+		return 0;
+	if (l->ndev == 0) {
+		/* nothing counted yet: a zero-length snapshot */
+		s->base = calloc(1, sizeof(*s->base));
+		s->nbase = 0;
+	} else {
+		s->base = calloc((size_t)l->ndev, sizeof(*s->base));
+		s->nbase = l->ndev;
+	}
+	if (s->base == NULL)
+		return -1;
+	/* it was last sent the frame before the one just closed */
+	for (i = 0; i < s->nbase; i++) {
+		s->base[i][0] = l->dev[i].prev[0];
+		s->base[i][1] = l->dev[i].prev[1];
+	}
+	s->seq = l->seq - 1;
+	return 0;
 }
 
 char *
-live_frame(struct live *l, const char *clients_json, uint64_t t_ms)
+live_text(struct live *l, struct live_sub *s)
 {
-	json_t		*reply, *rows, *row, *devs, *o;
-	char		*text;
+	struct sbuf	 b = { 0 };
+	int		 i, n = 0;
+
+	if (l->shared == NULL)
+		return NULL;
+	if (s->base == NULL && s->n == 0) {
+		s->seq = l->seq;
+		return strdup(l->plain);
+	}
+	if (s->base != NULL)
+		frame_head(&b, l, l->t_ms, s);
+	else
+		sb_str(&b, l->shared);
+	sb_str(&b, ",\"remotes\":{");
+	for (i = 0; i < s->n; i++)
+		if (l->watch[s->watch[i]].frag != NULL) {
+			if (n++)
+				sb_str(&b, ",");
+			sb_str(&b, l->watch[s->watch[i]].frag);
+		}
+	sb_str(&b, "}}");
+	base_free(s);
+	s->seq = l->seq;
+	if (b.oom) {
+		free(b.p);
+		return NULL;
+	}
+	return b.p;
+}
+
+/* ---- subscriptions ---- */
+
+const char *
+live_parse_subscribe(const char *msg, size_t len,
+    uint8_t macs[LIVE_SUBS_MAX][6], int *n)
+{
+	json_t		*o, *list, *v;
+	const char	*why = NULL, *s;
 	size_t		 i;
+
+	*n = 0;
+	if (len > LIVE_MSG_MAX)
+		return "message too long";
+	if ((o = json_loadb(msg, len, JSON_REJECT_DUPLICATES, NULL)) == NULL)
+		return "not JSON";
+	if (!json_is_object(o) || json_object_size(o) != 1 ||
+	    !json_is_array(list = json_object_get(o, "subscribe")))
+		why = "want {\"subscribe\": [\"MAC\", ...]}";
+	else if (json_array_size(list) > LIVE_SUBS_MAX)
+		why = "at most 8 subscriptions";
+	else
+		json_array_foreach(list, i, v) {
+			if ((s = json_string_value(v)) == NULL ||
+			    conf_parse_mac(s, macs[*n]) == -1) {
+				why = "a subscription is not a MAC address";
+				break;
+			}
+			(*n)++;
+		}
+	json_decref(o);
+	if (why != NULL)
+		*n = 0;
+	return why;
+}
+
+static void
+unwatch(struct live *l, int i)
+{
+	struct live_watch *w = &l->watch[i];
+
+	if (--w->refs > 0)
+		return;
+	if (w->dev != -1)
+		l->dev[w->dev].watch = -1;
+	free(w->frag);
+	w->frag = NULL;
+	w->nrem = 0;
+}
+
+/* The watch of mac, made when needed; -1 when all are taken. */
+static int
+watch(struct live *l, const uint8_t mac[6])
+{
+	struct live_watch *w;
+	int	 i, d;
+
+	if ((i = watch_find(l, mac)) != -1) {
+		l->watch[i].refs++;
+		return i;
+	}
+	for (i = 0; i < LIVE_WATCH_MAX; i++)
+		if (l->watch[i].refs == 0)
+			break;
+	if (i == LIVE_WATCH_MAX)
+		return -1;
+	w = &l->watch[i];
+	memcpy(w->mac, mac, 6);
+	w->refs = 1;
+	w->nrem = 0;
+	w->dev = d = dev_find(l, mac);
+	if (d != -1)
+		l->dev[d].watch = i;
+	return i;
+}
+
+void
+live_drop(struct live *l, struct live_sub *s)
+{
+	int	 i;
+
+	for (i = 0; i < s->n; i++)
+		unwatch(l, s->watch[i]);
+	s->n = 0;
+	base_free(s);
+}
+
+const char *
+live_message(struct live *l, struct live_sub *s, const char *msg,
+    size_t len)
+{
+	uint8_t		 macs[LIVE_SUBS_MAX][6];
+	int16_t		 got[LIVE_SUBS_MAX];
+	const char	*why;
+	int		 n, i, j, k = 0, w;
+
+	if ((why = live_parse_subscribe(msg, len, macs, &n)) != NULL) {
+		l->st.bad_messages++;
+		return why;
+	}
+	/* the new set first, then the old one let go: a device in both
+	 * keeps its remotes */
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < i; j++)
+			if (memcmp(macs[i], macs[j], 6) == 0)
+				break;
+		if (j < i)
+			continue;	/* twice in one message */
+		if ((w = watch(l, macs[i])) == -1) {
+			for (j = 0; j < k; j++)
+				unwatch(l, got[j]);
+			l->st.watch_full++;
+			return "too many devices watched on this router";
+		}
+		got[k++] = (int16_t)w;
+	}
+	for (i = 0; i < s->n; i++)
+		unwatch(l, s->watch[i]);
+	memcpy(s->watch, got, sizeof(got[0]) * (size_t)k);
+	s->n = k;
+	l->st.subscribe++;
+	return NULL;
+}
+
+/* ---- hostnames from dhcpd, through the `clients` reply ---- */
+
+int
+live_hosts(struct live *l, const char *clients_json)
+{
+	json_t		*reply, *rows, *row;
+	const char	*mac, *name;
+	size_t		 i;
+	int		 n = 0;
 
 	reply = json_loads(clients_json, 0, NULL);
 	rows = json_object_get(reply, "clients");
 	if (!json_is_array(rows)) {
 		json_decref(reply);
-		l->bad_replies++;
-		return NULL;
+		l->st.bad_replies++;
+		return -1;
 	}
-	devs = json_array();
 	json_array_foreach(rows, i, row) {
-		/* a reservation with no traffic yet has no counters */
-		if (json_object_get(row, "bytes_up") == NULL ||
-		    (o = device_json(l, row)) == NULL)
+		if (n == LIVE_DEVICES_MAX)
+			break;
+		mac = json_string_value(json_object_get(row, "mac"));
+		name = json_string_value(json_object_get(row, "hostname"));
+		if (mac == NULL || name == NULL || *name == '\0' ||
+		    conf_parse_mac(mac, l->host[n].mac) == -1)
 			continue;
-		json_array_append_new(devs, o);
+		strlcpy(l->host[n].name, name, sizeof(l->host[n].name));
+		n++;
 	}
+	l->nhost = n;
 	json_decref(reply);
-	o = json_pack("{s:I,s:o}", "t", (json_int_t)t_ms, "devices", devs);
-	text = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL;
-	json_decref(o);
-	l->frames += text != NULL;
-	return text;
+	return 0;
 }

@@ -3,6 +3,8 @@
  * A hash of chains over a fixed array, and a doubly linked LRU list
  * through the same entries; both by index, so the table is one block.
  */
+#include <arpa/inet.h>
+
 #include <string.h>
 
 #include "names.h"
@@ -32,6 +34,7 @@ names_init(struct names *n)
 	for (i = 0; i < NAMES_MAX; i++)
 		n->e[i].hnext = i + 1 < NAMES_MAX ? i + 1 : -1;
 	n->free = 0;
+	n->ptr_tokens = NAMES_PTR_BURST;
 	n->head = n->tail = -1;
 }
 
@@ -198,4 +201,106 @@ names_expire(struct names *n, uint32_t now)
 	}
 	n->st.expired += k;
 	return k;
+}
+
+/* ---- PTR names of remotes no device resolved ---- */
+
+static struct names_ptr_slot *
+ptr_slot(struct names *n, uint32_t addr)
+{
+	return &n->ptr[(ntohl(addr) * 2654435761U) & (NAMES_PTR_SLOTS - 1)];
+}
+
+/* One question may go: a token and room in flight. */
+static int
+ptr_may_ask(struct names *n, uint32_t now)
+{
+	uint32_t add;
+
+	if (now > n->ptr_refill) {
+		add = (now - n->ptr_refill) * NAMES_PTR_RATE;
+		n->ptr_tokens = n->ptr_tokens + add > NAMES_PTR_BURST ?
+		    NAMES_PTR_BURST : n->ptr_tokens + add;
+		n->ptr_refill = now;
+	}
+	if (n->ptr_tokens == 0 || n->ptr_inflight >= NAMES_PTR_INFLIGHT) {
+		n->st.ptr_limited++;
+		return 0;
+	}
+	n->ptr_tokens--;
+	return 1;
+}
+
+const char *
+names_remote(struct names *n, struct in_addr client, uint32_t remote,
+    uint32_t now, int *ask)
+{
+	struct in_addr	 any = { NAMES_PTR_CLIENT };
+	struct names_ptr_slot *p;
+	const char	*name;
+
+	*ask = 0;
+	if ((name = names_lookup(n, client, 4, (const uint8_t *)&remote,
+	    now)) != NULL ||
+	    (name = names_lookup(n, any, 4, (const uint8_t *)&remote,
+	    now)) != NULL || remote == 0)
+		return name;
+	p = ptr_slot(n, remote);
+	if (p->addr == remote && p->state != PTR_UNKNOWN && now < p->until)
+		return NULL;	/* asked, or answered, lately */
+	if (p->addr == remote && p->state == PTR_ASKED) {
+		/* never answered: its room back, once */
+		if (n->ptr_inflight > 0)
+			n->ptr_inflight--;
+		p->state = PTR_UNKNOWN;
+	}
+	if (!ptr_may_ask(n, now))
+		return NULL;
+	if (p->addr != 0 && p->addr != remote && p->state == PTR_ASKED &&
+	    now < p->until && n->ptr_inflight > 0)
+		n->ptr_inflight--;	/* its answer will find no slot */
+	p->addr = remote;
+	p->state = PTR_ASKED;
+	p->until = now + NAMES_PTR_WAIT;
+	n->ptr_inflight++;
+	n->st.ptr_asked++;
+	*ask = 1;
+	return NULL;
+}
+
+void
+names_ptr_answer(struct names *n, const struct msg_dns_ptr *m, uint32_t now)
+{
+	struct in_addr	 any = { NAMES_PTR_CLIENT };
+	struct names_ptr_slot *p = ptr_slot(n, m->addr.s_addr);
+
+	if (p->addr != m->addr.s_addr || p->state != PTR_ASKED) {
+		n->st.ptr_unasked++;
+		return;
+	}
+	if (n->ptr_inflight > 0)
+		n->ptr_inflight--;
+	switch (m->status) {
+	case DNS_PTR_FOUND:
+		if (names_observe(n, any, 4, (const uint8_t *)&m->addr.s_addr,
+		    m->name, m->ttl, now) == 0) {
+			p->state = PTR_NAMED;
+			p->until = now + NAMES_MIN_LIFE;
+			n->st.ptr_named++;
+			break;
+		}
+		/* FALLTHROUGH */
+	case DNS_PTR_NONE:
+		p->state = PTR_NONE;
+		p->until = now + (m->ttl > NAMES_PTR_NONE_MIN ? (m->ttl >
+		    NAMES_MAX_LIFE ? NAMES_MAX_LIFE : m->ttl) :
+		    NAMES_PTR_NONE_MIN);
+		n->st.ptr_none++;
+		break;
+	default:
+		p->state = PTR_FAILED;
+		p->until = now + NAMES_PTR_FAILED;
+		n->st.ptr_failed++;
+		break;
+	}
 }

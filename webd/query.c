@@ -16,15 +16,24 @@
 
 #include "query.h"
 
-/* Rows take the sums; the ticks only the bytes, for min, max, peaks. */
+/*
+ * A window is gone through a chunk of QUERY_CHUNK ticks at a time (an
+ * hour: 288 KiB of ticks, which stay in the cache and are reused, where
+ * a whole day's 7 MB were page faults first); each pair's cursor goes on
+ * from where the last chunk left it. Rows take the sums; the ticks only
+ * the bytes, for min, max, peaks.
+ */
+#define QUERY_CHUNK	36000
+
 struct spread {
-	uint32_t	(*tick)[2];
+	uint32_t	(*tick)[2];	/* the chunk's */
 	uint64_t	 from_tick, nticks, per;
+	uint64_t	 lo, n;		/* the chunk: window ticks [lo, lo+n) */
 	uint64_t	 row_lo, row;	/* the last row's first tick: samples
 					 * mostly come in order, so most skip
 					 * the division */
 	struct query_row *rows;
-	uint64_t	*total;
+	uint64_t	 last_sec;	/* the last active second counted */
 };
 
 /* ---- parameters ---- */
@@ -108,6 +117,12 @@ parse_mac(const char *s, uint8_t mac[6])
 		mac[i] = (uint8_t)b[i];
 	}
 	return 0;
+}
+
+int
+query_client_mac(const char *s, uint8_t mac[6])
+{
+	return parse_mac(s, mac);
 }
 
 int
@@ -217,14 +232,34 @@ query_parse(const struct hist *hs, struct query *q, const char *client,
 	return 0;
 }
 
-/* ---- traffic ---- */
-
-static void
-sat_add(uint32_t *a, uint64_t v)
+int
+query_points(struct query *q, const char *points, char *err, size_t errlen)
 {
-	*a = v > UINT32_MAX - *a ? UINT32_MAX : *a + (uint32_t)v;
+	uint64_t	 n, span = q->to_ms - q->from_ms;
+
+	if (!all_digits(points, 6) || (n = strtoull(points, NULL, 10)) == 0 ||
+	    n > QUERY_MAX_ROWS) {
+		snprintf(err, errlen, "points: \"%.64s\" is not a number of "
+		    "rows (1 to %d)", points, QUERY_MAX_ROWS);
+		return -1;
+	}
+	q->step_ms = (span + n * 100 - 1) / (n * 100) * 100;
+	if (q->step_ms > span)
+		q->step_ms = span;
+	return 0;
 }
 
+/* ---- traffic ---- */
+
+static inline void
+sat_add(uint32_t *a, uint64_t v)
+{
+	uint64_t x = *a + (v < UINT32_MAX ? v : UINT32_MAX);
+
+	*a = x < UINT32_MAX ? (uint32_t)x : UINT32_MAX;
+}
+
+/* v at window tick t, which is in the chunk. */
 static void
 spread_tick(struct spread *sp, uint64_t t, const uint64_t v[HIST_NC])
 {
@@ -237,31 +272,32 @@ spread_tick(struct spread *sp, uint64_t t, const uint64_t v[HIST_NC])
 	}
 	row = &sp->rows[sp->row];
 
-	for (i = 0; i < HIST_NC; i++) {
-		row->c[i] += v[i];
-		sp->total[i] += v[i];
-	}
-	sat_add(&sp->tick[t][0], v[HIST_BU]);
-	sat_add(&sp->tick[t][1], v[HIST_BD]);
+	for (i = 0; i < HIST_NC; i++)
+		row->c[i] += v[i];	/* the totals are the rows' sum */
+	sat_add(&sp->tick[t - sp->lo][0], v[HIST_BU]);
+	sat_add(&sp->tick[t - sp->lo][1], v[HIST_BD]);
 }
 
+/* A sample, as far as it falls in the chunk: a coarse one that straddles
+ * two chunks gives each its own ticks. */
 static void
 spread_sample(const struct hist_sample *s, void *arg)
 {
 	struct spread	*sp = arg;
 	uint64_t	 t0 = (uint64_t)s->sec * 10 + s->slot, n, k, t;
+	uint64_t	 lo = sp->from_tick + sp->lo;
 	uint64_t	 v[HIST_NC];
 	int		 i;
 
 	if (s->level == 0) {
-		if (t0 >= sp->from_tick && t0 - sp->from_tick < sp->nticks)
+		if (t0 >= lo && t0 - lo < sp->n)
 			spread_tick(sp, t0 - sp->from_tick, s->c);
 		return;
 	}
 	n = s->level == 2 ? 100 : 10;
 	for (k = 0; k < n; k++) {
 		t = t0 + k;
-		if (t < sp->from_tick || t - sp->from_tick >= sp->nticks)
+		if (t < lo || t - lo >= sp->n)
 			continue;
 		for (i = 0; i < HIST_NC; i++)
 			v[i] = s->c[i] / n + (k < s->c[i] % n);
@@ -276,45 +312,39 @@ pair_matches(const struct hist_pair *e, const struct query *q)
 	    (q->remote == 0 || e->remote == q->remote);
 }
 
+/* The chunk's ticks into its rows' least and most, the peaks and the
+ * active seconds. */
 static void
-fill_row(struct query_row *row, uint32_t (*tick)[2], uint64_t n)
+chunk_done(struct spread *sp, struct query_result *res,
+    const struct query *q)
 {
-	uint64_t	 k;
+	struct query_row *row;
+	uint64_t	 k, t, sec;
+	uint32_t	 up, down;
 
-	row->min_up = row->min_down = UINT32_MAX;
-	for (k = 0; k < n; k++) {
-		if (tick[k][0] < row->min_up)
-			row->min_up = tick[k][0];
-		if (tick[k][0] > row->max_up)
-			row->max_up = tick[k][0];
-		if (tick[k][1] < row->min_down)
-			row->min_down = tick[k][1];
-		if (tick[k][1] > row->max_down)
-			row->max_down = tick[k][1];
-	}
-}
-
-static void
-peaks(struct query_result *res, const struct query *q,
-    uint32_t (*tick)[2], uint64_t nticks)
-{
-	uint64_t	 k, sec, last_sec = UINT64_MAX;
-
-	for (k = 0; k < nticks; k++) {
-		if (tick[k][0] > res->peak_up) {
-			res->peak_up = tick[k][0];
-			res->peak_up_ms = q->from_ms + k * 100;
+	for (k = 0; k < sp->n; k++) {
+		t = sp->lo + k;
+		row = &sp->rows[t / sp->per];
+		up = sp->tick[k][0];
+		down = sp->tick[k][1];
+		row->min_up = up < row->min_up ? up : row->min_up;
+		row->max_up = up > row->max_up ? up : row->max_up;
+		row->min_down = down < row->min_down ? down : row->min_down;
+		row->max_down = down > row->max_down ? down : row->max_down;
+		if (up > res->peak_up) {
+			res->peak_up = up;
+			res->peak_up_ms = q->from_ms + t * 100;
 		}
-		if (tick[k][1] > res->peak_down) {
-			res->peak_down = tick[k][1];
-			res->peak_down_ms = q->from_ms + k * 100;
+		if (down > res->peak_down) {
+			res->peak_down = down;
+			res->peak_down_ms = q->from_ms + t * 100;
 		}
-		if ((tick[k][0] | tick[k][1]) == 0)
+		if ((up | down) == 0)
 			continue;
-		sec = (q->from_ms / 100 + k) / 10;
-		if (sec != last_sec)
+		sec = (sp->from_tick + t) / 10;
+		if (sec != sp->last_sec)
 			res->active_s++;
-		last_sec = sec;
+		sp->last_sec = sec;
 	}
 }
 
@@ -323,33 +353,57 @@ query_traffic(const struct hist *hs, const struct query *q,
     struct query_result *res)
 {
 	struct spread	 sp;
-	uint64_t	 per = q->step_ms / 100, r, n;
-	uint32_t	 p;
+	struct hist_cursor *cur = NULL;
+	uint32_t	*pairs = NULL, p;
+	size_t		 np = 0, i;
+	uint64_t	 r;
 
 	memset(res, 0, sizeof(*res));
+	memset(&sp, 0, sizeof(sp));
 	sp.from_tick = q->from_ms / 100;
 	sp.nticks = (q->to_ms - q->from_ms) / 100;
-	sp.per = per;
-	sp.row_lo = sp.row = 0;
-	sp.total = res->total;
-	res->nrows = (sp.nticks + per - 1) / per;
-	if ((sp.tick = calloc(sp.nticks, sizeof(*sp.tick))) == NULL ||
-	    (res->rows = calloc(res->nrows, sizeof(*res->rows))) == NULL) {
+	sp.per = q->step_ms / 100;
+	sp.last_sec = UINT64_MAX;
+	res->nrows = (sp.nticks + sp.per - 1) / sp.per;
+	sp.tick = calloc(sp.nticks < QUERY_CHUNK ? sp.nticks : QUERY_CHUNK,
+	    sizeof(*sp.tick));
+	res->rows = calloc(res->nrows, sizeof(*res->rows));
+	pairs = calloc(hs->h->phwm + 1, sizeof(*pairs));
+	cur = calloc(hs->h->phwm + 1, sizeof(*cur));
+	if (sp.tick == NULL || res->rows == NULL || pairs == NULL ||
+	    cur == NULL) {
+		query_result_free(res);
+		free(cur);
+		free(pairs);
 		free(sp.tick);
 		return -1;
 	}
 	sp.rows = res->rows;
-	for (p = 0; p < hs->h->phwm; p++)
-		if (pair_matches(&hs->pairs[p], q))
-			hist_samples(hs, p, (uint32_t)(q->from_ms / 1000),
-			    (uint32_t)((q->to_ms - 1) / 1000), spread_sample,
-			    &sp);
 	for (r = 0; r < res->nrows; r++) {
-		n = sp.nticks - r * per < per ? sp.nticks - r * per : per;
 		res->rows[r].t_ms = q->from_ms + r * q->step_ms;
-		fill_row(&res->rows[r], sp.tick + r * per, n);
+		res->rows[r].min_up = res->rows[r].min_down = UINT32_MAX;
 	}
-	peaks(res, q, sp.tick, sp.nticks);
+	for (p = 0; p < hs->h->phwm; p++)
+		if (pair_matches(&hs->pairs[p], q)) {
+			hist_cursor_init(hs, p, &cur[np]);
+			pairs[np++] = p;
+		}
+	for (sp.lo = 0; sp.lo < sp.nticks; sp.lo += sp.n) {
+		sp.n = sp.nticks - sp.lo < QUERY_CHUNK ? sp.nticks - sp.lo :
+		    QUERY_CHUNK;
+		memset(sp.tick, 0, sp.n * sizeof(*sp.tick));
+		for (i = 0; i < np; i++)
+			hist_samples_next(hs, pairs[i], &cur[i],
+			    (uint32_t)((sp.from_tick + sp.lo) / 10),
+			    (uint32_t)((sp.from_tick + sp.lo + sp.n - 1) / 10),
+			    spread_sample, &sp);
+		chunk_done(&sp, res, q);
+	}
+	for (r = 0; r < res->nrows; r++)
+		for (i = 0; i < HIST_NC; i++)
+			res->total[i] += res->rows[r].c[i];
+	free(cur);
+	free(pairs);
 	free(sp.tick);
 	return 0;
 }
@@ -581,7 +635,7 @@ query_remotes_json(const struct hist *hs, const struct query *q)
 /* ---- requests ---- */
 
 const char *const query_param_names[QP_MAX] = {
-	"client", "remote", "from", "to", "step",
+	"client", "remote", "from", "to", "step", "points",
 };
 
 static void
@@ -589,6 +643,22 @@ reply_error(struct query_reply *rep, int status, const char *msg)
 {
 	rep->status = status;
 	rep->json = json_pack("{s:s}", "error", msg);
+}
+
+static int
+parse_request(const struct hist *hs, struct query *q,
+    const char *const v[QP_MAX], uint64_t now_ms, char *err, size_t errlen)
+{
+	if (query_parse(hs, q, v[QP_CLIENT], v[QP_REMOTE], v[QP_FROM],
+	    v[QP_TO], v[QP_STEP], now_ms, err, errlen) == -1)
+		return -1;
+	if (v[QP_POINTS] == NULL)
+		return 0;
+	if (v[QP_STEP] != NULL) {
+		snprintf(err, errlen, "step, points: give one or the other");
+		return -1;
+	}
+	return query_points(q, v[QP_POINTS], err, errlen);
 }
 
 void
@@ -604,8 +674,7 @@ query_request(const struct hist *hs, int remotes, int csv,
 		reply_error(rep, 503, "no traffic history");
 		return;
 	}
-	if (query_parse(hs, &q, v[QP_CLIENT], v[QP_REMOTE], v[QP_FROM],
-	    v[QP_TO], v[QP_STEP], now_ms, err, sizeof(err)) == -1) {
+	if (parse_request(hs, &q, v, now_ms, err, sizeof(err)) == -1) {
 		reply_error(rep, 422, err);
 		return;
 	}

@@ -51,9 +51,19 @@ struct query_result {
 int	query_parse(const struct hist *, struct query *, const char *client,
 	    const char *remote, const char *from, const char *to,
 	    const char *step, uint64_t now_ms, char *err, size_t errlen);
+/*
+ * points (1 to QUERY_MAX_ROWS, the dashboard's zoom): sets q's step, in
+ * whole 100 ms, to the smallest that gives at most that many rows; raw
+ * 100 ms when the window has no more ticks than that. -1 with err filled
+ * when it is not such a number.
+ */
+int	query_points(struct query *, const char *points, char *err,
+	    size_t errlen);
 /* A time as epoch ms or ISO 8601 ("2027-01-15T10:00:00.250Z", an offset
  * or none: UTC); -1 when it is neither. */
 int	query_time(const char *, uint64_t *ms);
+/* A MAC ("52:54:00:12:34:56") into mac; -1 when it is not one. */
+int	query_client_mac(const char *, uint8_t mac[6]);
 /* The device: a MAC, or an IPv4 address's latest holder; -1: unknown. */
 int	query_client(const struct hist *, const char *, uint8_t mac[6]);
 
@@ -69,7 +79,7 @@ char	*query_traffic_csv(const struct query_result *);
 json_t	*query_remotes_json(const struct hist *, const struct query *);
 
 /* A request's parameters, by name; NULL: absent. */
-enum { QP_CLIENT, QP_REMOTE, QP_FROM, QP_TO, QP_STEP, QP_MAX };
+enum { QP_CLIENT, QP_REMOTE, QP_FROM, QP_TO, QP_STEP, QP_POINTS, QP_MAX };
 extern const char *const query_param_names[QP_MAX];
 
 /* A whole request, from the web API or gkctl: status 200 with json or

@@ -9,16 +9,20 @@
 
 #include <jansson.h>
 
+#include "checkpoint.h"
 #include "child.h"
 #include "drain.h"
 #include "query.h"
 #include "trafficctl.h"
+#include "usage.h"
 #include "util.h"
 #include "webd.h"
 
 #ifndef nitems
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
 #endif
+
+static json_t	*reply_json(struct query_reply *, char *, size_t);
 
 static const struct json_counter hist_counters[] = {
 	JSON_COUNTER(struct hist_stats, records),
@@ -63,6 +67,7 @@ traffic_status_json(void)
 	json_object_set_new(o, "memory_bytes",
 	    json_integer((json_int_t)hs->h->size));
 	json_object_set_new(o, "history_s", json_integer(hs->h->history_s));
+	json_object_set_new(o, "store", checkpoint_status_json());
 	return o;
 }
 
@@ -94,15 +99,57 @@ ctl_traffic(const struct ctl_call *call, char *err, size_t errlen)
 				v[k] = eq + 1;
 	}
 	query_request(webd.srv.hist, 0, csv, v, wall_ms(), &rep);
-	if (rep.status != 200) {
+	return reply_json(&rep, err, errlen);
+}
+
+/* `usage IP|MAC [FROM [TO]] [--from DAY] [--to DAY] [--csv]`. */
+json_t *
+ctl_usage(const struct ctl_call *call, char *err, size_t errlen)
+{
+	const char	*v[UP_MAX] = { NULL };
+	struct query_reply rep;
+	const char	*w;
+	int		 i, k, pos = UP_CLIENT, csv = 0;
+
+	for (i = 0; i < call->argc; i++) {
+		w = call->argv[i];
+		if (strcmp(w, "--csv") == 0)
+			csv = 1;
+		else if (strncmp(w, "--from=", 7) == 0 ||
+		    strncmp(w, "--to=", 5) == 0) {
+			k = w[2] == 'f' ? UP_FROM : UP_TO;
+			if (v[k] != NULL) {
+				snprintf(err, errlen, "%s: given twice",
+				    usage_param_names[k]);
+				return NULL;
+			}
+			v[k] = strchr(w, '=') + 1;
+		} else if (pos < UP_MAX) {
+			if (v[pos] != NULL) {
+				snprintf(err, errlen, "%s: given twice",
+				    usage_param_names[pos]);
+				return NULL;
+			}
+			v[pos++] = w;
+		}
+	}
+	usage_request(webd.srv.store, webd.srv.hist, csv, v, wall_ms(), &rep);
+	return reply_json(&rep, err, errlen);
+}
+
+/* A query's reply as a command's: JSON, CSV in {"csv"}, or the error. */
+static json_t *
+reply_json(struct query_reply *rep, char *err, size_t errlen)
+{
+	if (rep->status != 200) {
 		snprintf(err, errlen, "%s", json_string_value(
-		    json_object_get(rep.json, "error")));
-		json_decref(rep.json);
+		    json_object_get(rep->json, "error")));
+		json_decref(rep->json);
 		return NULL;
 	}
-	if (rep.csv != NULL) {
-		rep.json = json_pack("{s:s}", "csv", rep.csv);
-		free(rep.csv);
+	if (rep->csv != NULL) {
+		rep->json = json_pack("{s:s}", "csv", rep->csv);
+		free(rep->csv);
 	}
-	return rep.json;
+	return rep->json;
 }

@@ -10,5 +10,6 @@
 
 json_t	*traffic_status_json(void);
 json_t	*ctl_traffic(const struct ctl_call *, char *err, size_t errlen);
+json_t	*ctl_usage(const struct ctl_call *, char *err, size_t errlen);
 
 #endif

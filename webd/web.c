@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 
@@ -19,6 +20,8 @@
 #include "commands.h"
 #include "query.h"
 #include "pcap.h"
+#include "util.h"
+#include "usage.h"
 #include "web.h"
 
 #define JSON_TYPE	"application/json"
@@ -373,9 +376,51 @@ done:
 
 /* The reply of a relayed command becomes the response: 200 with its
  * JSON, or the error with a status that says which. */
+/* The `clients` reply with the registry's devices and fields: it
+ * feeds the registry too (dhcpd's times and host names). */
+static char *
+clients_merged(struct web_server *srv, const char *text, uint64_t now_ms)
+{
+	json_t	*reply, *out;
+	char	*merged;
+
+	if ((reply = json_loads(text, 0, NULL)) == NULL)
+		return NULL;
+	devices_observe_clients(srv->devices, reply);
+	out = devices_merge_clients(srv->devices, reply, web_vendor,
+	    (void *)srv->oui, now_ms);
+	json_decref(reply);
+	merged = out != NULL ? json_dumps(out, JSON_COMPACT) : NULL;
+	json_decref(out);
+	return merged;
+}
+
+const char *
+web_vendor(const uint8_t mac[6], void *oui)
+{
+	return oui != NULL ? oui_vendor(oui, mac) : (mac[0] & 0x02 ?
+	    OUI_PRIVATE : NULL);
+}
+
 void
 web_relay_done(struct web_resp *r, int ok, const char *text)
 {
+	char	*merged;
+
+	if (ok && r->relay == RELAY_CLIENTS && r->srv != NULL &&
+	    r->srv->devices != NULL) {
+		if ((merged = clients_merged(r->srv, text, r->now_ms)) ==
+		    NULL) {
+			reply_error(r, 502, "the clients reply is not JSON");
+			r->relay = RELAY_NONE;
+			return;
+		}
+		set_body(r, 200, JSON_TYPE, merged);
+		r->relay = RELAY_NONE;
+		if (r->srv->devices->dirty == 1 && r->srv->save_devices)
+			r->srv->save_devices();
+		return;
+	}
 	if (ok) {
 		set_body(r, 200, JSON_TYPE, strdup(text));
 		if (r->owned == NULL)
@@ -538,6 +583,28 @@ api_history(const struct web_server *srv, const struct web_req *req,
 		reply_json(r, rep.status, rep.json);
 }
 
+/* GET /api/usage: a device's daily totals (usage.c). */
+static void
+api_usage(struct web_server *srv, const struct web_req *req,
+    struct web_resp *r, const char *query)
+{
+	char		 buf[UP_MAX][CTL_ARG_SIZE], fmt[8];
+	const char	*v[UP_MAX];
+	struct query_reply rep;
+	int		 i, csv;
+
+	for (i = 0; i < UP_MAX; i++)
+		v[i] = query_param(query, usage_param_names[i], buf[i],
+		    sizeof(buf[i])) == 0 ? buf[i] : NULL;
+	csv = query_param(query, "format", fmt, sizeof(fmt)) == 0 &&
+	    strcmp(fmt, "csv") == 0;
+	usage_request(srv->store, srv->hist, csv, v, req->now * 1000, &rep);
+	if (rep.csv != NULL)
+		set_body(r, 200, "text/csv", rep.csv);
+	else
+		reply_json(r, rep.status, rep.json);
+}
+
 /* The device's capture ring as a pcap download (pcap.c). */
 static void
 api_pcap(struct web_server *srv, const struct web_req *req,
@@ -551,9 +618,100 @@ api_pcap(struct web_server *srv, const struct web_req *req,
 		return;
 	}
 	status = pcap_reply(srv->capture, srv->capture_size, client,
-	    req->now, r, err, sizeof(err));
+	    req->now, srv->devices, r, err, sizeof(err));
 	if (status != 200)
 		reply_error(r, status, "%s", err);
+}
+
+/* ---- the device registry (devices.c) ---- */
+
+/* The device a path's rest names (its MAC, or the IP it holds now), or
+ * NULL with a 404. */
+static struct device *
+path_device(struct web_server *srv, const char *rest, struct web_resp *r)
+{
+	struct device	*d;
+
+	if (srv->devices == NULL) {
+		reply_error(r, 503, "no device registry");
+		return NULL;
+	}
+	if ((d = devices_lookup(srv->devices, rest)) == NULL)
+		reply_error(r, 404, "no such device: %s", rest);
+	return d;
+}
+
+static void
+device_changed(struct web_server *srv, struct web_resp *r,
+    const struct device *d, uint64_t now_ms)
+{
+	if (srv->save_devices != NULL)
+		srv->save_devices();
+	reply_json(r, 200, devices_json(d, web_vendor(d->mac,
+	    (void *)srv->oui), now_ms));
+}
+
+/* POST /api/devices/MAC {"label": "..."} and/or {"ack": true}. */
+static void
+api_device_set(struct web_server *srv, const struct web_req *req,
+    struct web_resp *r, const char *rest)
+{
+	struct device	*d;
+	json_t		*o, *label, *ack;
+	char		 err[128];
+
+	if ((o = body_json(req, r)) == NULL)
+		return;
+	label = json_object_get(o, "label");
+	ack = json_object_get(o, "ack");
+	if (label == NULL && ack == NULL)
+		reply_error(r, 422, "expected \"label\" or \"ack\"");
+	else if (label != NULL && !json_is_string(label))
+		reply_error(r, 422, "\"label\": a string is required");
+	else if (ack != NULL && !json_is_true(ack))
+		reply_error(r, 422, "\"ack\": only true is accepted");
+	else if (label != NULL && devices_label_problem(
+	    json_string_value(label)) != NULL)
+		reply_error(r, 422, "\"label\": %s", devices_label_problem(
+		    json_string_value(label)));
+	else if ((d = path_device(srv, rest, r)) != NULL) {
+		if (label != NULL)
+			devices_set_label(srv->devices, d,
+			    json_string_value(label), err, sizeof(err));
+		devices_ack(srv->devices, d);
+		device_changed(srv, r, d, req->now * 1000);
+	}
+	json_decref(o);
+}
+
+/* DELETE /api/devices/MAC: forget it. */
+static void
+api_device_forget(struct web_server *srv, const struct web_req *req,
+    struct web_resp *r, const char *rest)
+{
+	struct device	*d;
+	char		 mac[MAC_STR_SIZE];
+
+	if ((d = path_device(srv, rest, r)) == NULL)
+		return;
+	mac_str(d->mac, mac, sizeof(mac));
+	devices_forget(srv->devices, d);
+	if (srv->save_devices != NULL)
+		srv->save_devices();
+	reply_json(r, 200, json_pack("{s:s}", "forgotten", mac));
+}
+
+/* GET /api/devices: the registry, as `gkctl -j devices`. */
+static void
+api_devices(struct web_server *srv, const struct web_req *req,
+    struct web_resp *r)
+{
+	if (srv->devices == NULL) {
+		reply_error(r, 503, "no device registry");
+		return;
+	}
+	reply_json(r, 200, devices_list_json(srv->devices, web_vendor,
+	    (void *)srv->oui, req->now * 1000));
 }
 
 /* ---- WebSocket ---- */
@@ -661,8 +819,16 @@ route_session_api(struct web_server *srv, const struct web_req *req,
 		api_password(srv, req, r, s);
 	else if (strcmp(path, "/api/status") == 0 && m == WEB_GET)
 		relay_get(r, "status", NULL);
-	else if (strcmp(path, "/api/clients") == 0 && m == WEB_GET)
+	else if (strcmp(path, "/api/clients") == 0 && m == WEB_GET) {
 		relay_get(r, "clients", NULL);
+		if (r->relay == RELAY_READ)
+			r->relay = RELAY_CLIENTS;
+	} else if (strcmp(path, "/api/devices") == 0 && m == WEB_GET)
+		api_devices(srv, req, r);
+	else if (strncmp(path, "/api/devices/", 13) == 0 && m == WEB_POST)
+		api_device_set(srv, req, r, path + 13);
+	else if (strncmp(path, "/api/devices/", 13) == 0 && m == WEB_DELETE)
+		api_device_forget(srv, req, r, path + 13);
 	else if (strcmp(path, "/api/leases") == 0 && m == WEB_GET)
 		relay_get(r, "leases", NULL);
 	else if (strcmp(path, "/api/leases") == 0 && m == WEB_POST)
@@ -682,6 +848,8 @@ route_session_api(struct web_server *srv, const struct web_req *req,
 		api_history(srv, req, r, query, 0);
 	else if (strcmp(path, "/api/remotes") == 0 && m == WEB_GET)
 		api_history(srv, req, r, query, 1);
+	else if (strcmp(path, "/api/usage") == 0 && m == WEB_GET)
+		api_usage(srv, req, r, query);
 	else if (strcmp(path, "/api/pcap") == 0 && m == WEB_GET)
 		api_pcap(srv, req, query, r);
 	else if (strcmp(path, "/api/live") == 0)
@@ -744,6 +912,8 @@ web_handle(struct web_server *srv, const struct web_req *req,
 
 	memset(r, 0, sizeof(*r));
 	r->status = 500;
+	r->srv = srv;
+	r->now_ms = req->now * 1000;
 	if (!host_ok(srv, req->host, req->tls)) {
 		reply_error(r, 421, "this router answers to its own address "
 		    "or name only");

@@ -16,7 +16,9 @@
 #include <stdint.h>
 
 #include "auth.h"
+#include "devices.h"
 #include "history.h"
+#include "oui.h"
 #include "proto.h"
 
 #define WEB_MAX_BODY		(16 * 1024)	/* a request's body */
@@ -29,6 +31,8 @@ enum web_method {
 	WEB_DELETE,
 	WEB_OTHER,
 };
+
+struct store;
 
 struct web_req {
 	enum web_method	 method;
@@ -57,7 +61,10 @@ enum web_relay {
 	RELAY_NONE,
 	RELAY_READ,		/* a GET: the reply as it is */
 	RELAY_CHANGE,		/* POST/DELETE: the reply; errors are 409 */
+	RELAY_CLIENTS,		/* `clients`, merged with the registry */
 };
+
+struct web_server;
 
 struct web_resp {
 	int		 status;
@@ -73,9 +80,11 @@ struct web_resp {
 	/* status 101: the Sec-WebSocket-Accept value; the caller switches
 	 * the connection to WebSocket framing */
 	char		 ws_accept[32];
-	char		 disposition[128];	/* Content-Disposition */
+	char		 disposition[192];	/* Content-Disposition */
 	enum web_relay	 relay;
 	struct msg_ctl_request cmd;	/* with relay: what to run */
+	struct web_server *srv;		/* RELAY_CLIENTS merges with its */
+	uint64_t	 now_ms;	/* the request's, for RELAY_CLIENTS */
 };
 
 /* What the server knows; set by webd from its config and files. */
@@ -97,9 +106,16 @@ struct web_server {
 	void		(*random)(void *, size_t);
 	/* the traffic history (query.h); NULL: none */
 	const struct hist *hist;
+	/* its daily totals (usage.h); NULL: none */
+	struct store	*store;
 	/* The capture rings, read-only (proto/capring.h); NULL: none. */
 	const void	*capture;
 	size_t		 capture_size;
+	/* the device registry and the vendors (NULL: none) */
+	struct devices	*devices;
+	const struct oui *oui;
+	/* Called after a request changed the registry. */
+	void		(*save_devices)(void);
 };
 
 void	web_handle(struct web_server *, const struct web_req *,
@@ -113,6 +129,8 @@ void	web_relay_done(struct web_resp *, int ok, const char *text);
 /* No reply from the parent in time: 504. */
 void	web_relay_timeout(struct web_resp *);
 void	web_resp_free(struct web_resp *);
+/* The vendor of mac from the table oui (a struct oui *, may be NULL). */
+const char *web_vendor(const uint8_t mac[6], void *oui);
 
 /* `passwd NEW`, relayed from gkctl: checks and stores the password. */
 int	web_set_password(struct web_server *, const char *pw, char *err,

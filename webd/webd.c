@@ -17,6 +17,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <event2/event_struct.h>
@@ -28,6 +30,7 @@
 #include "http.h"
 #include "log.h"
 #include "names.h"
+#include "pcapctl.h"
 #include "tls.h"
 #include "util.h"
 #include "webd.h"
@@ -35,6 +38,8 @@
 
 #define EXPIRE_INTERVAL_S	10
 #define SESSIONS_SAVE_S		60	/* their last use, at most so old */
+#define DEVICES_SAVE_S		60	/* last-seen times, at most so old */
+#define CLIENTS_POLL_S		5	/* dhcpd's leases into the registry */
 /* Files at the root of webd's chroot, its state dir. */
 #define PASSWORD_FILE		"password"
 #define SESSIONS_FILE		"sessions"
@@ -42,13 +47,19 @@
 #define LIVE_ID			0x80000000U
 
 struct webd		 webd;
-static struct event	 ev_expire, ev_tick;
+static struct event	 ev_expire, ev_tick, ev_frame;
 
 static void
 dnsd_msg(struct proto_chan *c, struct proto_msg *msg, void *arg)
 {
 	static struct msg_dns_obs m;
+	struct msg_dns_ptr	 ptr;
 
+	if (msg->hdr.type == MSG_DNS_PTR) {
+		memcpy(&ptr, msg->data, sizeof(ptr));
+		names_ptr_answer(webd.names, &ptr, mono_s());
+		return;
+	}
 	if (msg->hdr.type != MSG_DNS_OBS) {
 		/* dnsd sends nothing else; proto_check vouched for size */
 		webd.dnsd_unexpected++;
@@ -59,6 +70,28 @@ dnsd_msg(struct proto_chan *c, struct proto_msg *msg, void *arg)
 	memset(&m, 0, sizeof(m));
 	memcpy(&m, msg->data, msg->len);
 	names_observe_batch(webd.names, &m, mono_s());
+}
+
+const char *
+webd_remote_name(struct in_addr client, uint32_t remote)
+{
+	struct msg_dns_ptr m;
+	const char	*name;
+	int		 ask;
+
+	name = names_remote(webd.names, client, remote, mono_s(), &ask);
+	if (!ask)
+		return name;
+	memset(&m, 0, sizeof(m));
+	m.addr.s_addr = remote;
+	m.status = DNS_PTR_ASK;
+	if (webd.dnsd_chan == NULL || proto_chan_send_now(webd.dnsd_chan,
+	    MSG_DNS_PTR_REQ, &m, sizeof(m)) == -1) {
+		/* not asked after all: counted failed, asked again later */
+		m.status = DNS_PTR_FAILED;
+		names_ptr_answer(webd.names, &m, mono_s());
+	}
+	return NULL;
 }
 
 static void
@@ -145,6 +178,112 @@ load_sessions(void)
 	free(buf);
 }
 
+/* ---- the device registry and the vendors ---- */
+
+void
+webd_save_devices(void)
+{
+	uint8_t	*buf;
+	size_t	 len = devices_save_size(webd.devices);
+
+	if ((buf = malloc(len)) == NULL)
+		return;
+	devices_save(webd.devices, buf, wall_ms());
+	if (file_replace(DEVICES_FILE, buf, len) == -1) {
+		log_warn("%s", DEVICES_FILE);
+		webd.devices_save_failures++;
+	} else
+		webd.devices->dirty = 0;
+	free(buf);
+	webd.devices_saved = mono_s();
+}
+
+/* A file that does not validate is kept aside for a look, reported,
+ * and rebuilt: from the history now, from what is seen after. */
+static void
+load_devices(void)
+{
+	size_t	 max = devices_save_size(webd.devices) + 1, len;
+	uint8_t	*buf;
+
+	max += DEVICES_MAX * (max + 1024);	/* room for a full file */
+	if ((buf = malloc(max)) == NULL)
+		fatal("devices");
+	if (file_read(DEVICES_FILE, buf, max, &len) == -1) {
+		if (errno != ENOENT)
+			log_warn("%s: the device registry starts afresh",
+			    DEVICES_FILE);
+	} else if (devices_load(webd.devices, buf, len, wall_ms()) == -1) {
+		log_warnx("%s: not a device registry (%zu bytes), kept as "
+		    "%s.corrupt; rebuilt from the traffic history and what "
+		    "is seen from now", DEVICES_FILE, len, DEVICES_FILE);
+		(void)file_replace(DEVICES_FILE ".corrupt", buf, len);
+	} else if (webd.devices->st.load_bad > 0)
+		log_warnx("%s: %llu bad records dropped", DEVICES_FILE,
+		    (unsigned long long)webd.devices->st.load_bad);
+	log_info("device registry: %d devices", webd.devices->n);
+	free(buf);
+}
+
+/* The OUI table, through the descriptor the parent opened (we are
+ * chrooted): read whole with pread (the parent's offset is shared),
+ * parsed, and the descriptor closed. */
+static void
+load_oui(void)
+{
+	struct stat	 st;
+	char		*buf;
+	size_t		 got = 0;
+	ssize_t		 n;
+	uint64_t	 t0 = mono_ms();
+	long		 count;
+
+	if (fstat(FD_WEBD_OUI, &st) == -1 || st.st_size <= 0 ||
+	    (uint64_t)st.st_size > OUI_FILE_MAX) {
+		log_warnx("%s: empty or too big; device vendors are unknown",
+		    OUI_PATH);
+		close(FD_WEBD_OUI);
+		return;
+	}
+	if ((buf = malloc((size_t)st.st_size)) == NULL)
+		fatal("OUI table");
+	while (got < (size_t)st.st_size && (n = pread(FD_WEBD_OUI,
+	    buf + got, (size_t)st.st_size - got, (off_t)got)) > 0)
+		got += (size_t)n;
+	close(FD_WEBD_OUI);
+	count = oui_load(&webd.oui, buf, got);
+	free(buf);
+	log_info("%s: %ld vendor prefixes (%zu bytes of names) in %llu ms",
+	    OUI_PATH, count, webd.oui.names_len,
+	    (unsigned long long)(mono_ms() - t0));
+}
+
+/* Local midnight today, in wall ms (the zone was read before the
+ * chroot: main() calls tzset()). */
+static uint64_t
+local_midnight(void)
+{
+	time_t		 now = time(NULL), mid;
+	struct tm	 tm;
+
+	localtime_r(&now, &tm);
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	tm.tm_isdst = -1;
+	mid = mktime(&tm);
+	return mid > 0 ? (uint64_t)mid * 1000 : 0;
+}
+
+static void
+devices_tick(void)
+{
+	struct devices	*t = webd.devices;
+
+	devices_new_day(t, local_midnight());
+	if (t->dirty == 1 || (t->dirty == 2 &&
+	    mono_s() - webd.devices_saved >= DEVICES_SAVE_S))
+		webd_save_devices();
+}
+
 static void
 web_random(void *buf, size_t n)
 {
@@ -153,16 +292,20 @@ web_random(void *buf, size_t n)
 
 /* ---- answers from the parent ---- */
 
+/* The `clients` reply: the hostnames live frames give new devices. */
 static void
 live_answer(int ok, const char *text)
 {
-	char	*frame;
+	json_t	*reply;
 
 	webd.live_asked = 0;
-	if (!ok || (frame = live_frame(&webd.live, text, wall_ms())) == NULL)
+	if (!ok)
 		return;
-	ws_broadcast(frame);
-	free(frame);
+	if ((reply = json_loads(text, 0, NULL)) != NULL) {
+		devices_observe_clients(webd.devices, reply);
+		json_decref(reply);
+	}
+	(void)live_hosts(&webd.live, text);
 }
 
 static void
@@ -174,8 +317,65 @@ parent_answer(uint32_t id, int ok, const char *text)
 		http_relay_reply(id, ok, text);
 }
 
-/* Once a second: the live frame for the WebSockets (natd's counters,
- * through the parent), pings, and the sessions' last use saved. */
+/*
+ * The next frame's timer, on a fixed schedule (a timer re-armed after
+ * each run would drift by the run's own time and the loop's delays):
+ * 10 frames a second on average. A loop late by more than a frame skips
+ * to now rather than sending a burst.
+ */
+static void
+frame_arm(void)
+{
+	static uint64_t	 due;
+	struct timeval	 tv;
+	uint64_t	 now = mono_ms(), wait;
+
+	due = due == 0 ? now + LIVE_FRAME_MS : due + LIVE_FRAME_MS;
+	if (due + LIVE_FRAME_MS < now)
+		due = now;
+	wait = due > now ? due - now : 0;
+	tv.tv_sec = (time_t)(wait / 1000);
+	tv.tv_usec = (suseconds_t)(wait % 1000) * 1000;
+	event_add(&ev_frame, &tv);
+}
+
+/*
+ * Every LIVE_FRAME_MS: the ring drained up to now, the interval closed
+ * as a frame, the frame to every WebSocket. With nobody listening only
+ * the counts move on (no text is built). An idle network still gets a
+ * frame every 100 ms with empty lists: the dashboard's clock.
+ */
+static void
+frame_tick(evutil_socket_t fd, short what, void *arg)
+{
+	int	 listening = ws_count() > 0;
+
+	frame_arm();
+	drain_now();
+	if (live_close(&webd.live, wall_ms(), listening) == 0 && listening)
+		ws_frame();
+}
+
+/* The live frames' names: the one the device resolved, else the PTR. */
+static const char *
+live_name(void *arg, const uint8_t mac[6], uint32_t lan_ip, uint32_t remote)
+{
+	struct in_addr	 client = { lan_ip };
+
+	return webd_remote_name(client, remote);
+}
+
+/* A device is new to the live frames when the registry, which outlives
+ * restarts and holds the history's devices too, has never seen it. */
+static int
+live_known(void *arg, const uint8_t mac[6])
+{
+	return devices_find(webd.devices, mac) != NULL;
+}
+
+/* Once a second: dhcpd's leases for the live frames' hostnames and the
+ * device registry (through the parent; every CLIENTS_POLL_S with no
+ * WebSocket open), pings, the sessions' last use and the registry saved. */
 static void
 tick(evutil_socket_t fd, short what, void *arg)
 {
@@ -183,7 +383,9 @@ tick(evutil_socket_t fd, short what, void *arg)
 	struct msg_ctl_request	 req;
 
 	ws_tick();
-	if (ws_count() > 0 && !webd.live_asked) {
+	if (!webd.live_asked && (ws_count() > 0 ||
+	    mono_s() - webd.clients_asked >= CLIENTS_POLL_S)) {
+		webd.clients_asked = mono_s();
 		memset(&req, 0, sizeof(req));
 		req.argc = 1;
 		strlcpy(req.argv[0], "clients", sizeof(req.argv[0]));
@@ -194,6 +396,7 @@ tick(evutil_socket_t fd, short what, void *arg)
 	    (uint64_t)time(NULL)) > 0 &&
 	    mono_s() - webd.sessions_saved >= SESSIONS_SAVE_S))
 		webd_save_sessions();
+	devices_tick();
 }
 
 /* HTTPS, with the state dir's certificate (made at the first start for
@@ -255,9 +458,11 @@ static void
 webd_init(struct event_base *base, void *arg)
 {
 	struct timeval	 tv = { EXPIRE_INTERVAL_S, 0 }, one = { 1, 0 };
+	const struct live_ops ops = { live_name, live_known, NULL };
 
 	auth_init(&webd.auth);
-	live_init(&webd.live);
+	live_init(&webd.live, &ops);
+	ws_init(&webd.live);
 	webd.srv.auth = &webd.auth;
 	webd.srv.store_hash = store_hash;
 	webd.srv.random = web_random;
@@ -265,6 +470,14 @@ webd_init(struct event_base *base, void *arg)
 	capture_map(&webd.srv);
 	load_password();
 	load_sessions();
+	if ((webd.devices = malloc(sizeof(*webd.devices))) == NULL)
+		fatal("device registry");
+	devices_init(webd.devices);
+	load_devices();
+	load_oui();
+	webd.srv.devices = webd.devices;
+	webd.srv.oui = &webd.oui;
+	webd.srv.save_devices = webd_save_devices;
 	ask_init(parent_answer);
 	event_assign(&ev_tick, base, -1, EV_PERSIST, tick, NULL);
 	event_add(&ev_tick, &one);
@@ -279,6 +492,13 @@ webd_init(struct event_base *base, void *arg)
 	event_assign(&ev_expire, base, -1, EV_PERSIST, expire_tick, NULL);
 	event_add(&ev_expire, &tv);
 	drain_init(base);
+	pcapctl_init(base);
+	devices_new_day(webd.devices, local_midnight());
+	drain_today(webd.devices, webd.devices->day_ms);
+	if (webd.devices->dirty)
+		webd_save_devices();
+	event_assign(&ev_frame, base, -1, 0, frame_tick, NULL);
+	frame_arm();
 }
 
 int
@@ -295,5 +515,15 @@ main(int argc, char **argv)
 		.nhandlers = webd_nhandlers,
 	};
 
+	/*
+	 * The local zone, read while /etc/localtime is in
+	 * reach (child_main() chroots): "today" and the daily totals are per
+	 * local date. With TZ unset, glibc's mktime() would look for the file
+	 * again on every call, find nothing in the chroot and fall back to
+	 * UTC; a TZ naming it is read once.
+	 */
+	if (getenv("TZ") == NULL)
+		setenv("TZ", ":/etc/localtime", 1);
+	tzset();
 	child_main(argc, argv, &spec);
 }

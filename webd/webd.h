@@ -5,12 +5,16 @@
 #ifndef GK_WEBD_H
 #define GK_WEBD_H
 
+#include <netinet/in.h>
+
 #include <stdint.h>
 
 #include <jansson.h>
 
 #include "auth.h"
 #include "child.h"
+#include "devices.h"
+#include "oui.h"
 #include "live.h"
 #include "web.h"
 
@@ -28,13 +32,24 @@ struct webd {
 	int			 live_asked;	/* a clients request out */
 	uint32_t		 sessions_saved;	/* mono s */
 	uint64_t		 save_failures;
+	struct devices		*devices;	/* the registry (devices.h) */
+	struct oui		 oui;		/* vendors */
+	uint32_t		 devices_saved;	/* mono s */
+	uint64_t		 devices_save_failures;
+	uint32_t		 clients_asked;	/* mono s */
 };
 
 extern struct webd	 webd;
 
 /* webd.c */
+/* The name of remote (IPv4, network order) as client knows it: the one
+ * it resolved, else the PTR, which is asked of dnsd (limited) when not
+ * known yet; NULL meanwhile. */
+const char *webd_remote_name(struct in_addr client, uint32_t remote);
 /* Saves the sessions to the state dir (they outlive a restart). */
 void	webd_save_sessions(void);
+/* Saves the device registry (devices.h) to the state dir. */
+void	webd_save_devices(void);
 
 /* ctl.c */
 extern const struct ctl_handler	webd_handlers[];

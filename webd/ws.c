@@ -4,9 +4,10 @@
  * the bufferevent of the evhttp connection the upgrade came on.
  *
  * A slow reader never makes us buffer without bound: a new frame goes
- * out only when the previous one has left our buffer; meanwhile only the
- * newest waits (frames coalesced: a live view wants the present, not
- * the backlog). A client that reads nothing is cut with 1008: its
+ * out only when the previous one has left our buffer; meanwhile the
+ * frames it misses are coalesced into the one it gets once the buffer
+ * drained (live.c sums them: device bytes stay exact; a live view wants
+ * the present, not the backlog). A client that reads nothing is cut with 1008: its
  * frames are small and the kernel's buffers would hide it for an hour,
  * so every connection is pinged when quiet, and one that answers
  * nothing (a browser answers pings by itself) for WS_SILENT_MS, or
@@ -22,13 +23,15 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <jansson.h>
 #include <wslay/wslay.h>
 
+#include "live.h"
 #include "log.h"
 #include "util.h"
 #include "ws.h"
 
-#define WS_MAX_RECV		4096	/* a client message: a subscription */
+#define WS_MAX_RECV		LIVE_MSG_MAX	/* a subscription */
 #define WS_SILENT_MS		10000
 #define WS_PING_MS		3000
 
@@ -36,7 +39,7 @@ struct ws_conn {
 	struct evhttp_connection *evcon;
 	struct bufferevent	*bev;
 	wslay_event_context_ptr	 ctx;
-	char			*next;		/* the newest unsent frame */
+	struct live_sub		 sub;		/* subscriptions, what it got */
 	uint64_t		 drained_ms;	/* output last empty */
 	uint64_t		 heard_ms;	/* bytes last received */
 	uint64_t		 pinged_ms;
@@ -45,6 +48,7 @@ struct ws_conn {
 
 static TAILQ_HEAD(, ws_conn) conns = TAILQ_HEAD_INITIALIZER(conns);
 static struct ws_stats st;
+static struct live	*live;
 
 static ssize_t
 ws_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
@@ -83,13 +87,30 @@ ws_genmask_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len,
 	return 0;
 }
 
-/* Client messages: none is acted on yet; a text frame is counted. */
+static void	queue_text(struct ws_conn *, const char *);
+
+/* A client message: a subscription, or an error frame saying why not. */
 static void
 ws_msg_cb(wslay_event_context_ptr ctx,
     const struct wslay_event_on_msg_recv_arg *m, void *arg)
 {
-	if (m->opcode == WSLAY_TEXT_FRAME)
-		st.received++;
+	struct ws_conn	*c = arg;
+	const char	*why;
+	json_t		*o;
+	char		*text;
+
+	if (m->opcode != WSLAY_TEXT_FRAME)
+		return;
+	st.received++;
+	if ((why = live_message(live, &c->sub, (const char *)m->msg,
+	    m->msg_length)) == NULL)
+		return;
+	o = json_pack("{s:s}", "error", why);
+	if (o != NULL && (text = json_dumps(o, JSON_COMPACT)) != NULL) {
+		queue_text(c, text);
+		free(text);
+	}
+	json_decref(o);
 }
 
 static void
@@ -97,7 +118,7 @@ conn_free(struct ws_conn *c)
 {
 	TAILQ_REMOVE(&conns, c, entry);
 	wslay_event_context_free(c->ctx);
-	free(c->next);
+	live_drop(live, &c->sub);
 	/* frees the bufferevent and closes the socket */
 	evhttp_connection_free(c->evcon);
 	free(c);
@@ -140,18 +161,27 @@ queue_text(struct ws_conn *c, const char *text)
 		st.frames++;
 }
 
-/* Our buffer drained: the waiting frame, if any, goes now. */
+/* The frame for c now (the sum of what it missed, when behind). */
+static void
+send_frame(struct ws_conn *c)
+{
+	char	*text;
+
+	if ((text = live_text(live, &c->sub)) == NULL)
+		return;
+	queue_text(c, text);
+	free(text);
+}
+
+/* Our buffer drained: what it missed meanwhile goes now, in one. */
 static void
 ws_write(struct bufferevent *bev, void *arg)
 {
 	struct ws_conn	*c = arg;
 
 	c->drained_ms = mono_ms();
-	if (c->next != NULL) {
-		queue_text(c, c->next);
-		free(c->next);
-		c->next = NULL;
-	}
+	if (live_is_behind(&c->sub))
+		send_frame(c);
 	conn_pump(c);
 }
 
@@ -191,6 +221,7 @@ ws_start(struct evhttp_request *req, const char *accept)
 	    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
 	    "Sec-WebSocket-Accept: %s\r\n\r\n", accept);
 	c->drained_ms = c->heard_ms = c->pinged_ms = mono_ms();
+	c->sub.seq = live->seq;
 	TAILQ_INSERT_TAIL(&conns, c, entry);
 	st.opened++;
 	return 0;
@@ -246,21 +277,26 @@ ws_tick(void)
 }
 
 void
-ws_broadcast(const char *text)
+ws_init(struct live *l)
+{
+	live = l;
+}
+
+void
+ws_frame(void)
 {
 	struct ws_conn	*c, *t;
 
 	TAILQ_FOREACH_SAFE(c, &conns, entry, t) {
-		if (evbuffer_get_length(bufferevent_get_output(c->bev)) > 0) {
-			/* the last one still leaving: this replaces any
-			 * frame waiting behind it */
-			if (c->next != NULL)
-				st.coalesced++;
-			free(c->next);
-			c->next = strdup(text);
+		if (evbuffer_get_length(bufferevent_get_output(c->bev)) > 0 ||
+		    live_is_behind(&c->sub)) {
+			/* the last one still leaving: this one waits,
+			 * summed with any other it meets */
+			st.coalesced++;
+			(void)live_behind(live, &c->sub);
 			continue;
 		}
-		queue_text(c, text);
+		send_frame(c);
 		conn_pump(c);
 	}
 }

@@ -8,11 +8,12 @@
 #include <stdint.h>
 
 struct evhttp_request;
+struct live;
 
 struct ws_stats {
 	uint64_t	 opened;
 	uint64_t	 frames;	/* queued to a client */
-	uint64_t	 coalesced;	/* replaced by a newer one unsent */
+	uint64_t	 coalesced;	/* summed into a later one */
 	uint64_t	 cut;		/* closed 1008: read nothing too long */
 	uint64_t	 received;	/* text messages from clients */
 };
@@ -23,8 +24,11 @@ int	 ws_start(struct evhttp_request *, const char *accept);
 /* Once a second: pings quiet connections, cuts those that read nothing
  * (1008). */
 void	 ws_tick(void);
-/* text to every connection (each gets it, or it waits, coalesced). */
-void	 ws_broadcast(const char *text);
+/* Frames come from l (live.c). */
+void	 ws_init(struct live *l);
+/* The frame just closed to every connection: sent, or, while its last
+ * one is still leaving, summed into the next it gets (coalesced). */
+void	 ws_frame(void);
 int	 ws_count(void);
 const struct ws_stats *ws_stats(void);
 

@@ -167,11 +167,14 @@ rec_persist(const struct dhcp_lease *e, void *arg)
 	npersist++;
 }
 
+static char	 last_sent[64];	/* option 12 as sent, for the dashboard */
+
 static void
 rec_add(const struct dhcp_lease *e, void *arg)
 {
 	nadd++;
 	strlcpy(last_add, e->hostname, sizeof(last_add));
+	strlcpy(last_sent, e->sent_name, sizeof(last_sent));
 }
 
 static void
@@ -696,6 +699,7 @@ test_names(void)
 	CHECK(handle(s, &p) == DHCP_R_REPLY);
 	CHECK(nadd == 1);
 	CHECK_STR(last_add, "johns-iphone");
+	CHECK_STR(last_sent, "John's iPhone");
 	CHECK((v = ropt(&rep, OPT_HOSTNAME, &l)) != NULL && l == 12 &&
 	    memcmp(v, "johns-iphone", 12) == 0);
 
@@ -715,6 +719,7 @@ test_names(void)
 	pkt_end(&p);
 	CHECK(handle(s, &p) == DHCP_R_REPLY);
 	CHECK_STR(last_add, "laptop");
+	CHECK_STR(last_sent, "other");
 	CHECK((v = ropt(&rep, OPT_FQDN, &l)) != NULL);
 	CHECK(l == 3 + 12 && (v[0] & 0x05) == 0x05 && v[3] == 6 &&
 	    memcmp(v + 4, "laptop\3lan\0", 11) == 0);

@@ -73,6 +73,7 @@ server:
 	# .test is a locally served zone by default (RFC 6761): serve ours
 	local-zone: "test." nodefault
 	edns-buffer-size: 1232
+	${DNS_UNBOUND_EXTRA:-}
 auth-zone:
 	name: "example.test"
 	zonefile: "$dir/example.test.zone"

@@ -277,9 +277,25 @@ test_server(void)
 	ol = srv_fail_reply(&srv, qm, &q, &t, out, 512, &cached);
 	CHECK(cached && dns_resp_parse(out, ol, &resp) == NULL &&
 	    resp.rr[0].ttl == CACHE_STALE_TTL);
-	srv_all_failed(&srv, t.mono_ms);
+	CHECK(srv_outage(&srv, 0) == NULL);
+	srv_all_failed(&srv, &t);
 	CHECK(srv_query(&srv, qm, n, 0, &t, &q, out, 512, &ol, &cached) ==
 	    SRV_REPLY && cached);
+	/* an outage: one, going on, two queries unanswered */
+	t.unix_s += 3;
+	srv_all_failed(&srv, &t);
+	CHECK(srv_outage(&srv, 0) != NULL && srv_outage(&srv, 1) == NULL);
+	CHECK(srv_outage(&srv, 0)->start_ms == (uint64_t)(t.unix_s - 3) *
+	    1000 && srv_outage(&srv, 0)->end_ms == 0 &&
+	    srv_outage(&srv, 0)->failed == 2);
+	/* an answer ends it; the next failure starts another */
+	t.unix_s += 4;
+	CHECK(srv_upstream_response(&srv, 0, rm, rl, 77, wire, 17, DNS_T_A,
+	    DNS_C_IN, &t, &resp, &ab) == SRV_RESP_OK);
+	CHECK(srv_outage(&srv, 0)->end_ms == (uint64_t)t.unix_s * 1000);
+	srv_all_failed(&srv, &t);
+	CHECK(srv.noutages == 2 && srv_outage(&srv, 0)->end_ms == 0 &&
+	    srv_outage(&srv, 1)->failed == 2);
 	/* unknown name, all failed: SERVFAIL */
 	n = mkquery(qm, 10, "other.example.com", DNS_T_A);
 	CHECK(srv_query(&srv, qm, n, 0, &t, &q, out, 512, &ol, &cached) ==

@@ -86,6 +86,7 @@ init(void)
 	cf.filter_udp = NAT_EIF;
 	cf.filter_tcp = NAT_ADF;
 	cf.per_client_max = 64;
+	cf.per_mac_max = 96;
 	nat_default_timeouts(&cf.to);
 	if (nat_attach(&n, region, size, 1) < 0)
 		abort();
@@ -108,6 +109,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static uint8_t	 buf[70000];
+	static uint8_t	 mac[6] = { 0x02, 0x42, 0, 0, 0, 0 };
 	struct nfq_pkt	 pkts[8];
 	struct nat_result r;
 	int		 k, i, acc, hook;
@@ -128,12 +130,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			hook = pkts[i].hook;
 			if (hook == NAT_HOOK_PRE && pkts[i].indev == 1)
 				hook = NAT_HOOK_PRE_LAN;
+			nat_frame_mac(&n, pkts[i].has_hwaddr ?
+			    pkts[i].hwaddr : NULL);
 			nat_packet(&n, pkts[i].payload, pkts[i].len,
 			    pkts[i].id, hook, pkts[i].skbinfo, &r);
 		}
 	} else {
 		hook = !(mode & 1) ? NAT_HOOK_FORWARD : (mode & 0x10) ?
 		    NAT_HOOK_PRE_LAN : NAT_HOOK_PRE;
+		/* One of four devices' MACs, or none. */
+		mac[5] = (mode >> 2) & 3;
+		nat_frame_mac(&n, mac[5] != 0 ? mac : NULL);
 		nat_packet(&n, buf, size - 1, 0, hook, (mode >> 1) & 3, &r);
 	}
 	if ((mode & 0x60) == 0x60)

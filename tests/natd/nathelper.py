@@ -13,6 +13,12 @@
                                GRE header and a tag), print "sent N got M"
                                (M: the tags HOST sent back)
   udp-spoof SRC DST DPORT SPORT  send one UDP datagram from a forged SRC (raw)
+  tcp-flood SRC NADDRS NPORTS DST DPORT FLAGS  send a bare TCP segment with
+                               FLAGS (e.g. 0x02) from each of NPORTS ports
+                               (from 10000) of each of NADDRS addresses
+                               from SRC on (raw; forged sources)
+  icmp-unreach DST QDST QSPORT QDPORT  send DST an ICMP port unreachable
+                               quoting a UDP datagram DST:QSPORT -> QDST:QDPORT
   tcp-scan HOST PORTS TIMEOUT  connect to every port of PORTS (e.g.
                                "1-1024,8080") at once; print the ports per
                                outcome ("open N...; refused N...": a
@@ -194,6 +200,42 @@ def udp_spoof(src, dst, dport, sport):
     s.sendto(ip + udp, (dst, 0))
 
 
+def tcp_flood(src, naddrs, nports, dst, dport, flags):
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    base = struct.unpack("!I", socket.inet_aton(src))[0]
+    d = socket.inet_aton(dst)
+    for a in range(naddrs):
+        sa = struct.pack("!I", base + a)
+        for sport in range(10000, 10000 + nports):
+            tcp = struct.pack("!HHIIBBHHH", sport, dport, 1, 0, 5 << 4,
+                              flags, 64240, 0, 0)
+            c = csum(sa + d + struct.pack("!BBH", 0, 6, len(tcp)) + tcp)
+            tcp = tcp[:16] + struct.pack("!H", c) + tcp[18:]
+            ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 40, 0, 0, 64, 6, 0,
+                             sa, d)
+            while True:
+                try:
+                    s.sendto(ip + tcp, (dst, 0))
+                    break
+                except BlockingIOError:
+                    pass
+                except OSError as e:
+                    if e.errno != 105:      # ENOBUFS: the queue is full
+                        raise
+
+
+def icmp_unreach(dst, qdst, qsport, qdport):
+    udp = struct.pack("!HHHH", qsport, qdport, 8 + 8, 0)
+    inner = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 36, 0, 0, 64, 17, 0,
+                        socket.inet_aton(dst), socket.inet_aton(qdst))
+    inner = inner[:10] + struct.pack("!H", csum(inner)) + inner[12:]
+    body = inner + udp
+    icmp = struct.pack("!BBHI", 3, 3, 0, 0) + body
+    icmp = icmp[:2] + struct.pack("!H", csum(icmp)) + icmp[4:]
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+    s.sendto(icmp, (dst, 0))
+
+
 def ports_of(spec):
     ports = []
     for part in spec.split(","):
@@ -300,6 +342,10 @@ def main(a):
         raw_ask(int(a[1]), a[2], int(a[3]), float(a[4]))
     elif cmd == "udp-spoof":
         udp_spoof(a[1], a[2], int(a[3]), int(a[4]))
+    elif cmd == "tcp-flood":
+        tcp_flood(a[1], int(a[2]), int(a[3]), a[4], int(a[5]), int(a[6], 0))
+    elif cmd == "icmp-unreach":
+        icmp_unreach(a[1], a[2], int(a[3]), int(a[4]))
     elif cmd == "tcp-scan":
         tcp_scan(a[1], a[2], float(a[3]))
     elif cmd == "udp-scan":

@@ -263,7 +263,7 @@ test_random_roundtrip(void)
 		dp = (uint16_t)(1 + xr() % 65535);
 		plen = (k % 10 == 0) ? xr() % 65000 : xr() % 1500;
 		src = htonl(ntohl(lan1) + xr() % 50);
-		len = build(b, proto, src, inet1, sp, dp, plen, 0x18);
+		len = build(b, proto, src, inet1, sp, dp, plen, 0x02);
 		seed = xr() & 1;
 		info = 0;
 		if (seed) {
@@ -412,7 +412,7 @@ test_filtering(void)
 static void
 sweep_all(void)
 {
-	nat_sweep(&n, NAT_MAX_MAPS + NAT_MAX_SESS);
+	nat_sweep(&n, NAT_MAX_MAPS + NAT_MAX_SESS + NAT_MAX_CLIENTS);
 }
 
 static void
@@ -1187,6 +1187,278 @@ test_spoofed(void)
 	    n.st.in_packets == 1);
 }
 
+/* A LAN packet out, in a frame from mac (NULL: none came). */
+static int
+out_mac(uint8_t *b, size_t len, const uint8_t *mac)
+{
+	nat_frame_mac(&n, mac);
+	return out(b, len, 0);
+}
+
+static int
+udp_from(uint32_t src, uint16_t sp, const uint8_t *mac)
+{
+	uint8_t	 b[200];
+	size_t	 len;
+
+	len = build(b, IPPROTO_UDP, src, inet1, sp, 53, 10, 0);
+	return out_mac(b, len, mac);
+}
+
+/*
+ * TCP from the LAN creates a mapping only with a SYN: a stray ACK, RST
+ * or FIN allocates nothing (no mapping, no client slot), and is dropped
+ * and counted; once the SYN made it, the rest of the connection passes.
+ */
+static void
+test_tcp_syn_only(void)
+{
+	static const uint8_t flags[] = { 0x10, 0x04, 0x14, 0x01, 0x11, 0x18,
+	    0x12, 0x03 };
+	uint8_t		 b[200];
+	size_t		 len, i;
+
+	setup();
+	for (i = 0; i < sizeof(flags); i++) {
+		len = build(b, IPPROTO_TCP, lan1, inet1, 6000, 80, 0,
+		    flags[i]);
+		CHECK(out(b, len, 0) == 0);
+	}
+	CHECK(n.st.tcp_no_syn == sizeof(flags));
+	CHECK(nat_live_maps(&n) == 0 && nat_clients(&n) == 0 &&
+	    n.st.maps_created == 0);
+	/* Not through the hairpin either. */
+	CHECK(map_out(IPPROTO_TCP, lan2, 7000, inet1, 80) == 7000);
+	len = build(b, IPPROTO_TCP, lan1, wan, 6000, 7000, 0, 0x10);
+	CHECK(nat_packet(&n, b, len, 0, NAT_HOOK_PRE_LAN, 0,
+	    &(struct nat_result){ 0 }) == 0);
+	CHECK(n.st.tcp_no_syn == sizeof(flags) + 1 && nat_live_maps(&n) == 1);
+	/* A SYN with ECN bits is a SYN. */
+	len = build(b, IPPROTO_TCP, lan1, inet1, 6000, 80, 0, 0xc2);
+	CHECK(out(b, len, 0) == 1 && get16(b + 20) == 6000);
+	len = build(b, IPPROTO_TCP, lan1, inet1, 6000, 80, 0, 0x10);
+	CHECK(out(b, len, 0) == 1);
+	len = build(b, IPPROTO_TCP, lan1, inet1, 6000, 80, 0, 0x11);
+	CHECK(out(b, len, 0) == 1);
+	CHECK(n.st.tcp_no_syn == sizeof(flags) + 1 && nat_live_maps(&n) == 2);
+	/* UDP and ICMP need no such thing. */
+	CHECK(udp_from(lan1, 6000, NULL) == 1);
+}
+
+/*
+ * Limits per MAC: one device forging many LAN sources gets no more than
+ * one device's share (the review's attack: 36,280 TCP mappings from 5
+ * forged addresses), holds at most NAT_ADDRS_PER_MAC addresses, and
+ * others' devices keep getting mappings.
+ */
+static void
+test_mac_limits(void)
+{
+	const uint8_t	 evil[6] = { 0x02, 0xee, 0, 0, 0, 1 };
+	const uint8_t	 good[6] = { 0x02, 0x60, 0, 0, 0, 2 };
+	struct nat_config cf;
+	uint8_t		 b[200], mac[6];
+	uint32_t	 src, ok = 0, k, j;
+	size_t		 len;
+
+	setup();
+	cf = n.cf;
+	cf.per_client_max = 100;
+	cf.per_mac_max = 250;
+	nat_set_config(&n, &cf);
+	/* One address: the per-address limit. */
+	for (k = 0; k < 150; k++)
+		ok += udp_from(lan1, (uint16_t)(10000 + k), evil);
+	CHECK(ok == 100 && n.st.client_limit == 50);
+	/* Forged addresses, one MAC: the MAC's limit. */
+	for (k = 0; k < 10; k++) {
+		src = htonl(ntohl(lan1) + 100 + k);
+		len = build(b, IPPROTO_TCP, src, inet1,
+		    (uint16_t)(20000 + k), 80, 0, 0x02);
+		ok += out_mac(b, len, evil);
+		for (j = 1; j < 40; j++)
+			ok += udp_from(src, (uint16_t)(20000 + j), evil);
+	}
+	CHECK(ok == 250 && n.st.mac_limit == 400 - 150);
+	CHECK(nat_live_maps(&n) == 250);
+	/* Another device is not affected. */
+	CHECK(udp_from(lan2, 5000, good) == 1);
+	len = build(b, IPPROTO_TCP, lan2, inet1, 5001, 80, 0, 0x02);
+	CHECK(out_mac(b, len, good) == 1);
+	CHECK(nat_client_mac(&n, nat_client_find(&n, lan2), mac) == 1 &&
+	    memcmp(mac, good, 6) == 0);
+	/* An existing mapping keeps working at the limit. */
+	CHECK(udp_from(lan1, 10000, evil) == 1);
+
+	/* Addresses per MAC: 11 so far, 16 at most. */
+	for (k = 0; k < 10; k++)
+		udp_from(htonl(ntohl(lan1) + 150 + k), 9, evil);
+	CHECK(n.st.mac_addrs == 5);
+	CHECK(nat_clients(&n) == NAT_ADDRS_PER_MAC + 1);
+	/* Nor can it take the good device's address over. */
+	CHECK(udp_from(lan2, 5000, evil) == 0 && n.st.mac_addrs == 6);
+	CHECK(nat_client_learn(&n, nat_client_find(&n, lan2), evil) == 0);
+	CHECK(nat_client_mac(&n, nat_client_find(&n, lan2), mac) == 1 &&
+	    memcmp(mac, good, 6) == 0);
+	/* The address passes to another device: it follows. */
+	CHECK(udp_from(lan1, 10000, good) == 1);
+	CHECK(nat_client_mac(&n, nat_client_find(&n, lan1), mac) == 1 &&
+	    memcmp(mac, good, 6) == 0);
+	/* The counts hold across a restart: 15 addresses left to evil,
+	 * 102 mappings to good. */
+	CHECK(nat_attach(&n, region, region_size, 42) == 1);
+	cf.per_mac_max = 103;
+	nat_set_config(&n, &cf);
+	n.now = 1000;
+	/* The 16th address (its 150 mappings are over 103: none for it). */
+	CHECK(udp_from(htonl(ntohl(lan1) + 200), 9, evil) == 0 &&
+	    n.st.mac_limit == 1 && n.st.mac_addrs == 0);
+	CHECK(udp_from(htonl(ntohl(lan1) + 201), 9, evil) == 0 &&
+	    n.st.mac_addrs == 1);
+	CHECK(udp_from(lan2, 5002, good) == 1);
+	CHECK(udp_from(lan2, 5003, good) == 0 && n.st.mac_limit == 2);
+}
+
+/*
+ * Client slots that hold nothing are freed once idle for the UDP
+ * timeout, so forged addresses cannot fill the table for good (on a /16
+ * LAN it was full forever, and kept across restarts); when it is full,
+ * a new address is refused rather than served without limits.
+ */
+static void
+test_client_slots(void)
+{
+	struct nat_config cf;
+	uint8_t		 mac[6] = { 0x02, 0, 0, 0, 0, 0 }, b[200];
+	uint32_t	 k, ok = 0;
+	size_t		 len;
+
+	setup();
+	cf = n.cf;
+	cf.lan_net = A("10.42.0.0");
+	cf.lan_mask = A("255.255.0.0");
+	nat_set_config(&n, &cf);
+	for (k = 0; k < NAT_MAX_CLIENTS + 10; k++) {
+		mac[4] = (uint8_t)(k >> 12);
+		mac[5] = (uint8_t)(k >> 4);
+		ok += udp_from(htonl(ntohl(lan1) + 256 + k), 5000, mac);
+	}
+	CHECK(ok == NAT_MAX_CLIENTS && n.st.clients_full == 10);
+	CHECK(nat_clients(&n) == NAT_MAX_CLIENTS);
+	/* Kept while they hold mappings, and across a restart. */
+	n.now += 200;
+	sweep_all();
+	CHECK(nat_clients(&n) == NAT_MAX_CLIENTS && n.st.clients_freed == 0);
+	CHECK(nat_attach(&n, region, region_size, 42) == 1);
+	nat_set_config(&n, &cf);
+	n.now = 1200;
+	CHECK(nat_clients(&n) == NAT_MAX_CLIENTS);
+	/* The mappings expire, and then the slots, idle as long. */
+	n.now += 101;
+	sweep_all();
+	CHECK(nat_live_maps(&n) == 0 && nat_clients(&n) == 0);
+	CHECK(n.st.clients_freed == NAT_MAX_CLIENTS);
+	/* Free slots are used again, and stay free across a restart. */
+	CHECK(udp_from(lan2, 5000, mac) == 1 && nat_clients(&n) == 1);
+	k = nat_client_find(&n, lan2);
+	CHECK(k != 0);
+	CHECK(nat_attach(&n, region, region_size, 42) == 1);
+	nat_set_config(&n, &cf);
+	n.now = 1400;
+	CHECK(nat_clients(&n) == 1 && nat_client_find(&n, lan2) == k);
+	CHECK(udp_from(lan1, 5000, NULL) == 1 && nat_clients(&n) == 2);
+	CHECK(nat_client_find(&n, lan1) == (k == 1 ? 2 : 1));
+	/* A slot without mappings that an address-only owner holds stays. */
+	setup();
+	cf = n.cf;
+	cf.to.other = 1000;
+	nat_set_config(&n, &cf);
+	len = build_other(b, 47, lan1, inet1);
+	CHECK(out(b, len, 0) == 1 && nat_clients(&n) == 1);
+	n.now += 301;
+	sweep_all();
+	CHECK(nat_clients(&n) == 1);
+	n.now += 700;
+	sweep_all();
+	CHECK(nat_clients(&n) == 0);
+}
+
+/* An ICMP error from the WAN quoting a packet we sent: in one of ours. */
+static size_t
+icmp_error_about(uint8_t *b, uint8_t proto, uint32_t from, uint32_t dst,
+    uint16_t sp, uint16_t dp)
+{
+	uint8_t		*icmp = b + 20, *inner = b + 28;
+	size_t		 len = 28 + 48;
+
+	memset(b, 0, 28);
+	build(inner, proto, wan, dst, sp, dp, 20,
+	    proto == IPPROTO_ICMP ? 8 : 0x02);
+	b[0] = 0x45;
+	put16(b + 2, (uint16_t)len);
+	b[8] = 64;
+	b[9] = IPPROTO_ICMP;
+	memcpy(b + 12, &from, 4);
+	memcpy(b + 16, &wan, 4);
+	icmp[0] = 3;
+	icmp[1] = 3;
+	put16(icmp + 2, (uint16_t)~ref_sum(icmp, 8 + 48, 0));
+	fix_ip(b);
+	return len;
+}
+
+/*
+ * ICMP errors from the WAN reach a device only when the packet they
+ * quote went where its mapping has been (a session), not merely through
+ * a mapped WAN port: under address-dependent filtering a stranger's
+ * errors were let in by port alone.
+ */
+static void
+test_icmp_errors_matched(void)
+{
+	uint8_t		 b[300];
+	size_t		 len;
+	uint16_t	 wp, id;
+
+	setup();
+	wp = map_out(IPPROTO_UDP, lan1, 8000, inet1, 53);
+	CHECK(wp == 8000);
+	/* About a packet to a host the mapping never talked to. */
+	len = icmp_error_about(b, IPPROTO_UDP, inet2, inet2, wp, 53);
+	CHECK(in(b, len) == 0 && n.st.icmp_unmatched == 1);
+	CHECK(get32(b + 16) == wan);
+	/* To its host, another port. */
+	len = icmp_error_about(b, IPPROTO_UDP, inet2, inet1, wp, 54);
+	CHECK(in(b, len) == 0 && n.st.icmp_unmatched == 2);
+	/* No mapping at all. */
+	len = icmp_error_about(b, IPPROTO_UDP, inet2, inet1, 9999, 53);
+	CHECK(in(b, len) == 0 && n.st.icmp_unmatched == 3);
+	/* The real one, from a router on the way (TTL exceeded). */
+	len = icmp_error_about(b, IPPROTO_UDP, inet2, inet1, wp, 53);
+	b[20] = 11;
+	b[21] = 0;
+	put16(b + 22, 0);
+	put16(b + 22, (uint16_t)~ref_sum(b + 20, 8 + 48, 0));
+	CHECK(in(b, len) == 1 && get32(b + 16) == lan1 &&
+	    n.st.icmp_errors == 1);
+	CHECK(ip_ok(b) && l4_ok(b));
+	/* TCP, the same. */
+	CHECK(map_out(IPPROTO_TCP, lan1, 8001, inet1, 443) == 8001);
+	len = icmp_error_about(b, IPPROTO_TCP, inet2, inet2, 8001, 443);
+	CHECK(in(b, len) == 0 && n.st.icmp_unmatched == 4);
+	len = icmp_error_about(b, IPPROTO_TCP, inet1, inet1, 8001, 443);
+	CHECK(in(b, len) == 1 && get32(b + 16) == lan1);
+	/* An echo: about a ping to the host pinged only. */
+	id = map_out(IPPROTO_ICMP, lan1, 77, inet1, 0);
+	CHECK(id >= 1024);
+	len = icmp_error_about(b, IPPROTO_ICMP, inet2, inet2, id, 0);
+	CHECK(in(b, len) == 0 && n.st.icmp_unmatched == 5);
+	len = icmp_error_about(b, IPPROTO_ICMP, inet2, inet1, id, 0);
+	CHECK(in(b, len) == 1 && get32(b + 16) == lan1 &&
+	    n.st.icmp_errors == 3);
+	CHECK(n.st.no_mapping == 0);
+}
+
 /*
  * Timeouts: defaults, then gatekeeper.conf's, then gkctl's, the latest
  * change winning: a gkctl value holds until the file's value of that
@@ -1281,6 +1553,10 @@ main(void)
 	test_other_protocols();
 	test_other_shared();
 	test_other_icmp_errors();
+	test_tcp_syn_only();
+	test_mac_limits();
+	test_client_slots();
+	test_icmp_errors_matched();
 	free(region);
 	return check_result();
 }

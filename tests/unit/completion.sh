@@ -13,12 +13,18 @@ if [[ ! -f $bc ]]; then
 fi
 tmp=$(mktemp -d /tmp/gk-compl.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-# A gkctl whose "-j leases" answers two devices; all else is the real one.
+# A gkctl whose "-j leases" answers two devices and "-j devices" a
+# registry of two (one offline, without a lease); all else is the real one.
 cat >"$tmp/gkctl" <<EOS
 #!/bin/bash
 if [[ " \$* " == *" -j leases "* ]]; then
 	echo '{"leases": [{"ip": "10.42.0.10", "mac": "52:54:00:12:34:56"},'
 	echo ' {"ip": "10.42.0.11", "mac": "02:00:00:00:00:0b"}]}'
+	exit 0
+fi
+if [[ " \$* " == *" -j devices "* ]]; then
+	echo '{"devices": [{"ip": "10.42.0.10", "mac": "52:54:00:12:34:56"},'
+	echo ' {"ip": "10.42.0.77", "mac": "b8:27:eb:01:02:03"}]}'
 	exit 0
 fi
 exec "$GK_BUILD/gkctl/gkctl" "\$@"
@@ -52,12 +58,14 @@ want() {
 		echo "gkctl ${words[*]}<TAB>: $got"
 	fi
 }
-want "" -- clients dns forward forwards help lease leases names nat passwd pcap restart status traffic
+want "" -- clients devices dns forget forward forwards help label lease leases names nat passwd pcap restart status traffic usage
 want le -- lease leases
 want lease "" -- add del
 want -j dns "" -- flush log stats
 want restart "" -- dhcpd dnsd natd webd
-want help fo -- forward forwards
+want help fo -- forget forward forwards
+want label "" -- 52:54:00:12:34:56 b8:27:eb:01:02:03
+want forget b8 -- b8:27:eb:01:02:03
 want forward add "" -- tcp udp
 want forward add tcp 8443 "" -- 10.42.0.10 10.42.0.11
 want nat timeout udp 30 i -- icmp
@@ -65,6 +73,11 @@ want nat "" -- 10.42.0.10 10.42.0.11 timeout
 want lease del "" -- 02:00:00:00:00:0b 52:54:00:12:34:56
 want lease add 52:54:00:12:34:56 "" -- 10.42.0.10 10.42.0.11
 want dns log 10.42.0.1 -- 10.42.0.10 10.42.0.11
+want pcap "" -- 10.42.0.10 10.42.0.11 clear
+want pcap clear "" -- 10.42.0.10 10.42.0.11
+want usage "" -- 10.42.0.10 10.42.0.11
+want usage 10.42.0.10 --f -- --from
+want traffic 10.42.0.10 --s -- --step
 want -V -- -V
 want --v -- --version
 ((failed == 0)) || exit 1

@@ -2,9 +2,11 @@
  * The capture rings (proto/capring.c): layout, records read back as
  * written, wraparound keeps the newest whole records, eviction of the
  * longest-idle device, re-attach after a restart, clear, capture off,
- * a region that lies, and torn-read detection: a reader copying while
- * a writer thread overwrites the ring at full speed never returns a
- * record that is not exactly one the writer wrote.
+ * a region that lies, records reserved then committed or cancelled,
+ * GSO segment counts, and torn-read detection: a reader copying while
+ * a writer thread overwrites the ring at full speed (cancelling every
+ * third record) never returns a record that is not exactly one the
+ * writer committed.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -84,7 +86,7 @@ put(int slot, uint64_t seq)
 {
 	uint8_t		 p[1500];
 
-	cap_write(&w, slot, 1000 + seq, CAP_DIR_UP, 0, p,
+	cap_write(&w, slot, 1000 + seq, CAP_DIR_UP, 0, 0, p,
 	    fill(p, seq, 8 + seq % 1400));
 }
 
@@ -109,14 +111,14 @@ test_basic(void)
 	/* Asked by address: the device heard from last that used it. */
 	cap_set_ip(&w, a, 0x0100000a);
 	cap_set_ip(&w, b, 0x0100000a);
-	cap_write(&w, a, 5, CAP_DIR_UP, 0, mac_a, 6);
-	cap_write(&w, b, 6, CAP_DIR_UP, 0, mac_b, 6);
+	cap_write(&w, a, 5, CAP_DIR_UP, 0, 0, mac_a, 6);
+	cap_write(&w, b, 6, CAP_DIR_UP, 0, 0, mac_b, 6);
 	{
 		uint8_t	 m[6];
 
 		CHECK(cap_find_ip(region, &l, 0x0100000a, m) == b &&
 		    memcmp(m, mac_b, 6) == 0);
-		cap_write(&w, a, 7, CAP_DIR_UP, 0, mac_a, 6);
+		cap_write(&w, a, 7, CAP_DIR_UP, 0, 0, mac_a, 6);
 		CHECK(cap_find_ip(region, &l, 0x0100000a, m) == a &&
 		    memcmp(m, mac_a, 6) == 0);
 		CHECK(cap_find_ip(region, &l, 0x0200000a, m) == -1);
@@ -171,7 +173,7 @@ test_snaplen(void)
 	CHECK(cap_attach(&w, region, size, 8192, 100) == 0);
 	a = cap_slot(&w, mac_a, 1);
 	memset(p, 0x5a, sizeof(p));
-	cap_write(&w, a, 42, CAP_DIR_DOWN, CAP_F_GSO, p, sizeof(p));
+	cap_write(&w, a, 42, CAP_DIR_DOWN, CAP_F_GSO, 0, p, sizeof(p));
 	CHECK(cap_layout(region, size, &l) == 0 && l.snaplen == 100);
 	CHECK(cap_snapshot(region, &l, a, copy, l.ring_size, &s) == 0);
 	CHECK(cap_next(&s, &k) == 1);
@@ -182,9 +184,9 @@ test_snaplen(void)
 	memset(region, 0, size);
 	CHECK(cap_attach(&w, region, size, 4096, 0) == 0);
 	a = cap_slot(&w, mac_a, 1);
-	cap_write(&w, a, 43, CAP_DIR_UP, 0, p, sizeof(p));
-	cap_write(&w, a, 44, CAP_DIR_UP, 0, p, sizeof(p));
-	cap_write(&w, a, 45, CAP_DIR_UP, 0, p, sizeof(p));
+	cap_write(&w, a, 43, CAP_DIR_UP, 0, 0, p, sizeof(p));
+	cap_write(&w, a, 44, CAP_DIR_UP, 0, 0, p, sizeof(p));
+	cap_write(&w, a, 45, CAP_DIR_UP, 0, 0, p, sizeof(p));
 	CHECK(cap_layout(region, size, &l) == 0);
 	CHECK(cap_snapshot(region, &l, a, copy, l.ring_size, &s) == 0);
 	CHECK(cap_next(&s, &k) == 1 && k.ts_us == 44);
@@ -208,10 +210,10 @@ test_eviction(void)
 	for (i = 0; i < 4; i++) {
 		mac[5] = (uint8_t)i;
 		s[i] = cap_slot(&w, mac, 10 + (uint64_t)i);
-		cap_write(&w, s[i], 10 + (uint64_t)i, CAP_DIR_UP, 0, mac, 6);
+		cap_write(&w, s[i], 10 + (uint64_t)i, CAP_DIR_UP, 0, 0, mac, 6);
 	}
 	/* Device 0 talks again: device 1 is now the idlest. */
-	cap_write(&w, s[0], 100, CAP_DIR_UP, 0, mac, 6);
+	cap_write(&w, s[0], 100, CAP_DIR_UP, 0, 0, mac, 6);
 	mac[5] = 9;
 	e = cap_slot(&w, mac, 101);
 	CHECK(e == s[1]);
@@ -274,16 +276,118 @@ test_layouts(void)
 	CHECK(cap_attach(&w, region, 4096, 5 * 1024 * 1024, 0) == -1);
 }
 
+/*
+ * Reserve, fill, cancel: a record natd drops is never seen, the records
+ * before it stay whole, and the next record takes its place; a cancel
+ * where the ring's end forced a pad leaves a ring readers accept.
+ */
+static void
+test_reserve(void)
+{
+	size_t		 size = 64 * 1024;
+	uint64_t	 first, last, bytes, i;
+	uint32_t	 caplen;
+	uint8_t		*dst;
+	int		 a, n;
+
+	memset(region, 0, size);
+	CHECK(cap_attach(&w, region, size, 8192, 0) == 0);
+	a = cap_slot(&w, mac_a, 1);
+	put(a, 1);
+	CHECK((dst = cap_reserve(&w, a, 700, &caplen)) != NULL &&
+	    caplen == 700);
+	memset(dst, 0xee, caplen);
+	/* Pending: a reader sees only what was committed. */
+	CHECK(read_all(size, mac_a, &first, &last, &bytes) == 1);
+	cap_cancel(&w);
+	cap_commit(&w, 99, CAP_DIR_UP, 0, 0);	/* nothing pending: no-op */
+	CHECK(read_all(size, mac_a, &first, &last, &bytes) == 1);
+	put(a, 2);
+	CHECK(read_all(size, mac_a, &first, &last, &bytes) == 2 &&
+	    first == 1 && last == 2);
+	/* Reserved by hand, committed: as cap_write. */
+	CHECK((dst = cap_reserve(&w, a, 8 + 3 % 1400, &caplen)) != NULL);
+	fill(dst, 3, caplen);
+	cap_commit(&w, 1003, CAP_DIR_UP, 0, 0);
+	CHECK(read_all(size, mac_a, &first, &last, &bytes) == 3 && last == 3);
+	/* Cancels at every offset, the ring's end included. */
+	for (i = 4; i < 400; i++) {
+		CHECK((dst = cap_reserve(&w, a, 1000 + i % 300, &caplen)) !=
+		    NULL);
+		memset(dst, 0xee, caplen);
+		cap_cancel(&w);
+		n = read_all(size, mac_a, &first, &last, &bytes);
+		CHECK(n > 0 && last == i - 1);
+		put(a, i);
+	}
+	CHECK(read_all(size, mac_a, &first, &last, &bytes) > 1 &&
+	    last == 399);
+	/* Not a packet, or capture off: nothing reserved. */
+	CHECK(cap_reserve(&w, a, 0, &caplen) == NULL);
+	CHECK(cap_reserve(&w, a, CAP_SNAP_MAX + 1, &caplen) == NULL);
+	CHECK(cap_reserve(&w, 9999, 60, &caplen) == NULL);
+}
+
+/* The segments the wire carried for a GSO super-packet. */
+static void
+test_gso_segments(void)
+{
+	uint8_t		 p[65535];
+	uint16_t	 seg, hl;
+
+	memset(p, 0, sizeof(p));
+	p[0] = 0x45;
+	p[6] = 0x40;			/* DF */
+	p[9] = 6;
+	p[20 + 12] = 8 << 4;		/* TCP with timestamps: 32 bytes */
+	/* 1448 payload bytes a segment on a 1500-byte link. */
+	CHECK(cap_gso_segments(p, 52 + 10 * 1448, 1500, &seg, &hl) == 10);
+	CHECK(seg == 1448 && hl == 52);
+	CHECK(cap_gso_segments(p, 52 + 10 * 1448 + 1, 1500, &seg, &hl) == 11);
+	CHECK(cap_gso_segments(p, 65535, 9000, &seg, &hl) == 8);
+	p[9] = 17;
+	CHECK(cap_gso_segments(p, 28 + 3 * 1472, 1500, &seg, &hl) == 3);
+	CHECK(seg == 1472 && hl == 28);
+	/* Not segmented: ICMP, a fragment, a short or non-IPv4 packet, a
+	 * TCP header that lies, an MTU the headers do not fit. */
+	p[9] = 1;
+	CHECK(cap_gso_segments(p, 3000, 1500, &seg, &hl) == 1 && seg == 0);
+	p[9] = 17;
+	p[6] = 0x20;
+	CHECK(cap_gso_segments(p, 3000, 1500, &seg, &hl) == 1);
+	p[6] = 0;
+	CHECK(cap_gso_segments(p, 19, 1500, &seg, &hl) == 1);
+	p[0] = 0x65;
+	CHECK(cap_gso_segments(p, 3000, 1500, &seg, &hl) == 1);
+	p[0] = 0x45;
+	p[9] = 6;
+	p[20 + 12] = 2 << 4;
+	CHECK(cap_gso_segments(p, 3000, 1500, &seg, &hl) == 1);
+	p[20 + 12] = 15 << 4;
+	CHECK(cap_gso_segments(p, 3000, 80, &seg, &hl) == 1);
+}
+
 static atomic_int stop;
 
+/* Every third packet is reserved, scribbled on and cancelled, as natd
+ * does with a packet it drops: no reader may see one. */
 static void *
 writer(void *arg)
 {
 	int	 a = *(int *)arg;
 	uint64_t seq = 1;
+	uint32_t caplen;
+	uint8_t	*dst;
 
-	while (!atomic_load_explicit(&stop, memory_order_relaxed))
+	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+		if (seq % 3 == 0 &&
+		    (dst = cap_reserve(&w, a, 200 + seq % 1000, &caplen)) !=
+		    NULL) {
+			memset(dst, 0xee, caplen);
+			cap_cancel(&w);
+		}
 		put(a, seq++);
+	}
 	return NULL;
 }
 
@@ -333,6 +437,8 @@ main(void)
 	test_snaplen();
 	test_eviction();
 	test_layouts();
+	test_reserve();
+	test_gso_segments();
 	test_concurrent();
 	free(region);
 	free(copy);

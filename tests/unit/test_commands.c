@@ -108,6 +108,11 @@ test_entries(void)
 			CHECK(c->args[j].name != NULL);
 		for (j = 0; j < i; j++)
 			CHECK(strcmp(c->name, gk_commands[j].name) != 0);
+		/* A stream goes to one daemon, from gkctl only: webd has
+		 * no pipe to send, and a merged reply has no one file. */
+		if (c->stream)
+			CHECK((c->owners & (c->owners - 1)) == 0 &&
+			    (c->from & CMD_FROM_WEBD) == 0);
 	}
 }
 
@@ -164,6 +169,25 @@ test_checks(void)
 	refuses("traffic 10.42.0.5 --csv=1", "--csv takes no value");
 	refuses("traffic 10.42.0.5 --csv --csv", "--csv is given twice");
 	refuses("traffic 10.42.0.5 --color", "unknown option \"--color\"");
+	accepts("usage 10.42.0.5", "usage");
+	accepts("usage 52:54:00:12:34:56 2027-01-01", "usage");
+	accepts("usage 10.42.0.5 2027-01-01 2027-01-31 --csv", "usage");
+	accepts("usage 10.42.0.5 --from=2027-01-01 --to=2027-01-31", "usage");
+	refuses("usage", "usage: usage IP|MAC [FROM] [TO] [--from DAY] "
+	    "[--to DAY] [--csv]");
+	refuses("usage 10.42.0.5 yesterday", "is not a date (YYYY-MM-DD)");
+	refuses("usage 10.42.0.5 --from=2027-1-1", "is not a date");
+	refuses("usage 10.42.0.5 2027-01-01 2027-01-02 2027-01-03",
+	    "usage: usage");
+	refuses("usage 10.42.0.5 --step=1s", "unknown option \"--step=1s\"");
+
+	/* pcap IP|MAC streams a file; pcap clear IP is another command */
+	accepts("pcap 10.42.0.5", "pcap");
+	accepts("pcap 52:54:00:12:34:56", "pcap");
+	accepts("pcap clear 10.42.0.5", "pcap clear");
+	refuses("pcap", "usage: pcap IP|MAC");
+	refuses("pcap printer", "\"printer\" is not a device");
+	refuses("pcap 10.42.0.5 10.42.0.6", "usage: pcap IP|MAC");
 
 	cmd_usage(&gk_commands[CMD_FORWARD_ADD], u, sizeof(u));
 	CHECK_STR(u, "forward add tcp|udp WANPORT IP [PORT]");
@@ -184,6 +208,14 @@ test_senders(void)
 	CHECK(cmd_allowed(&gk_commands[CMD_LEASE_ADD], CMD_FROM_WEBD));
 	CHECK(cmd_allowed(&gk_commands[CMD_FORWARD_DEL], CMD_FROM_GROUP));
 	CHECK(cmd_owner(&gk_commands[CMD_NAMES]) == PEER_WEBD);
+	/* Captures hold the household's traffic: root's alone. */
+	CHECK(cmd_allowed(&gk_commands[CMD_PCAP], CMD_FROM_ROOT));
+	CHECK(!cmd_allowed(&gk_commands[CMD_PCAP], CMD_FROM_GROUP));
+	CHECK(!cmd_allowed(&gk_commands[CMD_PCAP], CMD_FROM_WEBD));
+	CHECK(gk_commands[CMD_PCAP].stream && cmd_owner(
+	    &gk_commands[CMD_PCAP]) == PEER_WEBD);
+	CHECK(cmd_owner(&gk_commands[CMD_USAGE]) == PEER_WEBD);
+	CHECK(cmd_allowed(&gk_commands[CMD_USAGE], CMD_FROM_WEBD));
 	CHECK(cmd_owner(&gk_commands[CMD_STATUS]) == PEER_PARENT);
 }
 

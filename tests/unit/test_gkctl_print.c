@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -66,6 +67,13 @@ test_rounding(void)
 	CHECK(contains(t, "cache_bytes: 3.0G"));
 	CHECK(contains(t, "uptime: 1d01h"));
 	CHECK(contains(t, "queries: 7"));
+	/* times: unix seconds (dhcpd) and ms (webd's devices) alike */
+	setenv("TZ", "UTC", 1);
+	tzset();
+	t = render("devices", "{\"devices\": [{\"mac\": \"b8:27:eb:01:02:03\", "
+	    "\"first_seen\": 1800000000000, \"last_seen\": 1800000060}]}");
+	CHECK(contains(t, "2027-01-15 08:00:00"));
+	CHECK(contains(t, "2027-01-15 08:01:00"));
 }
 
 static void

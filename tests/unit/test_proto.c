@@ -89,6 +89,67 @@ test_decode(void)
 	CHECK(proto_decode(buf, n, &msg) != NULL);
 }
 
+/* ---- webd's PTR questions to dnsd and the answers ---- */
+
+static void
+test_dns_ptr(void)
+{
+	static uint8_t	 buf[PROTO_MAX_MSG + 64];
+	struct msg_dns_ptr m;
+	struct proto_msg msg;
+	size_t		 n;
+
+	memset(&m, 0, sizeof(m));
+	memcpy(&m.addr, "\xcb\x00\x71\x07", 4);
+	n = build(buf, MSG_DNS_PTR_REQ, &m, sizeof(m), PEER_WEBD);
+	CHECK(proto_decode(buf, n, &msg) == NULL);
+	CHECK_STR(proto_type_name(MSG_DNS_PTR_REQ), "dns-ptr-req");
+	/* only webd asks, only dnsd answers */
+	n = build(buf, MSG_DNS_PTR_REQ, &m, sizeof(m), PEER_DNSD);
+	CHECK_STR(proto_decode(buf, n, &msg),
+	    "message type not allowed from this peer");
+	n = build(buf, MSG_DNS_PTR, &m, sizeof(m), PEER_WEBD);
+	CHECK_STR(proto_decode(buf, n, &msg),
+	    "message type not allowed from this peer");
+	/* an answer that is the request's status, or a request with one */
+	n = build(buf, MSG_DNS_PTR, &m, sizeof(m), PEER_DNSD);
+	CHECK_STR(proto_decode(buf, n, &msg),
+	    "PTR status does not fit the message");
+	m.status = DNS_PTR_FOUND;
+	strlcpy(m.name, "seven.example.test.", sizeof(m.name));
+	n = build(buf, MSG_DNS_PTR_REQ, &m, sizeof(m), PEER_WEBD);
+	CHECK_STR(proto_decode(buf, n, &msg),
+	    "PTR status does not fit the message");
+	n = build(buf, MSG_DNS_PTR, &m, sizeof(m), PEER_DNSD);
+	CHECK(proto_decode(buf, n, &msg) == NULL);
+	/* a name webd would have to escape, none with FOUND, one without */
+	strlcpy(m.name, "a<b>.example.", sizeof(m.name));
+	n = build(buf, MSG_DNS_PTR, &m, sizeof(m), PEER_DNSD);
+	CHECK_STR(proto_decode(buf, n, &msg),
+	    "PTR name with a character webd does not show");
+	m.name[0] = '\0';
+	n = build(buf, MSG_DNS_PTR, &m, sizeof(m), PEER_DNSD);
+	CHECK(proto_decode(buf, n, &msg) != NULL);
+	m.status = DNS_PTR_NONE;
+	CHECK(proto_decode(buf, build(buf, MSG_DNS_PTR, &m, sizeof(m),
+	    PEER_DNSD), &msg) == NULL);
+	strlcpy(m.name, "x.", sizeof(m.name));
+	CHECK(proto_decode(buf, build(buf, MSG_DNS_PTR, &m, sizeof(m),
+	    PEER_DNSD), &msg) != NULL);
+	m.status = 9;
+	m.name[0] = '\0';
+	CHECK(proto_decode(buf, build(buf, MSG_DNS_PTR, &m, sizeof(m),
+	    PEER_DNSD), &msg) != NULL);
+	/* fixed size */
+	m.status = DNS_PTR_NONE;
+	CHECK_STR(proto_decode(buf, build(buf, MSG_DNS_PTR, &m,
+	    sizeof(m) - 1, PEER_DNSD), &msg), "bad payload size for type");
+	memset(m.name, 'a', sizeof(m.name));
+	m.status = DNS_PTR_FOUND;
+	CHECK_STR(proto_decode(buf, build(buf, MSG_DNS_PTR, &m, sizeof(m),
+	    PEER_DNSD), &msg), "unterminated name");
+}
+
 /* ---- dnsd's observations to webd: counted, bounded, dnsd only ---- */
 
 static void
@@ -371,13 +432,56 @@ test_long(void)
 	free(text);
 }
 
+/* ---- a peer that never reads costs the sender at most its cap ---- */
+
+static void
+test_queue_max(void)
+{
+	struct event_base *base = event_base_new();
+	struct proto_chan *a;
+	static char	 text[300000];
+	int		 sp[2], i, ok = 0;
+
+	CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp) == 0);
+	a = proto_chan_new(base, sp[0], PEER_PARENT, PEER_GKCTL, on_msg,
+	    on_close, base);
+	CHECK(a != NULL);
+	proto_chan_set_queue_max(a, 100000);
+	memset(text, 'x', sizeof(text) - 1);
+	/* Small ones until the socket is full, then up to the cap. */
+	for (i = 0; i < 100000; i++) {
+		if (proto_chan_send(a, MSG_CTL_ERROR, "no", 3, -1) == -1)
+			break;
+		ok++;
+	}
+	CHECK(i < 100000 && errno == ENOBUFS);
+	CHECK(proto_chan_queued(a) > 100000 - 100 &&
+	    proto_chan_queued(a) <= 100000);
+	/* A long reply over the cap queues no part of itself. */
+	i = (int)proto_chan_queued(a);
+	CHECK(proto_chan_send_long(a, MSG_CTL_REPLY_PART, NULL, 0,
+	    MSG_CTL_REPLY, NULL, 0, text) == -1 && errno == ENOBUFS);
+	CHECK((int)proto_chan_queued(a) == i);
+	/* Without a cap it would have grown. */
+	proto_chan_set_queue_max(a, 0);
+	CHECK(proto_chan_send_long(a, MSG_CTL_REPLY_PART, NULL, 0,
+	    MSG_CTL_REPLY, NULL, 0, text) == 0);
+	CHECK(proto_chan_queued(a) > (size_t)i + sizeof(text) - 1);
+	CHECK(ok > 0);
+	proto_chan_free(a);
+	close(sp[1]);
+	event_base_free(base);
+}
+
 int
 main(void)
 {
 	test_decode();
 	test_dns_obs();
+	test_dns_ptr();
 	test_chan();
 	test_send_now();
 	test_long();
+	test_queue_max();
 	return check_result();
 }

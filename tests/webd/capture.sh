@@ -22,12 +22,18 @@ ip -n "$C1" addr add 10.42.0.50/24 dev eth0
 ip -n "$C1" route add default via 10.42.0.1
 ip -n "$C2" addr add 10.42.0.51/24 dev eth0
 ip -n "$C2" route add default via 10.42.0.1
-for nd in "$INET eth0" "$C1 eth0" "$C2 eth0" "$GK_NS_ROUTER wan0" \
-    "$GK_NS_ROUTER lan1" "$GK_NS_ROUTER lan2"; do
-	set -- $nd
-	ip netns exec "$1" ethtool -K "$2" tx off rx off >/dev/null 2>&1 ||
-		gk_fail "ethtool -K $2 tx off rx off in $1"
-done
+# offloads on|off: GSO super-packets and seed-only checksums, or not
+offloads() {
+	local nd on=$1
+	for nd in "$INET eth0" "$C1 eth0" "$C2 eth0" "$GK_NS_ROUTER wan0" \
+	    "$GK_NS_ROUTER lan1" "$GK_NS_ROUTER lan2"; do
+		set -- $nd
+		ip netns exec "$1" ethtool -K "$2" tx "$on" rx "$on" \
+		    tso "$on" gso "$on" >/dev/null 2>&1 ||
+			gk_fail "ethtool -K $2 tx $on in $1"
+	done
+}
+offloads off
 gk_start
 URL=http://10.42.0.1
 J=$GK_TMP/jar
@@ -79,14 +85,18 @@ iperf() {
 iperf -u -b 1M -t 1 || gk_fail "UDP from client 1: $(tail -3 "$GK_TMP/iperf.out")"
 iperf -n 200K || gk_fail "TCP from client 1: $(tail -3 "$GK_TMP/iperf.out")"
 
+# The download is named for the device: its label (a space is not
+# kept in a file name).
+gk_ctl label "$GK_MAC_LAN1" "laptop 1" >/dev/null || gk_fail "gkctl label"
 F=$GK_TMP/c1.pcap
 code=$(pcap 10.42.0.50 "$F")
 [[ $code == 200 ]] || gk_fail "/api/pcap?client=10.42.0.50: HTTP $code: $(cat "$F")"
 valid "$F" "client 1"
 grep -qi '^content-type: application/vnd.tcpdump.pcap' "$F.h" ||
 	gk_fail "no pcap content type"
-grep -qiE '^content-disposition: attachment; filename="[0-9a-f-]{17}-[0-9T]+Z\.pcap"' \
-    "$F.h" || gk_fail "no download name: $(cat "$F.h")"
+mac1=${GK_MAC_LAN1//:/-}
+grep -qiE "^content-disposition: attachment; filename=\"laptop_1-${mac1}-[0-9]{8}T[0-9]{6}Z\\.pcap\"" \
+    "$F.h" || gk_fail "no download name with the label: $(cat "$F.h")"
 grep -qi 'File encapsulation: *Raw IP' "$F.info" ||
 	gk_fail "not raw IP: $(cat "$F.info")"
 for p in icmp udp tcp; do
@@ -115,6 +125,85 @@ valid "$F2" "client 2"
 n=$(count "$F2" "icmp && ip.addr == 10.42.0.51")
 all=$(count "$F2" "ip")
 (( n == 6 && all == 6 )) || gk_fail "client 2's file: $n of $all packets its pings"
+
+# ---- gkctl pcap: the same file, streamed to stdout through a pipe
+G=$GK_TMP/c1-gkctl.pcap
+gk_ctl pcap 10.42.0.50 >"$G" 2>"$G.err" ||
+	gk_fail "gkctl pcap 10.42.0.50: $(cat "$G.err")"
+valid "$G" "gkctl pcap"
+fields() {
+	tshark -r "$1" -T fields -e frame.time_epoch -e ip.src -e ip.dst \
+	    -e frame.len 2>/dev/null
+}
+cmp -s <(fields "$F") <(fields "$G") ||
+	gk_fail "gkctl pcap and /api/pcap differ: $(capinfos -c "$G" "$F")"
+gk_ctl pcap "$GK_MAC_LAN2" >"$G" || gk_fail "gkctl pcap $GK_MAC_LAN2"
+[[ $(count "$G" "icmp && ip.addr == 10.42.0.51") == 6 ]] ||
+	gk_fail "gkctl pcap by MAC: not client 2's pings"
+if gk_ctl pcap 10.42.0.99 >"$G" 2>"$G.err" ||
+    ! grep -q "no capture for 10.42.0.99" "$G.err"; then
+	gk_fail "gkctl pcap of an unknown device: $(cat "$G.err")"
+fi
+# Never to a terminal (script(1) gives it one).
+rc=0
+script -qec "ip netns exec $GK_NS_ROUTER $GK_GKCTL -s $GK_SOCK pcap 10.42.0.50" \
+    /dev/null >"$G.tty" 2>&1 </dev/null || rc=$?
+[[ $rc == 2 ]] && grep -q "will not write a capture to a terminal" "$G.tty" ||
+	gk_fail "gkctl pcap to a terminal: exit $rc: $(cat "$G.tty")"
+gk_log "gkctl pcap: $(stat -c %s "$F") bytes, as /api/pcap; refused on a terminal"
+
+# ---- GSO: with offloads on, the file holds the segments the wire
+# carried (none over the MTU, every payload byte once), and the
+# history counts them as packets (issue 12)
+offloads on
+gk_ctl pcap clear 10.42.0.50 >/dev/null || gk_fail "gkctl pcap clear"
+natd_gso() {
+	gk_status_json | jq -r '.daemons[] | select(.name == "natd") |
+	    .detail.gso'
+}
+gso0=$(natd_gso)
+gk_now_ms tg
+# 4 MiB in one TCP connection, every byte acknowledged before the close
+# (iperf3 -n may reset its data connection with bytes still unsent).
+gk_bg "$INET" /usr/bin/python3 -c "
+import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('203.0.113.1', 5202)); s.listen(1)
+c, _ = s.accept(); n = 0
+while True:
+    b = c.recv(65536)
+    if not b: break
+    n += len(b)
+open('$GK_TMP/gso.received', 'w').write(str(n)); c.close()
+"
+sleep 0.5
+ip netns exec "$C1" /usr/bin/python3 -c "
+import socket
+s = socket.create_connection(('203.0.113.1', 5202), timeout=20)
+s.sendall(b'g' * 4194304); s.shutdown(socket.SHUT_WR); s.recv(1)
+" || gk_fail "4 MiB over TCP with offloads on"
+gso1=$(natd_gso)
+(( gso1 > gso0 )) || gk_fail "GSO: natd passed no GSO packet ($gso0 -> $gso1)"
+FG=$GK_TMP/gso.pcap
+[[ $(pcap 10.42.0.50 "$FG") == 200 ]] || gk_fail "download after GSO"
+valid "$FG" "GSO"
+n=$(count "$FG" "frame.len > 1500")
+[[ $n == 0 ]] || gk_fail "GSO: $n packets over the MTU in the file"
+sent=$(tshark -r "$FG" -Y 'ip.src == 10.42.0.50 && tcp.dstport == 5202 &&
+    !tcp.analysis.retransmission' -T fields -e tcp.len 2>/dev/null |
+    awk '{ b += $1 } END { print b + 0 }')
+[[ $sent == 4194304 && $(cat "$GK_TMP/gso.received") == 4194304 ]] ||
+	gk_fail "GSO: the file carries $sent payload bytes up, the server got $(cat "$GK_TMP/gso.received"), want 4194304"
+n=$(count "$FG" 'tcp.analysis.lost_segment || tcp.analysis.ack_lost_segment')
+[[ $n == 0 ]] || gk_fail "GSO: tshark finds $n gaps in the segments"
+sleep 1.5	# the telemetry's drain
+js=$(gk_ctl -j traffic 10.42.0.50 --from "$tg")
+bu=$(jq -r '.totals.bytes_up' <<<"$js")
+pu=$(jq -r '.totals.packets_up' <<<"$js")
+(( bu >= 4194304 && pu * 1500 >= bu )) ||
+	gk_fail "GSO: the history counts $pu packets for $bu bytes up"
+gk_log "GSO: natd passed $((gso1 - gso0)) GSO packets; $(capinfos -c "$FG" | awk '/Number of packets/ {print $NF}') packets in the file, $sent bytes of data; history $pu packets, $bu bytes up"
+offloads off
 
 # ---- more than 5 MiB, and a download during the run
 sleep 0.5

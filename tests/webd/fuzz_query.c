@@ -1,9 +1,10 @@
 /*
  * libFuzzer target: the history's query parameters (webd/query.c) as a
  * URL or gkctl gives them, over a small store with two devices. The
- * input is lines: client, remote, from, to, step (an empty line: the
- * parameter is absent). An accepted query is run, its rows must sum to
- * its totals, and its JSON and CSV are made.
+ * input is lines: client, remote, from, to, step, points (an empty line:
+ * the parameter is absent). An accepted query is run, its rows must sum
+ * to its totals and be no more than the points asked for, and its JSON
+ * and CSV are made.
  */
 #include <arpa/inet.h>
 
@@ -14,7 +15,7 @@
 #include "query.h"
 
 #define T0		1800000000000ULL
-#define NFIELDS		5
+#define NFIELDS		6
 
 static void	*mem;
 static struct hist hs;
@@ -75,7 +76,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	}
 	if (query_parse(&hs, &q, field[0], field[1], field[2], field[3],
 	    field[4], T0 + 3600 * 1000, err, sizeof(err)) == 0 &&
-	    query_traffic(&hs, &q, &res) == 0) {
+	    (field[5] == NULL || query_points(&q, field[5], err,
+	    sizeof(err)) == 0) && query_traffic(&hs, &q, &res) == 0) {
+		if (field[5] != NULL && res.nrows > strtoull(field[5], NULL, 10))
+			abort();
 		for (sum = 0, i = 0; i < res.nrows; i++)
 			sum += res.rows[i].c[HIST_BU] + res.rows[i].c[HIST_BD];
 		if (sum != res.total[HIST_BU] + res.total[HIST_BD])

@@ -309,6 +309,74 @@ test_attach(void *mem, size_t size)
 	CHECK(hs.h->st.resets == 1 && hs.h->pairs_used == 0);
 }
 
+/*
+ * The slots' encoding gives back every count exactly, whatever they are:
+ * a steady bulk second, falling and rising bytes, packets the bytes do
+ * not predict (an ACK stream, empty packets), the largest counts; and a
+ * busy second fills the rest of the tail block before starting one.
+ */
+static void
+test_encoding(void *mem, size_t size)
+{
+	static uint64_t	 c[HIST_SLOTS][HIST_NC];
+	static const uint64_t cases[][HIST_NC] = {
+		{ 1500, 64000, 1, 43 },		/* full-size packets */
+		{ 1400, 63000, 1, 42 },		/* a little less */
+		{ 20800, 9000000, 400, 6000 },	/* 400 ACKs up */
+		{ 0, 0, 0, 7 },			/* packets of no length */
+		{ 5, UINT32_MAX, 9, UINT32_MAX },	/* the largest */
+		{ UINT32_MAX, 1, UINT32_MAX, 0 },
+		{ 100, 200, 1, 1 },
+		{ 90, 150000, 0, 99 },
+		{ 0, 0, 0, 0 },
+		{ 1, 1, 1, 1 },
+	};
+	struct hist	 hs;
+	struct collect	 got;
+	uint32_t	 p, sec = (uint32_t)(T0 / 1000), k, used = 0;
+	uint64_t	 want = 0;
+	int		 s, i;
+
+	memset(mem, 0, size);
+	hist_attach(&hs, mem, size, 86400);
+	add(&hs, mac_a, "192.0.2.3", T0 - 5000, 1, 1);
+	hist_tick(&hs, T0);
+	p = find(&hs, mac_a, "192.0.2.3");
+	for (s = 0; s < HIST_SLOTS; s++)
+		for (i = 0; i < HIST_NC; i++)
+			c[s][i] = cases[s][i];
+	CHECK(hist_restore_second(&hs, p, sec, 0, 0x3ff, c) == 0);
+	samples(&hs, p, &got);
+	CHECK(got.n == 11);
+	for (s = 0; s < HIST_SLOTS && got.n == 11; s++) {
+		CHECK(got.s[s + 1].sec == sec && got.s[s + 1].slot == s);
+		CHECK(memcmp(got.s[s + 1].c, cases[s],
+		    sizeof(cases[s])) == 0);
+	}
+	/* a minute of a busy pair: blocks filled to the brim */
+	for (k = 1; k <= 60; k++) {
+		for (s = 0; s < HIST_SLOTS; s++) {
+			c[s][HIST_BU] = 1500 + (k * 37 + s * 11) % 400;
+			c[s][HIST_BD] = 60000 + (k * 101 + s * 997) % 9000;
+			c[s][HIST_PU] = 2;
+			c[s][HIST_PD] = 1 + c[s][HIST_BD] / 1448;
+			want += c[s][HIST_BU] + c[s][HIST_BD];
+		}
+		CHECK(hist_restore_second(&hs, p, sec + k, 0, 0x3ff, c) == 0);
+	}
+	samples(&hs, p, &got);
+	CHECK(got.n == 11 + 600);
+	for (k = 0; k < hs.h->bhwm; k++)
+		used += hs.blocks[k].used;
+	CHECK(got.sum[HIST_BU] + got.sum[HIST_BD] == want + 1 +
+	    UINT32_MAX * 2ULL + 20800 + 9000000 + 1500 + 64000 + 1400 +
+	    63000 + 5 + 1 + 100 + 200 + 90 + 150000 + 2);
+	/* blocks hold data, not air: over 95 % of what they could */
+	CHECK(used * 100 > (uint64_t)hist_blocks_used(&hs) * HIST_DATA * 95);
+	/* under 60 bytes a busy second, all ten slots */
+	CHECK(hist_blocks_used(&hs) * HIST_BLOCK < 60 * 66);
+}
+
 int
 main(void)
 {
@@ -322,6 +390,7 @@ main(void)
 	test_expiry(mem, size);
 	test_shift(mem, size);
 	test_attach(mem, size);
+	test_encoding(mem, size);
 	free(mem);
 	return check_result();
 }

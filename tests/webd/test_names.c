@@ -201,6 +201,107 @@ test_batch(struct names *n)
 	    "host.example.test.");
 }
 
+static void
+ptr_reply(struct names *n, const char *addr, int status, const char *name,
+    uint32_t ttl, uint32_t now)
+{
+	struct msg_dns_ptr m;
+
+	memset(&m, 0, sizeof(m));
+	m.addr = ip4(addr);
+	m.status = (uint32_t)status;
+	m.ttl = ttl;
+	strlcpy(m.name, name, sizeof(m.name));
+	names_ptr_answer(n, &m, now);
+}
+
+/* PTR names for remotes no device resolved: asked once, limited,
+ * cached, the device's own name first. */
+static void
+test_ptr(struct names *n)
+{
+	struct in_addr	 dev = ip4("10.42.0.50");
+	uint8_t		 a[16];
+	char		 s[32];
+	int		 ask, i, asked;
+
+	names_init(n);
+	/* unknown: one question, then none while it is out */
+	CHECK(names_remote(n, dev, ip4("203.0.113.7").s_addr, 100, &ask) ==
+	    NULL && ask == 1);
+	CHECK(names_remote(n, dev, ip4("203.0.113.7").s_addr, 101, &ask) ==
+	    NULL && ask == 0);
+	ptr_reply(n, "203.0.113.7", DNS_PTR_FOUND, "seven.example.test.", 60,
+	    102);
+	/* every device sees the PTR, for an hour at least */
+	CHECK_STR(names_remote(n, ip4("10.42.0.9"), ip4("203.0.113.7").s_addr,
+	    102 + 3000, &ask), "seven.example.test.");
+	CHECK(ask == 0 && n->st.ptr_named == 1);
+	/* what the device resolved wins over the PTR */
+	names_observe(n, dev, 4, addr4("203.0.113.7", a), "www.example.",
+	    300, 103);
+	CHECK_STR(names_remote(n, dev, ip4("203.0.113.7").s_addr, 104, &ask),
+	    "www.example.");
+	/* no PTR: not asked again for NAMES_PTR_NONE_MIN */
+	CHECK(names_remote(n, dev, ip4("203.0.113.8").s_addr, 200, &ask) ==
+	    NULL && ask == 1);
+	ptr_reply(n, "203.0.113.8", DNS_PTR_NONE, "", 5, 200);
+	CHECK(names_remote(n, dev, ip4("203.0.113.8").s_addr,
+	    200 + NAMES_PTR_NONE_MIN - 1, &ask) == NULL && ask == 0);
+	CHECK(names_remote(n, dev, ip4("203.0.113.8").s_addr,
+	    200 + NAMES_PTR_NONE_MIN, &ask) == NULL && ask == 1);
+	ptr_reply(n, "203.0.113.8", DNS_PTR_FAILED, "", 0, 900);
+	CHECK(names_remote(n, dev, ip4("203.0.113.8").s_addr,
+	    900 + NAMES_PTR_FAILED - 1, &ask) == NULL && ask == 0);
+	/* an answer nobody asked for changes nothing */
+	ptr_reply(n, "198.51.100.1", DNS_PTR_FOUND, "forged.example.", 60,
+	    901);
+	CHECK(n->st.ptr_unasked == 1 && names_remote(n, dev,
+	    ip4("198.51.100.1").s_addr, 901, &ask) == NULL);
+	CHECK(ask == 1);	/* now it is asked, and out */
+	ptr_reply(n, "198.51.100.1", DNS_PTR_NONE, "", 0, 901);
+
+	/* at most NAMES_PTR_INFLIGHT out; a burst of NAMES_PTR_BURST, then
+	 * NAMES_PTR_RATE a second */
+	names_init(n);
+	for (i = asked = 0; i < 100; i++) {
+		snprintf(s, sizeof(s), "198.51.100.%d", i + 1);
+		names_remote(n, dev, ip4(s).s_addr, 1000, &ask);
+		asked += ask;
+	}
+	CHECK(asked == NAMES_PTR_INFLIGHT && n->ptr_inflight == (uint32_t)asked);
+	for (i = 0; i < NAMES_PTR_INFLIGHT; i++) {
+		snprintf(s, sizeof(s), "198.51.100.%d", i + 1);
+		ptr_reply(n, s, DNS_PTR_NONE, "", 0, 1000);
+	}
+	CHECK(n->ptr_inflight == 0);
+	for (i = asked = 0; i < 100; i++) {
+		snprintf(s, sizeof(s), "198.51.101.%d", i + 1);
+		names_remote(n, dev, ip4(s).s_addr, 1000, &ask);
+		asked += ask;
+		if (ask) {
+			ptr_reply(n, s, DNS_PTR_NONE, "", 0, 1000);
+		}
+	}
+	CHECK(asked == NAMES_PTR_BURST - NAMES_PTR_INFLIGHT);
+	for (i = asked = 0; i < 100; i++) {
+		snprintf(s, sizeof(s), "198.51.102.%d", i + 1);
+		names_remote(n, dev, ip4(s).s_addr, 1001, &ask);
+		asked += ask;
+		if (ask)
+			ptr_reply(n, s, DNS_PTR_NONE, "", 0, 1001);
+	}
+	CHECK(asked == NAMES_PTR_RATE);
+	/* an answer that never comes: after NAMES_PTR_WAIT it goes again,
+	 * and its room in flight is given back once */
+	names_init(n);
+	names_remote(n, dev, ip4("203.0.113.9").s_addr, 10, &ask);
+	CHECK(ask == 1 && n->ptr_inflight == 1);
+	names_remote(n, dev, ip4("203.0.113.9").s_addr, 10 + NAMES_PTR_WAIT,
+	    &ask);
+	CHECK(ask == 1 && n->ptr_inflight == 1);
+}
+
 int
 main(void)
 {
@@ -212,6 +313,7 @@ main(void)
 	test_expiry(n);
 	test_lru(n);
 	test_batch(n);
+	test_ptr(n);
 	free(n);
 	return check_result();
 }

@@ -259,6 +259,126 @@ test_coarse(void)
 	free(mem);
 }
 
+/*
+ * A long window goes an hour of ticks at a time: a 10 s sample across
+ * the boundary between two hours of the window, and 100 ms ones on both
+ * sides of it, land whole, in the right rows, with the right extremes.
+ */
+static void
+test_chunks(void)
+{
+	static uint64_t	 c[HIST_SLOTS][HIST_NC];
+	struct hist	 hs;
+	struct query	 q;
+	struct query_result res;
+	void		*mem = calloc(1, HIST_MIN_SIZE);
+	uint32_t	 p, s0 = (uint32_t)(T0 / 1000);
+	char		 err[256];
+
+	hist_attach(&hs, mem, HIST_MIN_SIZE, 86400);
+	add(&hs, mac_a, "10.42.0.100", "192.0.2.9", T0 + 5000, 1, 1);
+	hist_tick(&hs, T0 + 6000);
+	p = hist_find(&hs, mac_a, htonl(0xc0000209));
+	/* the window starts at T0 + 5 s: its second hour at s0 + 3605 */
+	c[0][HIST_BU] = 1000;
+	CHECK(hist_restore_second(&hs, p, s0 + 3600, 2, 0, c) == 0);
+	c[0][HIST_BU] = 0;
+	c[9][HIST_BD] = 70;	/* s0 + 3610.9 */
+	CHECK(hist_restore_second(&hs, p, s0 + 3610, 0, 1U << 9, c) == 0);
+	hist_tick(&hs, T0 + 4000 * 1000);
+	CHECK(query_parse(&hs, &q, "10.42.0.100", NULL, "1800000005000",
+	    "1800003905000", "100", T0 + 4000 * 1000, err, sizeof(err)) == 0);
+	CHECK(query_traffic(&hs, &q, &res) == 0);
+	CHECK(res.nrows == 39000);
+	CHECK(res.total[HIST_BU] == 1001 && res.total[HIST_BD] == 70);
+	/* 10 bytes in each of the 100 ticks from s0 + 3600 */
+	CHECK(res.rows[35950].c[HIST_BU] == 10 &&
+	    res.rows[35999].c[HIST_BU] == 10 &&
+	    res.rows[36000].c[HIST_BU] == 10 &&
+	    res.rows[36049].c[HIST_BU] == 10 &&
+	    res.rows[36050].c[HIST_BU] == 0 && res.rows[35949].c[HIST_BU] == 0);
+	CHECK(res.rows[36059].c[HIST_BD] == 70);
+	CHECK(res.peak_down == 70 && res.peak_down_ms == T0 + 3610900);
+	CHECK(res.active_s == 12);
+	query_result_free(&res);
+	/* one row for all: its extremes */
+	CHECK(query_parse(&hs, &q, "10.42.0.100", NULL, "1800000005000",
+	    "1800003905000", "1h", T0 + 4000 * 1000, err, sizeof(err)) == 0);
+	CHECK(query_traffic(&hs, &q, &res) == 0);
+	CHECK(res.nrows == 2 && res.rows[0].c[HIST_BU] == 501 &&
+	    res.rows[1].c[HIST_BU] == 500 && res.rows[1].max_down == 70 &&
+	    res.rows[0].max_up == 10 && res.rows[0].min_up == 0);
+	query_result_free(&res);
+	free(mem);
+}
+
+/*
+ * points=N, the dashboard's zoom: at most N rows, the step in whole
+ * 100 ms, raw 100 ms when the window is narrow enough; each row keeps
+ * its busiest 100 ms.
+ */
+static void
+test_points(struct hist *hs)
+{
+	const char	*v[QP_MAX] = { "10.42.0.100", NULL, "1800000000000",
+	    "1800000004000", NULL, "1000" };
+	struct query	 q;
+	struct query_result res;
+	struct query_reply rep;
+	char		 err[256];
+	json_t		*rows;
+
+	/* 40 ticks, 1000 points: raw 100 ms */
+	CHECK(query_parse(hs, &q, "10.42.0.100", NULL, "1800000000000",
+	    "1800000004000", NULL, T0 + 10000, err, sizeof(err)) == 0);
+	CHECK(query_points(&q, "1000", err, sizeof(err)) == 0);
+	CHECK(q.step_ms == 100);
+	/* 7 points: 600 ms steps (500 would give 8 rows) */
+	CHECK(query_points(&q, "7", err, sizeof(err)) == 0);
+	CHECK(q.step_ms == 600);
+	CHECK(query_traffic(hs, &q, &res) == 0);
+	CHECK(res.nrows == 7);
+	CHECK(res.rows[0].c[HIST_BU] == 100 && res.rows[0].max_up == 100 &&
+	    res.rows[0].max_down == 300 && res.rows[0].c[HIST_BD] == 300);
+	CHECK(res.rows[2].c[HIST_BD] == 500 && res.rows[2].max_down == 500);
+	CHECK(res.rows[4].c[HIST_BU] == 1000 && res.rows[4].max_up == 1000);
+	query_result_free(&res);
+	/* 1 point: the whole window in one row */
+	CHECK(query_points(&q, "1", err, sizeof(err)) == 0);
+	CHECK(q.step_ms == 4000);
+	/* a day at 1000 points: 86.4 s steps, 1000 rows */
+	CHECK(query_parse(hs, &q, "10.42.0.100", NULL, NULL, NULL, NULL,
+	    T0 + 86400000, err, sizeof(err)) == 0);
+	CHECK(query_points(&q, "1000", err, sizeof(err)) == 0);
+	CHECK(q.step_ms == 86400);
+	CHECK(query_points(&q, "999", err, sizeof(err)) == 0);
+	CHECK((q.to_ms - q.from_ms + q.step_ms - 1) / q.step_ms <= 999 &&
+	    q.step_ms % 100 == 0);
+	CHECK(query_points(&q, "0", err, sizeof(err)) == -1);
+	CHECK(strstr(err, "points") != NULL);
+	CHECK(query_points(&q, "100001", err, sizeof(err)) == -1);
+	CHECK(query_points(&q, "-5", err, sizeof(err)) == -1);
+	CHECK(query_points(&q, "12x", err, sizeof(err)) == -1);
+	CHECK(query_points(&q, "", err, sizeof(err)) == -1);
+
+	/* through the request, as /api/traffic gets it */
+	query_request(hs, 0, 0, v, T0 + 10000, &rep);
+	CHECK(rep.status == 200);
+	rows = json_object_get(rep.json, "rows");
+	CHECK(json_array_size(rows) == 40);
+	CHECK(json_integer_value(json_object_get(rep.json, "step")) == 100);
+	json_decref(rep.json);
+	v[QP_POINTS] = "3";
+	query_request(hs, 0, 0, v, T0 + 10000, &rep);
+	CHECK(rep.status == 200 &&
+	    json_array_size(json_object_get(rep.json, "rows")) == 3);
+	json_decref(rep.json);
+	v[QP_STEP] = "100";
+	query_request(hs, 0, 0, v, T0 + 10000, &rep);
+	CHECK(rep.status == 422);
+	json_decref(rep.json);
+}
+
 int
 main(void)
 {
@@ -272,6 +392,8 @@ main(void)
 	test_csv(&hs);
 	test_remotes(&hs);
 	test_params(&hs);
+	test_points(&hs);
+	test_chunks();
 	test_coarse();
 	free(mem);
 	return check_result();

@@ -12,7 +12,6 @@
 
 #include "assets.h"
 #include "auth.h"
-#include "live.h"
 #include "check.h"
 #include "web.h"
 
@@ -419,40 +418,6 @@ test_websocket(void)
 }
 
 static void
-test_live(void)
-{
-	static struct live l;
-	char	*f;
-
-	live_init(&l);
-	f = live_frame(&l, "{\"clients\":[{\"ip\":\"10.42.0.50\","
-	    "\"mac\":\"02:00:00:00:00:50\",\"bytes_up\":1000,"
-	    "\"bytes_down\":5000},{\"ip\":\"10.42.0.9\",\"static\":true}]}",
-	    1000);
-	/* first sight counts nothing; a reservation without counters is
-	 * no device yet */
-	CHECK_STR(f, "{\"t\":1000,\"devices\":[{\"mac\":"
-	    "\"02:00:00:00:00:50\",\"ip\":\"10.42.0.50\",\"up\":0,"
-	    "\"down\":0}]}");
-	free(f);
-	f = live_frame(&l, "{\"clients\":[{\"ip\":\"10.42.0.50\","
-	    "\"bytes_up\":1500,\"bytes_down\":9000},{\"ip\":\"10.42.0.51\","
-	    "\"bytes_up\":7,\"bytes_down\":7}]}", 2000);
-	CHECK_STR(f, "{\"t\":2000,\"devices\":[{\"mac\":null,\"ip\":"
-	    "\"10.42.0.50\",\"up\":500,\"down\":4000},{\"mac\":null,"
-	    "\"ip\":\"10.42.0.51\",\"up\":0,\"down\":0}]}");
-	free(f);
-	/* natd restarted its counters: no negative, no jump */
-	f = live_frame(&l, "{\"clients\":[{\"ip\":\"10.42.0.50\","
-	    "\"bytes_up\":10,\"bytes_down\":10}]}", 3000);
-	CHECK(f != NULL && strstr(f, "\"up\":0,\"down\":0") != NULL);
-	free(f);
-	CHECK(live_frame(&l, "{\"error\":1}", 4000) == NULL);
-	CHECK(live_frame(&l, "not json", 4000) == NULL);
-	CHECK(l.bad_replies == 2);
-}
-
-static void
 test_sessions(void)
 {
 	uint8_t			 rnd[2 * AUTH_TOKEN_BYTES], *buf;
@@ -578,6 +543,110 @@ test_traffic(void)
 	srv.hist = NULL;
 }
 
+static int	 devices_saves;
+
+static void
+count_save(void)
+{
+	devices_saves++;
+}
+
+/* The registry's routes: /api/clients merged, labels, ack, forget. */
+static void
+test_devices(void)
+{
+	static const uint8_t mac[6] = { 0xb8, 0x27, 0xeb, 1, 2, 3 };
+	struct devices	*devs = malloc(sizeof(*devs));
+	struct web_resp	 r;
+	struct device	*d;
+	char		 cookie[256], csrf[128], label70[100];
+	json_t		*o, *row;
+
+	setup(1);
+	devices_init(devs);
+	srv.devices = devs;
+	srv.save_devices = count_save;
+	login(cookie, sizeof(cookie), csrf, sizeof(csrf));
+	/* /api/clients: the relayed reply, merged and fed to the registry */
+	call(WEB_GET, "/api/clients", LAN, cookie, NULL, NULL, &r);
+	CHECK(r.relay == RELAY_CLIENTS);
+	CHECK_STR(r.cmd.argv[0], "clients");
+	web_relay_done(&r, 1, "{\"clients\": [{\"ip\": \"10.42.0.5\", "
+	    "\"mac\": \"b8:27:eb:01:02:03\", \"hostname\": \"x\", "
+	    "\"client_hostname\": \"<b>X\\u0001</b>\", "
+	    "\"last_seen\": 1800000000}]}");
+	CHECK(r.status == 200 && devices_saves == 1);
+	o = json_loadb((const char *)r.body, r.len, 0, NULL);
+	row = json_array_get(json_object_get(o, "clients"), 0);
+	CHECK_STR(json_string_value(json_object_get(row, "hostname")),
+	    "<b>X\001</b>");
+	CHECK(json_is_true(json_object_get(row, "new")));
+	/* no vendor table: a locally administered MAC is still private */
+	CHECK(json_is_null(json_object_get(row, "vendor")));
+	json_decref(o);
+	web_resp_free(&r);
+	d = devices_find(devs, mac);
+	CHECK(d != NULL && d->is_new);
+
+	/* a label: CSRF, validation (422), unknown (404), done (200) */
+	CHECK(call(WEB_POST, "/api/devices/b8:27:eb:01:02:03", LAN, cookie,
+	    NULL, "{\"label\": \"TV\"}", &r) == 403);
+	web_resp_free(&r);
+	CHECK(call(WEB_POST, "/api/devices/b8:27:eb:01:02:03", LAN, cookie,
+	    csrf, "{\"label\": \"a\\tb\"}", &r) == 422);
+	CHECK(strstr(error_of(&r), "control") != NULL);
+	web_resp_free(&r);
+	memset(label70, 'x', 70);
+	snprintf(label70 + 70, sizeof(label70) - 70, "\"}");
+	{
+		char	 body[128];
+
+		snprintf(body, sizeof(body), "{\"label\": \"%s", label70);
+		CHECK(call(WEB_POST, "/api/devices/b8:27:eb:01:02:03", LAN,
+		    cookie, csrf, body, &r) == 422);
+		CHECK(strstr(error_of(&r), "63") != NULL);
+		web_resp_free(&r);
+	}
+	CHECK(call(WEB_POST, "/api/devices/b8:27:eb:01:02:03", LAN, cookie,
+	    csrf, "{\"label\": 5}", &r) == 422);
+	web_resp_free(&r);
+	CHECK(call(WEB_POST, "/api/devices/b8:27:eb:01:02:03", LAN, cookie,
+	    csrf, "{\"ack\": false}", &r) == 422);
+	web_resp_free(&r);
+	CHECK(call(WEB_POST, "/api/devices/b8:27:eb:01:02:03", LAN, cookie,
+	    csrf, "{}", &r) == 422);
+	web_resp_free(&r);
+	CHECK(call(WEB_POST, "/api/devices/02:00:00:00:00:99", LAN, cookie,
+	    csrf, "{\"ack\": true}", &r) == 404);
+	web_resp_free(&r);
+	CHECK(d->is_new && d->label[0] == '\0');
+	CHECK(call(WEB_POST, "/api/devices/b8:27:eb:01:02:03", LAN, cookie,
+	    csrf, "{\"label\": \"Télé <i>\"}", &r) == 200);
+	CHECK(strcmp(d->label, "Télé <i>") == 0 && !d->is_new);
+	o = json_loadb((const char *)r.body, r.len, 0, NULL);
+	CHECK_STR(json_string_value(json_object_get(o, "name")), "Télé <i>");
+	json_decref(o);
+	web_resp_free(&r);
+	/* by IP too */
+	CHECK(call(WEB_POST, "/api/devices/10.42.0.5", LAN, cookie, csrf,
+	    "{\"ack\": true}", &r) == 200);
+	web_resp_free(&r);
+	CHECK(call(WEB_GET, "/api/devices", LAN, cookie, NULL, NULL, &r) ==
+	    200);
+	CHECK(strstr((const char *)r.body, "Télé") != NULL);
+	web_resp_free(&r);
+	/* forget: gone, and a second time 404 */
+	CHECK(call(WEB_DELETE, "/api/devices/b8:27:eb:01:02:03", LAN, cookie,
+	    csrf, NULL, &r) == 200);
+	CHECK(devices_find(devs, mac) == NULL && devices_saves >= 4);
+	web_resp_free(&r);
+	CHECK(call(WEB_DELETE, "/api/devices/b8:27:eb:01:02:03", LAN, cookie,
+	    csrf, NULL, &r) == 404);
+	web_resp_free(&r);
+	srv.devices = NULL;
+	free(devs);
+}
+
 int
 main(void)
 {
@@ -588,9 +657,9 @@ main(void)
 	test_csrf_and_relay();
 	test_static();
 	test_websocket();
-	test_live();
 	test_sessions();
 	test_password();
 	test_traffic();
+	test_devices();
 	return check_result();
 }

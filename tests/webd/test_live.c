@@ -1,0 +1,445 @@
+/*
+ * /api/live's frames (webd/live.c): per-device bytes of each interval
+ * exactly as the summaries gave them, an idle frame, new devices once
+ * (with dhcpd's hostname, not when the history knew them), remotes of
+ * subscribed devices only (the busiest LIVE_TOP, busiest first, named,
+ * hostile names escaped), a socket that fell behind getting the exact
+ * sum of what it missed, the subscription parser's refusals and limits,
+ * and the sum of every frame a socket got equal to the bytes added
+ * whatever the pattern of coalescing.
+ */
+#include <arpa/inet.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "check.h"
+#include "live.h"
+
+static struct live	 l;
+static int		 known_all;
+
+static const char *
+name_of(void *arg, const uint8_t mac[6], uint32_t lan_ip, uint32_t remote)
+{
+	if (remote == htonl(0xcb007101))	/* 203.0.113.1 */
+		return "one.example.";
+	if (remote == htonl(0xcb007102))
+		return "evil\"\\\n\xc3\x28<b>";
+	return NULL;
+}
+
+static int
+known(void *arg, const uint8_t mac[6])
+{
+	return known_all || mac[5] == 0x99;
+}
+
+static void
+rec(uint8_t last, int up, uint32_t remote, uint16_t port, uint64_t bytes)
+{
+	struct live_rec r;
+
+	memset(&r, 0, sizeof(r));
+	r.mac[0] = 0x02;
+	r.mac[5] = last;
+	r.proto = 6;
+	r.up = (uint8_t)up;
+	r.lan_ip = htonl(0x0a2a0000 | last);
+	r.remote = htonl(remote);
+	r.port = port;
+	r.bytes = bytes;
+	live_add(&l, &r);
+}
+
+static void
+setup(void)
+{
+	const struct live_ops ops = { name_of, known, NULL };
+	int	 i;
+
+	for (i = 0; i < LIVE_WATCH_MAX; i++)
+		free(l.watch[i].frag);
+	free(l.shared);
+	free(l.plain);
+	live_init(&l, &ops);
+	known_all = 0;
+}
+
+static void
+test_frames(void)
+{
+	struct live_sub	 s = { 0 };
+	char		*t;
+
+	setup();
+	CHECK(live_hosts(&l, "{\"clients\":[{\"mac\":\"02:00:00:00:00:32\","
+	    "\"ip\":\"10.42.0.50\",\"hostname\":\"tab\\\"let\"}]}") == 0);
+	rec(0x32, 1, 0xcb007101, 443, 1000);
+	rec(0x32, 0, 0xcb007101, 443, 60000);
+	rec(0x32, 1, 0xcb007101, 443, 52);
+	rec(0x99, 1, 0xcb007101, 53, 70);
+	CHECK(live_close(&l, 1000, 1) == 0);
+	t = live_text(&l, &s);
+	CHECK_STR(t, "{\"t\":1000,\"devices\":["
+	    "{\"mac\":\"02:00:00:00:00:32\",\"ip\":\"10.42.0.50\","
+	    "\"up\":1052,\"down\":60000},"
+	    "{\"mac\":\"02:00:00:00:00:99\",\"ip\":\"10.42.0.153\","
+	    "\"up\":70,\"down\":0}],"
+	    "\"new\":[{\"mac\":\"02:00:00:00:00:32\",\"ip\":\"10.42.0.50\","
+	    "\"hostname\":\"tab\\\"let\",\"vendor\":null}],\"remotes\":{}}");
+	free(t);
+	/* idle: the clock goes on, nothing else; nobody is new twice */
+	CHECK(live_close(&l, 1100, 1) == 0);
+	t = live_text(&l, &s);
+	CHECK_STR(t, "{\"t\":1100,\"devices\":[],\"new\":[],\"remotes\":{}}");
+	free(t);
+	/* nobody listening: no text, the counts still move on */
+	rec(0x32, 1, 0xcb007101, 443, 5);
+	CHECK(live_close(&l, 1200, 0) == 0);
+	CHECK(live_text(&l, &s) == NULL);
+	CHECK(l.dev[0].tot[0] == 1057);
+	CHECK(l.st.records == 5);
+}
+
+static void
+test_remotes(void)
+{
+	struct live_sub	 a = { 0 }, b = { 0 };
+	const char	*sub = "{\"subscribe\":[\"02:00:00:00:00:32\"]}";
+	char		*t, *p;
+	uint32_t	 i;
+	json_t		*o, *rem;
+
+	setup();
+	/* a subscription before the device is seen: it takes effect once
+	 * it is */
+	CHECK(live_message(&l, &a, sub, strlen(sub)) == NULL);
+	rec(0x32, 1, 0xcb007101, 443, 100);
+	rec(0x32, 0, 0xcb007102, 80, 5000);
+	for (i = 0; i < 40; i++)
+		rec(0x32, 0, 0xc6336400 + i, 443, 10 + i);
+	rec(0x07, 1, 0xcb007101, 443, 100);	/* not subscribed */
+	CHECK(live_close(&l, 1000, 1) == 0);
+	t = live_text(&l, &a);
+	o = json_loads(t, 0, NULL);
+	CHECK(o != NULL);
+	rem = json_object_get(json_object_get(o, "remotes"),
+	    "02:00:00:00:00:32");
+	CHECK(json_array_size(rem) == LIVE_TOP);
+	CHECK(json_object_size(json_object_get(o, "remotes")) == 1);
+	/* busiest first: 5000 down, then the 49-byte one, ... */
+	CHECK_STR(json_string_value(json_object_get(json_array_get(rem, 0),
+	    "addr")), "203.0.113.2");
+	CHECK_STR(json_string_value(json_object_get(json_array_get(rem, 0),
+	    "name")), "evil\"\\\n\xc3\x83(<b>");
+	CHECK(json_integer_value(json_object_get(json_array_get(rem, 0),
+	    "down")) == 5000);
+	/* then 203.0.113.1's 100 up, then 49, 48, ... down */
+	CHECK_STR(json_string_value(json_object_get(json_array_get(rem, 1),
+	    "name")), "one.example.");
+	CHECK(json_integer_value(json_object_get(json_array_get(rem, 2),
+	    "down")) == 49);
+	CHECK(json_integer_value(json_object_get(json_array_get(rem, 15),
+	    "down")) == 36);
+	CHECK(json_is_null(json_object_get(json_array_get(rem, 2), "name")));
+	CHECK_STR(json_string_value(json_object_get(json_array_get(rem, 2),
+	    "proto")), "tcp");
+	json_decref(o);
+	/* the hostile name reached the text escaped, as 7-bit JSON */
+	p = strstr(t, "evil");
+	CHECK(p != NULL && strncmp(p, "evil\\\"\\\\\\u000a\\u00c3(<b>", 24) ==
+	    0);
+	for (p = t; *p; p++)
+		CHECK((unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7f);
+	free(t);
+	/* a socket without the subscription gets no remotes */
+	t = live_text(&l, &b);
+	CHECK(strstr(t, "\"remotes\":{}") != NULL);
+	free(t);
+	/* unsubscribing lets the watch go */
+	CHECK(live_message(&l, &a, "{\"subscribe\":[]}", 16) == NULL);
+	CHECK(l.watch[0].refs == 0 && l.dev[0].watch == -1);
+	live_drop(&l, &a);
+	live_drop(&l, &b);
+}
+
+static void
+test_top_order(void)
+{
+	struct live_sub	 a = { 0 };
+	const char	*sub = "{\"subscribe\":[\"02:00:00:00:00:32\"]}";
+	char		*t;
+	json_t		*o, *rem;
+	size_t		 i;
+
+	setup();
+	CHECK(live_message(&l, &a, sub, strlen(sub)) == NULL);
+	rec(0x32, 1, 0xcb007101, 443, 100);
+	rec(0x32, 0, 0xcb007102, 80, 5000);
+	rec(0x32, 1, 0xcb007103, 22, 300);
+	rec(0x32, 0, 0xcb007101, 443, 250);	/* the same remote: 350 */
+	rec(0x32, 0, 0xcb007101, 8443, 1);	/* another port: another row */
+	CHECK(live_close(&l, 1000, 1) == 0);
+	t = live_text(&l, &a);
+	o = json_loads(t, 0, NULL);
+	rem = json_object_get(json_object_get(o, "remotes"),
+	    "02:00:00:00:00:32");
+	CHECK(json_array_size(rem) == 4);
+	{
+		static const char *want[] = { "203.0.113.2", "203.0.113.1",
+		    "203.0.113.3", "203.0.113.1" };
+		static const int port[] = { 80, 443, 22, 8443 };
+
+		for (i = 0; i < 4; i++) {
+			CHECK_STR(json_string_value(json_object_get(
+			    json_array_get(rem, i), "addr")), want[i]);
+			CHECK(json_integer_value(json_object_get(
+			    json_array_get(rem, i), "port")) == port[i]);
+		}
+	}
+	CHECK_STR(json_string_value(json_object_get(json_array_get(rem, 1),
+	    "name")), "one.example.");
+	CHECK(json_integer_value(json_object_get(json_array_get(rem, 1),
+	    "up")) == 100);
+	CHECK(json_integer_value(json_object_get(json_array_get(rem, 1),
+	    "down")) == 250);
+	json_decref(o);
+	free(t);
+	live_drop(&l, &a);
+}
+
+static void
+test_behind(void)
+{
+	struct live_sub	 s = { 0 };
+	char		*t;
+
+	setup();
+	rec(0x32, 1, 0xcb007101, 443, 10);
+	CHECK(live_close(&l, 1000, 1) == 0);
+	free(live_text(&l, &s));
+	/* three frames it cannot take, a new device among them */
+	rec(0x32, 1, 0xcb007101, 443, 20);
+	CHECK(live_close(&l, 1100, 1) == 0);
+	CHECK(live_behind(&l, &s) == 0 && live_is_behind(&s));
+	rec(0x32, 0, 0xcb007101, 443, 300);
+	rec(0x44, 1, 0xcb007101, 443, 7);
+	CHECK(live_close(&l, 1200, 1) == 0);
+	CHECK(live_behind(&l, &s) == 0);
+	rec(0x32, 1, 0xcb007101, 443, 4000);
+	CHECK(live_close(&l, 1300, 1) == 0);
+	CHECK(live_behind(&l, &s) == 0);
+	t = live_text(&l, &s);
+	CHECK_STR(t, "{\"t\":1300,\"devices\":["
+	    "{\"mac\":\"02:00:00:00:00:32\",\"ip\":\"10.42.0.50\","
+	    "\"up\":4020,\"down\":300},"
+	    "{\"mac\":\"02:00:00:00:00:44\",\"ip\":\"10.42.0.68\","
+	    "\"up\":7,\"down\":0}],"
+	    "\"new\":[{\"mac\":\"02:00:00:00:00:44\",\"ip\":\"10.42.0.68\","
+	    "\"hostname\":null,\"vendor\":null}],\"remotes\":{}}");
+	free(t);
+	CHECK(!live_is_behind(&s));
+	/* up to date again: the next frame is the interval's alone */
+	rec(0x32, 1, 0xcb007101, 443, 1);
+	CHECK(live_close(&l, 1400, 1) == 0);
+	t = live_text(&l, &s);
+	CHECK(strstr(t, "\"up\":1,\"down\":0") != NULL &&
+	    strstr(t, "\"new\":[]") != NULL);
+	free(t);
+}
+
+static void
+test_parser(void)
+{
+	static const char *bad[] = {
+		"", "not json", "[]", "{}", "{\"subscribe\":1}",
+		"{\"subscribe\":[1]}", "{\"subscribe\":[\"02:00:00:00:00\"]}",
+		"{\"subscribe\":[\"zz:00:00:00:00:01\"]}",
+		"{\"subscribe\":[],\"x\":1}",
+		"{\"subscribe\":[],\"subscribe\":[]}",
+		("{\"subscribe\":[\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\","
+		    "\"8\",\"9\"]}"),
+		"{\"subscribe\":[\"02:00:00:00:00:01\"]} trailing",
+	};
+	uint8_t		 macs[LIVE_SUBS_MAX][6];
+	char		 big[LIVE_MSG_MAX + 2];
+	struct live_sub	 s = { 0 };
+	const char	*ok9;
+	size_t		 i;
+	int		 n;
+
+	setup();
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CHECK(live_parse_subscribe(bad[i], strlen(bad[i]), macs, &n) !=
+		    NULL && n == 0);
+		CHECK(live_message(&l, &s, bad[i], strlen(bad[i])) != NULL);
+	}
+	CHECK(l.st.bad_messages == i);
+	memset(big, ' ', sizeof(big));
+	CHECK(live_parse_subscribe(big, sizeof(big), macs, &n) != NULL);
+	/* eight, upper case, a repeat taken once */
+	ok9 = "{\"subscribe\":[\"02:00:00:00:00:01\",\"02:00:00:00:00:02\","
+	    "\"02:00:00:00:00:03\",\"02:00:00:00:00:04\","
+	    "\"02:00:00:00:00:05\",\"02:00:00:00:00:06\","
+	    "\"02:00:00:00:00:0A\",\"02:00:00:00:00:0a\"]}";
+	CHECK(live_parse_subscribe(ok9, strlen(ok9), macs, &n) == NULL &&
+	    n == 8 && macs[7][5] == 0x0a);
+	CHECK(live_message(&l, &s, ok9, strlen(ok9)) == NULL && s.n == 7);
+	/* a bad message keeps what the socket had */
+	CHECK(live_message(&l, &s, "{}", 2) != NULL && s.n == 7);
+	live_drop(&l, &s);
+	for (i = 0; i < LIVE_WATCH_MAX; i++)
+		CHECK(l.watch[i].refs == 0);
+}
+
+static void
+test_watch_cap(void)
+{
+	static struct live_sub s[LIVE_WATCH_MAX / LIVE_SUBS_MAX + 1];
+	char		 msg[512];
+	size_t		 k, j;
+	int		 m = 0;
+
+	setup();
+	for (k = 0; k < sizeof(s) / sizeof(s[0]); k++) {
+		m = snprintf(msg, sizeof(msg), "{\"subscribe\":[");
+		for (j = 0; j < LIVE_SUBS_MAX; j++)
+			m += snprintf(msg + m, sizeof(msg) - (size_t)m,
+			    "%s\"02:00:00:00:%02zx:%02zx\"", j ? "," : "", k,
+			    j);
+		m += snprintf(msg + m, sizeof(msg) - (size_t)m, "]}");
+		if (k < LIVE_WATCH_MAX / LIVE_SUBS_MAX)
+			CHECK(live_message(&l, &s[k], msg, (size_t)m) == NULL);
+		else
+			CHECK(live_message(&l, &s[k], msg, (size_t)m) != NULL &&
+			    s[k].n == 0);
+	}
+	CHECK(l.st.watch_full == 1);
+	/* one socket going frees room for another */
+	live_drop(&l, &s[0]);
+	CHECK(live_message(&l, &s[k - 1], msg, (size_t)m) == NULL);
+	for (k = 0; k < sizeof(s) / sizeof(s[0]); k++)
+		live_drop(&l, &s[k]);
+}
+
+/* Adds the devices' bytes of frame text t into got, and frees t. */
+static void
+sum_devices(char *t, uint64_t got[2])
+{
+	json_t	*o, *d;
+	size_t	 i;
+
+	o = json_loads(t, 0, NULL);
+	CHECK(o != NULL);
+	json_array_foreach(json_object_get(o, "devices"), i, d) {
+		got[0] += (uint64_t)json_integer_value(json_object_get(d, "up"));
+		got[1] += (uint64_t)json_integer_value(json_object_get(d,
+		    "down"));
+	}
+	json_decref(o);
+	free(t);
+}
+
+/* Over many frames with random traffic and random stalls, what each
+ * socket was sent sums to exactly what was added. */
+static void
+test_sums(void)
+{
+	struct live_sub	 s[3];
+	uint64_t	 added[2] = { 0, 0 }, got[3][2];
+	int		 f, k, r;
+
+	setup();
+	memset(s, 0, sizeof(s));
+	memset(got, 0, sizeof(got));
+	srandom(12);
+	for (f = 0; f < 2000; f++) {
+		for (r = random() % 20; r > 0; r--) {
+			uint64_t b = (uint64_t)(random() % 1500) + 40;
+			int up = random() & 1;
+
+			rec((uint8_t)(random() % 5), up, 0xcb007101, 443, b);
+			added[!up] += b;
+		}
+		CHECK(live_close(&l, (uint64_t)f * 100, 1) == 0);
+		for (k = 0; k < 3; k++) {
+			/* socket k stalls more the higher k */
+			if (random() % 4 < k) {
+				CHECK(live_behind(&l, &s[k]) == 0);
+				continue;
+			}
+			sum_devices(live_text(&l, &s[k]), got[k]);
+		}
+	}
+	CHECK(live_close(&l, 1000000, 1) == 0);
+	for (k = 0; k < 3; k++) {
+		sum_devices(live_text(&l, &s[k]), got[k]);
+		CHECK(got[k][0] == added[0] && got[k][1] == added[1]);
+	}
+}
+
+/* A full table: a device silent a minute gives its place, a busy one
+ * does not; a socket behind across it still gets exact sums. */
+static void
+test_evict(void)
+{
+	struct live_sub	 s = { 0 };
+	struct live_rec	 r;
+	uint64_t	 got[2] = { 0, 0 };
+	int		 i;
+
+	setup();
+	known_all = 1;
+	memset(&r, 0, sizeof(r));
+	r.mac[0] = 0x06;
+	r.up = 1;
+	r.bytes = 10;
+	for (i = 0; i < LIVE_DEVICES_MAX; i++) {
+		r.mac[4] = (uint8_t)(i >> 8);
+		r.mac[5] = (uint8_t)i;
+		live_add(&l, &r);
+	}
+	CHECK(live_close(&l, 100, 1) == 0);
+	free(live_text(&l, &s));
+	/* a minute on, every one silent but the last */
+	for (i = 0; i < LIVE_IDLE_FRAMES; i++) {
+		rec(0x00, 1, 0xcb007101, 443, 1);	/* not in the table */
+		live_add(&l, &r);
+		CHECK(live_close(&l, 200 + (uint64_t)i * 100, 1) == 0);
+		free(live_text(&l, &s));
+	}
+	CHECK(l.st.devices_full == LIVE_IDLE_FRAMES);
+	/* the socket falls behind; then a new device takes a place */
+	rec(0x00, 1, 0xcb007101, 443, 1);
+	CHECK(l.st.devices_evicted == 1 && l.ndev == LIVE_DEVICES_MAX);
+	live_add(&l, &r);
+	CHECK(live_close(&l, 100000, 1) == 0);
+	CHECK(live_behind(&l, &s) == 0);
+	rec(0x00, 1, 0xcb007101, 443, 5);
+	rec(0x01, 1, 0xcb007101, 443, 7);	/* another place given */
+	CHECK(l.st.devices_evicted == 2);
+	CHECK(live_close(&l, 100100, 1) == 0);
+	CHECK(live_behind(&l, &s) == 0);
+	sum_devices(live_text(&l, &s), got);
+	/* two frames: 1 + 5 + 7 from the new ones, 10 + 0 from the busy */
+	CHECK(got[0] == 1 + 5 + 7 + 10 && got[1] == 0);
+}
+
+int
+main(void)
+{
+	test_frames();
+	test_remotes();
+	test_top_order();
+	test_behind();
+	test_parser();
+	test_watch_cap();
+	test_sums();
+	test_evict();
+	setup();
+	return check_result();
+}

@@ -1,0 +1,569 @@
+/*
+ * Unit tests of the history's checkpoints (webd/ckpt.c, webd/store.c)
+ * and the daily totals (webd/usage.c), over SQLite in memory: a store
+ * rebuilt from its checkpoints gives back every sample and the same
+ * query answers; a minute written short is written again whole and
+ * counted once in the day; days are local dates; rows older than the
+ * history and days older than 400 days go; damaged rows and blobs are
+ * skipped and counted, never trusted.
+ */
+#include <arpa/inet.h>
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "check.h"
+#include "ckpt.h"
+#include "query.h"
+#include "store.h"
+#include "usage.h"
+
+#define T0		1800000000000ULL	/* 2027-01-15 08:00:00 UTC */
+#define SIZE		(HIST_MIN_SIZE * 4)
+
+static const uint8_t mac_a[6] = { 0x52, 0x54, 0, 0x12, 0x34, 0x56 };
+static const uint8_t mac_b[6] = { 0x52, 0x54, 0, 0x12, 0x34, 0x57 };
+
+static void
+add(struct hist *hs, const uint8_t mac[6], const char *remote, uint64_t ms,
+    int up, uint32_t bytes)
+{
+	struct hist_rec	 r;
+
+	memset(&r, 0, sizeof(r));
+	r.ms = ms;
+	memcpy(r.mac, mac, 6);
+	r.proto = 17;
+	r.up = (uint8_t)up;
+	inet_pton(AF_INET, mac == mac_a ? "10.42.0.100" : "10.42.0.101",
+	    &r.lan_ip);
+	inet_pton(AF_INET, remote, &r.remote);
+	r.remote_port = 443;
+	r.bytes = bytes;
+	r.packets = 1 + bytes / 1500;
+	hist_add(hs, &r);
+}
+
+static uint32_t
+find(struct hist *hs, const uint8_t mac[6], const char *remote)
+{
+	uint32_t	 a;
+
+	inet_pton(AF_INET, remote, &a);
+	return hist_find(hs, mac, a);
+}
+
+static sqlite3 *
+memdb(struct store *st)
+{
+	sqlite3		*db;
+	char		 err[256];
+
+	if (sqlite3_open(":memory:", &db) != SQLITE_OK)
+		abort();
+	if (store_init(st, db, err, sizeof(err)) == -1) {
+		fprintf(stderr, "store_init: %s\n", err);
+		abort();
+	}
+	return db;
+}
+
+/* Three minutes of a chatty pair, a bulk burst, another device. */
+static uint64_t
+fill(struct hist *hs)
+{
+	uint64_t	 ms, sent = 0;
+	uint32_t	 b;
+
+	for (ms = T0; ms < T0 + 180000; ms += 1700) {
+		b = 60 + (uint32_t)(ms % 1000);
+		add(hs, mac_a, "192.0.2.1", ms, (ms / 1700) & 1, b);
+		sent += b;
+	}
+	for (ms = T0 + 61000; ms < T0 + 65000; ms += 20) {
+		add(hs, mac_a, "198.51.100.7", ms, 0, 1500);
+		sent += 1500;
+	}
+	add(hs, mac_b, "192.0.2.1", T0 + 5000, 1, 77);
+	hist_tick(hs, T0 + 181000);
+	return sent;
+}
+
+struct samples {
+	struct hist_sample s[8192];
+	size_t		 n;
+};
+
+static void
+collect(const struct hist_sample *s, void *arg)
+{
+	struct samples	*c = arg;
+
+	if (c->n < 8192)
+		c->s[c->n++] = *s;
+}
+
+/* Pair (mac, remote) gives the same samples in both stores. */
+static void
+same_samples(struct hist *a, struct hist *b, const uint8_t mac[6],
+    const char *remote)
+{
+	static struct samples x, y;
+	uint32_t	 pa = find(a, mac, remote), pb = find(b, mac, remote);
+
+	CHECK(pa != HIST_NONE && pb != HIST_NONE);
+	if (pa == HIST_NONE || pb == HIST_NONE)
+		return;
+	x.n = y.n = 0;
+	hist_samples(a, pa, 0, UINT32_MAX, collect, &x);
+	hist_samples(b, pb, 0, UINT32_MAX, collect, &y);
+	CHECK(x.n > 0 && x.n == y.n);
+	CHECK(memcmp(x.s, y.s, x.n * sizeof(x.s[0])) == 0);
+	CHECK(a->pairs[pa].lan_ip == b->pairs[pb].lan_ip);
+	CHECK(memcmp(a->pairs[pa].ports, b->pairs[pb].ports,
+	    sizeof(a->pairs[pa].ports)) == 0);
+	CHECK_STR(a->pairs[pa].name, b->pairs[pb].name);
+}
+
+static void
+same_query(struct hist *a, struct hist *b, uint64_t now)
+{
+	struct query	 q;
+	struct query_result ra, rb;
+	char		 err[256];
+
+	CHECK(query_parse(a, &q, "52:54:00:12:34:56", NULL, "1799999999000",
+	    NULL, "100", now, err, sizeof(err)) == 0);
+	CHECK(query_traffic(a, &q, &ra) == 0 && query_traffic(b, &q, &rb) == 0);
+	CHECK(ra.nrows == rb.nrows && ra.total[HIST_BD] > 0);
+	CHECK(memcmp(ra.total, rb.total, sizeof(ra.total)) == 0);
+	CHECK(memcmp(ra.rows, rb.rows, ra.nrows * sizeof(ra.rows[0])) == 0);
+	CHECK(ra.peak_down == rb.peak_down && ra.active_s == rb.active_s);
+	query_result_free(&ra);
+	query_result_free(&rb);
+}
+
+/* Everything closed comes back from SQLite alone, whatever its level. */
+static void
+test_rebuild(void *ma, void *mb)
+{
+	static uint64_t	 c[HIST_SLOTS][HIST_NC];
+	struct hist	 a, b;
+	struct store	 st;
+	sqlite3		*db = memdb(&st);
+	char		 err[256];
+	uint32_t	 p, s0 = (uint32_t)(T0 / 1000) + 240;
+	uint64_t	 now = T0 + 400000;
+
+	memset(ma, 0, SIZE);
+	memset(mb, 0, SIZE);
+	hist_attach(&a, ma, SIZE, 86400);
+	fill(&a);
+	hist_set_name(&a, find(&a, mac_a, "192.0.2.1"), "example.org");
+	/* a pair at every level, as the cap leaves them */
+	add(&a, mac_b, "203.0.113.9", (uint64_t)(s0 - 1) * 1000, 1, 5);
+	hist_tick(&a, (uint64_t)s0 * 1000);
+	p = find(&a, mac_b, "203.0.113.9");
+	c[0][HIST_BU] = 123456;
+	c[0][HIST_PU] = 90;
+	CHECK(hist_restore_second(&a, p, s0, 2, 0, c) == 0);
+	CHECK(hist_restore_second(&a, p, s0 + 13, 1, 0, c) == 0);
+	c[3][HIST_BD] = 999;
+	c[3][HIST_PD] = 1;
+	CHECK(hist_restore_second(&a, p, s0 + 20, 0, 1U << 3, c) == 0);
+	/* neither older nor the same second again */
+	CHECK(hist_restore_second(&a, p, s0 + 20, 0, 1U << 3, c) == -1);
+	CHECK(hist_restore_second(&a, p, s0 + 5, 1, 0, c) == -1);
+	hist_tick(&a, now);
+
+	CHECK(store_checkpoint(&st, &a, (uint32_t)(now / 1000), now, err,
+	    sizeof(err)) == 0);
+	CHECK(st.st.minutes_written >= 6);
+	hist_attach(&b, mb, SIZE, 86400);
+	CHECK(store_load(&st, &b, now, err, sizeof(err)) > 0);
+	CHECK(st.st.rows_rejected == 0);
+	same_samples(&a, &b, mac_a, "192.0.2.1");
+	same_samples(&a, &b, mac_a, "198.51.100.7");
+	same_samples(&a, &b, mac_b, "192.0.2.1");
+	same_samples(&a, &b, mac_b, "203.0.113.9");
+	same_query(&a, &b, now);
+	/* and the rebuilt store is a store: it attaches whole */
+	CHECK(hist_attach(&b, mb, SIZE, 86400) == 1 && b.h->st.salvaged == 0);
+	store_fini(&st);
+	sqlite3_close(db);
+}
+
+/* A history longer than a day comes back whole before the config says
+ * how long it is (the rebuild comes first). */
+static void
+test_long_history(void *ma, void *mb)
+{
+	struct hist	 a, b;
+	struct store	 st;
+	sqlite3		*db = memdb(&st);
+	char		 err[256];
+	uint64_t	 now = T0 + 40 * 3600 * 1000ULL;
+
+	memset(ma, 0, SIZE);
+	memset(mb, 0, SIZE);
+	hist_attach(&a, ma, SIZE, 2 * 86400);
+	add(&a, mac_a, "192.0.2.1", T0, 1, 111);
+	add(&a, mac_a, "192.0.2.1", now - 1000, 1, 222);
+	hist_tick(&a, now);
+	CHECK(store_checkpoint(&st, &a, (uint32_t)(now / 1000), now, err,
+	    sizeof(err)) == 0);
+	store_fini(&st);
+	CHECK(store_init(&st, db, err, sizeof(err)) == 0);
+	CHECK(st.history_s == 2 * 86400);
+	hist_attach(&b, mb, SIZE, 86400);
+	CHECK(store_load(&st, &b, now, err, sizeof(err)) == 2);
+	CHECK(b.h->history_s == 2 * 86400);
+	same_samples(&a, &b, mac_a, "192.0.2.1");
+	store_fini(&st);
+	sqlite3_close(db);
+}
+
+static void
+sum_day(const struct store_usage_row *r, void *arg)
+{
+	struct store_usage_row *t = arg;
+	int		 i;
+
+	for (i = 0; i < HIST_NC; i++)
+		t->c[i] += r->c[i];
+	t->minutes += r->minutes;
+	strlcpy(t->day, r->day, sizeof(t->day));
+}
+
+/*
+ * A minute written short (webd stopping) is written again whole; its day
+ * counts each byte once, and each active minute once.
+ */
+static void
+test_partial(void *ma)
+{
+	struct hist	 a;
+	struct store	 st;
+	struct store_usage_row t;
+	sqlite3		*db = memdb(&st);
+	char		 err[256];
+	uint64_t	 sent = 0, ms;
+	uint32_t	 cut = (uint32_t)(T0 / 1000) + 30;
+
+	memset(ma, 0, SIZE);
+	hist_attach(&a, ma, SIZE, 86400);
+	for (ms = T0; ms < T0 + 20000; ms += 500) {
+		add(&a, mac_a, "192.0.2.1", ms, 1, 1000);
+		sent += 1000;
+	}
+	hist_tick(&a, (uint64_t)cut * 1000);
+	CHECK(store_checkpoint(&st, &a, cut, (uint64_t)cut * 1000, err,
+	    sizeof(err)) == 0);
+	CHECK(st.done_min == cut / 60);
+	for (ms = T0 + 40000; ms < T0 + 130000; ms += 500) {
+		add(&a, mac_a, "192.0.2.2", ms, 0, 300);
+		sent += 300;
+	}
+	hist_tick(&a, T0 + 131000);
+	CHECK(store_checkpoint(&st, &a, (uint32_t)(T0 / 1000) + 120,
+	    T0 + 131000, err, sizeof(err)) == 0);
+	/* the same again writes nothing new */
+	CHECK(store_checkpoint(&st, &a, (uint32_t)(T0 / 1000) + 120,
+	    T0 + 131000, err, sizeof(err)) == 0);
+	CHECK(store_checkpoint(&st, &a, (uint32_t)(T0 / 1000) + 131,
+	    T0 + 131000, err, sizeof(err)) == 0);
+	memset(&t, 0, sizeof(t));
+	CHECK(store_usage(&st, mac_a, "2027-01-01", "2027-01-31", sum_day, &t,
+	    err, sizeof(err)) == 0);
+	CHECK(t.c[HIST_BU] + t.c[HIST_BD] == sent);
+	CHECK(t.c[HIST_PU] == 40 && t.c[HIST_PD] == 180);
+	CHECK(t.minutes == 3);		/* 08:00, 08:01, 08:02 */
+	store_fini(&st);
+	sqlite3_close(db);
+}
+
+/* Days are local dates (here UTC+2), kept 400 days. */
+static void
+test_days(void *ma)
+{
+	struct hist	 a;
+	struct store	 st;
+	struct store_usage_row t;
+	sqlite3		*db = memdb(&st);
+	char		 err[256], day[11];
+	/* 2027-01-15 21:59:30 and 22:00:30 UTC: 23:59:30 and 00:00:30 */
+	uint64_t	 t1 = T0 + (13 * 3600 + 59 * 60 + 30) * 1000ULL;
+	uint64_t	 t2 = t1 + 60000, now = t2 + 120000;
+
+	setenv("TZ", "UTC-2", 1);
+	tzset();
+	store_day(t1 / 1000, day);
+	CHECK_STR(day, "2027-01-15");
+	store_day(t2 / 1000, day);
+	CHECK_STR(day, "2027-01-16");
+	memset(ma, 0, SIZE);
+	hist_attach(&a, ma, SIZE, 86400);
+	add(&a, mac_a, "192.0.2.1", t1, 1, 1000);
+	add(&a, mac_a, "192.0.2.1", t2, 0, 2000);
+	add(&a, mac_b, "192.0.2.1", t2, 0, 5);
+	hist_tick(&a, now);
+	/* a day from long ago, to be pruned, and one just kept */
+	CHECK(sqlite3_exec(db, "INSERT INTO usage VALUES(x'525400123456',"
+	    " '2025-12-11', 1, 1, 1, 1, 1), (x'525400123456', '2025-12-12',"
+	    " 2, 0, 1, 0, 1)", NULL, NULL, NULL) == SQLITE_OK);
+	CHECK(store_checkpoint(&st, &a, (uint32_t)(now / 1000), now, err,
+	    sizeof(err)) == 0);
+	memset(&t, 0, sizeof(t));
+	CHECK(store_usage(&st, mac_a, "2027-01-15", "2027-01-15", sum_day, &t,
+	    err, sizeof(err)) == 0);
+	CHECK(t.c[HIST_BU] == 1000 && t.c[HIST_BD] == 0 && t.minutes == 1);
+	memset(&t, 0, sizeof(t));
+	CHECK(store_usage(&st, mac_a, "2027-01-16", "2027-01-16", sum_day, &t,
+	    err, sizeof(err)) == 0);
+	CHECK(t.c[HIST_BD] == 2000 && t.c[HIST_BU] == 0 && t.minutes == 1);
+	/* today is 2027-01-16: 400 days back is 2025-12-12 */
+	memset(&t, 0, sizeof(t));
+	CHECK(store_usage(&st, mac_a, "2020-01-01", "2025-12-31", sum_day, &t,
+	    err, sizeof(err)) == 0);
+	CHECK_STR(t.day, "2025-12-12");
+	CHECK(t.c[HIST_BU] == 2);
+	CHECK(st.st.rows_pruned >= 1);
+	store_fini(&st);
+	sqlite3_close(db);
+	setenv("TZ", "UTC0", 1);
+	tzset();
+}
+
+static void
+test_day_parse(void)
+{
+	char	 d[11];
+
+	CHECK(store_day_add("2026-12-06", -400, d) == 0);
+	CHECK_STR(d, "2025-11-01");
+	CHECK(store_day_add("2028-02-28", 1, d) == 0);
+	CHECK_STR(d, "2028-02-29");
+	CHECK(store_day_add("2027-02-29", 0, d) == -1);
+	CHECK(store_day_add("2027-13-01", 0, d) == -1);
+	CHECK(store_day_add("2027-1-05", 0, d) == -1);
+	CHECK(store_day_add("2027-01-05x", 0, d) == -1);
+	CHECK(store_day_add("", 0, d) == -1);
+	CHECK(store_day_add("1969-12-31", 0, d) == -1);
+}
+
+/* /api/usage and gkctl usage: JSON, CSV that parses back, errors. */
+static void
+test_request(void *ma)
+{
+	struct hist	 a;
+	struct store	 st;
+	struct query_reply rep;
+	sqlite3		*db = memdb(&st);
+	const char	*v[UP_MAX] = { "10.42.0.100", "2027-01-15",
+	    "2027-01-15" };
+	char		 err[256], *line;
+	unsigned long long bu, bd, pu, pd, mins;
+	uint64_t	 sent, now = T0 + 200000;
+	json_t		*day;
+
+	memset(ma, 0, SIZE);
+	hist_attach(&a, ma, SIZE, 86400);
+	sent = fill(&a);
+	hist_tick(&a, now);
+	CHECK(store_checkpoint(&st, &a, (uint32_t)(now / 1000), now, err,
+	    sizeof(err)) == 0);
+	usage_request(&st, &a, 0, v, now, &rep);
+	CHECK(rep.status == 200);
+	day = json_array_get(json_object_get(rep.json, "days"), 0);
+	CHECK(json_array_size(json_object_get(rep.json, "days")) == 1);
+	CHECK_STR(json_string_value(json_object_get(day, "day")),
+	    "2027-01-15");
+	CHECK((uint64_t)json_integer_value(json_object_get(day, "bytes_up")) +
+	    (uint64_t)json_integer_value(json_object_get(day, "bytes_down")) ==
+	    sent);
+	CHECK(json_integer_value(json_object_get(day, "active_minutes")) == 3);
+	CHECK_STR(json_string_value(json_object_get(rep.json, "client")),
+	    "52:54:00:12:34:56");
+	bu = (unsigned long long)json_integer_value(json_object_get(day,
+	    "bytes_up"));
+	json_decref(rep.json);
+
+	usage_request(&st, &a, 1, v, now, &rep);
+	CHECK(rep.status == 200 && rep.csv != NULL);
+	if (rep.csv != NULL) {
+		line = strchr(rep.csv, '\n');
+		CHECK(strncmp(rep.csv, "day,bytes_up,", 13) == 0);
+		CHECK(line != NULL && sscanf(line + 1,
+		    "2027-01-15,%llu,%llu,%llu,%llu,%llu\n", &bu, &bd, &pu, &pd,
+		    &mins) == 5);
+		CHECK(bu + bd == sent && mins == 3);
+		free(rep.csv);
+	}
+
+	/* defaults: the 400 days up to today */
+	v[UP_FROM] = v[UP_TO] = NULL;
+	usage_request(&st, &a, 0, v, now, &rep);
+	CHECK(rep.status == 200);
+	CHECK_STR(json_string_value(json_object_get(rep.json, "from")),
+	    "2025-12-11");
+	CHECK_STR(json_string_value(json_object_get(rep.json, "to")),
+	    "2027-01-15");
+	json_decref(rep.json);
+	v[UP_FROM] = "2027-02-30";
+	usage_request(&st, &a, 0, v, now, &rep);
+	CHECK(rep.status == 422);
+	json_decref(rep.json);
+	v[UP_FROM] = "2027-01-16";
+	v[UP_TO] = "2027-01-15";
+	usage_request(&st, &a, 0, v, now, &rep);
+	CHECK(rep.status == 422);
+	json_decref(rep.json);
+	v[UP_FROM] = v[UP_TO] = NULL;
+	v[UP_CLIENT] = "10.42.0.99";
+	usage_request(&st, &a, 0, v, now, &rep);
+	CHECK(rep.status == 422);
+	json_decref(rep.json);
+	v[UP_CLIENT] = "02:00:00:00:00:01";	/* a MAC: no days, no error */
+	usage_request(&st, NULL, 0, v, now, &rep);
+	CHECK(rep.status == 200 &&
+	    json_array_size(json_object_get(rep.json, "days")) == 0);
+	json_decref(rep.json);
+	store_fini(&st);
+	st.db = NULL;
+	usage_request(&st, &a, 0, v, now, &rep);
+	CHECK(rep.status == 503);
+	json_decref(rep.json);
+	sqlite3_close(db);
+}
+
+struct got {
+	int	 n;
+	struct ckpt_rec r[8];
+};
+
+static int
+got_rec(const struct ckpt_rec *r, void *arg)
+{
+	struct got	*g = arg;
+
+	if (g->n < 8)
+		g->r[g->n] = *r;
+	g->n++;
+	return 0;
+}
+
+static int
+decode(const uint8_t *b, size_t len, struct got *g)
+{
+	memset(g, 0, sizeof(*g));
+	return ckpt_decode(b, len, 30000000, got_rec, g);
+}
+
+/* The decoder takes nothing it could not have written. */
+static void
+test_decode(void)
+{
+	struct got	 g;
+	/* second 5, level 0, slots 0 and 2; then +10 s, level 1 */
+	const uint8_t	 ok[] = { 5, 5 << 2, 1, 2, 3, 4, 5, 6, 7, 8,
+	    10, 1, 9, 9, 9, 9 };
+	const uint8_t	 zero_delta[] = { 5, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1 };
+	const uint8_t	 past_minute[] = { 60, 1, 1, 1, 1, 1 };
+	const uint8_t	 level3[] = { 0, 3, 1, 1, 1, 1 };
+	const uint8_t	 mask_on_1s[] = { 0, 1 | 4, 1, 1, 1, 1 };
+	const uint8_t	 no_mask[] = { 0, 0, 1, 1, 1, 1 };
+	const uint8_t	 unaligned_10s[] = { 5, 2, 1, 1, 1, 1 };
+	const uint8_t	 short_counts[] = { 0, 1, 1, 1, 1 };
+	const uint8_t	 big_mask[] = { 0, 0x80, 0x80, 0x01, 1, 1, 1, 1 };
+	const uint8_t	 huge[] = { 0, 1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	    0xff, 0xff, 0x7f, 1, 1, 1 };
+
+	CHECK(decode(ok, sizeof(ok), &g) == 2);
+	CHECK(g.r[0].sec == 30000000U * 60 + 5 && g.r[0].level == 0 &&
+	    g.r[0].mask == 5 && g.r[0].c[0][0] == 1 && g.r[0].c[2][3] == 8);
+	CHECK(g.r[1].sec == 30000000U * 60 + 15 && g.r[1].level == 1 &&
+	    g.r[1].c[0][0] == 9);
+	CHECK(decode(ok, sizeof(ok) - 1, &g) == -1 && g.n == 1);
+	CHECK(decode(zero_delta, sizeof(zero_delta), &g) == -1);
+	CHECK(decode(past_minute, sizeof(past_minute), &g) == -1);
+	CHECK(decode(level3, sizeof(level3), &g) == -1);
+	CHECK(decode(mask_on_1s, sizeof(mask_on_1s), &g) == -1);
+	CHECK(decode(no_mask, sizeof(no_mask), &g) == -1);
+	CHECK(decode(unaligned_10s, sizeof(unaligned_10s), &g) == -1);
+	CHECK(decode(short_counts, sizeof(short_counts), &g) == -1);
+	CHECK(decode(big_mask, sizeof(big_mask), &g) == -1);
+	CHECK(decode(huge, sizeof(huge), &g) == -1);
+	CHECK(decode(ok, 0, &g) == -1);
+	CHECK(ckpt_decode(ok, sizeof(ok), UINT32_MAX, got_rec, &g) == -1);
+}
+
+/* Rows that do not check are skipped and counted; the rest is kept. */
+static void
+test_damaged(void *ma, void *mb)
+{
+	struct hist	 a, b;
+	struct store	 st;
+	sqlite3		*db = memdb(&st);
+	char		 err[256];
+	uint64_t	 now = T0 + 200000;
+
+	memset(ma, 0, SIZE);
+	memset(mb, 0, SIZE);
+	hist_attach(&a, ma, SIZE, 86400);
+	fill(&a);
+	hist_tick(&a, now);
+	CHECK(store_checkpoint(&st, &a, (uint32_t)(now / 1000), now, err,
+	    sizeof(err)) == 0);
+	/* 198.51.100.7's one minute says second 60; a pair row has a
+	 * 5-byte MAC; b's name has a newline */
+	CHECK(sqlite3_exec(db,
+	    "UPDATE minutes SET data = x'3c01010101' WHERE pair ="
+	    " (SELECT id FROM pairs WHERE remote & 255 = 198);"
+	    "INSERT INTO pairs(mac, remote, lan_ip, first_ms, last_ms)"
+	    " VALUES(x'0102030405', 5, 0, 1, 2000000000000);"
+	    "UPDATE pairs SET name = 'a' || char(10) || 'b'"
+	    " WHERE mac = x'525400123457';",
+	    NULL, NULL, NULL) == SQLITE_OK);
+	hist_attach(&b, mb, SIZE, 86400);
+	CHECK(store_load(&st, &b, now, err, sizeof(err)) > 0);
+	CHECK(st.st.rows_rejected == 2);
+	CHECK(find(&b, mac_a, "192.0.2.1") != HIST_NONE);
+	CHECK(find(&b, mac_b, "192.0.2.1") != HIST_NONE &&
+	    b.pairs[find(&b, mac_b, "192.0.2.1")].name[0] == '\0');
+	same_samples(&a, &b, mac_a, "192.0.2.1");
+	CHECK(hist_attach(&b, mb, SIZE, 86400) == 1 && b.h->st.salvaged == 0);
+	store_fini(&st);
+	sqlite3_close(db);
+
+	/* a file of another version is refused, not misread */
+	CHECK(sqlite3_open(":memory:", &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db, "CREATE TABLE meta(key TEXT PRIMARY KEY,"
+	    " value INTEGER); INSERT INTO meta VALUES('version', 7)", NULL,
+	    NULL, NULL) == SQLITE_OK);
+	CHECK(store_init(&st, db, err, sizeof(err)) == -1);
+	CHECK(strstr(err, "version 7") != NULL);
+	sqlite3_close(db);
+}
+
+int
+main(void)
+{
+	void	*ma = malloc(SIZE), *mb = malloc(SIZE);
+
+	if (ma == NULL || mb == NULL)
+		return 1;
+	setenv("TZ", "UTC0", 1);
+	tzset();
+	test_rebuild(ma, mb);
+	test_long_history(ma, mb);
+	test_partial(ma);
+	test_days(ma);
+	test_day_parse();
+	test_request(ma);
+	test_decode();
+	test_damaged(ma, mb);
+	free(ma);
+	free(mb);
+	return check_result();
+}
