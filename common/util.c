@@ -30,27 +30,100 @@ set_rcvbuf(int fd, int bytes)
 	return setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
 }
 
-int
-mkdir_owned(const char *dir, mode_t mode, uid_t uid, gid_t gid)
+/*
+ * Opens the parent of dir (symlinks followed: /var/run is one) and puts
+ * dir's last component in name. Refuses (EPERM) a parent that someone
+ * other than root (or us) owns or may write: they could swap the
+ * directory for one of their own between our calls.
+ */
+static int
+parent_open(const char *dir, char *name, size_t namesize)
 {
+	char		 parent[4096], *slash;
 	struct stat	 st;
+	size_t		 len = strlen(dir);
+	int		 fd;
 
-	if (mkdir(dir, mode) == -1 && errno != EEXIST)
-		return -1;
-	/* lstat: never follow a symlink planted where the dir should be. */
-	if (lstat(dir, &st) == -1)
-		return -1;
-	if (!S_ISDIR(st.st_mode)) {
-		errno = ENOTDIR;
+	while (len > 1 && dir[len - 1] == '/')
+		len--;
+	if (len == 0 || len >= sizeof(parent)) {
+		errno = EINVAL;
 		return -1;
 	}
+	memcpy(parent, dir, len);
+	parent[len] = '\0';
+	if ((slash = strrchr(parent, '/')) == NULL) {
+		if (strlcpy(name, parent, namesize) >= namesize)
+			return errno = ENAMETOOLONG, -1;
+		strlcpy(parent, ".", sizeof(parent));
+	} else {
+		if (strlcpy(name, slash + 1, namesize) >= namesize)
+			return errno = ENAMETOOLONG, -1;
+		if (slash == parent)
+			slash++;
+		*slash = '\0';
+	}
+	if (name[0] == '\0' || strcmp(name, ".") == 0 ||
+	    strcmp(name, "..") == 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	if (fstat(fd, &st) == -1) {
+		close(fd);
+		return -1;
+	}
+	if ((st.st_uid != 0 && st.st_uid != geteuid()) ||
+	    (st.st_mode & S_IWOTH) ||
+	    ((st.st_mode & S_IWGRP) && st.st_gid != 0)) {
+		close(fd);
+		errno = EPERM;
+		return -1;
+	}
+	return fd;
+}
+
+int
+dir_open_owned(const char *dir, mode_t mode, uid_t uid, gid_t gid)
+{
+	char		 name[256];
+	struct stat	 st;
+	int		 pfd, fd;
+
+	if ((pfd = parent_open(dir, name, sizeof(name))) == -1)
+		return -1;
+	if (mkdirat(pfd, name, mode) == -1 && errno != EEXIST) {
+		close(pfd);
+		return -1;
+	}
+	/* O_NOFOLLOW: a symlink planted where the dir should be fails. */
+	fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	close(pfd);
+	if (fd == -1)
+		return -1;
 	/* Only what differs, the mode while the dir may still be ours:
 	 * changing the mode of a dir another uid owns needs CAP_FOWNER,
 	 * which gatekeeper.service does not grant. */
-	if ((st.st_mode & 07777) != mode && chmod(dir, mode) == -1)
+	if (fstat(fd, &st) == -1 ||
+	    ((st.st_mode & 07777) != mode && fchmod(fd, mode) == -1) ||
+	    ((st.st_uid != uid || st.st_gid != gid) &&
+	    fchown(fd, uid, gid) == -1)) {
+		close(fd);
 		return -1;
-	if ((st.st_uid != uid || st.st_gid != gid) && chown(dir, uid, gid) == -1)
+	}
+	return fd;
+}
+
+int
+mkdir_owned(const char *dir, mode_t mode, uid_t uid, gid_t gid)
+{
+	int	 fd;
+
+	if ((fd = dir_open_owned(dir, mode, uid, gid)) == -1)
 		return -1;
+	close(fd);
 	return 0;
 }
 

@@ -17,6 +17,14 @@ int	set_nonblock(int fd);
 int	set_rcvbuf(int fd, int bytes);
 /* Creates dir (and no parents) with mode, owned by uid:gid; an existing
  * directory gets its owner and mode fixed. -1 with errno on failure. */
+/*
+ * dir made if missing, owned uid:gid with mode, by descriptor: its last
+ * component opened with O_NOFOLLOW (a symlink there fails), then
+ * fchown/fchmod; a parent that anyone but root (or us) owns or may write
+ * is refused (EPERM). dir_open_owned returns the open directory (close-
+ * on-exec), mkdir_owned closes it; -1 with errno.
+ */
+int	dir_open_owned(const char *dir, mode_t mode, uid_t uid, gid_t gid);
 int	mkdir_owned(const char *dir, mode_t mode, uid_t uid, gid_t gid);
 /* Seconds elapsed since *then on CLOCK_MONOTONIC. */
 double	mono_since(const struct timespec *then);

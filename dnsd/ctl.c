@@ -69,6 +69,8 @@ static const struct json_counter answer_counters[] = {
 	JSON_COUNTER(struct srv_stats, tcp_accepted),
 	JSON_COUNTER(struct srv_stats, tcp_refused),
 	JSON_COUNTER(struct srv_stats, tcp_idle_closed),
+	JSON_COUNTER(struct srv_stats, tcp_client_limit),
+	JSON_COUNTER(struct srv_stats, tcp_lifetime_closed),
 	JSON_COUNTER(struct srv_stats, tcp_malformed),
 	JSON_COUNTER(struct srv_stats, send_errors),
 	JSON_COUNTER(struct srv_stats, udp_naps),

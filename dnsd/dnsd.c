@@ -45,6 +45,9 @@
 #define MAX_ATTEMPTS	3		/* upstream tries per question */
 #define MAX_TCP		32		/* client TCP connections */
 #define TCP_IDLE_S	10		/* RFC 7766 6.2.3: seconds, not more */
+#define TCP_PER_CLIENT	4		/* connections one LAN address holds */
+#define TCP_LIFETIME_S	30		/* a connection's whole life, however
+					 * busy: slots are shared */
 #define TCP_MSG		(2 + DNS_MAX_MSG)
 #define TCP_WBUF	(4 * TCP_MSG)
 #define UP_TCP_BUFS	16		/* upstream TCP answers at a time */
@@ -91,6 +94,7 @@ struct conn {
 	uint32_t	 gen;
 	int		 inflight;
 	struct in_addr	 peer;
+	uint32_t	 since;		/* mono s, accepted */
 	struct event	 rev, wev;
 	size_t		 rlen, wlen, woff;
 	uint8_t		 rbuf[TCP_MSG];
@@ -920,12 +924,41 @@ conn_process(struct conn *c)
 	}
 }
 
+/*
+ * Closes a connection past its lifetime: a client trickling a byte before
+ * each idle timeout would keep a slot for ever. Answers still owed to it
+ * are dropped (its generation is gone).
+ */
+static int
+conn_expired(struct conn *c)
+{
+	if (!c->used || mono_s() - c->since < TCP_LIFETIME_S)
+		return 0;
+	dnsd.srv.st.tcp_lifetime_closed++;
+	conn_close(c);
+	return 1;
+}
+
+/* Connections the address holds: a slot is refused beyond TCP_PER_CLIENT. */
+static int
+conns_of(struct in_addr peer)
+{
+	int	 i, n = 0;
+
+	for (i = 0; i < MAX_TCP; i++)
+		if (conns[i].used && conns[i].peer.s_addr == peer.s_addr)
+			n++;
+	return n;
+}
+
 static void
 conn_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn	*c = arg;
 	ssize_t		 n;
 
+	if (conn_expired(c))
+		return;
 	if (what & EV_TIMEOUT) {
 		/* idle: nothing asked and nothing owed */
 		if (c->inflight <= 0 && c->wlen == 0) {
@@ -978,12 +1011,18 @@ tcp_accept(evutil_socket_t fd, short what, void *arg)
 			close(s);
 			continue;
 		}
+		if (conns_of(sin.sin_addr) >= TCP_PER_CLIENT) {
+			dnsd.srv.st.tcp_client_limit++;
+			close(s);
+			continue;
+		}
 		dnsd.srv.st.tcp_accepted++;
 		c->used = 1;
 		c->fd = s;
 		c->gen = ++conn_gen ? conn_gen : ++conn_gen;
 		c->inflight = 0;
 		c->peer = sin.sin_addr;
+		c->since = mono_s();
 		c->rlen = c->wlen = c->woff = 0;
 		event_assign(&c->rev, base, s, EV_READ | EV_PERSIST, conn_read,
 		    c);
@@ -1125,7 +1164,11 @@ webd_closed(struct proto_chan *ch, const char *why, void *arg)
 static void
 tick(evutil_socket_t fd, short what, void *arg)
 {
+	int	 i;
+
 	local_expire(&dnsd.srv.local, (uint32_t)time(NULL));
+	for (i = 0; i < MAX_TCP; i++)
+		conn_expired(&conns[i]);
 }
 
 /* ---- child callbacks ---- */

@@ -40,6 +40,8 @@ struct srv_stats {
 	uint64_t	 upstream_timeouts, upstream_failures, upstream_tc;
 	uint64_t	 pending_full, tcp_accepted, tcp_refused;
 	uint64_t	 tcp_idle_closed, tcp_malformed, send_errors;
+	uint64_t	 tcp_client_limit;	/* one address's connections */
+	uint64_t	 tcp_lifetime_closed;	/* TCP_LIFETIME_S reached */
 	uint64_t	 udp_naps;	/* waits under load, dnsd.c */
 };
 

@@ -127,6 +127,9 @@ check_config(void)
 	return 0;
 }
 
+/* The run dir, open: the pid file is made and removed through it. */
+static int	 run_dirfd = -1;
+
 /* One instance per run dir: a second one stops before touching anything. */
 static int
 pidfile_lock(void)
@@ -136,7 +139,8 @@ pidfile_lock(void)
 	int	 fd;
 
 	snprintf(path, sizeof(path), "%s/gatekeeperd.pid", gk->conf.run_dir);
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) == -1) {
+	if ((fd = openat(run_dirfd, "gatekeeperd.pid", O_RDWR | O_CREAT |
+	    O_CLOEXEC | O_NOFOLLOW, 0644)) == -1) {
 		log_warn("%s", path);
 		return -1;
 	}
@@ -167,9 +171,37 @@ pidfile_unlock(void)
 	if (gk->pidfile_fd == -1)
 		return;
 	snprintf(path, sizeof(path), "%s/gatekeeperd.pid", gk->conf.run_dir);
-	unlink(path);
+	if (unlinkat(run_dirfd, "gatekeeperd.pid", 0) == -1)
+		log_warn("%s", path);
 	close(gk->pidfile_fd);
 	gk->pidfile_fd = -1;
+}
+
+/*
+ * The suite does IPv4 only: until it does IPv6, the router's interfaces
+ * have none (no address, so no socket of ours is reachable over it, and
+ * nothing they receive is routed) and IPv6 forwarding is off. Restored
+ * with the other sysctls on exit. Bridge ports carry no address.
+ */
+static int
+ipv6_off(void)
+{
+	const char	*ifs[2] = { gk->conf.wan, gk->lan.ifname };
+	char		 key[96];
+	size_t		 i;
+
+	if (access("/proc/sys/net/ipv6", F_OK) == -1)
+		return 0;	/* a kernel without IPv6 */
+	if (sysctl_set(&gk->sysctls, "net.ipv6.conf.all.forwarding",
+	    "0") == -1)
+		return -1;
+	for (i = 0; i < 2; i++) {
+		snprintf(key, sizeof(key), "net/ipv6/conf/%s/disable_ipv6",
+		    ifs[i]);
+		if (sysctl_set(&gk->sysctls, key, "1") == -1)
+			return -1;
+	}
+	return 0;
 }
 
 /*
@@ -208,6 +240,8 @@ setup(void)
 	if (sysctl_set(&gk->sysctls, key, "0") == -1 ||
 	    sysctl_set(&gk->sysctls, "net.ipv4.conf.all.send_redirects",
 	    "0") == -1)
+		return -1;
+	if (ipv6_off() == -1)
 		return -1;
 	journal_save();
 	if (socks_open() == -1)
@@ -332,8 +366,9 @@ main(int argc, char **argv)
 
 	if (!gk->debug && daemon(0, 0) == -1)
 		fatal("daemon");
-	if (mkdir_owned(gk->conf.run_dir, 0755, 0, 0) == -1)
-		fatal("run dir %s", gk->conf.run_dir);
+	if ((run_dirfd = dir_open_owned(gk->conf.run_dir, 0755, 0, 0)) == -1)
+		fatal("run dir %s (a symlink, or its parent writable by "
+		    "others?)", gk->conf.run_dir);
 	if (pidfile_lock() == -1)
 		exit(1);
 	journal_recover();

@@ -160,7 +160,8 @@ const struct gk_command gk_commands[CMD_MAX] = {
 		.summary = "remote addresses by the names devices used",
 		.text = "The names each LAN device (or the device IP) resolved "
 		    "remote addresses by, learnt from dnsd, most recently "
-		    "used first.",
+		    "used first; the PTR names dnsd found for remotes no "
+		    "device resolved show with the client 0.0.0.0.",
 	},
 	[CMD_PASSWD] = {
 		.id = CMD_PASSWD, .name = "passwd",

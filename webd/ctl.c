@@ -90,6 +90,7 @@ static const struct json_counter live_counters[] = {
 	JSON_COUNTER(struct live_stats, frames),
 	JSON_COUNTER(struct live_stats, records),
 	JSON_COUNTER(struct live_stats, devices_full),
+	JSON_COUNTER(struct live_stats, devices_evicted),
 	JSON_COUNTER(struct live_stats, remotes_over),
 	JSON_COUNTER(struct live_stats, subscribe),
 	JSON_COUNTER(struct live_stats, bad_messages),

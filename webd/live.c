@@ -160,7 +160,38 @@ watch_find(const struct live *l, const uint8_t mac[6])
 	return -1;
 }
 
-/* A device seen for the first time since webd started. */
+/*
+ * A full table: the device silent longest gives its place, when it has
+ * been silent LIVE_IDLE_FRAMES and nobody watches it; -1 when none has.
+ * A socket that fell behind before keeps its totals for that place:
+ * first_seq tells it the device there is another one now.
+ */
+static int
+dev_evict(struct live *l)
+{
+	struct live_dev	*d;
+	int32_t		*pp;
+	int		 i, old = -1;
+
+	for (i = 0; i < l->ndev; i++) {
+		d = &l->dev[i];
+		if (d->watch == -1 && d->up == 0 && d->down == 0 &&
+		    d->last_seq + LIVE_IDLE_FRAMES <= l->seq &&
+		    (old == -1 || d->last_seq < l->dev[old].last_seq))
+			old = i;
+	}
+	if (old == -1)
+		return -1;
+	pp = &l->hash[mac_hash(l->dev[old].mac)];
+	while (*pp != old)
+		pp = &l->dev[*pp].hnext;
+	*pp = l->dev[old].hnext;
+	l->st.devices_evicted++;
+	return old;
+}
+
+/* A device not in the table (seen for the first time since webd
+ * started, or since it gave its place away). */
 static int
 dev_new(struct live *l, const uint8_t mac[6])
 {
@@ -168,9 +199,13 @@ dev_new(struct live *l, const uint8_t mac[6])
 	uint32_t	 h = mac_hash(mac);
 	int		 i;
 
-	if (l->ndev == LIVE_DEVICES_MAX)
+	if (l->ndev < LIVE_DEVICES_MAX)
+		i = l->ndev++;
+	else if (l->evict_seq == l->seq + 1 || (i = dev_evict(l)) == -1) {
+		/* one look per frame: not a scan per summary */
+		l->evict_seq = l->seq + 1;
 		return -1;
-	i = l->ndev++;
+	}
 	d = &l->dev[i];
 	memset(d, 0, sizeof(*d));
 	memcpy(d->mac, mac, 6);
@@ -245,6 +280,7 @@ live_add(struct live *l, const struct live_rec *r)
 	}
 	d = &l->dev[i];
 	d->ip = r->lan_ip;
+	d->last_seq = l->seq + 1;
 	if (r->up)
 		d->up += r->bytes;
 	else
@@ -364,6 +400,8 @@ new_json(struct sbuf *b, const struct live *l, const struct live_dev *d,
     int first)
 {
 	const char	*host = hostname_of(l, d->mac);
+	const char	*vendor = l->ops.vendor != NULL ?
+			    l->ops.vendor(l->ops.arg, d->mac) : NULL;
 
 	sb_str(b, first ? "{\"mac\":" : ",{\"mac\":");
 	sb_mac(b, d->mac);
@@ -374,8 +412,12 @@ new_json(struct sbuf *b, const struct live *l, const struct live_dev *d,
 		sb_json_str(b, host);
 	else
 		sb_str(b, "null");
-	/* no vendor database in webd yet */
-	sb_str(b, ",\"vendor\":null}");
+	sb_str(b, ",\"vendor\":");
+	if (vendor != NULL)
+		sb_json_str(b, vendor);
+	else
+		sb_str(b, "null");
+	sb_str(b, "}");
 }
 
 /*
@@ -397,9 +439,13 @@ frame_head(struct sbuf *b, const struct live *l, uint64_t t_ms,
 		if (s == NULL) {
 			up = d->tot[0] - d->prev[0];
 			down = d->tot[1] - d->prev[1];
+		} else if (i < s->nbase && d->first_seq <= s->seq) {
+			up = d->tot[0] - s->base[i][0];
+			down = d->tot[1] - s->base[i][1];
 		} else {
-			up = d->tot[0] - (i < s->nbase ? s->base[i][0] : 0);
-			down = d->tot[1] - (i < s->nbase ? s->base[i][1] : 0);
+			/* appeared since, or took the place of another */
+			up = d->tot[0];
+			down = d->tot[1];
 		}
 		if (up == 0 && down == 0)
 			continue;

@@ -25,7 +25,10 @@
 #include <stdint.h>
 
 #define LIVE_FRAME_MS		100
-#define LIVE_DEVICES_MAX	1024	/* devices since webd started */
+#define LIVE_DEVICES_MAX	1024	/* devices at once; when full, one
+					 * silent LIVE_IDLE_FRAMES gives its
+					 * place to a new one */
+#define LIVE_IDLE_FRAMES	600	/* a minute */
 #define LIVE_DEV_HASH		2048	/* power of two */
 #define LIVE_SUBS_MAX		8	/* subscriptions per socket */
 #define LIVE_WATCH_MAX		64	/* subscribed devices, all sockets */
@@ -58,6 +61,7 @@ struct live_dev {
 	uint64_t	 tot[2];	/* up, down up to the last frame */
 	uint64_t	 prev[2];	/* up to the frame before it */
 	uint64_t	 first_seq;	/* the frame it first appeared in */
+	uint64_t	 last_seq;	/* the frame it last had traffic in */
 };
 
 struct live_remote {
@@ -92,6 +96,7 @@ struct live_stats {
 	uint64_t	 frames;	/* built */
 	uint64_t	 records;	/* summaries counted */
 	uint64_t	 devices_full;	/* summaries of a device past the cap */
+	uint64_t	 devices_evicted;	/* silent ones that gave way */
 	uint64_t	 remotes_over;	/* remotes past LIVE_REMOTES_MAX */
 	uint64_t	 subscribe;	/* subscriptions taken */
 	uint64_t	 bad_messages;	/* client messages refused */
@@ -106,6 +111,8 @@ struct live_ops {
 			    uint32_t remote);
 	/* 1 when the history already holds the device */
 	int		 (*known)(void *, const uint8_t mac[6]);
+	/* the vendor of the MAC (NULL: unknown; the op may be NULL) */
+	const char	*(*vendor)(void *, const uint8_t mac[6]);
 	void		*arg;
 };
 
@@ -118,6 +125,8 @@ struct live {
 	struct live_ops	 ops;
 	uint64_t	 seq;		/* frames closed */
 	uint64_t	 t_ms;		/* the last one's time */
+	uint64_t	 evict_seq;	/* the interval a full table found
+					 * nobody to evict */
 	uint32_t	 gen;		/* intervals, for the remote tables */
 	int32_t		 hash[LIVE_DEV_HASH];
 	int		 ndev;

@@ -4,6 +4,8 @@
  * its limit, the second writes. A GSO record is written as the
  * segments the wire carried (capring.h, cap_segs).
  */
+#include <sys/mman.h>
+
 #include <arpa/inet.h>
 
 #include <stdio.h>
@@ -176,9 +178,18 @@ pcap_build(const void *cap, size_t capsize, const char *client,
 		snprintf(err, errlen, "no capture for %s", client);
 		return 404;
 	}
-	if ((copy = malloc(l.ring_size)) == NULL ||
+	/*
+	 * The copy's pages are made before it starts (MAP_POPULATE), not
+	 * faulted in during it: whatever natd writes while the copy runs
+	 * is lost from it, and at line rate a copy slowed by 1,280 page
+	 * faults loses a megabyte or more.
+	 */
+	copy = mmap(NULL, l.ring_size, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (copy == MAP_FAILED ||
 	    (out = malloc(PCAP_HDR_LEN + l.ring_size)) == NULL) {
-		free(copy);
+		if (copy != MAP_FAILED)
+			munmap(copy, l.ring_size);
 		snprintf(err, errlen, "out of memory");
 		return 503;
 	}
@@ -190,7 +201,7 @@ pcap_build(const void *cap, size_t capsize, const char *client,
 		rc = -1;
 	len = rc == 0 ? pcap_write(&s, out, PCAP_HDR_LEN + l.ring_size,
 	    l.ring_size, l.snaplen, &f->npkts) : 0;
-	free(copy);
+	munmap(copy, l.ring_size);
 	if (len == 0) {
 		free(out);
 		snprintf(err, errlen, rc == -2 ? "the capture kept changing; "

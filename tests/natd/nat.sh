@@ -295,10 +295,13 @@ expect "packets with a LAN address on the internet side" "$lan" 0
 # after natd: on that virtual wire they carry only the pseudo-header seed,
 # whoever made them. Those are checked by the receiving kernel instead
 # (the TCP data above is compared end to end); every other packet must
-# show natd's complete checksum.
-nogso=""
+# show natd's complete checksum. dnsd's own questions to the upstreams
+# (webd has it look up the PTR names of the remotes it shows) are the
+# router's, not natd's: locally made, their UDP checksum is left to the
+# veth's offload too.
+notnatd=" && !(udp.dstport == 53)"
 if [[ $MODE == on ]]; then
-	nogso=" && ip.len <= 1500"
+	notnatd+=" && ip.len <= 1500"
 	gso=$(tshark -r "$GK_TMP/inet.pcap" -Y "ip.len > 1500" 2>/dev/null |
 	    wc -l)
 	((gso > 0)) || gk_fail "offload on, yet no GSO super-packet crossed"
@@ -306,7 +309,7 @@ if [[ $MODE == on ]]; then
 fi
 bad=$(tshark -r "$GK_TMP/inet.pcap" "${ck[@]}" -Y "(ip.checksum.status == 0 ||
     tcp.checksum.status == 0 || udp.checksum.status == 0 ||
-    icmp.checksum.status == 0) && !(udp.port == 7779)$nogso" 2>/dev/null |
+    icmp.checksum.status == 0) && !(udp.port == 7779)$notnatd" 2>/dev/null |
     wc -l)
 if ((bad != 0)); then
 	tshark -r "$GK_TMP/inet.pcap" "${ck[@]}" -Y "ip.checksum.status == 0 ||

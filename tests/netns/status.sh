@@ -70,6 +70,30 @@ grep -q 'inet 10.42.0.1/24 ' <<<"$(ip -n "$R" -o -4 addr show dev gkbr0 2>/dev/n
 grep -Eiq 'nfqueue|queue' <<<"$(ip netns exec "$R" nft list ruleset 2>/dev/null)" ||
 	gk_fail "the second instance removed the queue rules"
 
+# Its run and state dirs by descriptor (issue 16 item 6): a run dir that
+# is a symlink, or whose parent others may write, stops gatekeeperd
+# before it does anything, and the symlink's target is left alone.
+mkdir -m 0755 "$GK_TMP/elsewhere" "$GK_TMP/open"
+chmod 1777 "$GK_TMP/open"
+ln -s "$GK_TMP/elsewhere" "$GK_TMP/runlink"
+for bad in "run-dir $GK_TMP/runlink" "run-dir $GK_TMP/open/run" \
+    "state-dir $GK_TMP/open/state"; do
+	# A run dir of its own, so the pid file lock is not what stops it.
+	sed -e "s|^run-dir .*|run-dir $GK_TMP/run2|" \
+	    -e "s|^${bad%% *} .*|$bad|" "$GK_CONF" >"$GK_TMP/bad.conf"
+	rc=0
+	timeout 10 ip netns exec "$R" "$GK_GATEKEEPERD" -d -f "$GK_TMP/bad.conf" \
+	    -L "$GK_TMP/libexec" >"$GK_TMP/bad.log" 2>&1 </dev/null || rc=$?
+	gk_log "gatekeeperd with $bad: status $rc: $(tail -1 "$GK_TMP/bad.log")"
+	((rc != 0 && rc != 124)) || gk_fail "gatekeeperd with $bad: status $rc"
+	grep -q "symlink, or its parent writable by others" "$GK_TMP/bad.log" ||
+		gk_fail "gatekeeperd with $bad did not say why"
+done
+[[ $(stat -c %a "$GK_TMP/elsewhere") == 755 && -z $(ls -A "$GK_TMP/elsewhere") ]] ||
+	gk_fail "the run dir symlink's target was touched"
+[[ -z $(ls -A "$GK_TMP/open") ]] || gk_fail "something was made in a 1777 parent"
+gk_alive "$GK_PID" || gk_fail "the first gatekeeperd died"
+
 # Not root, not in group gatekeeper: refused.
 rc=0
 out=$(ip netns exec "$R" setpriv --reuid=nobody --regid=nogroup --clear-groups \

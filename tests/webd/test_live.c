@@ -38,6 +38,13 @@ known(void *arg, const uint8_t mac[6])
 	return known_all || mac[5] == 0x99;
 }
 
+/* a vendor for one device, with a quote to be escaped */
+static const char *
+vendor_of(void *arg, const uint8_t mac[6])
+{
+	return mac[5] == 0x32 ? "Acme \"Co\"" : NULL;
+}
+
 static void
 rec(uint8_t last, int up, uint32_t remote, uint16_t port, uint64_t bytes)
 {
@@ -58,7 +65,7 @@ rec(uint8_t last, int up, uint32_t remote, uint16_t port, uint64_t bytes)
 static void
 setup(void)
 {
-	const struct live_ops ops = { name_of, known, NULL };
+	const struct live_ops ops = { name_of, known, vendor_of, NULL };
 	int	 i;
 
 	for (i = 0; i < LIVE_WATCH_MAX; i++)
@@ -90,7 +97,8 @@ test_frames(void)
 	    "{\"mac\":\"02:00:00:00:00:99\",\"ip\":\"10.42.0.153\","
 	    "\"up\":70,\"down\":0}],"
 	    "\"new\":[{\"mac\":\"02:00:00:00:00:32\",\"ip\":\"10.42.0.50\","
-	    "\"hostname\":\"tab\\\"let\",\"vendor\":null}],\"remotes\":{}}");
+	    "\"hostname\":\"tab\\\"let\",\"vendor\":\"Acme \\\"Co\\\"\"}],"
+	    "\"remotes\":{}}");
 	free(t);
 	/* idle: the clock goes on, nothing else; nobody is new twice */
 	CHECK(live_close(&l, 1100, 1) == 0);
@@ -382,6 +390,53 @@ test_sums(void)
 	}
 }
 
+/* A full table: a device silent a minute gives its place, a busy one
+ * does not; a socket behind across it still gets exact sums. */
+static void
+test_evict(void)
+{
+	struct live_sub	 s = { 0 };
+	struct live_rec	 r;
+	uint64_t	 got[2] = { 0, 0 };
+	int		 i;
+
+	setup();
+	known_all = 1;
+	memset(&r, 0, sizeof(r));
+	r.mac[0] = 0x06;
+	r.up = 1;
+	r.bytes = 10;
+	for (i = 0; i < LIVE_DEVICES_MAX; i++) {
+		r.mac[4] = (uint8_t)(i >> 8);
+		r.mac[5] = (uint8_t)i;
+		live_add(&l, &r);
+	}
+	CHECK(live_close(&l, 100, 1) == 0);
+	free(live_text(&l, &s));
+	/* a minute on, every one silent but the last */
+	for (i = 0; i < LIVE_IDLE_FRAMES; i++) {
+		rec(0x00, 1, 0xcb007101, 443, 1);	/* not in the table */
+		live_add(&l, &r);
+		CHECK(live_close(&l, 200 + (uint64_t)i * 100, 1) == 0);
+		free(live_text(&l, &s));
+	}
+	CHECK(l.st.devices_full == LIVE_IDLE_FRAMES);
+	/* the socket falls behind; then a new device takes a place */
+	rec(0x00, 1, 0xcb007101, 443, 1);
+	CHECK(l.st.devices_evicted == 1 && l.ndev == LIVE_DEVICES_MAX);
+	live_add(&l, &r);
+	CHECK(live_close(&l, 100000, 1) == 0);
+	CHECK(live_behind(&l, &s) == 0);
+	rec(0x00, 1, 0xcb007101, 443, 5);
+	rec(0x01, 1, 0xcb007101, 443, 7);	/* another place given */
+	CHECK(l.st.devices_evicted == 2);
+	CHECK(live_close(&l, 100100, 1) == 0);
+	CHECK(live_behind(&l, &s) == 0);
+	sum_devices(live_text(&l, &s), got);
+	/* two frames: 1 + 5 + 7 from the new ones, 10 + 0 from the busy */
+	CHECK(got[0] == 1 + 5 + 7 + 10 && got[1] == 0);
+}
+
 int
 main(void)
 {
@@ -392,6 +447,7 @@ main(void)
 	test_parser();
 	test_watch_cap();
 	test_sums();
+	test_evict();
 	setup();
 	return check_result();
 }
