@@ -401,6 +401,12 @@ report_exhaustion(void)
 		    (unsigned long long)k, AUTH_SESSIONS_MAX);
 }
 
+static const char *
+live_vendor(void *arg, const uint8_t mac[6])
+{
+	return oui_vendor(&webd.oui, mac);
+}
+
 /* Once a second: dhcpd's leases for the live frames' hostnames and the
  * device registry (through the parent; every CLIENTS_POLL_S with no
  * WebSocket open), pings, the sessions' last use and the registry saved. */
@@ -488,7 +494,8 @@ webd_init(struct event_base *base, void *arg)
 {
 	struct timeval	 tv = { EXPIRE_INTERVAL_S, 0 }, one = { 1, 0 };
 	struct timeval	 now = { 0, 0 };
-	const struct live_ops ops = { live_name, live_known, NULL };
+	const struct live_ops ops = { live_name, live_known, live_vendor,
+	    NULL };
 
 	auth_init(&webd.auth);
 	live_init(&webd.live, &ops);
