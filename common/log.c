@@ -263,3 +263,20 @@ fatalx(const char *fmt, ...)
 	va_end(ap);
 	exit(1);
 }
+
+uint64_t
+log_due(struct log_due *d, uint64_t counter, uint64_t now, uint64_t every)
+{
+	uint64_t	 rose;
+
+	if (counter < d->reported)
+		d->reported = 0;
+	if (counter == d->reported ||
+	    (d->said && now >= d->at && now - d->at < every))
+		return 0;
+	rose = counter - d->reported;
+	d->reported = counter;
+	d->at = now;
+	d->said = 1;
+	return rose;
+}

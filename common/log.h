@@ -7,6 +7,7 @@
 #define GK_LOG_H
 
 #include <stdarg.h>
+#include <stdint.h>
 
 void	log_init(int debug, int facility);
 /*
@@ -24,5 +25,21 @@ void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	fatal(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
 void	fatalx(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/*
+ * A counter's report, rate-limited (an exhausted resource is hit per
+ * packet or per request; its log line must not be): log_due() returns how
+ * much the counter rose since the last report when a report is due (it
+ * rose, and the last one is at least `every` seconds old), else 0, and
+ * the rises accumulate into the next report. now is in any seconds that
+ * do not go back (mono_s()). A counter that went back (reset) restarts.
+ */
+struct log_due {
+	uint64_t	 reported;	/* the counter at the last report */
+	uint64_t	 at;		/* when */
+	int		 said;		/* any report yet */
+};
+uint64_t log_due(struct log_due *, uint64_t counter, uint64_t now,
+	    uint64_t every);
 
 #endif

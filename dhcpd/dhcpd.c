@@ -350,15 +350,19 @@ group_timer(evutil_socket_t fd, short ev, void *arg)
 static void
 writer_done(int wait)
 {
+	static struct log_due failed_due;
+	static uint64_t	 failed;
 	char		 err[256];
-	uint64_t	 seq;
+	uint64_t	 seq, k;
 	int		 ok;
 
 	if (writer_result(dhcpd.w, wait, &seq, &ok, err, sizeof(err)) != 1)
 		return;
-	if (!ok)
-		log_warnx("lease database: %s; the replies of commit %"
-		    PRIu64 " are withheld (the clients retry)", err, seq);
+	/* A full disk fails every commit: said once a minute. */
+	if (!ok && (k = log_due(&failed_due, ++failed, mono_s(), 60)) > 0)
+		log_warnx("lease database: %s; the ACKs of %" PRIu64 " failed "
+		    "commit(s) are withheld, the clients retry "
+		    "(dropped.not_durable)", err, k);
 	dhcpd.committed = seq;
 	dhcpd.committed_ok = ok;
 	release();

@@ -164,10 +164,15 @@ store_commit(struct dhcp_store *st)
 	return 0;
 }
 
+/*
+ * SQLite may have rolled back already (a COMMIT that hit a full disk):
+ * a second ROLLBACK would fail and replace the error worth telling
+ * ("database or disk is full") with "no transaction is active".
+ */
 void
 store_rollback(struct dhcp_store *st)
 {
-	if (st->in_txn)
+	if (st->in_txn && !sqlite3_get_autocommit(st->db))
 		(void)exec(st, "ROLLBACK");
 	st->in_txn = 0;
 }

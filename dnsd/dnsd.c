@@ -1161,6 +1161,36 @@ webd_closed(struct proto_chan *ch, const char *why, void *arg)
 	webd_chan = NULL;
 }
 
+/*
+ * Exhaustion, said in the log at most once a minute per cause (the
+ * counters, in gkctl -j status, rise per query): how many since the
+ * last report.
+ */
+static void
+report_exhaustion(void)
+{
+	static struct log_due evict, pending, tcp;
+	struct cache_stats cs;
+	uint32_t	 now = mono_s();
+	uint64_t	 k;
+
+	cache_get_stats(dnsd.srv.cache, &cs);
+	if ((k = log_due(&evict, cs.evictions, now, 60)) > 0)
+		log_info("DNS cache full: %llu answers evicted, the least "
+		    "recently used first (cache_evictions; %llu entries, "
+		    "%llu bytes at most)", (unsigned long long)k,
+		    (unsigned long long)cs.max_entries,
+		    (unsigned long long)cs.arena_size);
+	if ((k = log_due(&pending, dnsd.srv.st.pending_full, now, 60)) > 0)
+		log_warnx("DNS: %llu queries refused (SERVFAIL): %d upstream "
+		    "queries in flight already (pending_full)",
+		    (unsigned long long)k, MAX_PENDING);
+	if ((k = log_due(&tcp, dnsd.srv.st.tcp_client_limit, now, 60)) > 0)
+		log_warnx("DNS: %llu TCP connections refused: their device "
+		    "holds its %d (tcp_client_limit); other devices are served",
+		    (unsigned long long)k, TCP_PER_CLIENT);
+}
+
 static void
 tick(evutil_socket_t fd, short what, void *arg)
 {
@@ -1169,6 +1199,7 @@ tick(evutil_socket_t fd, short what, void *arg)
 	local_expire(&dnsd.srv.local, (uint32_t)time(NULL));
 	for (i = 0; i < MAX_TCP; i++)
 		conn_expired(&conns[i]);
+	report_exhaustion();
 }
 
 /* ---- child callbacks ---- */

@@ -176,6 +176,9 @@ struct nat {
 	uint32_t		 nclients_live;
 	uint32_t		 mac_hash[NAT_CLIENT_BUCKETS];	/* by MAC */
 	uint32_t		 last_client;	/* counted by this packet */
+	uint32_t		 limited_src;	/* the LAN address a device
+						 * limit refused last, for
+						 * natd's report */
 	uint32_t		 sweep_pos;
 	struct nat_frag {
 		uint32_t	 src, dst, id_proto;

@@ -419,9 +419,12 @@ map_get_out(struct nat *n, const struct pk *p, uint32_t *clientp)
 		}
 		return i;
 	}
-	if (!may_create(n, p) || (client = client_from_lan(n, p->src)) == 0 ||
-	    !client_room(n, client))
+	if (!may_create(n, p) || (client = client_from_lan(n, p->src)) == 0)
 		return 0;
+	if (!client_room(n, client)) {
+		n->limited_src = p->src;
+		return 0;
+	}
 	*clientp = client;
 	for (tries = 0; tries < 2; tries++) {
 		if (n->hdr->map_free == 0 && !evict_udp(n))

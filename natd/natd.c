@@ -287,6 +287,40 @@ queue_read(evutil_socket_t fd, short ev, void *arg)
 
 /* ---- timers ---- */
 
+/*
+ * Exhaustion, said in the log at most once a minute per cause (the
+ * counters rise per packet, in gkctl -j status): how many were refused
+ * since the last report, and for a device's limit, which device.
+ */
+static void
+report_exhaustion(uint32_t now)
+{
+	static struct log_due dev, mac, ports, sess, clients;
+	char		 a[INET_ADDRSTRLEN];
+	struct in_addr	 in = { nat.limited_src };
+	uint64_t	 k;
+
+	inet_ntop(AF_INET, &in, a, sizeof(a));
+	if ((k = log_due(&dev, nat.st.client_limit, now, 60)) > 0)
+		log_warnx("NAT: %llu new mappings refused: device %s holds "
+		    "its %u (client_limit); other devices are served",
+		    (unsigned long long)k, a, nat.cf.per_client_max);
+	if ((k = log_due(&mac, nat.st.mac_limit, now, 60)) > 0)
+		log_warnx("NAT: %llu new mappings refused: the MAC of %s holds "
+		    "its %u (mac_limit); other devices are served",
+		    (unsigned long long)k, a, nat.cf.per_mac_max);
+	if ((k = log_due(&ports, nat.st.ports_exhausted, now, 60)) > 0)
+		log_warnx("NAT: %llu new mappings refused: no WAN port or "
+		    "mapping free (ports_exhausted)", (unsigned long long)k);
+	if ((k = log_due(&sess, nat.st.sess_full, now, 60)) > 0)
+		log_warnx("NAT: %llu sessions refused: the table holds its %u "
+		    "(sessions_full)", (unsigned long long)k, NAT_MAX_SESS);
+	if ((k = log_due(&clients, nat.st.clients_full, now, 60)) > 0)
+		log_warnx("NAT: %llu packets of new LAN addresses refused: %u "
+		    "devices known (clients_full)", (unsigned long long)k,
+		    NAT_MAX_CLIENTS);
+}
+
 static void
 tick(evutil_socket_t fd, short ev, void *arg)
 {
@@ -302,6 +336,7 @@ tick(evutil_socket_t fd, short ev, void *arg)
 	if (now != last_rate) {
 		secs = last_rate == 0 ? 1 : now - last_rate;
 		ctl_rates(secs);
+		report_exhaustion(now);
 		last_rate = now;
 	}
 }

@@ -31,7 +31,6 @@
 
 #define HTTP_TIMEOUT_S		10	/* a request's whole exchange */
 #define HTTP_MAX_HEADERS	8192
-#define HTTP_CONNS_PER_SOURCE	16
 #define RELAY_TIMEOUT_S		5
 
 /* A response waiting for the parent's reply. */

@@ -15,6 +15,10 @@ struct event_base;
 /* Sends cmd to the parent under id; -1 when it cannot. */
 typedef int (*http_relay_fn)(uint32_t id, const struct msg_ctl_request *);
 
+/* Connections (WebSockets included) one source address may hold; the
+ * next request gets 429 and is closed. */
+#define HTTP_CONNS_PER_SOURCE	16
+
 struct http_stats {
 	uint64_t	 requests;
 	uint64_t	 responses;

@@ -378,6 +378,29 @@ live_known(void *arg, const uint8_t mac[6])
 	return devices_find(webd.devices, mac) != NULL;
 }
 
+/*
+ * Exhaustion, said in the log at most once a minute per cause (the
+ * counters, in gkctl -j status, rise per request): how many since the
+ * last report.
+ */
+static void
+report_exhaustion(void)
+{
+	static struct log_due conns, sessions;
+	uint32_t	 now = mono_s();
+	uint64_t	 k;
+
+	if ((k = log_due(&conns, http_stats()->refused_conns, now, 60)) > 0)
+		log_warnx("web: %llu requests refused with 429: their source "
+		    "holds its %d connections or WebSockets (refused_conns); "
+		    "other sources are served", (unsigned long long)k,
+		    HTTP_CONNS_PER_SOURCE);
+	if ((k = log_due(&sessions, webd.auth.st.evicted, now, 60)) > 0)
+		log_warnx("web: %llu sessions ended by newer logins: %d at "
+		    "most, the oldest goes (auth.evicted)",
+		    (unsigned long long)k, AUTH_SESSIONS_MAX);
+}
+
 static const char *
 live_vendor(void *arg, const uint8_t mac[6])
 {
@@ -408,6 +431,7 @@ tick(evutil_socket_t fd, short what, void *arg)
 	    mono_s() - webd.sessions_saved >= SESSIONS_SAVE_S))
 		webd_save_sessions();
 	devices_tick();
+	report_exhaustion();
 }
 
 /* HTTPS, with the state dir's certificate (made at the first start for

@@ -550,6 +550,11 @@ test_pool_full(void)
 	CHECK(handle(s, &p) == DHCP_R_SILENT);
 	CHECK(dhcp_server_stats(s)->pool_full == 1);
 	CHECK(dhcp_pool_unused(s) == 0);
+	/* The devices that hold a lease are not affected: they renew. */
+	CHECK(dora(s, mac1) == ip("10.42.0.100"));
+	CHECK(dora(s, mac3) == ip("10.42.0.102"));
+	CHECK(handle(s, &p) == DHCP_R_SILENT);
+	CHECK(dhcp_server_stats(s)->pool_full == 2);
 	/* mac2 renews later than the others; then mac1's and mac3's expire:
 	 * the longest expired (mac1's, bound first) is reused */
 	rx.now += 10;

@@ -70,6 +70,9 @@ for i in 1 2 3; do
 done
 gk_log "device 2 answered over TCP: $out"
 wait "$hog"
+# Said in dnsd's log, once: the refusals came within a minute.
+n=$(grep -c "TCP connections refused: their device holds its 4" "$GK_LOG")
+((n == 1)) || gk_fail "the TCP refusals are said $n times in the log, want once"
 got=$(tail -1 "$GK_TMP/hog")
 gk_log "device 1's kept connections: $got"
 [[ $got == "closed 4 at "*" open 0" ]] || gk_fail "not all closed: $got"

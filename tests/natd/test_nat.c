@@ -1206,6 +1206,43 @@ udp_from(uint32_t src, uint16_t sp, const uint8_t *mac)
 }
 
 /*
+ * The WAN's ports used up (the per-device limits raised so that one
+ * device can): the next new TCP mapping, whoever asks, is dropped and
+ * counted, the ones made keep working; a new UDP mapping takes the
+ * longest-idle UDP one instead (counted) when the UDP ports are full.
+ */
+static void
+test_ports_exhausted(void)
+{
+	struct nat_config cf;
+	uint8_t		 b[200];
+	size_t		 len;
+	uint32_t	 k, tcp = 0, udp = 0;
+
+	setup();
+	cf = n.cf;
+	cf.per_client_max = cf.per_mac_max = NAT_MAX_MAPS;
+	nat_set_config(&n, &cf);
+	for (k = 1; k <= 65535 && n.st.ports_exhausted == 0; k++) {
+		len = build(b, IPPROTO_TCP, lan1, inet1, (uint16_t)k, 80, 0,
+		    0x02);
+		tcp += out(b, len, 0) == 1;
+	}
+	CHECK(n.st.ports_exhausted == 1 && tcp > 30000);
+	CHECK(nat_live_maps(&n) == tcp);
+	len = build(b, IPPROTO_TCP, lan2, inet1, 5000, 80, 0, 0x02);
+	CHECK(out(b, len, 0) != 1 && n.st.ports_exhausted == 2);
+	len = build(b, IPPROTO_TCP, lan1, inet1, 1, 80, 0, 0x10);
+	CHECK(out(b, len, 0) == 1);
+	/* UDP: full, then another device's new one evicts the oldest. */
+	for (k = 1; k <= 65535 && n.st.evicted == 0; k++)
+		udp += udp_from(lan1, (uint16_t)k, NULL);
+	CHECK(n.st.evicted == 1 && udp == k - 1);
+	CHECK(udp_from(lan2, 5000, NULL) == 1 && n.st.evicted == 2);
+	CHECK(n.st.ports_exhausted == 2);
+}
+
+/*
  * TCP from the LAN creates a mapping only with a SYN: a stray ACK, RST
  * or FIN allocates nothing (no mapping, no client slot), and is dropped
  * and counted; once the SYN made it, the rest of the connection passes.
@@ -1270,6 +1307,7 @@ test_mac_limits(void)
 	for (k = 0; k < 150; k++)
 		ok += udp_from(lan1, (uint16_t)(10000 + k), evil);
 	CHECK(ok == 100 && n.st.client_limit == 50);
+	CHECK(n.limited_src == lan1);		/* named in natd's log */
 	/* Forged addresses, one MAC: the MAC's limit. */
 	for (k = 0; k < 10; k++) {
 		src = htonl(ntohl(lan1) + 100 + k);
@@ -1555,6 +1593,7 @@ main(void)
 	test_other_icmp_errors();
 	test_tcp_syn_only();
 	test_mac_limits();
+	test_ports_exhausted();
 	test_client_slots();
 	test_icmp_errors_matched();
 	free(region);

@@ -203,6 +203,37 @@ test_syslog(void)
 	return 0;
 }
 
+/*
+ * An exhausted resource's counter rises per packet; its report comes at
+ * most once a minute and says how many since the last one: none lost,
+ * none said twice.
+ */
+static void
+test_due(void)
+{
+	struct log_due	 d = { 0 };
+	uint64_t	 c, said = 0, reports = 0, n, t;
+
+	CHECK(log_due(&d, 0, 100, 60) == 0);	/* nothing happened */
+	CHECK(log_due(&d, 1, 100, 60) == 1);	/* the first, at once */
+	/* A flood: one a millisecond for 10 minutes (one check each). */
+	for (c = 2, t = 100000; t < 700000; t++, c++)
+		if ((n = log_due(&d, c, t / 1000, 60)) > 0) {
+			said += n;
+			reports++;
+		}
+	CHECK(reports == 9);		/* at 160, 220 ... 640 s */
+	/* The rest, in the next report after the flood: all told. */
+	said += log_due(&d, c - 1, 700, 60);
+	CHECK(said + 1 == c - 1);
+	/* Quiet afterwards: no report without a rise, late or not. */
+	CHECK(log_due(&d, c - 1, 10000, 60) == 0);
+	/* A counter reset (restart): counts from zero again. */
+	CHECK(log_due(&d, 3, 10100, 60) == 3);
+	CHECK(log_due(&d, 5, 10101, 60) == 0);
+	CHECK(log_due(&d, 5, 10161, 60) == 2);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -211,5 +242,6 @@ main(int argc, char **argv)
 	test_journal_stream();
 	test_syslog();
 	test_title(argv);
+	test_due();
 	return check_result();
 }

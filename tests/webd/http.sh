@@ -150,6 +150,34 @@ out=$(ip netns exec "$C1" /usr/bin/python3 "$WS" mute 10.42.0.1 80 "$URL" \
     "$COOKIE" 14) || gk_fail "a client that reads nothing was not cut: $out"
 gk_log "a client that reads nothing: $out"
 
+# Too many WebSockets from one device: 16 held, the rest get 429, counted
+# (refused_conns) and said once in the log; another device is served.
+refused0=$(gk_status_json | jq '.daemons[] | select(.name == "webd") |
+    .detail.http.refused_conns')
+ip netns exec "$C1" /usr/bin/python3 "$WS" flood 10.42.0.1 80 "$URL" \
+    "$COOKIE" 20 8 >"$GK_TMP/flood" &
+flood=$!
+for i in $(seq 1 100); do
+	[[ -s $GK_TMP/flood ]] && break
+	sleep 0.1
+done
+gk_log "20 WebSockets from one device: $(cat "$GK_TMP/flood")"
+[[ $(cat "$GK_TMP/flood") == "101:16 429:4" ]] ||
+	gk_fail "one device's WebSockets: $(cat "$GK_TMP/flood"), want 101:16 429:4"
+ip netns exec "$C2" /usr/bin/python3 "$WS" recv "ws://10.42.0.1/api/live" \
+    "$URL" "$COOKIE" 1 >/dev/null ||
+	gk_fail "another device gets no WebSocket while one holds 16"
+refused=$(gk_status_json | jq '.daemons[] | select(.name == "webd") |
+    .detail.http.refused_conns')
+((refused - refused0 == 4)) || gk_fail "refused_conns rose by $((refused - refused0)), want 4"
+for i in $(seq 1 30); do
+	grep -q "requests refused with 429" "$GK_LOG" && break
+	sleep 0.1
+done
+(($(grep -c "requests refused with 429" "$GK_LOG") == 1)) ||
+	gk_fail "the refusals are not said once in the log: $(grep "refused with 429" "$GK_LOG")"
+wait "$flood" || gk_fail "the WebSocket flood client failed"
+
 # HTTPS: the certificate webd made, the fingerprint gkctl shows, the
 # Secure cookie; the same certificate after a restart of webd.
 fp_status=$(gk_status_json | jq -r '.daemons[] | select(.name == "webd") | .detail.tls.fingerprint')

@@ -422,7 +422,7 @@ test_sessions(void)
 {
 	uint8_t			 rnd[2 * AUTH_TOKEN_BYTES], *buf;
 	struct auth_session	*s, *first;
-	char			 id[AUTH_TOKEN_HEX];
+	char			 id[AUTH_TOKEN_HEX], id2[AUTH_TOKEN_HEX];
 	int			 i;
 
 	auth_init(&auth);
@@ -447,10 +447,14 @@ test_sessions(void)
 		s = auth_login(&auth, 1, NOW + (uint64_t)i, rnd);
 		if (i == 0)
 			auth_hex(s->id, id);
+		if (i == 1)
+			auth_hex(s->id, id2);
 	}
 	CHECK(auth.st.evicted == 1);
 	CHECK(auth_count(&auth, NOW + AUTH_SESSIONS_MAX) == AUTH_SESSIONS_MAX);
 	CHECK(auth_find(&auth, id, NOW + AUTH_SESSIONS_MAX) == NULL);
+	/* only the oldest: the next oldest (another browser) stays */
+	CHECK(auth_find(&auth, id2, NOW + AUTH_SESSIONS_MAX) != NULL);
 	/* saved and loaded back; a corrupt file is refused whole */
 	buf = malloc(auth_save_size());
 	auth_save(&auth, buf);

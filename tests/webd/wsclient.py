@@ -15,6 +15,9 @@
         a small receive buffer, a subscription, then STALL seconds of
         reading nothing; then reads (answering pings) until SECS and
         prints the messages as the live mode does
+  wsclient.py flood HOST PORT ORIGIN COOKIE N SECS
+        opens N WebSockets one after the other, prints how many upgrades
+        got each status ("101:16 429:4"), then holds them SECS seconds
 """
 import asyncio
 import base64
@@ -100,6 +103,20 @@ async def live(url, origin, cookie, secs, macs):
             print("%d %s" % (time.time() * 1000, msg), flush=True)
 
 
+def flood(host, port, origin, cookie, n, secs):
+    held, got = [], {}
+    for _ in range(int(n)):
+        s = socket.create_connection((host, int(port)), timeout=5)
+        upgrade(s, host, port, origin, cookie)
+        words = s.recv(4096).split(b"\r\n", 1)[0].split()
+        code = words[1].decode() if len(words) > 1 else "none"
+        got[code] = got.get(code, 0) + 1
+        held.append(s)
+    print(" ".join("%s:%d" % kv for kv in sorted(got.items())), flush=True)
+    time.sleep(float(secs))
+    return 0
+
+
 def ws_send(s, opcode, payload):
     """One masked frame from the client (payloads under 126 bytes)."""
     mask = os.urandom(4)
@@ -175,6 +192,8 @@ def main():
         asyncio.run(live(sys.argv[2], sys.argv[3], sys.argv[4],
                          float(sys.argv[5]), sys.argv[6:]))
         return 0
+    if mode == "flood":
+        return flood(*sys.argv[2:8])
     if mode == "slow":
         return slow(*sys.argv[2:9])
     return 2
