@@ -553,7 +553,7 @@ cap_snapshot(const void *mem, const struct cap_layout *l, int slot,
 {
 	struct cap_slot	*sl;
 	const uint8_t	*ring;
-	uint64_t	 head, tail;
+	uint64_t	 head, tail, tail0;
 	uint32_t	 seq;
 	int		 try;
 
@@ -572,6 +572,7 @@ cap_snapshot(const void *mem, const struct cap_layout *l, int slot,
 		if (!sl->used)
 			return -1;
 		head = atomic_load_explicit(&sl->head, memory_order_acquire);
+		tail0 = atomic_load_explicit(&sl->tail, memory_order_relaxed);
 		memcpy(buf, ring, l->ring_size);
 		atomic_thread_fence(memory_order_acquire);
 		tail = atomic_load_explicit(&sl->tail, memory_order_relaxed);
@@ -586,6 +587,7 @@ cap_snapshot(const void *mem, const struct cap_layout *l, int slot,
 		s->ring_size = l->ring_size;
 		s->start = s->pos = tail;
 		s->end = head;
+		s->lost = tail > tail0 ? tail - tail0 : 0;
 		return 0;
 	}
 	return -2;

@@ -209,6 +209,8 @@ struct cap_snap {
 	const uint8_t	*buf;		/* the copy: ring_size bytes */
 	uint64_t	 ring_size;
 	uint64_t	 start, end;	/* positions of the valid records */
+	uint64_t	 lost;		/* bytes natd overwrote while it
+					 * copied (the ring held them) */
 	uint64_t	 pos;
 	uint8_t		 mac[6];
 	uint8_t		 bad;		/* a record that did not check out

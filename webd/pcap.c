@@ -18,6 +18,8 @@
 #include "pcap.h"
 #include "web.h"
 
+#define PCAP_COPIES	4	/* copies of a ring caught mostly overwritten */
+
 static uint8_t *
 put32(uint8_t *p, uint32_t v)
 {
@@ -163,7 +165,7 @@ pcap_build(const void *cap, size_t capsize, const char *client,
 	struct cap_snap	 s;
 	uint8_t		*copy, *out;
 	size_t		 len;
-	int		 slot, rc;
+	int		 slot, rc = -1, try;
 
 	memset(f, 0, sizeof(*f));
 	if (cap == NULL || cap_layout(cap, capsize, &l) == -1) {
@@ -193,7 +195,17 @@ pcap_build(const void *cap, size_t capsize, const char *client,
 		snprintf(err, errlen, "out of memory");
 		return 503;
 	}
-	rc = cap_snapshot(cap, &l, slot, copy, l.ring_size, &s);
+	/*
+	 * A copy holds what natd did not overwrite while it ran: at line
+	 * rate, a copy preempted for a few ms keeps only the newest MB.
+	 * A copy that lost more than half the ring that way is taken
+	 * again, a few times at most (the last one stands).
+	 */
+	for (try = 0; try < PCAP_COPIES; try++) {
+		rc = cap_snapshot(cap, &l, slot, copy, l.ring_size, &s);
+		if (rc != 0 || s.lost <= l.ring_size / 2)
+			break;
+	}
 	/* The slot may have passed to another device since it was found:
 	 * the copy is the device's only if its MAC, read under the lock,
 	 * is the one asked for. */
