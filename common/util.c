@@ -199,6 +199,36 @@ ct_equal(const void *a, const void *b, size_t n)
 	return diff == 0;
 }
 
+/* Any non-zero byte in the n bytes at p? */
+static int
+nonzero(const uint8_t *p, size_t n)
+{
+	uint8_t	 any = 0;
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		any |= p[i];
+	return any != 0;
+}
+
+void
+zero_lazily(void *p, size_t n)
+{
+	uint8_t		*b = p;
+	size_t		 chunk;
+
+	while (n > 0) {
+		/* up to the next 4 KiB boundary, so a block is one page */
+		chunk = 4096 - ((uintptr_t)b & 4095);
+		if (chunk > n)
+			chunk = n;
+		if (nonzero(b, chunk))
+			memset(b, 0, chunk);
+		b += chunk;
+		n -= chunk;
+	}
+}
+
 int
 file_replace(const char *path, const void *data, size_t len)
 {

@@ -43,6 +43,13 @@ uint64_t wall_ms(void);
 int	 ct_equal(const void *a, const void *b, size_t n);
 
 /*
+ * memset(p, 0, n) that writes only the 4 KiB blocks holding a non-zero
+ * byte: a large table in fresh memory (BSS, calloc'd, mmap'd) is read as
+ * the kernel's zero page and stays unresident until used.
+ */
+void	 zero_lazily(void *p, size_t n);
+
+/*
  * Replaces the file at path with len bytes, atomically: written to
  * path.tmp (mode 0600), fsync'd, renamed over path. A crash leaves the
  * old file or the new one, never half of either. -1 with errno.
