@@ -37,7 +37,10 @@ struct child {
 	enum child_state state;
 	pid_t		 pid;
 	unsigned	 restarts;
-	unsigned	 quick_deaths;		/* consecutive early deaths */
+	unsigned	 quick_deaths;		/* consecutive early faults */
+	int		 killed_by_parent;	/* kill_child() sent SIGKILL */
+	double		 outside_budget;	/* immediate restarts left */
+	struct timespec	 outside_at;		/* budget last refilled */
 	struct timespec	 started;		/* CLOCK_MONOTONIC */
 	struct proto_chan *chan;
 	int		 pidfd;		/* started by its unit, else -1 */

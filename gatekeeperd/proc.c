@@ -1,10 +1,11 @@
 /*
  * The children: exec each with its descriptors at the numbers of the
- * child table (layout.h), watch the channel, restart one that dies (at
- * once, then backing off to 30 s while it keeps dying early), kill one
- * that breaks the protocol. Under systemd (-U) their units start them
- * instead (units.c hands them their descriptors): a dead child waits for
- * its unit, and the rest is the same.
+ * child table (layout.h), watch the channel, restart one that dies (see
+ * schedule_restart: at once when killed from outside, backing off to 30 s
+ * while it keeps failing by itself), kill one that breaks the protocol.
+ * Under systemd (-U) their units start them instead (units.c hands them
+ * their descriptors): a dead child waits for its unit, and the rest is
+ * the same.
  */
 #include <sys/pidfd.h>
 #include <sys/socket.h>
@@ -28,8 +29,10 @@
 #include "log.h"
 #include "util.h"
 
-#define EARLY_DEATH_SECS	10	/* dying sooner counts as "keeps dying" */
+#define EARLY_DEATH_SECS	10	/* failing sooner counts as "keeps failing" */
 #define MAX_BACKOFF_SECS	30
+#define OUTSIDE_BURST		30	/* immediate restarts after outside kills */
+#define OUTSIDE_REFILL_SECS	2	/* ... one more each this many seconds */
 #define STOP_GRACE_MS		3000
 
 static void	spawn(struct child *);
@@ -134,6 +137,7 @@ kill_child(struct child *c, const char *why)
 {
 	log_warnx("%s (pid %d): %s; killing it", c->name, (int)c->pid, why);
 	proc_signal(c, SIGKILL);
+	c->killed_by_parent = 1;	/* its fault: see did_fail() */
 	proto_chan_free(c->chan);
 	c->chan = NULL;
 	/* No SIGCHLD will tell of a child that its unit started. */
@@ -327,16 +331,82 @@ proc_start_all(void)
 	return 0;
 }
 
+/*
+ * Did the child fail by itself? An exit status, a signal of its own
+ * making (SIGSEGV, SIGABRT, SIGSYS from seccomp ...) or a SIGKILL from
+ * kill_child() for breaking the protocol: a fault that may recur at every
+ * start. SIGKILL, SIGTERM, SIGINT or SIGHUP from anyone else (an admin,
+ * the OOM killer, a test) and a clean exit (children exit 0 only when
+ * told to stop) say nothing about the next start.
+ */
+static int
+did_fail(const struct child *c, int status)
+{
+	if (c->killed_by_parent)
+		return 1;
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status) != 0;
+	if (!WIFSIGNALED(status))
+		return 1;
+	switch (WTERMSIG(status)) {
+	case SIGKILL:
+	case SIGTERM:
+	case SIGINT:
+	case SIGHUP:
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * An immediate restart after an outside kill, from a budget of
+ * OUTSIDE_BURST that refills by one every OUTSIDE_REFILL_SECS: kills from
+ * outside at any pace a person or a test produces cost the LAN no wait;
+ * a relentless killer (the OOM killer at every start) costs one fork per
+ * OUTSIDE_REFILL_SECS. Returns the seconds to wait (0: now).
+ */
+static long
+outside_delay(struct child *c)
+{
+	double	 since;
+
+	if (c->outside_at.tv_sec == 0 && c->outside_at.tv_nsec == 0)
+		c->outside_budget = OUTSIDE_BURST;
+	else {
+		since = mono_since(&c->outside_at);
+		c->outside_budget += since / OUTSIDE_REFILL_SECS;
+		if (c->outside_budget > OUTSIDE_BURST)
+			c->outside_budget = OUTSIDE_BURST;
+	}
+	mono_now(&c->outside_at);
+	if (c->outside_budget >= 1) {
+		c->outside_budget -= 1;
+		return 0;
+	}
+	c->outside_budget -= 1;		/* the start it waits for */
+	return OUTSIDE_REFILL_SECS;
+}
+
+/*
+ * The restart policy. Killed from outside: at once (outside_delay), so a
+ * kill -9 makes nobody on the LAN wait; the early-fault count is left as
+ * it was. Failed by itself within EARLY_DEATH_SECS of its start: the
+ * first time at once, then 1, 2, 4 ... MAX_BACKOFF_SECS while it keeps
+ * failing, so a crash loop does not spin; a child that lived longer
+ * starts the count again.
+ */
 static void
-schedule_restart(struct child *c, double lived)
+schedule_restart(struct child *c, int status, double lived)
 {
 	struct timeval	 tv = { 0, 0 };
+	int		 fault = did_fail(c, status);
 
-	if (lived < EARLY_DEATH_SECS)
-		c->quick_deaths++;
-	else
+	c->killed_by_parent = 0;
+	if (lived >= EARLY_DEATH_SECS)
 		c->quick_deaths = 0;
-	if (c->quick_deaths > 1) {
+	if (!fault)
+		tv.tv_sec = outside_delay(c);
+	else if (lived < EARLY_DEATH_SECS && ++c->quick_deaths > 1) {
 		tv.tv_sec = 1L << (c->quick_deaths - 2 > 5 ? 5 :
 		    c->quick_deaths - 2);
 		if (tv.tv_sec > MAX_BACKOFF_SECS)
@@ -345,7 +415,8 @@ schedule_restart(struct child *c, double lived)
 	c->restarts++;
 	c->state = CHILD_RESTARTING;
 	if (tv.tv_sec > 0)
-		log_warnx("%s keeps dying; restarting it in %ld s", c->name,
+		log_warnx("%s %s; restarting it in %ld s", c->name,
+		    fault ? "keeps failing" : "keeps being killed",
 		    (long)tv.tv_sec);
 	evtimer_add(c->ev_restart, &tv);
 }
@@ -415,7 +486,7 @@ proc_reap(void)
 			c->state = CHILD_STOPPED;
 			continue;
 		}
-		schedule_restart(c, mono_since(&c->started));
+		schedule_restart(c, status, mono_since(&c->started));
 	}
 	relay_status_check();
 }

@@ -10,6 +10,9 @@ GK_MESON_OPTS=(-Db_sanitize=address,undefined -Db_lundef=false)
 # What the build and the tests need on Debian 12: the core list here,
 # plus one list per area in scripts/packages/*.txt (a package a line, #
 # comments), so each daemon's tests name their own clients and servers.
+# "PKG?CMD" installs PKG only when the command CMD is missing: a machine
+# may carry its own (Node.js from NodeSource bundles npm, and Debian's
+# npm package conflicts with it).
 GK_PACKAGES=(
 	build-essential clang meson ninja-build pkg-config
 	libnetfilter-queue-dev libmnl-dev libnftnl-dev libevent-dev libbsd-dev
@@ -40,6 +43,10 @@ gk_step() { printf '\n==> %s\n' "$*"; }
 gk_install_deps() {
 	local p missing=()
 	for p in "${GK_PACKAGES[@]}"; do
+		if [[ $p == *\?* ]]; then
+			command -v "${p#*\?}" >/dev/null && continue
+			p=${p%%\?*}
+		fi
 		if [[ $(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null) != installed ]]; then
 			missing+=("$p")
 		fi

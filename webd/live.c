@@ -400,6 +400,8 @@ new_json(struct sbuf *b, const struct live *l, const struct live_dev *d,
     int first)
 {
 	const char	*host = hostname_of(l, d->mac);
+	const char	*vendor = l->ops.vendor != NULL ?
+			    l->ops.vendor(l->ops.arg, d->mac) : NULL;
 
 	sb_str(b, first ? "{\"mac\":" : ",{\"mac\":");
 	sb_mac(b, d->mac);
@@ -410,8 +412,12 @@ new_json(struct sbuf *b, const struct live *l, const struct live_dev *d,
 		sb_json_str(b, host);
 	else
 		sb_str(b, "null");
-	/* no vendor database in webd yet */
-	sb_str(b, ",\"vendor\":null}");
+	sb_str(b, ",\"vendor\":");
+	if (vendor != NULL)
+		sb_json_str(b, vendor);
+	else
+		sb_str(b, "null");
+	sb_str(b, "}");
 }
 
 /*

@@ -111,6 +111,8 @@ struct live_ops {
 			    uint32_t remote);
 	/* 1 when the history already holds the device */
 	int		 (*known)(void *, const uint8_t mac[6]);
+	/* the vendor of the MAC (NULL: unknown; the op may be NULL) */
+	const char	*(*vendor)(void *, const uint8_t mac[6]);
 	void		*arg;
 };
 

@@ -225,11 +225,16 @@ load_devices(void)
 	free(buf);
 }
 
-/* The OUI table, through the descriptor the parent opened (we are
+/*
+ * The OUI table, through the descriptor the parent opened (we are
  * chrooted): read whole with pread (the parent's offset is shared),
- * parsed, and the descriptor closed. */
+ * parsed, and the descriptor closed. Run from the event loop just after
+ * the hello: parsing 5 MB takes long enough (half a second under the
+ * sanitizers) to keep a restarted webd from being back within a second,
+ * and a vendor missing from the first answers is no loss.
+ */
 static void
-load_oui(void)
+load_oui(evutil_socket_t fd, short what, void *arg)
 {
 	struct stat	 st;
 	char		*buf;
@@ -373,6 +378,12 @@ live_known(void *arg, const uint8_t mac[6])
 	return devices_find(webd.devices, mac) != NULL;
 }
 
+static const char *
+live_vendor(void *arg, const uint8_t mac[6])
+{
+	return oui_vendor(&webd.oui, mac);
+}
+
 /* Once a second: dhcpd's leases for the live frames' hostnames and the
  * device registry (through the parent; every CLIENTS_POLL_S with no
  * WebSocket open), pings, the sessions' last use and the registry saved. */
@@ -458,7 +469,9 @@ static void
 webd_init(struct event_base *base, void *arg)
 {
 	struct timeval	 tv = { EXPIRE_INTERVAL_S, 0 }, one = { 1, 0 };
-	const struct live_ops ops = { live_name, live_known, NULL };
+	struct timeval	 now = { 0, 0 };
+	const struct live_ops ops = { live_name, live_known, live_vendor,
+	    NULL };
 
 	auth_init(&webd.auth);
 	live_init(&webd.live, &ops);
@@ -474,7 +487,8 @@ webd_init(struct event_base *base, void *arg)
 		fatal("device registry");
 	devices_init(webd.devices);
 	load_devices();
-	load_oui();
+	if (event_base_once(base, -1, EV_TIMEOUT, load_oui, NULL, &now) == -1)
+		fatalx("event_base_once");
 	webd.srv.devices = webd.devices;
 	webd.srv.oui = &webd.oui;
 	webd.srv.save_devices = webd_save_devices;

@@ -1,9 +1,9 @@
 #!/bin/bash
 # The dashboard in a real browser: Debian's chromium, driven by
 # playwright-core (npm, pinned in package-lock.json), against the real
-# suite in the netns topology, with real DHCP clients (busybox udhcpc)
-# making traffic through the router to a DNS server (unbound) and a
-# traffic sink on the internet side. dashboard.js does what a household
+# suite in the netns topology, with real DHCP clients (ISC dhclient,
+# busybox udhcpc) making traffic through the router to a DNS server
+# (unbound) and a traffic sink on the internet side. dashboard.js does what a household
 # admin does and asserts what they would see; screenshots of each page
 # (light, dark, 360 px) and the axe-core report land in
 # $GK_BUILD/browser-artifacts/.
@@ -13,7 +13,7 @@ set -euo pipefail
 . "$GK_SRC/tests/dnsd/dnslib.sh"
 
 gk_require_root
-for t in chromium node npm udhcpc unbound dig capinfos jq; do
+for t in chromium node npm dhclient udhcpc unbound dig capinfos jq; do
 	command -v "$t" >/dev/null ||
 		gk_skip "$t is not installed (scripts/packages/browser.txt)"
 done
@@ -60,13 +60,21 @@ gk_bg "$I" "$PY" "$TRAFFIC" sink 203.0.113.80
 gk_bg "$I" "$PY" "$TRAFFIC" sink 203.0.113.90
 
 # Real DHCP clients; their script sets the address, the route is ours.
+# Client 1 is ISC dhclient, which sends any host name string (udhcpc's
+# -x cuts it at the first space).
 XSS='<img src=x onerror=alert(1)>'
-gk_udhcpc "$C1" c1 -x "hostname:$XSS"
+printf 'send host-name "%s";\n' "$XSS" >"$GK_TMP/c1.conf"
+gk_dhclient "$C1" c1 -cf "$GK_TMP/c1.conf" || {
+	cat "$GK_TMP/c1.log"
+	gk_fail "dhclient got no lease"
+}
 gk_udhcpc "$C2" c2 -x hostname:livingroom-pi
 gk_udhcpc "$C3" c3
 for i in 1 2 3; do
-	gk_dhcp_wait "c$i" "event=bound "
-	ip=$(gk_dhcp_field "c$i" "event=bound " ip)
+	ev="event=bound "
+	((i == 1)) && ev="event=(BOUND|REBOOT) "
+	gk_dhcp_wait "c$i" "$ev"
+	ip=$(gk_dhcp_field "c$i" "$ev" ip)
 	ns=${GK_NS_LANS[$((i - 1))]}
 	gk_must ip -n "$ns" route add default via 10.42.0.1
 	declare "IP$i=$ip"

@@ -353,6 +353,37 @@ gk_stop() {
 	gk_log "gatekeeperd exited with status $GK_EXIT"
 }
 
+# gk_kill_wait_back NAME PID RESTARTS: kill -9 PID, then fail unless
+# NAME runs again under another pid within 1 s: timed by gatekeeperd's
+# log line for the new child's hello (polled every 10 ms: a gkctl status
+# round costs 100-300 ms on a loaded machine and would be timed too),
+# then checked in gkctl status (that pid, running, one more restart).
+# Sets newpid and back_ms (kill to hello).
+gk_kill_wait_back() {
+	local d=$1 pid=$2 restarts=$3 json="" now t0 seen
+	seen=$(grep -c "^gatekeeperd: $d running, pid " "$GK_LOG")
+	newpid=""
+	kill -KILL "$pid"
+	gk_now_ms t0
+	while :; do
+		newpid=$(grep "^gatekeeperd: $d running, pid " "$GK_LOG" |
+		    tail -n +$((seen + 1)) | sed -nE 's/.*, pid ([0-9]+),.*/\1/p' |
+		    tail -n 1)
+		[[ -n $newpid && $newpid != "$pid" ]] && break
+		gk_now_ms now
+		((now - t0 < 1000)) ||
+			gk_fail "$d: not back within 1 s of its kill (was pid $pid)"
+		sleep 0.01
+	done
+	gk_now_ms now
+	back_ms=$((now - t0))
+	json=$(gk_status_json) || gk_fail "gkctl -j status failed"
+	jq -e --arg n "$d" --argjson p "$newpid" --argjson r "$((restarts + 1))" \
+	    '.daemons[] | select(.name == $n and .pid == $p and .state ==
+	    "running" and .restarts == $r)' <<<"$json" >/dev/null ||
+		gk_fail "$d: back as pid $newpid per the log, but gkctl status says $(jq -c --arg n "$d" '.daemons[]? | select(.name == $n)' <<<"$json")"
+}
+
 # gk_snapshot NS FILE: the network state of NS that gatekeeperd may change.
 gk_snapshot() {
 	local ns=$1 file=$2

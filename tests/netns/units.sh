@@ -5,7 +5,8 @@
 # would start it: the unit's ExecStart= (paths mapped into this test's
 # directories) under the unit's User= and capabilities, through setpriv.
 # Checks: all four running under their users, serving (DHCP lease, DNS
-# answer, web page, NAT'd ping); a child killed with -9 is "restarting"
+# answer, web page, NAT'd ping); a child killed with -9 (dnsd: stopped
+# with SIGTERM, as systemctl restart does, exiting 0) is "restarting"
 # until the re-run of its unit's command brings it back with the same
 # sockets; the children socket refuses another local user (nobody) and
 # a second copy of a running child, and hands those no descriptor; a
@@ -193,7 +194,8 @@ gk_all_running "$json" || gk_fail "an impostor disturbed the children: $json"
 [[ $(gk_daemon_field "$json" dnsd pid) == "${CHILD_PID[dnsd]}" ]] ||
 	gk_fail "dnsd's pid changed under the impostors"
 
-# ---- kill -9 and the unit's restart
+# ---- kill -9, or for dnsd the SIGTERM of systemctl restart, and the
+# unit's restart
 state_is() {
 	[[ $(gk_daemon_field "$(gk_status_json)" "$1" state) == "$2" ]]
 }
@@ -202,8 +204,15 @@ for d in "${GK_DAEMONS[@]}"; do
 	restarts=$(gk_daemon_field "$json" "$d" restarts)
 	before=$(gk_socket_inodes "$pid")
 	[[ -n $before ]] || gk_fail "$d holds no socket on fds >= 4"
-	kill -KILL "$pid"
-	wait_for 5 "$d restarting after kill -9" state_is "$d" restarting
+	sig=KILL
+	[[ $d == dnsd ]] && sig=TERM
+	kill -"$sig" "$pid"
+	if [[ $sig == TERM ]]; then
+		rc=0
+		wait "$pid" || rc=$?
+		[[ $rc == 0 ]] || gk_fail "$d exited with $rc on SIGTERM"
+	fi
+	wait_for 5 "$d restarting after SIG$sig" state_is "$d" restarting
 	start_unit "$d"
 	gk_wait_running 10 || gk_fail "$d: not back after the re-run of its unit's command"
 	json=$(gk_status_json)
@@ -213,7 +222,7 @@ for d in "${GK_DAEMONS[@]}"; do
 		gk_fail "$d: restarts $(gk_daemon_field "$json" "$d" restarts), want $((restarts + 1))"
 	after=$(gk_socket_inodes "${CHILD_PID[$d]}")
 	[[ $before == "$after" ]] || gk_fail "$d: other sockets after the restart: $before / $after"
-	gk_log "$d: killed -9, back from its unit as pid ${CHILD_PID[$d]} with the same sockets"
+	gk_log "$d: SIG$sig, back from its unit as pid ${CHILD_PID[$d]} with the same sockets"
 done
 service_check 3
 

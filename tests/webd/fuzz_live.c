@@ -64,7 +64,7 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const struct live_ops ops = { name_of, NULL, NULL };
+	static const struct live_ops ops = { name_of, NULL, NULL, NULL };
 	struct live_sub	 a = { 0 }, b = { 0 }, before;
 	const char	*half = "{\"subscribe\":[\"02:00:00:00:00:01\"]}";
 	size_t		 cut = size / 2;

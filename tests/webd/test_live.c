@@ -38,6 +38,13 @@ known(void *arg, const uint8_t mac[6])
 	return known_all || mac[5] == 0x99;
 }
 
+/* a vendor for one device, with a quote to be escaped */
+static const char *
+vendor_of(void *arg, const uint8_t mac[6])
+{
+	return mac[5] == 0x32 ? "Acme \"Co\"" : NULL;
+}
+
 static void
 rec(uint8_t last, int up, uint32_t remote, uint16_t port, uint64_t bytes)
 {
@@ -58,7 +65,7 @@ rec(uint8_t last, int up, uint32_t remote, uint16_t port, uint64_t bytes)
 static void
 setup(void)
 {
-	const struct live_ops ops = { name_of, known, NULL };
+	const struct live_ops ops = { name_of, known, vendor_of, NULL };
 	int	 i;
 
 	for (i = 0; i < LIVE_WATCH_MAX; i++)
@@ -90,7 +97,8 @@ test_frames(void)
 	    "{\"mac\":\"02:00:00:00:00:99\",\"ip\":\"10.42.0.153\","
 	    "\"up\":70,\"down\":0}],"
 	    "\"new\":[{\"mac\":\"02:00:00:00:00:32\",\"ip\":\"10.42.0.50\","
-	    "\"hostname\":\"tab\\\"let\",\"vendor\":null}],\"remotes\":{}}");
+	    "\"hostname\":\"tab\\\"let\",\"vendor\":\"Acme \\\"Co\\\"\"}],"
+	    "\"remotes\":{}}");
 	free(t);
 	/* idle: the clock goes on, nothing else; nobody is new twice */
 	CHECK(live_close(&l, 1100, 1) == 0);
