@@ -1,3 +1,4 @@
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -199,34 +200,23 @@ ct_equal(const void *a, const void *b, size_t n)
 	return diff == 0;
 }
 
-/* Any non-zero byte in the n bytes at p? */
-static int
-nonzero(const uint8_t *p, size_t n)
-{
-	uint8_t	 any = 0;
-	size_t	 i;
-
-	for (i = 0; i < n; i++)
-		any |= p[i];
-	return any != 0;
-}
-
 void
 zero_lazily(void *p, size_t n)
 {
-	uint8_t		*b = p;
-	size_t		 chunk;
+	uintptr_t	 a = (uintptr_t)p, pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t	 lo = (a + pg - 1) & ~(pg - 1), hi = (a + n) & ~(pg - 1);
 
-	while (n > 0) {
-		/* up to the next 4 KiB boundary, so a block is one page */
-		chunk = 4096 - ((uintptr_t)b & 4095);
-		if (chunk > n)
-			chunk = n;
-		if (nonzero(b, chunk))
-			memset(b, 0, chunk);
-		b += chunk;
-		n -= chunk;
-	}
+	/*
+	 * Whole pages inside go back to the kernel: private anonymous
+	 * memory reads as zeros again and is not resident until written.
+	 * (Reading fresh pages to skip the zero ones would not do: on
+	 * kernels that map no zero page, a read makes a page resident.)
+	 */
+	if (hi > lo && madvise((void *)lo, hi - lo, MADV_DONTNEED) == 0) {
+		memset(p, 0, lo - a);
+		memset((void *)hi, 0, a + n - hi);
+	} else
+		memset(p, 0, n);
 }
 
 int

@@ -43,9 +43,9 @@ uint64_t wall_ms(void);
 int	 ct_equal(const void *a, const void *b, size_t n);
 
 /*
- * memset(p, 0, n) that writes only the 4 KiB blocks holding a non-zero
- * byte: a large table in fresh memory (BSS, calloc'd, mmap'd) is read as
- * the kernel's zero page and stays unresident until used.
+ * memset(p, 0, n) for large tables in private memory (BSS, heap, never a
+ * shared mapping): the whole pages inside are given back to the kernel
+ * (MADV_DONTNEED) instead of written, so they stay unresident until used.
  */
 void	 zero_lazily(void *p, size_t n);
 

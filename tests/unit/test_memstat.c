@@ -2,7 +2,8 @@
  * gatekeeperd's memory figures for status (gatekeeperd/memstat.c): the
  * smaps_rollup parser on the kernel's text, with and without Pss_Shmem,
  * and on junk; then this process's own figures, which must move by what
- * it touches in a memfd, as natd's region does.
+ * it touches in a memfd, as natd's region does; zero_lazily() giving a
+ * cleared table back.
  */
 #include <sys/mman.h>
 
@@ -11,6 +12,9 @@
 
 #include "check.h"
 #include "memstat.h"
+#include "util.h"
+
+static uint8_t table[8 << 20];	/* BSS, as dnsd's and webd's tables */
 
 static const char rollup[] =
     "55d1c0a00000-7ffc8a1f6000 ---p 00000000 00:00 0                          [rollup]\n"
@@ -70,5 +74,22 @@ main(void)
 		CHECK(after.shmem_kb >= before.shmem_kb + 8000);
 	munmap(p, big);
 	close(fd);
+
+	/* zero_lazily: a written table cleared reads zero and is given
+	 * back, not rewritten (a memset would keep all 8 MiB resident). */
+	memset(table, 0x5a, sizeof(table));
+	CHECK(memstat_read(getpid(), &before) == 0);
+	zero_lazily(table + 3, sizeof(table) - 5);
+	CHECK(memstat_read(getpid(), &after) == 0);
+	CHECK(table[2] == 0x5a && table[3] == 0 && table[4096] == 0 &&
+	    table[sizeof(table) - 3] == 0 && table[sizeof(table) - 2] == 0x5a);
+	CHECK(after.pss_kb + 7000 < before.pss_kb);
+	{
+		size_t	 i, bad = 0;
+
+		for (i = 3; i < sizeof(table) - 2; i++)
+			bad += table[i] != 0;
+		CHECK(bad == 0);
+	}
 	return check_result();
 }
