@@ -1,3 +1,4 @@
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -197,6 +198,25 @@ ct_equal(const void *a, const void *b, size_t n)
 	for (i = 0; i < n; i++)
 		diff |= x[i] ^ y[i];
 	return diff == 0;
+}
+
+void
+zero_lazily(void *p, size_t n)
+{
+	uintptr_t	 a = (uintptr_t)p, pg = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t	 lo = (a + pg - 1) & ~(pg - 1), hi = (a + n) & ~(pg - 1);
+
+	/*
+	 * Whole pages inside go back to the kernel: private anonymous
+	 * memory reads as zeros again and is not resident until written.
+	 * (Reading fresh pages to skip the zero ones would not do: on
+	 * kernels that map no zero page, a read makes a page resident.)
+	 */
+	if (hi > lo && madvise((void *)lo, hi - lo, MADV_DONTNEED) == 0) {
+		memset(p, 0, lo - a);
+		memset((void *)hi, 0, a + n - hi);
+	} else
+		memset(p, 0, n);
 }
 
 int

@@ -43,6 +43,13 @@ uint64_t wall_ms(void);
 int	 ct_equal(const void *a, const void *b, size_t n);
 
 /*
+ * memset(p, 0, n) for large tables in private memory (BSS, heap, never a
+ * shared mapping): the whole pages inside are given back to the kernel
+ * (MADV_DONTNEED) instead of written, so they stay unresident until used.
+ */
+void	 zero_lazily(void *p, size_t n);
+
+/*
  * Replaces the file at path with len bytes, atomically: written to
  * path.tmp (mode 0600), fsync'd, renamed over path. A crash leaves the
  * old file or the new one, never half of either. -1 with errno.

@@ -459,7 +459,12 @@ probe_start(uint32_t ip, const uint8_t *pkt, size_t len,
 	for (i = 0; i < MAX_PROBES && p == NULL; i++)
 		if (!dhcpd.probes[i].active)
 			p = &dhcpd.probes[i];
-	if (p == NULL || len > sizeof(p->pkt)) {
+	/* A slot's timer is made on its first use (lowest slots first):
+	 * a LAN that never has many probes at once never touches the
+	 * others' pages (2 KiB each). */
+	if (p != NULL && p->timer == NULL)
+		p->timer = evtimer_new(dhcpd.base, probe_timeout, p);
+	if (p == NULL || p->timer == NULL || len > sizeof(p->pkt)) {
 		/* The client asks again; the address must be free for it. */
 		dhcp_probe_abandon(dhcpd.srv, ip);
 		dhcpd.io.probe_busy++;
@@ -901,7 +906,7 @@ dhcpd_init(struct event_base *base, void *arg)
 {
 	struct timeval	 tv = { TICK_SECS, 0 };
 	char		 err[512];
-	int		 i, rcvbuf = RCVBUF_BYTES;
+	int		 rcvbuf = RCVBUF_BYTES;
 
 	dhcpd.base = base;
 	dhcpd.committed_ok = 1;	/* batch 0: nothing, durably */
@@ -924,10 +929,6 @@ dhcpd_init(struct event_base *base, void *arg)
 	    dhcpd.ev_tick == NULL || dhcpd.ev_ahead == NULL ||
 	    event_add(dhcpd.ev_tick, &tv) == -1)
 		fatalx("cannot set up events");
-	for (i = 0; i < MAX_PROBES; i++)
-		if ((dhcpd.probes[i].timer = evtimer_new(base, probe_timeout,
-		    &dhcpd.probes[i])) == NULL)
-			fatalx("cannot set up probe timers");
 	dhcpd.dnsd = proto_chan_new(base, FD_DHCPD_DNSD, PEER_DHCPD, PEER_DNSD,
 	    dnsd_msg, dnsd_closed, NULL);
 	if (dhcpd.dnsd == NULL)

@@ -35,7 +35,7 @@ static const struct {
 void
 local_init(struct local_zone *z)
 {
-	memset(z, 0, sizeof(*z));
+	zero_lazily(z, sizeof(*z));
 }
 
 int

@@ -8,6 +8,7 @@
 #include "answer.h"
 #include "dns.h"
 #include "observe.h"
+#include "util.h"
 
 _Static_assert(OBS_RECENT <= 65536 && OBS_RECENT % OBS_WAYS == 0,
     "a slot is a uint16_t; the table is whole sets");
@@ -15,7 +16,7 @@ _Static_assert(OBS_RECENT <= 65536 && OBS_RECENT % OBS_WAYS == 0,
 void
 obs_init(struct obs *o)
 {
-	memset(o, 0, sizeof(*o));
+	zero_lazily(o, sizeof(*o));
 }
 
 static uint32_t

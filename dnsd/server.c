@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "server.h"
+#include "util.h"
 
 _Static_assert(CONF_MAX_REBIND_ALLOW <= REBIND_ALLOW_MAX,
     "the config allows more rebind-allow domains than the policy holds");
@@ -15,7 +16,7 @@ _Static_assert(CONF_MAX_REBIND_ALLOW <= REBIND_ALLOW_MAX,
 void
 srv_init(struct server *s, struct cache *c)
 {
-	memset(s, 0, sizeof(*s));
+	zero_lazily(s, sizeof(*s));	/* megabytes: only what was used */
 	s->cache = c;
 	local_init(&s->local);
 }

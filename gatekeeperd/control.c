@@ -29,6 +29,7 @@
 #include "commands.h"
 #include "gatekeeperd.h"
 #include "log.h"
+#include "memstat.h"
 #include "util.h"
 
 #define CONTROL_GROUP		"gatekeeper"
@@ -181,8 +182,31 @@ addr_json(const char *ifname)
 	return json_string(buf);
 }
 
+/*
+ * A process's proportional set size into o (docs/gkctl: pss_kb, the
+ * shared regions' part pss_shmem_kb); null when it cannot be read (the
+ * parent under its systemd unit has no CAP_SYS_PTRACE for other users'
+ * processes). Returns the Pss in kB, 0 when unknown.
+ */
+static uint64_t
+pss_json(json_t *o, pid_t pid, uint64_t *shmem)
+{
+	struct memstat	 m;
+
+	if (pid <= 0 || memstat_read(pid, &m) == -1) {
+		json_object_set_new(o, "pss_kb", json_null());
+		json_object_set_new(o, "pss_shmem_kb", json_null());
+		return 0;
+	}
+	json_object_set_new(o, "pss_kb", json_integer((json_int_t)m.pss_kb));
+	json_object_set_new(o, "pss_shmem_kb", m.has_shmem ?
+	    json_integer((json_int_t)m.shmem_kb) : json_null());
+	*shmem += m.shmem_kb;
+	return m.pss_kb;
+}
+
 static json_t *
-child_json(const struct child *c)
+child_json(const struct child *c, uint64_t *pss, uint64_t *shmem)
 {
 	json_t		*o = json_object();
 
@@ -196,6 +220,7 @@ child_json(const struct child *c)
 	json_object_set_new(o, "uptime", c->pid > 0 ?
 	    json_real((double)(long)(mono_since(&c->started) * 10) / 10) :
 	    json_null());
+	*pss += pss_json(o, c->pid, shmem);
 	json_object_set_new(o, "detail", c->detail ?
 	    json_incref(c->detail) : json_object());
 	return o;
@@ -276,7 +301,8 @@ wan_json(void)
 json_t *
 control_status_json(void)
 {
-	json_t		*o = json_object(), *lan, *ports, *daemons;
+	json_t		*o = json_object(), *lan, *ports, *daemons, *mem, *self;
+	uint64_t	 pss = 0, shmem = 0;
 	int		 i;
 
 	json_object_set_new(o, "version", json_string(GK_VERSION));
@@ -293,8 +319,18 @@ control_status_json(void)
 	json_object_set_new(o, "lan", lan);
 	daemons = json_array();
 	for (i = 0; i < NCHILDREN; i++)
-		json_array_append_new(daemons, child_json(&gk->children[i]));
+		json_array_append_new(daemons, child_json(&gk->children[i],
+		    &pss, &shmem));
 	json_object_set_new(o, "daemons", daemons);
+	/* The parent's own, and the suite's: five processes. */
+	mem = json_object();
+	self = json_object();
+	pss += pss_json(self, getpid(), &shmem);
+	json_object_set_new(mem, "gatekeeperd", self);
+	json_object_set_new(mem, "total_pss_kb", json_integer((json_int_t)pss));
+	json_object_set_new(mem, "total_pss_shmem_kb",
+	    json_integer((json_int_t)shmem));
+	json_object_set_new(o, "memory", mem);
 	return o;
 }
 

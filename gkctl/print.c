@@ -91,15 +91,6 @@ size_cell(double bytes, const char *suffix, char *buf, size_t size)
 		    bytes, units[u], suffix);
 }
 
-static void
-print_uptime(FILE *f, double secs)
-{
-	char	 buf[32];
-
-	duration_cell(secs, buf, sizeof(buf));
-	fprintf(f, "%s", buf);
-}
-
 /* The dashboard's addresses and the certificate to check a browser's
  * warning against, from webd's status. */
 static void
@@ -119,10 +110,53 @@ print_web(FILE *f, json_t *st)
 	}
 }
 
+/* A process's PSS, the shared regions' part in brackets ("1.2M (64K)"). */
+static void
+print_pss(FILE *f, json_t *o)
+{
+	json_t	*pss = json_object_get(o, "pss_kb");
+	json_t	*shm = json_object_get(o, "pss_shmem_kb");
+	char	 a[16], b[16];
+
+	if (!json_is_integer(pss)) {
+		fprintf(f, "-");
+		return;
+	}
+	size_cell((double)json_integer_value(pss) * 1024, "", a, sizeof(a));
+	fprintf(f, "%s", a);
+	if (json_is_integer(shm) && json_integer_value(shm) > 0) {
+		size_cell((double)json_integer_value(shm) * 1024, "", b,
+		    sizeof(b));
+		fprintf(f, " (shared %s)", b);
+	}
+}
+
+static void
+print_memory(FILE *f, json_t *mem)
+{
+	json_t	*tot = json_object_get(mem, "total_pss_kb");
+	json_t	*shm = json_object_get(mem, "total_pss_shmem_kb");
+	char	 a[16], b[16];
+
+	if (!json_is_object(mem))
+		return;
+	fprintf(f, "%-8s %-8s %-6s %-10s %-8s %-7s ", "parent", "", "", "",
+	    "", "");
+	print_pss(f, json_object_get(mem, "gatekeeperd"));
+	fprintf(f, "\n");
+	if (!json_is_integer(tot))
+		return;
+	size_cell((double)json_integer_value(tot) * 1024, "", a, sizeof(a));
+	size_cell((double)json_integer_value(shm) * 1024, "", b, sizeof(b));
+	fprintf(f, "memory: %s PSS in all, %s of it the shared regions\n",
+	    a, b);
+}
+
 static void
 print_status(FILE *f, json_t *st)
 {
 	json_t		*d, *wan, *lan;
+	char		 cell[32];
 	size_t		 i;
 
 	wan = json_object_get(st, "wan");
@@ -132,8 +166,8 @@ print_status(FILE *f, json_t *st)
 	fprintf(f, "LAN   %-8s %s\n", str_or(lan, "ifname", "-"),
 	    str_or(lan, "address", "no address"));
 	fprintf(f, "queue %s\n\n", str_or(st, "queue_backend", "-"));
-	fprintf(f, "%-8s %-8s %-6s %-10s %-8s %s\n", "DAEMON", "PID", "UID",
-	    "STATE", "RESTARTS", "UPTIME");
+	fprintf(f, "%-8s %-8s %-6s %-10s %-8s %-7s %s\n", "DAEMON", "PID",
+	    "UID", "STATE", "RESTARTS", "UPTIME", "PSS");
 	json_array_foreach(json_object_get(st, "daemons"), i, d) {
 		json_t *pid = json_object_get(d, "pid");
 		json_t *up = json_object_get(d, "uptime");
@@ -149,11 +183,15 @@ print_status(FILE *f, json_t *st)
 		    (long long)json_integer_value(json_object_get(d,
 		    "restarts")));
 		if (json_is_number(up))
-			print_uptime(f, json_number_value(up));
+			duration_cell(json_number_value(up), cell,
+			    sizeof(cell));
 		else
-			fprintf(f, "-");
+			snprintf(cell, sizeof(cell), "-");
+		fprintf(f, "%-7s ", cell);
+		print_pss(f, d);
 		fprintf(f, "\n");
 	}
+	print_memory(f, json_object_get(st, "memory"));
 	print_web(f, st);
 }
 

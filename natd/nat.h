@@ -15,9 +15,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NAT_LAYOUT_VERSION	4	/* 2: address-only owners added;
+#define NAT_LAYOUT_VERSION	5	/* 2: address-only owners added;
 					 * 3: a client's MAC; 4: client slots
-					 * freed, chained by MAC */
+					 * freed, chained by MAC; 5: high
+					 * water marks, arrays touched lazily */
 
 #define NAT_MAX_MAPS		131072
 #define NAT_MAP_BUCKETS		262144

@@ -74,7 +74,7 @@ nat_forwards_apply(struct nat *n, const struct nat_forward *f, int nf,
 	memcpy(n->fwd, f, (size_t)nf * sizeof(*f));
 	n->nfwd = nf;
 	/* Forward mappings no longer wanted go. */
-	for (i = 0; i < NAT_MAX_MAPS; i++) {
+	for (i = 0; i < n->hdr->map_hi; i++) {
 		struct nat_map *m = &n->maps[i];
 
 		if ((m->flags & (MAP_USED | MAP_FORWARD)) !=

@@ -76,6 +76,12 @@ struct nat_shm {
 	uint64_t	 seed;			/* hash seed */
 	uint64_t	 resets;		/* corrupt or foreign layouts */
 	uint64_t	 attaches;
+	/*
+	 * Slots ever handed out, from index 0 up: those above were never
+	 * written, so nothing reads them (a page of the region is resident
+	 * only once touched). Kept across attaches, clamped on attach.
+	 */
+	uint32_t	 map_hi, sess_hi;
 	/* Rebuilt on attach: */
 	uint32_t	 map_free, sess_free;
 	uint32_t	 nmaps, nsess, nclients;
@@ -308,7 +314,7 @@ sess_valid(const struct nat *n, const struct nat_sess *s)
 {
 	const struct nat_map *m;
 
-	if (!(s->flags & SESS_USED) || s->map == 0 || s->map > NAT_MAX_MAPS)
+	if (!(s->flags & SESS_USED) || s->map == 0 || s->map > n->hdr->map_hi)
 		return 0;
 	m = &n->maps[s->map - 1];
 	return (m->flags & MAP_USED) && m->gen == s->map_gen;

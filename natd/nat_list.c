@@ -12,7 +12,7 @@ nat_map_foreach(struct nat *n, void (*fn)(const struct nat_map_info *, void *),
 	const struct nat_other *o;
 	uint32_t	 i, c = 0;
 
-	for (i = 0; i < NAT_MAX_MAPS; i++) {
+	for (i = 0; i < n->hdr->map_hi; i++) {
 		m = &n->maps[i];
 		if (!(m->flags & MAP_USED))
 			continue;

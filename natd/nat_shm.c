@@ -94,8 +94,13 @@ map_sane(const struct nat_map *m)
 	return 1;
 }
 
+/*
+ * Rebuilds every index from the entries below the high water marks, the
+ * only ones ever written. The indexes of a fresh region are zero already:
+ * clearing them would make every page of them resident for nothing.
+ */
 static void
-rebuild(struct nat *n)
+rebuild(struct nat *n, int fresh)
 {
 	struct nat_shm	*h = n->hdr;
 	struct nat_map	*m;
@@ -104,10 +109,16 @@ rebuild(struct nat *n)
 	struct nat_other *o;
 	uint32_t	 i, b, *slot;
 
-	memset(n->map_hash, 0, (size_t)NAT_MAP_BUCKETS * 4);
-	memset(n->rev, 0, 3 * 65536 * 4);
-	memset(n->sess_hash, 0, (size_t)NAT_SESS_BUCKETS * 4);
-	memset(n->client_hash, 0, (size_t)NAT_CLIENT_BUCKETS * 4);
+	if (!fresh) {
+		memset(n->map_hash, 0, (size_t)NAT_MAP_BUCKETS * 4);
+		memset(n->rev, 0, 3 * 65536 * 4);
+		memset(n->sess_hash, 0, (size_t)NAT_SESS_BUCKETS * 4);
+		memset(n->client_hash, 0, (size_t)NAT_CLIENT_BUCKETS * 4);
+	}
+	if (h->map_hi > NAT_MAX_MAPS)
+		h->map_hi = NAT_MAX_MAPS;
+	if (h->sess_hi > NAT_MAX_SESS)
+		h->sess_hi = NAT_MAX_SESS;
 	h->map_free = h->sess_free = 0;
 	h->nmaps = h->nsess = 0;
 	h->lru_head = h->lru_tail = 0;
@@ -134,7 +145,7 @@ rebuild(struct nat *n)
 		n->nclients_live++;
 	}
 	/* Backwards, so the free list hands out low indices first. */
-	for (i = NAT_MAX_MAPS; i-- > 0;) {
+	for (i = h->map_hi; i-- > 0;) {
 		m = &n->maps[i];
 		if ((m->flags & MAP_USED) && map_sane(m)) {
 			slot = rev_slot(n, pidx(m->proto), m->wan_port);
@@ -176,10 +187,10 @@ rebuild(struct nat *n)
 			o->client = 0;
 	}
 	/* LRU order: by last outbound use, approximately (insertion). */
-	for (i = 0; i < NAT_MAX_MAPS; i++)
+	for (i = 0; i < h->map_hi; i++)
 		if ((n->maps[i].flags & MAP_USED) && in_lru(&n->maps[i]))
 			lru_append(n, i + 1);
-	for (i = NAT_MAX_SESS; i-- > 0;) {
+	for (i = h->sess_hi; i-- > 0;) {
 		s = &n->sess[i];
 		if (sess_valid(n, s)) {
 			b = sess_bucket(n, s->map, s->remote_ip);
@@ -195,12 +206,21 @@ rebuild(struct nat *n)
 	}
 }
 
+/* A header of zeros: a region nobody wrote (a new memfd is all zeros). */
+static int
+never_written(const struct nat_shm *h)
+{
+	static const struct nat_shm zero;
+
+	return memcmp(h, &zero, sizeof(zero)) == 0;
+}
+
 int
 nat_attach(struct nat *n, void *mem, size_t size, uint64_t seed)
 {
 	struct nat_shm	*h = mem, want;
 	uint64_t	 resets = 0;
-	int		 kept = 0;
+	int		 kept = 0, fresh = 0;
 	struct nat_config cf = n->cf;
 	struct nat_forward fwd[NAT_MAX_FORWARDS];
 	int		 nfwd = n->nfwd;
@@ -219,19 +239,26 @@ nat_attach(struct nat *n, void *mem, size_t size, uint64_t seed)
 	    h->layout_check == want.layout_check &&
 	    layout_check(h) == want.layout_check)
 		kept = 1;
-	else if (h->magic != 0 || h->version != 0 || h->size != 0) {
+	else if (never_written(h))
+		fresh = 1;
+	else {
 		/* Something else was here: count it, start afresh. */
 		resets = (h->magic == want.magic ? h->resets : 0) + 1;
 	}
 	if (!kept) {
-		memset(mem, 0, (size_t)want.size);
+		/*
+		 * natd writes the header before any entry, so behind a
+		 * header of zeros is nothing: left as is, untouched.
+		 */
+		if (!fresh)
+			memset(mem, 0, (size_t)want.size);
 		*h = want;
 		h->resets = resets;
 		h->seed = seed;
 	}
 	set_pointers(n, mem);
 	h->attaches++;
-	rebuild(n);
+	rebuild(n, fresh);
 	return kept;
 }
 

@@ -300,15 +300,25 @@ port_alloc(struct nat *n, int pi, uint16_t want)
 	return -1;
 }
 
+/* Is a mapping slot left: a freed one, or one never used? */
+static int
+map_room(const struct nat *n)
+{
+	return n->hdr->map_free != 0 || n->hdr->map_hi < NAT_MAX_MAPS;
+}
+
 static uint32_t
 map_entry(struct nat *n)
 {
 	uint32_t	 i = n->hdr->map_free;
 
-	if (i == 0 || i > NAT_MAX_MAPS)
-		return 0;
-	n->hdr->map_free = n->maps[i - 1].next;
-	return i;
+	if (i != 0 && i <= n->hdr->map_hi) {
+		n->hdr->map_free = n->maps[i - 1].next;
+		return i;
+	}
+	if (n->hdr->map_hi < NAT_MAX_MAPS)
+		return ++n->hdr->map_hi;	/* never used: zero, untouched */
+	return 0;
 }
 
 /* Takes the longest-idle dynamic UDP mapping (under pressure). */
@@ -427,7 +437,7 @@ map_get_out(struct nat *n, const struct pk *p, uint32_t *clientp)
 	}
 	*clientp = client;
 	for (tries = 0; tries < 2; tries++) {
-		if (n->hdr->map_free == 0 && !evict_udp(n))
+		if (!map_room(n) && !evict_udp(n))
 			break;
 		if ((wp = port_alloc(n, pi, p->sport)) != -1)
 			return map_insert(n, p->proto, p->src, p->sport,
@@ -491,12 +501,15 @@ sess_new(struct nat *n, uint32_t mi, uint32_t ip, uint16_t port)
 	struct nat_sess	*s;
 	uint32_t	 i = n->hdr->sess_free, b;
 
-	if (i == 0 || i > NAT_MAX_SESS) {
+	if (i != 0 && i <= n->hdr->sess_hi)
+		n->hdr->sess_free = n->sess[i - 1].next;
+	else if (n->hdr->sess_hi < NAT_MAX_SESS)
+		i = ++n->hdr->sess_hi;	/* never used: zero, untouched */
+	else {
 		n->st.sess_full++;
 		return 0;
 	}
 	s = &n->sess[i - 1];
-	n->hdr->sess_free = s->next;
 	memset(s, 0, sizeof(*s));
 	s->map = mi;
 	s->map_gen = n->maps[mi - 1].gen;
@@ -649,6 +662,9 @@ nat_sweep(struct nat *n, uint32_t max)
 			continue;
 		}
 		if (i < NAT_MAX_SESS) {
+			/* Above the mark: never written, not to be touched. */
+			if (i >= n->hdr->sess_hi)
+				continue;
 			s = &n->sess[i];
 			if (!(s->flags & SESS_USED))
 				continue;
@@ -662,6 +678,8 @@ nat_sweep(struct nat *n, uint32_t max)
 			continue;
 		}
 		i -= NAT_MAX_SESS;
+		if (i >= n->hdr->map_hi)
+			continue;
 		m = &n->maps[i];
 		if ((m->flags & MAP_USED) && map_expired(n, m)) {
 			map_free(n, i + 1);

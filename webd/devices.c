@@ -36,7 +36,7 @@ struct file_rec {
 void
 devices_init(struct devices *t)
 {
-	memset(t, 0, sizeof(*t));
+	zero_lazily(t, sizeof(*t));	/* fresh: unresident until used */
 }
 
 /* The index of mac, or where it would go (*found 0). */

@@ -224,7 +224,7 @@ live_init(struct live *l, const struct live_ops *ops)
 {
 	int	 i;
 
-	memset(l, 0, sizeof(*l));
+	zero_lazily(l, sizeof(*l));	/* 2 MB: only what was used */
 	if (ops != NULL)
 		l->ops = *ops;
 	for (i = 0; i < LIVE_DEV_HASH; i++)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "names.h"
+#include "util.h"
 
 static uint32_t
 hash(struct in_addr client, int family, const uint8_t *addr)
@@ -28,12 +29,12 @@ names_init(struct names *n)
 {
 	int32_t	 i;
 
-	memset(n, 0, sizeof(*n));
+	/* The entries stay untouched (unresident) until first used. */
+	zero_lazily(n, sizeof(*n));
 	for (i = 0; i < NAMES_BUCKETS; i++)
 		n->bucket[i] = -1;
-	for (i = 0; i < NAMES_MAX; i++)
-		n->e[i].hnext = i + 1 < NAMES_MAX ? i + 1 : -1;
-	n->free = 0;
+	n->free = -1;
+	n->unused = 0;
 	n->ptr_tokens = NAMES_PTR_BURST;
 	n->head = n->tail = -1;
 }
@@ -133,13 +134,17 @@ names_observe(struct names *n, struct in_addr client, int family,
 			n->st.refreshed++;
 		lru_unlink(n, i);
 	} else {
-		if (n->free == -1) {
-			drop(n, n->tail);
-			n->st.evicted++;
+		if (n->free == -1 && n->unused < NAMES_MAX)
+			i = n->unused++;	/* never used yet */
+		else {
+			if (n->free == -1) {
+				drop(n, n->tail);
+				n->st.evicted++;
+			}
+			i = n->free;
+			n->free = n->e[i].hnext;
 		}
-		i = n->free;
 		e = &n->e[i];
-		n->free = e->hnext;
 		e->client = client;
 		e->family = (uint8_t)family;
 		memcpy(e->addr, addr, family == 4 ? 4 : 16);

@@ -82,6 +82,7 @@ struct names {
 	int32_t		 bucket[NAMES_BUCKETS];
 	int32_t		 head, tail;	/* LRU list */
 	int32_t		 free;		/* free list through hnext */
+	int32_t		 unused;	/* e[unused..] never used yet */
 	uint32_t	 count;
 	struct names_stats st;
 	uint32_t	 ptr_tokens;	/* x NAMES_PTR_RATE per second */

@@ -4,9 +4,11 @@
  * packet is checked against a full recomputation), bad input, and
  * re-attaching to the shared tables.
  */
+#include <sys/mman.h>
 #include <netinet/in.h>
 
 #include <arpa/inet.h>
+#include <unistd.h>
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -691,6 +693,78 @@ test_attach(void)
 	CHECK(nat_attach(&n, region, region_size, 7) == 0);
 	CHECK(nat_resets(&n) == 1);
 	CHECK(nat_attach(&n, region, 16, 7) == -1);
+}
+
+/* Pages of [p, p + size) resident, by mincore(2). */
+static size_t
+resident_pages(void *p, size_t size)
+{
+	size_t	 pg = (size_t)sysconf(_SC_PAGESIZE), np = (size + pg - 1) / pg;
+	size_t	 i, c = 0;
+	unsigned char *v;
+
+	if ((v = calloc(np, 1)) == NULL || mincore(p, size, v) == -1) {
+		free(v);
+		return (size_t)-1;
+	}
+	for (i = 0; i < np; i++)
+		c += v[i] & 1;
+	free(v);
+	return c;
+}
+
+/*
+ * A fresh region (a new memfd, as the parent creates) stays almost all
+ * unresident: attach writes the header only, and mappings, sessions and
+ * the sweep touch only the slots handed out; a restart keeps everything
+ * below the mark.
+ */
+static void
+test_lazy(void)
+{
+	uint8_t		*saved = region;
+	size_t		 pages, total, i;
+	int		 fd;
+	void		*m;
+
+	total = (region_size + 4095) / 4096;
+	CHECK((fd = memfd_create("test-nat", MFD_CLOEXEC)) != -1);
+	CHECK(ftruncate(fd, (off_t)region_size) == 0);
+	m = mmap(NULL, region_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	CHECK(m != MAP_FAILED);
+	if (fd == -1 || m == MAP_FAILED)
+		return;
+	setup();	/* the configuration, which attach keeps */
+	CHECK(nat_attach(&n, m, region_size, 5) == 0);
+	region = m;
+	n.now = 1000;
+	pages = resident_pages(m, region_size);
+	CHECK(pages <= 4);	/* the header, the address-only owners */
+	for (i = 0; i < 100; i++)
+		CHECK(map_out(IPPROTO_UDP, lan1, (uint16_t)(6000 + i), inet1,
+		    7777) == 6000 + i);
+	nat_sweep(&n, NAT_MAX_MAPS + NAT_MAX_SESS + NAT_MAX_CLIENTS);
+	pages = resident_pages(m, region_size);
+	/* 100 mappings and sessions, their buckets and rev slots: well
+	 * under 300 of the ~4,000 pages. */
+	CHECK(pages > 2 && pages < 300 && pages < total / 10);
+	CHECK(nat_live_maps(&n) == 100 && nat_live_sessions(&n) == 100);
+	/* Expired and made again. */
+	n.now += n.cf.to.udp + 1;
+	nat_sweep(&n, NAT_MAX_MAPS + NAT_MAX_SESS + NAT_MAX_CLIENTS);
+	CHECK(nat_live_maps(&n) == 0);
+	for (i = 0; i < 100; i++)
+		CHECK(map_out(IPPROTO_UDP, lan2, (uint16_t)(7000 + i), inet2,
+		    53) == 7000 + i);
+	/* Restarted: everything below the mark found again. */
+	CHECK(nat_attach(&n, m, region_size, 5) == 1);
+	CHECK(nat_live_maps(&n) == 100 && nat_live_sessions(&n) == 100);
+	CHECK(map_out(IPPROTO_UDP, lan2, 7000, inet2, 53) == 7000);
+	CHECK(map_out(IPPROTO_UDP, lan1, 8000, inet1, 53) == 8000);
+	CHECK(nat_live_maps(&n) == 101);
+	munmap(m, region_size);
+	close(fd);
+	region = saved;
 }
 
 /*
@@ -1583,6 +1657,7 @@ main(void)
 	test_local_and_hairpin();
 	test_forwards();
 	test_attach();
+	test_lazy();
 	test_client_mac();
 	test_store();
 	test_timeout_precedence();

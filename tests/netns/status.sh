@@ -28,6 +28,22 @@ check '[.daemons[].uid] | unique | length == 4' "uids not distinct"
 check 'all(.daemons[]; .uid > 0 and .pid > 0 and .state == "running"
 	and (.restarts | type) == "number" and (.uptime | type) == "number")' \
 	"pid/uid/state/restarts/uptime"
+# Memory (issue 17): each process's PSS from its smaps_rollup, read by
+# the parent; plausible (a sanitizer build is larger, hence the bound),
+# and the total is the five of them.
+check 'all(.daemons[]; (.pss_kb | type) == "number" and .pss_kb > 100
+	and .pss_kb < 524288 and (.pss_shmem_kb | type) == "number"
+	and .pss_shmem_kb <= .pss_kb)' "pss_kb/pss_shmem_kb per daemon"
+check '.memory.gatekeeperd.pss_kb > 100 and .memory.gatekeeperd.pss_kb < 524288' \
+	"the parent's pss_kb"
+check '.memory.total_pss_kb == ([.daemons[].pss_kb] | add) + .memory.gatekeeperd.pss_kb
+	and .memory.total_pss_shmem_kb == ([.daemons[].pss_shmem_kb] | add)
+	+ .memory.gatekeeperd.pss_shmem_kb' "memory totals"
+# At rest natd's shared region is touched only where it was written (the
+# header; the whole 16 MB before issue 17): any build, sanitizers or not.
+check '.daemons[] | select(.name == "natd") | .pss_shmem_kb < 2048' \
+	"natd's shared region resident at rest"
+grep -q '^memory: .* PSS in all' <<<"$table" || gk_fail "gkctl status: no memory line"
 check '.queue_backend == "nft-compat" or .queue_backend == "nft"' "queue_backend"
 check '.version | type == "string"' "version"
 check '.wan.ifname == "wan0" and .wan.address == "203.0.113.2/24"' "wan"

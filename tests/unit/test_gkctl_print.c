@@ -101,9 +101,33 @@ test_control_characters(void)
 	CHECK(contains(t, "1m01s"));
 }
 
+/* Each daemon's PSS and the parent's, the shared regions apart. */
+static void
+test_status_memory(void)
+{
+	const char *t;
+
+	t = render("status", "{\"daemons\": [{\"name\": \"natd\", "
+	    "\"pid\": 7, \"uid\": 2, \"state\": \"running\", "
+	    "\"restarts\": 0, \"uptime\": 5, \"pss_kb\": 1536, "
+	    "\"pss_shmem_kb\": 512}, {\"name\": \"webd\", \"pid\": null, "
+	    "\"uid\": 3, \"state\": \"restarting\", \"restarts\": 1, "
+	    "\"uptime\": null, \"pss_kb\": null, \"pss_shmem_kb\": null}], "
+	    "\"memory\": {\"gatekeeperd\": {\"pss_kb\": 1200, "
+	    "\"pss_shmem_kb\": 0}, \"total_pss_kb\": 2736, "
+	    "\"total_pss_shmem_kb\": 512}}");
+	CHECK(contains(t, "PSS"));
+	CHECK(contains(t, "1.5M (shared 512K)"));
+	CHECK(contains(t, "restarting 1        -       -\n"));
+	CHECK(contains(t, "1.2M\n"));
+	CHECK(contains(t, "memory: 2.7M PSS in all, 512K of it the shared "
+	    "regions"));
+}
+
 int
 main(void)
 {
+	test_status_memory();
 	test_rounding();
 	test_control_characters();
 	return check_result();

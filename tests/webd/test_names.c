@@ -58,7 +58,9 @@ consistent(const struct names *n)
 		return 0;
 	for (i = n->free; i != -1 && nfree <= NAMES_MAX; i = n->e[i].hnext)
 		nfree++;
-	return k + nfree == NAMES_MAX;
+	/* live, freed, and never used yet: every entry once */
+	return n->unused >= 0 && n->unused <= NAMES_MAX &&
+	    k + nfree + (uint32_t)(NAMES_MAX - n->unused) == NAMES_MAX;
 }
 
 static void
