@@ -212,7 +212,7 @@ test_file(struct devices *t)
 }
 
 static const char *
-vendor_stub(const uint8_t mac[6], void *arg)
+vendor_of_table(const uint8_t mac[6], void *arg)
 {
 	return oui_vendor(arg, mac);
 }
@@ -260,7 +260,7 @@ test_merge(struct devices *t, const struct oui *o)
 	    devices_find(t, MAC_P)->is_new);
 	devices_forget(t, devices_find(t, MAC_P));
 
-	out = devices_merge_clients(t, reply, vendor_stub, (void *)o,
+	out = devices_merge_clients(t, reply, vendor_of_table, (void *)o,
 	    T0 + DEVICES_ONLINE_MS + 1);
 	rows = json_object_get(out, "clients");
 	CHECK(json_array_size(rows) == 3);
