@@ -406,12 +406,18 @@ gk_snapshot() {
 	} >"$file" 2>&1
 }
 
-# The socket inodes held by pid's fds >= 4, sorted, one per line.
+# The descriptors the parent hands each child end at these (proto/layout.h);
+# above them are the child's own sockets (dnsd's upstream questions, made
+# when webd asks for a PTR name), which a restart makes anew.
+declare -gA GK_LAYOUT_LAST=([natd]=9 [dhcpd]=6 [dnsd]=7 [webd]=12)
+
+# The socket inodes held by pid's fds from 4 to LAST (default: all),
+# sorted, one per line.
 gk_socket_inodes() {
-	local pid=$1 fd n target
+	local pid=$1 last=${2:-1048576} fd n target
 	for fd in /proc/"$pid"/fd/*; do
 		n=${fd##*/}
-		if ! [[ $n =~ ^[0-9]+$ ]] || ((n < 4)); then
+		if ! [[ $n =~ ^[0-9]+$ ]] || ((n < 4 || n > last)); then
 			continue
 		fi
 		target=$(readlink "$fd" 2>/dev/null) || continue

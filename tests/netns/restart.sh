@@ -20,13 +20,13 @@ for d in "${GK_DAEMONS[@]}"; do
 	restarts=$(gk_daemon_field "$json" "$d" restarts)
 	[[ $pid =~ ^[0-9]+$ && $restarts =~ ^[0-9]+$ ]] ||
 		gk_fail "$d: no pid/restarts in status: $json"
-	before=$(gk_socket_inodes "$pid")
+	before=$(gk_socket_inodes "$pid" "${GK_LAYOUT_LAST[$d]}")
 	[[ -n $before ]] || gk_fail "$d (pid $pid) holds no socket on fds >= 4"
 	echo "$d: pid $pid, restarts $restarts, sockets:" $before
 
 	gk_kill_wait_back "$d" "$pid" "$restarts"
 	gk_alive "$newpid" || gk_fail "$d: new pid $newpid is not alive"
-	after=$(gk_socket_inodes "$newpid")
+	after=$(gk_socket_inodes "$newpid" "${GK_LAYOUT_LAST[$d]}")
 	echo "$d: back as pid $newpid after $back_ms ms, sockets:" $after
 	if [[ $before != "$after" ]]; then
 		diff -u <(echo "$before") <(echo "$after") || true

@@ -202,7 +202,7 @@ state_is() {
 for d in "${GK_DAEMONS[@]}"; do
 	pid=${CHILD_PID[$d]}
 	restarts=$(gk_daemon_field "$json" "$d" restarts)
-	before=$(gk_socket_inodes "$pid")
+	before=$(gk_socket_inodes "$pid" "${GK_LAYOUT_LAST[$d]}")
 	[[ -n $before ]] || gk_fail "$d holds no socket on fds >= 4"
 	sig=KILL
 	[[ $d == dnsd ]] && sig=TERM
@@ -220,7 +220,7 @@ for d in "${GK_DAEMONS[@]}"; do
 		gk_fail "$d: the running pid is not the re-run's"
 	[[ $(gk_daemon_field "$json" "$d" restarts) == $((restarts + 1)) ]] ||
 		gk_fail "$d: restarts $(gk_daemon_field "$json" "$d" restarts), want $((restarts + 1))"
-	after=$(gk_socket_inodes "${CHILD_PID[$d]}")
+	after=$(gk_socket_inodes "${CHILD_PID[$d]}" "${GK_LAYOUT_LAST[$d]}")
 	[[ $before == "$after" ]] || gk_fail "$d: other sockets after the restart: $before / $after"
 	gk_log "$d: SIG$sig, back from its unit as pid ${CHILD_PID[$d]} with the same sockets"
 done
