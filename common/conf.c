@@ -1174,7 +1174,8 @@ unknown_statement(struct parser *p, const char *word)
 	int		 d, best = 3;	/* more is another word, not a typo */
 
 	for (i = 0; i < sizeof(statements) / sizeof(statements[0]); i++)
-		if ((d = word_distance(word, statements[i].name)) < best) {
+		if ((d = word_distance_max(word, statements[i].name, best)) <
+		    best) {
 			best = d;
 			near = statements[i].name;
 		}

@@ -281,22 +281,26 @@ file_read(const char *path, void *buf, size_t max, size_t *len)
 
 /*
  * Levenshtein distance of two short words, ASCII case ignored (keywords
- * are lower case, a "WAN" is a typo of "wan"), capped at 9: enough to
- * tell a typo from another word.
+ * are lower case, a "WAN" is a typo of "wan"), capped at max (at most 9):
+ * enough to tell a typo from another word. A row whose every cell is at
+ * the cap already decides it, so two unlike words cost a few rows, not
+ * the whole table (a config of junk lines asks for thousands).
  */
 int
-word_distance(const char *a, const char *b)
+word_distance_max(const char *a, const char *b, int max)
 {
-	int	 row[32], prev, tmp, i, j, la = (int)strlen(a),
+	int	 row[32], prev, tmp, i, j, low, la = (int)strlen(a),
 		 lb = (int)strlen(b);
 
-	if (la > 30 || lb > 30)
-		return 9;
+	if (max > 9)
+		max = 9;
+	if (la > 30 || lb > 30 || la - lb >= max || lb - la >= max)
+		return max;
 	for (j = 0; j <= lb; j++)
 		row[j] = j;
 	for (i = 1; i <= la; i++) {
 		prev = row[0];
-		row[0] = i;
+		row[0] = low = i;
 		for (j = 1; j <= lb; j++) {
 			tmp = row[j];
 			row[j] = prev + (tolower((unsigned char)a[i - 1]) !=
@@ -305,10 +309,20 @@ word_distance(const char *a, const char *b)
 				row[j] = row[j - 1] + 1;
 			if (tmp + 1 < row[j])
 				row[j] = tmp + 1;
+			if (row[j] < low)
+				low = row[j];
 			prev = tmp;
 		}
+		if (low >= max)
+			return max;
 	}
-	return row[lb] > 9 ? 9 : row[lb];
+	return row[lb] > max ? max : row[lb];
+}
+
+int
+word_distance(const char *a, const char *b)
+{
+	return word_distance_max(a, b, 9);
 }
 
 int

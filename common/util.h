@@ -74,5 +74,6 @@ const char *mac_str(const uint8_t mac[6], char *buf, size_t len);
 /* Edit distance of two words (case ignored, at most 9), for "did you
  * mean". */
 int	word_distance(const char *, const char *);
+int	word_distance_max(const char *, const char *, int);
 
 #endif

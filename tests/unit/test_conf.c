@@ -12,6 +12,7 @@
 
 #include "check.h"
 #include "conf.h"
+#include "util.h"
 
 #define MAXERRS	64
 
@@ -1101,6 +1102,25 @@ test_did_you_mean(void)
 	}
 }
 
+/* The capped distance is the distance while under the cap, else the cap,
+ * whether the cap is met by the lengths or along the way. */
+static void
+test_word_distance_max(void)
+{
+	CHECK(word_distance("kitten", "sitting") == 3);
+	CHECK(word_distance_max("kitten", "sitting", 9) == 3);
+	CHECK(word_distance_max("kitten", "sitting", 4) == 3);
+	CHECK(word_distance_max("kitten", "sitting", 3) == 3);
+	CHECK(word_distance_max("kitten", "sitting", 2) == 2);
+	CHECK(word_distance_max("WAN", "wan", 3) == 0);
+	CHECK(word_distance_max("lese-time", "lease-time", 3) == 1);
+	CHECK(word_distance_max("frobnicate", "lease-time", 3) == 3);
+	CHECK(word_distance_max("ab", "abcdefgh", 9) == 6);
+	CHECK(word_distance_max("ab", "abcdefgh", 3) == 3);
+	CHECK(word_distance("", "wan") == 3);
+	CHECK(word_distance("abcdefghijklmnopqrstuvwxyzabcde", "a") == 9);
+}
+
 static void
 test_route_limit(void)
 {
@@ -1135,6 +1155,7 @@ main(void)
 	test_dhcp_nat_options();
 	test_route_limit();
 	test_did_you_mean();
+	test_word_distance_max();
 	test_rebind_allow();
 	return check_result();
 }
