@@ -18,6 +18,10 @@
 #include "history.h"
 #include "web.h"
 
+/* Two hours kept: a query may span three (the history and an hour), so
+ * three chunks of 3,600 s and more rows than QUERY_MAX_ROWS are in reach;
+ * with a day kept every default query walked 900,000 ticks. */
+#define HISTORY_S	7200
 #define NFIELDS		8
 
 static struct auth	 auth;
@@ -45,7 +49,7 @@ history_init(void)
 	struct hist_rec	 r;
 	int		 i;
 
-	hist_attach(&hs, mem, sizeof(mem), 86400);
+	hist_attach(&hs, mem, sizeof(mem), HISTORY_S);
 	memset(&r, 0, sizeof(r));
 	for (i = 0; i < 300; i++) {
 		r.ms = 1800000000000ULL - 600000 + (uint64_t)i * 1900;
