@@ -1136,13 +1136,18 @@ take(struct dhcp_server *s, uint32_t ip, int64_t now)
  * The lease time for e: short until the client comes back for it, so
  * that addresses bound by made-up clients (one host binding the pool
  * with invented MACs) return within DHCP_FIRST_LEASE unless each keeps
- * renewing; a real client renews at T1 and gets the full time.
+ * renewing; a real client renews at T1 and gets the full time. Coming
+ * back is renewing a live lease held for a quarter of a first lease at
+ * least (T1 is half of it; a client may count it from its REQUEST): a
+ * REQUEST sent again at once does not count. Leases read from the
+ * database were held before the start (bound_at 0).
  */
 static uint32_t
 lease_for(const struct dhcp_server *s, const struct dhcp_lease *e,
     int64_t now)
 {
-	if (e->state == LEASE_BOUND && e->expires > now)
+	if (e->state == LEASE_BOUND && e->expires > now &&
+	    now - e->bound_at >= DHCP_FIRST_LEASE / 4)
 		return s->conf.lease_time;
 	return s->conf.lease_time < DHCP_FIRST_LEASE ? s->conf.lease_time :
 	    DHCP_FIRST_LEASE;
@@ -1167,9 +1172,12 @@ keep_sent_name(struct dhcp_server *s, struct dhcp_lease *e)
 static void
 bind_lease(struct dhcp_server *s, struct dhcp_lease *e, int64_t now)
 {
-	char	name[CONF_MAX_HOSTNAME + 1];
+	char		name[CONF_MAX_HOSTNAME + 1];
+	uint32_t	t = lease_for(s, e, now);
 
-	e->expires = now + lease_for(s, e, now);
+	if (e->state != LEASE_BOUND || e->expires <= now)
+		e->bound_at = now;
+	e->expires = now + t;
 	e->state = LEASE_BOUND;
 	keep_sent_name(s, e);
 	pick_name(s, e, name, sizeof(name));

@@ -72,6 +72,7 @@ struct dhcp_lease {
 	char		 sent_name[CONF_MAX_HOSTNAME + 1];
 	int64_t		 expires;	/* unix time */
 	int64_t		 first_seen, last_seen;
+	int64_t		 bound_at;	/* this lease began; memory only */
 	uint32_t	 next_ip, next_key, next_name;	/* chains: index+1 */
 	/*
 	 * The frame source MAC this lease was last given to, when it is not

@@ -928,7 +928,15 @@ test_first_lease(void)
 	pkt_init(&p, DHCPREQUEST, mac1);
 	pkt_set(&p, CIADDR, ip("10.42.0.100"));
 	pkt_end(&p);
-	rx.now += DHCP_FIRST_LEASE / 2;
+	/* asking again at once is no renewal: still the first lease */
+	rx.now += 5;
+	CHECK(handle(s, &p) == DHCP_R_REPLY && rtype(&rep) == DHCPACK);
+	CHECK(rlease(&rep) == DHCP_FIRST_LEASE);
+	/* nor 145 s after the first ACK; 150 s (T1 / 2) after it is */
+	rx.now += DHCP_FIRST_LEASE / 4 - 10;
+	CHECK(handle(s, &p) == DHCP_R_REPLY && rtype(&rep) == DHCPACK);
+	CHECK(rlease(&rep) == DHCP_FIRST_LEASE);
+	rx.now += 5;
 	CHECK(handle(s, &p) == DHCP_R_REPLY && rtype(&rep) == DHCPACK);
 	CHECK(rlease(&rep) == 3600);
 	/* the attack: the rest of the pool bound by invented clients */
