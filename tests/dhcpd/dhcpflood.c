@@ -7,11 +7,14 @@
  * addresses not offered yet again every second, for SECONDS, then prints
  * "offers=O acks=A".
  *
- * usage: dhcpflood IFACE N SECONDS [FIRST]
+ * usage: dhcpflood IFACE N SECONDS [FIRST [RELAY SERVER]]
  *   FIRST: the number of the first invented address (default 0), so
  *   that a second run asks for other ones.
+ *   RELAY SERVER: act as a relay agent instead (RFC 1542): giaddr RELAY,
+ *   an address of IFACE, from RELAY:67 by unicast to SERVER:67 through
+ *   a UDP socket, the replies coming back there.
  *
- * Root (an AF_PACKET socket) in the namespace of IFACE.
+ * Root (an AF_PACKET socket, port 67) in the namespace of IFACE.
  */
 #include <sys/socket.h>
 
@@ -34,7 +37,8 @@
 #define MAX_FAKE	4096
 #define XID_BASE	0x6a700000U
 
-static int	 sock, ifindex;
+static int	 sock, ifindex, relay = -1;
+static uint32_t	 relay_addr, relay_server;
 static uint8_t	 state[MAX_FAKE];	/* 0 asked, 1 offered, 2 bound */
 
 static void
@@ -54,8 +58,19 @@ send_msg(const uint8_t *msg, size_t len)
 {
 	struct sockaddr_ll sll;
 	uint8_t		 pkt[DHCP_MAX_MSG + DHCP_IPUDP_LEN];
+	struct sockaddr_in sin;
 	size_t		 n;
 
+	if (relay != -1) {
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_INET;
+		sin.sin_addr.s_addr = relay_server;
+		sin.sin_port = htons(67);
+		if (sendto(relay, msg, len, 0, (struct sockaddr *)&sin,
+		    sizeof(sin)) == -1)
+			perror("sendto");
+		return;
+	}
 	n = ipudp_wrap(pkt, sizeof(pkt), 0, htons(68), INADDR_BROADCAST,
 	    htons(67), msg, len);
 	memset(&sll, 0, sizeof(sll));
@@ -86,6 +101,7 @@ send_request(unsigned i, int type, uint32_t server, uint32_t ip)
 	h.hlen = 6;
 	h.xid = htonl(XID_BASE + i);
 	h.flags = htons(DHCP_FLAG_BROADCAST);
+	h.giaddr = relay_addr;
 	chaddr_of(i, h.chaddr);
 	memcpy(msg, &h, sizeof(h));
 	memcpy(msg + DHCP_FIXED_LEN, &cookie, 4);
@@ -128,25 +144,18 @@ find_opt(const uint8_t *opt, size_t len, int code)
 	return NULL;
 }
 
-/* A server's reply in an IPv4 packet (no Ethernet header: SOCK_DGRAM). */
+/* A server's reply, the DHCP message m of mlen bytes. */
 static void
-on_packet(const uint8_t *p, size_t len, unsigned first, unsigned n,
+on_reply(const uint8_t *m, size_t mlen, unsigned first, unsigned n,
     unsigned *offers, unsigned *acks)
 {
 	struct dhcp_hdr	 h;
-	const uint8_t	*m, *t, *sid;
-	size_t		 ihl, mlen;
+	const uint8_t	*t, *sid;
 	uint32_t	 server = 0;
 	unsigned	 i;
 
-	if (len < 28 || (p[0] >> 4) != 4 || p[9] != IPPROTO_UDP)
+	if (mlen < DHCP_MIN_LEN)
 		return;
-	ihl = (size_t)(p[0] & 0x0f) * 4;
-	if (len < ihl + 8 + DHCP_MIN_LEN || p[ihl + 2] != 0 ||
-	    p[ihl + 3] != 68)
-		return;
-	m = p + ihl + 8;
-	mlen = len - ihl - 8;
 	memcpy(&h, m, sizeof(h));
 	i = ntohl(h.xid) - XID_BASE;
 	if (h.op != BOOTREPLY || i < first || i >= first + n ||
@@ -164,6 +173,45 @@ on_packet(const uint8_t *p, size_t len, unsigned first, unsigned n,
 		state[i] = 2;
 		(*acks)++;
 	}
+}
+
+/* A packet to port 68 (no Ethernet header: SOCK_DGRAM). */
+static void
+on_packet(const uint8_t *p, size_t len, unsigned first, unsigned n,
+    unsigned *offers, unsigned *acks)
+{
+	size_t		 ihl;
+
+	if (len < 28 || (p[0] >> 4) != 4 || p[9] != IPPROTO_UDP)
+		return;
+	ihl = (size_t)(p[0] & 0x0f) * 4;
+	if (len < ihl + 8 || p[ihl + 2] != 0 || p[ihl + 3] != 68)
+		return;
+	on_reply(p + ihl + 8, len - ihl - 8, first, n, offers, acks);
+}
+
+/* The relay's socket: RELAY:67. */
+static int
+relay_socket(const char *addr, const char *server)
+{
+	struct sockaddr_in sin;
+	int		 fd;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(67);
+	if (inet_pton(AF_INET, addr, &sin.sin_addr) != 1 ||
+	    inet_pton(AF_INET, server, &relay_server) != 1) {
+		fprintf(stderr, "dhcpflood: bad address\n");
+		return -1;
+	}
+	relay_addr = sin.sin_addr.s_addr;
+	if ((fd = socket(AF_INET, SOCK_DGRAM, 0)) == -1 ||
+	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1) {
+		perror(addr);
+		return -1;
+	}
+	return fd;
 }
 
 static double
@@ -185,12 +233,16 @@ main(int argc, char **argv)
 	double		 end, next = 0;
 	ssize_t		 r;
 
-	if (argc < 4 || (n = (unsigned)atoi(argv[2])) == 0 ||
+	if (argc < 4 || argc == 6 || argc > 7 ||
+	    (n = (unsigned)atoi(argv[2])) == 0 ||
 	    (argc > 4 && (first = (unsigned)atoi(argv[4])) > 0xffff) ||
 	    first + n > MAX_FAKE) {
-		fprintf(stderr, "usage: dhcpflood IFACE N SECONDS [FIRST]\n");
+		fprintf(stderr, "usage: dhcpflood IFACE N SECONDS "
+		    "[FIRST [RELAY SERVER]]\n");
 		return 2;
 	}
+	if (argc == 7 && (relay = relay_socket(argv[5], argv[6])) == -1)
+		return 1;
 	if ((ifindex = (int)if_nametoindex(argv[1])) == 0 ||
 	    (sock = socket(AF_PACKET, SOCK_DGRAM, htons(ETH_P_IP))) == -1) {
 		perror(argv[1]);
@@ -205,7 +257,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	end = now_s() + atof(argv[3]);
-	pfd.fd = sock;
+	pfd.fd = relay != -1 ? relay : sock;
 	pfd.events = POLLIN;
 	while (now_s() < end) {
 		if (now_s() >= next) {
@@ -216,8 +268,13 @@ main(int argc, char **argv)
 		}
 		if (poll(&pfd, 1, 50) <= 0)
 			continue;
-		while ((r = recv(sock, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
-			on_packet(buf, (size_t)r, first, n, &offers, &acks);
+		while ((r = recv(pfd.fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+			if (relay != -1)
+				on_reply(buf, (size_t)r, first, n, &offers,
+				    &acks);
+			else
+				on_packet(buf, (size_t)r, first, n, &offers,
+				    &acks);
 	}
 	printf("offers=%u acks=%u\n", offers, acks);
 	return 0;
