@@ -3,14 +3,14 @@
  * the parent opened (the frame socket the requests are read from, with
  * their Ethernet source; UDP *:67 on the LAN, which only sends; the
  * packet socket for replies to clients without an address and for ARP
- * probes; the channel to dnsd), the lease database. Its status and gkctl's commands are in ctl.c,
- * over the state in dhcpd.h. Every decision is made in
- * server.c; this file reads packets in batches and lets the server
- * decide; the lease changes go to the writer thread (writer.c), which
- * commits them in groups while this thread goes on serving, and each
- * reply waits until the group holding its changes is committed: no ACK
- * leaves before its lease is durable, a burst of clients shares one
- * fsync, and no client waits on the disk for another.
+ * probes; the channel to dnsd), the lease database. Its status and
+ * gkctl's commands are in ctl.c, over the state in dhcpd.h. Every
+ * decision is made in server.c; this file reads frames in batches and
+ * lets the server decide; the lease changes go to the writer thread
+ * (writer.c), which commits them in groups while this thread goes on
+ * serving, and each reply waits until the group holding its changes is
+ * committed: no ACK leaves before its lease is durable, a burst of
+ * clients shares one fsync, and no client waits on the disk for another.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -656,7 +656,8 @@ handle_one(const uint8_t *pkt, size_t len, const struct dhcp_rx *rx)
 	}
 }
 
-/* The kernel's own view of the frame: checksum state, who it was for. */
+/* Whether the kernel checked the frame's UDP checksum, or has not
+ * computed it yet (sent by this host's own veth peer): PACKET_AUXDATA. */
 static void
 frame_meta(struct msghdr *mh, int *csum_trusted)
 {

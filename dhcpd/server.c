@@ -473,7 +473,8 @@ dhcp_server_new(const struct dhcp_conf *conf, const struct dhcp_ops *ops,
 	s->ready_at = calloc(DHCP_READY_MAX, sizeof(int64_t));
 	if (s->probing == NULL || s->ready == NULL || s->ready_at == NULL ||
 	    s->leases == NULL || s->h_ip == NULL || s->h_key == NULL ||
-	    s->h_name == NULL || s->h_src == NULL || s->used == NULL || s->probed == NULL) {
+	    s->h_name == NULL || s->h_src == NULL || s->used == NULL ||
+	    s->probed == NULL) {
 		dhcp_server_free(s);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
