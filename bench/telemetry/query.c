@@ -457,6 +457,7 @@ home_day(void)
 	struct hist_rec	 r;
 	void		*mem = calloc(1, SIZE);
 	uint32_t	*last = NULL, p, b, minute;
+	uint64_t	*last_slot = NULL, slots = 0;
 	uint64_t	 active = 0, dact[HD_DEVICES] = { 0 }, dblk[HD_DEVICES] =
 	    { 0 }, dpairs[HD_DEVICES] = { 0 }, data = 0, tails = 0;
 	double		 t0;
@@ -466,7 +467,8 @@ home_day(void)
 	hd.e = calloc(HD_EMIT_MAX, sizeof(*hd.e));
 	if (mem == NULL || hd.e == NULL ||
 	    hist_attach(&hs, mem, SIZE, 86400) == -1 ||
-	    (last = calloc(hs.h->npairs, sizeof(*last))) == NULL) {
+	    (last = calloc(hs.h->npairs, sizeof(*last))) == NULL ||
+	    (last_slot = calloc(hs.h->npairs, sizeof(*last_slot))) == NULL) {
 		printf("home day: out of memory\n");
 		return;
 	}
@@ -497,6 +499,10 @@ home_day(void)
 			last[p] = (uint32_t)(r.ms / 1000);
 			active++;
 			dact[hd.e[i].dev]++;
+		}
+		if (p != HIST_NONE && last_slot[p] != r.ms / 100) {
+			last_slot[p] = r.ms / 100;
+			slots++;
 		}
 	}
 	hist_tick(&hs, HD_DAY0 + DAY_MS + 2000);
@@ -541,7 +547,15 @@ home_day(void)
 	    100.0 * (double)data / ((double)hist_blocks_used(&hs) * HIST_BLOCK)
 	    - 100.0 * (HIST_BLOCK - HIST_DATA) / HIST_BLOCK,
 	    (unsigned long long)tails);
+	/* the original kept a std::map entry of about 64 bytes per active
+	 * 100 ms bucket of a pair (issue 12) */
+	printf("home day: %llu active (pair, 100 ms) buckets, %.1f per "
+	    "active pair-second; the original's 64 bytes each: %.1f bytes per "
+	    "active pair-second\n", (unsigned long long)slots,
+	    (double)slots / (double)active, 64.0 * (double)slots /
+	    (double)active);
 	free(last);
+	free(last_slot);
 	free(hd.e);
 	free(mem);
 }
