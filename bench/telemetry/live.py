@@ -23,10 +23,10 @@
       datagram (CLOCK_MONOTONIC seconds: one clock for every namespace).
 
   live.py split MARKERS SINK
-      joins the two: per marker seen, "LATENCY TRANSIT" in ms: the
-      latency at the client, and how much of it the datagram took to
-      cross the router (send to arrival at the internet host: the NAT's
-      own queue); what is left is the telemetry's part.
+      joins the two: per marker seen, "LATENCY TRANSIT REST" in ms: the
+      latency at the client, how much of it the datagram took to cross
+      the router (send to arrival at the internet host: the NAT's own
+      queue), and the rest, the telemetry's part (nan: no arrival).
 """
 import asyncio
 import json
@@ -163,8 +163,12 @@ def split(markers, sinkfile):
         a = [x for x in arrived.get(int(p), []) if x >= t]
         if seen < 0:
             continue
-        transit = (a[0] - t) * 1000 if a else float("nan")
-        print("%.1f %.1f" % ((seen - t) * 1000, transit))
+        lat = (seen - t) * 1000
+        if a:
+            transit = (a[0] - t) * 1000
+            print("%.1f %.1f %.1f" % (lat, transit, lat - transit))
+        else:
+            print("%.1f nan nan" % lat)
 
 
 def main():
