@@ -52,6 +52,7 @@ enum once {
 	ONCE_DHCP_MTU,
 	ONCE_DHCP_NTP,
 	ONCE_DHCP_CONFLICT_CHECK,
+	ONCE_DHCP_MAC_LIMIT,
 	ONCE_WEB_LISTEN,
 	ONCE_WEB_TLS_LISTEN,
 	ONCE_CAPTURE_SIZE,
@@ -1015,6 +1016,20 @@ st_dhcp_conflict_check(struct parser *p, char **argv)
 		expected(p, "on or off", argv[0]);
 }
 
+/* 0 turns the limit off; more than a /16's pool would mean the same. */
+static void
+st_dhcp_mac_limit(struct parser *p, char **argv)
+{
+	uint64_t n;
+
+	if (parse_uint(argv[0], 65536, &n) == -1) {
+		expected(p, "a number of leases from 0 (no limit) to 65536",
+		    argv[0]);
+		return;
+	}
+	p->conf->dhcp_mac_limit = (uint32_t)n;
+}
+
 static void
 st_web_listen(struct parser *p, char **argv)
 {
@@ -1144,6 +1159,8 @@ static const struct statement statements[] = {
 	    st_dhcp_route },
 	{ "dhcp-conflict-check", "dhcp-conflict-check on|off", 1, 1,
 	    ONCE_DHCP_CONFLICT_CHECK, st_dhcp_conflict_check },
+	{ "dhcp-mac-limit", "dhcp-mac-limit N", 1, 1, ONCE_DHCP_MAC_LIMIT,
+	    st_dhcp_mac_limit },
 	{ "web-listen", "web-listen PORT", 1, 1, ONCE_WEB_LISTEN,
 	    st_web_listen },
 	{ "web-tls-listen", "web-tls-listen PORT", 1, 1, ONCE_WEB_TLS_LISTEN,
@@ -1349,6 +1366,7 @@ conf_init(struct gk_config *c)
 	c->history = 24 * 60 * 60;
 	c->history_memory = 64 * 1024 * 1024;
 	c->dhcp_conflict_check = 1;
+	c->dhcp_mac_limit = 8;
 	strlcpy(c->state_dir, CONF_DEFAULT_STATE_DIR, sizeof(c->state_dir));
 	strlcpy(c->run_dir, CONF_DEFAULT_RUN_DIR, sizeof(c->run_dir));
 }
@@ -1548,6 +1566,7 @@ print_options(FILE *fp, const struct gk_config *c)
 		fprintf(fp, "# dhcp-route: none\n");
 	fprintf(fp, "dhcp-conflict-check %s\n",
 	    c->dhcp_conflict_check ? "on" : "off");
+	fprintf(fp, "dhcp-mac-limit %u\n", c->dhcp_mac_limit);
 	for (i = 0; i < sizeof(nat_timeouts) / sizeof(nat_timeouts[0]); i++) {
 		v = *(const uint32_t *)(const void *)((const char *)c +
 		    nat_timeouts[i].off);

@@ -88,6 +88,9 @@ struct gk_config {
 	}		dhcp_route[CONF_MAX_ROUTES];
 	int		ndhcp_route;
 	int		dhcp_conflict_check;		/* default 1 */
+	/* dhcp-mac-limit N: leases one frame source MAC may hold for other
+	 * hardware addresses (docs/dhcpd.md); 0 = no limit, default 8 */
+	uint32_t	dhcp_mac_limit;
 	uint16_t	web_port;			/* default 80 */
 	uint16_t	web_tls_port;			/* default 443 */
 	uint64_t	capture_size;			/* bytes, default 5M */

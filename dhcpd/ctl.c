@@ -49,6 +49,7 @@ static const struct json_counter silent_counters[] = {
 	JSON_COUNTER(struct dhcp_stats, unknown_client),
 	JSON_COUNTER(struct dhcp_stats, release_unknown),
 	JSON_COUNTER(struct dhcp_stats, pool_full),
+	JSON_COUNTER(struct dhcp_stats, mac_limit),
 };
 
 static const struct json_counter conflict_counters[] = {
@@ -95,6 +96,25 @@ dropped_json(const struct dhcp_stats *st)
 	json_object_set_new(o, "no_address",
 	    json_integer((json_int_t)st->drop_no_address));
 	json_counters(o, &dhcpd, dropped_counters, nitems(dropped_counters));
+	return o;
+}
+
+/* The frame socket: what was read, and why frames were dropped. */
+static json_t *
+frames_json(void)
+{
+	json_t	*o = json_object();
+	int	 i;
+
+	json_object_set_new(o, "read", json_integer((json_int_t)
+	    dhcpd.io.frames));
+	json_object_set_new(o, "not_for_us", json_integer((json_int_t)
+	    dhcpd.io.frames_not_for_us));
+	for (i = FRAME_ERR_SHORT; i < FRAME_ERR_MAX; i++)
+		json_object_set_new(o, dhcp_frame_err_name(i),
+		    json_integer((json_int_t)dhcpd.io.frame_drop[i]));
+	json_object_set_new(o, "kernel_drops", json_integer((json_int_t)
+	    dhcpd_kernel_drops()));
 	return o;
 }
 
@@ -147,6 +167,8 @@ dhcpd_status(json_t *detail, void *arg)
 	json_object_set_new(detail, "interface",
 	    json_string(dhcpd.lan_ifname));
 	json_object_set_new(detail, "pool", pool_json());
+	json_object_set_new(detail, "mac_limit",
+	    json_integer((json_int_t)dhcp_server_conf(dhcpd.srv)->mac_limit));
 	rx = json_object();
 	for (i = DHCPDISCOVER; i <= DHCPINFORM; i++)
 		if (i != DHCPOFFER && i != DHCPACK && i != DHCPNAK)
@@ -155,6 +177,7 @@ dhcpd_status(json_t *detail, void *arg)
 	json_object_set_new(detail, "received", rx);
 	json_object_set_new(detail, "sent", counters_json(st, sent_counters,
 	    nitems(sent_counters)));
+	json_object_set_new(detail, "frames", frames_json());
 	json_object_set_new(detail, "dropped", dropped_json(st));
 	json_object_set_new(detail, "silent", counters_json(st,
 	    silent_counters, nitems(silent_counters)));

@@ -1,15 +1,16 @@
 /*
  * dhcpd: the DHCPv4 server of the LAN. This file is the I/O: the sockets
- * the parent opened (UDP *:67 on the LAN, the packet socket for replies to
- * clients without an address and for ARP probes, the channel to dnsd),
- * the lease database. Its status and gkctl's commands are in ctl.c,
- * over the state in dhcpd.h. Every decision is made in
- * server.c; this file reads packets in batches and lets the server
- * decide; the lease changes go to the writer thread (writer.c), which
- * commits them in groups while this thread goes on serving, and each
- * reply waits until the group holding its changes is committed: no ACK
- * leaves before its lease is durable, a burst of clients shares one
- * fsync, and no client waits on the disk for another.
+ * the parent opened (the frame socket the requests are read from, with
+ * their Ethernet source; UDP *:67 on the LAN, which only sends; the
+ * packet socket for replies to clients without an address and for ARP
+ * probes; the channel to dnsd), the lease database. Its status and
+ * gkctl's commands are in ctl.c, over the state in dhcpd.h. Every
+ * decision is made in server.c; this file reads frames in batches and
+ * lets the server decide; the lease changes go to the writer thread
+ * (writer.c), which commits them in groups while this thread goes on
+ * serving, and each reply waits until the group holding its changes is
+ * committed: no ACK leaves before its lease is durable, a burst of
+ * clients shares one fsync, and no client waits on the disk for another.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -43,7 +44,6 @@
 #define CHANGES_MAX	4		/* lease changes one message makes */
 #define GROUP_MS	4		/* a commit waits this for company */
 #define GROUP_FULL	512		/* ... unless it has this many changes */
-#define RCVBUF_BYTES	(2 * 1024 * 1024)	/* the UDP socket's */
 #define PROBE_WAIT_MS	100
 #define AHEAD_BURST	128		/* ARP requests per sendmmsg */
 #define AHEAD_FAST_MS	10		/* probing: timer period */
@@ -371,7 +371,7 @@ writer_done(int wait)
 	 * command): the event loop sees the waiting messages. */
 	if (dhcpd.reading_paused && room()) {
 		dhcpd.reading_paused = 0;
-		if (event_add(dhcpd.ev_udp, NULL) == -1)
+		if (event_add(dhcpd.ev_rx, NULL) == -1)
 			fatalx("cannot watch the DHCP socket");
 	}
 }
@@ -611,6 +611,20 @@ arp_read(evutil_socket_t fd, short ev, void *arg)
 
 /* ------------------------------------------------------------ receiving */
 
+/* Frames the kernel dropped for a full queue, so far (the counter of
+ * PACKET_STATISTICS restarts at each read). */
+uint64_t
+dhcpd_kernel_drops(void)
+{
+	struct tpacket_stats st;
+	socklen_t	 len = sizeof(st);
+
+	if (getsockopt(FD_DHCPD_FRAMES, SOL_PACKET, PACKET_STATISTICS, &st,
+	    &len) == 0)
+		dhcpd.io.kernel_drops += st.tp_drops;
+	return dhcpd.io.kernel_drops;
+}
+
 static void
 handle_one(const uint8_t *pkt, size_t len, const struct dhcp_rx *rx)
 {
@@ -642,22 +656,77 @@ handle_one(const uint8_t *pkt, size_t len, const struct dhcp_rx *rx)
 	}
 }
 
-/* One recvmmsg, each message decided; how many were read. */
-static int
-udp_read_some(void)
+/* Whether the kernel checked the frame's UDP checksum, or has not
+ * computed it yet (sent by this host's own veth peer): PACKET_AUXDATA. */
+static void
+frame_meta(struct msghdr *mh, int *csum_trusted)
 {
-	static uint8_t		 bufs[BATCH][RXBUF];
+	struct tpacket_auxdata aux;
+	struct cmsghdr	*cm;
+
+	*csum_trusted = 0;
+	for (cm = CMSG_FIRSTHDR(mh); cm != NULL; cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level != SOL_PACKET ||
+		    cm->cmsg_type != PACKET_AUXDATA ||
+		    cm->cmsg_len < CMSG_LEN(sizeof(aux)))
+			continue;
+		memcpy(&aux, CMSG_DATA(cm), sizeof(aux));
+		*csum_trusted = (aux.tp_status & (TP_STATUS_CSUMNOTREADY |
+		    TP_STATUS_CSUM_VALID)) != 0;
+	}
+}
+
+/* One frame: its headers checked, then the DHCP message decided. */
+static void
+frame_one(const uint8_t *buf, size_t len, struct msghdr *mh,
+    const struct sockaddr_ll *from, struct dhcp_rx *rx)
+{
+	struct dhcp_frame f;
+	enum dhcp_frame_err e;
+	uint32_t	 bcast;
+	int		 trusted;
+
+	/* The socket's filter takes neither; a second look costs nothing. */
+	if (from->sll_pkttype != PACKET_HOST &&
+	    from->sll_pkttype != PACKET_BROADCAST) {
+		dhcpd.io.frames_not_for_us++;
+		return;
+	}
+	frame_meta(mh, &trusted);
+	bcast = dhcpd.conf.server | htonl(0xffffffffU >> dhcpd.conf.prefix);
+	if ((e = dhcp_frame_parse(buf, len, dhcpd.conf.server, bcast, trusted,
+	    &f)) != FRAME_OK) {
+		dhcpd.io.frame_drop[e]++;
+		return;
+	}
+	if (f.len > RXBUF) {
+		dhcpd.io.truncated++;
+		return;
+	}
+	rx->src = f.src;
+	rx->broadcast = f.broadcast;
+	memcpy(rx->frame_mac, f.src_mac, 6);
+	rx->has_frame_mac = 1;
+	handle_one(f.payload, f.len, rx);
+}
+
+/*
+ * One recvmmsg on the frame socket, each frame decided; how many were
+ * read. The requests come from there and not from the UDP socket, so
+ * that each carries its frame's source MAC (dhcp-mac-limit).
+ */
+static int
+frames_read_some(void)
+{
+	static uint8_t		 bufs[BATCH][FRAME_MAX_HDRS + RXBUF];
 	static struct mmsghdr	 mm[BATCH];
 	static struct iovec	 iov[BATCH];
-	static struct sockaddr_in from[BATCH];
+	static struct sockaddr_ll from[BATCH];
 	static union {
 		struct cmsghdr	 h;
-		char		 b[CMSG_SPACE(sizeof(struct in_pktinfo))];
+		char		 b[CMSG_SPACE(sizeof(struct tpacket_auxdata))];
 	} ctl[BATCH];
-	struct in_pktinfo	 pi;
-	struct cmsghdr		*cm;
 	struct dhcp_rx		 rx;
-	uint32_t		 bcast;
 	size_t			 max;
 	int			 i, n;
 
@@ -680,32 +749,22 @@ udp_read_some(void)
 		mm[i].msg_hdr.msg_control = ctl[i].b;
 		mm[i].msg_hdr.msg_controllen = sizeof(ctl[i].b);
 	}
-	if ((n = recvmmsg(FD_DHCPD_UDP, mm, (unsigned)max, MSG_DONTWAIT,
+	if ((n = recvmmsg(FD_DHCPD_FRAMES, mm, (unsigned)max, MSG_DONTWAIT,
 	    NULL)) <= 0) {
 		if (n == -1 && errno != EAGAIN && errno != EINTR)
 			dhcpd.io.recv_errors++;
 		return 0;
 	}
-	bcast = dhcpd.conf.server | htonl(0xffffffffU >> dhcpd.conf.prefix);
+	memset(&rx, 0, sizeof(rx));
 	rx.now = now_unix();
-	rx.retry = 0;
 	for (i = 0; i < n; i++) {
+		dhcpd.io.frames++;
 		if (mm[i].msg_hdr.msg_flags & MSG_TRUNC) {
 			dhcpd.io.truncated++;
 			continue;
 		}
-		rx.src = from[i].sin_addr.s_addr;
-		rx.broadcast = 0;
-		for (cm = CMSG_FIRSTHDR(&mm[i].msg_hdr); cm != NULL;
-		    cm = CMSG_NXTHDR(&mm[i].msg_hdr, cm)) {
-			if (cm->cmsg_level != IPPROTO_IP ||
-			    cm->cmsg_type != IP_PKTINFO)
-				continue;
-			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
-			rx.broadcast = pi.ipi_addr.s_addr == INADDR_BROADCAST ||
-			    pi.ipi_addr.s_addr == bcast;
-		}
-		handle_one(bufs[i], mm[i].msg_len, &rx);
+		frame_one(bufs[i], mm[i].msg_len, &mm[i].msg_hdr, &from[i],
+		    &rx);
 	}
 	send_at_once();
 	dhcpd.io.batched += (uint64_t)n;
@@ -719,17 +778,17 @@ udp_read_some(void)
  * kernel holds the rest.
  */
 static void
-udp_read(evutil_socket_t fd, short ev, void *arg)
+frames_read(evutil_socket_t fd, short ev, void *arg)
 {
 	int	rounds = 0;
 
-	while (udp_read_some() == BATCH && ++rounds < 8)
+	while (frames_read_some() == BATCH && ++rounds < 8)
 		;
 	flush_batch();
 	if (!room() && !dhcpd.reading_paused) {
 		dhcpd.reading_paused = 1;
 		dhcpd.io.paused++;
-		event_del(dhcpd.ev_udp);
+		event_del(dhcpd.ev_rx);
 	}
 	/* Addresses handed out: keep the reserve of probed ones full. */
 	if (dhcpd.conf.probe && !dhcpd.ahead_fast)
@@ -794,6 +853,7 @@ conf_from_msg(const struct msg_config *mc, struct dhcp_conf *c)
 		c->nroutes++;
 	}
 	c->probe = mc->conf.dhcp_conflict_check;
+	c->mac_limit = mc->conf.dhcp_mac_limit;
 }
 
 /* Builds a server for the new configuration, then swaps it in. */
@@ -892,10 +952,10 @@ dhcpd_config(const struct msg_config *mc, void *arg)
 	if (!dhcpd.serving) {
 		dhcpd.serving = 1;
 		/* Requests that waited in the kernel are served now. */
-		if (event_add(dhcpd.ev_udp, NULL) == -1 ||
+		if (event_add(dhcpd.ev_rx, NULL) == -1 ||
 		    event_add(dhcpd.ev_arp, NULL) == -1)
 			fatalx("cannot watch the DHCP sockets");
-		udp_read(FD_DHCPD_UDP, EV_READ, NULL);
+		frames_read(FD_DHCPD_FRAMES, EV_READ, NULL);
 	}
 }
 
@@ -906,26 +966,20 @@ dhcpd_init(struct event_base *base, void *arg)
 {
 	struct timeval	 tv = { TICK_SECS, 0 };
 	char		 err[512];
-	int		 rcvbuf = RCVBUF_BYTES;
 
 	dhcpd.base = base;
 	dhcpd.committed_ok = 1;	/* batch 0: nothing, durably */
-	/* Room for a burst of clients while this process waits for a CPU
-	 * (up to net.core.rmem_max; the default holds ~100 requests). */
-	if (setsockopt(FD_DHCPD_UDP, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
-	    sizeof(rcvbuf)) == -1)
-		log_warn("DHCP socket receive buffer");
 	/* The state dir is the working directory: the chroot's root, or
 	 * under a systemd unit the directory itself (privdrop.h). */
 	if ((dhcpd.store = store_open(DB_PATH, err, sizeof(err))) == NULL)
 		fatalx("lease database: %s", err);
-	dhcpd.ev_udp = event_new(base, FD_DHCPD_UDP, EV_READ | EV_PERSIST,
-	    udp_read, NULL);
+	dhcpd.ev_rx = event_new(base, FD_DHCPD_FRAMES, EV_READ | EV_PERSIST,
+	    frames_read, NULL);
 	dhcpd.ev_arp = event_new(base, FD_DHCPD_PACKET, EV_READ | EV_PERSIST,
 	    arp_read, NULL);
 	dhcpd.ev_tick = event_new(base, -1, EV_PERSIST, tick, NULL);
 	dhcpd.ev_ahead = evtimer_new(base, ahead_timer, NULL);
-	if (dhcpd.ev_udp == NULL || dhcpd.ev_arp == NULL ||
+	if (dhcpd.ev_rx == NULL || dhcpd.ev_arp == NULL ||
 	    dhcpd.ev_tick == NULL || dhcpd.ev_ahead == NULL ||
 	    event_add(dhcpd.ev_tick, &tv) == -1)
 		fatalx("cannot set up events");

@@ -49,6 +49,10 @@ struct io_stats {
 	uint64_t	 probes_ahead;	/* ARP probes ahead of demand */
 	uint64_t	 names_unsent;	/* no channel to dnsd */
 	uint64_t	 batched;	/* messages read */
+	uint64_t	 frames;	/* frames read from the frame socket */
+	uint64_t	 frames_not_for_us;	/* another host's, or ours */
+	uint64_t	 frame_drop[FRAME_ERR_MAX];	/* by reason */
+	uint64_t	 kernel_drops;	/* the frame socket's queue was full */
 };
 
 struct dhcpd {
@@ -63,7 +67,7 @@ struct dhcpd {
 	int64_t		 group_since;	/* us: first change of the open batch */
 	struct event	*ev_group;
 	struct proto_chan *dnsd;
-	struct event	*ev_udp, *ev_arp, *ev_tick, *ev_ahead;
+	struct event	*ev_rx, *ev_arp, *ev_tick, *ev_ahead;
 	int		 serving;
 	uint32_t	 generation;
 	struct dhcp_conf conf;
@@ -93,6 +97,8 @@ extern struct dhcpd	 dhcpd;
 /* dhcpd.c: everything decided so far committed, before the store is
  * used directly (the reservation commands write it from this thread). */
 void	dhcpd_drain(void);
+/* dhcpd.c: frames the kernel dropped for a full queue, so far. */
+uint64_t dhcpd_kernel_drops(void);
 
 /* ctl.c */
 extern const struct ctl_handler	dhcpd_handlers[];

@@ -30,6 +30,7 @@ struct dhcp_server {
 	struct dhcp_lease	*leases;
 	uint32_t		 nleases, cap;
 	uint32_t		*h_ip, *h_key, *h_name;	/* heads: index+1 */
+	uint32_t		*h_src;		/* leases by frame source */
 	uint32_t		 hmask;
 	uint8_t			*used;		/* pool bitmap: has an entry */
 	uint8_t			*probed;	/* pool bitmap: ARP said free */
@@ -47,6 +48,7 @@ struct dhcp_server {
 	int			 nresv;
 	struct dhcp_stats	 st;
 	int64_t			 full_logged;
+	struct log_due		 mac_due;	/* dhcp-mac-limit refusals */
 
 	/* The message being handled and who sent it. */
 	struct dhcp_msg		 msg;
@@ -54,6 +56,8 @@ struct dhcp_server {
 	size_t			 keylen;
 	uint8_t			 mac[6];
 	int			 has_mac;
+	uint8_t			 frame_mac[6];	/* the frame's source */
+	int			 has_frame;
 };
 
 /* ------------------------------------------------------------ hashing */
@@ -79,6 +83,12 @@ static uint32_t
 hash_key(const struct dhcp_server *s, const uint8_t *key, size_t len)
 {
 	return hash_bytes(key, len) & s->hmask;
+}
+
+static uint32_t
+hash_src(const struct dhcp_server *s, const uint8_t mac[6])
+{
+	return hash_bytes(mac, 6) & s->hmask;
 }
 
 static uint32_t
@@ -120,6 +130,7 @@ chain_del(struct dhcp_server *s, uint32_t *heads, uint32_t h, uint32_t idx,
 #define OFF_IP		offsetof(struct dhcp_lease, next_ip)
 #define OFF_KEY		offsetof(struct dhcp_lease, next_key)
 #define OFF_NAME	offsetof(struct dhcp_lease, next_name)
+#define OFF_SRC		offsetof(struct dhcp_lease, next_src)
 
 static struct dhcp_lease *
 find_ip(const struct dhcp_server *s, uint32_t ip)
@@ -454,6 +465,7 @@ dhcp_server_new(const struct dhcp_conf *conf, const struct dhcp_ops *ops,
 	s->h_ip = calloc(hsize, sizeof(uint32_t));
 	s->h_key = calloc(hsize, sizeof(uint32_t));
 	s->h_name = calloc(hsize, sizeof(uint32_t));
+	s->h_src = calloc(hsize, sizeof(uint32_t));
 	s->used = calloc(bytes, 1);
 	s->probed = calloc(bytes, 1);
 	s->probing = calloc(bytes, 1);
@@ -461,7 +473,8 @@ dhcp_server_new(const struct dhcp_conf *conf, const struct dhcp_ops *ops,
 	s->ready_at = calloc(DHCP_READY_MAX, sizeof(int64_t));
 	if (s->probing == NULL || s->ready == NULL || s->ready_at == NULL ||
 	    s->leases == NULL || s->h_ip == NULL || s->h_key == NULL ||
-	    s->h_name == NULL || s->used == NULL || s->probed == NULL) {
+	    s->h_name == NULL || s->h_src == NULL || s->used == NULL ||
+	    s->probed == NULL) {
 		dhcp_server_free(s);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
@@ -482,6 +495,7 @@ dhcp_server_free(struct dhcp_server *s)
 	free(s->h_ip);
 	free(s->h_key);
 	free(s->h_name);
+	free(s->h_src);
 	free(s->used);
 	free(s->probed);
 	free(s->probing);
@@ -983,6 +997,100 @@ name_set(struct dhcp_server *s, struct dhcp_lease *e, const char *name)
 		s->ops.name_add(e, s->ops.arg);
 }
 
+/* ------------------------------------------------------------ frame source */
+
+/*
+ * dhcp-mac-limit. A host that invents chaddrs still sends its frames
+ * from its own MAC: the leases it gets for chaddrs other than that MAC
+ * are counted per frame source, and past the limit it gets no new one.
+ * A client whose chaddr is the frame's source is never limited, nor one
+ * with a reservation (the admin named it). Leases counted are on the
+ * chain of their source's hash; those that stop being live are dropped
+ * from it as the chain is walked.
+ */
+
+/* Does the current message get a lease for somebody else's MAC? */
+static int
+src_foreign(const struct dhcp_server *s)
+{
+	if (!s->has_frame)
+		return 0;
+	if (s->has_mac && (memcmp(s->mac, s->frame_mac, 6) == 0 ||
+	    dhcp_resv_by_mac(s, s->mac) != NULL))
+		return 0;
+	return 1;
+}
+
+uint32_t
+dhcp_src_leases(struct dhcp_server *s, const uint8_t mac[6], int64_t now)
+{
+	struct dhcp_lease *e;
+	uint32_t	*pp = &s->h_src[hash_src(s, mac)], n = 0;
+
+	while (*pp != 0) {
+		e = &s->leases[*pp - 1];
+		if (!live(e, now)) {
+			*pp = e->next_src;
+			e->next_src = 0;
+			e->src_linked = 0;
+			continue;
+		}
+		if (memcmp(e->src, mac, 6) == 0)
+			n++;
+		pp = &e->next_src;
+	}
+	return n;
+}
+
+/* e now belongs to the current client: counted for its frame's source
+ * when that is not the client's own MAC. */
+static void
+src_track(struct dhcp_server *s, struct dhcp_lease *e)
+{
+	if (e->src_linked) {
+		chain_del(s, s->h_src, hash_src(s, e->src), idx_of(s, e),
+		    OFF_SRC);
+		e->src_linked = 0;
+	}
+	memcpy(e->src, s->frame_mac, 6);
+	if (src_foreign(s)) {
+		chain_add(s, s->h_src, hash_src(s, e->src), idx_of(s, e),
+		    OFF_SRC);
+		e->src_linked = 1;
+	}
+}
+
+/*
+ * May the current message take a lease? Not when its frame's source
+ * holds mac_limit leases for other MACs already, unless the client's
+ * own live lease came from that source (a renewal, the REQUEST after our
+ * OFFER). Refusals are counted, and logged at most once a minute.
+ */
+static int
+src_may_take(struct dhcp_server *s, int64_t now)
+{
+	const struct dhcp_lease *e;
+	uint64_t	 k;
+	char		 m[18];
+
+	if (s->conf.mac_limit == 0 || !src_foreign(s))
+		return 1;
+	e = find_key(s, s->key, s->keylen);
+	if (e != NULL && live(e, now) && e->src_linked &&
+	    memcmp(e->src, s->frame_mac, 6) == 0)
+		return 1;
+	if (dhcp_src_leases(s, s->frame_mac, now) < s->conf.mac_limit)
+		return 1;
+	s->st.mac_limit++;
+	if ((k = log_due(&s->mac_due, s->st.mac_limit, (uint64_t)now,
+	    60)) > 0)
+		log_warnx("%s holds %u leases for other hardware addresses "
+		    "(dhcp-mac-limit): %llu request(s) for more refused",
+		    mac_str(s->frame_mac, m, sizeof(m)), s->conf.mac_limit,
+		    (unsigned long long)k);
+	return 0;
+}
+
 /* ------------------------------------------------------------ leases */
 
 /*
@@ -1021,6 +1129,7 @@ take(struct dhcp_server *s, uint32_t ip, int64_t now)
 	if (s->has_mac)
 		memcpy(e->mac, s->mac, 6);
 	e->last_seen = now;
+	src_track(s, e);
 	return e;
 }
 
@@ -1028,13 +1137,18 @@ take(struct dhcp_server *s, uint32_t ip, int64_t now)
  * The lease time for e: short until the client comes back for it, so
  * that addresses bound by made-up clients (one host binding the pool
  * with invented MACs) return within DHCP_FIRST_LEASE unless each keeps
- * renewing; a real client renews at T1 and gets the full time.
+ * renewing; a real client renews at T1 and gets the full time. Coming
+ * back is renewing a live lease held for a quarter of a first lease at
+ * least (T1 is half of it; a client may count it from its REQUEST): a
+ * REQUEST sent again at once does not count. Leases read from the
+ * database were held before the start (bound_at 0).
  */
 static uint32_t
 lease_for(const struct dhcp_server *s, const struct dhcp_lease *e,
     int64_t now)
 {
-	if (e->state == LEASE_BOUND && e->expires > now)
+	if (e->state == LEASE_BOUND && e->expires > now &&
+	    now - e->bound_at >= DHCP_FIRST_LEASE / 4)
 		return s->conf.lease_time;
 	return s->conf.lease_time < DHCP_FIRST_LEASE ? s->conf.lease_time :
 	    DHCP_FIRST_LEASE;
@@ -1059,9 +1173,12 @@ keep_sent_name(struct dhcp_server *s, struct dhcp_lease *e)
 static void
 bind_lease(struct dhcp_server *s, struct dhcp_lease *e, int64_t now)
 {
-	char	name[CONF_MAX_HOSTNAME + 1];
+	char		name[CONF_MAX_HOSTNAME + 1];
+	uint32_t	t = lease_for(s, e, now);
 
-	e->expires = now + lease_for(s, e, now);
+	if (e->state != LEASE_BOUND || e->expires <= now)
+		e->bound_at = now;
+	e->expires = now + t;
 	e->state = LEASE_BOUND;
 	keep_sent_name(s, e);
 	pick_name(s, e, name, sizeof(name));
@@ -1356,6 +1473,8 @@ on_discover(struct dhcp_server *s, const struct dhcp_rx *rx,
 	uint32_t	 ip;
 	char		 m[18];
 
+	if (!src_may_take(s, rx->now))
+		return DHCP_R_SILENT;
 	switch (choose_address(s, dhcp_opt_addr(&s->msg, OPT_REQUESTED_IP),
 	    rx->now, &ip)) {
 	case PROBE:
@@ -1417,6 +1536,8 @@ ack_or_nak(struct dhcp_server *s, uint32_t ip, const struct dhcp_rx *rx,
 
 	if (!may_have(s, ip, rx->now))
 		return reply(s, DHCPNAK, NULL, rx, r);
+	if (!src_may_take(s, rx->now))
+		return DHCP_R_SILENT;
 	if ((e = take(s, ip, rx->now)) == NULL)
 		return reply(s, DHCPNAK, NULL, rx, r);
 	bind_lease(s, e, rx->now);
@@ -1561,6 +1682,15 @@ client_key(struct dhcp_server *s)
 		memcpy(s->mac, s->msg.h.chaddr, 6);
 }
 
+static void
+frame_source(struct dhcp_server *s, const struct dhcp_rx *rx)
+{
+	s->has_frame = rx->has_frame_mac != 0;
+	memset(s->frame_mac, 0, sizeof(s->frame_mac));
+	if (s->has_frame)
+		memcpy(s->frame_mac, rx->frame_mac, 6);
+}
+
 enum dhcp_result
 dhcp_handle(struct dhcp_server *s, const uint8_t *buf, size_t len,
     const struct dhcp_rx *rx, struct dhcp_reply *r)
@@ -1582,6 +1712,7 @@ dhcp_handle(struct dhcp_server *s, const uint8_t *buf, size_t len,
 	if (!rx->retry)
 		s->st.rx[s->msg.type]++;
 	client_key(s);
+	frame_source(s, rx);
 	switch (s->msg.type) {
 	case DHCPDISCOVER:
 		return on_discover(s, rx, r);

@@ -24,6 +24,7 @@
 #define DHCP_PROBE_MIN		32	/* probed ahead when idle */
 #define DHCP_PROBE_FRESH	120	/* s a probe result is trusted */
 #define DHCP_FIRST_LEASE	600	/* s of a lease until its first renewal */
+#define DHCP_MAC_LIMIT		8	/* dhcp-mac-limit's default */
 
 struct dhcp_route {
 	uint32_t	dst;		/* network order */
@@ -45,6 +46,9 @@ struct dhcp_conf {
 	struct dhcp_route routes[DHCP_MAX_ROUTES];	/* option 121 */
 	int		 nroutes;
 	int		 probe;		/* ARP check before first use */
+	/* Live leases one frame source MAC may hold for other hardware
+	 * addresses (an extender, a relay); 0: no limit. */
+	uint32_t	 mac_limit;
 };
 
 enum lease_state {
@@ -68,7 +72,17 @@ struct dhcp_lease {
 	char		 sent_name[CONF_MAX_HOSTNAME + 1];
 	int64_t		 expires;	/* unix time */
 	int64_t		 first_seen, last_seen;
+	int64_t		 bound_at;	/* this lease began; memory only */
 	uint32_t	 next_ip, next_key, next_name;	/* chains: index+1 */
+	/*
+	 * The frame source MAC this lease was last given to, when it is not
+	 * the client's own chaddr (an extender or a relay carried it, or a
+	 * host invented the chaddr): such leases count against that MAC's
+	 * dhcp-mac-limit. Memory only.
+	 */
+	uint8_t		 src[6];
+	uint8_t		 src_linked;	/* on the chain of src's hash */
+	uint32_t	 next_src;
 };
 
 struct dhcp_resv {
@@ -101,6 +115,7 @@ struct dhcp_stats {
 	uint64_t	declines, conflicts;
 	uint64_t	pool_full;
 	uint64_t	probes;
+	uint64_t	mac_limit;		/* refused: dhcp-mac-limit */
 };
 
 enum dhcp_dest {
@@ -135,6 +150,10 @@ struct dhcp_rx {
 	uint32_t	 src;		/* the IP source address */
 	int		 broadcast;	/* sent to a broadcast address */
 	int		 retry;		/* handled again after a probe */
+	/* The Ethernet source of the frame; has_frame_mac 0 when unknown
+	 * (then no dhcp-mac-limit applies). */
+	uint8_t		 frame_mac[6];
+	int		 has_frame_mac;
 };
 
 struct dhcp_server;
@@ -171,6 +190,13 @@ void	dhcp_probe_abandon(struct dhcp_server *, uint32_t ip);
 int	dhcp_probe_ahead(struct dhcp_server *, int64_t now, uint32_t *ip);
 /* Probed addresses ready to be offered. */
 uint32_t dhcp_probe_ready(const struct dhcp_server *);
+
+/*
+ * Live leases (offered, bound, declined) the frame source mac holds for
+ * other hardware addresses: what dhcp-mac-limit bounds.
+ */
+uint32_t dhcp_src_leases(struct dhcp_server *, const uint8_t mac[6],
+	    int64_t now);
 
 /* Expires names of leases past their time. */
 void	dhcp_tick(struct dhcp_server *, int64_t now);

@@ -345,6 +345,106 @@ ipudp_wrap(uint8_t *out, size_t outsize, uint32_t src, uint16_t sport,
 	return total;
 }
 
+static const char *const frame_err_names[FRAME_ERR_MAX] = {
+	[FRAME_OK] = "ok",
+	[FRAME_ERR_SHORT] = "short",
+	[FRAME_ERR_ETHER] = "bad_ethernet",
+	[FRAME_ERR_IP] = "bad_ip_header",
+	[FRAME_ERR_IP_CSUM] = "bad_ip_checksum",
+	[FRAME_ERR_FRAGMENT] = "fragment",
+	[FRAME_ERR_NOT_UDP] = "not_udp",
+	[FRAME_ERR_NOT_OURS] = "not_ours",
+	[FRAME_ERR_UDP_LEN] = "bad_udp_length",
+	[FRAME_ERR_UDP_CSUM] = "bad_udp_checksum",
+};
+
+const char *
+dhcp_frame_err_name(enum dhcp_frame_err e)
+{
+	if ((unsigned)e >= FRAME_ERR_MAX)
+		return "?";
+	return frame_err_names[e];
+}
+
+static uint16_t
+get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* The Ethernet header: IPv4, from a unicast, non-zero MAC. */
+static enum dhcp_frame_err
+frame_ether(const uint8_t *f, size_t len, struct dhcp_frame *out)
+{
+	static const uint8_t zero[6];
+
+	if (len < ETH_HDR_LEN + 20 + 8)
+		return FRAME_ERR_SHORT;
+	if (get16(f + 12) != 0x0800 || (f[6] & 1) ||
+	    memcmp(f + 6, zero, 6) == 0)
+		return FRAME_ERR_ETHER;
+	memcpy(out->src_mac, f + 6, 6);
+	return FRAME_OK;
+}
+
+/* The IPv4 header at ip (room bytes to the frame's end); *ihl, *tot. */
+static enum dhcp_frame_err
+frame_ip(const uint8_t *ip, size_t room, size_t *ihl, size_t *tot)
+{
+	*ihl = (size_t)(ip[0] & 0x0f) * 4;
+	*tot = get16(ip + 2);
+	if ((ip[0] >> 4) != 4 || *ihl < 20 || *tot < *ihl)
+		return FRAME_ERR_IP;
+	/* Trailing bytes are Ethernet padding (a 60-byte minimum frame);
+	 * fewer than the IP length say is a cut frame. */
+	if (*tot > room || *ihl + 8 > *tot)
+		return FRAME_ERR_SHORT;
+	if (csum_fold(csum_partial(ip, *ihl, 0)) != 0)
+		return FRAME_ERR_IP_CSUM;
+	/* MF or an offset: a piece of a datagram, never a whole request. */
+	if (get16(ip + 6) & 0x3fff)
+		return FRAME_ERR_FRAGMENT;
+	if (ip[9] != IPPROTO_UDP)
+		return FRAME_ERR_NOT_UDP;
+	return FRAME_OK;
+}
+
+enum dhcp_frame_err
+dhcp_frame_parse(const uint8_t *f, size_t len, uint32_t self, uint32_t bcast,
+    int csum_trusted, struct dhcp_frame *out)
+{
+	const uint8_t	*ip, *udp;
+	enum dhcp_frame_err e;
+	size_t		 ihl, tot, ulen;
+	uint16_t	 ucsum;
+
+	memset(out, 0, sizeof(*out));
+	if ((e = frame_ether(f, len, out)) != FRAME_OK)
+		return e;
+	ip = f + ETH_HDR_LEN;
+	if ((e = frame_ip(ip, len - ETH_HDR_LEN, &ihl, &tot)) != FRAME_OK)
+		return e;
+	memcpy(&out->src, ip + 12, 4);
+	memcpy(&out->dst, ip + 16, 4);
+	out->broadcast = out->dst == INADDR_BROADCAST || out->dst == bcast;
+	udp = ip + ihl;
+	out->sport = get16(udp);
+	if ((out->dst != self && !out->broadcast) || get16(udp + 2) != 67)
+		return FRAME_ERR_NOT_OURS;
+	ulen = get16(udp + 4);
+	if (ulen < 8 || ulen > tot - ihl)
+		return FRAME_ERR_UDP_LEN;
+	memcpy(&ucsum, udp + 6, 2);
+	/* Zero: the sender computed none (RFC 768). */
+	if (ucsum != 0 && !csum_trusted && csum_fold(csum_partial(udp, ulen,
+	    csum_pseudo(out->src, out->dst, IPPROTO_UDP,
+	    (uint32_t)ulen))) != 0)
+		return FRAME_ERR_UDP_CSUM;
+	out->payload = udp + 8;
+	out->len = ulen - 8;
+	return FRAME_OK;
+}
+
 void
 arp_build_request(uint8_t *out, const uint8_t smac[6], uint32_t sip,
     uint32_t tip)

@@ -138,6 +138,54 @@ size_t	dhcp_build_finish(struct dhcp_build *);
 size_t	ipudp_wrap(uint8_t *out, size_t outsize, uint32_t src, uint16_t sport,
 	    uint32_t dst, uint16_t dport, const uint8_t *payload, size_t len);
 
+/*
+ * A DHCP request as the LAN's frame socket reads it: Ethernet, IPv4,
+ * UDP to port 67. The parser checks every header (lengths, version,
+ * checksums, fragments, where it is addressed) because the frame is
+ * untrusted, and gives the frame's source MAC: who really sent it,
+ * whatever chaddr says.
+ */
+#define ETH_HDR_LEN		14
+#define FRAME_MAX_HDRS		(ETH_HDR_LEN + 60 + 8)	/* IP options max */
+
+/* Why a frame was dropped; each has a counter in dhcpd's status. */
+enum dhcp_frame_err {
+	FRAME_OK,
+	FRAME_ERR_SHORT,	/* shorter than the headers it claims */
+	FRAME_ERR_ETHER,	/* not IPv4, or a group or zero source MAC */
+	FRAME_ERR_IP,		/* version, header length, total length */
+	FRAME_ERR_IP_CSUM,	/* IPv4 header checksum */
+	FRAME_ERR_FRAGMENT,	/* a fragment: the kernel would reassemble */
+	FRAME_ERR_NOT_UDP,
+	FRAME_ERR_NOT_OURS,	/* not to us or a broadcast, or not port 67 */
+	FRAME_ERR_UDP_LEN,	/* UDP length against the IP length */
+	FRAME_ERR_UDP_CSUM,
+	FRAME_ERR_MAX
+};
+
+const char *dhcp_frame_err_name(enum dhcp_frame_err);
+
+struct dhcp_frame {
+	uint8_t		 src_mac[6];	/* the Ethernet source */
+	uint32_t	 src, dst;	/* IPv4, network order */
+	uint16_t	 sport;		/* host order */
+	int		 broadcast;	/* to 255.255.255.255 or the subnet's */
+	const uint8_t	*payload;	/* the DHCP message, inside the frame */
+	size_t		 len;
+};
+
+/*
+ * Parses a frame of len bytes (from the Ethernet header on). self is our
+ * address and bcast the LAN's broadcast address (network order): a
+ * datagram to anything else is not ours (the kernel would forward it).
+ * csum_trusted: the kernel checked the UDP checksum or has not computed
+ * it yet (PACKET_AUXDATA's TP_STATUS_CSUM_VALID, TP_STATUS_CSUMNOTREADY:
+ * a datagram from this host's own veth peer carries only the seed).
+ */
+enum dhcp_frame_err dhcp_frame_parse(const uint8_t *frame, size_t len,
+	    uint32_t self, uint32_t bcast, int csum_trusted,
+	    struct dhcp_frame *);
+
 #define ARP_LEN			28
 /* An ARP request for tip from (smac, sip) into out[ARP_LEN]. */
 void	arp_build_request(uint8_t *out, const uint8_t smac[6], uint32_t sip,

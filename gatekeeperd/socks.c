@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include <arpa/inet.h>
+#include <linux/filter.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
@@ -24,6 +25,7 @@
 #include "util.h"
 
 #define DNS_RCVBUF	(4 * 1024 * 1024)
+#define DHCP_RCVBUF	(2 * 1024 * 1024)
 
 static int
 inet_socket(int type, struct in_addr addr, uint16_t port, const char *ifname,
@@ -76,11 +78,22 @@ open_dns_udp(struct in_addr lan)
 	return fd;
 }
 
-/* DHCP: *:67 on the LAN link only, broadcasts allowed, with the arrival
- * interface reported. */
+/*
+ * DHCP: *:67 on the LAN link only, broadcasts allowed. dhcpd sends its
+ * replies from it (our address as the source, routed to a relay or a
+ * client's address) but reads the requests from the frame socket below,
+ * which shows who sent each frame: a filter that accepts nothing keeps
+ * this one's queue empty (each datagram then counts in the kernel's UDP
+ * InErrors). Bound all the same, so the port is ours and no ICMP port
+ * unreachable answers a client.
+ */
 static int
 open_dhcp_udp(void)
 {
+	static struct sock_filter none[] = {
+		BPF_STMT(BPF_RET | BPF_K, 0),
+	};
+	struct sock_fprog prog = { 1, none };
 	struct in_addr	 any = { INADDR_ANY };
 	int		 fd, on = 1;
 
@@ -88,8 +101,80 @@ open_dhcp_udp(void)
 	if (fd == -1)
 		return -1;
 	if (setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &on, sizeof(on)) == -1 ||
-	    setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on)) == -1) {
+	    setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
+	    sizeof(prog)) == -1) {
 		log_warn("DHCP: setsockopt");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * The DHCP requests as frames (docs/dhcpd.md): what the LAN sends to
+ * port 67 of IPv4 UDP, Ethernet header and all, so dhcpd learns each
+ * frame's source MAC, which a host that invents chaddrs cannot hide.
+ * dhcpd has no CAP_NET_RAW: it gets this socket, with a filter it cannot
+ * change (SO_LOCK_FILTER), so it sees nothing else of the LAN's traffic.
+ * Frames from this host (PACKET_OUTGOING: dhcpd's own replies to a
+ * relay) and to other hosts are not taken; neither are IP fragments but
+ * the first (dhcpd counts that one). Opened with protocol 0, so nothing
+ * queues before the filter is in place.
+ */
+static int
+open_dhcp_frames(void)
+{
+	static struct sock_filter code[] = {
+		/* 0: PACKET_HOST or PACKET_BROADCAST only */
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_PKTTYPE),
+		BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, PACKET_BROADCAST, 9, 0),
+		/* 2: IPv4 */
+		BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 0, 7),
+		/* 4: UDP */
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 23),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_UDP, 0, 5),
+		/* 6: no fragment offset (a UDP header is there) */
+		BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 20),
+		BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x1fff, 3, 0),
+		/* 8: X = the IP header length; destination port 67 */
+		BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 14),
+		BPF_STMT(BPF_LD | BPF_H | BPF_IND, 16),
+		/* 10 */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 67, 1, 0),
+		/* 11 */
+		BPF_STMT(BPF_RET | BPF_K, 0),
+		/* 12: the whole frame */
+		BPF_STMT(BPF_RET | BPF_K, 0xffff),
+	};
+	struct sock_fprog prog = { sizeof(code) / sizeof(code[0]), code };
+	struct sockaddr_ll sll;
+	int		 fd, on = 1, rcvbuf = DHCP_RCVBUF;
+
+	if ((fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0)) == -1) {
+		log_warn("DHCP frame socket");
+		return -1;
+	}
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_protocol = htons(ETH_P_IP);
+	sll.sll_ifindex = (int)if_nametoindex(gk->lan.ifname);
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog,
+	    sizeof(prog)) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_LOCK_FILTER, &on, sizeof(on)) == -1 ||
+	    setsockopt(fd, SOL_PACKET, PACKET_AUXDATA, &on, sizeof(on)) == -1) {
+		log_warn("DHCP frame socket: filter");
+		close(fd);
+		return -1;
+	}
+	/* Room for a burst while dhcpd waits for a CPU or restarts. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
+	    sizeof(rcvbuf)) == -1)
+		log_warn("DHCP frame socket: receive buffer");
+	if (sll.sll_ifindex == 0 ||
+	    bind(fd, (struct sockaddr *)&sll, sizeof(sll)) == -1 ||
+	    set_nonblock(fd) == -1) {
+		log_warn("DHCP frame socket on %s", gk->lan.ifname);
 		close(fd);
 		return -1;
 	}
@@ -220,6 +305,7 @@ socks_open(void)
 
 	if ((res[RES_DHCP_UDP] = open_dhcp_udp()) == -1 ||
 	    (res[RES_DHCP_PACKET] = open_dhcp_packet()) == -1 ||
+	    (res[RES_DHCP_FRAMES] = open_dhcp_frames()) == -1 ||
 	    (res[RES_DNS_UDP] = open_dns_udp(lan)) == -1 ||
 	    (res[RES_DNS_TCP] = inet_socket(SOCK_STREAM, lan, 53, NULL,
 	    "DNS")) == -1 ||

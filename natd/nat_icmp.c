@@ -155,6 +155,29 @@ icmp_error_in(struct nat *n, struct pk *p, struct nat_result *res)
 	return 1;
 }
 
+/*
+ * Whether the packet an outbound error quotes (received from outside
+ * through mapping mi) could have come in: the error goes back to its
+ * sender, and under address(-and-port)-dependent filtering that sender
+ * is one the mapping let in. Else a device could aim errors that seem to
+ * come from the router at any host, about any of its WAN ports.
+ */
+static int
+error_out_matches(struct nat *n, uint32_t mi, const struct pk *p,
+    const struct inner *in)
+{
+	const struct nat_map *m = &n->maps[mi - 1];
+	uint32_t	 from = ld32raw(in->ip + 12);
+	int		 mode;
+
+	if (from != p->dst)
+		return 0;
+	mode = in->proto == IPPROTO_TCP ? n->cf.filter_tcp : n->cf.filter_udp;
+	if ((m->flags & MAP_FORWARD) || mode == NAT_EIF)
+		return 1;
+	return sess_find(n, mi, from, ld16(in->l4), mode == NAT_ADF) != 0;
+}
+
 /* An error from a LAN device about a packet it got from outside. */
 int
 icmp_error_out(struct nat *n, struct pk *p, struct nat_result *res)
@@ -174,7 +197,7 @@ icmp_error_out(struct nat *n, struct pk *p, struct nat_result *res)
 	if (pidx(in.proto) < 0)
 		return other_error_out(n, p, &in, res);
 	mi = map_find(n, in.proto, p->src, ld16(in.l4 + 2));
-	if (mi == 0) {
+	if (mi == 0 || !error_out_matches(n, mi, p, &in)) {
 		/* RFC 5508 REQ-4: no mapping, silently dropped. */
 		n->st.icmp_unmatched++;
 		return 0;

@@ -42,8 +42,10 @@ const struct child_layout child_layouts[LAYOUT_NCHILDREN] = {
 			    SOCK_DGRAM, "packet socket", 0 },
 			{ FD_DHCPD_DNSD, RES_DHCPD_DNSD, AF_UNIX,
 			    SOCK_SEQPACKET, "dnsd channel", 0 },
+			{ FD_DHCPD_FRAMES, RES_DHCP_FRAMES, AF_PACKET,
+			    SOCK_RAW, "DHCP frame socket", 0 },
 		},
-		.nfds = 3,
+		.nfds = 4,
 	},
 	{
 		.peer = PEER_DNSD, .name = "dnsd", .user = "gk-dnsd",

@@ -30,6 +30,7 @@
 #define FD_DHCPD_UDP		4	/* UDP *:67 bound to the LAN */
 #define FD_DHCPD_PACKET		5	/* AF_PACKET on the LAN, send only */
 #define FD_DHCPD_DNSD		6	/* dhcpd <-> dnsd socketpair */
+#define FD_DHCPD_FRAMES		7	/* AF_PACKET on the LAN: requests */
 #define FD_DNSD_UDP		4	/* UDP lan-address:53 */
 #define FD_DNSD_TCP		5	/* TCP lan-address:53, listening */
 #define FD_DNSD_DHCPD		6
@@ -68,6 +69,7 @@ enum layout_res {
 	RES_QUEUE,		/* the nfqueue netlink socket */
 	RES_DHCP_UDP,
 	RES_DHCP_PACKET,
+	RES_DHCP_FRAMES,	/* IPv4 UDP to port 67 with the Ethernet header */
 	RES_DNS_UDP,
 	RES_DNS_TCP,
 	RES_WEB_LISTEN,

@@ -83,6 +83,7 @@ static const struct json_counter http_counters[] = {
 	JSON_COUNTER(struct http_stats, responses),
 	JSON_COUNTER(struct http_stats, errors),
 	JSON_COUNTER(struct http_stats, refused_conns),
+	JSON_COUNTER(struct http_stats, accept_paused),
 	JSON_COUNTER(struct http_stats, relay_timeouts),
 };
 

@@ -22,6 +22,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
 
 #include <openssl/ssl.h>
 
@@ -29,9 +30,9 @@
 #include "log.h"
 #include "ws.h"
 
-#define HTTP_TIMEOUT_S		10	/* a request's whole exchange */
 #define HTTP_MAX_HEADERS	8192
 #define RELAY_TIMEOUT_S		5
+#define ACCEPT_PAUSE_MS		250	/* after accept() found no descriptor */
 
 /* A response waiting for the parent's reply. */
 struct pending {
@@ -59,6 +60,10 @@ static struct {
 	uint32_t		 next_id;
 	TAILQ_HEAD(, pending)	 pending;
 	TAILQ_HEAD(, conn)	 conns;
+	struct {			/* HTTP's and HTTPS's listeners */
+		struct evconnlistener *lev;
+		struct event	*resume;
+	}			 listeners[2];
 	struct http_stats	 st;
 } h;
 
@@ -321,11 +326,56 @@ request_cb(struct evhttp_request *req, void *arg)
 	web_resp_free(&r);
 }
 
+static void
+accept_resume(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	evconnlistener_enable(arg);
+}
+
+/*
+ * accept() failed with more than a retry can mend: no descriptor left
+ * (EMFILE: a LAN host holding thousands of idle connections) or no
+ * memory. The listener stays readable and libevent would call accept()
+ * and print a warning again at once, in a loop; pause it instead. Idle
+ * connections end by the request timeout and give descriptors back.
+ */
+static void
+accept_failed(struct evconnlistener *lev, void *arg)
+{
+	struct timeval	 tv = { 0, ACCEPT_PAUSE_MS * 1000 };
+	size_t		 i;
+
+	(void)arg;
+	h.st.accept_paused++;
+	for (i = 0; i < sizeof(h.listeners) / sizeof(h.listeners[0]); i++)
+		if (h.listeners[i].lev == lev &&
+		    evconnlistener_disable(lev) == 0 &&
+		    evtimer_add(h.listeners[i].resume, &tv) == 0)
+			return;
+}
+
+/* Listener slot i pauses on accept() failures instead of spinning. */
+static int
+pause_on_accept_failure(struct evhttp_bound_socket *bound, size_t i)
+{
+	struct evconnlistener *lev = evhttp_bound_socket_get_listener(bound);
+
+	h.listeners[i].lev = lev;
+	h.listeners[i].resume = evtimer_new(h.base, accept_resume, lev);
+	if (h.listeners[i].resume == NULL)
+		return -1;
+	evconnlistener_set_error_cb(lev, accept_failed);
+	return 0;
+}
+
 /* An evhttp on the listener fd with the same limits and handler. */
 static struct evhttp *
 server_on(int fd, void *arg)
 {
 	struct evhttp	*http;
+	struct evhttp_bound_socket *bound;
 
 	if ((http = evhttp_new(h.base)) == NULL)
 		return NULL;
@@ -335,7 +385,8 @@ server_on(int fd, void *arg)
 	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD |
 	    EVHTTP_REQ_POST | EVHTTP_REQ_DELETE);
 	evhttp_set_gencb(http, request_cb, arg);
-	if (evhttp_accept_socket(http, fd) == -1) {
+	if ((bound = evhttp_accept_socket_with_handle(http, fd)) == NULL ||
+	    pause_on_accept_failure(bound, arg != NULL) == -1) {
 		log_warnx("http: cannot accept on fd %d", fd);
 		evhttp_free(http);
 		return NULL;

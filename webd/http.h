@@ -19,11 +19,15 @@ typedef int (*http_relay_fn)(uint32_t id, const struct msg_ctl_request *);
  * next request gets 429 and is closed. */
 #define HTTP_CONNS_PER_SOURCE	16
 
+/* A request's whole exchange; a connection idle as long is closed. */
+#define HTTP_TIMEOUT_S		10
+
 struct http_stats {
 	uint64_t	 requests;
 	uint64_t	 responses;
 	uint64_t	 errors;		/* 4xx and 5xx */
 	uint64_t	 refused_conns;		/* over the per-source cap */
+	uint64_t	 accept_paused;		/* accept() out of descriptors */
 	uint64_t	 relay_timeouts;
 };
 

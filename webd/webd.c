@@ -386,7 +386,7 @@ live_known(void *arg, const uint8_t mac[6])
 static void
 report_exhaustion(void)
 {
-	static struct log_due conns, sessions;
+	static struct log_due conns, sessions, accepts;
 	uint32_t	 now = mono_s();
 	uint64_t	 k;
 
@@ -395,6 +395,10 @@ report_exhaustion(void)
 		    "holds its %d connections or WebSockets (refused_conns); "
 		    "other sources are served", (unsigned long long)k,
 		    HTTP_CONNS_PER_SOURCE);
+	if ((k = log_due(&accepts, http_stats()->accept_paused, now, 60)) > 0)
+		log_warnx("web: new connections paused %llu times: no "
+		    "descriptor left for accept() (accept_paused); idle ones "
+		    "end within %d s", (unsigned long long)k, HTTP_TIMEOUT_S);
 	if ((k = log_due(&sessions, webd.auth.st.evicted, now, 60)) > 0)
 		log_warnx("web: %llu sessions ended by newer logins: %d at "
 		    "most, the oldest goes (auth.evicted)",

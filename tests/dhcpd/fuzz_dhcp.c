@@ -1,7 +1,13 @@
 /*
  * libFuzzer target over dhcpd's message handler: parse, decide, build a
  * reply, with a lease table that lives across inputs so that later inputs
- * meet the state earlier ones left (offers, leases, names, probes).
+ * meet the state earlier ones left (offers, leases, names, probes, the
+ * leases counted per frame source for dhcp-mac-limit).
+ *
+ * Built twice: fuzz_dhcp takes a DHCP message (what the UDP payload
+ * holds); with FUZZ_FRAMES, fuzz_dhcp_frame takes a whole Ethernet frame
+ * as the frame socket reads it, and goes through the header parser first
+ * (corpus/frame). The frame's source MAC is the one the limit counts.
  */
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -43,12 +49,54 @@ make_server(void)
 	c.routes[0].plen = 17;
 	c.routes[0].gw = htonl(0x0a2a0002);
 	c.probe = 1;
+	c.mac_limit = 2;	/* small: the fuzzer reaches the refusals */
 	srv = dhcp_server_new(&c, &ops, err, sizeof(err));
 	if (srv != NULL)
 		(void)dhcp_resv_add(srv, mac, htonl(0x0a2a0032), "printer", 1,
 		    err, sizeof(err));
 	return srv;
 }
+
+#ifdef FUZZ_FRAMES
+/*
+ * The frame's headers; the DHCP message inside it in *data, *len. An odd
+ * length stands for a frame whose UDP checksum the kernel vouched for,
+ * so mutated payloads still reach the handler.
+ */
+static int
+from_frame(const uint8_t **data, size_t *len, struct dhcp_rx *rx)
+{
+	struct dhcp_frame f;
+
+	if (dhcp_frame_parse(*data, *len, htonl(0x0a2a0001),
+	    htonl(0x0a2a00ff), (int)(*len & 1), &f) != FRAME_OK)
+		return -1;
+	if (f.payload < *data || f.payload + f.len > *data + *len)
+		__builtin_trap();
+	rx->src = f.src;
+	rx->broadcast = f.broadcast;
+	memcpy(rx->frame_mac, f.src_mac, 6);
+	rx->has_frame_mac = 1;
+	*data = f.payload;
+	*len = f.len;
+	return 0;
+}
+#else
+/* A message alone: its first bytes pick the source and, for some, a
+ * frame source MAC out of four, for the per-MAC accounting. */
+static int
+from_message(const uint8_t *data, size_t len, struct dhcp_rx *rx)
+{
+	rx->src = len > 0 && (data[0] & 1) ? htonl(0x0a2a0005) : 0;
+	rx->broadcast = len > 1 && (data[1] & 1);
+	if (len > 2 && (data[2] & 1)) {
+		rx->has_frame_mac = 1;
+		rx->frame_mac[0] = 2;
+		rx->frame_mac[5] = (uint8_t)(data[2] >> 1 & 3);
+	}
+	return 0;
+}
+#endif
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
@@ -62,10 +110,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		return 0;
 	/* Time moves in steps the input cannot control, so leases expire. */
 	now += 7;
+	memset(&rx, 0, sizeof(rx));
 	rx.now = now;
-	rx.src = len > 0 && (data[0] & 1) ? htonl(0x0a2a0005) : 0;
-	rx.broadcast = len > 1 && (data[1] & 1);
-	rx.retry = 0;
+#ifdef FUZZ_FRAMES
+	if (from_frame(&data, &len, &rx) == -1)
+		return 0;
+#else
+	(void)from_message(data, len, &rx);
+#endif
 	switch (dhcp_handle(srv, data, len, &rx, &rep)) {
 	case DHCP_R_PROBE:
 		/* dhcpd out of probe slots: the probe is abandoned */

@@ -187,7 +187,7 @@ rec_del(const struct dhcp_lease *e, void *arg)
 static const struct dhcp_ops ops = { rec_persist, rec_add, rec_del, NULL };
 
 static struct dhcp_server *
-server(const char *start, const char *end, int probe)
+server_with(const char *start, const char *end, int probe, uint32_t limit)
 {
 	struct dhcp_conf c;
 	struct dhcp_server *s;
@@ -201,6 +201,7 @@ server(const char *start, const char *end, int probe)
 	c.lease_time = 3600;
 	strlcpy(c.domain, "lan", sizeof(c.domain));
 	c.probe = probe;
+	c.mac_limit = limit;
 	s = dhcp_server_new(&c, &ops, err, sizeof(err));
 	if (s == NULL) {
 		fprintf(stderr, "server: %s\n", err);
@@ -209,12 +210,19 @@ server(const char *start, const char *end, int probe)
 	return s;
 }
 
+/* No dhcp-mac-limit: the messages of most tests carry no frame source. */
+static struct dhcp_server *
+server(const char *start, const char *end, int probe)
+{
+	return server_with(start, end, probe, 0);
+}
+
 static const uint8_t mac1[6] = { 2, 0, 0, 0, 0, 1 };
 static const uint8_t mac2[6] = { 2, 0, 0, 0, 0, 2 };
 static const uint8_t mac3[6] = { 2, 0, 0, 0, 0, 3 };
 static const uint8_t mac4[6] = { 2, 0, 0, 0, 0, 4 };
 
-static struct dhcp_rx rx = { 1000000, 0, 1, 0 };
+static struct dhcp_rx rx = { .now = 1000000, .broadcast = 1 };
 static struct dhcp_reply rep;
 
 static enum dhcp_result
@@ -920,7 +928,15 @@ test_first_lease(void)
 	pkt_init(&p, DHCPREQUEST, mac1);
 	pkt_set(&p, CIADDR, ip("10.42.0.100"));
 	pkt_end(&p);
-	rx.now += DHCP_FIRST_LEASE / 2;
+	/* asking again at once is no renewal: still the first lease */
+	rx.now += 5;
+	CHECK(handle(s, &p) == DHCP_R_REPLY && rtype(&rep) == DHCPACK);
+	CHECK(rlease(&rep) == DHCP_FIRST_LEASE);
+	/* nor 145 s after the first ACK; 150 s (T1 / 2) after it is */
+	rx.now += DHCP_FIRST_LEASE / 4 - 10;
+	CHECK(handle(s, &p) == DHCP_R_REPLY && rtype(&rep) == DHCPACK);
+	CHECK(rlease(&rep) == DHCP_FIRST_LEASE);
+	rx.now += 5;
 	CHECK(handle(s, &p) == DHCP_R_REPLY && rtype(&rep) == DHCPACK);
 	CHECK(rlease(&rep) == 3600);
 	/* the attack: the rest of the pool bound by invented clients */
@@ -935,6 +951,109 @@ test_first_lease(void)
 	dhcp_tick(s, rx.now);
 	CHECK(dora(s, mac2) != 0);
 	CHECK(rlease(&rep) == DHCP_FIRST_LEASE);
+	dhcp_server_free(s);
+}
+
+/* As dora(), the messages coming in frames from source src. */
+static uint32_t
+dora_from(struct dhcp_server *s, const uint8_t mac[6], const uint8_t src[6])
+{
+	uint32_t	a;
+
+	rx.has_frame_mac = 1;
+	memcpy(rx.frame_mac, src, 6);
+	a = dora(s, mac);
+	rx.has_frame_mac = 0;
+	return a;
+}
+
+/*
+ * Issue 16: one host binding the pool with invented chaddrs from its own
+ * MAC gets dhcp-mac-limit leases for them and no more, however many it
+ * asks for; its own chaddr, other hosts, renewals and reservations are
+ * not limited; a lease that lapses or changes hands frees its place.
+ */
+static void
+test_mac_limit(void)
+{
+	struct dhcp_server *s = server_with("10.42.0.100", "10.42.0.250", 0,
+	    8);
+	const struct dhcp_stats *st = dhcp_server_stats(s);
+	static const uint8_t host[6] = { 2, 0xaa, 0, 0, 0, 1 };
+	static const uint8_t relay[6] = { 2, 0xaa, 0, 0, 0, 2 };
+	uint8_t		 fake[6] = { 2, 0xfa, 0xce, 0, 0, 0 };
+	char		 err[128];
+	struct pkt	 p;
+	uint32_t	 got[8], a;
+	int		 i;
+
+	/* the attack: 150 chaddrs from one frame source */
+	for (i = 0; i < 150; i++) {
+		fake[5] = (uint8_t)i;
+		a = dora_from(s, fake, host);
+		if (i < 8)
+			CHECK((got[i] = a) != 0);
+		else
+			CHECK(a == 0);
+	}
+	CHECK(st->mac_limit == 142);
+	CHECK(dhcp_src_leases(s, host, rx.now) == 8);
+	/* the limit costs no pool: 143 addresses are still free */
+	CHECK(dhcp_pool_unused(s) == 151 - 8);
+	/* its own chaddr is always fine, and so are other hosts */
+	CHECK(dora_from(s, host, host) != 0);
+	CHECK(dora_from(s, mac1, mac1) != 0);
+	CHECK(dora_from(s, mac2, relay) != 0);
+	CHECK(dhcp_src_leases(s, relay, rx.now) == 1);
+	CHECK(dhcp_src_leases(s, host, rx.now) == 8);
+	/* a limited client renews, from the same source, at T1 */
+	fake[5] = 3;
+	rx.has_frame_mac = 1;
+	memcpy(rx.frame_mac, host, 6);
+	pkt_init(&p, DHCPREQUEST, fake);
+	pkt_set(&p, CIADDR, got[3]);
+	pkt_end(&p);
+	rx.now += DHCP_FIRST_LEASE / 2;
+	CHECK(handle(s, &p) == DHCP_R_REPLY && rtype(&rep) == DHCPACK);
+	/* a reserved MAC behind the host is the admin's choice */
+	CHECK(dhcp_resv_add(s, mac3, ip("10.42.0.50"), NULL, 1, err,
+	    sizeof(err)) == 0);
+	CHECK(dora_from(s, mac3, host) == ip("10.42.0.50"));
+	/* a DECLINE does not free a place: the address rests, counted */
+	fake[5] = 4;
+	pkt_init(&p, DHCPDECLINE, fake);
+	pkt_opt(&p, OPT_REQUESTED_IP, &got[4], 4);
+	pkt_end(&p);
+	CHECK(handle(s, &p) == DHCP_R_SILENT);
+	CHECK(dhcp_src_leases(s, host, rx.now) == 8);
+	fake[5] = 200;
+	CHECK(dora_from(s, fake, host) == 0);
+	/* a client moving off the host to its own port frees a place */
+	fake[5] = 5;
+	CHECK(dora_from(s, fake, fake) == got[5]);
+	CHECK(dhcp_src_leases(s, host, rx.now) == 7);
+	fake[5] = 201;
+	CHECK(dora_from(s, fake, host) != 0);
+	fake[5] = 202;
+	CHECK(dora_from(s, fake, host) == 0);
+	/* first leases that are not renewed lapse, and their places with
+	 * them, the declined address's too once it has rested; the one
+	 * renewed at T1 stays */
+	rx.now += DHCP_FIRST_LEASE + 1;
+	CHECK(DHCP_DECLINE_HOLD <= DHCP_FIRST_LEASE);
+	CHECK(dhcp_src_leases(s, host, rx.now) == 1);
+	CHECK(dora_from(s, fake, host) != 0);
+	CHECK(dhcp_src_leases(s, host, rx.now) == 2);
+	rx.has_frame_mac = 0;
+	dhcp_server_free(s);
+
+	/* dhcp-mac-limit 0: no limit */
+	s = server_with("10.42.0.100", "10.42.0.250", 0, 0);
+	for (i = 0; i < 20; i++) {
+		fake[5] = (uint8_t)i;
+		CHECK(dora_from(s, fake, host) != 0);
+	}
+	CHECK(dhcp_server_stats(s)->mac_limit == 0);
 	dhcp_server_free(s);
 }
 
@@ -1269,6 +1388,156 @@ test_wire_helpers(void)
 	CHECK(dns_name_encode("a..b", out, sizeof(out)) == 0);
 }
 
+/* A frame as the frame socket reads it: Ethernet from smac, then
+ * ipudp_wrap()'s IPv4 and UDP around a DHCP message; its length. */
+static size_t
+frame_build(uint8_t *f, size_t size, const uint8_t smac[6], uint32_t src,
+    uint32_t dst, uint16_t dport, const struct pkt *p)
+{
+	memset(f, 0xff, 6);
+	memcpy(f + 6, smac, 6);
+	f[12] = 0x08;
+	f[13] = 0x00;
+	return ETH_HDR_LEN + ipudp_wrap(f + ETH_HDR_LEN, size - ETH_HDR_LEN,
+	    src, htons(68), dst, htons(dport), p->b, p->len);
+}
+
+/* Sets the IPv4 header checksum of frame f again after a change. */
+static void
+frame_ipsum(uint8_t *f)
+{
+	uint16_t	c;
+	size_t		ihl = (size_t)(f[ETH_HDR_LEN] & 0x0f) * 4;
+
+	memset(f + ETH_HDR_LEN + 10, 0, 2);
+	c = csum_fold(csum_partial(f + ETH_HDR_LEN, ihl, 0));
+	memcpy(f + ETH_HDR_LEN + 10, &c, 2);
+}
+
+static enum dhcp_frame_err
+frame_parse(const uint8_t *f, size_t len, int trusted, struct dhcp_frame *out)
+{
+	return dhcp_frame_parse(f, len, ip("10.42.0.1"), ip("10.42.0.255"),
+	    trusted, out);
+}
+
+/* The frame socket's headers: every rule, each broken once. */
+static void
+test_frame_parse(void)
+{
+	static const uint8_t group[6] = { 1, 0, 0x5e, 0, 0, 1 };
+	static const uint8_t zero[6];
+	uint8_t		 f[1600], g[1600];
+	struct dhcp_frame fr;
+	struct pkt	 p;
+	size_t		 n;
+
+	pkt_init(&p, DHCPDISCOVER, mac1);
+	pkt_end(&p);
+	n = frame_build(f, sizeof(f), mac2, 0, INADDR_BROADCAST, 67, &p);
+	CHECK(n == ETH_HDR_LEN + 28 + p.len);
+	CHECK(frame_parse(f, n, 0, &fr) == FRAME_OK);
+	/* the source is the frame's, whatever chaddr says */
+	CHECK(memcmp(fr.src_mac, mac2, 6) == 0);
+	CHECK(fr.src == 0 && fr.dst == INADDR_BROADCAST && fr.broadcast);
+	CHECK(fr.sport == 68);
+	CHECK(fr.payload == f + ETH_HDR_LEN + 28 && fr.len == p.len);
+	CHECK(memcmp(fr.payload, p.b, p.len) == 0);
+	/* Ethernet padding after the datagram is no error */
+	memset(f + n, 0, 20);
+	CHECK(frame_parse(f, n + 20, 0, &fr) == FRAME_OK && fr.len == p.len);
+	/* unicast to us, the subnet's broadcast: ours */
+	n = frame_build(g, sizeof(g), mac2, ip("10.42.0.9"), ip("10.42.0.1"),
+	    67, &p);
+	CHECK(frame_parse(g, n, 0, &fr) == FRAME_OK && !fr.broadcast &&
+	    fr.src == ip("10.42.0.9"));
+	n = frame_build(g, sizeof(g), mac2, 0, ip("10.42.0.255"), 67, &p);
+	CHECK(frame_parse(g, n, 0, &fr) == FRAME_OK && fr.broadcast);
+	/* to another host (the kernel forwards it), another port */
+	n = frame_build(g, sizeof(g), mac2, 0, ip("192.0.2.1"), 67, &p);
+	CHECK(frame_parse(g, n, 0, &fr) == FRAME_ERR_NOT_OURS);
+	n = frame_build(g, sizeof(g), mac2, 0, INADDR_BROADCAST, 68, &p);
+	CHECK(frame_parse(g, n, 0, &fr) == FRAME_ERR_NOT_OURS);
+
+	n = frame_build(f, sizeof(f), mac2, 0, INADDR_BROADCAST, 67, &p);
+	/* short: nothing past Ethernet, or cut inside the datagram */
+	CHECK(frame_parse(f, ETH_HDR_LEN + 27, 0, &fr) == FRAME_ERR_SHORT);
+	CHECK(frame_parse(f, n - 1, 0, &fr) == FRAME_ERR_SHORT);
+	CHECK(frame_parse(f, 0, 0, &fr) == FRAME_ERR_SHORT);
+	/* Ethernet: IPv6, a group or zero source */
+	memcpy(g, f, n);
+	g[12] = 0x86;
+	g[13] = 0xdd;
+	CHECK(frame_parse(g, n, 0, &fr) == FRAME_ERR_ETHER);
+	memcpy(g + 6, group, 6);
+	g[12] = 0x08;
+	g[13] = 0;
+	CHECK(frame_parse(g, n, 0, &fr) == FRAME_ERR_ETHER);
+	memcpy(g + 6, zero, 6);
+	CHECK(frame_parse(g, n, 0, &fr) == FRAME_ERR_ETHER);
+	/* IPv4: version, header length below 20 or past the datagram */
+	memcpy(g, f, n);
+	g[ETH_HDR_LEN] = 0x65;
+	frame_ipsum(g);
+	CHECK(frame_parse(g, n, 0, &fr) == FRAME_ERR_IP);
+	g[ETH_HDR_LEN] = 0x44;
+	CHECK(frame_parse(g, n, 0, &fr) == FRAME_ERR_IP);
+	memcpy(g, f, n);
+	g[ETH_HDR_LEN + 2] = 0;
+	g[ETH_HDR_LEN + 3] = 19;		/* total below the header */
+	frame_ipsum(g);
+	CHECK(frame_parse(g, n, 0, &fr) == FRAME_ERR_IP);
+	g[ETH_HDR_LEN + 3] = 24;		/* no room for UDP */
+	frame_ipsum(g);
+	CHECK(frame_parse(g, n, 0, &fr) == FRAME_ERR_SHORT);
+	/* the header checksum, however the UDP one is trusted */
+	memcpy(g, f, n);
+	g[ETH_HDR_LEN + 8] = 1;			/* TTL changed, sum not */
+	CHECK(frame_parse(g, n, 1, &fr) == FRAME_ERR_IP_CSUM);
+	/* fragments: more to come, or an offset */
+	memcpy(g, f, n);
+	g[ETH_HDR_LEN + 6] = 0x20;
+	frame_ipsum(g);
+	CHECK(frame_parse(g, n, 0, &fr) == FRAME_ERR_FRAGMENT);
+	g[ETH_HDR_LEN + 6] = 0x40;		/* DF alone is fine */
+	frame_ipsum(g);
+	CHECK(frame_parse(g, n, 0, &fr) == FRAME_OK);
+	g[ETH_HDR_LEN + 7] = 0x01;
+	frame_ipsum(g);
+	CHECK(frame_parse(g, n, 0, &fr) == FRAME_ERR_FRAGMENT);
+	memcpy(g, f, n);
+	g[ETH_HDR_LEN + 9] = IPPROTO_TCP;
+	frame_ipsum(g);
+	CHECK(frame_parse(g, n, 0, &fr) == FRAME_ERR_NOT_UDP);
+	/* UDP length: below 8, past the IP datagram */
+	memcpy(g, f, n);
+	g[ETH_HDR_LEN + 24] = 0;
+	g[ETH_HDR_LEN + 25] = 7;
+	CHECK(frame_parse(g, n, 1, &fr) == FRAME_ERR_UDP_LEN);
+	g[ETH_HDR_LEN + 24] = 0x10;
+	CHECK(frame_parse(g, n, 1, &fr) == FRAME_ERR_UDP_LEN);
+	/* UDP checksum: wrong, unless the kernel vouched for it; none */
+	memcpy(g, f, n);
+	g[n - 1] ^= 0x55;
+	CHECK(frame_parse(g, n, 0, &fr) == FRAME_ERR_UDP_CSUM);
+	CHECK(frame_parse(g, n, 1, &fr) == FRAME_OK);
+	g[ETH_HDR_LEN + 26] = g[ETH_HDR_LEN + 27] = 0;
+	CHECK(frame_parse(g, n, 0, &fr) == FRAME_OK);
+	/* IP options (a router alert) move the UDP header along */
+	memcpy(g, f, ETH_HDR_LEN + 20);
+	memcpy(g + ETH_HDR_LEN + 20, "\x94\x04\0\0", 4);
+	memcpy(g + ETH_HDR_LEN + 24, f + ETH_HDR_LEN + 20, n - ETH_HDR_LEN -
+	    20);
+	g[ETH_HDR_LEN] = 0x46;
+	g[ETH_HDR_LEN + 3] += 4;		/* no carry: 4 + 28 + 300 */
+	frame_ipsum(g);
+	CHECK(frame_parse(g, n + 4, 0, &fr) == FRAME_OK && fr.len == p.len &&
+	    fr.payload == g + ETH_HDR_LEN + 32);
+	CHECK(strcmp(dhcp_frame_err_name(FRAME_ERR_UDP_CSUM),
+	    "bad_udp_checksum") == 0);
+	CHECK(strcmp(dhcp_frame_err_name(FRAME_ERR_MAX), "?") == 0);
+}
+
 /* ------------------------------------------------------------ store */
 
 static struct dhcp_server *load_into;
@@ -1391,12 +1660,14 @@ main(void)
 	test_probe();
 	test_probe_ahead();
 	test_first_lease();
+	test_mac_limit();
 	test_reserved_names();
 	test_probe_abandon();
 	test_writer();
 	test_malformed();
 	test_overload();
 	test_wire_helpers();
+	test_frame_parse();
 	test_store();
 	return check_result();
 }

@@ -1571,6 +1571,66 @@ test_icmp_errors_matched(void)
 	CHECK(n.st.no_mapping == 0);
 }
 
+/* An ICMP error from lan1 to `to`, about a packet from `from` it got. */
+static size_t
+icmp_error_from_lan(uint8_t *b, uint8_t proto, uint32_t to, uint32_t from,
+    uint16_t sp, uint16_t dp)
+{
+	uint8_t		*icmp = b + 20, *inner = b + 28;
+	size_t		 len = 28 + 48;
+
+	memset(b, 0, 28);
+	build(inner, proto, from, lan1, sp, dp, 20, 0x12);
+	b[0] = 0x45;
+	put16(b + 2, (uint16_t)len);
+	b[8] = 64;
+	b[9] = IPPROTO_ICMP;
+	memcpy(b + 12, &lan1, 4);
+	memcpy(b + 16, &to, 4);
+	icmp[0] = 3;
+	icmp[1] = 3;
+	put16(icmp + 2, (uint16_t)~ref_sum(icmp, 8 + 48, 0));
+	fix_ip(b);
+	return len;
+}
+
+/*
+ * ICMP errors from the LAN go back to the sender of the packet they
+ * quote, and under address-dependent filtering only about a sender the
+ * mapping let in: a device could otherwise aim errors from the router's
+ * address at any host about its WAN ports.
+ */
+static void
+test_icmp_errors_out_matched(void)
+{
+	uint8_t		 b[300];
+	size_t		 len;
+
+	setup();			/* TCP: address-dependent, UDP: full cone */
+	CHECK(map_out(IPPROTO_TCP, lan1, 8001, inet1, 443) == 8001);
+	/* About a segment from a host the mapping never talked to. */
+	len = icmp_error_from_lan(b, IPPROTO_TCP, inet2, inet2, 443, 8001);
+	CHECK(out(b, len, 0) == 0 && n.st.icmp_unmatched == 1);
+	/* Sent elsewhere than to the quoted packet's sender. */
+	len = icmp_error_from_lan(b, IPPROTO_TCP, inet2, inet1, 443, 8001);
+	CHECK(out(b, len, 0) == 0 && n.st.icmp_unmatched == 2);
+	/* From its host, another port: address-dependent lets it in. */
+	len = icmp_error_from_lan(b, IPPROTO_TCP, inet1, inet1, 444, 8001);
+	CHECK(out(b, len, 0) == 1 && get32(b + 12) == wan);
+	CHECK(ip_ok(b) && l4_ok(b));
+	/* Full cone: a datagram from anyone could come in, its error out. */
+	CHECK(map_out(IPPROTO_UDP, lan1, 8002, inet1, 53) == 8002);
+	len = icmp_error_from_lan(b, IPPROTO_UDP, inet2, inet2, 5353, 8002);
+	CHECK(out(b, len, 0) == 1 && get32(b + 12) == wan &&
+	    n.st.icmp_errors == 2);
+	/* Address-and-port-dependent: that port of that host only. */
+	n.cf.filter_udp = NAT_APDF;
+	len = icmp_error_from_lan(b, IPPROTO_UDP, inet1, inet1, 54, 8002);
+	CHECK(out(b, len, 0) == 0 && n.st.icmp_unmatched == 3);
+	len = icmp_error_from_lan(b, IPPROTO_UDP, inet1, inet1, 53, 8002);
+	CHECK(out(b, len, 0) == 1 && n.st.icmp_errors == 3);
+}
+
 /*
  * Timeouts: defaults, then gatekeeper.conf's, then gkctl's, the latest
  * change winning: a gkctl value holds until the file's value of that
@@ -1671,6 +1731,7 @@ main(void)
 	test_ports_exhausted();
 	test_client_slots();
 	test_icmp_errors_matched();
+	test_icmp_errors_out_matched();
 	free(region);
 	return check_result();
 }

@@ -805,6 +805,8 @@ test_round_trip(void)
 	    "dhcp-route 192.168.50.0/24 10.42.0.2\n"
 	    "dhcp-route 0.0.0.0/0 10.42.0.3\ndhcp-conflict-check off\n");
 	round_trip("dhcp-conflict-check on\nnat-timeout icmp 61\n");
+	round_trip("dhcp-mac-limit 0\n");
+	round_trip("dhcp-mac-limit 65536\n");
 	round_trip("port-forward udp 53 10.0.0.2\n"
 	    "static-lease 52:54:00:00:00:02 10.0.0.3\n"
 	    "nat-filtering udp address-and-port-dependent\n"
@@ -827,6 +829,7 @@ test_round_trip(void)
 	    "# dhcp-ntp: not sent\n"
 	    "# dhcp-route: none\n"
 	    "dhcp-conflict-check on\n"
+	    "dhcp-mac-limit 8\n"
 	    "# nat-timeout udp 5m (natd's default)\n"
 	    "# nat-timeout tcp-established 124m (natd's default)\n"
 	    "# nat-timeout tcp-transitory 4m (natd's default)\n"
@@ -899,7 +902,8 @@ test_file(void)
 	unlink(path);
 }
 
-/* nat-timeout, dhcp-mtu, dhcp-ntp, dhcp-route, dhcp-conflict-check. */
+/* nat-timeout, dhcp-mtu, dhcp-ntp, dhcp-route, dhcp-conflict-check,
+ * dhcp-mac-limit. */
 static void
 test_dhcp_nat_options(void)
 {
@@ -913,6 +917,7 @@ test_dhcp_nat_options(void)
 	    c.nat_timeout_other == 0);
 	CHECK(c.dhcp_mtu == 0 && c.ndhcp_ntp == 0 && c.ndhcp_route == 0);
 	CHECK(c.dhcp_conflict_check == 1);
+	CHECK(c.dhcp_mac_limit == 8);
 
 	CHECK(parse(&c, &e, "lan-address 10.42.0.1/24\n"
 	    "nat-timeout udp 5m\n"
@@ -1013,6 +1018,19 @@ test_dhcp_nat_options(void)
 	    "dhcp-conflict-check: expected on or off, got \"yes\"");
 	expect_one("dhcp-conflict-check on\ndhcp-conflict-check off\n",
 	    "t.conf:2: dhcp-conflict-check: already given at line 1");
+
+	CHECK(parse(&c, &e, "dhcp-mac-limit 0\n") == 0 &&
+	    c.dhcp_mac_limit == 0);
+	CHECK(parse(&c, &e, "dhcp-mac-limit 32\n") == 0 &&
+	    c.dhcp_mac_limit == 32);
+	expect_one("dhcp-mac-limit -1\n", "t.conf:1: dhcp-mac-limit: "
+	    "expected a number of leases from 0 (no limit) to 65536, got "
+	    "\"-1\"");
+	expect_one("dhcp-mac-limit 65537\n", "t.conf:1: dhcp-mac-limit: "
+	    "expected a number of leases from 0 (no limit) to 65536, got "
+	    "\"65537\"");
+	expect_one("dhcp-mac-limit 8\ndhcp-mac-limit 9\n",
+	    "t.conf:2: dhcp-mac-limit: already given at line 1");
 }
 
 /* rebind-allow: repeats add up, names are checked and lowercased. */

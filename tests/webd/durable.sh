@@ -9,6 +9,7 @@
 # and starts a new one.
 set -euo pipefail
 . "$(dirname "$0")/../netns/lib.sh"
+. "$(dirname "$0")/udplib.sh"
 
 gk_require_root
 command -v curl >/dev/null || gk_skip "curl is not installed"
@@ -16,34 +17,13 @@ command -v jq >/dev/null || gk_skip "jq is not installed"
 gk_topology_up webd-durable 1
 gk_start
 C1=$GK_NS_LAN1 I=$GK_NS_INET
-ip -n "$C1" addr add 10.42.0.50/24 dev eth0
-ip -n "$C1" route add default via 10.42.0.1
-if command -v ethtool >/dev/null; then
-	ip netns exec "$C1" ethtool -K eth0 gso off tso off gro off \
-	    >/dev/null 2>&1 || true
-fi
-PY=/usr/bin/python3
+udp_client "$C1" 10.42.0.50
 N=40 PAYLOAD=1172 IPLEN=1200	# 20 (IP) + 8 (UDP) + 1172
 REMOTE=203.0.113.7
 DB=$GK_TMP/state/webd/history.db
 
-gk_bg "$I" "$PY" -c '
-import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("0.0.0.0", 7001))
-while True:
-    s.recv(65536)
-'
-sleep 0.3
-gk_now_ms t0
-ip netns exec "$C1" "$PY" -c "
-import socket, time
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-for i in range($N):
-    s.sendto(b'x' * $PAYLOAD, ('$REMOTE', 7001))
-    time.sleep(0.01)
-"
-gk_now_ms t1
+udp_sink "$I" 7001
+udp_burst "$C1" "$N" "$PAYLOAD" "$REMOTE" 7001
 sleep 1.5	# the drain's turn, and the second closed
 from=$((t0 - 1000)) to=$((t1 + 1000)) want=$((N * IPLEN))
 today=$(date +%F)

@@ -7,7 +7,8 @@
 # through the API show in gkctl and survive a restart; webd killed -9
 # comes back within a second and the browser stays logged in; /api/live
 # sends frames, refuses no session and a foreign Origin, cuts a client
-# that reads nothing; nothing of it on the WAN.
+# that reads nothing; out of descriptors, webd pauses accepting instead of
+# spinning; nothing of it on the WAN.
 set -euo pipefail
 . "$(dirname "$0")/../netns/lib.sh"
 
@@ -177,6 +178,52 @@ done
 (($(grep -c "requests refused with 429" "$GK_LOG") == 1)) ||
 	gk_fail "the refusals are not said once in the log: $(grep "refused with 429" "$GK_LOG")"
 wait "$flood" || gk_fail "the WebSocket flood client failed"
+
+# Out of descriptors: webd's soft limit lowered to 64 (prlimit as webd's
+# own uid), one device opens 120 idle connections. accept() fails with
+# EMFILE; webd pauses its listener a moment instead of retrying and
+# warning in a loop (accept_paused, said once in the log), and once the
+# idle connections end another device is served again.
+wpid=$(gk_daemon_field "$(gk_status_json)" webd pid)
+wuid=$(awk '/^Uid:/ { print $2 }' "/proc/$wpid/status")
+wgid=$(awk '/^Gid:/ { print $2 }' "/proc/$wpid/status")
+wlimit() {
+	setpriv --reuid="$wuid" --regid="$wgid" --clear-groups \
+	    prlimit --pid "$wpid" --nofile="$1" || gk_fail "prlimit webd $1"
+}
+# (root without CAP_SYS_RESOURCE may not even read another uid's limit)
+hard=$(awk '/^Max open files/ { print $5 }' "/proc/$wpid/limits")
+wlimit "64:$hard"
+ip netns exec "$C1" /usr/bin/python3 -c '
+import socket, time
+held = []
+for i in range(120):
+    s = socket.socket()
+    s.setblocking(False)
+    try:
+        s.connect(("10.42.0.1", 80))
+    except BlockingIOError:
+        pass
+    held.append(s)
+time.sleep(3)
+'
+wlimit "$hard:$hard"
+code=000
+for i in $(seq 1 30); do
+	code=$(ip netns exec "$C2" curl -s -o /dev/null -w '%{http_code}' \
+	    --max-time 2 "$URL/" || true)
+	[[ $code == 200 ]] && break
+	sleep 0.5
+done
+[[ $code == 200 ]] || gk_fail "no page for another device after descriptors ran out (HTTP $code)"
+paused=$(gk_status_json | jq '.daemons[] | select(.name == "webd") |
+    .detail.http.accept_paused')
+((paused > 0)) || gk_fail "accept_paused is $paused after 120 connections over 64 descriptors"
+spins=$(grep -c "Error from accept" "$GK_LOG" || true)
+((spins == 0)) || gk_fail "libevent retried accept() and warned $spins times"
+(($(grep -c "new connections paused" "$GK_LOG") == 1)) ||
+	gk_fail "the pauses are not said once in the log: $(grep "connections paused" "$GK_LOG")"
+gk_log "out of descriptors: $paused pauses, a page for another device after"
 
 # HTTPS: the certificate webd made, the fingerprint gkctl shows, the
 # Secure cookie; the same certificate after a restart of webd.
