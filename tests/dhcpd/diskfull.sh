@@ -33,6 +33,9 @@ fi
 gk_require_root
 gk_dhcp_require perfdhcp dumpcap tshark sqlite3
 gk_topology_up dhcpdiskfull 1
+# perfdhcp's clients all come from the one port's MAC, each with its own
+# chaddr: the per-device limit would stop them at 8.
+echo "dhcp-mac-limit 0" >>"$GK_CONF"
 
 state=$GK_TMP/state
 mount -t tmpfs -o size=1m,mode=0755 gk-diskfull "$state" ||
