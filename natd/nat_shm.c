@@ -284,6 +284,8 @@ nat_set_config(struct nat *n, const struct nat_config *cf)
 	struct nat_timeouts def;
 
 	n->cf = *cf;
+	/* The local range or the web port may have moved: ports to scan. */
+	memset(n->ports_full, 0, sizeof(n->ports_full));
 	if (n->cf.per_client_max == 0)
 		n->cf.per_client_max = 8192;
 	if (n->cf.per_mac_max == 0)
