@@ -1564,28 +1564,39 @@ test_client_slots(void)
 	CHECK(nat_clients(&n) == 0);
 }
 
-/* An ICMP error from the WAN quoting a packet we sent: in one of ours. */
+/*
+ * A port unreachable from src to dst quoting a packet from isrc to idst
+ * (sp to dp; for TCP a SYN+ACK, for ICMP an echo request).
+ */
 static size_t
-icmp_error_about(uint8_t *b, uint8_t proto, uint32_t from, uint32_t dst,
-    uint16_t sp, uint16_t dp)
+icmp_error(uint8_t *b, uint8_t proto, uint32_t src, uint32_t dst,
+    uint32_t isrc, uint32_t idst, uint16_t sp, uint16_t dp)
 {
 	uint8_t		*icmp = b + 20, *inner = b + 28;
 	size_t		 len = 28 + 48;
 
 	memset(b, 0, 28);
-	build(inner, proto, wan, dst, sp, dp, 20,
-	    proto == IPPROTO_ICMP ? 8 : 0x02);
+	build(inner, proto, isrc, idst, sp, dp, 20,
+	    proto == IPPROTO_ICMP ? 8 : 0x12);
 	b[0] = 0x45;
 	put16(b + 2, (uint16_t)len);
 	b[8] = 64;
 	b[9] = IPPROTO_ICMP;
-	memcpy(b + 12, &from, 4);
-	memcpy(b + 16, &wan, 4);
+	memcpy(b + 12, &src, 4);
+	memcpy(b + 16, &dst, 4);
 	icmp[0] = 3;
 	icmp[1] = 3;
 	put16(icmp + 2, (uint16_t)~ref_sum(icmp, 8 + 48, 0));
 	fix_ip(b);
 	return len;
+}
+
+/* An ICMP error from the WAN quoting a packet we sent: in one of ours. */
+static size_t
+icmp_error_about(uint8_t *b, uint8_t proto, uint32_t from, uint32_t dst,
+    uint16_t sp, uint16_t dp)
+{
+	return icmp_error(b, proto, from, wan, wan, dst, sp, dp);
 }
 
 /*
@@ -1645,22 +1656,7 @@ static size_t
 icmp_error_from_lan(uint8_t *b, uint8_t proto, uint32_t to, uint32_t from,
     uint16_t sp, uint16_t dp)
 {
-	uint8_t		*icmp = b + 20, *inner = b + 28;
-	size_t		 len = 28 + 48;
-
-	memset(b, 0, 28);
-	build(inner, proto, from, lan1, sp, dp, 20, 0x12);
-	b[0] = 0x45;
-	put16(b + 2, (uint16_t)len);
-	b[8] = 64;
-	b[9] = IPPROTO_ICMP;
-	memcpy(b + 12, &lan1, 4);
-	memcpy(b + 16, &to, 4);
-	icmp[0] = 3;
-	icmp[1] = 3;
-	put16(icmp + 2, (uint16_t)~ref_sum(icmp, 8 + 48, 0));
-	fix_ip(b);
-	return len;
+	return icmp_error(b, proto, lan1, to, from, lan1, sp, dp);
 }
 
 /*
