@@ -173,7 +173,9 @@ store_remove(const char *name)
 {
 	char	 buf[FDSTORE_NAME_MAX + 32];
 
-	snprintf(buf, sizeof(buf), "FDSTOREREMOVE=1\nFDNAME=%s", name);
+	if ((size_t)snprintf(buf, sizeof(buf), "FDSTOREREMOVE=1\nFDNAME=%s",
+	    name) >= sizeof(buf))
+		return;	/* no name of ours is that long */
 	notify_send(buf);
 }
 
@@ -247,7 +249,9 @@ notify_fd_store(int fd, const char *name)
 
 	if (notify_fd == -1)
 		return;
-	snprintf(buf, sizeof(buf), "FDSTORE=1\nFDNAME=%s", name);
+	if ((size_t)snprintf(buf, sizeof(buf), "FDSTORE=1\nFDNAME=%s",
+	    name) >= sizeof(buf))
+		return;
 	iov.iov_base = buf;
 	iov.iov_len = strlen(buf);
 	memset(&msg, 0, sizeof(msg));
