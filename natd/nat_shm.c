@@ -4,12 +4,8 @@
  * the rebuild of every index from the entries themselves. Also the
  * configuration, which attach keeps across a reset of the tables.
  */
-#include <sys/mman.h>
-
-#include <stdint.h>
-#include <unistd.h>
-
 #include "nat_impl.h"
+#include "util.h"
 
 #define ALIGN64(x)	(((x) + 63) & ~(uint64_t)63)
 
@@ -100,33 +96,13 @@ map_sane(const struct nat_map *m)
 }
 
 /*
- * Zeroes an index in the shared region without touching it: the whole
- * pages inside are punched out of the memfd (MADV_REMOVE frees them; they
- * read as zeros and are not resident until a bucket in them is written),
- * only the partial pages at the ends are written. A memset would make all
- * 3.8 MB of the indexes resident in every natd restarted on kept tables
- * and cost ~45 ms of page faults. Memory that is no shared file mapping
- * (the unit tests' heap region) refuses MADV_REMOVE and is written.
- */
-static void
-clear_index(void *p, size_t len)
-{
-	uintptr_t	 a = (uintptr_t)p, pg = (uintptr_t)sysconf(_SC_PAGESIZE);
-	uintptr_t	 lo = (a + pg - 1) & ~(pg - 1), hi = (a + len) & ~(pg - 1);
-
-	if (hi > lo && madvise((void *)lo, hi - lo, MADV_REMOVE) == 0) {
-		memset(p, 0, lo - a);
-		memset((void *)hi, 0, a + len - hi);
-	} else
-		memset(p, 0, len);
-}
-
-/*
  * Rebuilds every index from the entries below the high water marks, the
  * only ones ever written. The indexes of a fresh region are zero already:
- * clearing them would make every page of them resident for nothing; those
- * of a kept region are punched out (clear_index), so the rebuild makes
- * resident only the buckets the live entries hash to.
+ * clearing them would make every page of them resident for nothing. Those
+ * of a kept region are punched out of the memfd (zero_shared), not
+ * written: a memset made all 3.8 MB of them resident in every natd
+ * restarted on kept tables; now the rebuild makes resident only the
+ * buckets the live entries hash to.
  */
 static void
 rebuild(struct nat *n, int fresh)
@@ -139,10 +115,10 @@ rebuild(struct nat *n, int fresh)
 	uint32_t	 i, b, *slot;
 
 	if (!fresh) {
-		clear_index(n->map_hash, (size_t)NAT_MAP_BUCKETS * 4);
-		clear_index(n->rev, 3 * 65536 * 4);
-		clear_index(n->sess_hash, (size_t)NAT_SESS_BUCKETS * 4);
-		clear_index(n->client_hash, (size_t)NAT_CLIENT_BUCKETS * 4);
+		zero_shared(n->map_hash, (size_t)NAT_MAP_BUCKETS * 4);
+		zero_shared(n->rev, 3 * 65536 * 4);
+		zero_shared(n->sess_hash, (size_t)NAT_SESS_BUCKETS * 4);
+		zero_shared(n->client_hash, (size_t)NAT_CLIENT_BUCKETS * 4);
 	}
 	if (h->map_hi > NAT_MAX_MAPS)
 		h->map_hi = NAT_MAX_MAPS;
@@ -280,7 +256,7 @@ nat_attach(struct nat *n, void *mem, size_t size, uint64_t seed)
 		 * header of zeros is nothing: left as is, untouched.
 		 */
 		if (!fresh)
-			clear_index(mem, (size_t)want.size);
+			zero_shared(mem, (size_t)want.size);
 		*h = want;
 		h->resets = resets;
 		h->seed = seed;

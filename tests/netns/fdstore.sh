@@ -43,6 +43,18 @@ sd_wait() {
 	cat "$SDLOG"
 	gk_fail "the manager's log has not $2 line(s) of '$1' after $3 s"
 }
+# flow_step N SECS: the client's echo and UDP question N, the echo given
+# SECS to come back.
+flow_step() {
+	local i
+	echo "$2" >"$FD/go.$1"
+	for ((i = 0; i < ($2 + 10) * 10; i++)); do
+		[[ -e $FD/done.$1 ]] && return 0
+		sleep 0.1
+	done
+	cat "$GK_TMP/flow.out"
+	gk_fail "the client did not finish step $1"
+}
 svc_pid() { awk '$1 == "start" { p = $2 } END { print p }' "$SDLOG"; }
 natd_detail() {
 	gk_status_json | jq -r --arg f "$1" \
@@ -115,11 +127,7 @@ done
 [[ $(natd_detail state) == attached ]] ||
 	gk_fail "natd did not attach to the kept tables: $(natd_detail state)"
 [[ $(natd_detail state_resets) == 0 ]] || gk_fail "natd reset the kept tables"
-: >"$FD/go.1"
-for ((i = 0; i < 300; i++)); do
-	[[ -e $FD/done.1 ]] && break
-	sleep 0.1
-done
+flow_step 1 20
 grep -qx "tcp-echo 1 ok" "$GK_TMP/flow.out" ||
 	{ cat "$GK_TMP/flow.out"; gk_fail "the TCP connection did not survive the restart"; }
 grep -qx "udp 1 $udp1" "$GK_TMP/flow.out" ||
@@ -138,11 +146,7 @@ tail -n +"$(grep -n '^tamper' "$SDLOG" | cut -d: -f1)" "$SDLOG" |
 (($(grep -c "fd store: gk-history kept from before the restart" "$GK_LOG") == 2)) ||
 	gk_fail "gk-history was not kept the second time"
 [[ $(natd_detail state) == new ]] || gk_fail "natd attached to a refused region"
-echo 5 >"$FD/go.2"
-for ((i = 0; i < 150; i++)); do
-	[[ -e $FD/done.2 ]] && break
-	sleep 0.1
-done
+flow_step 2 5
 grep -qx "tcp-echo 2 failed" "$GK_TMP/flow.out" ||
 	{ cat "$GK_TMP/flow.out"; gk_fail "the TCP connection passed new tables"; }
 grep -qE "^udp 2 203\.0\.113\.2:" "$GK_TMP/flow.out" ||
