@@ -48,9 +48,10 @@ fdstore_parse(const char *listen_pid, const char *listen_fds,
 		return 0;
 	if (parse_count(listen_pid, INT_MAX, &pid) == -1 || pid != self)
 		return 0;	/* meant for another process (sd_listen_fds) */
-	if (parse_count(listen_fds, INT_MAX - FDSTORE_FIRST, &n) == -1) {
-		snprintf(why, whylen, "LISTEN_FDS=%s is not a count",
-		    listen_fds);
+	/* A bound, so the caller's closing of those past max ends soon. */
+	if (parse_count(listen_fds, FDSTORE_MAX_TOTAL, &n) == -1) {
+		snprintf(why, whylen, "LISTEN_FDS=%s is not a count up to %d",
+		    listen_fds, FDSTORE_MAX_TOTAL);
 		return -1;
 	}
 	*total = (int)n;

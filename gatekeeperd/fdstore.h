@@ -13,6 +13,7 @@
 
 #define FDSTORE_FIRST		3	/* SD_LISTEN_FDS_START */
 #define FDSTORE_MAX_IN		64	/* more than that are closed */
+#define FDSTORE_MAX_TOTAL	65536	/* a LISTEN_FDS above is refused */
 #define FDSTORE_NAME_MAX	64	/* longer names are nobody's */
 
 struct fdstore_in {

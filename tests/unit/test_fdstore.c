@@ -67,6 +67,8 @@ test_parse(void)
 	CHECK(strstr(why, "LISTEN_FDS") != NULL);
 	CHECK(fdstore_parse(pid, "-1", NULL, getpid(), in, 4, &total, why,
 	    sizeof(why)) == -1);
+	CHECK(fdstore_parse(pid, "2000000000", NULL, getpid(), in, 4, &total,
+	    why, sizeof(why)) == -1);
 	CHECK(fdstore_parse(pid, "2", "gk-nat-state:gk-history", getpid(),
 	    in, 4, &total, why, sizeof(why)) == 2);
 	CHECK(total == 2 && in[0].fd == 3 && in[1].fd == 4);
