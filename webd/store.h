@@ -70,8 +70,11 @@ void	store_fini(struct store *);
  * the daily totals. done_min moves to to_sec's minute (a minute cut short
  * is written again, whole, next time). Prunes what is older than the
  * history and than USAGE_DAYS. 0, or -1 (rolled back, err filled).
+ * Each pair's walk starts at its cursor (history.h) and leaves it where
+ * the next one may start, so a checkpoint costs the minutes it writes,
+ * not the pairs' whole chains.
  */
-int	store_checkpoint(struct store *, const struct hist *, uint32_t to_sec,
+int	store_checkpoint(struct store *, struct hist *, uint32_t to_sec,
 	    uint64_t now_ms, char *err, size_t errlen);
 
 /* Rebuilds the store (a fresh region) from the rows of the history up
