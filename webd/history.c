@@ -299,6 +299,23 @@ hist_attach(struct hist *hs, void *base, size_t size, uint32_t history_s)
 	return kept;
 }
 
+void
+hist_reset(struct hist *hs)
+{
+	struct hist_hdr	 keep = *hs->h;
+	struct layout	 l;
+
+	if (layout(keep.size, &l) == -1)
+		return;		/* not reached: it attached */
+	init_region(hs, keep.size, &l, keep.st.resets);
+	hs->h->history_s = keep.history_s;
+	hs->h->now_ms = keep.now_ms;
+	hs->h->wall_offset_ms = keep.wall_offset_ms;
+	hs->h->offset_set = keep.offset_set;
+	hs->h->st = keep.st;
+	salvage(hs);
+}
+
 /* ---- the block pool ---- */
 
 uint32_t

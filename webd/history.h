@@ -158,6 +158,9 @@ struct hist {
  * kept, 0 rebuilt, -1 when size is too small.
  */
 int	hist_attach(struct hist *, void *base, size_t size, uint32_t history_s);
+/* Empties the region (every pair and block gone) for a rebuild, keeping
+ * its clock (the wall offset, now), history and counters. */
+void	hist_reset(struct hist *);
 /* Takes in one summary. */
 void	hist_add(struct hist *, const struct hist_rec *);
 /* Closes every open second before now_ms and expires what is older

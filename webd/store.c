@@ -514,6 +514,26 @@ store_load(struct store *s, struct hist *hs, uint64_t now_ms, char *err,
 	return (int)(s->st.records_restored - before);
 }
 
+int
+store_clock_behind(const struct store *s, uint64_t now_ms)
+{
+	return now_ms < (uint64_t)s->done_min * 60000;
+}
+
+int
+store_catch_up(struct store *s, struct hist *hs, uint64_t now_ms, char *err,
+    size_t errlen)
+{
+	uint64_t	 end = now_ms / 1000 * 1000 + 1000;
+
+	hist_tick(hs, end);
+	if (store_checkpoint(s, hs, (uint32_t)(end / 1000), end, err,
+	    errlen) == -1)
+		return -1;
+	hist_reset(hs);
+	return store_load(s, hs, end, err, errlen);
+}
+
 /* ---- daily totals ---- */
 
 int

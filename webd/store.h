@@ -83,6 +83,26 @@ int	store_checkpoint(struct store *, struct hist *, uint32_t to_sec,
 int	store_load(struct store *, struct hist *, uint64_t now_ms, char *err,
 	    size_t errlen);
 
+/*
+ * A router without a real-time clock boots with its clock far behind
+ * (until NTP): a rebuild then would find nothing in the window. The
+ * clock is behind when it is before the start of the file's "done"
+ * minute (the last checkpoint was written after that): the rebuild
+ * waits (checkpoint.c). Checkpoints go on meanwhile and write nothing
+ * (their window starts at "done", after such a clock).
+ */
+int	store_clock_behind(const struct store *, uint64_t now_ms);
+/*
+ * The rebuild that waited, once the clock is set (the drain moved what
+ * the region took in since start with the step): the region's data is
+ * checkpointed, the current second closed with it (its later summaries
+ * count as late), then the region is emptied and rebuilt from the file,
+ * which holds both. The records taken in, or -1 (err filled; the region
+ * is left as it was when the checkpoint failed).
+ */
+int	store_catch_up(struct store *, struct hist *, uint64_t now_ms,
+	    char *err, size_t errlen);
+
 /* The local date of epoch s as "YYYY-MM-DD". */
 void	store_day(uint64_t epoch_s, char out[11]);
 /* A day checked ("2027-01-15", a real date), moved by delta days, into

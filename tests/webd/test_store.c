@@ -7,7 +7,8 @@
  * history and days older than 400 days go; damaged rows and blobs are
  * skipped and counted, never trusted; each pair's checkpoint cursor
  * changes nothing written, even damaged, and skips the chain's old
- * blocks.
+ * blocks; a rebuild that waited for a clock behind the file gives the
+ * history before and the traffic since where they belong.
  */
 #include <arpa/inet.h>
 
@@ -366,7 +367,7 @@ test_request(void *ma)
 	const char	*v[UP_MAX] = { "10.42.0.100", "2027-01-15",
 	    "2027-01-15" };
 	char		 err[256], *line;
-	unsigned long long bu, bd, pu, pd, mins;
+	unsigned long long bu = 0, bd = 0, pu = 0, pd = 0, mins = 0;
 	uint64_t	 sent, now = T0 + 200000;
 	json_t		*day;
 
@@ -561,11 +562,11 @@ static char *
 db_text(sqlite3 *db)
 {
 	static const char *const q[] = {
-		"SELECT hex(p.mac), p.remote, m.minute, m.bu, m.bd, m.pu, m.pd,"
-		" hex(m.data) FROM minutes m JOIN pairs p ON p.id = m.pair"
-		" ORDER BY 1, 2, 3",
-		"SELECT hex(mac), day, bu, bd, pu, pd, minutes FROM usage"
-		" ORDER BY 1, 2",
+		("SELECT hex(p.mac), p.remote, m.minute, m.bu, m.bd, m.pu,"
+		" m.pd, hex(m.data) FROM minutes m JOIN pairs p"
+		" ON p.id = m.pair ORDER BY 1, 2, 3"),
+		("SELECT hex(mac), day, bu, bd, pu, pd, minutes FROM usage"
+		" ORDER BY 1, 2"),
 		"SELECT value FROM meta WHERE key = 'done'",
 	};
 	sqlite3_str	*s = sqlite3_str_new(db);
@@ -738,6 +739,100 @@ test_cursor(void)
 	}
 }
 
+/* A summary of (mac, remote) at ms into both regions given. */
+static void
+traffic_at(struct hist *a, struct hist *b, uint64_t ms_a, uint64_t ms_b,
+    uint32_t i)
+{
+	static const char *const remote[] = { "192.0.2.1", "198.51.100.7",
+	    "203.0.113.9" };
+
+	add(a, i % 4 == 3 ? mac_b : mac_a, remote[i % 3], ms_a, i & 1,
+	    60 + i % 1400);
+	if (b != NULL)
+		add(b, i % 4 == 3 ? mac_b : mac_a, remote[i % 3], ms_b, i & 1,
+		    60 + i % 1400);
+}
+
+/*
+ * A router without a real-time clock reboots: its clock says 2024 until
+ * NTP. The rebuild waits (nothing in the file's window then: it would
+ * find nothing, and did), the region takes in traffic at the wrong time,
+ * checkpoints write nothing; the clock steps (the drain moves the region
+ * with it), and the rebuild that waited gives the history before the
+ * reboot and the traffic since, both where they belong: the same samples
+ * and answers as a router whose clock was right all along.
+ */
+static void
+test_clock_behind(void *ma, void *mb)
+{
+	struct hist	 a, ref, c;
+	struct store	 st;
+	sqlite3		*db = memdb(&st);
+	void		*mc = calloc(1, SIZE);
+	char		 err[256];
+	uint64_t	 ms, bad = 1704067200000ULL;	/* 2024-01-01 */
+	uint64_t	 boot = T0 + 1800000 + 45000;	/* the real time */
+	uint64_t	 written;
+	uint32_t	 i = 0;
+
+	memset(ma, 0, SIZE);
+	memset(mb, 0, SIZE);
+	hist_attach(&ref, mb, SIZE, 86400);
+	/* half an hour before the reboot, checkpointed, the last at exit */
+	hist_attach(&a, ma, SIZE, 86400);
+	for (ms = T0; ms < T0 + 1800000; ms += 730) {
+		traffic_at(&a, &ref, ms, ms, i++);
+		if (ms % 60000 < 730)
+			CHECK(store_checkpoint(&st, &a, (uint32_t)(ms / 1000) -
+			    2, ms, err, sizeof(err)) == 0);
+	}
+	hist_tick(&a, T0 + 1800000);
+	CHECK(store_checkpoint(&st, &a, (uint32_t)(T0 / 1000) + 1800,
+	    T0 + 1800000, err, sizeof(err)) == 0);
+	store_fini(&st);
+
+	/* the reboot: a new region, the file opened again, the clock in
+	 * 2024 */
+	CHECK(store_init(&st, db, err, sizeof(err)) == 0);
+	memset(ma, 0, SIZE);
+	CHECK(hist_attach(&a, ma, SIZE, 86400) == 0);
+	CHECK(store_clock_behind(&st, bad));
+	/* what a rebuild would find then: nothing */
+	CHECK(hist_attach(&c, mc, SIZE, 86400) == 0);
+	CHECK(store_load(&st, &c, bad, err, sizeof(err)) == 0);
+	/* five minutes of traffic at 2024's time (the other region gets it
+	 * at the real one); checkpoints write nothing */
+	written = st.st.minutes_written;
+	for (ms = 0; ms < 300000; ms += 410) {
+		traffic_at(&a, &ref, bad + ms, boot + ms, i++);
+		if (ms % 60000 < 410) {
+			hist_tick(&a, bad + ms);
+			CHECK(store_checkpoint(&st, &a, (uint32_t)((bad + ms) /
+			    1000) - 2, bad + ms, err, sizeof(err)) == 0);
+		}
+	}
+	CHECK(st.st.minutes_written == written);
+	CHECK(store_clock_behind(&st, bad + 300000));
+	/* NTP: the clock steps to the real time, the region with it */
+	hist_shift(&a, (int64_t)(boot - bad) / 1000);
+	CHECK(!store_clock_behind(&st, boot + 300000));
+	CHECK(store_catch_up(&st, &a, boot + 300000, err, sizeof(err)) > 0);
+	CHECK(st.st.rows_rejected == 0);
+	hist_tick(&ref, boot + 301000);
+	same_samples(&a, &ref, mac_a, "192.0.2.1");
+	same_samples(&a, &ref, mac_a, "198.51.100.7");
+	same_samples(&a, &ref, mac_b, "203.0.113.9");
+	same_query(&a, &ref, boot + 301000);
+	/* and it is a store: it attaches whole, and goes on */
+	CHECK(hist_attach(&a, ma, SIZE, 86400) == 1 && a.h->st.salvaged == 0);
+	traffic_at(&a, NULL, boot + 302000, 0, i);
+	CHECK(a.h->st.late == 0);
+	store_fini(&st);
+	sqlite3_close(db);
+	free(mc);
+}
+
 int
 main(void)
 {
@@ -756,6 +851,7 @@ main(void)
 	test_decode();
 	test_damaged(ma, mb);
 	test_cursor();
+	test_clock_behind(ma, mb);
 	free(ma);
 	free(mb);
 	return check_result();
