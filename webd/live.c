@@ -560,6 +560,7 @@ base_free(struct live_sub *s)
 	}
 }
 
+/* r's slot in tab: its own, or the free one it would take. */
 static struct live_remote *
 pend_slot(struct live_remote *tab, uint32_t cap, const struct live_remote *r)
 {
