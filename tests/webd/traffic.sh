@@ -101,7 +101,12 @@ gk_log "web API: the same figures, JSON and CSV"
 # /api/traffic?points=N; with --step too, webd's refusal.
 js=$(gk_ctl -j traffic 10.42.0.50 --remote "$REMOTE" --from "$from" \
     --to "$to" --points 7) || gk_fail "gkctl traffic --points failed"
-check "gkctl traffic --points 7" "$js"
+jq -e --argjson b "$((N * IPLEN))" --argjson n "$N" '.totals |
+    .bytes_up == $b and .packets_up == $n and .bytes_down == 0' \
+    <<<"$js" >/dev/null || gk_fail "gkctl traffic --points 7: totals $(jq -c \
+    .totals <<<"$js")"
+jq -e --argjson b "$((N * IPLEN))" '[.rows[] | .[1]] | add == $b' \
+    <<<"$js" >/dev/null || gk_fail "gkctl traffic --points 7: rows do not sum"
 jq -e '(.rows | length) <= 7 and .step > 100' <<<"$js" >/dev/null ||
 	gk_fail "gkctl traffic --points 7: $(jq -c '[(.rows | length), .step]' \
 	    <<<"$js") (rows, step)"
