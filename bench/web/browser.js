@@ -5,7 +5,10 @@
 //                       the mark "gk-devices-listed" (every row drawn)
 //   a day's chart       from a click on "Day" to the history drawn
 //   zoom to 1 minute    from a click on "1 min" to the history drawn
-// Each the median of RUNS. Prints one line per figure with its target.
+// Each the median of RUNS. Prints one line per figure with its target,
+// and where the time went (Resource Timing): when /api/session's and
+// /api/clients' answers had arrived, before the list was drawn; for the
+// zoom and the day, /api/traffic's request from start to its last byte.
 "use strict";
 const { chromium } = require("playwright-core");
 const [base, password, device, runsArg] = process.argv.slice(2);
@@ -13,18 +16,52 @@ const RUNS = Number(runsArg || 5);
 
 function median(a) { a = a.slice().sort((x, y) => x - y); return a[Math.floor((a.length - 1) / 2)]; }
 
+// ms from the click to the chart drawn, and the /api/traffic request's
+// own duration (from its start to its last byte).
 async function drawnAfterClick(page, selector) {
   const n = Number(await page.getAttribute("#dv-hist", "data-loaded") || 0);
   const t = await page.evaluate(() => performance.now());
   await page.click(selector);
   await page.waitForFunction((n) => Number(document.querySelector("#dv-hist").dataset.loaded || 0) > n, n);
-  return page.evaluate((t) => performance.getEntriesByType("mark")
-    .filter((e) => e.name.startsWith("gk-history-drawn-")).pop().startTime - t, t);
+  return page.evaluate((t) => {
+    const drawn = performance.getEntriesByType("mark").filter((e) => e.name.startsWith("gk-history-drawn-")).pop().startTime;
+    const req = performance.getEntriesByType("resource").filter((e) => e.name.includes("/api/traffic?") && e.startTime >= t).pop();
+    return { drawn: drawn - t, api: req ? req.responseEnd - req.startTime : NaN,
+      rows: Number(document.querySelector("#dv-hist").dataset.rows || NaN) };
+  }, t);
+}
+
+async function profileList(browser) {
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await ctx.newPage();
+  await page.goto(base + "/");
+  await page.waitForSelector("#login:not([hidden])");
+  await page.fill("#password", password);
+  await page.click("#login-form button[type=submit]");
+  await page.waitForSelector("#page-devices:not([hidden])");
+  const cdp = await ctx.newCDPSession(page);
+  await cdp.send("Profiler.enable");
+  await cdp.send("Profiler.setSamplingInterval", { interval: 100 });
+  await cdp.send("Profiler.start");
+  await page.reload();
+  await page.waitForFunction(() => performance.getEntriesByName("gk-devices-listed").length > 0);
+  const listed = await page.evaluate(() => performance.getEntriesByName("gk-devices-listed")[0].startTime);
+  const { profile } = await cdp.send("Profiler.stop");
+  await ctx.close();
+  const per = new Map(), dt = (profile.endTime - profile.startTime) / 1000 / Math.max(1, profile.samples.length);
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  for (const id of profile.samples) {
+    const f = byId.get(id).callFrame;
+    const key = (f.functionName || "(anonymous)") + " " + (f.url ? f.url.replace(/^.*\//, "") + ":" + (f.lineNumber + 1) : "");
+    per.set(key, (per.get(key) || 0) + dt);
+  }
+  return { listed, top: [...per].filter(([k]) => !/^\(idle\)/.test(k)).sort((a, b) => b[1] - a[1]).slice(0, 10) };
 }
 
 (async () => {
   const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox"] });
-  const fig = { paint: [], list: [], day: [], zoom: [] };
+  const fig = { paint: [], list: [], day: [], zoom: [], session: [], clients: [], dcl: [], zoomApi: [], dayApi: [] };
+  let dayRows = 0;
   let rows = 0;
   for (let i = 0; i < RUNS; i++) {
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
@@ -42,13 +79,25 @@ async function drawnAfterClick(page, selector) {
     await page.reload();
     await page.waitForFunction(() => performance.getEntriesByName("gk-devices-listed").length > 0);
     fig.list.push(await page.evaluate(() => performance.getEntriesByName("gk-devices-listed")[0].startTime));
+    const ends = await page.evaluate(() => {
+      const end = (p) => { const e = performance.getEntriesByType("resource").find((x) => x.name.endsWith(p)); return e ? e.responseEnd : NaN; };
+      return [end("/api/session"), end("/api/clients"), performance.getEntriesByType("navigation")[0].domContentLoadedEventStart];
+    });
+    fig.session.push(ends[0]); fig.clients.push(ends[1]); fig.dcl.push(ends[2]);
     rows = await page.locator("#devices tbody tr").count();
     await page.goto(base + "/#/device/" + device);
     await page.waitForFunction(() => Number(document.querySelector("#dv-hist").dataset.loaded || 0) > 0);
-    fig.zoom.push(await drawnAfterClick(page, "#page-device [data-span='60000']"));
-    fig.day.push(await drawnAfterClick(page, "#page-device [data-span='86400000']"));
+    const z = await drawnAfterClick(page, "#page-device [data-span='60000']");
+    const d = await drawnAfterClick(page, "#page-device [data-span='86400000']");
+    fig.zoom.push(z.drawn); fig.zoomApi.push(z.api);
+    fig.day.push(d.drawn); fig.dayApi.push(d.api);
+    dayRows = d.rows;
     await ctx.close();
   }
+  // Where the page's own time goes: a CPU profile (Chromium's sampling
+  // profiler, 100 us) of one more load of the device list, self time by
+  // function, the top ten.
+  const top = await profileList(browser);
   await browser.close();
   const line = (name, v, target) => console.log("  " + name.padEnd(34) + median(v).toFixed(0).padStart(6) + " ms  (target <= " + target + " ms)" + (median(v) <= target ? "" : "  OVER"));
   console.log("browser (chromium, median of " + RUNS + "; " + rows + " devices listed):");
@@ -56,4 +105,10 @@ async function drawnAfterClick(page, selector) {
   line("complete device list", fig.list, 300);
   line("a device's full day chart", fig.day, 500);
   line("zoom to 1 minute", fig.zoom, 100);
+  const ms = (v) => median(v).toFixed(0) + " ms";
+  console.log("  where: the scripts ran (DOMContentLoaded) at " + ms(fig.dcl) + ", /api/session answered at " + ms(fig.session) + ", /api/clients at " + ms(fig.clients) +
+    " (from navigation start); /api/traffic took " + ms(fig.dayApi) + " for the day (" + dayRows +
+    " points), " + ms(fig.zoomApi) + " for the minute");
+  console.log("  a profiled load (list at " + top.listed.toFixed(0) + " ms), self time by function:");
+  for (const [k, v] of top.top) console.log("    " + v.toFixed(1).padStart(7) + " ms  " + k);
 })().catch((e) => { console.error("bench/web/browser.js: " + e.message); process.exit(1); });
