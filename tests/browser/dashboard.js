@@ -150,12 +150,17 @@ async function main() {
   await page.waitForFunction((sel) => Number(document.querySelector(sel).dataset.upBps || 0) > 500000, row3, { timeout: 5000 });
   const rise = Date.now() - started;
   log("client 3's live upload rose from " + idle + " bit/s to over 500 kbit/s in " + rise + " ms");
-  // Within a second needs frames every 100 ms (/api/live's contract); a
-  // webd still sending one frame a second gets two of its periods.
-  const period = Number(await page.evaluate(() => document.body.dataset.framePeriod));
-  const bound = period <= 250 ? 1000 : 2 * period + 200;
-  if (bound > 1000) log("WARNING: /api/live sends a frame every " + period + " ms, not 100: the bound is " + bound + " ms, not 1 s");
-  check(rise <= bound, "the live rate took " + rise + " ms to rise (frames every " + period + " ms)");
+  // /api/live's contract: a frame every 100 ms. The page keeps the last
+  // period it saw; the median of ten looks, so that one late frame on a
+  // loaded machine is not taken for the rule.
+  const periods = [];
+  for (let i = 0; i < 10; i++) {
+    periods.push(Number(await page.evaluate(() => document.body.dataset.framePeriod)));
+    await page.waitForTimeout(97);
+  }
+  const period = periods.sort((a, b) => a - b)[5];
+  check(period > 0 && period <= 150, "/api/live sends a frame every " + period + " ms, not every 100 ms: " + periods.join(" "));
+  check(rise <= 1000, "the live rate took " + rise + " ms to rise (frames every " + period + " ms)");
   await page.waitForSelector("#top-talkers li");
   await shot(page, "devices-light");
   await axe(page, "devices");

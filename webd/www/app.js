@@ -10,6 +10,11 @@ let clients = [];          // the last /api/clients answer
 let ws = null;             // the /api/live WebSocket
 let wsWanted = false;
 const LIVE_SPAN = 60000;   // the live graphs show the last minute
+const MIN_SPAN = 10000;    // ... or what the page has of it, 10 s at least
+// "Right now", everywhere on the page (the network's headline, the
+// busiest devices, each device's row and page): the average of the
+// frames of the last second.
+const NOW_SPAN = 1000;
 const live = {             // per-device rates from /api/live frames
   lastT: 0,
   devices: new Map(),      // key (MAC or IP) -> [{t, up, down}] (bit/s)
@@ -120,8 +125,13 @@ function findDevice(key) {
   return clients.find((d) => (d.mac && d.mac.toLowerCase() === key) || d.ip === key);
 }
 
+// The first /api/clients, asked at once beside /api/session (a page
+// opened logged in lists its devices a round trip sooner); taken once.
+let clientsEarly = null;
 async function loadClients() {
-  const c = await api("GET", "/api/clients");
+  const early = clientsEarly;
+  clientsEarly = null;
+  const c = (early && await early.catch(() => null)) || await api("GET", "/api/clients");
   clients = c.clients || [];
   return clients;
 }
@@ -138,7 +148,8 @@ function trim(list, now) {
   while (list.length && list[0].t < now - LIVE_SPAN) list.shift();
 }
 
-// Average rate over the last `span` ms of a series.
+// Average rate over the last `span` ms of a series (one point a frame:
+// a device absent from a frame has a zero point there).
 function recentRate(list, span) {
   if (!list || !list.length) return { up: 0, down: 0 };
   const end = list[list.length - 1].t;
@@ -164,8 +175,13 @@ function onFrame(f) {
     s.push(p); trim(s, f.t);
     up += p.up; down += p.down;
   }
-  // A device absent from a frame sent nothing.
-  for (const [, s] of live.devices) trim(s, f.t);
+  // A device absent from a frame sent nothing: a zero there, so that
+  // an average over frames is one over time (a bursty device is not
+  // rated by its bursts alone) and its graphs drop between bursts.
+  for (const [, s] of live.devices) {
+    if (s.length && s[s.length - 1].t !== f.t) s.push({ t: f.t, up: 0, down: 0 });
+    trim(s, f.t);
+  }
   live.net.push({ t: f.t, up, down }); trim(live.net, f.t);
   if (f.remotes && typeof f.remotes === "object") liveRemoteFrame(f.remotes, f.t, dt);
   if (Array.isArray(f.new) && f.new.length) scheduleClients();
@@ -248,7 +264,7 @@ function rateChart(div, height, opts) {
     cursor: { drag: { x: !!opts.onSelect, y: false, setScale: false } },
     scales: { x: opts.liveSpan ? { time: true, range: (u, min, max) => {
       const end = max !== null && isFinite(max) ? max : Date.now() / 1000;
-      return [end - opts.liveSpan, end];
+      return [end - liveSpanOf(min, max) / 1000, end];
     } } : { time: true }, y: { range: (u, min, max) => [0, Math.max(max, 8000) * 1.1] } },
     axes: [Object.assign({}, axis),
       Object.assign({ size: 84, values: (u, vals) => vals.map((v) => rate(v)) }, axis)],
@@ -258,28 +274,56 @@ function rateChart(div, height, opts) {
   return u;
 }
 
+// The live graphs' span: the last minute, or as much of it as the page
+// has seen (10 s at least), so that a page just opened draws across its
+// width rather than in a sliver at the right edge.
+function liveSpanOf(first, last) {
+  if (first === null || last === null || !isFinite(first) || !isFinite(last)) return LIVE_SPAN;
+  return Math.min(LIVE_SPAN, Math.max(MIN_SPAN, (last - first) * 1000));
+}
+
 function liveData(list) {
   const x = [], d = [], up = [];
   for (const p of list) { x.push(p.t / 1000); d.push(p.down); up.push(p.up); }
   return [x, d, up];
 }
 
-// A tiny sparkline of a device's last minute, on a canvas of its row.
-function sparkline(canvas, list, colors) {
+// A sparkline of a device's last minute (or what the page has of it,
+// as the live graphs), on a canvas of its row: download filled, upload
+// a line, each second's average (a 100 ms frame is a pixel or less),
+// drawn at the screen's pixel density. size: [width, height] in device
+// pixels, measured once for all the rows (they are alike): measuring
+// each canvas after the last one was drawn would lay the page out again
+// per row.
+function sparkline(canvas, list, colors, span, size) {
+  const dpr = window.devicePixelRatio || 1;
+  if (size[0] > 0 && (canvas.width !== size[0] || canvas.height !== size[1])) { canvas.width = size[0]; canvas.height = size[1]; }
   const w = canvas.width, h = canvas.height, ctx = canvas.getContext("2d");
   ctx.clearRect(0, 0, w, h);
   if (!list || list.length < 2) return;
   const end = list[list.length - 1].t;
+  const secs = [];
+  for (const p of list) {
+    const i = Math.floor((end - p.t) / 1000);
+    const b = secs[i] || (secs[i] = { up: 0, down: 0, n: 0 });
+    b.up += p.up; b.down += p.down; b.n++;
+  }
   let max = 8000;
-  for (const p of list) max = Math.max(max, p.down, p.up);
-  for (const [field, color] of [["down", colors.down], ["up", colors.up]]) {
+  for (const b of secs) if (b) max = Math.max(max, b.down / b.n, b.up / b.n);
+  const pts = (field) => secs.map((b, i) => b && [w - (i + 0.5) * 1000 / span * w, h - 1 - (b[field] / b.n) / max * (h - 2)]).filter(Boolean);
+  const down = pts("down"), up = pts("up");
+  ctx.lineWidth = Math.max(1, dpr);
+  ctx.beginPath();
+  ctx.moveTo(down[0][0], h);
+  for (const [x, y] of down) ctx.lineTo(x, y);
+  ctx.lineTo(down[down.length - 1][0], h);
+  ctx.closePath();
+  ctx.fillStyle = colors.fill;
+  ctx.fill();
+  for (const [line, color] of [[down, colors.down], [up, colors.up]]) {
     ctx.beginPath();
     ctx.strokeStyle = color;
-    ctx.lineWidth = 1;
-    list.forEach((p, i) => {
-      const x = w - (end - p.t) / LIVE_SPAN * w, y = h - 1 - p[field] / max * (h - 2);
-      if (i) ctx.lineTo(x, y); else ctx.moveTo(x, y);
-    });
+    line.forEach(([x, y], i) => { if (i) ctx.lineTo(x, y); else ctx.moveTo(x, y); });
     ctx.stroke();
   }
 }
@@ -344,7 +388,7 @@ function scheduleClients() {
 
 const devView = { rows: new Map(), netChart: null, sig: "" };
 
-function devRate(d) { return recentRate(live.devices.get(devKey(d)), 1000); }
+function devRate(d) { return recentRate(live.devices.get(devKey(d)), NOW_SPAN); }
 
 function devSortKey(sort) {
   switch (sort) {
@@ -396,7 +440,6 @@ function devRow(d) {
   on.dataset.label = "Online";
   const now = el("td", null, "rate");
   const canvas = document.createElement("canvas");
-  canvas.width = 90; canvas.height = 24;
   canvas.setAttribute("aria-hidden", "true");
   const txt = el("span", "-", "rate-text");
   now.append(canvas, txt);
@@ -468,23 +511,26 @@ function drawDevices() {
 }
 
 function devLive() {
-  const colors = { down: cssVar("--down"), up: cssVar("--up") };
+  const colors = { down: cssVar("--down"), up: cssVar("--up"), fill: cssVar("--down-fill") };
+  const span = live.net.length ? liveSpanOf(live.net[0].t / 1000, live.lastT / 1000) : LIVE_SPAN;
+  const dpr = window.devicePixelRatio || 1, c0 = devView.rows.size ? devView.rows.values().next().value.canvas : null;
+  const size = c0 ? [Math.round(c0.clientWidth * dpr), Math.round(c0.clientHeight * dpr)] : [0, 0];
   for (const d of clients) {
     const r = devView.rows.get(devKey(d));
     if (!r) continue;
     const s = live.devices.get(devKey(d));
-    const now = recentRate(s, 1000);
+    const now = recentRate(s, NOW_SPAN);
     r.txt.textContent = "\u2193 " + rate(now.down) + " \u2191 " + rate(now.up);
     r.tr.dataset.downBps = String(Math.round(now.down));
     r.tr.dataset.upBps = String(Math.round(now.up));
-    sparkline(r.canvas, s, colors);
+    sparkline(r.canvas, s, colors, span, size);
   }
-  const n = recentRate(live.net, 1000);
+  const n = recentRate(live.net, NOW_SPAN);
   $("#net-down").textContent = "\u2193 " + rate(n.down);
   $("#net-up").textContent = "\u2191 " + rate(n.up);
   if (devView.netChart) devView.netChart.setData(liveData(live.net));
-  // The busiest five over the last two seconds.
-  const top = clients.map((d) => ({ d, r: recentRate(live.devices.get(devKey(d)), 2000) }))
+  // The busiest five right now (as the headline: the last second).
+  const top = clients.map((d) => ({ d, r: recentRate(live.devices.get(devKey(d)), NOW_SPAN) }))
     .filter((x) => x.r.up + x.r.down >= 1000)
     .sort((a, b) => (b.r.up + b.r.down) - (a.r.up + a.r.down)).slice(0, 5);
   const ol = $("#top-talkers");
@@ -506,8 +552,9 @@ async function refreshDevices() {
 pages.devices = {
   every: 5000,
   async enter() {
-    if (!devView.netChart) devView.netChart = rateChart($("#net-chart"), 150, { legend: false, liveSpan: LIVE_SPAN / 1000 });
-    await refreshDevices();
+    const listed = refreshDevices();
+    if (!devView.netChart) devView.netChart = rateChart($("#net-chart"), 150, { legend: false, liveSpan: true });
+    await listed;
     performance.mark("gk-devices-listed");
   },
   refresh: refreshDevices,
@@ -621,6 +668,7 @@ async function loadHistory() {
   $("#dv-hist-msg").textContent = (js.rows || []).length ? "" : "No traffic in this window.";
   div.dataset.loaded = String(++dv.loaded);
   div.dataset.step = String(step);
+  div.dataset.rows = String((js.rows || []).length);
   div.dataset.span = String(dv.to - dv.from);
   performance.mark("gk-history-drawn-" + dv.loaded);
   loadRemotes();
@@ -707,17 +755,17 @@ async function loadUsage() {
 function dvLive() {
   if (!dv.dev) return;
   const s = live.devices.get(devKey(dv.dev)) || [];
-  const n = recentRate(s, 1000);
+  const n = recentRate(s, NOW_SPAN);
   $("#dv-down").textContent = "\u2193 " + rate(n.down);
   $("#dv-up").textContent = "\u2191 " + rate(n.up);
   $("#dv-live").dataset.downBps = String(Math.round(n.down));
   if (dv.liveChart) dv.liveChart.setData(liveData(s));
-  // Its busiest remotes over the last two seconds (frames over 2 s).
+  // Its busiest remotes right now: over the frames of the last second.
+  const frames = Math.max(1, live.net.filter((p) => p.t > live.lastT - NOW_SPAN).length);
   const top = [...liveRemotes].map(([addr, e]) => {
     let up = 0, down = 0;
-    for (const p of e.list) if (p.t > live.lastT - 2000) { up += p.up; down += p.down; }
-    const n = Math.max(1, e.list.filter((p) => p.t > live.lastT - 2000).length);
-    return { addr, e, up: up / n, down: down / n };
+    for (const p of e.list) if (p.t > live.lastT - NOW_SPAN) { up += p.up; down += p.down; }
+    return { addr, e, up: up / frames, down: down / frames };
   }).filter((x) => x.up + x.down > 0).sort((a, b) => (b.up + b.down) - (a.up + a.down)).slice(0, 5);
   $("#dv-now-remotes").replaceChildren(...top.map((x) => {
     const li = el("li", dnsName(x.e.name) || x.addr);
@@ -740,7 +788,7 @@ pages.device = {
     const fresh = dv.key !== r.key;
     dv.key = r.key;
     if (fresh) { dv.remote = null; dv.remoteName = null; showPair(); liveRemotes.clear(); }
-    if (!dv.liveChart) dv.liveChart = rateChart($("#dv-live"), 150, { legend: false, liveSpan: LIVE_SPAN / 1000 });
+    if (!dv.liveChart) dv.liveChart = rateChart($("#dv-live"), 150, { legend: false, liveSpan: true });
     if (!dv.histChart) {
       dv.histChart = rateChart($("#dv-hist"), 240, {
         onSelect: histSelect,
@@ -1071,9 +1119,16 @@ async function start() {
     try { await api("POST", "/api/logout"); } catch (e) { /* gone already */ }
     showLogin();
   });
+  // Logged in or not, both are asked at once: a 401 for the clients
+  // is dropped, the login page comes from the session's.
+  if (parseRoute().page === "devices" || parseRoute().page === "device") {
+    clientsEarly = fetch("/api/clients", { credentials: "same-origin" })
+      .then((r) => (r.ok ? r.json() : null));
+  }
   try {
     csrf = (await api("GET", "/api/session")).csrf;
   } catch (e) {
+    clientsEarly = null;
     showLogin();
     return;
   }
