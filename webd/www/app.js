@@ -386,7 +386,10 @@ function scheduleClients() {
 
 /* Devices */
 
-const devView = { rows: new Map(), netChart: null, sig: "" };
+// spark: the sparklines' size in device pixels, measured once per list
+// (null: not yet).
+const devView = { rows: new Map(), netChart: null, sig: "", spark: null };
+window.addEventListener("resize", () => { devView.spark = null; });
 
 function devRate(d) { return recentRate(live.devices.get(devKey(d)), NOW_SPAN); }
 
@@ -483,6 +486,7 @@ function drawDevices() {
       ? document.activeElement.closest("tr").dataset.key : null;
     if (sig !== devView.sig) {
       devView.rows.clear();
+      devView.spark = null;
       tb.replaceChildren(...list.map(devRow));
     } else {
       // Same devices, maybe another order: move the rows.
@@ -513,17 +517,26 @@ function drawDevices() {
 function devLive() {
   const colors = { down: cssVar("--down"), up: cssVar("--up"), fill: cssVar("--down-fill") };
   const span = live.net.length ? liveSpanOf(live.net[0].t / 1000, live.lastT / 1000) : LIVE_SPAN;
-  const dpr = window.devicePixelRatio || 1, c0 = devView.rows.size ? devView.rows.values().next().value.canvas : null;
-  const size = c0 ? [Math.round(c0.clientWidth * dpr), Math.round(c0.clientHeight * dpr)] : [0, 0];
+  // The size is read in the frame after a list was drawn (reading it at
+  // once would lay out the new table before its first paint).
+  if (!devView.spark && devView.rows.size && !devView.sparkDue) {
+    devView.sparkDue = requestAnimationFrame(() => {
+      const dpr = window.devicePixelRatio || 1, c0 = devView.rows.values().next().value;
+      devView.sparkDue = 0;
+      if (c0) devView.spark = [Math.round(c0.canvas.clientWidth * dpr), Math.round(c0.canvas.clientHeight * dpr)];
+    });
+  }
+  const size = devView.spark;
   for (const d of clients) {
     const r = devView.rows.get(devKey(d));
     if (!r) continue;
     const s = live.devices.get(devKey(d));
     const now = recentRate(s, NOW_SPAN);
-    r.txt.textContent = "\u2193 " + rate(now.down) + " \u2191 " + rate(now.up);
+    const text = "\u2193 " + rate(now.down) + " \u2191 " + rate(now.up);
+    if (r.txt.textContent !== text) r.txt.textContent = text;
     r.tr.dataset.downBps = String(Math.round(now.down));
     r.tr.dataset.upBps = String(Math.round(now.up));
-    sparkline(r.canvas, s, colors, span, size);
+    if (size) sparkline(r.canvas, s, colors, span, size);
   }
   const n = recentRate(live.net, NOW_SPAN);
   $("#net-down").textContent = "\u2193 " + rate(n.down);
@@ -552,10 +565,11 @@ async function refreshDevices() {
 pages.devices = {
   every: 5000,
   async enter() {
-    const listed = refreshDevices();
-    if (!devView.netChart) devView.netChart = rateChart($("#net-chart"), 150, { legend: false, liveSpan: true });
-    await listed;
+    await refreshDevices();
     performance.mark("gk-devices-listed");
+    // After the first paint of the list, as the browser sees it done.
+    requestAnimationFrame(() => setTimeout(() => performance.mark("gk-devices-painted")));
+    if (!devView.netChart) devView.netChart = rateChart($("#net-chart"), 150, { legend: false, liveSpan: true });
   },
   refresh: refreshDevices,
   live: devLive,
@@ -799,7 +813,10 @@ pages.device = {
       });
     }
     $("#dv-error").textContent = "";
-    await loadClients();
+    // A device the list has: its history is asked at once, its facts
+    // drawn again when the fresh /api/clients is in.
+    const fresher = loadClients();
+    if (!findDevice(r.key)) await fresher;
     dv.dev = findDevice(r.key) || null;
     drawDeviceHead();
     dvLive();
@@ -807,7 +824,10 @@ pages.device = {
     $("#dv-pcap").href = "/api/pcap?client=" + encodeURIComponent(devKey(dv.dev));
     $("#dv-pcap").download = "gatekeeper-" + devKey(dv.dev).replace(/:/g, "") + ".pcap";
     if (fresh) setWindow(Date.now() - 86400000, Date.now());
-    await Promise.all([loadHistory(), loadDns(), loadUsage()]);
+    await Promise.all([loadHistory(), loadDns(), loadUsage(), fresher.then(() => {
+      dv.dev = findDevice(dv.key) || dv.dev;
+      drawDeviceHead();
+    })]);
   },
   async refresh() {
     await loadClients();
