@@ -4,7 +4,8 @@
 //   device list         from navigation start of the logged-in page to
 //                       the mark "gk-devices-listed" (every row in the
 //                       page), and to "gk-devices-painted" (the frame
-//                       after: the rows and the network's chart painted)
+//                       after: the rows painted; the network's chart is
+//                       made after it)
 //   open a device       from a click on its name in the list (the click
 //                       event's time stamp) to its day's chart drawn
 //   a day's chart       from a click on "Day" (the event's time stamp)
@@ -116,7 +117,7 @@ async function profileList(browser) {
   console.log("browser (chromium, median of " + RUNS + "; " + rows + " devices listed):");
   line("first paint (login page)", fig.paint, 300);
   line("complete device list (every row in the page)", fig.list, 300);
-  line("... and painted, the chart above it too", fig.painted, 300);
+  line("... and painted", fig.painted, 300);
   line("open a device: its day drawn", fig.open, 500);
   line("a device's full day chart", fig.day, 500);
   line("zoom to 1 minute", fig.zoom, 100);
