@@ -10,7 +10,7 @@ let clients = [];          // the last /api/clients answer
 let ws = null;             // the /api/live WebSocket
 let wsWanted = false;
 const LIVE_SPAN = 60000;   // the live graphs show the last minute
-const MIN_SPAN = 10000;    // ... or what the page has of it, 10 s at least
+const MIN_SPAN = 2000;     // ... or what the page has of it, 2 s at least
 // "Right now", everywhere on the page (the network's headline, the
 // busiest devices, each device's row and page): the average of the
 // frames of the last second.
@@ -275,7 +275,7 @@ function rateChart(div, height, opts) {
 }
 
 // The live graphs' span: the last minute, or as much of it as the page
-// has seen (10 s at least), so that a page just opened draws across its
+// has seen (2 s at least), so that a page just opened draws across its
 // width rather than in a sliver at the right edge.
 function liveSpanOf(first, last) {
   if (first === null || last === null || !isFinite(first) || !isFinite(last)) return LIVE_SPAN;
@@ -290,7 +290,8 @@ function liveData(list) {
 
 // A sparkline of a device's last minute (or what the page has of it,
 // as the live graphs), on a canvas of its row: download filled, upload
-// a line, each second's average (a 100 ms frame is a pixel or less),
+// a line, 60 averages across the span (a second each over a minute;
+// single frames while the page has only seconds),
 // drawn at the screen's pixel density. size: [width, height] in device
 // pixels, measured once for all the rows (they are alike): measuring
 // each canvas after the last one was drawn would lay the page out again
@@ -302,15 +303,16 @@ function sparkline(canvas, list, colors, span, size) {
   ctx.clearRect(0, 0, w, h);
   if (!list || list.length < 2) return;
   const end = list[list.length - 1].t;
-  const secs = [];
+  const bin = Math.max(100, span / 60), secs = [];
   for (const p of list) {
-    const i = Math.floor((end - p.t) / 1000);
+    const i = Math.floor((end - p.t) / bin);
+    if (i * bin >= span) continue;
     const b = secs[i] || (secs[i] = { up: 0, down: 0, n: 0 });
     b.up += p.up; b.down += p.down; b.n++;
   }
   let max = 8000;
   for (const b of secs) if (b) max = Math.max(max, b.down / b.n, b.up / b.n);
-  const pts = (field) => secs.map((b, i) => b && [w - (i + 0.5) * 1000 / span * w, h - 1 - (b[field] / b.n) / max * (h - 2)]).filter(Boolean);
+  const pts = (field) => secs.map((b, i) => b && [w - (i + 0.5) * bin / span * w, h - 1 - (b[field] / b.n) / max * (h - 2)]).filter(Boolean);
   const down = pts("down"), up = pts("up");
   ctx.lineWidth = Math.max(1, dpr);
   ctx.beginPath();
