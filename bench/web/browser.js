@@ -40,6 +40,30 @@ async function drawnAfterClick(page, selector) {
   });
 }
 
+// Screenshots of the list of 50 and of a device's day, into dir, after
+// ten seconds of live frames (what an admin sees a moment after opening).
+async function shots(browser, dir) {
+  const path = require("path");
+  for (const [name, opts] of [["", { viewport: { width: 1280, height: 900 } }],
+    ["-dark", { viewport: { width: 1280, height: 900 }, colorScheme: "dark" }],
+    ["-phone", { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true }]]) {
+    const ctx = await browser.newContext(opts);
+    const page = await ctx.newPage();
+    await page.goto(base + "/");
+    await page.waitForSelector("#login:not([hidden])");
+    await page.fill("#password", password);
+    await page.click("#login-form button[type=submit]");
+    await page.waitForSelector("#devices tbody tr");
+    await page.waitForTimeout(10000);
+    await page.screenshot({ path: path.join(dir, "bench-devices" + name + ".png") });
+    await page.click(`#devices tr[data-key="${device}"] td.name a`);
+    await page.waitForFunction(() => Number(document.querySelector("#dv-hist").dataset.loaded || 0) > 0);
+    await page.waitForTimeout(3000);
+    await page.screenshot({ path: path.join(dir, "bench-device" + name + ".png"), fullPage: true });
+    await ctx.close();
+  }
+}
+
 async function profileList(browser) {
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await ctx.newPage();
@@ -112,6 +136,7 @@ async function profileList(browser) {
   // profiler, 100 us) of one more load of the device list, self time by
   // function, the top ten.
   const top = await profileList(browser);
+  if (process.env.SHOTS) await shots(browser, process.env.SHOTS);
   await browser.close();
   const line = (name, v, target) => console.log("  " + name.padEnd(34) + median(v).toFixed(0).padStart(6) + " ms  (target <= " + target + " ms)" + (median(v) <= target ? "" : "  OVER"));
   console.log("browser (chromium, median of " + RUNS + "; " + rows + " devices listed):");
