@@ -40,6 +40,17 @@ async function drawnAfterClick(page, selector) {
   });
 }
 
+// A page of ctx, logged in, on the device list.
+async function loggedIn(ctx) {
+  const page = await ctx.newPage();
+  await page.goto(base + "/");
+  await page.waitForSelector("#login:not([hidden])");
+  await page.fill("#password", password);
+  await page.click("#login-form button[type=submit]");
+  await page.waitForSelector("#page-devices:not([hidden])");
+  return page;
+}
+
 // Screenshots of the list of 50 and of a device's day, into dir, after
 // ten seconds of live frames (what an admin sees a moment after opening).
 async function shots(browser, dir) {
@@ -48,11 +59,7 @@ async function shots(browser, dir) {
     ["-dark", { viewport: { width: 1280, height: 900 }, colorScheme: "dark" }],
     ["-phone", { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true }]]) {
     const ctx = await browser.newContext(opts);
-    const page = await ctx.newPage();
-    await page.goto(base + "/");
-    await page.waitForSelector("#login:not([hidden])");
-    await page.fill("#password", password);
-    await page.click("#login-form button[type=submit]");
+    const page = await loggedIn(ctx);
     await page.waitForSelector("#devices tbody tr");
     await page.waitForTimeout(10000);
     await page.screenshot({ path: path.join(dir, "bench-devices" + name + ".png") });
@@ -66,12 +73,7 @@ async function shots(browser, dir) {
 
 async function profileList(browser) {
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const page = await ctx.newPage();
-  await page.goto(base + "/");
-  await page.waitForSelector("#login:not([hidden])");
-  await page.fill("#password", password);
-  await page.click("#login-form button[type=submit]");
-  await page.waitForSelector("#page-devices:not([hidden])");
+  const page = await loggedIn(ctx);
   const cdp = await ctx.newCDPSession(page);
   await cdp.send("Profiler.enable");
   await cdp.send("Profiler.setSamplingInterval", { interval: 100 });
