@@ -96,7 +96,8 @@ function ago(sec) {
   if (d < 90) return "just now";
   if (d < 3600) return Math.round(d / 60) + " min ago";
   if (d < 86400) return Math.round(d / 3600) + " h ago";
-  return Math.round(d / 86400) + " days ago";
+  const days = Math.round(d / 86400);
+  return days + (days === 1 ? " day ago" : " days ago");
 }
 
 // A DNS name as people write it: without the root's trailing dot.
@@ -446,6 +447,7 @@ function devRow(d) {
   const now = el("td", null, "rate");
   const canvas = document.createElement("canvas");
   canvas.setAttribute("aria-hidden", "true");
+  // down above up, beside the sparkline
   const txt = el("span", "-", "rate-text");
   now.append(canvas, txt);
   tr.appendChild(now);
@@ -534,7 +536,7 @@ function devLive() {
     if (!r) continue;
     const s = live.devices.get(devKey(d));
     const now = recentRate(s, NOW_SPAN);
-    const text = "\u2193 " + rate(now.down) + " \u2191 " + rate(now.up);
+    const text = "\u2193 " + rate(now.down) + "\n\u2191 " + rate(now.up);
     if (r.txt.textContent !== text) r.txt.textContent = text;
     r.tr.dataset.downBps = String(Math.round(now.down));
     r.tr.dataset.upBps = String(Math.round(now.up));
