@@ -237,6 +237,16 @@ function disconnectLive() {
 
 /* ---- charts ---- */
 
+// The sparklines' colours, read once (a style lookup per live frame
+// cost more than the drawing) and again when the system's scheme
+// changes.
+let sparkColorsCache = null;
+window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => { sparkColorsCache = null; });
+function sparkColors() {
+  if (!sparkColorsCache) sparkColorsCache = { down: cssVar("--down"), up: cssVar("--up"), fill: cssVar("--down-fill") };
+  return sparkColorsCache;
+}
+
 function cssVar(name) {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 }
@@ -519,7 +529,7 @@ function drawDevices() {
 }
 
 function devLive() {
-  const colors = { down: cssVar("--down"), up: cssVar("--up"), fill: cssVar("--down-fill") };
+  const colors = sparkColors();
   const span = live.net.length ? liveSpanOf(live.net[0].t / 1000, live.lastT / 1000) : LIVE_SPAN;
   // The size is read in the frame after a list was drawn (reading it at
   // once would lay out the new table before its first paint).
