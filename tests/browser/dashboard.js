@@ -291,6 +291,7 @@ async function main() {
     const p = await newPage(browser, opts);
     await login(p);
     await p.waitForSelector("#top-talkers li");
+    await p.waitForTimeout(3000);	// a few seconds of live graphs for the eye
     await shot(p, "devices-" + name);
     if (name === "dark") await axe(p, "devices-dark");
     await p.goto(base + "/#/device/" + env.GK_MAC1);

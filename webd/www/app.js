@@ -267,6 +267,8 @@ function rateChart(div, height, opts) {
     { label: "Up", stroke: cssVar("--up"), width: 1.5, value: (u, v) => rate(v) },
   ];
   for (const s of opts.extra || []) series.push(s);
+  // a live graph's frames are a line, not dots (uPlot dots sparse data)
+  if (opts.liveSpan) for (const s of series.slice(1)) s.points = { show: false };
   const u = new uPlot({
     width: chartWidth(div),
     height,
@@ -538,6 +540,7 @@ function devLive() {
       const dpr = window.devicePixelRatio || 1, c0 = devView.rows.values().next().value;
       devView.sparkDue = 0;
       if (c0) devView.spark = [Math.round(c0.canvas.clientWidth * dpr), Math.round(c0.canvas.clientHeight * dpr)];
+      if (c0) devLive();	// drawn in this frame, not at the next live one
     });
   }
   const size = devView.spark;
@@ -587,6 +590,7 @@ pages.devices = {
     requestAnimationFrame(() => setTimeout(() => {
       performance.mark("gk-devices-painted");
       if (!devView.netChart) devView.netChart = rateChart($("#net-chart"), 150, { legend: false, liveSpan: true });
+      devView.netChart.setData(liveData(live.net));
     }));
   },
   refresh: refreshDevices,
