@@ -200,23 +200,43 @@ ct_equal(const void *a, const void *b, size_t n)
 	return diff == 0;
 }
 
-void
-zero_lazily(void *p, size_t n)
+/*
+ * Zeroes [p, p + n): the whole pages inside are given back with advice
+ * (their contents gone, read as zeros, unresident until written), only
+ * the partial pages at the ends are written; all of it is written where
+ * the kernel refuses the advice for this memory.
+ */
+static void
+zero_pages(void *p, size_t n, int advice)
 {
 	uintptr_t	 a = (uintptr_t)p, pg = (uintptr_t)sysconf(_SC_PAGESIZE);
 	uintptr_t	 lo = (a + pg - 1) & ~(pg - 1), hi = (a + n) & ~(pg - 1);
 
-	/*
-	 * Whole pages inside go back to the kernel: private anonymous
-	 * memory reads as zeros again and is not resident until written.
-	 * (Reading fresh pages to skip the zero ones would not do: on
-	 * kernels that map no zero page, a read makes a page resident.)
-	 */
-	if (hi > lo && madvise((void *)lo, hi - lo, MADV_DONTNEED) == 0) {
+	if (hi > lo && madvise((void *)lo, hi - lo, advice) == 0) {
 		memset(p, 0, lo - a);
 		memset((void *)hi, 0, a + n - hi);
 	} else
 		memset(p, 0, n);
+}
+
+void
+zero_lazily(void *p, size_t n)
+{
+	/*
+	 * Private anonymous memory reads as zeros again after
+	 * MADV_DONTNEED. (Reading fresh pages to skip the zero ones would
+	 * not do: on kernels that map no zero page, a read makes a page
+	 * resident.)
+	 */
+	zero_pages(p, n, MADV_DONTNEED);
+}
+
+void
+zero_shared(void *p, size_t n)
+{
+	/* MADV_DONTNEED would only unmap a shared file's pages, their
+	 * contents kept; MADV_REMOVE frees them from the file. */
+	zero_pages(p, n, MADV_REMOVE);
 }
 
 int

@@ -48,6 +48,12 @@ int	 ct_equal(const void *a, const void *b, size_t n);
  * (MADV_DONTNEED) instead of written, so they stay unresident until used.
  */
 void	 zero_lazily(void *p, size_t n);
+/*
+ * The same for a shared mapping of a memfd (natd's kept tables): the whole
+ * pages inside are punched out of the file (MADV_REMOVE); other memory,
+ * which refuses that, is written.
+ */
+void	 zero_shared(void *p, size_t n);
 
 /*
  * Replaces the file at path with len bytes, atomically: written to

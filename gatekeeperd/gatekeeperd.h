@@ -162,6 +162,9 @@ void	 notify_init(void);
 void	 notify_send(const char *state);
 void	 notify_ready(const char *status);
 void	 notify_stopping(void);
+int	 notify_fd_take(const char *name, size_t size);
+void	 notify_fd_store(int fd, const char *name);
+void	 notify_fd_unclaimed(void);
 
 /* socks.c */
 int	 socks_open(void);

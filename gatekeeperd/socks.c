@@ -255,6 +255,28 @@ open_memfd(const char *name, size_t size)
 }
 
 /*
+ * A region whose contents must outlive us: the one the service manager's
+ * fd store kept across our death, when it passes the check (notify.c),
+ * else a new one; stored there either way. Only these two: the NAT
+ * tables (mappings, so connections through the NAT survive) and webd's
+ * history (else rebuilt from history.db, less its last minute). The
+ * summary ring holds milliseconds of summaries for a webd that restarts
+ * with us, the capture rings seconds of packets: not worth a region the
+ * next start must trust.
+ */
+static int
+open_kept(const char *name, size_t size)
+{
+	int	 fd;
+
+	if ((fd = notify_fd_take(name, size)) == -1 &&
+	    (fd = open_memfd(name, size)) == -1)
+		return -1;
+	notify_fd_store(fd, name);
+	return fd;
+}
+
+/*
  * A read-only descriptor of the same memory for a child that only reads
  * it: a new open file description, so the child can neither write nor
  * map it writable, whatever it does with its fd.
@@ -316,7 +338,7 @@ socks_open(void)
 	    open_pair(RES_DHCPD_DNSD, RES_DNSD_DHCPD, "dhcpd-dnsd") == -1 ||
 	    open_pair(RES_DNSD_WEBD, RES_WEBD_DNSD, "dnsd-webd") == -1 ||
 	    open_pair(RES_NATD_WEBD, RES_WEBD_NATD, "natd-webd") == -1 ||
-	    (res[RES_NAT_STATE] = open_memfd("gk-nat-state",
+	    (res[RES_NAT_STATE] = open_kept("gk-nat-state",
 	    NATD_STATE_SIZE)) == -1 ||
 	    (res[RES_NAT_RING] = open_memfd("gk-nat-ring",
 	    NATD_RING_SIZE)) == -1 ||
@@ -326,7 +348,7 @@ socks_open(void)
 	    NATD_RING_TAIL_SIZE)) == -1 ||
 	    (res[RES_RING_TAIL_RO] = reopen_rdonly(res[RES_RING_TAIL],
 	    "gk-nat-ring-tail")) == -1 ||
-	    (res[RES_HISTORY] = open_memfd("gk-history",
+	    (res[RES_HISTORY] = open_kept("gk-history",
 	    gk->conf.history_memory)) == -1 ||
 	    (res[RES_CAPTURE] = open_memfd("gk-capture",
 	    gk->conf.capture_total)) == -1 ||
@@ -336,6 +358,7 @@ socks_open(void)
 		socks_close();
 		return -1;
 	}
+	notify_fd_unclaimed();
 	return 0;
 }
 

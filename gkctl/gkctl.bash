@@ -119,7 +119,8 @@ _gkctl()
 			COMPREPLY=($(compgen -W "$ips" -- "$cur"))
 		elif [[ $cur == -* ]]; then
 			COMPREPLY=($(compgen -W \
-			    '--remote --from --to --step --csv' -- "$cur"))
+			    '--remote --from --to --step --points --csv' \
+			    -- "$cur"))
 		fi ;;
 	usage)
 		if ((n == 0)); then

@@ -73,6 +73,8 @@ nat_forwards_apply(struct nat *n, const struct nat_forward *f, int nf,
 	}
 	memcpy(n->fwd, f, (size_t)nf * sizeof(*f));
 	n->nfwd = nf;
+	/* A forward gone may leave its port free: ports to scan. */
+	memset(n->ports_full, 0, sizeof(n->ports_full));
 	/* Forward mappings no longer wanted go. */
 	for (i = 0; i < n->hdr->map_hi; i++) {
 		struct nat_map *m = &n->maps[i];

@@ -5,6 +5,7 @@
  * configuration, which attach keeps across a reset of the tables.
  */
 #include "nat_impl.h"
+#include "util.h"
 
 #define ALIGN64(x)	(((x) + 63) & ~(uint64_t)63)
 
@@ -97,7 +98,11 @@ map_sane(const struct nat_map *m)
 /*
  * Rebuilds every index from the entries below the high water marks, the
  * only ones ever written. The indexes of a fresh region are zero already:
- * clearing them would make every page of them resident for nothing.
+ * clearing them would make every page of them resident for nothing. Those
+ * of a kept region are punched out of the memfd (zero_shared), not
+ * written: a memset made all 3.8 MB of them resident in every natd
+ * restarted on kept tables; now the rebuild makes resident only the
+ * buckets the live entries hash to.
  */
 static void
 rebuild(struct nat *n, int fresh)
@@ -110,10 +115,10 @@ rebuild(struct nat *n, int fresh)
 	uint32_t	 i, b, *slot;
 
 	if (!fresh) {
-		memset(n->map_hash, 0, (size_t)NAT_MAP_BUCKETS * 4);
-		memset(n->rev, 0, 3 * 65536 * 4);
-		memset(n->sess_hash, 0, (size_t)NAT_SESS_BUCKETS * 4);
-		memset(n->client_hash, 0, (size_t)NAT_CLIENT_BUCKETS * 4);
+		zero_shared(n->map_hash, (size_t)NAT_MAP_BUCKETS * 4);
+		zero_shared(n->rev, 3 * 65536 * 4);
+		zero_shared(n->sess_hash, (size_t)NAT_SESS_BUCKETS * 4);
+		zero_shared(n->client_hash, (size_t)NAT_CLIENT_BUCKETS * 4);
 	}
 	if (h->map_hi > NAT_MAX_MAPS)
 		h->map_hi = NAT_MAX_MAPS;
@@ -251,7 +256,7 @@ nat_attach(struct nat *n, void *mem, size_t size, uint64_t seed)
 		 * header of zeros is nothing: left as is, untouched.
 		 */
 		if (!fresh)
-			memset(mem, 0, (size_t)want.size);
+			zero_shared(mem, (size_t)want.size);
 		*h = want;
 		h->resets = resets;
 		h->seed = seed;
@@ -284,6 +289,8 @@ nat_set_config(struct nat *n, const struct nat_config *cf)
 	struct nat_timeouts def;
 
 	n->cf = *cf;
+	/* The local range or the web port may have moved: ports to scan. */
+	memset(n->ports_full, 0, sizeof(n->ports_full));
 	if (n->cf.per_client_max == 0)
 		n->cf.per_client_max = 8192;
 	if (n->cf.per_mac_max == 0)

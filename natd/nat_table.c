@@ -244,8 +244,13 @@ map_free(struct nat *n, uint32_t i)
 			*pp = m->next;
 			break;
 		}
-	if (pi >= 0 && *rev_slot(n, pi, m->wan_port) == i)
+	if (pi >= 0 && *rev_slot(n, pi, m->wan_port) == i) {
 		*rev_slot(n, pi, m->wan_port) = 0;
+		if (n->ports_full[pi] && n->nhints[pi] < NAT_PORT_HINTS)
+			n->port_hints[pi][n->nhints[pi]++] = m->wan_port;
+		else
+			n->ports_full[pi] = 0;	/* too many: scan */
+	}
 	if (in_lru(m))
 		lru_unlink(n, i);
 	if (m->client != 0 && m->client <= NAT_MAX_CLIENTS &&
@@ -274,7 +279,10 @@ port_free(struct nat *n, int pi, uint32_t port)
 
 /*
  * RFC 4787 REQ-3/4, RFC 6056: keep the port when it is free and not
- * privileged; else a random free one of the same parity, else any.
+ * privileged; else a random free one of the same parity, else any. Once
+ * a scan found them all taken, only the ports of the mappings freed since
+ * can be free (nat.ports_full): a new mapping at exhaustion costs a few
+ * tries, not a walk over every port.
  */
 static int
 port_alloc(struct nat *n, int pi, uint16_t want)
@@ -291,12 +299,22 @@ port_alloc(struct nat *n, int pi, uint16_t want)
 		if (port_free(n, pi, p))
 			return (int)p;
 	}
+	if (n->ports_full[pi]) {
+		while (n->nhints[pi] > 0) {
+			p = n->port_hints[pi][--n->nhints[pi]];
+			if (port_free(n, pi, p))
+				return (int)p;
+		}
+		return -1;
+	}
 	start = PORT_MIN + rnd(n) % (65536 - PORT_MIN);
 	for (i = 0; i < 65536 - PORT_MIN; i++) {
 		p = PORT_MIN + (start - PORT_MIN + i) % (65536 - PORT_MIN);
 		if (port_free(n, pi, p))
 			return (int)p;
 	}
+	n->ports_full[pi] = 1;
+	n->nhints[pi] = 0;
 	return -1;
 }
 

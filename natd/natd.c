@@ -441,7 +441,7 @@ natd_init(struct event_base *base, void *arg)
 	struct event	*ev;
 	struct stat	 st;
 	struct timeval	 tv = { 0, 100000 };
-	uint64_t	 seed;
+	uint64_t	 seed, t0;
 	void		*mem;
 	int		 size = NATD_SNDBUF;
 
@@ -457,10 +457,12 @@ natd_init(struct event_base *base, void *arg)
 	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
 		fatal("getrandom");
 	nat_default_timeouts(&nat.cf.to);
+	t0 = mono_us();
 	state_kept = nat_attach(&nat, mem, (size_t)st.st_size, seed);
-	log_info("NAT state: %s (%u mappings, %llu resets)", state_kept == 1 ?
-	    "attached to the previous tables" : "new tables",
-	    nat_live_maps(&nat), (unsigned long long)nat_resets(&nat));
+	log_info("NAT state: %s (%u mappings, %llu resets) in %.1f ms",
+	    state_kept == 1 ? "attached to the previous tables" : "new tables",
+	    nat_live_maps(&nat), (unsigned long long)nat_resets(&nat),
+	    (double)(mono_us() - t0) / 1000);
 
 	ring_map();
 	if (ring == NULL)

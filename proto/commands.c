@@ -180,8 +180,9 @@ const struct gk_command gk_commands[CMD_MAX] = {
 		.args = { { "IP|MAC", ARG_CLIENT } }, .nargs = 1, .nreq = 1,
 		.opts = { { "--remote", "ADDR", ARG_IPV4 },
 		    { "--from", "T", ARG_TIME }, { "--to", "T", ARG_TIME },
-		    { "--step", "D", ARG_STEP }, { "--csv", NULL, 0 } },
-		.nopts = 5,
+		    { "--step", "D", ARG_STEP }, { "--points", "N", ARG_ROWS },
+		    { "--csv", NULL, 0 } },
+		.nopts = 6,
 		.owners = OWN(PEER_WEBD),
 		.from = CMD_FROM_ANYONE | CMD_FROM_WEBD,
 		.summary = "a device's traffic history, JSON or CSV",
@@ -192,8 +193,10 @@ const struct gk_command gk_commands[CMD_MAX] = {
 		    "average rate and the active seconds. With --remote, one "
 		    "remote address only. --from and --to take epoch ms or "
 		    "ISO 8601 (default: the whole history up to now); --step "
-		    "takes ms or a number with ms, s, m or h (default: about "
-		    "1000 rows). JSON, or CSV with a header with --csv.",
+		    "takes ms or a number with ms, s, m or h; --points N "
+		    "instead asks for about N rows (1 to 100000) over the "
+		    "window, as the dashboard zooms (default: about 1000 "
+		    "rows). JSON, or CSV with a header with --csv.",
 	},
 	[CMD_PCAP] = {
 		.id = CMD_PCAP, .name = "pcap",
@@ -444,6 +447,10 @@ arg_problem(enum cmd_arg_kind kind, const char *s)
 		return strlen(s) == 10 && s[4] == '-' && s[7] == '-' &&
 		    strspn(s, "0123456789-") == 10 ? NULL :
 		    "is not a date (YYYY-MM-DD)";
+	case ARG_ROWS:
+		/* webd's QUERY_MAX_ROWS */
+		return parse_number(s, 1, 100000) ? NULL :
+		    "is not a number of rows (1 to 100000)";
 	}
 	return "is not understood";
 }

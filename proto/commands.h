@@ -60,6 +60,7 @@ enum cmd_arg_kind {
 	ARG_STEP,		/* ms, or a number with ms, s, m or h */
 	ARG_LABEL,		/* free text: < 64 bytes, no control chars */
 	ARG_DAY,		/* a date, YYYY-MM-DD (webd checks it is real) */
+	ARG_ROWS,		/* a number of rows: 1 to 100000 */
 };
 
 struct cmd_arg {
@@ -78,7 +79,7 @@ struct cmd_opt {
 	enum cmd_arg_kind	 kind;
 };
 
-#define CMD_MAX_OPTS		5
+#define CMD_MAX_OPTS		8
 
 /* Who may send a command (gk_command.from). */
 #define CMD_FROM_ROOT		0x1	/* gkctl run by root */

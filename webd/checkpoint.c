@@ -14,6 +14,12 @@
  * at a write) is moved aside as history.db.bad-EPOCH with its -wal and
  * -shm, logged and counted, and a new one is started: the next
  * checkpoint writes the whole history again from memory.
+ *
+ * A clock behind the file at start (a router without a real-time clock,
+ * before NTP: store_clock_behind) defers the rebuild: the region takes
+ * in traffic as usual, and once the region's clock (the drain's: it
+ * moves the region's data with a step) reaches the file, the region's
+ * data is written and the region rebuilt from the file (store_catch_up).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +48,7 @@ static struct {
 	struct event	 ev;
 	uint32_t	 tried_min;	/* the last minute a failed file
 					 * was tried again */
+	int		 deferred;	/* the rebuild waits for the clock */
 	uint64_t	 moved_aside, open_failures;
 	char		 error[160];
 } c;
@@ -160,11 +167,50 @@ checkpoint(uint32_t to_sec)
 		log_warnx("%s: %s (tried again next minute)", DB_FILE, err);
 }
 
+/* What a rebuild log says. */
+static void
+log_rebuilt(int n, const char *when)
+{
+	log_info("traffic history rebuilt from %s%s: %d seconds of %llu "
+	    "pair-minutes, %llu rows rejected", DB_FILE, when, n,
+	    (unsigned long long)c.st.st.rows_restored,
+	    (unsigned long long)c.st.st.rows_rejected);
+}
+
+/* The clock reached the file: the rebuild that waited. */
+static void
+catch_up(void)
+{
+	char	 err[160];
+	int	 n, code;
+
+	c.deferred = 0;
+	if (!c.ok)
+		return;		/* the file went: the region is all there is */
+	drain_flush();
+	if ((n = store_catch_up(&c.st, c.hs, now_ms(), err,
+	    sizeof(err))) >= 0) {
+		log_rebuilt(n, ", the clock set");
+		return;
+	}
+	snprintf(c.error, sizeof(c.error), "%s", err);
+	code = sqlite3_errcode(c.db) & 0xff;
+	if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB)
+		move_aside(err);	/* the region stays the truth */
+	else {
+		log_warnx("%s: %s (the rebuild is tried again)", DB_FILE, err);
+		c.deferred = 1;
+	}
+}
+
 static void
 tick(evutil_socket_t fd, short what, void *arg)
 {
 	uint64_t	 now = now_ms() / 1000;
 	uint32_t	 to_sec;
+
+	if (c.deferred && !store_clock_behind(&c.st, now_ms()))
+		catch_up();
 
 	if (now < CLOSE_S)
 		return;
@@ -197,16 +243,20 @@ checkpoint_init(struct event_base *base, struct hist *hs, int kept)
 	int		 n;
 
 	c.hs = hs;
-	if (open_or_replace() == 0 && !kept) {
+	/* kept too: a webd restarted while the rebuild waited has a
+	 * region without the file's history */
+	if (open_or_replace() == 0 && store_clock_behind(&c.st, now_ms())) {
+		c.deferred = 1;
+		log_warnx("the clock (%llu s) is before %s's last checkpoint "
+		    "(%llu s): its history is rebuilt once the clock is set",
+		    (unsigned long long)(now_ms() / 1000), DB_FILE,
+		    (unsigned long long)c.st.done_min * 60);
+	} else if (c.ok && !kept) {
 		if ((n = store_load(&c.st, hs, now_ms(), err,
 		    sizeof(err))) == -1)
 			log_warnx("%s: %s", DB_FILE, err);
 		else
-			log_info("traffic history rebuilt from %s: %d seconds "
-			    "of %llu pair-minutes, %llu rows rejected",
-			    DB_FILE, n,
-			    (unsigned long long)c.st.st.rows_restored,
-			    (unsigned long long)c.st.st.rows_rejected);
+			log_rebuilt(n, "");
 	}
 	event_assign(&c.ev, base, -1, EV_PERSIST, tick, NULL);
 	event_add(&c.ev, &one);
@@ -224,8 +274,9 @@ checkpoint_status_json(void)
 {
 	const struct store_stats *s = &c.st.st;
 
-	return json_pack("{s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:s}",
-	    "open", c.ok, "checkpoints", (json_int_t)s->checkpoints,
+	return json_pack("{s:b,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
+	    "s:s}", "open", c.ok, "rebuild_deferred", c.deferred,
+	    "checkpoints", (json_int_t)s->checkpoints,
 	    "minutes_written", (json_int_t)s->minutes_written,
 	    "write_failures", (json_int_t)s->write_failures,
 	    "rows_restored", (json_int_t)s->rows_restored,

@@ -137,10 +137,12 @@ enc_sample(const struct hist_sample *s, void *arg)
 }
 
 int
-ckpt_encode(const struct hist *hs, uint32_t p, uint32_t from_sec,
-    uint32_t to_sec, ckpt_minute_fn fn, void *arg)
+ckpt_encode(const struct hist *hs, uint32_t p,
+    const struct hist_cursor *start, uint32_t from_sec, uint32_t to_sec,
+    ckpt_minute_fn fn, void *arg)
 {
 	static uint8_t	 buf[CKPT_BLOB_MAX];
+	struct hist_cursor cur;
 	struct enc	 e;
 
 	if (from_sec >= to_sec)
@@ -152,7 +154,12 @@ ckpt_encode(const struct hist *hs, uint32_t p, uint32_t from_sec,
 	e.buf = buf;
 	e.fn = fn;
 	e.arg = arg;
-	hist_samples(hs, p, e.from_sec, e.to_sec - 1, enc_sample, &e);
+	if (start != NULL)
+		cur = *start;
+	else
+		hist_cursor_init(hs, p, &cur);
+	hist_samples_next(hs, p, &cur, e.from_sec, e.to_sec - 1, enc_sample,
+	    &e);
 	if (e.minute != UINT32_MAX)
 		flush_minute(&e);
 	return e.rc;

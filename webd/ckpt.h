@@ -42,11 +42,13 @@ typedef int (*ckpt_minute_fn)(uint32_t minute, const uint8_t *blob,
 
 /*
  * Encodes pair p's data in seconds [from_sec, to_sec), one pass over its
- * chain, calling fn for each minute that has some (a minute cut by
- * to_sec is given as far as it goes). Returns 0, or fn's non-zero
+ * chain from start (NULL: the head; else a cursor that hist_cursor_resume
+ * gave for from_sec), calling fn for each minute that has some (a minute
+ * cut by to_sec is given as far as it goes). Returns 0, or fn's non-zero
  * value, which stops the walk.
  */
-int	ckpt_encode(const struct hist *, uint32_t p, uint32_t from_sec,
+int	ckpt_encode(const struct hist *, uint32_t p,
+	    const struct hist_cursor *start, uint32_t from_sec,
 	    uint32_t to_sec, ckpt_minute_fn fn, void *arg);
 
 /* Decodes a minute's blob, calling fn per record (fn returning non-zero

@@ -567,6 +567,26 @@ merged_row(json_t *row, const struct device *d, const char *vendor,
 	return o;
 }
 
+/*
+ * A row without a MAC is natd's alone: an address that is not in
+ * dhcpd's leases. It is a device (one with a static address) when
+ * something crossed for it; with no traffic it is only an address
+ * something points at (a port forward's target, a reservation nobody
+ * took yet), not a device.
+ */
+static int
+row_has_traffic(json_t *row)
+{
+	static const char *const keys[] = { "bytes_up", "bytes_down",
+	    "packets_up", "packets_down" };
+	size_t	 i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (json_integer_value(json_object_get(row, keys[i])) > 0)
+			return 1;
+	return 0;
+}
+
 json_t *
 devices_merge_clients(struct devices *t, json_t *reply,
     devices_vendor_fn vendor_of, void *arg, uint64_t now_ms)
@@ -589,7 +609,8 @@ devices_merge_clients(struct devices *t, json_t *reply,
 		    !devices_online(d, now_ms))
 			d = NULL;	/* an IP of long ago is not proof */
 		if (d == NULL) {
-			json_array_append(out, row);
+			if (row_mac(row, mac) == 0 || row_has_traffic(row))
+				json_array_append(out, row);
 			continue;
 		}
 		listed[d - t->d] = 1;

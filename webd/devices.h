@@ -161,7 +161,9 @@ void	 devices_observe_clients(struct devices *, json_t *reply);
  * The reply of GET /api/clients: each of the `clients` rows with the
  * registry's fields added (keys of the row that the registry also has,
  * first_seen, last_seen and hostname, become the registry's), then the
- * registry's devices that no row named, offline, with their last IP.
+ * registry's devices that no row named, offline, with their last IP. A
+ * row with neither a MAC nor any traffic (natd's client for a port
+ * forward's target that never talked) is no device and is left out.
  * vendor_of(mac) names a vendor (NULL: unknown). Returns a new object
  * {"clients": [...]}; the reply is not changed.
  */

@@ -299,6 +299,23 @@ hist_attach(struct hist *hs, void *base, size_t size, uint32_t history_s)
 	return kept;
 }
 
+void
+hist_reset(struct hist *hs)
+{
+	struct hist_hdr	 keep = *hs->h;
+	struct layout	 l;
+
+	if (layout(keep.size, &l) == -1)
+		return;		/* not reached: it attached */
+	init_region(hs, keep.size, &l, keep.st.resets);
+	hs->h->history_s = keep.history_s;
+	hs->h->now_ms = keep.now_ms;
+	hs->h->wall_offset_ms = keep.wall_offset_ms;
+	hs->h->offset_set = keep.offset_set;
+	hs->h->st = keep.st;
+	salvage(hs);
+}
+
 /* ---- the block pool ---- */
 
 uint32_t
@@ -740,6 +757,36 @@ hist_samples_next(const struct hist *hs, uint32_t p, struct hist_cursor *cur,
 	open_samples(&hs->pairs[p], from, to, fn, arg);
 }
 
+/* 1 when block b may start a walk of p's chain for samples from from_sec
+ * on (history.h, hist_cursor_resume). */
+static int
+resumable(const struct hist *hs, uint32_t p, uint32_t b, uint32_t from)
+{
+	return b < hs->h->bhwm && hs->blocks[b].owner == p &&
+	    (uint64_t)hs->blocks[b].base_sec + 10 <= from;
+}
+
+void
+hist_cursor_resume(const struct hist *hs, uint32_t p, uint32_t from,
+    struct hist_cursor *cur)
+{
+	hist_cursor_init(hs, p, cur);
+	if (resumable(hs, p, hs->pairs[p].ckpt_block, from))
+		cur->b = hs->pairs[p].ckpt_block;
+}
+
+void
+hist_cursor_keep(struct hist *hs, uint32_t p, const struct hist_cursor *cur,
+    uint32_t next)
+{
+	uint32_t	 b, n, keep = HIST_NONE;
+
+	for (b = cur->b, n = 0; resumable(hs, p, b, next) &&
+	    n <= hs->h->bhwm; b = hs->blocks[b].next, n++)
+		keep = b;
+	hs->pairs[p].ckpt_block = keep;
+}
+
 void
 hist_samples(const struct hist *hs, uint32_t p, uint32_t from, uint32_t to,
     hist_sample_fn fn, void *arg)
@@ -983,7 +1030,7 @@ new_pair(struct hist *hs, const struct hist_rec *r)
 	memcpy(e->mac, r->mac, 6);
 	e->remote = r->remote;
 	e->used = 1;
-	e->head = e->tail = HIST_NONE;
+	e->head = e->tail = e->ckpt_block = HIST_NONE;
 	e->first_ms = r->ms;
 	hash_insert(hs, p);
 	h->pairs_used++;

@@ -102,6 +102,10 @@ struct hist_pair {
 	uint32_t	 head, tail;	/* block chain, oldest first */
 	uint32_t	 open_sec;	/* the second being filled; 0: none */
 	uint32_t	 open_mask;
+	/* where the checkpoint's next walk of the chain may start (in what
+	 * was padding: the layout is the same as before it); checked at
+	 * each use, never trusted (hist_cursor_resume) */
+	uint32_t	 ckpt_block;
 	uint64_t	 first_ms, last_ms;
 	uint64_t	 total[HIST_NC];
 	uint32_t	 open[HIST_SLOTS][HIST_NC];	/* saturating */
@@ -154,6 +158,9 @@ struct hist {
  * kept, 0 rebuilt, -1 when size is too small.
  */
 int	hist_attach(struct hist *, void *base, size_t size, uint32_t history_s);
+/* Empties the region (every pair and block gone) for a rebuild, keeping
+ * its clock (the wall offset, now), history and counters. */
+void	hist_reset(struct hist *);
 /* Takes in one summary. */
 void	hist_add(struct hist *, const struct hist_rec *);
 /* Closes every open second before now_ms and expires what is older
@@ -214,6 +221,29 @@ void	hist_cursor_init(const struct hist *, uint32_t p,
 void	hist_samples_next(const struct hist *, uint32_t p,
 	    struct hist_cursor *, uint32_t from_sec, uint32_t to_sec,
 	    hist_sample_fn, void *);
+
+/*
+ * The checkpoint's cursor (store.c), kept in the pair so a restarted
+ * webd goes on with it: a checkpoint walks only the blocks of the
+ * minutes it writes, not the whole chain (a bulk pair's day is some
+ * 30,000 blocks).
+ *
+ * hist_cursor_resume starts cur where the cursor says when that still
+ * holds (the block is p's, and starts at least 10 s before from_sec, so
+ * every block before it in the chain ends before from_sec: a block's
+ * samples are never more than 9 s after a later block's start, a 10 s
+ * record being its second rounded down), else at the head: a cursor
+ * made stale by coarsening, expiry or a damaged region costs one walk
+ * from the head, never a sample.
+ *
+ * hist_cursor_keep moves the cursor, from the block cur started at, to
+ * the last block that starts at least 10 s before next_sec (the next
+ * walk's from_sec).
+ */
+void	hist_cursor_resume(const struct hist *, uint32_t p, uint32_t from_sec,
+	    struct hist_cursor *);
+void	hist_cursor_keep(struct hist *, uint32_t p,
+	    const struct hist_cursor *, uint32_t next_sec);
 
 /* Varints (LEB128), bounded; exposed for the tests. */
 size_t	hist_put_varint(uint8_t *, size_t room, uint64_t);

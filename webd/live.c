@@ -234,14 +234,19 @@ live_init(struct live *l, const struct live_ops *ops)
 
 /* ---- summaries ---- */
 
+static uint32_t
+remote_hash(uint32_t addr, uint16_t port, uint8_t proto)
+{
+	return (ntohl(addr) * 2654435761U) ^ ((uint32_t)port << 8) ^ proto;
+}
+
 static void
 remote_add(struct live *l, struct live_watch *w, const struct live_rec *r)
 {
 	struct live_remote *e;
 	uint32_t	 h, k;
 
-	h = (ntohl(r->remote) * 2654435761U) ^ ((uint32_t)r->port << 8) ^
-	    r->proto;
+	h = remote_hash(r->remote, r->port, r->proto);
 	for (k = 0; k < LIVE_REMOTE_HASH; k++) {
 		e = &w->rem[(h + k) & (LIVE_REMOTE_HASH - 1)];
 		if (e->gen != l->gen)
@@ -315,16 +320,20 @@ remote_bytes(const struct live_remote *e)
 	return e->up + e->down;
 }
 
-/* The interval's LIVE_TOP busiest remotes of w, busiest first. */
+/* The LIVE_TOP busiest of the n remotes at rem (those taken: gen != 0),
+ * busiest first. */
 static int
-top_remotes(const struct live_watch *w, const struct live_remote **top)
+top_remotes(const struct live_remote *rem, uint32_t nrem,
+    const struct live_remote **top)
 {
 	const struct live_remote *e;
 	uint32_t	 i;
 	int		 n = 0, j;
 
-	for (i = 0; i < w->nrem; i++) {
-		e = &w->rem[w->used[i]];
+	for (i = 0; i < nrem; i++) {
+		e = &rem[i];
+		if (e->gen == 0)
+			continue;
 		if (n == LIVE_TOP &&
 		    remote_bytes(e) <= remote_bytes(top[n - 1]))
 			continue;
@@ -336,9 +345,11 @@ top_remotes(const struct live_watch *w, const struct live_remote **top)
 	return n;
 }
 
-/* "MAC":[{"addr","name","port","proto","up","down"},...] */
+/* "MAC":[{"addr","name","port","proto","up","down"},...] of w, the
+ * busiest of the n remotes at rem. */
 static char *
-watch_frag(struct live *l, struct live_watch *w)
+remotes_frag(struct live *l, const struct live_watch *w,
+    const struct live_remote *rem, uint32_t nrem)
 {
 	const struct live_remote *top[LIVE_TOP], *e;
 	struct sbuf	 b = { 0 };
@@ -347,7 +358,7 @@ watch_frag(struct live *l, struct live_watch *w)
 
 	sb_mac(&b, w->mac);
 	sb_str(&b, ":[");
-	n = top_remotes(w, top);
+	n = top_remotes(rem, nrem, top);
 	for (i = 0; i < n; i++) {
 		e = top[i];
 		sb_str(&b, i ? ",{\"addr\":" : "{\"addr\":");
@@ -463,6 +474,32 @@ frame_head(struct sbuf *b, const struct live *l, uint64_t t_ms,
 	sb_str(b, "]");
 }
 
+/*
+ * The interval's remotes of w, flat in w->last: its frame is made of
+ * them, and a socket that misses the frame sums them (live_behind)
+ * after the table was opened for the next interval.
+ */
+static int
+keep_last(struct live_watch *w)
+{
+	struct live_remote *p;
+	uint32_t	 i, cap;
+
+	w->nlast = 0;
+	if (w->nrem > w->caplast) {
+		for (cap = 16; cap < w->nrem; cap *= 2)
+			;
+		if ((p = reallocarray(w->last, cap, sizeof(*p))) == NULL)
+			return -1;
+		w->last = p;
+		w->caplast = cap;
+	}
+	for (i = 0; i < w->nrem; i++)
+		w->last[i] = w->rem[w->used[i]];
+	w->nlast = w->nrem;
+	return 0;
+}
+
 int
 live_close(struct live *l, uint64_t t_ms, int build)
 {
@@ -488,8 +525,8 @@ live_close(struct live *l, uint64_t t_ms, int build)
 		w = &l->watch[i];
 		free(w->frag);
 		w->frag = NULL;
-		if (w->refs > 0 && build)
-			w->frag = watch_frag(l, w);
+		if (w->refs > 0 && keep_last(w) == 0 && build)
+			w->frag = remotes_frag(l, w, w->last, w->nlast);
 		w->nrem = 0;
 	}
 	l->gen++;
@@ -512,9 +549,97 @@ live_close(struct live *l, uint64_t t_ms, int build)
 static void
 base_free(struct live_sub *s)
 {
+	int	 i;
+
 	free(s->base);
 	s->base = NULL;
 	s->nbase = 0;
+	for (i = 0; i < LIVE_SUBS_MAX; i++) {
+		free(s->pend[i].e);
+		memset(&s->pend[i], 0, sizeof(s->pend[i]));
+	}
+}
+
+/* r's slot in tab: its own, or the free one it would take. */
+static struct live_remote *
+pend_slot(struct live_remote *tab, uint32_t cap, const struct live_remote *r)
+{
+	struct live_remote *e;
+	uint32_t	 h = remote_hash(r->addr, r->port, r->proto), k;
+
+	for (k = 0; k < cap; k++) {
+		e = &tab[(h + k) & (cap - 1)];
+		if (e->gen == 0 || (e->addr == r->addr && e->port == r->port &&
+		    e->proto == r->proto))
+			return e;
+	}
+	return NULL;	/* not reached: a table is at most half full */
+}
+
+/* The table of p twice as big (at most LIVE_REMOTE_HASH slots). */
+static int
+pend_grow(struct live_pend *p)
+{
+	struct live_remote *tab, *e;
+	uint32_t	 cap = p->cap ? p->cap * 2 : 32, i;
+
+	if ((tab = calloc(cap, sizeof(*tab))) == NULL)
+		return -1;
+	for (i = 0; i < p->cap; i++)
+		if (p->e[i].gen != 0) {
+			e = pend_slot(tab, cap, &p->e[i]);
+			*e = p->e[i];
+		}
+	free(p->e);
+	p->e = tab;
+	p->cap = cap;
+	return 0;
+}
+
+/* One remote's bytes of a missed interval into what the socket missed. */
+static void
+pend_add(struct live *l, struct live_pend *p, const struct live_remote *r)
+{
+	struct live_remote *e = NULL;
+
+	if (p->cap > 0 && (e = pend_slot(p->e, p->cap, r)) != NULL &&
+	    e->gen != 0) {
+		e->up += r->up;
+		e->down += r->down;
+		return;
+	}
+	if (p->n == LIVE_REMOTES_MAX) {
+		l->st.remotes_over++;
+		return;
+	}
+	if (p->n * 2 >= p->cap) {
+		if (pend_grow(p) == -1) {
+			l->st.remotes_over++;
+			return;
+		}
+		e = pend_slot(p->e, p->cap, r);
+	}
+	*e = *r;
+	e->gen = 1;
+	p->n++;
+}
+
+/* The remotes of the frame just closed into what s missed, once. */
+static void
+pend_frame(struct live *l, struct live_sub *s)
+{
+	struct live_watch *w;
+	uint32_t	 j;
+	int		 i;
+
+	if (s->pend_seq == l->seq)
+		return;
+	s->pend_seq = l->seq;
+	for (i = 0; i < s->n; i++) {
+		w = &l->watch[s->watch[i]];
+		for (j = 0; j < w->nlast; j++)
+			pend_add(l, &s->pend[i], &w->last[j]);
+	}
 }
 
 int
@@ -529,7 +654,7 @@ live_behind(struct live *l, struct live_sub *s)
 	int	 i;
 
 	if (s->base != NULL)
-		return 0;
+		goto remotes;
 	if (l->ndev == 0) {
 		/* nothing counted yet: a zero-length snapshot */
 		s->base = calloc(1, sizeof(*s->base));
@@ -546,13 +671,17 @@ live_behind(struct live *l, struct live_sub *s)
 		s->base[i][1] = l->dev[i].prev[1];
 	}
 	s->seq = l->seq - 1;
+remotes:
+	pend_frame(l, s);
 	return 0;
 }
 
 char *
 live_text(struct live *l, struct live_sub *s)
 {
+	struct live_watch *w;
 	struct sbuf	 b = { 0 };
+	char		*frag;
 	int		 i, n = 0;
 
 	if (l->shared == NULL)
@@ -561,17 +690,31 @@ live_text(struct live *l, struct live_sub *s)
 		s->seq = l->seq;
 		return strdup(l->plain);
 	}
-	if (s->base != NULL)
+	if (s->base != NULL) {
 		frame_head(&b, l, l->t_ms, s);
-	else
+		pend_frame(l, s);	/* the frame it is sent now, too */
+	} else
 		sb_str(&b, l->shared);
 	sb_str(&b, ",\"remotes\":{");
-	for (i = 0; i < s->n; i++)
-		if (l->watch[s->watch[i]].frag != NULL) {
-			if (n++)
-				sb_str(&b, ",");
-			sb_str(&b, l->watch[s->watch[i]].frag);
+	for (i = 0; i < s->n; i++) {
+		w = &l->watch[s->watch[i]];
+		if (s->base == NULL) {
+			if (w->frag == NULL)
+				continue;
+			sb_str(&b, n++ ? "," : "");
+			sb_str(&b, w->frag);
+			continue;
 		}
+		/* behind: the sums of every interval it missed */
+		if ((frag = remotes_frag(l, w, s->pend[i].e,
+		    s->pend[i].cap)) == NULL) {
+			b.oom = 1;
+			break;
+		}
+		sb_str(&b, n++ ? "," : "");
+		sb_str(&b, frag);
+		free(frag);
+	}
 	sb_str(&b, "}}");
 	base_free(s);
 	s->seq = l->seq;
@@ -629,6 +772,9 @@ unwatch(struct live *l, int i)
 	free(w->frag);
 	w->frag = NULL;
 	w->nrem = 0;
+	free(w->last);
+	w->last = NULL;
+	w->nlast = w->caplast = 0;
 }
 
 /* The watch of mac, made when needed; -1 when all are taken. */
@@ -668,6 +814,27 @@ live_drop(struct live *l, struct live_sub *s)
 	base_free(s);
 }
 
+/* A socket behind changes its subscriptions: what it missed of a device
+ * it keeps follows the device to its new place; the rest goes. */
+static void
+pend_follow(struct live_sub *s, const int16_t *got, int k)
+{
+	struct live_pend keep[LIVE_SUBS_MAX];
+	int		 i, j;
+
+	memset(keep, 0, sizeof(keep));
+	for (j = 0; j < k; j++)
+		for (i = 0; i < s->n; i++)
+			if (s->watch[i] == got[j]) {
+				keep[j] = s->pend[i];
+				memset(&s->pend[i], 0, sizeof(s->pend[i]));
+				break;
+			}
+	for (i = 0; i < LIVE_SUBS_MAX; i++)
+		free(s->pend[i].e);
+	memcpy(s->pend, keep, sizeof(keep));
+}
+
 const char *
 live_message(struct live *l, struct live_sub *s, const char *msg,
     size_t len)
@@ -699,6 +866,7 @@ live_message(struct live *l, struct live_sub *s, const char *msg,
 	}
 	for (i = 0; i < s->n; i++)
 		unwatch(l, s->watch[i]);
+	pend_follow(s, got, k);
 	memcpy(s->watch, got, sizeof(got[0]) * (size_t)k);
 	s->n = k;
 	l->st.subscribe++;

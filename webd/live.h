@@ -16,7 +16,10 @@
  * frames (its last one still leaving) gets, once it drained, one frame
  * that sums all it missed: devices exact (the device totals are kept
  * cumulative, and the socket keeps the totals it was last sent), new
- * devices all of them, remotes those of the last interval only.
+ * devices all of them, and remotes summed over every interval it missed
+ * (each missed interval's remotes merged into the socket's own table per
+ * subscription, bounded like a watch's; the busiest LIVE_TOP of the sums
+ * shown).
  */
 #ifndef GK_WEBD_LIVE_H
 #define GK_WEBD_LIVE_H
@@ -81,6 +84,17 @@ struct live_watch {
 	uint16_t	 used[LIVE_REMOTES_MAX];	/* slots this interval */
 	struct live_remote rem[LIVE_REMOTE_HASH];
 	char		*frag;		/* "MAC":[...] of the last frame */
+	/* the last frame's remotes, for the sockets that missed it */
+	struct live_remote *last;
+	uint32_t	 nlast, caplast;
+};
+
+/* What a socket behind missed of one subscription: its remotes' sums
+ * (open addressing, gen != 0: taken), at most LIVE_REMOTES_MAX. */
+struct live_pend {
+	uint32_t	 n;
+	uint32_t	 cap;		/* slots, a power of two; 0: none */
+	struct live_remote *e;
 };
 
 /* A socket's side: what it subscribed to and what it was last sent. */
@@ -90,6 +104,8 @@ struct live_sub {
 	uint64_t	 seq;		/* the last frame it was sent */
 	uint64_t	(*base)[2];	/* behind: device totals at seq */
 	int		 nbase;
+	struct live_pend pend[LIVE_SUBS_MAX];	/* behind: per watch[i] */
+	uint64_t	 pend_seq;	/* the last frame summed in pend */
 };
 
 struct live_stats {
@@ -151,9 +167,11 @@ int	 live_close(struct live *, uint64_t t_ms, int build);
  * up to date.
  */
 char	*live_text(struct live *, struct live_sub *);
-/* A socket cannot take the frame just closed: from now on it is behind
- * and the totals it was last sent are kept (-1: out of memory, the
- * frame is lost to it). */
+/* A socket cannot take the frame just closed (called once for each
+ * frame it misses, before the next live_add): from now on it is behind,
+ * the totals it was last sent are kept and the frame's remotes are
+ * added to what it missed (-1: out of memory, the frame is lost to
+ * it). */
 int	 live_behind(struct live *, struct live_sub *);
 int	 live_is_behind(const struct live_sub *);
 /*

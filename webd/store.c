@@ -342,13 +342,14 @@ prune(struct store *s, const struct hist *hs, uint64_t now_ms)
 }
 
 int
-store_checkpoint(struct store *s, const struct hist *hs, uint32_t to_sec,
+store_checkpoint(struct store *s, struct hist *hs, uint32_t to_sec,
     uint64_t now_ms, char *err, size_t errlen)
 {
 	struct wctx	 w = { s, hs, 0, -1, 0 };
 	uint32_t	 from, keep = hs->h->history_s, now = (uint32_t)(now_ms /
-	    1000);
+	    1000), next;
 	const struct hist_pair *e;
+	struct hist_cursor cur;
 
 	/* nothing older than the history, nothing newer than now */
 	from = s->done_min * 60;
@@ -356,6 +357,8 @@ store_checkpoint(struct store *s, const struct hist *hs, uint32_t to_sec,
 		from = (now - keep) / 60 * 60;
 	if (to_sec > now)
 		to_sec = now;
+	/* where the next checkpoint starts, if this one commits */
+	next = (to_sec / 60 > s->done_min ? to_sec / 60 : s->done_min) * 60;
 	if (run(s, SQ_BEGIN) == -1)
 		return fail(s, err, errlen, "begin");
 	for (w.p = 0; w.p < hs->h->phwm && from < to_sec; w.p++) {
@@ -363,8 +366,14 @@ store_checkpoint(struct store *s, const struct hist *hs, uint32_t to_sec,
 		if (!e->used || e->last_ms / 1000 < from)
 			continue;
 		w.id = -1;
-		if (ckpt_encode(hs, w.p, from, to_sec, write_minute, &w) != 0)
+		hist_cursor_resume(hs, w.p, from, &cur);
+		if (ckpt_encode(hs, w.p, &cur, from, to_sec, write_minute,
+		    &w) != 0)
 			break;
+		/* a rollback keeps done_min behind the cursor: it then
+		 * fails its check and the next walk is from the head,
+		 * longer, never short */
+		hist_cursor_keep(hs, w.p, &cur, next);
 	}
 	if (w.failed || bind_run(s, SQ_DONE, to_sec / 60 > s->done_min ?
 	    to_sec / 60 : s->done_min) == -1 ||
@@ -503,6 +512,26 @@ store_load(struct store *s, struct hist *hs, uint64_t now_ms, char *err,
 	if (rc != SQLITE_DONE)
 		return fail(s, err, errlen, "load");
 	return (int)(s->st.records_restored - before);
+}
+
+int
+store_clock_behind(const struct store *s, uint64_t now_ms)
+{
+	return now_ms < (uint64_t)s->done_min * 60000;
+}
+
+int
+store_catch_up(struct store *s, struct hist *hs, uint64_t now_ms, char *err,
+    size_t errlen)
+{
+	uint64_t	 end = now_ms / 1000 * 1000 + 1000;
+
+	hist_tick(hs, end);
+	if (store_checkpoint(s, hs, (uint32_t)(end / 1000), end, err,
+	    errlen) == -1)
+		return -1;
+	hist_reset(hs);
+	return store_load(s, hs, end, err, errlen);
 }
 
 /* ---- daily totals ---- */

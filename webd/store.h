@@ -70,8 +70,11 @@ void	store_fini(struct store *);
  * the daily totals. done_min moves to to_sec's minute (a minute cut short
  * is written again, whole, next time). Prunes what is older than the
  * history and than USAGE_DAYS. 0, or -1 (rolled back, err filled).
+ * Each pair's walk starts at its cursor (history.h) and leaves it where
+ * the next one may start, so a checkpoint costs the minutes it writes,
+ * not the pairs' whole chains.
  */
-int	store_checkpoint(struct store *, const struct hist *, uint32_t to_sec,
+int	store_checkpoint(struct store *, struct hist *, uint32_t to_sec,
 	    uint64_t now_ms, char *err, size_t errlen);
 
 /* Rebuilds the store (a fresh region) from the rows of the history up
@@ -79,6 +82,26 @@ int	store_checkpoint(struct store *, const struct hist *, uint32_t to_sec,
  * takes it): the records taken in, or -1 (err filled). */
 int	store_load(struct store *, struct hist *, uint64_t now_ms, char *err,
 	    size_t errlen);
+
+/*
+ * A router without a real-time clock boots with its clock far behind
+ * (until NTP): a rebuild then would find nothing in the window. The
+ * clock is behind when it is before the start of the file's "done"
+ * minute (the last checkpoint was written after that): the rebuild
+ * waits (checkpoint.c). Checkpoints go on meanwhile and write nothing
+ * (their window starts at "done", after such a clock).
+ */
+int	store_clock_behind(const struct store *, uint64_t now_ms);
+/*
+ * The rebuild that waited, once the clock is set (the drain moved what
+ * the region took in since start with the step): the region's data is
+ * checkpointed, the current second closed with it (its later summaries
+ * count as late), then the region is emptied and rebuilt from the file,
+ * which holds both. The records taken in, or -1 (err filled; the region
+ * is left as it was when the checkpoint failed).
+ */
+int	store_catch_up(struct store *, struct hist *, uint64_t now_ms,
+	    char *err, size_t errlen);
 
 /* The local date of epoch s as "YYYY-MM-DD". */
 void	store_day(uint64_t epoch_s, char out[11]);

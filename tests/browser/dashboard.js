@@ -65,16 +65,16 @@ async function loadedCount(page) {
 }
 
 // Clicks a history button and waits for the chart to be drawn again;
-// returns the ms from the click to the drawn chart.
+// returns the ms from the click event to the drawn chart.
 async function historyClick(page, selector) {
   const n = await loadedCount(page);
-  const start = await page.evaluate(() => performance.now());
+  await page.evaluate(() => document.addEventListener("click", (e) => { window.gkClickT = e.timeStamp; }, { capture: true, once: true }));
   await page.click(selector);
   await page.waitForFunction((n) => Number(document.querySelector("#dv-hist").dataset.loaded || 0) > n, n);
-  return page.evaluate((s) => {
+  return page.evaluate(() => {
     const m = performance.getEntriesByType("mark").filter((e) => e.name.startsWith("gk-history-drawn-")).pop();
-    return m.startTime - s;
-  }, start);
+    return m.startTime - window.gkClickT;
+  });
 }
 
 async function download(page, selector, file) {
@@ -150,12 +150,17 @@ async function main() {
   await page.waitForFunction((sel) => Number(document.querySelector(sel).dataset.upBps || 0) > 500000, row3, { timeout: 5000 });
   const rise = Date.now() - started;
   log("client 3's live upload rose from " + idle + " bit/s to over 500 kbit/s in " + rise + " ms");
-  // Within a second needs frames every 100 ms (/api/live's contract); a
-  // webd still sending one frame a second gets two of its periods.
-  const period = Number(await page.evaluate(() => document.body.dataset.framePeriod));
-  const bound = period <= 250 ? 1000 : 2 * period + 200;
-  if (bound > 1000) log("WARNING: /api/live sends a frame every " + period + " ms, not 100: the bound is " + bound + " ms, not 1 s");
-  check(rise <= bound, "the live rate took " + rise + " ms to rise (frames every " + period + " ms)");
+  // /api/live's contract: a frame every 100 ms. The page keeps the last
+  // period it saw; the median of ten looks, so that one late frame on a
+  // loaded machine is not taken for the rule.
+  const periods = [];
+  for (let i = 0; i < 10; i++) {
+    periods.push(Number(await page.evaluate(() => document.body.dataset.framePeriod)));
+    await page.waitForTimeout(97);
+  }
+  const period = periods.sort((a, b) => a - b)[5];
+  check(period > 0 && period <= 150, "/api/live sends a frame every " + period + " ms, not every 100 ms: " + periods.join(" "));
+  check(rise <= 1000, "the live rate took " + rise + " ms to rise (frames every " + period + " ms)");
   await page.waitForSelector("#top-talkers li");
   await shot(page, "devices-light");
   await axe(page, "devices");
@@ -257,6 +262,13 @@ async function main() {
   check(gkctl("forwards").forwards.some((f) => f.proto === "tcp" && f.wan_port === 8443 && f.ip === "10.42.0.20" && f.port === 443),
     "gkctl forwards lacks the forward made in the page");
   log("reservation and forward made in the page show in gkctl; a bad port shows '" + err + "' next to it");
+  // natd now has a client for the forward's target, which never talked
+  // (client 2 renews into its reservation later): an address, no device.
+  const after = (await page.evaluate(() => fetch("/api/clients").then((r) => r.json()))).clients;
+  const ghost = after.filter((d) => !d.mac && d.ip === "10.42.0.20");
+  check(ghost.length === 0, "/api/clients lists the forward's target as a device: " + JSON.stringify(ghost));
+  log("gkctl clients' row for the forward's target: " + JSON.stringify(gkctl("clients").clients.find((c) => c.ip === "10.42.0.20") || null) +
+    "; not in /api/clients");
   await shot(page, "settings-light");
   await axe(page, "settings");
 
@@ -279,6 +291,7 @@ async function main() {
     const p = await newPage(browser, opts);
     await login(p);
     await p.waitForSelector("#top-talkers li");
+    await p.waitForTimeout(3000);	// a few seconds of live graphs for the eye
     await shot(p, "devices-" + name);
     if (name === "dark") await axe(p, "devices-dark");
     await p.goto(base + "/#/device/" + env.GK_MAC1);

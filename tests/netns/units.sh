@@ -68,7 +68,13 @@ wait_for() {	# SECONDS WHAT CMD...: until CMD succeeds
 	done
 }
 wait_for 15 "READY=1 on the notify socket" grep -q "^READY=1" "$GK_TMP/notify.log"
-gk_log "notify: $(head -n 1 "$GK_TMP/notify.log")"
+gk_log "notify: $(grep -m1 "^READY=1" "$GK_TMP/notify.log")"
+# The regions that must outlive the parent go to the fd store, as in the
+# default mode (netns test fdstore runs the whole cycle).
+for r in gk-nat-state gk-history; do
+	grep -qx "FDSTORE=1 FDNAME=$r" "$GK_TMP/notify.log" ||
+		gk_fail "-U: $r was not sent to the fd store: $(cat "$GK_TMP/notify.log")"
+done
 [[ -S $GK_TMP/run/children.sock ]] || gk_fail "READY=1 before run-dir/children.sock exists"
 json=$(gk_status_json)
 jq -e '[.daemons[] | .state] | unique == ["stopped"]' <<<"$json" >/dev/null ||

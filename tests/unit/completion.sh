@@ -78,6 +78,7 @@ want pcap clear "" -- 10.42.0.10 10.42.0.11
 want usage "" -- 10.42.0.10 10.42.0.11
 want usage 10.42.0.10 --f -- --from
 want traffic 10.42.0.10 --s -- --step
+want traffic 10.42.0.10 --p -- --points
 want -V -- -V
 want --v -- --version
 ((failed == 0)) || exit 1

@@ -158,8 +158,15 @@ test_checks(void)
 	accepts("traffic 10.42.0.5 --remote=192.0.2.1 --from=1800000000000 "
 	    "--to=2027-01-15T08:00:00Z --step=5s --csv", "traffic");
 	accepts("traffic --step=250 10.42.0.5", "traffic");
+	accepts("traffic 10.42.0.5 --points=1000 --csv", "traffic");
+	accepts("traffic 10.42.0.5 --remote=192.0.2.1 --from=1800000000000 "
+	    "--to=1800000060000 --step=1s --points=100000 --csv", "traffic");
 	refuses("traffic", "usage: traffic IP|MAC [--remote ADDR] [--from T] "
-	    "[--to T] [--step D] [--csv]");
+	    "[--to T] [--step D] [--points N] [--csv]");
+	refuses("traffic 10.42.0.5 --points=0", "is not a number of rows");
+	refuses("traffic 10.42.0.5 --points=100001", "is not a number of rows");
+	refuses("traffic 10.42.0.5 --points=12x", "is not a number of rows");
+	refuses("traffic 10.42.0.5 --points", "--points needs a value");
 	refuses("traffic 10.42.0.5 10.42.0.6", "usage: traffic");
 	refuses("traffic printer", "\"printer\" is not a device");
 	refuses("traffic 10.42.0.5 --remote", "--remote needs a value");

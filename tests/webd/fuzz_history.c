@@ -3,9 +3,12 @@
  * it (webd/history.c). A valid region with a few pairs is made once;
  * each input patches it (6 bytes a patch: a little-endian 32-bit offset,
  * the first 64 KiB when its top bit is set, and 2 bytes to write there),
- * then the store attaches, decodes every pair, takes in more data (40
- * records, 300 when the length is 5 modulo 8), and
- * must leave a region that attaches again whole: anything else aborts.
+ * then the store attaches, decodes every pair, walks each from its
+ * checkpoint cursor (history.h: a patched cursor must be refused or be
+ * a place the walk may start, never a way out of the pair's chain) and
+ * moves it, takes in more data (40 records, 300 when the length is 5
+ * modulo 8), and must leave a region that attaches again whole: anything
+ * else aborts.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -49,9 +52,17 @@ init(void)
 	work = malloc(SIZE);
 	if (template == NULL || work == NULL)
 		abort();
+	struct hist_cursor cur;
+	uint32_t	 p;
+
 	hist_attach(&hs, template, SIZE, 86400);
 	feed(&hs, T0, 600);
 	hist_set_name(&hs, 0, "example.org");
+	/* cursors as a checkpoint leaves them, for the patches to spoil */
+	for (p = 0; p < hs.h->phwm; p++) {
+		hist_cursor_resume(&hs, p, 0, &cur);
+		hist_cursor_keep(&hs, p, &cur, (uint32_t)(T0 / 1000) + 120);
+	}
 }
 
 static void
@@ -66,8 +77,9 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 {
 	struct hist	 hs;
+	struct hist_cursor cur;
 	uint64_t	 sum = 0, salvaged;
-	uint32_t	 off, p;
+	uint32_t	 off, p, from = (uint32_t)(T0 / 1000) + 150;
 	size_t		 i;
 
 	if (template == NULL)
@@ -81,8 +93,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 	if (hist_attach(&hs, work, SIZE, 86400) == -1)
 		abort();
 	for (p = 0; p < hs.h->phwm; p++)
-		if (hs.pairs[p].used)
+		if (hs.pairs[p].used) {
 			hist_samples(&hs, p, 0, UINT32_MAX, count, &sum);
+			hist_cursor_resume(&hs, p, from, &cur);
+			if (cur.b != hs.pairs[p].head &&
+			    (cur.b >= hs.h->bhwm || hs.blocks[cur.b].owner != p))
+				abort();
+			hist_samples_next(&hs, p, &cur, from, UINT32_MAX, count,
+			    &sum);
+			hist_cursor_keep(&hs, p, &cur, from + 60);
+		}
 	/* 40 records flush a few seconds and reuse blocks; 300, for one
 	 * input length in eight, fill whole blocks as before (300 for every
 	 * input was most of each run's time). */

@@ -2,7 +2,9 @@
  * libFuzzer target: a WebSocket client's message to /api/live, as ws.c
  * hands it to live.c (live_message: `{"subscribe": ["MAC", ...]}`), on
  * two sockets of one live state with traffic of the devices it may name,
- * then a frame built and each socket's text made. Whatever the input: no
+ * then a frame built and each socket's text made, then one socket falls
+ * behind, takes the input as its subscriptions meanwhile and gets the
+ * sum of two frames. Whatever the input: no
  * crash, a refused message leaves the socket as it was, no socket holds
  * more than LIVE_SUBS_MAX subscriptions, every text is valid JSON, and
  * every watch is let go when the sockets go.
@@ -82,6 +84,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	traffic();
 	if (live_close(&l, 1000, 1) == 0) {
+		text_ok(&a);
+		(void)live_behind(&l, &b);
+	}
+	(void)live_message(&l, &b, (const char *)data, size);
+	if (b.n > LIVE_SUBS_MAX)
+		abort();
+	traffic();
+	if (live_close(&l, 1100, 1) == 0) {
+		(void)live_behind(&l, &b);
 		text_ok(&a);
 		text_ok(&b);
 	}

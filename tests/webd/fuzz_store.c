@@ -2,7 +2,9 @@
  * libFuzzer target: the history's checkpoints read back from a hostile
  * file (webd/store.c, webd/ckpt.c). An input that starts like an SQLite
  * file is opened as the database (in memory) and loaded into a fresh
- * store, then its daily totals are read and a checkpoint written back;
+ * store, then its daily totals are read and two checkpoints written back
+ * (the second from the pairs' cursors the first left, whatever minute
+ * the file said was done);
  * any other input is a minute's blob (4 bytes of minute, then the blob)
  * decoded and restored into a pair. Either way the store must attach
  * again whole afterwards: anything else aborts.
@@ -50,6 +52,9 @@ from_db(struct hist *hs, const uint8_t *data, size_t len)
 		hist_tick(hs, T0 + 1000);
 		store_checkpoint(&st, hs, (uint32_t)(T0 / 1000), T0, err,
 		    sizeof(err));
+		hist_tick(hs, T0 + 61000);
+		store_checkpoint(&st, hs, (uint32_t)(T0 / 1000) + 60,
+		    T0 + 60000, err, sizeof(err));
 		store_fini(&st);
 	}
 	sqlite3_close(db);

@@ -237,7 +237,12 @@ test_merge(struct devices *t, const struct oui *o)
 	    "\"lease_expires\": 1800000600, \"static\": false, "
 	    "\"first_seen\": 1800000100, \"last_seen\": 1800000200, "
 	    "\"bytes_up\": 100, \"bytes_down\": 2000},"
-	    "{\"ip\": \"10.0.0.8\", \"bytes_up\": 5, \"bytes_down\": 6}"
+	    "{\"ip\": \"10.0.0.8\", \"bytes_up\": 5, \"bytes_down\": 6},"
+	    /* natd's client for a port forward's target that never
+	     * talked (the reservation the admin made for it): no device */
+	    "{\"ip\": \"10.0.0.20\", \"bytes_up\": 0, \"bytes_down\": 0, "
+	    "\"packets_up\": 0, \"packets_down\": 0, \"rate_up\": 0, "
+	    "\"rate_down\": 0}"
 	    "]}", 0, NULL);
 	CHECK(reply != NULL);
 	devices_observe_clients(t, reply);
@@ -266,6 +271,8 @@ test_merge(struct devices *t, const struct oui *o)
 	CHECK(json_array_size(rows) == 3);
 	json_array_foreach(rows, i, r) {
 		const char *ip = json_string_value(json_object_get(r, "ip"));
+
+		CHECK(ip == NULL || strcmp(ip, "10.0.0.20") != 0);
 
 		if (ip != NULL && strcmp(ip, "10.0.0.5") == 0) {
 			seen_a = 1;

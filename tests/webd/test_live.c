@@ -4,9 +4,10 @@
  * (with dhcpd's hostname, not when the history knew them), remotes of
  * subscribed devices only (the busiest LIVE_TOP, busiest first, named,
  * hostile names escaped), a socket that fell behind getting the exact
- * sum of what it missed, the subscription parser's refusals and limits,
- * and the sum of every frame a socket got equal to the bytes added
- * whatever the pattern of coalescing.
+ * sum of what it missed (devices and the remotes of every interval
+ * missed), the subscription parser's refusals and limits, and the sum of
+ * every frame a socket got equal to the bytes added, per device and per
+ * remote, whatever the pattern of coalescing.
  */
 #include <arpa/inet.h>
 
@@ -334,6 +335,107 @@ test_watch_cap(void)
 		live_drop(&l, &s[k]);
 }
 
+/* The remote (addr, port) of a frame's list for a device; NULL: none. */
+static json_t *
+remote_of(json_t *frame, const char *mac, const char *addr, int port)
+{
+	json_t	*e;
+	size_t	 i;
+
+	json_array_foreach(json_object_get(json_object_get(frame, "remotes"),
+	    mac), i, e)
+		if (strcmp(json_string_value(json_object_get(e, "addr")),
+		    addr) == 0 &&
+		    json_integer_value(json_object_get(e, "port")) == port)
+			return e;
+	return NULL;
+}
+
+static int64_t
+field(json_t *o, const char *k)
+{
+	return json_integer_value(json_object_get(o, k));
+}
+
+/* A socket behind for four frames: its frame's remotes are the sums
+ * over all four, a remote silent in the last one included, busiest
+ * first; a subscription changed meanwhile keeps what it missed of a
+ * device it still watches and starts the new one empty. */
+static void
+test_behind_remotes(void)
+{
+	struct live_sub	 s = { 0 };
+	const char	*sub = "{\"subscribe\":[\"02:00:00:00:00:32\"]}";
+	const char	*two = "{\"subscribe\":[\"02:00:00:00:00:44\","
+			    "\"02:00:00:00:00:32\"]}";
+	char		*t;
+	json_t		*o, *rem, *e;
+	int		 f, i;
+
+	setup();
+	CHECK(live_message(&l, &s, sub, strlen(sub)) == NULL);
+	rec(0x32, 1, 0xcb007101, 443, 10);
+	CHECK(live_close(&l, 1000, 1) == 0);
+	free(live_text(&l, &s));
+	for (f = 0; f < 4; f++) {
+		rec(0x32, 1, 0xcb007101, 443, 100);	/* each frame */
+		rec(0x32, 0, 0xcb007101, 443, 1000);
+		if (f == 0)	/* once, the first: big, then silent */
+			rec(0x32, 0, 0xcb007102, 80, 50000);
+		if (f == 3)	/* the last only */
+			rec(0x32, 1, 0xcb007103, 22, 7);
+		/* 30 others, each in one frame only: more than LIVE_TOP */
+		for (i = 0; i < 8; i++)
+			rec(0x32, 0, 0xc6336400 + (uint32_t)(f * 8 + i), 53,
+			    (uint64_t)(200 + f * 8 + i));
+		rec(0x44, 1, 0xcb007101, 443, 3);	/* not watched yet */
+		CHECK(live_close(&l, 1100 + (uint64_t)f * 100, 1) == 0);
+		CHECK(live_behind(&l, &s) == 0);
+		if (f == 1)	/* 0x44 added, 0x32 kept */
+			CHECK(live_message(&l, &s, two, strlen(two)) == NULL);
+	}
+	t = live_text(&l, &s);
+	CHECK(!live_is_behind(&s));
+	o = json_loads(t, 0, NULL);
+	CHECK(o != NULL);
+	rem = json_object_get(json_object_get(o, "remotes"),
+	    "02:00:00:00:00:32");
+	CHECK(json_array_size(rem) == LIVE_TOP);
+	CHECK_STR(json_string_value(json_object_get(json_array_get(rem, 0),
+	    "addr")), "203.0.113.2");
+	CHECK(field(json_array_get(rem, 0), "down") == 50000);
+	e = json_array_get(rem, 1);
+	CHECK_STR(json_string_value(json_object_get(e, "addr")),
+	    "203.0.113.1");
+	CHECK_STR(json_string_value(json_object_get(e, "name")),
+	    "one.example.");
+	CHECK(field(e, "up") == 400 && field(e, "down") == 4000);
+	/* then the one-frame remotes, busiest (the last frame's) first */
+	CHECK(field(json_array_get(rem, 2), "down") == 231);
+	CHECK(field(json_array_get(rem, 15), "down") == 218);
+	/* 7 bytes: below the top 16 */
+	CHECK(remote_of(o, "02:00:00:00:00:32", "203.0.113.3", 22) == NULL);
+	/* 0x44: the two frames since it was subscribed, summed */
+	rem = json_object_get(json_object_get(o, "remotes"),
+	    "02:00:00:00:00:44");
+	CHECK(json_array_size(rem) == 1);
+	CHECK(field(json_array_get(rem, 0), "up") == 6);
+	json_decref(o);
+	free(t);
+	/* up to date again: the next frame's remotes are its own */
+	rec(0x32, 1, 0xcb007101, 443, 5);
+	CHECK(live_close(&l, 1600, 1) == 0);
+	t = live_text(&l, &s);
+	o = json_loads(t, 0, NULL);
+	rem = json_object_get(json_object_get(o, "remotes"),
+	    "02:00:00:00:00:32");
+	CHECK(json_array_size(rem) == 1 &&
+	    field(json_array_get(rem, 0), "up") == 5);
+	json_decref(o);
+	free(t);
+	live_drop(&l, &s);
+}
+
 /* Adds the devices' bytes of frame text t into got, and frees t. */
 static void
 sum_devices(char *t, uint64_t got[2])
@@ -352,26 +454,60 @@ sum_devices(char *t, uint64_t got[2])
 	free(t);
 }
 
+#define SUMS_REMOTES	12	/* fewer than LIVE_TOP: every one shown */
+
+/* Adds device 0x00's remotes' bytes of frame text t into got. */
+static void
+sum_remotes(const char *t, uint64_t got[SUMS_REMOTES][2])
+{
+	json_t	*o, *e;
+	char	 addr[32];
+	int	 i;
+
+	o = json_loads(t, 0, NULL);
+	CHECK(o != NULL);
+	for (i = 0; i < SUMS_REMOTES; i++) {
+		snprintf(addr, sizeof(addr), "203.0.113.%d", i);
+		if ((e = remote_of(o, "02:00:00:00:00:00", addr, 443)) == NULL)
+			continue;
+		got[i][0] += (uint64_t)field(e, "up");
+		got[i][1] += (uint64_t)field(e, "down");
+	}
+	json_decref(o);
+}
+
 /* Over many frames with random traffic and random stalls, what each
- * socket was sent sums to exactly what was added. */
+ * socket was sent sums to exactly what was added: per device, and per
+ * remote of the device it subscribed to. */
 static void
 test_sums(void)
 {
+	const char	*sub = "{\"subscribe\":[\"02:00:00:00:00:00\"]}";
 	struct live_sub	 s[3];
 	uint64_t	 added[2] = { 0, 0 }, got[3][2];
-	int		 f, k, r;
+	uint64_t	 radded[SUMS_REMOTES][2], rgot[3][SUMS_REMOTES][2];
+	char		*t;
+	int		 f, k, r, i;
 
 	setup();
 	memset(s, 0, sizeof(s));
 	memset(got, 0, sizeof(got));
+	memset(radded, 0, sizeof(radded));
+	memset(rgot, 0, sizeof(rgot));
+	for (k = 0; k < 3; k++)
+		CHECK(live_message(&l, &s[k], sub, strlen(sub)) == NULL);
 	srandom(12);
 	for (f = 0; f < 2000; f++) {
 		for (r = random() % 20; r > 0; r--) {
 			uint64_t b = (uint64_t)(random() % 1500) + 40;
 			int up = random() & 1;
+			uint8_t dev = (uint8_t)(random() % 5);
 
-			rec((uint8_t)(random() % 5), up, 0xcb007101, 443, b);
+			i = (int)(random() % SUMS_REMOTES);
+			rec(dev, up, 0xcb007100 + (uint32_t)i, 443, b);
 			added[!up] += b;
+			if (dev == 0)
+				radded[i][!up] += b;
 		}
 		CHECK(live_close(&l, (uint64_t)f * 100, 1) == 0);
 		for (k = 0; k < 3; k++) {
@@ -380,14 +516,21 @@ test_sums(void)
 				CHECK(live_behind(&l, &s[k]) == 0);
 				continue;
 			}
-			sum_devices(live_text(&l, &s[k]), got[k]);
+			t = live_text(&l, &s[k]);
+			sum_remotes(t, rgot[k]);
+			sum_devices(t, got[k]);
 		}
 	}
 	CHECK(live_close(&l, 1000000, 1) == 0);
 	for (k = 0; k < 3; k++) {
-		sum_devices(live_text(&l, &s[k]), got[k]);
+		t = live_text(&l, &s[k]);
+		sum_remotes(t, rgot[k]);
+		sum_devices(t, got[k]);
 		CHECK(got[k][0] == added[0] && got[k][1] == added[1]);
+		CHECK(memcmp(rgot[k], radded, sizeof(radded)) == 0);
+		live_drop(&l, &s[k]);
 	}
+	CHECK(radded[0][0] > 0 && l.st.remotes_over == 0);
 }
 
 /* A full table: a device silent a minute gives its place, a busy one
@@ -444,6 +587,7 @@ main(void)
 	test_remotes();
 	test_top_order();
 	test_behind();
+	test_behind_remotes();
 	test_parser();
 	test_watch_cap();
 	test_sums();

@@ -5,10 +5,14 @@
  * query answers; a minute written short is written again whole and
  * counted once in the day; days are local dates; rows older than the
  * history and days older than 400 days go; damaged rows and blobs are
- * skipped and counted, never trusted.
+ * skipped and counted, never trusted; each pair's checkpoint cursor
+ * changes nothing written, even damaged, and skips the chain's old
+ * blocks; a rebuild that waited for a clock behind the file gives the
+ * history before and the traffic since where they belong.
  */
 #include <arpa/inet.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -363,7 +367,7 @@ test_request(void *ma)
 	const char	*v[UP_MAX] = { "10.42.0.100", "2027-01-15",
 	    "2027-01-15" };
 	char		 err[256], *line;
-	unsigned long long bu, bd, pu, pd, mins;
+	unsigned long long bu = 0, bd = 0, pu = 0, pd = 0, mins = 0;
 	uint64_t	 sent, now = T0 + 200000;
 	json_t		*day;
 
@@ -546,6 +550,289 @@ test_damaged(void *ma, void *mb)
 	sqlite3_close(db);
 }
 
+/* ---- the checkpoint's cursor ---- */
+
+#define CUR_REGIONS	3	/* the cursor, none, a damaged one */
+#define CUR_HOURS	5
+#define CUR_CHATTY	16
+
+/* Every row of the minutes and days, and where the file is done, as
+ * text: two checkpoint runs wrote the same when their texts are. */
+static char *
+db_text(sqlite3 *db)
+{
+	static const char *const q[] = {
+		("SELECT hex(p.mac), p.remote, m.minute, m.bu, m.bd, m.pu,"
+		" m.pd, hex(m.data) FROM minutes m JOIN pairs p"
+		" ON p.id = m.pair ORDER BY 1, 2, 3"),
+		("SELECT hex(mac), day, bu, bd, pu, pd, minutes FROM usage"
+		" ORDER BY 1, 2"),
+		"SELECT value FROM meta WHERE key = 'done'",
+	};
+	sqlite3_str	*s = sqlite3_str_new(db);
+	sqlite3_stmt	*st;
+	size_t		 i;
+	int		 k;
+
+	for (i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
+		CHECK(sqlite3_prepare_v2(db, q[i], -1, &st, NULL) == SQLITE_OK);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			for (k = 0; k < sqlite3_column_count(st); k++)
+				sqlite3_str_appendf(s, "%s ",
+				    sqlite3_column_text(st, k));
+			sqlite3_str_appendall(s, "\n");
+		}
+		sqlite3_finalize(st);
+	}
+	return sqlite3_str_finish(s);
+}
+
+/* A damaged cursor: nothing, out of range, the pair's newest block (too
+ * late to start from), another pair's, any block, or left alone. */
+static void
+spoil_cursors(struct hist *hs)
+{
+	uint32_t	 p, q;
+
+	for (p = 0; p < hs->h->phwm; p++) {
+		q = (p + 1) % hs->h->phwm;
+		switch (random() % 6) {
+		case 0:
+			hs->pairs[p].ckpt_block = HIST_NONE;
+			break;
+		case 1:
+			hs->pairs[p].ckpt_block = hs->h->nblocks +
+			    (uint32_t)(random() % 1000);
+			break;
+		case 2:
+			hs->pairs[p].ckpt_block = hs->pairs[p].tail;
+			break;
+		case 3:
+			hs->pairs[p].ckpt_block = hs->pairs[q].head;
+			break;
+		case 4:
+			hs->pairs[p].ckpt_block = (uint32_t)random() %
+			    (hs->h->bhwm + 1);
+			break;
+		}
+	}
+}
+
+/* One second's summaries: a bulk pair busy in some slots, chatty pairs
+ * now and then, a pair that comes and goes. */
+static int
+second_recs(uint32_t sec, struct hist_rec *r)
+{
+	int	 n = 0, k;
+
+	memset(r, 0, sizeof(*r) * 16);
+	for (k = 0; k < 10; k++) {
+		if (random() % 3 != 0)
+			continue;
+		r[n].ms = (uint64_t)sec * 1000 + (uint64_t)k * 100 + 7;
+		memcpy(r[n].mac, mac_a, 6);
+		r[n].remote = htonl(0xc6336407);
+		r[n].up = k & 1;
+		r[n].bytes = 40 + (uint32_t)(random() % 1460);
+		r[n].packets = 1;
+		n++;
+	}
+	for (k = random() % 2; k < 1; k++) {
+		r[n].ms = (uint64_t)sec * 1000 + (uint64_t)(random() % 1000);
+		memcpy(r[n].mac, (random() & 1) ? mac_a : mac_b, 6);
+		r[n].remote = htonl(0xc0000200 + (uint32_t)(random() %
+		    CUR_CHATTY));
+		if ((sec / 600) % 3 == 2)	/* one that comes and goes */
+			r[n].remote = htonl(0xcb007100 + sec / 600);
+		r[n].up = (uint8_t)(random() & 1);
+		r[n].bytes = 40 + (uint32_t)(random() % 1400);
+		r[n].packets = 1;
+		n++;
+	}
+	for (k = 0; k < n; k++) {
+		r[k].proto = 6;
+		r[k].remote_port = 443;
+	}
+	return n;
+}
+
+/* Blocks from p's head up to its cursor: what a checkpoint skips. */
+static uint32_t
+skipped(const struct hist *hs, uint32_t p)
+{
+	uint32_t	 b, n = 0;
+
+	for (b = hs->pairs[p].head; b != HIST_NONE &&
+	    b != hs->pairs[p].ckpt_block && n <= hs->h->bhwm;
+	    b = hs->blocks[b].next)
+		n++;
+	return n;
+}
+
+/*
+ * Hours of traffic into a capped store (coarsened, expired, its pool
+ * reused), a checkpoint a minute with an hour and a half missed (the
+ * cursors then point into blocks recoded since) and a clock step: the
+ * rows written with the cursor, without it (walked from the head) and
+ * with a cursor damaged before every checkpoint are the same, byte for
+ * byte; and the cursor does skip most of a busy pair's chain.
+ */
+static void
+test_cursor(void)
+{
+	static struct hist_rec r[16];
+	struct hist	 hs[CUR_REGIONS];
+	struct store	 st[CUR_REGIONS];
+	sqlite3		*db[CUR_REGIONS];
+	void		*m[CUR_REGIONS];
+	char		 err[256], *text[CUR_REGIONS];
+	uint32_t	 sec, s0 = (uint32_t)(T0 / 1000), p, most = 0;
+	int		 i, k, n;
+
+	srandom(7);
+	for (i = 0; i < CUR_REGIONS; i++) {
+		CHECK((m[i] = calloc(1, HIST_MIN_SIZE)) != NULL);
+		CHECK(hist_attach(&hs[i], m[i], HIST_MIN_SIZE, 3 * 3600) == 0);
+		db[i] = memdb(&st[i]);
+	}
+	for (sec = s0; sec < s0 + CUR_HOURS * 3600; sec++) {
+		n = second_recs(sec, r);
+		for (i = 0; i < CUR_REGIONS; i++) {
+			for (k = 0; k < n; k++)
+				hist_add(&hs[i], &r[k]);
+			hist_tick(&hs[i], (uint64_t)sec * 1000 + 999);
+		}
+		if (sec == s0 + 4 * 3600)
+			for (i = 0; i < CUR_REGIONS; i++)
+				hist_shift(&hs[i], 300);
+		if (sec % 60 != 2 || (sec >= s0 + 7200 && sec < s0 + 12600))
+			continue;
+		for (i = 0; i < CUR_REGIONS; i++) {
+			if (i == 1)
+				for (p = 0; p < hs[i].h->phwm; p++)
+					hs[i].pairs[p].ckpt_block = HIST_NONE;
+			if (i == 2)
+				spoil_cursors(&hs[i]);
+			CHECK(store_checkpoint(&st[i], &hs[i], sec - 2,
+			    (uint64_t)sec * 1000, err, sizeof(err)) == 0);
+		}
+		p = find(&hs[0], mac_a, "198.51.100.7");
+		if (p != HIST_NONE && skipped(&hs[0], p) > most)
+			most = skipped(&hs[0], p);
+	}
+	/* it went through the cap's every step */
+	CHECK(hs[0].h->st.coarsened[0] > 0 && hs[0].h->st.coarsened[1] > 0);
+	CHECK(hs[0].h->st.expired > 0);
+	CHECK(st[0].st.minutes_written > 3000);
+	/* the busy pair's walk skipped most of its chain */
+	CHECK(most > 500);
+	for (i = 0; i < CUR_REGIONS; i++)
+		text[i] = db_text(db[i]);
+	CHECK(strlen(text[0]) > 100000);
+	CHECK(strcmp(text[0], text[1]) == 0);
+	CHECK(strcmp(text[0], text[2]) == 0);
+	for (i = 0; i < CUR_REGIONS; i++) {
+		sqlite3_free(text[i]);
+		store_fini(&st[i]);
+		sqlite3_close(db[i]);
+		free(m[i]);
+	}
+}
+
+/* A summary of (mac, remote) at ms into both regions given. */
+static void
+traffic_at(struct hist *a, struct hist *b, uint64_t ms_a, uint64_t ms_b,
+    uint32_t i)
+{
+	static const char *const remote[] = { "192.0.2.1", "198.51.100.7",
+	    "203.0.113.9" };
+
+	add(a, i % 4 == 3 ? mac_b : mac_a, remote[i % 3], ms_a, i & 1,
+	    60 + i % 1400);
+	if (b != NULL)
+		add(b, i % 4 == 3 ? mac_b : mac_a, remote[i % 3], ms_b, i & 1,
+		    60 + i % 1400);
+}
+
+/*
+ * A router without a real-time clock reboots: its clock says 2024 until
+ * NTP. The rebuild waits (nothing in the file's window then: it would
+ * find nothing, and did), the region takes in traffic at the wrong time,
+ * checkpoints write nothing; the clock steps (the drain moves the region
+ * with it), and the rebuild that waited gives the history before the
+ * reboot and the traffic since, both where they belong: the same samples
+ * and answers as a router whose clock was right all along.
+ */
+static void
+test_clock_behind(void *ma, void *mb)
+{
+	struct hist	 a, ref, c;
+	struct store	 st;
+	sqlite3		*db = memdb(&st);
+	void		*mc = calloc(1, SIZE);
+	char		 err[256];
+	uint64_t	 ms, bad = 1704067200000ULL;	/* 2024-01-01 */
+	uint64_t	 boot = T0 + 1800000 + 45000;	/* the real time */
+	uint64_t	 written;
+	uint32_t	 i = 0;
+
+	memset(ma, 0, SIZE);
+	memset(mb, 0, SIZE);
+	hist_attach(&ref, mb, SIZE, 86400);
+	/* half an hour before the reboot, checkpointed, the last at exit */
+	hist_attach(&a, ma, SIZE, 86400);
+	for (ms = T0; ms < T0 + 1800000; ms += 730) {
+		traffic_at(&a, &ref, ms, ms, i++);
+		if (ms % 60000 < 730)
+			CHECK(store_checkpoint(&st, &a, (uint32_t)(ms / 1000) -
+			    2, ms, err, sizeof(err)) == 0);
+	}
+	hist_tick(&a, T0 + 1800000);
+	CHECK(store_checkpoint(&st, &a, (uint32_t)(T0 / 1000) + 1800,
+	    T0 + 1800000, err, sizeof(err)) == 0);
+	store_fini(&st);
+
+	/* the reboot: a new region, the file opened again, the clock in
+	 * 2024 */
+	CHECK(store_init(&st, db, err, sizeof(err)) == 0);
+	memset(ma, 0, SIZE);
+	CHECK(hist_attach(&a, ma, SIZE, 86400) == 0);
+	CHECK(store_clock_behind(&st, bad));
+	/* what a rebuild would find then: nothing */
+	CHECK(hist_attach(&c, mc, SIZE, 86400) == 0);
+	CHECK(store_load(&st, &c, bad, err, sizeof(err)) == 0);
+	/* five minutes of traffic at 2024's time (the other region gets it
+	 * at the real one); checkpoints write nothing */
+	written = st.st.minutes_written;
+	for (ms = 0; ms < 300000; ms += 410) {
+		traffic_at(&a, &ref, bad + ms, boot + ms, i++);
+		if (ms % 60000 < 410) {
+			hist_tick(&a, bad + ms);
+			CHECK(store_checkpoint(&st, &a, (uint32_t)((bad + ms) /
+			    1000) - 2, bad + ms, err, sizeof(err)) == 0);
+		}
+	}
+	CHECK(st.st.minutes_written == written);
+	CHECK(store_clock_behind(&st, bad + 300000));
+	/* NTP: the clock steps to the real time, the region with it */
+	hist_shift(&a, (int64_t)(boot - bad) / 1000);
+	CHECK(!store_clock_behind(&st, boot + 300000));
+	CHECK(store_catch_up(&st, &a, boot + 300000, err, sizeof(err)) > 0);
+	CHECK(st.st.rows_rejected == 0);
+	hist_tick(&ref, boot + 301000);
+	same_samples(&a, &ref, mac_a, "192.0.2.1");
+	same_samples(&a, &ref, mac_a, "198.51.100.7");
+	same_samples(&a, &ref, mac_b, "203.0.113.9");
+	same_query(&a, &ref, boot + 301000);
+	/* and it is a store: it attaches whole, and goes on */
+	CHECK(hist_attach(&a, ma, SIZE, 86400) == 1 && a.h->st.salvaged == 0);
+	traffic_at(&a, NULL, boot + 302000, 0, i);
+	CHECK(a.h->st.late == 0);
+	store_fini(&st);
+	sqlite3_close(db);
+	free(mc);
+}
+
 int
 main(void)
 {
@@ -563,6 +850,8 @@ main(void)
 	test_request(ma);
 	test_decode();
 	test_damaged(ma, mb);
+	test_cursor();
+	test_clock_behind(ma, mb);
 	free(ma);
 	free(mb);
 	return check_result();

@@ -4,7 +4,8 @@
 # summaries, drained by webd, land in the history with exactly N x the IP
 # length up and nothing down, inside the sending window, and the same
 # figures come back through gkctl traffic (JSON and CSV), /api/traffic
-# (JSON and CSV) and /api/remotes; webd killed -9 loses none of it.
+# (JSON and CSV) and /api/remotes, and at N points (--points, the
+# dashboard's zoom) alike; webd killed -9 loses none of it.
 set -euo pipefail
 . "$(dirname "$0")/../netns/lib.sh"
 . "$(dirname "$0")/udplib.sh"
@@ -74,6 +75,31 @@ web "$URL/api/remotes?client=10.42.0.50" | jq -e --arg r "$REMOTE" \
     --max-time 10 "$URL/api/traffic?$q") == 401 ]] ||
 	gk_fail "/api/traffic without a session"
 gk_log "web API: the same figures, JSON and CSV"
+
+# --points N: the dashboard's zoom through gkctl, the very answer of
+# /api/traffic?points=N; with --step too, webd's refusal.
+js=$(gk_ctl -j traffic 10.42.0.50 --remote "$REMOTE" --from "$from" \
+    --to "$to" --points 7) || gk_fail "gkctl traffic --points failed"
+jq -e --argjson b "$((N * IPLEN))" --argjson n "$N" '.totals |
+    .bytes_up == $b and .packets_up == $n and .bytes_down == 0' \
+    <<<"$js" >/dev/null || gk_fail "gkctl traffic --points 7: totals $(jq -c \
+    .totals <<<"$js")"
+jq -e --argjson b "$((N * IPLEN))" '[.rows[] | .[1]] | add == $b' \
+    <<<"$js" >/dev/null || gk_fail "gkctl traffic --points 7: rows do not sum"
+jq -e '(.rows | length) <= 7 and .step > 100' <<<"$js" >/dev/null ||
+	gk_fail "gkctl traffic --points 7: $(jq -c '[(.rows | length), .step]' \
+	    <<<"$js") (rows, step)"
+a=$(jq -c '[.totals, .rows, .step]' <<<"$js")
+b=$(web "$URL/api/traffic?client=10.42.0.50&remote=$REMOTE&from=$from&to=$to&points=7" |
+    jq -c '[.totals, .rows, .step]')
+[[ $a == "$b" ]] ||
+	gk_fail "gkctl traffic --points and /api/traffic?points differ:"$'\n'"$a"$'\n'"$b"
+err=$(gk_ctl traffic 10.42.0.50 --from "$from" --to "$to" --points 7 \
+    --step 100 2>&1) &&
+	gk_fail "gkctl traffic --points --step was taken"
+[[ $err == *"one or the other"* ]] ||
+	gk_fail "gkctl traffic --points --step: $err"
+gk_log "gkctl traffic --points 7: $(jq '.rows | length' <<<"$js") rows, the web API's"
 
 # webd killed -9: the history is the parent's memory, nothing is lost.
 pid=$(gk_daemon_field "$(gk_status_json)" webd pid)

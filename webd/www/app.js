@@ -10,6 +10,11 @@ let clients = [];          // the last /api/clients answer
 let ws = null;             // the /api/live WebSocket
 let wsWanted = false;
 const LIVE_SPAN = 60000;   // the live graphs show the last minute
+const MIN_SPAN = 2000;     // ... or what the page has of it, 2 s at least
+// "Right now", everywhere on the page (the network's headline, the
+// busiest devices, each device's row and page): the average of the
+// frames of the last second.
+const NOW_SPAN = 1000;
 const live = {             // per-device rates from /api/live frames
   lastT: 0,
   devices: new Map(),      // key (MAC or IP) -> [{t, up, down}] (bit/s)
@@ -91,7 +96,8 @@ function ago(sec) {
   if (d < 90) return "just now";
   if (d < 3600) return Math.round(d / 60) + " min ago";
   if (d < 86400) return Math.round(d / 3600) + " h ago";
-  return Math.round(d / 86400) + " days ago";
+  const days = Math.round(d / 86400);
+  return days + (days === 1 ? " day ago" : " days ago");
 }
 
 // A DNS name as people write it: without the root's trailing dot.
@@ -120,8 +126,13 @@ function findDevice(key) {
   return clients.find((d) => (d.mac && d.mac.toLowerCase() === key) || d.ip === key);
 }
 
+// The first /api/clients, asked at once beside /api/session (a page
+// opened logged in lists its devices a round trip sooner); taken once.
+let clientsEarly = null;
 async function loadClients() {
-  const c = await api("GET", "/api/clients");
+  const early = clientsEarly;
+  clientsEarly = null;
+  const c = (early && await early.catch(() => null)) || await api("GET", "/api/clients");
   clients = c.clients || [];
   return clients;
 }
@@ -138,7 +149,8 @@ function trim(list, now) {
   while (list.length && list[0].t < now - LIVE_SPAN) list.shift();
 }
 
-// Average rate over the last `span` ms of a series.
+// Average rate over the last `span` ms of a series (one point a frame:
+// a device absent from a frame has a zero point there).
 function recentRate(list, span) {
   if (!list || !list.length) return { up: 0, down: 0 };
   const end = list[list.length - 1].t;
@@ -164,8 +176,13 @@ function onFrame(f) {
     s.push(p); trim(s, f.t);
     up += p.up; down += p.down;
   }
-  // A device absent from a frame sent nothing.
-  for (const [, s] of live.devices) trim(s, f.t);
+  // A device absent from a frame sent nothing: a zero there, so that
+  // an average over frames is one over time (a bursty device is not
+  // rated by its bursts alone) and its graphs drop between bursts.
+  for (const [, s] of live.devices) {
+    if (s.length && s[s.length - 1].t !== f.t) s.push({ t: f.t, up: 0, down: 0 });
+    trim(s, f.t);
+  }
   live.net.push({ t: f.t, up, down }); trim(live.net, f.t);
   if (f.remotes && typeof f.remotes === "object") liveRemoteFrame(f.remotes, f.t, dt);
   if (Array.isArray(f.new) && f.new.length) scheduleClients();
@@ -220,6 +237,16 @@ function disconnectLive() {
 
 /* ---- charts ---- */
 
+// The sparklines' colours, read once (a style lookup per live frame
+// cost more than the drawing) and again when the system's scheme
+// changes.
+let sparkColorsCache = null;
+window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => { sparkColorsCache = null; });
+function sparkColors() {
+  if (!sparkColorsCache) sparkColorsCache = { down: cssVar("--down"), up: cssVar("--up"), fill: cssVar("--down-fill") };
+  return sparkColorsCache;
+}
+
 function cssVar(name) {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 }
@@ -240,6 +267,8 @@ function rateChart(div, height, opts) {
     { label: "Up", stroke: cssVar("--up"), width: 1.5, value: (u, v) => rate(v) },
   ];
   for (const s of opts.extra || []) series.push(s);
+  // a live graph's frames are a line, not dots (uPlot dots sparse data)
+  if (opts.liveSpan) for (const s of series.slice(1)) s.points = { show: false };
   const u = new uPlot({
     width: chartWidth(div),
     height,
@@ -248,7 +277,7 @@ function rateChart(div, height, opts) {
     cursor: { drag: { x: !!opts.onSelect, y: false, setScale: false } },
     scales: { x: opts.liveSpan ? { time: true, range: (u, min, max) => {
       const end = max !== null && isFinite(max) ? max : Date.now() / 1000;
-      return [end - opts.liveSpan, end];
+      return [end - liveSpanOf(min, max) / 1000, end];
     } } : { time: true }, y: { range: (u, min, max) => [0, Math.max(max, 8000) * 1.1] } },
     axes: [Object.assign({}, axis),
       Object.assign({ size: 84, values: (u, vals) => vals.map((v) => rate(v)) }, axis)],
@@ -258,28 +287,58 @@ function rateChart(div, height, opts) {
   return u;
 }
 
+// The live graphs' span: the last minute, or as much of it as the page
+// has seen (2 s at least), so that a page just opened draws across its
+// width rather than in a sliver at the right edge.
+function liveSpanOf(first, last) {
+  if (first === null || last === null || !isFinite(first) || !isFinite(last)) return LIVE_SPAN;
+  return Math.min(LIVE_SPAN, Math.max(MIN_SPAN, (last - first) * 1000));
+}
+
 function liveData(list) {
   const x = [], d = [], up = [];
   for (const p of list) { x.push(p.t / 1000); d.push(p.down); up.push(p.up); }
   return [x, d, up];
 }
 
-// A tiny sparkline of a device's last minute, on a canvas of its row.
-function sparkline(canvas, list, colors) {
+// A sparkline of a device's last minute (or what the page has of it,
+// as the live graphs), on a canvas of its row: download filled, upload
+// a line, 60 averages across the span (a second each over a minute;
+// single frames while the page has only seconds),
+// drawn at the screen's pixel density. size: [width, height] in device
+// pixels, measured once for all the rows (they are alike): measuring
+// each canvas after the last one was drawn would lay the page out again
+// per row.
+function sparkline(canvas, list, colors, span, size) {
+  const dpr = window.devicePixelRatio || 1;
+  if (size[0] > 0 && (canvas.width !== size[0] || canvas.height !== size[1])) { canvas.width = size[0]; canvas.height = size[1]; }
   const w = canvas.width, h = canvas.height, ctx = canvas.getContext("2d");
   ctx.clearRect(0, 0, w, h);
   if (!list || list.length < 2) return;
   const end = list[list.length - 1].t;
+  const bin = Math.max(100, span / 60), secs = [];
+  for (const p of list) {
+    const i = Math.floor((end - p.t) / bin);
+    if (i * bin >= span) continue;
+    const b = secs[i] || (secs[i] = { up: 0, down: 0, n: 0 });
+    b.up += p.up; b.down += p.down; b.n++;
+  }
   let max = 8000;
-  for (const p of list) max = Math.max(max, p.down, p.up);
-  for (const [field, color] of [["down", colors.down], ["up", colors.up]]) {
+  for (const b of secs) if (b) max = Math.max(max, b.down / b.n, b.up / b.n);
+  const pts = (field) => secs.map((b, i) => b && [w - (i + 0.5) * bin / span * w, h - 1 - (b[field] / b.n) / max * (h - 2)]).filter(Boolean);
+  const down = pts("down"), up = pts("up");
+  ctx.lineWidth = Math.max(1, dpr);
+  ctx.beginPath();
+  ctx.moveTo(down[0][0], h);
+  for (const [x, y] of down) ctx.lineTo(x, y);
+  ctx.lineTo(down[down.length - 1][0], h);
+  ctx.closePath();
+  ctx.fillStyle = colors.fill;
+  ctx.fill();
+  for (const [line, color] of [[down, colors.down], [up, colors.up]]) {
     ctx.beginPath();
     ctx.strokeStyle = color;
-    ctx.lineWidth = 1;
-    list.forEach((p, i) => {
-      const x = w - (end - p.t) / LIVE_SPAN * w, y = h - 1 - p[field] / max * (h - 2);
-      if (i) ctx.lineTo(x, y); else ctx.moveTo(x, y);
-    });
+    line.forEach(([x, y], i) => { if (i) ctx.lineTo(x, y); else ctx.moveTo(x, y); });
     ctx.stroke();
   }
 }
@@ -342,9 +401,12 @@ function scheduleClients() {
 
 /* Devices */
 
-const devView = { rows: new Map(), netChart: null, sig: "" };
+// spark: the sparklines' size in device pixels, measured once per list
+// (null: not yet).
+const devView = { rows: new Map(), netChart: null, sig: "", spark: null };
+window.addEventListener("resize", () => { devView.spark = null; });
 
-function devRate(d) { return recentRate(live.devices.get(devKey(d)), 1000); }
+function devRate(d) { return recentRate(live.devices.get(devKey(d)), NOW_SPAN); }
 
 function devSortKey(sort) {
   switch (sort) {
@@ -396,8 +458,8 @@ function devRow(d) {
   on.dataset.label = "Online";
   const now = el("td", null, "rate");
   const canvas = document.createElement("canvas");
-  canvas.width = 90; canvas.height = 24;
   canvas.setAttribute("aria-hidden", "true");
+  // down above up, beside the sparkline
   const txt = el("span", "-", "rate-text");
   now.append(canvas, txt);
   tr.appendChild(now);
@@ -440,6 +502,7 @@ function drawDevices() {
       ? document.activeElement.closest("tr").dataset.key : null;
     if (sig !== devView.sig) {
       devView.rows.clear();
+      devView.spark = null;
       tb.replaceChildren(...list.map(devRow));
     } else {
       // Same devices, maybe another order: move the rows.
@@ -468,23 +531,36 @@ function drawDevices() {
 }
 
 function devLive() {
-  const colors = { down: cssVar("--down"), up: cssVar("--up") };
+  const colors = sparkColors();
+  const span = live.net.length ? liveSpanOf(live.net[0].t / 1000, live.lastT / 1000) : LIVE_SPAN;
+  // The size is read in the frame after a list was drawn (reading it at
+  // once would lay out the new table before its first paint).
+  if (!devView.spark && devView.rows.size && !devView.sparkDue) {
+    devView.sparkDue = requestAnimationFrame(() => {
+      const dpr = window.devicePixelRatio || 1, c0 = devView.rows.values().next().value;
+      devView.sparkDue = 0;
+      if (c0) devView.spark = [Math.round(c0.canvas.clientWidth * dpr), Math.round(c0.canvas.clientHeight * dpr)];
+      if (c0) devLive();	// drawn in this frame, not at the next live one
+    });
+  }
+  const size = devView.spark;
   for (const d of clients) {
     const r = devView.rows.get(devKey(d));
     if (!r) continue;
     const s = live.devices.get(devKey(d));
-    const now = recentRate(s, 1000);
-    r.txt.textContent = "\u2193 " + rate(now.down) + " \u2191 " + rate(now.up);
+    const now = recentRate(s, NOW_SPAN);
+    const text = "\u2193 " + rate(now.down) + "\n\u2191 " + rate(now.up);
+    if (r.txt.textContent !== text) r.txt.textContent = text;
     r.tr.dataset.downBps = String(Math.round(now.down));
     r.tr.dataset.upBps = String(Math.round(now.up));
-    sparkline(r.canvas, s, colors);
+    if (size) sparkline(r.canvas, s, colors, span, size);
   }
-  const n = recentRate(live.net, 1000);
+  const n = recentRate(live.net, NOW_SPAN);
   $("#net-down").textContent = "\u2193 " + rate(n.down);
   $("#net-up").textContent = "\u2191 " + rate(n.up);
   if (devView.netChart) devView.netChart.setData(liveData(live.net));
-  // The busiest five over the last two seconds.
-  const top = clients.map((d) => ({ d, r: recentRate(live.devices.get(devKey(d)), 2000) }))
+  // The busiest five right now (as the headline: the last second).
+  const top = clients.map((d) => ({ d, r: recentRate(live.devices.get(devKey(d)), NOW_SPAN) }))
     .filter((x) => x.r.up + x.r.down >= 1000)
     .sort((a, b) => (b.r.up + b.r.down) - (a.r.up + a.r.down)).slice(0, 5);
   const ol = $("#top-talkers");
@@ -506,9 +582,16 @@ async function refreshDevices() {
 pages.devices = {
   every: 5000,
   async enter() {
-    if (!devView.netChart) devView.netChart = rateChart($("#net-chart"), 150, { legend: false, liveSpan: LIVE_SPAN / 1000 });
     await refreshDevices();
     performance.mark("gk-devices-listed");
+    // The list is painted first (the frame after it is in the page);
+    // the network's chart is made after that paint, on the layout the
+    // list's paint made anyway.
+    requestAnimationFrame(() => setTimeout(() => {
+      performance.mark("gk-devices-painted");
+      if (!devView.netChart) devView.netChart = rateChart($("#net-chart"), 150, { legend: false, liveSpan: true });
+      devView.netChart.setData(liveData(live.net));
+    }));
   },
   refresh: refreshDevices,
   live: devLive,
@@ -621,6 +704,7 @@ async function loadHistory() {
   $("#dv-hist-msg").textContent = (js.rows || []).length ? "" : "No traffic in this window.";
   div.dataset.loaded = String(++dv.loaded);
   div.dataset.step = String(step);
+  div.dataset.rows = String((js.rows || []).length);
   div.dataset.span = String(dv.to - dv.from);
   performance.mark("gk-history-drawn-" + dv.loaded);
   loadRemotes();
@@ -707,17 +791,17 @@ async function loadUsage() {
 function dvLive() {
   if (!dv.dev) return;
   const s = live.devices.get(devKey(dv.dev)) || [];
-  const n = recentRate(s, 1000);
+  const n = recentRate(s, NOW_SPAN);
   $("#dv-down").textContent = "\u2193 " + rate(n.down);
   $("#dv-up").textContent = "\u2191 " + rate(n.up);
   $("#dv-live").dataset.downBps = String(Math.round(n.down));
   if (dv.liveChart) dv.liveChart.setData(liveData(s));
-  // Its busiest remotes over the last two seconds (frames over 2 s).
+  // Its busiest remotes right now: over the frames of the last second.
+  const frames = Math.max(1, live.net.filter((p) => p.t > live.lastT - NOW_SPAN).length);
   const top = [...liveRemotes].map(([addr, e]) => {
     let up = 0, down = 0;
-    for (const p of e.list) if (p.t > live.lastT - 2000) { up += p.up; down += p.down; }
-    const n = Math.max(1, e.list.filter((p) => p.t > live.lastT - 2000).length);
-    return { addr, e, up: up / n, down: down / n };
+    for (const p of e.list) if (p.t > live.lastT - NOW_SPAN) { up += p.up; down += p.down; }
+    return { addr, e, up: up / frames, down: down / frames };
   }).filter((x) => x.up + x.down > 0).sort((a, b) => (b.up + b.down) - (a.up + a.down)).slice(0, 5);
   $("#dv-now-remotes").replaceChildren(...top.map((x) => {
     const li = el("li", dnsName(x.e.name) || x.addr);
@@ -740,7 +824,7 @@ pages.device = {
     const fresh = dv.key !== r.key;
     dv.key = r.key;
     if (fresh) { dv.remote = null; dv.remoteName = null; showPair(); liveRemotes.clear(); }
-    if (!dv.liveChart) dv.liveChart = rateChart($("#dv-live"), 150, { legend: false, liveSpan: LIVE_SPAN / 1000 });
+    if (!dv.liveChart) dv.liveChart = rateChart($("#dv-live"), 150, { legend: false, liveSpan: true });
     if (!dv.histChart) {
       dv.histChart = rateChart($("#dv-hist"), 240, {
         onSelect: histSelect,
@@ -751,7 +835,10 @@ pages.device = {
       });
     }
     $("#dv-error").textContent = "";
-    await loadClients();
+    // A device the list has: its history is asked at once, its facts
+    // drawn again when the fresh /api/clients is in.
+    const fresher = loadClients();
+    if (!findDevice(r.key)) await fresher;
     dv.dev = findDevice(r.key) || null;
     drawDeviceHead();
     dvLive();
@@ -759,7 +846,10 @@ pages.device = {
     $("#dv-pcap").href = "/api/pcap?client=" + encodeURIComponent(devKey(dv.dev));
     $("#dv-pcap").download = "gatekeeper-" + devKey(dv.dev).replace(/:/g, "") + ".pcap";
     if (fresh) setWindow(Date.now() - 86400000, Date.now());
-    await Promise.all([loadHistory(), loadDns(), loadUsage()]);
+    await Promise.all([loadHistory(), loadDns(), loadUsage(), fresher.then(() => {
+      dv.dev = findDevice(dv.key) || dv.dev;
+      drawDeviceHead();
+    })]);
   },
   async refresh() {
     await loadClients();
@@ -1071,9 +1161,16 @@ async function start() {
     try { await api("POST", "/api/logout"); } catch (e) { /* gone already */ }
     showLogin();
   });
+  // Logged in or not, both are asked at once: a 401 for the clients
+  // is dropped, the login page comes from the session's.
+  if (parseRoute().page === "devices" || parseRoute().page === "device") {
+    clientsEarly = fetch("/api/clients", { credentials: "same-origin" })
+      .then((r) => (r.ok ? r.json() : null));
+  }
   try {
     csrf = (await api("GET", "/api/session")).csrf;
   } catch (e) {
+    clientsEarly = null;
     showLogin();
     return;
   }
