@@ -189,6 +189,9 @@ cap_attach(struct cap_writer *w, void *mem, size_t size, uint64_t ring_size,
 	kept = h->magic == CAP_MAGIC && h->version == CAP_VERSION &&
 	    h->total == size && h->ring_size == ring_size &&
 	    h->data_off == data_off && h->nslots == n;
+	/* This process has touched no page of any ring yet. */
+	for (i = 0; i < n; i++)
+		w->pf_left[i] = (uint32_t)ring_size;
 	if (!kept) {
 		layout_new(w, h, size, ring_size, data_off, n, snaplen);
 		return 0;
@@ -205,7 +208,7 @@ cap_attach(struct cap_writer *w, void *mem, size_t size, uint64_t ring_size,
 			slot_end(&w->slots[i]);
 			continue;
 		}
-		w->head[i] = head;
+		w->head[i] = w->pf_next[i] = head;
 		w->tail[i] = tail;
 	}
 	hash_rebuild(w);
@@ -408,6 +411,30 @@ cap_write(struct cap_writer *w, int slot, uint64_t ts_us, uint8_t dir,
 		return;
 	memcpy(dst, pkt, caplen);
 	cap_commit(w, ts_us, dir, flags, gso_size);
+}
+
+size_t
+cap_ahead(struct cap_writer *w, int slot, uint8_t **at)
+{
+	uint64_t	 next, want, off, len;
+
+	if (w->h == NULL || slot < 0 || (uint32_t)slot >= w->nslots ||
+	    w->pf_left[slot] == 0)
+		return 0;
+	next = w->pf_next[slot];
+	want = w->head[slot] + CAP_AHEAD;
+	if (next >= want)
+		return 0;
+	len = want - next < CAP_AHEAD / 4 ? CAP_AHEAD / 4 : want - next;
+	off = next % w->ring_size;
+	if (len > w->ring_size - off)
+		len = w->ring_size - off;
+	if (len > w->pf_left[slot])
+		len = w->pf_left[slot];
+	w->pf_next[slot] = next + len;
+	w->pf_left[slot] -= (uint32_t)len;
+	*at = w->data + (uint64_t)slot * w->ring_size + off;
+	return (size_t)len;
 }
 
 void
