@@ -4,6 +4,7 @@
  * them there: natd may change them while it looks, and a region that
  * lies must not make it read outside the mapping or loop.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "capring.h"
@@ -151,8 +152,8 @@ layout_new(struct cap_writer *w, struct cap_hdr *h, uint64_t size,
 	h->data_off = data_off;
 	h->nslots = nslots;
 	h->resets = resets;
-	memset(w->head, 0, sizeof(w->head));
-	memset(w->tail, 0, sizeof(w->tail));
+	memset(w->head, 0, nslots * sizeof(w->head[0]));
+	memset(w->tail, 0, nslots * sizeof(w->tail[0]));
 	/* The magic last: a reader sees a layout only once it is whole. */
 	atomic_thread_fence(memory_order_release);
 	h->magic = CAP_MAGIC;
@@ -167,7 +168,11 @@ cap_attach(struct cap_writer *w, void *mem, size_t size, uint64_t ring_size,
 	uint32_t	 n, i;
 	int		 kept;
 
-	memset(w, 0, sizeof(*w));
+	/* Only what the layout uses: the per-slot arrays are for
+	 * CAP_SLOTS_MAX devices (128 KiB), and a page natd never touches
+	 * costs no memory. Nothing reads an entry past nslots. */
+	memset(w, 0, offsetof(struct cap_writer, head));
+	memset(w->hash, 0, sizeof(w->hash));
 	w->pend_slot = -1;
 	ring_size = ring_size == 0 ? 0 : ALIGN8(ring_size < CAP_RING_MIN ?
 	    CAP_RING_MIN : ring_size);
@@ -190,8 +195,10 @@ cap_attach(struct cap_writer *w, void *mem, size_t size, uint64_t ring_size,
 	    h->total == size && h->ring_size == ring_size &&
 	    h->data_off == data_off && h->nslots == n;
 	/* This process has touched no page of any ring yet. */
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		w->head[i] = w->tail[i] = w->pf_next[i] = 0;
 		w->pf_left[i] = (uint32_t)ring_size;
+	}
 	if (!kept) {
 		layout_new(w, h, size, ring_size, data_off, n, snaplen);
 		return 0;
