@@ -17,8 +17,11 @@
  * the pcap, so the checksum pass per segment costs a download, not
  * the packet path.
  *
- * Hot path: no allocation, no system call (clock_gettime is the vDSO's,
- * once per batch), no logging; with capture off, one test per packet.
+ * Hot path: no allocation, no logging, no system call (clock_gettime
+ * is the vDSO's, once per batch) but one: while natd writes a ring's
+ * first lap, the pages ahead of its head are made in one madvise per
+ * up to 64 KiB instead of one page fault per page (capture_ahead);
+ * with capture off, one test per packet.
  */
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -27,6 +30,7 @@
 
 #include <linux/netfilter.h>
 
+#include <errno.h>
 #include <string.h>
 #include <time.h>
 
@@ -44,6 +48,8 @@ static uint8_t		*mem;
 static size_t		 mem_size;
 static uint64_t		 cur_size = UINT64_MAX;	/* laid out for */
 static uint64_t		 now_us;
+/* MADV_POPULATE_WRITE works here (Linux 5.14 and later). */
+static int		 populate = 1;
 /* A new device's first packet as it came, until nat_packet's verdict. */
 static uint8_t		 stage[CAP_SNAP_MAX];
 static size_t		 stage_len;
@@ -143,6 +149,30 @@ capture_before(const struct nfq_pkt *p, int hook)
 	stage_ok = 1;
 }
 
+/*
+ * The pages slot's next records go to, made in one system call while
+ * natd writes the ring's first lap, rather than a page fault each in
+ * the copy (cap_ahead): a fault costs 20 to 45 us on this VM, 16 of
+ * them a 64 KiB packet. Ahead by one packet, so a device that sends
+ * little does not hold more memory than its records.
+ */
+static void
+capture_ahead(int slot)
+{
+	uint8_t		*at;
+	uintptr_t	 a, e;
+	size_t		 len;
+
+	if (!populate || (len = cap_ahead(&w, slot, &at)) == 0)
+		return;
+	/* Whole pages; a partial last one comes with the next call. */
+	a = (uintptr_t)at & ~(uintptr_t)4095;
+	e = ((uintptr_t)at + len) & ~(uintptr_t)4095;
+	if (e > a && madvise((void *)a, e - a, MADV_POPULATE_WRITE) == -1 &&
+	    errno == EINVAL)
+		populate = 0;	/* an older kernel: pages fault in */
+}
+
 void
 capture_cancel(void)
 {
@@ -163,8 +193,10 @@ capture_after(const struct nfq_pkt *p, const struct nat_result *res,
 	if (w.h == NULL)
 		return;
 	flags = (p->skbinfo & NAT_SKB_GSO) ? CAP_F_GSO : 0;
+	slot = -1;
 	if (res->dir == NAT_DIR_UP && w.pend_slot >= 0) {
-		cap_set_ip(&w, w.pend_slot, res->lan_ip);
+		slot = w.pend_slot;
+		cap_set_ip(&w, slot, res->lan_ip);
 		cap_commit(&w, now_us, CAP_DIR_UP, flags, gso_size);
 	} else if (res->dir == NAT_DIR_UP && stage_ok) {
 		if ((slot = cap_slot(&w, p->hwaddr, now_us)) >= 0) {
@@ -180,6 +212,8 @@ capture_after(const struct nfq_pkt *p, const struct nat_result *res,
 			    gso_size, p->payload, p->len);
 	}
 	capture_cancel();
+	if (slot >= 0)
+		capture_ahead(slot);
 }
 
 int

@@ -4,6 +4,7 @@
  * them there: natd may change them while it looks, and a region that
  * lies must not make it read outside the mapping or loop.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "capring.h"
@@ -151,8 +152,8 @@ layout_new(struct cap_writer *w, struct cap_hdr *h, uint64_t size,
 	h->data_off = data_off;
 	h->nslots = nslots;
 	h->resets = resets;
-	memset(w->head, 0, sizeof(w->head));
-	memset(w->tail, 0, sizeof(w->tail));
+	memset(w->head, 0, nslots * sizeof(w->head[0]));
+	memset(w->tail, 0, nslots * sizeof(w->tail[0]));
 	/* The magic last: a reader sees a layout only once it is whole. */
 	atomic_thread_fence(memory_order_release);
 	h->magic = CAP_MAGIC;
@@ -167,7 +168,11 @@ cap_attach(struct cap_writer *w, void *mem, size_t size, uint64_t ring_size,
 	uint32_t	 n, i;
 	int		 kept;
 
-	memset(w, 0, sizeof(*w));
+	/* Only what the layout uses: the per-slot arrays are for
+	 * CAP_SLOTS_MAX devices (128 KiB), and a page natd never touches
+	 * costs no memory. Nothing reads an entry past nslots. */
+	memset(w, 0, offsetof(struct cap_writer, head));
+	memset(w->hash, 0, sizeof(w->hash));
 	w->pend_slot = -1;
 	ring_size = ring_size == 0 ? 0 : ALIGN8(ring_size < CAP_RING_MIN ?
 	    CAP_RING_MIN : ring_size);
@@ -189,6 +194,11 @@ cap_attach(struct cap_writer *w, void *mem, size_t size, uint64_t ring_size,
 	kept = h->magic == CAP_MAGIC && h->version == CAP_VERSION &&
 	    h->total == size && h->ring_size == ring_size &&
 	    h->data_off == data_off && h->nslots == n;
+	/* This process has touched no page of any ring yet. */
+	for (i = 0; i < n; i++) {
+		w->head[i] = w->tail[i] = w->pf_next[i] = 0;
+		w->pf_left[i] = (uint32_t)ring_size;
+	}
 	if (!kept) {
 		layout_new(w, h, size, ring_size, data_off, n, snaplen);
 		return 0;
@@ -205,7 +215,7 @@ cap_attach(struct cap_writer *w, void *mem, size_t size, uint64_t ring_size,
 			slot_end(&w->slots[i]);
 			continue;
 		}
-		w->head[i] = head;
+		w->head[i] = w->pf_next[i] = head;
 		w->tail[i] = tail;
 	}
 	hash_rebuild(w);
@@ -408,6 +418,30 @@ cap_write(struct cap_writer *w, int slot, uint64_t ts_us, uint8_t dir,
 		return;
 	memcpy(dst, pkt, caplen);
 	cap_commit(w, ts_us, dir, flags, gso_size);
+}
+
+size_t
+cap_ahead(struct cap_writer *w, int slot, uint8_t **at)
+{
+	uint64_t	 next, want, off, len;
+
+	if (w->h == NULL || slot < 0 || (uint32_t)slot >= w->nslots ||
+	    w->pf_left[slot] == 0)
+		return 0;
+	next = w->pf_next[slot];
+	want = w->head[slot] + CAP_AHEAD;
+	if (next >= want)
+		return 0;
+	len = want - next < CAP_AHEAD / 4 ? CAP_AHEAD / 4 : want - next;
+	off = next % w->ring_size;
+	if (len > w->ring_size - off)
+		len = w->ring_size - off;
+	if (len > w->pf_left[slot])
+		len = w->pf_left[slot];
+	w->pf_next[slot] = next + len;
+	w->pf_left[slot] -= (uint32_t)len;
+	*at = w->data + (uint64_t)slot * w->ring_size + off;
+	return (size_t)len;
 }
 
 void

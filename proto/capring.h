@@ -112,6 +112,10 @@ struct cap_writer {
 	uint32_t	 pend_len, pend_caplen;
 	uint64_t	 pend_off;
 	uint64_t	 head[CAP_SLOTS_MAX], tail[CAP_SLOTS_MAX];
+	/* Pages made ahead of each head (cap_ahead): up to pf_next, and
+	 * how much of a lap is still to make in this process. */
+	uint64_t	 pf_next[CAP_SLOTS_MAX];
+	uint32_t	 pf_left[CAP_SLOTS_MAX];
 	uint16_t	 hash[CAP_HASH];	/* slot + 1, open addressing */
 };
 
@@ -171,6 +175,18 @@ void	cap_cancel(struct cap_writer *);
  */
 uint32_t cap_gso_segments(const uint8_t *pkt, size_t len, uint32_t mtu,
 	    uint16_t *seg_size, uint16_t *hdr_len);
+
+/*
+ * The part of slot's ring its next records will write that this
+ * process has not touched yet: *at and the byte count (0: none), for
+ * the caller to map in one system call (MADV_POPULATE_WRITE) instead
+ * of a page fault per page on the packet path. Keeps CAP_AHEAD bytes
+ * past the head made, at least CAP_AHEAD / 4 at a time; once the
+ * process has made a whole lap of a ring, never again. So a ring's
+ * memory is at most CAP_AHEAD more than its records ever needed.
+ */
+#define CAP_AHEAD	(64 * 1024)
+size_t	cap_ahead(struct cap_writer *, int slot, uint8_t **at);
 
 /* The device's LAN address, for readers that are asked by address. */
 void	cap_set_ip(struct cap_writer *, int slot, uint32_t ip);

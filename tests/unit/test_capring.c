@@ -3,10 +3,10 @@
  * written, wraparound keeps the newest whole records, eviction of the
  * longest-idle device, re-attach after a restart, clear, capture off,
  * a region that lies, records reserved then committed or cancelled,
- * GSO segment counts, and torn-read detection: a reader copying while
- * a writer thread overwrites the ring at full speed (cancelling every
- * third record) never returns a record that is not exactly one the
- * writer committed.
+ * the pages made ahead of a head, GSO segment counts, and torn-read
+ * detection: a reader copying while a writer thread overwrites the
+ * ring at full speed (cancelling every third record) never returns a
+ * record that is not exactly one the writer committed.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -329,6 +329,69 @@ test_reserve(void)
 	CHECK(cap_reserve(&w, 9999, 60, &caplen) == NULL);
 }
 
+/*
+ * cap_ahead(): the pages a ring's next records go to, ahead of its
+ * head, each byte of a lap once, inside the slot's ring, then nothing;
+ * a natd that re-attaches starts again from each ring's head.
+ */
+
+/* Writes slot's records and takes what cap_ahead() gives after each,
+ * from position from (made bytes of it already): 0 when those were one
+ * lap of the ring, in order, inside it, always CAP_AHEAD past the head
+ * until the lap was done. */
+static int
+ahead_lap(int slot, uint64_t from, size_t made)
+{
+	uint8_t		*at, *r0 = w.data + (uint64_t)slot * w.ring_size;
+	uint64_t	 want = from + made, i;
+	size_t		 len;
+	int		 bad = 0;
+
+	for (i = 1; i < 600; i++) {
+		put(slot, 1000 + i % 400);	/* 1 to 1.4 KB each */
+		while ((len = cap_ahead(&w, slot, &at)) > 0) {
+			if (at < r0 || at + len > r0 + w.ring_size ||
+			    at != r0 + want % w.ring_size)
+				bad++;
+			want += len;
+			made += len;
+		}
+		if (made < w.ring_size && want < w.head[slot] + CAP_AHEAD)
+			bad++;
+	}
+	return bad + (made != w.ring_size);
+}
+
+static void
+test_ahead(void)
+{
+	size_t		 size = 1024 * 1024, len;
+	uint64_t	 ring = 256 * 1024;
+	uint8_t		*at, *r0;
+	int		 a, b;
+
+	memset(region, 0, size);
+	CHECK(cap_attach(&w, region, size, ring, 0) == 0);
+	a = cap_slot(&w, mac_a, 1);
+	b = cap_slot(&w, mac_b, 1);
+	r0 = w.data + (uint64_t)a * w.ring_size;
+	/* Before any record: the first CAP_AHEAD bytes. */
+	CHECK((len = cap_ahead(&w, a, &at)) == CAP_AHEAD && at == r0);
+	CHECK(cap_ahead(&w, a, &at) == 0);
+	CHECK(ahead_lap(a, 0, len) == 0);
+	CHECK(w.head[a] > ring);	/* the records wrapped the ring */
+	CHECK(cap_ahead(&w, a, &at) == 0);
+	/* Another slot is its own; a bad one has none. */
+	CHECK(cap_ahead(&w, b, &at) == CAP_AHEAD &&
+	    at == w.data + (uint64_t)b * w.ring_size);
+	CHECK(cap_ahead(&w, -1, &at) == 0 && cap_ahead(&w, 9999, &at) == 0);
+	/* A new natd on the same region: a lap again from mid-ring, where
+	 * the head is, cut at the ring's end. */
+	CHECK(cap_attach(&w, region, size, ring, 0) == 1);
+	CHECK(w.head[a] % ring != 0);
+	CHECK(ahead_lap(a, w.head[a], 0) == 0);
+}
+
 /* The segments the wire carried for a GSO super-packet. */
 static void
 test_gso_segments(void)
@@ -439,6 +502,7 @@ main(void)
 	test_eviction();
 	test_layouts();
 	test_reserve();
+	test_ahead();
 	test_gso_segments();
 	test_concurrent();
 	free(region);
