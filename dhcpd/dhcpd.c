@@ -686,9 +686,13 @@ frame_one(const uint8_t *buf, size_t len, struct msghdr *mh,
 	uint32_t	 bcast;
 	int		 trusted;
 
-	/* The socket's filter takes neither; a second look costs nothing. */
-	if (from->sll_pkttype != PACKET_HOST &&
-	    from->sll_pkttype != PACKET_BROADCAST) {
+	/* The socket's filter takes neither; a second look costs nothing.
+	 * A frame that came in through a VLAN on the LAN link is reported
+	 * with the VLAN's index: its clients are not the LAN's. */
+	if ((from->sll_pkttype != PACKET_HOST &&
+	    from->sll_pkttype != PACKET_BROADCAST) ||
+	    (dhcpd.lan_ifindex != 0 &&
+	    from->sll_ifindex != dhcpd.lan_ifindex)) {
 		dhcpd.io.frames_not_for_us++;
 		return;
 	}

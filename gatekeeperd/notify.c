@@ -208,8 +208,24 @@ notify_fd_take(const char *name, size_t size)
 	return -1;
 }
 
+/* Whether another descriptor of kept[i]'s name was handled already (taken
+ * by its region, or refused and removed). */
+static int
+name_handled(int i)
+{
+	int	 j;
+
+	for (j = 0; j < nkept; j++)
+		if (j != i && kept[j].fd == -1 &&
+		    strcmp(kept[j].name, kept[i].name) == 0)
+			return 1;
+	return 0;
+}
+
 /* Closes what no region claimed (a name this version does not keep, a
- * second one of a name) and tells the manager to forget it. */
+ * second one of a name) and tells the manager to forget it, unless that
+ * would forget a region of the same name stored again (FDSTOREREMOVE
+ * takes every descriptor of a name). */
 void
 notify_fd_unclaimed(void)
 {
@@ -221,8 +237,8 @@ notify_fd_unclaimed(void)
 		log_warnx("fd store: \"%s\" (fd %d) is no region of ours; "
 		    "closed", kept[i].name, kept[i].fd);
 		close(kept[i].fd);
-		kept[i].fd = -1;
-		if (kept[i].name[0] != '\0')
+		kept[i].fd = -2;	/* handled, for name_handled() */
+		if (kept[i].name[0] != '\0' && !name_handled(i))
 			store_remove(kept[i].name);
 	}
 	nkept = 0;
