@@ -338,10 +338,25 @@ struct snapshot {
 	char	*link;
 };
 
+/* Drops every " tentative" from text: an IPv6 link-local address of a
+ * fresh veth leaves duplicate address detection whenever the kernel is
+ * done with it, which is no change of ours. */
+static void
+drop_tentative(char *text)
+{
+	static const char tag[] = " tentative";
+	size_t	 n = sizeof(tag) - 1;
+	char	*p;
+
+	while ((p = strstr(text, tag)) != NULL)
+		memmove(p, p + n, strlen(p + n) + 1);
+}
+
 static void
 snap(struct snapshot *s)
 {
 	s->addr = output("ip -o addr");
+	drop_tentative(s->addr);
 	s->link = output("ip -o link");
 }
 
