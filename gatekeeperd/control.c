@@ -306,6 +306,7 @@ dnsout_json(void)
 	json_t		*o = json_object(), *ups;
 	char		 a[INET_ADDRSTRLEN], net[INET_ADDRSTRLEN + 4];
 	const char	*err = rules_dnsout_error();
+	uint64_t	 refused;
 	int		 i;
 
 	json_object_set_new(o, "mode",
@@ -323,6 +324,8 @@ dnsout_json(void)
 		json_array_append_new(ups, json_string(a));
 	}
 	json_object_set_new(o, "upstreams", ups);
+	json_object_set_new(o, "refused", rules_dnsout_refused(&refused) == 0 ?
+	    json_integer((json_int_t)refused) : json_null());
 	return o;
 }
 

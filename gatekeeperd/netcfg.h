@@ -199,6 +199,9 @@ enum dnsout_mode rules_dnsout_mode(void);
 const char *rules_dnsout_error(void);
 /* The allowance loaded now (NULL when the mode is off). */
 const struct dnsout *rules_dnsout(void);
+/* The packets the rule refused since the rules were installed (its
+ * counters, summed across reloads). -1 when off or unreadable. */
+int	rules_dnsout_refused(uint64_t *packets);
 /* New upstreams (or uid, LAN): the table reloaded in one batch. 0 when
  * loaded or nothing changed; -1 (logged) leaves the rules as they were. */
 int	rules_dnsout_update(struct rules_state *, const struct dnsout *);

@@ -83,6 +83,9 @@ static enum dnsout_mode probe_dnsout;
 static enum dnsout_mode dnsout_mode;
 static struct dnsout dnsout_cur;
 static const char *dnsout_err = "not probed";
+/* What its counters saw in the tables loaded before this one. */
+static uint64_t dnsout_refused_base;
+static int dnsout_loaded;
 
 static struct mnl_socket *
 nl_get(void)
@@ -689,6 +692,69 @@ probe_dnsout_chain(struct mnl_socket *nl, enum dnsout_mode mode)
 
 static char dnsout_errbuf[128];
 
+static int
+counter_cb(struct nftnl_expr *e, void *arg)
+{
+	const char	*name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+
+	if (name != NULL && strcmp(name, "counter") == 0)
+		*(uint64_t *)arg += nftnl_expr_get_u64(e,
+		    NFTNL_EXPR_CTR_PACKETS);
+	return 0;
+}
+
+static int
+counted_rule_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct nftnl_rule	*r;
+
+	if ((r = nftnl_rule_alloc()) == NULL)
+		return MNL_CB_ERROR;
+	if (nftnl_rule_nlmsg_parse(nlh, r) == 0)
+		nftnl_expr_foreach(r, counter_cb, arg);
+	nftnl_rule_free(r);
+	return MNL_CB_OK;
+}
+
+/* The packets refused by chain dnsd_out as loaded now: its counters. */
+static int
+dnsout_counted(uint64_t *packets)
+{
+	char			 buf[MNL_SOCKET_BUFFER_SIZE];
+	struct mnl_socket	*nl;
+	struct nlmsghdr		*nlh;
+	struct nftnl_rule	*r;
+	uint32_t		 seq = rules_seq++;
+	ssize_t			 n;
+	int			 rc = MNL_CB_OK;
+
+	*packets = 0;
+	if ((nl = nl_get()) == NULL || (r = nftnl_rule_alloc()) == NULL)
+		return -1;
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, NFPROTO_IPV4,
+	    NLM_F_DUMP, seq);
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, NFT_RULES_TABLE);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, DNSOUT_CHAIN);
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	nftnl_rule_free(r);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) == -1)
+		return -1;
+	while (rc > MNL_CB_STOP &&
+	    (n = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0)
+		rc = mnl_cb_run(buf, (size_t)n, seq, mnl_socket_get_portid(nl),
+		    counted_rule_cb, packets);
+	return rc == MNL_CB_STOP ? 0 : -1;
+}
+
+int
+rules_dnsout_refused(uint64_t *packets)
+{
+	if (dnsout_mode == DNSOUT_OFF || dnsout_counted(packets) == -1)
+		return -1;
+	*packets += dnsout_refused_base;
+	return 0;
+}
+
 /* Which dnsd output chain the kernel takes: with the reset, else drops
  * only (no nft reject), else none (logged). */
 static enum dnsout_mode
@@ -880,10 +946,15 @@ rules_load(struct rules_state *st)
 	uint64_t		 handle = 0;
 	int			 exists;
 
+	uint64_t		 refused;
+
 	if ((nl = nl_get()) == NULL)
 		return -1;
 	if ((exists = table_exists(nl, NFT_RULES_TABLE, &handle)) == -1)
 		return -1;
+	/* The counters go with the table: keep what they saw. */
+	if (exists && dnsout_loaded && dnsout_counted(&refused) == 0)
+		dnsout_refused_base += refused;
 	batch_start(&bt);
 	if (exists)
 		put_table(&bt, NFT_MSG_DELTABLE, NFT_RULES_TABLE, 0);
@@ -915,6 +986,7 @@ rules_load(struct rules_state *st)
 		put_dnsout(&bt, NFT_RULES_TABLE, &dnsout_cur, dnsout_mode);
 	if (batch_send(nl, &bt) == -1)
 		return -1;
+	dnsout_loaded = dnsout_mode != DNSOUT_OFF;
 	/* Table handles only grow: nfmon.c tells new tables by it. */
 	if (table_exists(nl, NFT_RULES_TABLE, &handle) == 1)
 		rules_handle = handle;
@@ -1133,6 +1205,8 @@ rules_remove(struct rules_state *st)
 	rules_handle = 0;
 	dnsout_mode = DNSOUT_OFF;
 	dnsout_err = "removed";
+	dnsout_loaded = 0;
+	dnsout_refused_base = 0;
 	/* Nothing left to own. */
 	mnl_socket_close(nl);
 	rules_nl = NULL;

@@ -172,6 +172,9 @@ print_dnsout(FILE *f, json_t *d)
 	json_array_foreach(json_object_get(d, "upstreams"), i, u)
 		fprintf(f, " %s", json_is_string(u) ? json_string_value(u) :
 		    "?");
+	u = json_object_get(d, "refused");
+	if (json_is_integer(u))
+		fprintf(f, "; %lld refused", (long long)json_integer_value(u));
 	fputc('\n', f);
 }
 

@@ -84,18 +84,6 @@ expect() {
 	done
 }
 sink_count() { grep -c "from" "$SINK" || true; }
-# wait_for SECONDS CMD...: until CMD succeeds.
-wait_for() {
-	local ms=$(($1 * 1000)) now deadline
-	shift
-	gk_now_ms now
-	deadline=$((now + ms))
-	while ! "$@"; do
-		gk_now_ms now
-		((now < deadline)) || return 1
-		sleep 0.1
-	done
-}
 dnsout() { gk_status_json | jq -c '.dnsd_output'; }
 allowed_upstreams() { [[ $(dnsout | jq -c '.upstreams') == "$1" ]]; }
 resolves() {	# resolves NAME ADDR: dig from the LAN client, over UDP
@@ -139,28 +127,32 @@ mode=$(jq -r .mode <<<"$json")
 jq -e --argjson u "$dnsd_uid" '.uid == $u and .lan == "10.42.0.0/24" and
     .upstreams == ["203.0.113.1"] and .error == null' <<<"$json" >/dev/null ||
 	gk_fail "unexpected dnsd_output in status: $json"
-gk_ctl status | grep -q "^dnsd output $mode: LAN 10.42.0.0/24, port 53 of 203.0.113.1$" ||
+gk_ctl status | grep -q "^dnsd output $mode: LAN 10.42.0.0/24, port 53 of 203.0.113.1; 0 refused$" ||
 	gk_fail "gkctl status does not show the rule: $(gk_ctl status)"
 resolves host.example.test 203.0.113.80 || gk_fail "dig through the router fails"
 attack "$DNS_UP" "$UP2"
+nref=$(dnsout | jq .refused)
+((nref >= 9)) || gk_fail "the rule counted $nref refused packets, want 9 at least"
 # The same as root: the rule is dnsd's, the paths are there.
 out=$(try_as root "udp:$OTHER:53" "tcp:$OTHER:53" "udp:$DNS_UP:5353" \
     "tcp:$DNS_UP:5353")
 expect "$out" "udp:$OTHER:53" ok "tcp:$OTHER:53" ok "udp:$DNS_UP:5353" ok \
     "tcp:$DNS_UP:5353" ok
-wait_for 2 eval '(($(sink_count) >= 4))' ||
+gk_wait_for 2 eval '(($(sink_count) >= 4))' ||
 	gk_fail "root's packets did not reach the internet side: $(cat "$SINK")"
 gk_log "as gk-dnsd: no upstream, other ports, loopback refused; as root all reach"
 
 # ---- 2. the user changes the upstream and reloads
 sed -i "s/^upstream .*/upstream $UP2/" "$GK_CONF"
 kill -HUP "$GK_PID"
-wait_for 5 allowed_upstreams "[\"$UP2\"]" ||
+gk_wait_for 5 allowed_upstreams "[\"$UP2\"]" ||
 	gk_fail "the rule did not follow the reload: $(dnsout)"
 resolves a1.rand.example.test 203.0.113.90 ||
 	gk_fail "dig fails after the upstream changed"
 attack "$UP2" "$DNS_UP"
-gk_log "reload: the rule follows the new upstream"
+n=$(dnsout | jq .refused)
+((n >= nref + 9)) || gk_fail "refused packets not kept across the reload: $nref, then $n"
+gk_log "reload: the rule follows the new upstream; $n packets refused so far"
 
 # ---- 3. others' changes: refused (owned table) or repaired
 chain_there() {
@@ -178,22 +170,13 @@ delete chain ip gatekeeper dnsd_output
 NFT
 }
 ip netns exec "$R" nft flush ruleset
-wait_for 1 chain_there || gk_fail "dnsd's output chain gone after nft flush ruleset"
+gk_wait_for 1 chain_there || gk_fail "dnsd's output chain gone after nft flush ruleset"
 undo_rule >/dev/null && gk_log "note: the owned table took another's change"
-wait_for 1 chain_there || gk_fail "dnsd's output chain not there after its deletion"
+gk_wait_for 1 chain_there || gk_fail "dnsd's output chain not there after its deletion"
 attack "$UP2" "$DNS_UP"
 
 # ---- 4. killed: the rule stays; the next start replaces it
-pids=$(gk_status_json | jq -r '.daemons[].pid')
-kill -KILL "$GK_PID"
-wait "$GK_PID" 2>/dev/null
-GK_PID=""
-for ((i = 0; i < 30; i++)); do
-	alive=0
-	for p in $pids; do gk_alive "$p" && alive=1; done
-	((alive)) || break
-	sleep 0.1
-done
+gk_crash
 chain_there || gk_fail "dnsd's output chain went with gatekeeperd"
 out=$(try_as dnsd "udp:$OTHER:53")
 expect "$out" "udp:$OTHER:53" EPERM
@@ -211,7 +194,7 @@ GK_TEST_NO_PERSIST=1 ip netns exec "$R" unshare -m --propagation private \
     >>"$GK_LOG" 2>&1 </dev/null &
 GK_PID=$!
 gk_wait_running 15 || gk_fail "gatekeeperd did not start again"
-wait_for 2 allowed_upstreams '["203.0.113.1"]' ||
+gk_wait_for 2 allowed_upstreams '["203.0.113.1"]' ||
 	gk_fail "resolv.conf's upstream not in the rule: $(dnsout)"
 resolves a2.rand.example.test 203.0.113.90 || gk_fail "dig fails (resolv.conf)"
 attack "$DNS_UP" "$UP2"
@@ -219,21 +202,38 @@ attack "$DNS_UP" "$UP2"
 # bind mount shows this file).
 printf 'nameserver %s\n' "$UP2" >"$RESOLV"
 gk_now_ms t0
-wait_for 6 allowed_upstreams "[\"$UP2\"]" ||
+gk_wait_for 6 allowed_upstreams "[\"$UP2\"]" ||
 	gk_fail "the rule did not follow resolv.conf: $(dnsout)"
 gk_now_ms t1
-wait_for 3 grep -q "resolv.conf: 1 upstream now" "$GK_LOG" ||
+gk_wait_for 3 grep -q "resolv.conf: 1 upstream now" "$GK_LOG" ||
 	gk_fail "gatekeeperd did not log the new upstreams"
 resolves a3.rand.example.test 203.0.113.90 ||
 	gk_fail "dig fails after the lease changed the upstream"
 attack "$UP2" "$DNS_UP"
 gk_log "resolv.conf rewritten: the rule followed within $((t1 - t0)) ms"
 undo_rule || gk_fail "the unowned table refused the deletion"
-wait_for 1 chain_there || gk_fail "dnsd's output chain not repaired (unowned table)"
+gk_wait_for 1 chain_there || gk_fail "dnsd's output chain not repaired (unowned table)"
 ip netns exec "$R" nft flush ruleset
-wait_for 1 chain_there || gk_fail "dnsd's output chain not repaired after nft flush ruleset (unowned table)"
+gk_wait_for 1 chain_there || gk_fail "dnsd's output chain not repaired after nft flush ruleset (unowned table)"
 attack "$UP2" "$DNS_UP"
 dns_no_sigsys
 gk_stop
 [[ $GK_EXIT == 0 ]] || gk_fail "gatekeeperd exited with $GK_EXIT"
+
+# ---- 6. a kernel that refuses the rule (simulated: GK_TEST_NO_DNSOUT):
+# the NAT's rules go in all the same, the log and the status say so.
+echo "upstream $DNS_UP" >>"$GK_CONF"
+GK_TEST_NO_DNSOUT=1 gk_start
+json=$(dnsout)
+jq -e '.mode == "off" and (.error | test("refused"))' <<<"$json" >/dev/null ||
+	gk_fail "a refused rule is not shown as off: $json"
+gk_ctl status | grep -q "^dnsd output off: the kernel refused the rule" ||
+	gk_fail "gkctl status does not say the rule is off: $(gk_ctl status)"
+grep -q "dnsd output: the kernel refused the rule .*dnsd may send to any address" "$GK_LOG" ||
+	gk_fail "no log line for the refused rule"
+q=$(ip netns exec "$R" nft list table ip gatekeeper | grep -Eic "nfqueue|queue num")
+((q == 4)) || gk_fail "$q queue rules without dnsd's rule, want 4"
+resolves a4.rand.example.test 203.0.113.90 || gk_fail "dig fails without the rule"
+gk_stop
+gk_log "a refused rule: logged, shown as off, the queue rules in place"
 gk_log "PASS"

@@ -353,6 +353,37 @@ gk_stop() {
 	gk_log "gatekeeperd exited with status $GK_EXIT"
 }
 
+# gk_wait_for SECONDS CMD...: until CMD succeeds (polled every 50 ms);
+# returns 1 when it did not within SECONDS.
+gk_wait_for() {
+	local ms=$(($1 * 1000)) now deadline
+	shift
+	gk_now_ms now
+	deadline=$((now + ms))
+	while ! "$@"; do
+		gk_now_ms now
+		((now < deadline)) || return 1
+		sleep 0.05
+	done
+}
+
+# gk_crash: gatekeeperd killed with SIGKILL; fails unless its children
+# (which hold privileged sockets nobody supervises) exit within 3 s.
+gk_crash() {
+	local pids p i alive=1
+	pids=$(gk_status_json | jq -r '.daemons[].pid // empty')
+	kill -KILL "$GK_PID"
+	wait "$GK_PID" 2>/dev/null
+	GK_PID=""
+	for ((i = 0; i < 30; i++)); do
+		alive=0
+		for p in $pids; do gk_alive "$p" && alive=1; done
+		((alive)) || break
+		sleep 0.1
+	done
+	((alive == 0)) || gk_fail "children still running 3 s after their parent died"
+}
+
 # gk_kill_wait_back NAME PID RESTARTS: kill -9 PID, then fail unless
 # NAME runs again under another pid within 1 s: timed by gatekeeperd's
 # log line for the new child's hello (polled every 10 ms: a gkctl status

@@ -567,6 +567,7 @@ rules_dnsout_roundtrip(enum queue_backend b)
 	struct rules_state	 st;
 	struct dnsout		 d;
 	struct in_addr		 lan = { htonl(0x0a2a0001) }, up[2];
+	uint64_t		 refused;
 	char			*before, *s;
 
 	up[0].s_addr = htonl(0xc6336401);	/* 198.51.100.1 */
@@ -602,7 +603,9 @@ rules_dnsout_roundtrip(enum queue_backend b)
 	CHECK(count(s, "198.51.100.1") == 0);
 	free(s);
 	CHECK(rules_dnsout() != NULL && rules_dnsout()->nup == 1);
+	CHECK(rules_dnsout_refused(&refused) == 0 && refused == 0);
 	rules_remove(&st);
+	CHECK(rules_dnsout_refused(&refused) == -1);
 	CHECK(rules_dnsout_mode() == DNSOUT_OFF);
 	s = output("nft list ruleset");
 	CHECK(same_text("nft list ruleset", before, s));

@@ -133,9 +133,9 @@ test_status_dnsout(void)
 	t = render("status", "{\"queue_backend\": \"nft\", \"dnsd_output\": "
 	    "{\"mode\": \"reject\", \"error\": null, \"uid\": 993, "
 	    "\"lan\": \"10.42.0.0/24\", \"upstreams\": [\"198.51.100.1\", "
-	    "\"203.0.113.1\"]}}");
+	    "\"203.0.113.1\"], \"refused\": 12}}");
 	CHECK(contains(t, "queue nft\ndnsd output reject: LAN 10.42.0.0/24, "
-	    "port 53 of 198.51.100.1 203.0.113.1\n\n"));
+	    "port 53 of 198.51.100.1 203.0.113.1; 12 refused\n\n"));
 	t = render("status", "{\"dnsd_output\": {\"mode\": \"off\", "
 	    "\"error\": \"the kernel refused the rule (x)\"}}");
 	CHECK(contains(t, "dnsd output off: the kernel refused the rule (x)\n"));
