@@ -31,22 +31,34 @@
  * The upstreams dnsd gets: the config's, else the nameservers of
  * /etc/resolv.conf (IPv4 ones; a loopback stub such as
  * systemd-resolved's is useless to dnsd in its chroot, so it is
- * skipped). Read here because dnsd cannot see /etc. Returns how many.
+ * skipped). Read here because dnsd cannot see /etc. A resolv.conf that
+ * is missing or names none keeps the last ones it named: a DHCP client
+ * that rewrites it in place leaves it empty for a moment. Returns how
+ * many.
  */
 static int
 upstreams_current(struct in_addr up[CONF_MAX_UPSTREAM])
 {
-	static char	 text[64 * 1024];
-	size_t		 len;
+	static char		 text[64 * 1024];
+	static struct in_addr	 last[CONF_MAX_UPSTREAM];
+	static int		 nlast;
+	size_t			 len;
+	int			 n = 0;
 
 	if (gk->conf.nupstream > 0) {
 		memcpy(up, gk->conf.upstream,
 		    (size_t)gk->conf.nupstream * sizeof(up[0]));
 		return gk->conf.nupstream;
 	}
-	if (file_read(RESOLV_CONF, text, sizeof(text), &len) == -1)
-		return 0;
-	return resolv_conf_parse(text, len, up, CONF_MAX_UPSTREAM);
+	if (file_read(RESOLV_CONF, text, sizeof(text), &len) == 0)
+		n = resolv_conf_parse(text, len, up, CONF_MAX_UPSTREAM);
+	if (n == 0) {
+		memcpy(up, last, sizeof(last));
+		return nlast;
+	}
+	memcpy(last, up, (size_t)n * sizeof(up[0]));
+	nlast = n;
+	return n;
 }
 
 int
