@@ -84,6 +84,7 @@ expect() {
 	done
 }
 sink_count() { grep -c "from" "$SINK" || true; }
+sink_at_least() { (($(sink_count) >= $1)); }
 dnsout() { gk_status_json | jq -c '.dnsd_output'; }
 allowed_upstreams() { [[ $(dnsout | jq -c '.upstreams') == "$1" ]]; }
 resolves() {	# resolves NAME ADDR: dig from the LAN client, over UDP
@@ -138,7 +139,7 @@ out=$(try_as root "udp:$OTHER:53" "tcp:$OTHER:53" "udp:$DNS_UP:5353" \
     "tcp:$DNS_UP:5353")
 expect "$out" "udp:$OTHER:53" ok "tcp:$OTHER:53" ok "udp:$DNS_UP:5353" ok \
     "tcp:$DNS_UP:5353" ok
-gk_wait_for 2 eval '(($(sink_count) >= 4))' ||
+gk_wait_for 2 sink_at_least 4 ||
 	gk_fail "root's packets did not reach the internet side: $(cat "$SINK")"
 gk_log "as gk-dnsd: no upstream, other ports, loopback refused; as root all reach"
 

@@ -367,21 +367,31 @@ gk_wait_for() {
 	done
 }
 
-# gk_crash: gatekeeperd killed with SIGKILL; fails unless its children
-# (which hold privileged sockets nobody supervises) exit within 3 s.
+# gk_children_exit SECONDS PID...: fails unless every PID (the children
+# of a gatekeeperd killed with SIGKILL, which hold privileged sockets
+# nobody supervises) exits within SECONDS.
+gk_children_exit() {
+	local secs=$1 p i alive=1
+	shift
+	for ((i = 0; i < secs * 10; i++)); do
+		alive=0
+		for p in "$@"; do gk_alive "$p" && alive=1; done
+		((alive)) || return 0
+		sleep 0.1
+	done
+	gk_fail "children still running $secs s after gatekeeperd died"
+}
+
+# gk_crash: gatekeeperd (GK_PID) killed with SIGKILL; its children must
+# exit within 3 s.
 gk_crash() {
-	local pids p i alive=1
+	local pids
 	pids=$(gk_status_json | jq -r '.daemons[].pid // empty')
 	kill -KILL "$GK_PID"
 	wait "$GK_PID" 2>/dev/null
 	GK_PID=""
-	for ((i = 0; i < 30; i++)); do
-		alive=0
-		for p in $pids; do gk_alive "$p" && alive=1; done
-		((alive)) || break
-		sleep 0.1
-	done
-	((alive == 0)) || gk_fail "children still running 3 s after their parent died"
+	# shellcheck disable=SC2086
+	gk_children_exit 3 $pids
 }
 
 # gk_kill_wait_back NAME PID RESTARTS: kill -9 PID, then fail unless
