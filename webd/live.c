@@ -676,6 +676,21 @@ remotes:
 	return 0;
 }
 
+int
+live_view_key(const struct live_sub *s, int16_t key[LIVE_SUBS_MAX])
+{
+	if (s->base != NULL)
+		return -1;
+	memcpy(key, s->watch, sizeof(s->watch[0]) * (size_t)s->n);
+	return s->n;
+}
+
+void
+live_sent(struct live *l, struct live_sub *s)
+{
+	s->seq = l->seq;
+}
+
 char *
 live_text(struct live *l, struct live_sub *s)
 {

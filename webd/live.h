@@ -175,6 +175,16 @@ char	*live_text(struct live *, struct live_sub *);
 int	 live_behind(struct live *, struct live_sub *);
 int	 live_is_behind(const struct live_sub *);
 /*
+ * What a socket up to date is sent this frame depends on its
+ * subscriptions alone: their watch[] indices, in order, into key; the
+ * count, or -1 when the socket is behind (its text is its own). Two
+ * sockets with the same key get the same text from live_text, so it is
+ * built and framed once for all of them (ws.c); live_sent then marks a
+ * socket as sent the frame without building it.
+ */
+int	 live_view_key(const struct live_sub *, int16_t key[LIVE_SUBS_MAX]);
+void	 live_sent(struct live *, struct live_sub *);
+/*
  * A client message (text, len bytes): `{"subscribe": ["MAC", ...]}`, at
  * most LIVE_SUBS_MAX, replacing the socket's subscriptions. Returns NULL
  * when taken, else why not (the socket keeps what it had).

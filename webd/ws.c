@@ -12,6 +12,17 @@
  * so every connection is pinged when quiet, and one that answers
  * nothing (a browser answers pings by itself) for WS_SILENT_MS, or
  * whose buffer has not drained for as long, is closed.
+ *
+ * Many connections get the same frame: every connection up to date
+ * with the same subscriptions (every overview page, every page of one
+ * device) is sent the same text. That text is built and framed once per
+ * frame (struct ws_wire: the RFC 6455 header, unmasked as a server's
+ * frames are, and the text), and each connection's output buffer only
+ * references it (evbuffer_add_reference, no copy), the last reference
+ * gone freeing it: the work per frame grows with the distinct views,
+ * not with the clients, save one reference and one write each. Only a
+ * connection behind (its own coalesced text) goes through wslay's queue
+ * like the control frames.
  */
 #include <sys/queue.h>
 
@@ -34,6 +45,23 @@
 #define WS_MAX_RECV		LIVE_MSG_MAX	/* a subscription */
 #define WS_SILENT_MS		10000
 #define WS_PING_MS		3000
+#define WS_VIEWS		8	/* distinct views framed once per frame;
+					 * past them, a text per connection */
+#define WS_HEAD_MAX		10	/* a server frame's header */
+
+/* One frame on the wire, shared by the connections it is sent to. */
+struct ws_wire {
+	unsigned		 refs;
+	size_t			 len;
+	uint8_t			 data[];
+};
+
+/* This frame's wires, per view (live_view_key). */
+struct ws_view {
+	int			 n;		/* -1: unused */
+	int16_t			 key[LIVE_SUBS_MAX];
+	struct ws_wire		*wire;
+};
 
 struct ws_conn {
 	struct evhttp_connection *evcon;
@@ -88,6 +116,52 @@ ws_genmask_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len,
 }
 
 static void	queue_text(struct ws_conn *, const char *);
+
+/* The frame of text as a server sends it (RFC 6455 5.2: FIN, text, no
+ * mask), one reference held by the caller. */
+static struct ws_wire *
+wire_new(const char *text)
+{
+	struct ws_wire	*w;
+	size_t		 len = strlen(text), h = 0;
+	uint8_t		 head[WS_HEAD_MAX];
+	int		 i;
+
+	head[h++] = 0x81;
+	if (len < 126)
+		head[h++] = (uint8_t)len;
+	else if (len <= 0xffff) {
+		head[h++] = 126;
+		head[h++] = (uint8_t)(len >> 8);
+		head[h++] = (uint8_t)len;
+	} else {
+		head[h++] = 127;
+		for (i = 7; i >= 0; i--)
+			head[h++] = (uint8_t)((uint64_t)len >> (i * 8));
+	}
+	if ((w = malloc(sizeof(*w) + h + len)) == NULL)
+		return NULL;
+	w->refs = 1;
+	w->len = h + len;
+	memcpy(w->data, head, h);
+	memcpy(w->data + h, text, len);
+	return w;
+}
+
+static void
+wire_unref(struct ws_wire *w)
+{
+	if (w != NULL && --w->refs == 0)
+		free(w);
+}
+
+/* evbuffer is done with a reference (written out, or the connection
+ * freed). */
+static void
+wire_done(const void *data, size_t len, void *arg)
+{
+	wire_unref(arg);
+}
 
 /* A client message: a subscription, or an error frame saying why not. */
 static void
@@ -159,6 +233,57 @@ queue_text(struct ws_conn *c, const char *text)
 	m.msg_length = strlen(text);
 	if (wslay_event_queue_msg(c->ctx, &m) == 0)
 		st.frames++;
+}
+
+/*
+ * The frame w to c, referenced from its output buffer. Only while
+ * wslay holds nothing of c's (its queue flushes whole into the buffer:
+ * ws_send_cb never refuses), so the frame cannot land inside another;
+ * never after a close. -1: not sent (the caller queues the text).
+ */
+static int
+send_wire(struct ws_conn *c, struct ws_wire *w)
+{
+	if (wslay_event_want_write(c->ctx) ||
+	    wslay_event_get_close_sent(c->ctx) ||
+	    wslay_event_get_close_received(c->ctx))
+		return -1;
+	if (evbuffer_add_reference(bufferevent_get_output(c->bev), w->data,
+	    w->len, wire_done, w) == -1)
+		return -1;
+	w->refs++;
+	st.frames++;
+	return 0;
+}
+
+/* The wire of c's view this frame, framed when the first connection of
+ * the view asks; NULL when c is behind, or past WS_VIEWS views, or out
+ * of memory (c gets its text through wslay). */
+static struct ws_wire *
+view_wire(struct ws_view *views, struct ws_conn *c)
+{
+	int16_t		 key[LIVE_SUBS_MAX];
+	struct ws_view	*v;
+	char		*text;
+	int		 n, i;
+
+	if ((n = live_view_key(&c->sub, key)) == -1)
+		return NULL;
+	for (i = 0; i < WS_VIEWS; i++) {
+		v = &views[i];
+		if (v->n == -1)
+			break;
+		if (v->n == n && memcmp(v->key, key,
+		    sizeof(key[0]) * (size_t)n) == 0)
+			return v->wire;
+	}
+	if (i == WS_VIEWS || (text = live_text(live, &c->sub)) == NULL)
+		return NULL;
+	v->n = n;
+	memcpy(v->key, key, sizeof(key[0]) * (size_t)n);
+	v->wire = wire_new(text);
+	free(text);
+	return v->wire;
 }
 
 /* The frame for c now (the sum of what it missed, when behind). */
@@ -285,8 +410,15 @@ ws_init(struct live *l)
 void
 ws_frame(void)
 {
+	struct ws_view	 views[WS_VIEWS];
 	struct ws_conn	*c, *t;
+	struct ws_wire	*w;
+	int		 i;
 
+	for (i = 0; i < WS_VIEWS; i++) {
+		views[i].n = -1;
+		views[i].wire = NULL;
+	}
 	TAILQ_FOREACH_SAFE(c, &conns, entry, t) {
 		if (evbuffer_get_length(bufferevent_get_output(c->bev)) > 0 ||
 		    live_is_behind(&c->sub)) {
@@ -296,9 +428,15 @@ ws_frame(void)
 			(void)live_behind(live, &c->sub);
 			continue;
 		}
-		send_frame(c);
+		if ((w = view_wire(views, c)) != NULL && send_wire(c, w) == 0)
+			live_sent(live, &c->sub);
+		else
+			send_frame(c);
 		conn_pump(c);
 	}
+	/* the connections hold their own references now */
+	for (i = 0; i < WS_VIEWS && views[i].n != -1; i++)
+		wire_unref(views[i].wire);
 }
 
 int

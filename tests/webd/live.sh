@@ -8,7 +8,9 @@
 #    at the receiving ends), up and down, over a UDP burst of known size
 #    and a TCP transfer (iperf3); its remotes name the address by the
 #    name the device resolved through dnsd, and another, which no device
-#    resolved, by the PTR dnsd found for webd (so does /api/remotes);
+#    resolved, by the PTR dnsd found for webd (so does /api/remotes); a
+#    second client subscribed alike (webd frames their text once) gets
+#    the very same frames;
 #  - a client with a small receive buffer that stops reading gets frames
 #    coalesced (status counts them), and the frames it reads afterwards
 #    still sum exactly to the bytes that crossed;
@@ -113,12 +115,17 @@ MUTE=$!
 ip netns exec "$C1" "$PY" "$WS" live ws://10.42.0.1/api/live "$URL" \
     "$COOKIE" 8 "$MAC" >"$GK_TMP/frames" &
 LIVE=$!
+# a second page of the same device: webd frames the text once for both
+ip netns exec "$C1" "$PY" "$WS" live ws://10.42.0.1/api/live "$URL" \
+    "$COOKIE" 8 "$MAC" >"$GK_TMP/frames2" &
+LIVE2=$!
 sleep 1.5
 gk_now_ms t_udp
 udp_send 200 203.0.113.1 203.0.113.7
 ip netns exec "$C1" iperf3 -c 203.0.113.1 -p 5201 -t 2 -b 20M >/dev/null ||
 	gk_fail "iperf3 through the router failed"
 wait "$LIVE" || gk_fail "the live client failed"
+wait "$LIVE2" || gk_fail "the second live client failed"
 counted >"$GK_TMP/counted"; read -r up down <"$GK_TMP/counted"
 gk_log "the client's counters: $up bytes up, $down down"
 
@@ -186,6 +193,26 @@ if fail:
 EOF
 	gk_fail "the subscribed client's frames (above)"
 gk_log "cadence, latency, exact sums and names: ok"
+# The second client, subscribed alike, was sent the very same frames.
+"$PY" - "$GK_TMP/frames" "$GK_TMP/frames2" <<'EOF' ||
+import json, sys
+def frames(path):
+    out = {}
+    for line in open(path):
+        f = json.loads(line.split(" ", 1)[1])
+        out[f["t"]] = f
+    return out
+a, b = frames(sys.argv[1]), frames(sys.argv[2])
+both = set(a) & set(b)
+print("%d and %d frames, %d of the same times" % (len(a), len(b), len(both)))
+if len(both) < 0.8 * min(len(a), len(b)) or len(both) < 40:
+    sys.exit("too few frames of the same times")
+diff = [t for t in both if a[t] != b[t]]
+if diff:
+    sys.exit("frames of t %s differ: %r / %r" % (diff[0], a[diff[0]], b[diff[0]]))
+EOF
+	gk_fail "two clients subscribed alike got different frames (above)"
+gk_log "a second client subscribed alike: the same frames"
 ip netns exec "$C1" curl -s -b "$J" --max-time 10 \
     "$URL/api/remotes?client=10.42.0.50" | jq -e '[.remotes[] |
     select(.addr == "203.0.113.7")][0].name == "seven.example.test."' \

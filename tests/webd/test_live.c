@@ -7,7 +7,8 @@
  * sum of what it missed (devices and the remotes of every interval
  * missed), the subscription parser's refusals and limits, and the sum of
  * every frame a socket got equal to the bytes added, per device and per
- * remote, whatever the pattern of coalescing.
+ * remote, whatever the pattern of coalescing; the views ws.c frames
+ * once for every socket that shares them.
  */
 #include <arpa/inet.h>
 
@@ -454,6 +455,70 @@ sum_devices(char *t, uint64_t got[2])
 	free(t);
 }
 
+/*
+ * Views (what ws.c frames once for many sockets): sockets up to date
+ * with the same subscriptions have the same key and get the same text;
+ * other subscriptions (or their order) another key; a socket behind
+ * none. A socket marked sent with live_sent instead of building its
+ * text is up to date like one that built it: what it gets after falling
+ * behind starts after that frame.
+ */
+static void
+test_views(void)
+{
+	struct live_sub	 a = { 0 }, b = { 0 }, c = { 0 }, d = { 0 };
+	struct live_sub	 e = { 0 };
+	int16_t		 ka[LIVE_SUBS_MAX], kb[LIVE_SUBS_MAX];
+	int16_t		 kc[LIVE_SUBS_MAX], kd[LIVE_SUBS_MAX];
+	const char	*one = "{\"subscribe\":[\"02:00:00:00:00:32\"]}";
+	const char	*two = "{\"subscribe\":[\"02:00:00:00:00:32\","
+			    "\"02:00:00:00:00:44\"]}";
+	const char	*owt = "{\"subscribe\":[\"02:00:00:00:00:44\","
+			    "\"02:00:00:00:00:32\"]}";
+	uint64_t	 got[2] = { 0, 0 };
+	char		*ta, *tb;
+	int		 na, nb, nc, nd;
+
+	setup();
+	CHECK(live_message(&l, &a, one, strlen(one)) == NULL);
+	CHECK(live_message(&l, &b, one, strlen(one)) == NULL);
+	CHECK(live_message(&l, &c, two, strlen(two)) == NULL);
+	CHECK(live_message(&l, &d, owt, strlen(owt)) == NULL);
+	rec(0x32, 1, 0xcb007101, 443, 10);
+	rec(0x44, 0, 0xcb007102, 80, 20);
+	CHECK(live_close(&l, 1000, 1) == 0);
+	na = live_view_key(&a, ka);
+	nb = live_view_key(&b, kb);
+	nc = live_view_key(&c, kc);
+	nd = live_view_key(&d, kd);
+	CHECK(na == 1 && nb == 1 && memcmp(ka, kb, sizeof(ka[0])) == 0);
+	CHECK(nc == 2 && nd == 2 && memcmp(kc, kd, 2 * sizeof(kc[0])) != 0);
+	CHECK(live_view_key(&e, ka) == 0);	/* no subscription */
+	ta = live_text(&l, &a);
+	tb = live_text(&l, &b);
+	CHECK(ta != NULL && tb != NULL && strcmp(ta, tb) == 0);
+	free(ta);
+	free(tb);
+	/* e is sent the no-subscription view without building it */
+	live_sent(&l, &e);
+	/* then falls behind for two frames: it gets those two, exactly */
+	rec(0x32, 1, 0xcb007101, 443, 300);
+	CHECK(live_close(&l, 1100, 1) == 0);
+	CHECK(live_behind(&l, &e) == 0);
+	CHECK(live_view_key(&e, ka) == -1);
+	rec(0x32, 0, 0xcb007101, 443, 4000);
+	CHECK(live_close(&l, 1200, 1) == 0);
+	CHECK(live_behind(&l, &e) == 0);
+	sum_devices(live_text(&l, &e), got);
+	CHECK(got[0] == 300 && got[1] == 4000);
+	CHECK(live_view_key(&e, ka) == 0);
+	live_drop(&l, &a);
+	live_drop(&l, &b);
+	live_drop(&l, &c);
+	live_drop(&l, &d);
+	live_drop(&l, &e);
+}
+
 #define SUMS_REMOTES	12	/* fewer than LIVE_TOP: every one shown */
 
 /* Adds device 0x00's remotes' bytes of frame text t into got. */
@@ -592,6 +657,7 @@ main(void)
 	test_watch_cap();
 	test_sums();
 	test_evict();
+	test_views();
 	setup();
 	return check_result();
 }
