@@ -325,8 +325,11 @@ parent_answer(uint32_t id, int ok, const char *text)
 /*
  * The next frame's timer, on a fixed schedule (a timer re-armed after
  * each run would drift by the run's own time and the loop's delays):
- * 10 frames a second on average. A loop late by more than a frame skips
- * to now rather than sending a burst.
+ * 10 frames a second on average. A loop so late that the next frame
+ * would come less than half a frame after this one moves the schedule
+ * instead: two frames back to back would carry the same "t" (the coarse
+ * wall clock) and a dashboard drops a frame whose time did not advance,
+ * its bytes with it (bench/telemetry's clients caught it under load).
  */
 static void
 frame_arm(void)
@@ -336,9 +339,9 @@ frame_arm(void)
 	uint64_t	 now = mono_ms(), wait;
 
 	due = due == 0 ? now + LIVE_FRAME_MS : due + LIVE_FRAME_MS;
-	if (due + LIVE_FRAME_MS < now)
-		due = now;
-	wait = due > now ? due - now : 0;
+	if (due < now + LIVE_FRAME_MS / 2)
+		due = now + LIVE_FRAME_MS / 2;
+	wait = due - now;
 	tv.tv_sec = (time_t)(wait / 1000);
 	tv.tv_usec = (suseconds_t)(wait % 1000) * 1000;
 	event_add(&ev_frame, &tv);
