@@ -20,11 +20,25 @@
  * frames are, and the text), and each connection's output buffer only
  * references it (evbuffer_add_reference, no copy), the last reference
  * gone freeing it: the work per frame grows with the distinct views,
- * not with the clients, save one reference and one write each. Only a
- * connection behind (its own coalesced text) goes through wslay's queue
- * like the control frames.
+ * not with the clients, save one write each. On plain HTTP a frame
+ * whose connection has nothing waiting goes straight to the socket
+ * (send, MSG_DONTWAIT): the bufferevent would arm its write event for
+ * it and disarm it once drained, two epoll_ctl per connection and
+ * frame around the one write, which were most of a client's cost
+ * (bench/telemetry, perf); what the socket does not take waits in the
+ * output buffer as a reference. The socket takes no more than
+ * WS_NOTSENT_LOWAT bytes it has not sent (TCP_NOTSENT_LOWAT: send()
+ * and writability alike), so a reader that stalls has a few frames
+ * queued in the kernel, not as many as the send buffer holds, and the
+ * rest coalesced: writing straight away must not let a backlog build
+ * where waiting for writability (epoll's third of the buffer free)
+ * did not. Only a connection behind (its own
+ * coalesced text) goes through wslay's queue like the control frames.
  */
 #include <sys/queue.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +46,7 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <jansson.h>
@@ -48,6 +63,7 @@
 #define WS_VIEWS		8	/* distinct views framed once per frame;
 					 * past them, a text per connection */
 #define WS_HEAD_MAX		10	/* a server frame's header */
+#define WS_NOTSENT_LOWAT	16384	/* unsent bytes the kernel holds */
 
 /* One frame on the wire, shared by the connections it is sent to. */
 struct ws_wire {
@@ -66,6 +82,7 @@ struct ws_view {
 struct ws_conn {
 	struct evhttp_connection *evcon;
 	struct bufferevent	*bev;
+	int			 fd;		/* plain TCP's socket; -1: TLS */
 	wslay_event_context_ptr	 ctx;
 	struct live_sub		 sub;		/* subscriptions, what it got */
 	uint64_t		 drained_ms;	/* output last empty */
@@ -236,22 +253,41 @@ queue_text(struct ws_conn *c, const char *text)
 }
 
 /*
- * The frame w to c, referenced from its output buffer. Only while
- * wslay holds nothing of c's (its queue flushes whole into the buffer:
- * ws_send_cb never refuses), so the frame cannot land inside another;
- * never after a close. -1: not sent (the caller queues the text).
+ * The frame w to c: written to the socket when it takes it at once
+ * (plain TCP, nothing waiting), else what is left referenced from the
+ * output buffer. Only while wslay holds nothing of c's (its queue
+ * flushes whole into the buffer: ws_send_cb never refuses), so the
+ * frame cannot land inside another; never after a close. 0: sent;
+ * -1: not sent (the caller queues the text); -2: part of it left and
+ * the rest could not be kept, the connection is freed.
  */
 static int
-send_wire(struct ws_conn *c, struct ws_wire *w)
+send_wire(struct ws_conn *c, struct ws_wire *w, uint64_t now)
 {
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
+	size_t		 off = 0;
+	ssize_t		 n;
+
 	if (wslay_event_want_write(c->ctx) ||
 	    wslay_event_get_close_sent(c->ctx) ||
 	    wslay_event_get_close_received(c->ctx))
 		return -1;
-	if (evbuffer_add_reference(bufferevent_get_output(c->bev), w->data,
-	    w->len, wire_done, w) == -1)
-		return -1;
-	w->refs++;
+	if (c->fd != -1 && evbuffer_get_length(out) == 0 &&
+	    (n = send(c->fd, w->data, w->len, MSG_DONTWAIT | MSG_NOSIGNAL)) > 0)
+		off = (size_t)n;
+	/* an error other than a full socket is the bufferevent's to meet
+	 * on its own write: the connection's event callback frees it */
+	if (off < w->len && evbuffer_add_reference(out, w->data + off,
+	    w->len - off, wire_done, w) == -1) {
+		if (off == 0)
+			return -1;
+		conn_free(c);	/* half a frame out: the stream is broken */
+		return -2;
+	}
+	if (off < w->len)
+		w->refs++;
+	else
+		c->drained_ms = now;
 	st.frames++;
 	return 0;
 }
@@ -326,11 +362,18 @@ ws_start(struct evhttp_request *req, const char *accept)
 	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
 	struct ws_conn	*c;
 	struct evbuffer	*out;
+	int		 lowat;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return -1;
 	c->evcon = evcon;
 	c->bev = evhttp_connection_get_bufferevent(evcon);
+	c->fd = bufferevent_openssl_get_ssl(c->bev) == NULL ?
+	    bufferevent_getfd(c->bev) : -1;
+	lowat = WS_NOTSENT_LOWAT;
+	if (setsockopt(bufferevent_getfd(c->bev), IPPROTO_TCP,
+	    TCP_NOTSENT_LOWAT, &lowat, sizeof(lowat)) == -1)
+		c->fd = -1;	/* no bound: through the bufferevent only */
 	if (wslay_event_context_server_init(&c->ctx, &cb, c) != 0) {
 		free(c);
 		return -1;
@@ -413,7 +456,8 @@ ws_frame(void)
 	struct ws_view	 views[WS_VIEWS];
 	struct ws_conn	*c, *t;
 	struct ws_wire	*w;
-	int		 i;
+	uint64_t	 now = mono_ms();
+	int		 i, sent;
 
 	for (i = 0; i < WS_VIEWS; i++) {
 		views[i].n = -1;
@@ -428,7 +472,11 @@ ws_frame(void)
 			(void)live_behind(live, &c->sub);
 			continue;
 		}
-		if ((w = view_wire(views, c)) != NULL && send_wire(c, w) == 0)
+		sent = (w = view_wire(views, c)) != NULL ?
+		    send_wire(c, w, now) : -1;
+		if (sent == -2)
+			continue;	/* freed */
+		if (sent == 0)
 			live_sent(live, &c->sub);
 		else
 			send_frame(c);
