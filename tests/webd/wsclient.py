@@ -11,6 +11,7 @@
   wsclient.py live URL ORIGIN COOKIE SECS [MAC...]
         subscribes to the MACs (none: no message), then prints every
         message received for SECS seconds as "WALL_MS TEXT" lines
+        (a wss:// URL: TLS, the router's self-signed certificate taken)
   wsclient.py slow HOST PORT ORIGIN COOKIE MAC STALL SECS
         a small receive buffer, a subscription, then STALL seconds of
         reading nothing; then reads (answering pings) until SECS and
@@ -24,6 +25,7 @@ import base64
 import json
 import os
 import socket
+import ssl
 import sys
 import time
 
@@ -85,10 +87,21 @@ def mute(host, port, origin, cookie, secs):
     return 1
 
 
+def tls(url):
+    """wss://: the router's certificate is its own, self-signed."""
+    if not url.startswith("wss:"):
+        return {}
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return {"ssl": ctx}
+
+
 async def live(url, origin, cookie, secs, macs):
     async with websockets.connect(url, origin=origin,
                                   extra_headers={"Cookie": cookie},
-                                  open_timeout=5, max_size=1 << 20) as ws:
+                                  open_timeout=5, max_size=1 << 20,
+                                  **tls(url)) as ws:
         if macs:
             await ws.send(json.dumps({"subscribe": macs}))
         end = time.monotonic() + secs
