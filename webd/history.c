@@ -703,24 +703,6 @@ put_sec(struct hist_block *blk, uint32_t sec)
 	blk->span = (uint16_t)(sec - blk->base_sec);
 }
 
-/* One coarse record (level 1 or 2). */
-static int
-emit_coarse(struct emit *e, uint32_t sec, const uint64_t c[HIST_NC])
-{
-	struct hist_block *blk;
-	size_t		 len = 0;
-	int		 i;
-
-	for (i = 0; i < HIST_NC; i++)
-		len += varint_len(c[i]);
-	if ((blk = emit_room(e, sec, len)) == NULL)
-		return -1;
-	put_sec(blk, sec);
-	for (i = 0; i < HIST_NC; i++)
-		put(blk, c[i]);
-	return 0;
-}
-
 /* ---- a 100 ms slot (level 0) ----
  *
  * A record's slots are one bit stream (most significant bit first,
@@ -739,7 +721,9 @@ emit_coarse(struct emit *e, uint32_t sec, const uint64_t c[HIST_NC])
  */
 #define EG_FIRST_K	8
 #define EG_MAX_BITS	48	/* a value's bits, checked when decoding */
-#define SLOT_BITS	(4 * (2 * 41 + 48))	/* a slot's, at most */
+/* a slot's bits at most: values below 2^47 (a 10 s sum of 100 ms
+ * counts of HIST_SLOT_MAX), each 2 x 48 - 1 + 8 bits at most */
+#define SLOT_BITS	(4 * (2 * 48 + 8))
 #define REC_MAX		(HIST_SLOTS * SLOT_BITS / 8 + 8)
 
 struct slot_state {
@@ -832,8 +816,7 @@ put_eg(struct bitw *w, uint64_t v, uint32_t k)
 	put_bits(w, v, k);
 }
 
-/* Slot c after the state st, appended to w. Counts are at most
- * HIST_SLOT_MAX, so every value takes under 41 bits. */
+/* Slot c after the state st, appended to w (SLOT_BITS at most). */
 static void
 slot_encode(struct bitw *w, struct slot_state *st, const uint64_t c[HIST_NC])
 {
@@ -853,6 +836,26 @@ slot_encode(struct bitw *w, struct slot_state *st, const uint64_t c[HIST_NC])
 		learn_size(st, d, c[HIST_BU + d], c[HIST_PU + d], pred);
 	}
 	st->first = 0;
+}
+
+/* One coarse record (level 1 or 2): the delta, then its counts coded
+ * as a record's first slot is. */
+static int
+emit_coarse(struct emit *e, uint32_t sec, const uint64_t c[HIST_NC])
+{
+	struct hist_block *blk;
+	struct slot_state st;
+	uint8_t		 buf[SLOT_BITS / 8 + 1];
+	struct bitw	 w = { buf, 0 };
+
+	slot_state_init(&st);
+	slot_encode(&w, &st, c);
+	if ((blk = emit_room(e, sec, (w.bits + 7) / 8)) == NULL)
+		return -1;
+	put_sec(blk, sec);
+	memcpy(blk->data + blk->used, buf, (w.bits + 7) / 8);
+	blk->used += (uint8_t)((w.bits + 7) / 8);
+	return 0;
 }
 
 /*
@@ -1046,7 +1049,7 @@ static int
 next_sample(struct cursor *c, struct hist_sample *s)
 {
 	uint64_t	 v;
-	int		 i, level = HIST_BLK_LEVEL(c->blk);
+	int		 level = HIST_BLK_LEVEL(c->blk);
 
 	if (c->mask == 0) {
 		if (c->pos >= c->blk->used || c->pos >= HIST_DATA ||
@@ -1058,10 +1061,10 @@ next_sample(struct cursor *c, struct hist_sample *s)
 			    v >= 1U << HIST_SLOTS)
 				return -1;
 			c->mask = (uint32_t)v;
-			slot_state_init(&c->st);
-			c->acc = 0;
-			c->nacc = 0;
 		}
+		slot_state_init(&c->st);
+		c->acc = 0;
+		c->nacc = 0;
 	}
 	s->sec = c->sec;
 	s->level = (uint8_t)level;
@@ -1069,16 +1072,12 @@ next_sample(struct cursor *c, struct hist_sample *s)
 	if (level == 0) {
 		s->slot = (uint8_t)__builtin_ctz(c->mask);
 		c->mask &= c->mask - 1;
-		if (get_slot(c, s->c) == -1)
-			return -1;
-		/* the record ends at a byte: the next one starts after it */
-		if (c->mask == 0)
-			c->pos -= c->nacc / 8;
-		return 0;
 	}
-	for (i = 0; i < HIST_NC; i++)
-		if (get(c, &s->c[i]) == -1)
-			return -1;
+	if (get_slot(c, s->c) == -1)
+		return -1;
+	/* the record ends at a byte: the next one starts after it */
+	if (c->mask == 0)
+		c->pos -= c->nacc / 8;
 	return 0;
 }
 
@@ -1231,17 +1230,21 @@ decode_block(const struct hist_block *blk, struct run *r)
 
 /*
  * Recodes blocks[0..n) (consecutive in p's chain after prev) at level,
- * relinking the chain. Output is never larger than input: a sum's varint
- * is no longer than its parts', and merged records share one delta.
+ * relinking the chain. Output is not larger than input in practice: a
+ * sum's code is no longer than its parts' (an exp-Golomb code grows by 2
+ * bits when its value doubles), merged records share one delta, and a
+ * coarse record has no mask; what does not fit the run's own blocks
+ * takes free ones, else is dropped and counted.
  */
 static void
 recode(struct hist *hs, uint32_t p, uint32_t prev, const uint32_t *blocks,
     size_t n, uint8_t level)
 {
 	/* a level 0 slot takes 4 bytes at least */
-	/* a level 0 slot takes 4 bits at least; a coarse record 5 bytes */
-	static struct hist_sample buf[HIST_MAX_RUN * HIST_DATA * 2];
-	struct run	 r = { buf, 0, HIST_MAX_RUN * HIST_DATA * 2, level };
+	/* a record takes 2 bytes at least, and the samples of a second
+	 * are summed as they come */
+	static struct hist_sample buf[HIST_MAX_RUN * HIST_DATA / 2];
+	struct run	 r = { buf, 0, HIST_MAX_RUN * HIST_DATA / 2, level };
 	struct emit	 e = { hs, p, level, HIST_NONE, HIST_NONE, blocks, n,
 	    0 };
 	struct hist_pair *pe = &hs->pairs[p];

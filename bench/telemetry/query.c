@@ -38,7 +38,6 @@
 #define DAY_MS		(86400 * 1000ULL)
 #define SIZE		(64UL * 1024 * 1024)
 #define RUNS		9
-#define DB		"/tmp/gk-bench-history.db"
 
 static double
 now_ms(clockid_t clock)
@@ -141,6 +140,18 @@ day_json(struct hist *hs)
 }
 
 static void
+unlink_db(const char *path)
+{
+	char	 p[256];
+
+	unlink(path);
+	snprintf(p, sizeof(p), "%s-wal", path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", path);
+	unlink(p);
+}
+
+static void
 durable(struct hist *hs, uint64_t active)
 {
 	static double	 per[1440];
@@ -149,20 +160,22 @@ durable(struct hist *hs, uint64_t active)
 	sqlite3		*db;
 	struct hist	 b;
 	void		*mem = calloc(1, SIZE);
-	char		 err[256], *want, *got;
+	char		 err[256], *want, *got, db_path[64];
 	double		 t0, total = 0, max = 0;
 	uint64_t	 m, m0 = T0 / 60000 + 1;
 	size_t		 n = 0;
 	int		 rc;
 
-	unlink(DB);
-	unlink(DB "-wal");
-	unlink(DB "-shm");
-	if (mem == NULL || sqlite3_open(DB, &db) != SQLITE_OK ||
+	/* a file of this run's own: another run at the same time (several
+	 * engineers share this machine) must not write into it */
+	snprintf(db_path, sizeof(db_path), "/tmp/gk-bench-history.%ld.db",
+	    (long)getpid());
+	unlink_db(db_path);
+	if (mem == NULL || sqlite3_open(db_path, &db) != SQLITE_OK ||
 	    sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous="
 	    "FULL", NULL, NULL, NULL) != SQLITE_OK ||
 	    store_init(&st, db, err, sizeof(err)) == -1) {
-		printf("durable: cannot open %s\n", DB);
+		printf("durable: cannot open %s\n", db_path);
 		return;
 	}
 	for (m = m0; m <= m0 + 1439; m++) {
@@ -178,7 +191,7 @@ durable(struct hist *hs, uint64_t active)
 		n++;
 	}
 	sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
-	stat(DB, &sb);
+	stat(db_path, &sb);
 	qsort(per, n, sizeof(per[0]), cmp);
 	printf("checkpoints, one a minute for the day: median %.1f ms, "
 	    "max %.1f ms, %.1f s in all; history.db %lld bytes, %.1f per "
@@ -198,9 +211,7 @@ durable(struct hist *hs, uint64_t active)
 	free(got);
 	store_fini(&st);
 	sqlite3_close(db);
-	unlink(DB);
-	unlink(DB "-wal");
-	unlink(DB "-shm");
+	unlink_db(db_path);
 	free(mem);
 }
 
