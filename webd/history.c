@@ -3,6 +3,7 @@
  * every index read from the region is checked before use, since the
  * region outlives the process that wrote it.
  */
+#include <endian.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -731,6 +732,7 @@ struct slot_state {
 	uint64_t	 prev[2];	/* bytes up, down of the slot before */
 	uint32_t	 k[2];
 	uint64_t	 size[2];	/* the packet size predicting packets */
+	uint64_t	 inv[2];	/* 2^32 / size, rounded down */
 };
 
 static void
@@ -740,6 +742,7 @@ slot_state_init(struct slot_state *st)
 	st->prev[0] = st->prev[1] = 0;
 	st->k[0] = st->k[1] = EG_FIRST_K;
 	st->size[0] = st->size[1] = 1500;
+	st->inv[0] = st->inv[1] = (1ULL << 32) / 1500;
 }
 
 static uint64_t
@@ -769,22 +772,30 @@ next_k(uint64_t v)
 	return n > 1 ? n - 1 : 0;
 }
 
-/* Packets that bytes make at size: rounded up, 1500 without a division
- * of the slow kind. */
+/* Packets that bytes make at direction d's size, rounded up: by the
+ * size's inverse, not a division per slot (a query decodes a million). */
 static inline uint64_t
-packets_for(uint64_t bytes, uint64_t size)
+packets_for(const struct slot_state *st, int d, uint64_t bytes)
 {
-	if (size == 1500)
-		return (bytes + 1499) / 1500;
-	return (bytes + size - 1) / size;
+	uint64_t	 q, r, size = st->size[d];
+
+	if (bytes >> 32 != 0)
+		return (bytes + size - 1) / size;
+	/* q is bytes / size, or one or two less */
+	q = bytes * st->inv[d] >> 32;
+	for (r = bytes - q * size; r >= size; r -= size)
+		q++;
+	return q + (r != 0);
 }
 
 static void
 learn_size(struct slot_state *st, int d, uint64_t bytes, uint64_t packets,
     uint64_t predicted)
 {
-	if (packets != predicted && packets != 0)
+	if (packets != predicted && packets != 0) {
 		st->size[d] = bytes / packets > 0 ? bytes / packets : 1;
+		st->inv[d] = (1ULL << 32) / st->size[d];
+	}
 }
 
 struct bitw {
@@ -831,7 +842,7 @@ slot_encode(struct bitw *w, struct slot_state *st, const uint64_t c[HIST_NC])
 		st->prev[d] = c[HIST_BU + d];
 	}
 	for (d = 0; d < 2; d++) {
-		pred = packets_for(c[HIST_BU + d], st->size[d]);
+		pred = packets_for(st, d, c[HIST_BU + d]);
 		put_eg(w, zigzag((int64_t)(c[HIST_PU + d] - pred)), 0);
 		learn_size(st, d, c[HIST_BU + d], c[HIST_PU + d], pred);
 	}
@@ -958,10 +969,25 @@ get(struct cursor *c, uint64_t *v)
 	return n == 0 ? -1 : 0;
 }
 
-/* Fills the bit buffer from the block's bytes, up to 57 bits. */
+/* Fills the bit buffer from the block's bytes, 57 bits or more. Eight
+ * bytes at once where the block has them: the bits past nacc are then
+ * the next bytes' own, which a later refill writes again in place. */
 static inline void
 refill(struct cursor *c)
 {
+	uint64_t	 w;
+	uint32_t	 n;
+
+	if (c->nacc > 56)
+		return;
+	if (c->pos + 8 <= c->blk->used) {
+		memcpy(&w, c->blk->data + c->pos, 8);
+		c->acc |= be64toh(w) >> c->nacc;
+		n = (63 - c->nacc) >> 3;
+		c->pos += n;
+		c->nacc += n << 3;
+		return;
+	}
 	while (c->nacc <= 56 && c->pos < c->blk->used) {
 		c->acc |= (uint64_t)c->blk->data[c->pos++] << (56 - c->nacc);
 		c->nacc += 8;
@@ -1034,7 +1060,7 @@ get_slot(struct cursor *c, uint64_t v[HIST_NC])
 		st->prev[d] = v[HIST_BU + d];
 	}
 	for (d = 0; d < 2; d++) {
-		pred = packets_for(v[HIST_BU + d], st->size[d]);
+		pred = packets_for(st, d, v[HIST_BU + d]);
 		if (get_eg(c, 0, &z) == -1 ||
 		    add_diff(pred, z, &v[HIST_PU + d]) == -1)
 			return -1;
