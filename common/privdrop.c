@@ -384,7 +384,8 @@ static const int sc_natd[] = {
 	SCMP_SYS(fsync), SCMP_SYS(fdatasync),
 };
 
-/* dnsd: its own UDP and TCP sockets to the upstream resolvers. */
+/* dnsd: its own UDP and TCP sockets to the upstream resolvers, IPv4 only
+ * (its output rule, docs/security.md, is an IPv4 table). */
 static const int sc_dnsd[] = {
 	SCMP_SYS(connect), SCMP_SYS(bind),
 };
@@ -396,10 +397,6 @@ static const struct {
 	{ AF_INET, SOCK_DGRAM, IPPROTO_UDP },
 	{ AF_INET, SOCK_STREAM, 0 },
 	{ AF_INET, SOCK_STREAM, IPPROTO_TCP },
-	{ AF_INET6, SOCK_DGRAM, 0 },
-	{ AF_INET6, SOCK_DGRAM, IPPROTO_UDP },
-	{ AF_INET6, SOCK_STREAM, 0 },
-	{ AF_INET6, SOCK_STREAM, IPPROTO_TCP },
 };
 
 /* ioctl requests: glibc isatty() (TCGETS), libevent (FIONREAD, FIONBIO). */

@@ -574,6 +574,13 @@ dhcp_lease_load(struct dhcp_server *s, const struct dhcp_lease *in)
 	e->first_seen = in->first_seen;
 	e->last_seen = in->last_seen;
 	lease_set_key(s, e, in->key, in->keylen);
+	/* the frame source it counts against, if another host's */
+	if (in->src_linked && memcmp(in->src, in->mac, 6) != 0) {
+		memcpy(e->src, in->src, 6);
+		chain_add(s, s->h_src, hash_src(s, e->src), idx_of(s, e),
+		    OFF_SRC);
+		e->src_linked = 1;
+	}
 	/* Names come back for the leases still bound; dnsd gets them in
 	 * the sync that follows a start. */
 	if (e->state == LEASE_BOUND && e->hostname[0] != '\0' &&

@@ -78,7 +78,8 @@ struct dhcp_lease {
 	 * The frame source MAC this lease was last given to, when it is not
 	 * the client's own chaddr (an extender or a relay carried it, or a
 	 * host invented the chaddr): such leases count against that MAC's
-	 * dhcp-mac-limit. Memory only.
+	 * dhcp-mac-limit. Kept in leases.db, so a restart does not hand
+	 * a host a fresh allowance.
 	 */
 	uint8_t		 src[6];
 	uint8_t		 src_linked;	/* on the chain of src's hash */

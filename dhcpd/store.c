@@ -36,13 +36,32 @@ static const char schema[] =
 	"  hostname TEXT NOT NULL,"
 	"  expires INTEGER NOT NULL,"
 	"  first_seen INTEGER NOT NULL,"
-	"  last_seen INTEGER NOT NULL);"
+	"  last_seen INTEGER NOT NULL,"
+	"  src TEXT);"
 	"CREATE TABLE IF NOT EXISTS reservations ("
 	"  mac TEXT PRIMARY KEY,"
 	"  ip INTEGER NOT NULL UNIQUE,"
 	"  name TEXT NOT NULL);";
 
 static int	exec(struct dhcp_store *, const char *);
+
+/*
+ * A file from before the leases' src column (the frame source a lease
+ * counts against for dhcp-mac-limit) gets it, empty: those leases count
+ * against nobody until their client's next exchange.
+ */
+static int
+add_src_column(struct dhcp_store *st)
+{
+	sqlite3_stmt	*s;
+
+	if (sqlite3_prepare_v2(st->db, "SELECT src FROM leases LIMIT 0", -1,
+	    &s, NULL) == SQLITE_OK) {
+		sqlite3_finalize(s);
+		return 0;
+	}
+	return exec(st, "ALTER TABLE leases ADD COLUMN src TEXT");
+}
 
 const char *
 store_error(struct dhcp_store *st)
@@ -86,8 +105,10 @@ store_open(const char *path, char *err, size_t errlen)
 		sqlite3_free(msg);
 		goto fail;
 	}
-	if (sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO leases "
-	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", -1, &st->put_lease,
+	if (add_src_column(st) == -1 ||
+	    sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO leases (ip, "
+	    "state, key, mac, hostname, expires, first_seen, last_seen, src) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", -1, &st->put_lease,
 	    NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO reservations "
 	    "VALUES (?, ?, ?)", -1, &st->put_resv, NULL) != SQLITE_OK ||
@@ -197,7 +218,7 @@ int
 store_put_lease(struct dhcp_store *st, const struct dhcp_lease *e)
 {
 	sqlite3_stmt	*s = st->put_lease;
-	char		 mac[18];
+	char		 mac[18], src[18];
 
 	mac_str(e->mac, mac, sizeof(mac));
 	sqlite3_bind_int64(s, 1, ntohl(e->ip));
@@ -211,6 +232,11 @@ store_put_lease(struct dhcp_store *st, const struct dhcp_lease *e)
 	sqlite3_bind_int64(s, 6, e->expires);
 	sqlite3_bind_int64(s, 7, e->first_seen);
 	sqlite3_bind_int64(s, 8, e->last_seen);
+	if (e->src_linked) {
+		mac_str(e->src, src, sizeof(src));
+		sqlite3_bind_text(s, 9, src, -1, SQLITE_TRANSIENT);
+	} else
+		sqlite3_bind_null(s, 9);
 	return step_done(s);
 }
 
@@ -225,7 +251,7 @@ store_load_leases(struct dhcp_store *st,
 	int		 n = 0, rc, bl;
 
 	if (sqlite3_prepare_v2(st->db, "SELECT ip, state, key, mac, hostname, "
-	    "expires, first_seen, last_seen FROM leases", -1, &s,
+	    "expires, first_seen, last_seen, src FROM leases", -1, &s,
 	    NULL) != SQLITE_OK)
 		return -1;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -246,6 +272,8 @@ store_load_leases(struct dhcp_store *st,
 		e.expires = sqlite3_column_int64(s, 5);
 		e.first_seen = sqlite3_column_int64(s, 6);
 		e.last_seen = sqlite3_column_int64(s, 7);
+		e.src_linked = mac_parse(sqlite3_column_text(s, 8),
+		    e.src) == 0;
 		fn(&e, arg);
 		n++;
 	}

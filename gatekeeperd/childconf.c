@@ -5,6 +5,11 @@
  * /etc/resolv.conf, which the chrooted dnsd cannot read), built afresh
  * for each child's hello and sent again to every running child after a
  * SIGHUP that changed something.
+ *
+ * The upstreams are watched too (every UPSTREAMS_POLL_S): without
+ * `upstream` they are /etc/resolv.conf's, which the host's DHCP client
+ * on the WAN rewrites when its lease brings other nameservers. dnsd's
+ * output rule (rules.c) follows them first, then dnsd gets them.
  */
 #include <arpa/inet.h>
 
@@ -12,33 +17,63 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
+
 #include "chan.h"
 #include "gatekeeperd.h"
 #include "log.h"
+#include "util.h"
+
+#define UPSTREAMS_POLL_S	2
+#define RESOLV_CONF		"/etc/resolv.conf"
 
 /*
- * Without `upstream`, the nameservers of /etc/resolv.conf (IPv4 ones; a
- * loopback stub such as systemd-resolved's is useless to dnsd in its
- * chroot, so it is skipped). Read here because dnsd cannot see /etc.
+ * The upstreams dnsd gets: the config's, else the nameservers of
+ * /etc/resolv.conf (IPv4 ones; a loopback stub such as
+ * systemd-resolved's is useless to dnsd in its chroot, so it is
+ * skipped). Read here because dnsd cannot see /etc. A resolv.conf that
+ * is missing or names none keeps the last ones it named: a DHCP client
+ * that rewrites it in place leaves it empty for a moment. Returns how
+ * many.
  */
-static void
-resolv_conf_upstreams(struct gk_config *conf)
+static int
+upstreams_current(struct in_addr up[CONF_MAX_UPSTREAM])
 {
-	char		 line[256], addr[64];
-	struct in_addr	 a;
-	FILE		*f;
+	static char		 text[64 * 1024];
+	static struct in_addr	 last[CONF_MAX_UPSTREAM];
+	static int		 nlast;
+	size_t			 len;
+	int			 n = 0;
 
-	if ((f = fopen("/etc/resolv.conf", "re")) == NULL)
-		return;
-	while (fgets(line, sizeof(line), f) != NULL &&
-	    conf->nupstream < CONF_MAX_UPSTREAM) {
-		if (sscanf(line, " nameserver %63s", addr) != 1 ||
-		    inet_pton(AF_INET, addr, &a) != 1 ||
-		    (ntohl(a.s_addr) >> 24) == 127)
-			continue;
-		conf->upstream[conf->nupstream++] = a;
+	if (gk->conf.nupstream > 0) {
+		memcpy(up, gk->conf.upstream,
+		    (size_t)gk->conf.nupstream * sizeof(up[0]));
+		return gk->conf.nupstream;
 	}
-	fclose(f);
+	if (file_read(RESOLV_CONF, text, sizeof(text), &len) == 0)
+		n = resolv_conf_parse(text, len, up, CONF_MAX_UPSTREAM);
+	if (n == 0) {
+		memcpy(up, last, sizeof(last));
+		return nlast;
+	}
+	memcpy(last, up, (size_t)n * sizeof(up[0]));
+	nlast = n;
+	return n;
+}
+
+int
+childconf_dnsout(struct dnsout *d)
+{
+	struct in_addr	 up[CONF_MAX_UPSTREAM];
+	struct child	*c = proc_by_name("dnsd");
+	int		 n = upstreams_current(up);
+
+	/* Never a rule on root's packets. */
+	if (c == NULL || c->uid == 0)
+		return -1;
+	dnsout_build(d, (uint32_t)c->uid, gk->conf.lan_addr,
+	    gk->conf.lan_prefix, up, n);
+	return 0;
 }
 
 static void
@@ -68,8 +103,7 @@ build_config(void)
 	if ((mc = calloc(1, sizeof(*mc))) == NULL)
 		return NULL;
 	mc->conf = gk->conf;
-	if (mc->conf.nupstream == 0)
-		resolv_conf_upstreams(&mc->conf);
+	mc->conf.nupstream = upstreams_current(mc->conf.upstream);
 	strlcpy(mc->lan_ifname, gk->lan.ifname, sizeof(mc->lan_ifname));
 	if (netcfg_link_get(gk->lan.ifname, &link) == 0) {
 		memcpy(mc->lan_mac, link.mac, sizeof(mc->lan_mac));
@@ -106,6 +140,66 @@ childconf_send_all(void)
 	for (i = 0; i < NCHILDREN; i++)
 		if (gk->children[i].state == CHILD_RUNNING)
 			childconf_send(&gk->children[i]);
+}
+
+/* ---- the upstreams, followed ---- */
+
+static struct in_addr	 known_up[CONF_MAX_UPSTREAM];
+static int		 known_nup = -1;
+static struct event	*ev_upstreams;
+
+/*
+ * The rule first, so dnsd never asks a server it may not reach yet; then,
+ * when tell is set and the list changed, dnsd (a reload tells every
+ * daemon itself).
+ */
+static void
+upstreams_follow(int tell)
+{
+	struct in_addr	 up[CONF_MAX_UPSTREAM];
+	struct dnsout	 want;
+	struct child	*c;
+	int		 n = upstreams_current(up);
+
+	if (childconf_dnsout(&want) == 0)
+		(void)rules_dnsout_update(&gk->rules, &want);
+	if (n == known_nup &&
+	    memcmp(up, known_up, (size_t)n * sizeof(up[0])) == 0)
+		return;
+	if (known_nup != -1 && gk->conf.nupstream == 0)
+		log_info("%s: %d upstream%s now", RESOLV_CONF, n,
+		    n == 1 ? "" : "s");
+	memcpy(known_up, up, sizeof(known_up));
+	known_nup = n;
+	if (tell && (c = proc_by_name("dnsd")) != NULL &&
+	    c->state == CHILD_RUNNING)
+		childconf_send(c);
+}
+
+static void
+upstreams_poll(evutil_socket_t fd, short what, void *arg)
+{
+	upstreams_follow(1);
+}
+
+void
+childconf_watch_start(void)
+{
+	struct timeval	 tv = { UPSTREAMS_POLL_S, 0 };
+
+	upstreams_follow(0);
+	if ((ev_upstreams = event_new(gk->base, -1, EV_PERSIST,
+	    upstreams_poll, NULL)) == NULL ||
+	    event_add(ev_upstreams, &tv) == -1)
+		log_warnx("the upstreams will not be followed");
+}
+
+void
+childconf_watch_stop(void)
+{
+	if (ev_upstreams != NULL)
+		event_free(ev_upstreams);
+	ev_upstreams = NULL;
 }
 
 /* What only a restart of gatekeeperd can change: interfaces, addresses,
@@ -172,6 +266,7 @@ childconf_reload(void)
 	gk->conf = *next;
 	free(next);
 	gk->config_generation++;
+	upstreams_follow(0);
 	log_info("reload: configuration %u sent to the daemons",
 	    gk->config_generation);
 	childconf_send_all();

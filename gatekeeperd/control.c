@@ -298,6 +298,37 @@ wan_json(void)
 	return wan;
 }
 
+/* dnsd's output rule as loaded (docs/security.md, "dnsd's output"). */
+static json_t *
+dnsout_json(void)
+{
+	const struct dnsout *d = rules_dnsout();
+	json_t		*o = json_object(), *ups;
+	char		 a[INET_ADDRSTRLEN], net[INET_ADDRSTRLEN + 4];
+	const char	*err = rules_dnsout_error();
+	uint64_t	 refused;
+	int		 i;
+
+	json_object_set_new(o, "mode",
+	    json_string(dnsout_mode_name(rules_dnsout_mode())));
+	json_object_set_new(o, "error", err ? json_string(err) : json_null());
+	if (d == NULL)
+		return o;
+	json_object_set_new(o, "uid", json_integer(d->uid));
+	inet_ntop(AF_INET, &d->lan, a, sizeof(a));
+	snprintf(net, sizeof(net), "%s/%d", a, d->prefix);
+	json_object_set_new(o, "lan", json_string(net));
+	ups = json_array();
+	for (i = 0; i < d->nup; i++) {
+		inet_ntop(AF_INET, &d->up[i], a, sizeof(a));
+		json_array_append_new(ups, json_string(a));
+	}
+	json_object_set_new(o, "upstreams", ups);
+	json_object_set_new(o, "refused", rules_dnsout_refused(&refused) == 0 ?
+	    json_integer((json_int_t)refused) : json_null());
+	return o;
+}
+
 json_t *
 control_status_json(void)
 {
@@ -308,6 +339,7 @@ control_status_json(void)
 	json_object_set_new(o, "version", json_string(GK_VERSION));
 	json_object_set_new(o, "queue_backend",
 	    json_string(rules_backend_name(gk->backend)));
+	json_object_set_new(o, "dnsd_output", dnsout_json());
 	json_object_set_new(o, "wan", wan_json());
 	lan = json_object();
 	json_object_set_new(lan, "ifname", json_string(gk->lan.ifname));

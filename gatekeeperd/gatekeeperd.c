@@ -211,7 +211,9 @@ ipv6_off(void)
 static int
 setup(void)
 {
-	char	 key[96];
+	struct dnsout	 dnsout;
+	char		 key[96];
+	int		 have_dnsout;
 
 	if (lan_autodetect(&gk->conf) == -1)
 		return -1;
@@ -223,8 +225,10 @@ setup(void)
 		    "statement or iptables-nft's NFQUEUE target");
 		return -1;
 	}
+	/* dnsd's output rule goes in with the rest, before dnsd runs. */
+	have_dnsout = childconf_dnsout(&dnsout) == 0;
 	if (rules_install(&gk->rules, gk->backend, gk->lan.ifname,
-	    gk->conf.wan, NATD_QUEUE_NUM) == -1)
+	    gk->conf.wan, NATD_QUEUE_NUM, have_dnsout ? &dnsout : NULL) == -1)
 		return -1;
 	journal_save();
 	if ((gk->res[RES_QUEUE] = queue_open(NATD_QUEUE_NUM)) == -1)
@@ -246,6 +250,7 @@ setup(void)
 	journal_save();
 	if (socks_open() == -1)
 		return -1;
+	childconf_watch_start();
 	return 0;
 }
 
@@ -253,6 +258,7 @@ static void
 teardown(void)
 {
 	notify_stopping();
+	childconf_watch_stop();
 	proc_stop_all();
 	control_close();
 	socks_close();

@@ -138,6 +138,13 @@ void	 childconf_send(struct child *);
 void	 childconf_send_all(void);
 /* SIGHUP: re-reads the file and sends what changed. */
 void	 childconf_reload(void);
+/* What dnsd may send to now (its uid, the LAN, the upstreams it gets);
+ * -1 when there is no dnsd user to restrict. */
+int	 childconf_dnsout(struct dnsout *);
+/* Follows the upstreams (resolv.conf rewritten by the WAN's DHCP
+ * client): the rule, then dnsd. */
+void	 childconf_watch_start(void);
+void	 childconf_watch_stop(void);
 
 /* control.c */
 /* The parent's handler table against the catalogue: 0, or -1 with err. */

@@ -134,6 +134,44 @@ struct rules_state {
 	int		owner;		/* table flags owner + persist */
 };
 
+/*
+ * What dnsd may send to (docs/security.md, "dnsd's output"): packets of
+ * its uid's sockets, and of the sockets the parent opens for it (marked
+ * DNSD_SOCKET_MARK, which dnsd cannot change: SO_MARK needs
+ * CAP_NET_ADMIN), leave only to the LAN, any port, and to the upstreams,
+ * UDP and TCP port 53. A chain on the output hook in table ip gatekeeper,
+ * so it has the table's owner, persist and repair.
+ */
+#define DNSD_SOCKET_MARK	0x676b0035	/* "gk", 53 */
+#define DNSOUT_SET		"dnsd_upstreams"
+
+enum dnsout_mode {
+	DNSOUT_OFF,		/* no rule: the kernel refused it, or none asked */
+	DNSOUT_REJECT,		/* TCP gets a reset, the rest EPERM */
+	DNSOUT_DROP,		/* everything EPERM (no nft reject) */
+};
+
+struct dnsout {
+	uint32_t	 uid;		/* dnsd's */
+	struct in_addr	 lan;		/* the LAN's network address */
+	int		 prefix;
+	int		 nup;		/* sorted, unique, outside the LAN */
+	struct in_addr	 up[CONF_MAX_UPSTREAM];
+};
+
+/* dnsout.c, pure */
+/* The usable IPv4 nameservers of a resolv.conf text, at most max, in
+ * order, without repeats; loopback (a stub dnsd cannot reach from its
+ * chroot), 0/8 and multicast skipped. Returns how many. */
+int	resolv_conf_parse(const char *text, size_t len, struct in_addr *out,
+	    int max);
+/* What the rule allows dnsd (uid): the LAN's network from its address
+ * and prefix, and the upstreams outside it (sorted, deduplicated). */
+void	dnsout_build(struct dnsout *, uint32_t uid, struct in_addr lan_addr,
+	    int prefix, const struct in_addr *up, int nup);
+int	dnsout_equal(const struct dnsout *, const struct dnsout *);
+const char *dnsout_mode_name(enum dnsout_mode);
+
 const char *rules_backend_name(enum queue_backend);
 /*
  * Probes, over the parent's own netfilter socket, whether the kernel
@@ -149,7 +187,24 @@ int	rules_persist(void);
  * One atomic batch into table ip gatekeeper, replacing one left behind.
  */
 int	rules_install(struct rules_state *, enum queue_backend,
-	    const char *lan, const char *wan, uint16_t qnum);
+	    const char *lan, const char *wan, uint16_t qnum,
+	    const struct dnsout *);
+/*
+ * With the rules above (dnsout not NULL), dnsd's output chain, where the
+ * probe found the kernel takes it. A refused chain never costs the queue
+ * rules: they go in without it, logged, and rules_dnsout_mode() says
+ * DNSOUT_OFF with rules_dnsout_error() the reason.
+ */
+enum dnsout_mode rules_dnsout_mode(void);
+const char *rules_dnsout_error(void);
+/* The allowance loaded now (NULL when the mode is off). */
+const struct dnsout *rules_dnsout(void);
+/* The packets the rule refused since the rules were installed (its
+ * counters, summed across reloads). -1 when off or unreadable. */
+int	rules_dnsout_refused(uint64_t *packets);
+/* New upstreams (or uid, LAN): the table reloaded in one batch. 0 when
+ * loaded or nothing changed; -1 (logged) leaves the rules as they were. */
+int	rules_dnsout_update(struct rules_state *, const struct dnsout *);
 /* Replaces the table with the rules st describes, in one batch. */
 int	rules_repair(struct rules_state *);
 void	rules_remove(struct rules_state *);

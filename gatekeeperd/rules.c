@@ -30,6 +30,7 @@
 
 #include <sys/socket.h>
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include <linux/netfilter.h>
@@ -54,6 +55,7 @@
 #include <libnftnl/common.h>
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
+#include <libnftnl/set.h>
 #include <libnftnl/table.h>
 
 #include "log.h"
@@ -75,6 +77,15 @@ static uint32_t rules_seq;
 static int probe_persist;
 /* The kernel's handle of our table, as last loaded. */
 static uint64_t rules_handle;
+/* dnsd's output: what the probe found the kernel takes, what is loaded
+ * (mode, allowance), and why it is off when it is. */
+static enum dnsout_mode probe_dnsout;
+static enum dnsout_mode dnsout_mode;
+static struct dnsout dnsout_cur;
+static const char *dnsout_err = "not probed";
+/* What its counters saw in the tables loaded before this one. */
+static uint64_t dnsout_refused_base;
+static int dnsout_loaded;
 
 static struct mnl_socket *
 nl_get(void)
@@ -263,11 +274,23 @@ enum rx_kind {
 	RX_NOTRACK,
 	RX_RETURN,
 	RX_QUEUE,	/* by the backend, to the queue number */
+	/* arg a uint32_t, or for RX_DNET two: */
+	RX_SKUID,	/* meta skuid == *arg */
+	RX_MARK,	/* meta mark == *arg */
+	RX_L4PROTO,	/* meta l4proto == *arg */
+	RX_DPORT,	/* th dport == *arg (after RX_L4PROTO) */
+	RX_DNET,	/* ip daddr & arg[1] == arg[0] (network order) */
+	RX_DSET,	/* ip daddr @arg */
+	RX_COUNTER,
+	RX_JUMP,	/* jump arg */
+	RX_ACCEPT,
+	RX_DROP,
+	RX_REJECT_TCP,	/* reject with tcp reset */
 };
 
 struct rx {
 	enum rx_kind	 kind;
-	const char	*arg;
+	const void	*arg;	/* a string, or as the kind says */
 };
 
 static struct nftnl_expr *
@@ -292,6 +315,78 @@ ex_cmp(const void *data, size_t len)
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
 	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
+	return e;
+}
+
+static struct nftnl_expr *
+ex_payload(uint32_t base, uint32_t offset, uint32_t len)
+{
+	struct nftnl_expr	*e;
+
+	if ((e = nftnl_expr_alloc("payload")) == NULL)
+		return NULL;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, offset);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
+	return e;
+}
+
+static struct nftnl_expr *
+ex_bitwise(uint32_t mask)
+{
+	struct nftnl_expr	*e;
+	uint32_t		 zero = 0;
+
+	if ((e = nftnl_expr_alloc("bitwise")) == NULL)
+		return NULL;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, sizeof(mask));
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, sizeof(mask));
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof(zero));
+	return e;
+}
+
+/* The set is named and, made in the same batch, known by its id too. */
+#define DNSOUT_SET_ID	1
+
+static struct nftnl_expr *
+ex_lookup(const char *set)
+{
+	struct nftnl_expr	*e;
+
+	if ((e = nftnl_expr_alloc("lookup")) == NULL)
+		return NULL;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
+	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, DNSOUT_SET_ID);
+	return e;
+}
+
+static struct nftnl_expr *
+ex_verdict(int verdict, const char *chain)
+{
+	struct nftnl_expr	*e;
+
+	if ((e = nftnl_expr_alloc("immediate")) == NULL)
+		return NULL;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t)verdict);
+	if (chain != NULL)
+		nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, chain);
+	return e;
+}
+
+static struct nftnl_expr *
+ex_reject_tcp(void)
+{
+	struct nftnl_expr	*e;
+
+	if ((e = nftnl_expr_alloc("reject")) == NULL)
+		return NULL;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, NFT_REJECT_TCP_RST);
+	nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, 0);
 	return e;
 }
 
@@ -357,6 +452,9 @@ put_rule(struct batch *bt, const char *table, const char *chain,
 	struct nlmsghdr		*nlh;
 	char			 ifname[IFNAMSIZ];
 	uint32_t		 local = RTN_LOCAL;
+	const uint32_t		*val;
+	uint16_t		 port;
+	uint8_t			 proto;
 	int			 bad = 0;
 
 	if ((r = nftnl_rule_alloc()) == NULL) {
@@ -366,6 +464,7 @@ put_rule(struct batch *bt, const char *table, const char *chain,
 	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
 	for (; rx->kind != RX_END && !bad; rx++) {
+		val = rx->arg;
 		switch (rx->kind) {
 		case RX_IIF:
 		case RX_OIF:
@@ -385,20 +484,54 @@ put_rule(struct batch *bt, const char *table, const char *chain,
 			bad |= rule_add(r, nftnl_expr_alloc("notrack"));
 			break;
 		case RX_RETURN:
-			{
-				struct nftnl_expr *e;
-
-				if ((e = nftnl_expr_alloc("immediate")) != NULL) {
-					nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG,
-					    NFT_REG_VERDICT);
-					nftnl_expr_set_u32(e,
-					    NFTNL_EXPR_IMM_VERDICT, NFT_RETURN);
-				}
-				bad |= rule_add(r, e);
-			}
+			bad |= rule_add(r, ex_verdict(NFT_RETURN, NULL));
 			break;
 		case RX_QUEUE:
 			bad |= rule_add(r, ex_queue(backend, qnum));
+			break;
+		case RX_SKUID:
+		case RX_MARK:
+			/* host order, as the kernel keeps both */
+			bad |= rule_add(r, ex_meta(rx->kind == RX_SKUID ?
+			    NFT_META_SKUID : NFT_META_MARK));
+			bad |= rule_add(r, ex_cmp(val, sizeof(*val)));
+			break;
+		case RX_L4PROTO:
+			proto = (uint8_t)*val;
+			bad |= rule_add(r, ex_meta(NFT_META_L4PROTO));
+			bad |= rule_add(r, ex_cmp(&proto, sizeof(proto)));
+			break;
+		case RX_DPORT:
+			port = htons((uint16_t)*val);
+			bad |= rule_add(r, ex_payload(
+			    NFT_PAYLOAD_TRANSPORT_HEADER, 2, sizeof(port)));
+			bad |= rule_add(r, ex_cmp(&port, sizeof(port)));
+			break;
+		case RX_DNET:
+			bad |= rule_add(r, ex_payload(
+			    NFT_PAYLOAD_NETWORK_HEADER, 16, 4));
+			bad |= rule_add(r, ex_bitwise(val[1]));
+			bad |= rule_add(r, ex_cmp(&val[0], sizeof(val[0])));
+			break;
+		case RX_DSET:
+			bad |= rule_add(r, ex_payload(
+			    NFT_PAYLOAD_NETWORK_HEADER, 16, 4));
+			bad |= rule_add(r, ex_lookup(rx->arg));
+			break;
+		case RX_COUNTER:
+			bad |= rule_add(r, nftnl_expr_alloc("counter"));
+			break;
+		case RX_JUMP:
+			bad |= rule_add(r, ex_verdict(NFT_JUMP, rx->arg));
+			break;
+		case RX_ACCEPT:
+			bad |= rule_add(r, ex_verdict(NF_ACCEPT, NULL));
+			break;
+		case RX_DROP:
+			bad |= rule_add(r, ex_verdict(NF_DROP, NULL));
+			break;
+		case RX_REJECT_TCP:
+			bad |= rule_add(r, ex_reject_tcp());
 			break;
 		case RX_END:
 			break;
@@ -413,6 +546,107 @@ put_rule(struct batch *bt, const char *table, const char *chain,
 	nftnl_rule_nlmsg_build_payload(nlh, r);
 	nftnl_rule_free(r);
 	batch_next(bt);
+}
+
+/* ---- dnsd's output ---- */
+
+/* nft's ipv4_addr data type, so `nft list` shows the set's addresses. */
+#define NFT_TYPE_IPV4_ADDR	7
+#define DNSOUT_CHAIN		"dnsd_out"
+
+static void
+put_set(struct batch *bt, const char *table, const struct dnsout *d)
+{
+	struct nftnl_set	*s;
+	struct nftnl_set_elem	*e;
+	struct nlmsghdr		*nlh;
+	int			 i;
+
+	if ((s = nftnl_set_alloc()) == NULL) {
+		bt->overflow = 1;
+		return;
+	}
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, table);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, DNSOUT_SET);
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_IPV4);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, NFT_TYPE_IPV4_ADDR);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, sizeof(struct in_addr));
+	nftnl_set_set_u32(s, NFTNL_SET_ID, DNSOUT_SET_ID);
+	nlh = batch_msg(bt, NFT_MSG_NEWSET, NLM_F_CREATE | NLM_F_EXCL);
+	nftnl_set_nlmsg_build_payload(nlh, s);
+	batch_next(bt);
+	for (i = 0; i < d->nup; i++) {
+		if ((e = nftnl_set_elem_alloc()) == NULL) {
+			bt->overflow = 1;
+			break;
+		}
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, &d->up[i],
+		    sizeof(d->up[i]));
+		nftnl_set_elem_add(s, e);
+	}
+	if (d->nup > 0) {
+		nlh = batch_msg(bt, NFT_MSG_NEWSETELEM,
+		    NLM_F_CREATE | NLM_F_EXCL);
+		nftnl_set_elems_nlmsg_build_payload(nlh, s);
+		batch_next(bt);
+	}
+	nftnl_set_free(s);
+}
+
+/*
+ * The set of upstreams, and:
+ *   chain dnsd_output { type filter hook output priority filter;
+ *     meta skuid UID jump dnsd_out
+ *     meta mark DNSD_SOCKET_MARK jump dnsd_out }
+ *   chain dnsd_out {
+ *     ip daddr LAN/PREFIX accept
+ *     meta l4proto udp th dport 53 ip daddr @dnsd_upstreams accept
+ *     meta l4proto tcp th dport 53 ip daddr @dnsd_upstreams accept
+ *     meta l4proto tcp counter reject with tcp reset	(DNSOUT_REJECT)
+ *     counter drop }
+ * A drop on the output hook fails the send at once with EPERM; a TCP
+ * connect() would ignore that and retransmit its SYN until it times out,
+ * so TCP gets a reset instead: ECONNREFUSED at once. dnsd takes either
+ * as a failed attempt and asks the next upstream.
+ */
+static void
+put_dnsout(struct batch *bt, const char *table, const struct dnsout *d,
+    enum dnsout_mode mode)
+{
+	static const uint32_t udp_v = IPPROTO_UDP, tcp_v = IPPROTO_TCP,
+			    port_v = 53, mark_v = DNSD_SOCKET_MARK;
+	const uint32_t	 net_v[2] = { d->lan.s_addr, htonl(d->prefix == 0 ?
+			    0 : 0xffffffffU << (32 - d->prefix)) };
+	const struct rx	 by_uid[] = { { RX_SKUID, &d->uid },
+			    { RX_JUMP, DNSOUT_CHAIN }, { RX_END, NULL } };
+	const struct rx	 by_mark[] = { { RX_MARK, &mark_v },
+			    { RX_JUMP, DNSOUT_CHAIN }, { RX_END, NULL } };
+	const struct rx	 lan[] = { { RX_DNET, net_v }, { RX_ACCEPT, NULL },
+			    { RX_END, NULL } };
+	const struct rx	 udp[] = { { RX_L4PROTO, &udp_v },
+			    { RX_DPORT, &port_v }, { RX_DSET, DNSOUT_SET },
+			    { RX_ACCEPT, NULL }, { RX_END, NULL } };
+	const struct rx	 tcp[] = { { RX_L4PROTO, &tcp_v },
+			    { RX_DPORT, &port_v }, { RX_DSET, DNSOUT_SET },
+			    { RX_ACCEPT, NULL }, { RX_END, NULL } };
+	const struct rx	 rst[] = { { RX_L4PROTO, &tcp_v },
+			    { RX_COUNTER, NULL }, { RX_REJECT_TCP, NULL },
+			    { RX_END, NULL } };
+	const struct rx	 drop[] = { { RX_COUNTER, NULL }, { RX_DROP, NULL },
+			    { RX_END, NULL } };
+
+	put_set(bt, table, d);
+	put_chain(bt, table, DNSOUT_CHAIN, -1, 0);
+	put_rule(bt, table, DNSOUT_CHAIN, lan, QUEUE_BACKEND_NONE, 0);
+	put_rule(bt, table, DNSOUT_CHAIN, udp, QUEUE_BACKEND_NONE, 0);
+	put_rule(bt, table, DNSOUT_CHAIN, tcp, QUEUE_BACKEND_NONE, 0);
+	if (mode == DNSOUT_REJECT)
+		put_rule(bt, table, DNSOUT_CHAIN, rst, QUEUE_BACKEND_NONE, 0);
+	put_rule(bt, table, DNSOUT_CHAIN, drop, QUEUE_BACKEND_NONE, 0);
+	put_chain(bt, table, "dnsd_output", NF_INET_LOCAL_OUT,
+	    NF_IP_PRI_FILTER);
+	put_rule(bt, table, "dnsd_output", by_uid, QUEUE_BACKEND_NONE, 0);
+	put_rule(bt, table, "dnsd_output", by_mark, QUEUE_BACKEND_NONE, 0);
 }
 
 /* ---- probing ---- */
@@ -437,6 +671,110 @@ probe(struct mnl_socket *nl, int flags, enum queue_backend backend)
 	}
 	put_table(&bt, NFT_MSG_DELTABLE, PROBE_TABLE, 0);
 	return batch_send(nl, &bt);
+}
+
+/* The same for dnsd's output chain, with a made-up allowance. */
+static int
+probe_dnsout_chain(struct mnl_socket *nl, enum dnsout_mode mode)
+{
+	static struct batch	 bt;
+	struct dnsout		 d;
+	struct in_addr		 lan = { htonl(0x0a000001) };
+	struct in_addr		 up = { htonl(0xc0000201) };
+
+	dnsout_build(&d, 65534, lan, 8, &up, 1);
+	batch_start(&bt);
+	put_table(&bt, NFT_MSG_NEWTABLE, PROBE_TABLE, 0);
+	put_dnsout(&bt, PROBE_TABLE, &d, mode);
+	put_table(&bt, NFT_MSG_DELTABLE, PROBE_TABLE, 0);
+	return batch_send(nl, &bt);
+}
+
+static char dnsout_errbuf[128];
+
+static int
+counter_cb(struct nftnl_expr *e, void *arg)
+{
+	const char	*name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+
+	if (name != NULL && strcmp(name, "counter") == 0)
+		*(uint64_t *)arg += nftnl_expr_get_u64(e,
+		    NFTNL_EXPR_CTR_PACKETS);
+	return 0;
+}
+
+static int
+counted_rule_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct nftnl_rule	*r;
+
+	if ((r = nftnl_rule_alloc()) == NULL)
+		return MNL_CB_ERROR;
+	if (nftnl_rule_nlmsg_parse(nlh, r) == 0)
+		nftnl_expr_foreach(r, counter_cb, arg);
+	nftnl_rule_free(r);
+	return MNL_CB_OK;
+}
+
+/* The packets refused by chain dnsd_out as loaded now: its counters. */
+static int
+dnsout_counted(uint64_t *packets)
+{
+	char			 buf[MNL_SOCKET_BUFFER_SIZE];
+	struct mnl_socket	*nl;
+	struct nlmsghdr		*nlh;
+	struct nftnl_rule	*r;
+	uint32_t		 seq = rules_seq++;
+	ssize_t			 n;
+	int			 rc = MNL_CB_OK;
+
+	*packets = 0;
+	if ((nl = nl_get()) == NULL || (r = nftnl_rule_alloc()) == NULL)
+		return -1;
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, NFPROTO_IPV4,
+	    NLM_F_DUMP, seq);
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, NFT_RULES_TABLE);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, DNSOUT_CHAIN);
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	nftnl_rule_free(r);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) == -1)
+		return -1;
+	while (rc > MNL_CB_STOP &&
+	    (n = mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0)
+		rc = mnl_cb_run(buf, (size_t)n, seq, mnl_socket_get_portid(nl),
+		    counted_rule_cb, packets);
+	return rc == MNL_CB_STOP ? 0 : -1;
+}
+
+int
+rules_dnsout_refused(uint64_t *packets)
+{
+	if (dnsout_mode == DNSOUT_OFF || dnsout_counted(packets) == -1)
+		return -1;
+	*packets += dnsout_refused_base;
+	return 0;
+}
+
+/* Which dnsd output chain the kernel takes: with the reset, else drops
+ * only (no nft reject), else none (logged). */
+static enum dnsout_mode
+probe_dnsout_mode(struct mnl_socket *nl)
+{
+	if (probe_dnsout_chain(nl, DNSOUT_REJECT) == 0)
+		return DNSOUT_REJECT;
+	log_debug("dnsd output chain with reject: %s", strerror(errno));
+	if (probe_dnsout_chain(nl, DNSOUT_DROP) == 0) {
+		log_warnx("dnsd output: this kernel has no nft reject: what "
+		    "dnsd may not send is dropped (EPERM), its TCP connects "
+		    "to others time out");
+		return DNSOUT_DROP;
+	}
+	snprintf(dnsout_errbuf, sizeof(dnsout_errbuf), "the kernel refused "
+	    "the rule (%s)", strerror(errno));
+	dnsout_err = dnsout_errbuf;
+	log_warnx("dnsd output: %s: dnsd may send to any address "
+	    "(docs/security.md, \"dnsd's output\")", dnsout_err);
+	return DNSOUT_OFF;
 }
 
 const char *
@@ -481,6 +819,15 @@ rules_probe(void)
 		log_warnx("queue rules: this kernel has no persistent owner "
 		    "tables (%s): the table is left unowned and watched",
 		    strerror(errno));
+	/* Tests only: the status and the log as on a kernel refusing it. */
+	if (getenv("GK_TEST_NO_DNSOUT") != NULL) {
+		dnsout_err = "the kernel refused the rule (test: "
+		    "GK_TEST_NO_DNSOUT)";
+		log_warnx("dnsd output: %s: dnsd may send to any address",
+		    dnsout_err);
+		probe_dnsout = DNSOUT_OFF;
+	} else
+		probe_dnsout = probe_dnsout_mode(nl);
 	if (probe(nl, 0, QUEUE_BACKEND_NFT) == 0) {
 		log_info("queue rules: nft queue expression");
 		return QUEUE_BACKEND_NFT;
@@ -599,10 +946,15 @@ rules_load(struct rules_state *st)
 	uint64_t		 handle = 0;
 	int			 exists;
 
+	uint64_t		 refused;
+
 	if ((nl = nl_get()) == NULL)
 		return -1;
 	if ((exists = table_exists(nl, NFT_RULES_TABLE, &handle)) == -1)
 		return -1;
+	/* The counters go with the table: keep what they saw. */
+	if (exists && dnsout_loaded && dnsout_counted(&refused) == 0)
+		dnsout_refused_base += refused;
 	batch_start(&bt);
 	if (exists)
 		put_table(&bt, NFT_MSG_DELTABLE, NFT_RULES_TABLE, 0);
@@ -630,8 +982,11 @@ rules_load(struct rules_state *st)
 	    st->qnum);
 	put_rule(&bt, NFT_RULES_TABLE, "mangle_forward", fwd2, st->backend,
 	    st->qnum);
+	if (dnsout_mode != DNSOUT_OFF)
+		put_dnsout(&bt, NFT_RULES_TABLE, &dnsout_cur, dnsout_mode);
 	if (batch_send(nl, &bt) == -1)
 		return -1;
+	dnsout_loaded = dnsout_mode != DNSOUT_OFF;
 	/* Table handles only grow: nfmon.c tells new tables by it. */
 	if (table_exists(nl, NFT_RULES_TABLE, &handle) == 1)
 		rules_handle = handle;
@@ -704,10 +1059,70 @@ rules_undo(const struct nlmsghdr *ev, int fd)
 	return 0;
 }
 
+static void
+dnsout_log(const char *what)
+{
+	char	 buf[CONF_MAX_UPSTREAM * 17 + 1] = "", a[INET_ADDRSTRLEN];
+	char	 lan[INET_ADDRSTRLEN];
+	int	 i;
+
+	for (i = 0; i < dnsout_cur.nup; i++) {
+		inet_ntop(AF_INET, &dnsout_cur.up[i], a, sizeof(a));
+		strlcat(buf, " ", sizeof(buf));
+		strlcat(buf, a, sizeof(buf));
+	}
+	inet_ntop(AF_INET, &dnsout_cur.lan, lan, sizeof(lan));
+	log_info("dnsd output %s: uid %u sends only to %s/%d and port 53 "
+	    "of%s (%s)", what, dnsout_cur.uid, lan, dnsout_cur.prefix,
+	    dnsout_cur.nup ? buf : " no upstream",
+	    dnsout_mode_name(dnsout_mode));
+}
+
+enum dnsout_mode
+rules_dnsout_mode(void)
+{
+	return dnsout_mode;
+}
+
+const char *
+rules_dnsout_error(void)
+{
+	return dnsout_mode == DNSOUT_OFF ? dnsout_err : NULL;
+}
+
+const struct dnsout *
+rules_dnsout(void)
+{
+	return dnsout_mode == DNSOUT_OFF ? NULL : &dnsout_cur;
+}
+
+int
+rules_dnsout_update(struct rules_state *st, const struct dnsout *want)
+{
+	struct dnsout	 old;
+
+	if (!st->installed || dnsout_mode == DNSOUT_OFF ||
+	    dnsout_equal(want, &dnsout_cur))
+		return 0;
+	old = dnsout_cur;
+	dnsout_cur = *want;
+	if (rules_load(st) == -1) {
+		log_warn("dnsd output: loading the new upstreams (the old "
+		    "ones stay allowed)");
+		dnsout_cur = old;
+		return -1;
+	}
+	dnsout_log("updated");
+	return 0;
+}
+
 int
 rules_install(struct rules_state *st, enum queue_backend backend,
-    const char *lan, const char *wan, uint16_t qnum)
+    const char *lan, const char *wan, uint16_t qnum,
+    const struct dnsout *dnsout)
 {
+	int	 rc;
+
 	memset(st, 0, sizeof(*st));
 	if (backend != QUEUE_BACKEND_NFT && backend != QUEUE_BACKEND_COMPAT) {
 		log_warnx("queue rules: no backend to install them with");
@@ -724,7 +1139,23 @@ rules_install(struct rules_state *st, enum queue_backend backend,
 	strlcpy(st->wan, wan, sizeof(st->wan));
 	st->qnum = qnum;
 	st->owner = probe_persist;
-	if (rules_load(st) == -1) {
+	dnsout_mode = DNSOUT_OFF;
+	if (dnsout == NULL)
+		dnsout_err = "not asked for";
+	else if ((dnsout_mode = probe_dnsout) != DNSOUT_OFF)
+		dnsout_cur = *dnsout;
+	rc = rules_load(st);
+	if (rc == -1 && dnsout_mode != DNSOUT_OFF) {
+		/* Never the NAT for it: the queue rules go in without. */
+		snprintf(dnsout_errbuf, sizeof(dnsout_errbuf), "the kernel "
+		    "refused the rule (%s)", strerror(errno));
+		dnsout_err = dnsout_errbuf;
+		log_warnx("dnsd output: %s: dnsd may send to any address",
+		    dnsout_err);
+		dnsout_mode = DNSOUT_OFF;
+		rc = rules_load(st);
+	}
+	if (rc == -1) {
 		log_warn("installing queue rules (%s)",
 		    rules_backend_name(backend));
 		memset(st, 0, sizeof(*st));
@@ -734,6 +1165,8 @@ rules_install(struct rules_state *st, enum queue_backend backend,
 	log_info("queue rules installed: %s <-> %s to queue %u (%s%s)", lan,
 	    wan, qnum, rules_backend_name(backend),
 	    st->owner ? ", owned, persistent" : "");
+	if (dnsout_mode != DNSOUT_OFF)
+		dnsout_log("installed");
 	return 0;
 }
 
@@ -770,6 +1203,10 @@ rules_remove(struct rules_state *st)
 		log_info("queue rules removed");
 	memset(st, 0, sizeof(*st));
 	rules_handle = 0;
+	dnsout_mode = DNSOUT_OFF;
+	dnsout_err = "removed";
+	dnsout_loaded = 0;
+	dnsout_refused_base = 0;
 	/* Nothing left to own. */
 	mnl_socket_close(nl);
 	rules_nl = NULL;

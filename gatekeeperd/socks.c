@@ -63,6 +63,28 @@ fail:
 	return -1;
 }
 
+/*
+ * dnsd's listening sockets are root's (the parent opened them), so the
+ * output rule on dnsd's uid does not see what is sent through them: the
+ * mark tells them (rules.c; SO_MARK needs CAP_NET_ADMIN, dnsd cannot
+ * change it). A TCP connection accepted from the listener inherits it.
+ */
+static int
+dns_socket(int type, struct in_addr lan)
+{
+	uint32_t mark = DNSD_SOCKET_MARK;
+	int	 fd;
+
+	if ((fd = inet_socket(type, lan, 53, NULL, "DNS")) == -1)
+		return -1;
+	if (setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) == -1) {
+		log_warn("DNS: SO_MARK");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 /* DNS: lan-address:53. Room for what the whole LAN sends while dnsd
  * answers a batch or waits under load (dnsd.c, udp_read): the default
  * buffer holds under 300 queries. */
@@ -71,7 +93,7 @@ open_dns_udp(struct in_addr lan)
 {
 	int	 fd;
 
-	if ((fd = inet_socket(SOCK_DGRAM, lan, 53, NULL, "DNS")) == -1)
+	if ((fd = dns_socket(SOCK_DGRAM, lan)) == -1)
 		return -1;
 	if (set_rcvbuf(fd, DNS_RCVBUF) == -1)
 		log_warn("DNS: receive buffer");
@@ -329,8 +351,7 @@ socks_open(void)
 	    (res[RES_DHCP_PACKET] = open_dhcp_packet()) == -1 ||
 	    (res[RES_DHCP_FRAMES] = open_dhcp_frames()) == -1 ||
 	    (res[RES_DNS_UDP] = open_dns_udp(lan)) == -1 ||
-	    (res[RES_DNS_TCP] = inet_socket(SOCK_STREAM, lan, 53, NULL,
-	    "DNS")) == -1 ||
+	    (res[RES_DNS_TCP] = dns_socket(SOCK_STREAM, lan)) == -1 ||
 	    (res[RES_WEB_LISTEN] = inet_socket(SOCK_STREAM, lan,
 	    gk->conf.web_port, NULL, "web")) == -1 ||
 	    (res[RES_WEB_TLS_LISTEN] = inet_socket(SOCK_STREAM, lan,

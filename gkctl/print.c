@@ -152,6 +152,32 @@ print_memory(FILE *f, json_t *mem)
 	    a, b);
 }
 
+/* dnsd's output rule: where dnsd may send, or why there is no rule. */
+static void
+print_dnsout(FILE *f, json_t *d)
+{
+	json_t	*u;
+	size_t	 i;
+
+	if (!json_is_object(d))
+		return;
+	fprintf(f, "dnsd output %s", str_or(d, "mode", "-"));
+	if (json_is_string(json_object_get(d, "error"))) {
+		fprintf(f, ": %s\n", str_or(d, "error", ""));
+		return;
+	}
+	fprintf(f, ": LAN %s, port 53 of", str_or(d, "lan", "-"));
+	if (json_array_size(json_object_get(d, "upstreams")) == 0)
+		fprintf(f, " no upstream");
+	json_array_foreach(json_object_get(d, "upstreams"), i, u)
+		fprintf(f, " %s", json_is_string(u) ? json_string_value(u) :
+		    "?");
+	u = json_object_get(d, "refused");
+	if (json_is_integer(u))
+		fprintf(f, "; %lld refused", (long long)json_integer_value(u));
+	fputc('\n', f);
+}
+
 static void
 print_status(FILE *f, json_t *st)
 {
@@ -165,7 +191,9 @@ print_status(FILE *f, json_t *st)
 	    str_or(wan, "address", "no address"));
 	fprintf(f, "LAN   %-8s %s\n", str_or(lan, "ifname", "-"),
 	    str_or(lan, "address", "no address"));
-	fprintf(f, "queue %s\n\n", str_or(st, "queue_backend", "-"));
+	fprintf(f, "queue %s\n", str_or(st, "queue_backend", "-"));
+	print_dnsout(f, json_object_get(st, "dnsd_output"));
+	fputc('\n', f);
 	fprintf(f, "%-8s %-8s %-6s %-10s %-8s %-7s %s\n", "DAEMON", "PID",
 	    "UID", "STATE", "RESTARTS", "UPTIME", "PSS");
 	json_array_foreach(json_object_get(st, "daemons"), i, d) {

@@ -73,8 +73,6 @@ static int
 open_db(char *err, size_t errlen)
 {
 	struct store_stats kept = c.st.st;	/* counted across files */
-	sqlite3_stmt	*q;
-	const char	*r;
 	int		 rc;
 
 	if (sqlite3_open_v2(DB_FILE, &c.db, SQLITE_OPEN_READWRITE |
@@ -85,21 +83,12 @@ open_db(char *err, size_t errlen)
 	}
 	sqlite3_busy_timeout(c.db, 1000);
 	if (sqlite3_exec(c.db, "PRAGMA journal_mode=WAL;"
-	    "PRAGMA synchronous=FULL;", NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(c.db, "PRAGMA quick_check", -1, &q, NULL) !=
-	    SQLITE_OK) {
+	    "PRAGMA synchronous=FULL;", NULL, NULL, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s", sqlite3_errmsg(c.db));
 		return -1;
 	}
-	rc = sqlite3_step(q);
-	r = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(q, 0) : NULL;
-	if (r == NULL || strcmp(r, "ok") != 0) {
-		snprintf(err, errlen, "quick check: %.100s", r != NULL ? r :
-		    sqlite3_errmsg(c.db));
-		sqlite3_finalize(q);
+	if (store_quick_check(c.db, err, errlen) == -1)
 		return -1;
-	}
-	sqlite3_finalize(q);
 	rc = store_init(&c.st, c.db, err, errlen);
 	c.st.st = kept;
 	if (rc == -1)
@@ -195,7 +184,8 @@ catch_up(void)
 	}
 	snprintf(c.error, sizeof(c.error), "%s", err);
 	code = sqlite3_errcode(c.db) & 0xff;
-	if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB)
+	if (n == STORE_DAMAGED || code == SQLITE_CORRUPT ||
+	    code == SQLITE_NOTADB)
 		move_aside(err);	/* the region stays the truth */
 	else {
 		log_warnx("%s: %s (the rebuild is tried again)", DB_FILE, err);

@@ -64,6 +64,28 @@ fail(struct store *s, char *err, size_t len, const char *what)
 	return -1;
 }
 
+int
+store_quick_check(sqlite3 *db, char *err, size_t errlen)
+{
+	sqlite3_stmt	*q;
+	const char	*r;
+	int		 ok;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &q, NULL) !=
+	    SQLITE_OK) {
+		snprintf(err, errlen, "quick check: %s", sqlite3_errmsg(db));
+		return -1;
+	}
+	r = sqlite3_step(q) == SQLITE_ROW ?
+	    (const char *)sqlite3_column_text(q, 0) : NULL;
+	ok = r != NULL && strcmp(r, "ok") == 0;
+	if (!ok)
+		snprintf(err, errlen, "quick check: %.100s", r != NULL ? r :
+		    sqlite3_errmsg(db));
+	sqlite3_finalize(q);
+	return ok ? 0 : -1;
+}
+
 /* One statement, reset and with its bindings cleared, ready to bind. */
 static sqlite3_stmt *
 stmt(struct store *s, int i)
@@ -526,6 +548,8 @@ store_catch_up(struct store *s, struct hist *hs, uint64_t now_ms, char *err,
 {
 	uint64_t	 end = now_ms / 1000 * 1000 + 1000;
 
+	if (store_quick_check(s->db, err, errlen) == -1)
+		return STORE_DAMAGED;
 	hist_tick(hs, end);
 	if (store_checkpoint(s, hs, (uint32_t)(end / 1000), end, err,
 	    errlen) == -1)

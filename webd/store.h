@@ -57,6 +57,10 @@ struct store {
 	struct store_stats st;
 };
 
+/* SQLite's quick check of the whole file: 0 when it says "ok", else -1
+ * with err filled ("quick check: " and the first problem). */
+int	store_quick_check(sqlite3 *, char *err, size_t errlen);
+
 /* Creates the schema if missing and prepares the statements: 0, or -1
  * with err filled (a damaged or foreign file). */
 int	store_init(struct store *, sqlite3 *, char *err, size_t errlen);
@@ -97,9 +101,14 @@ int	store_clock_behind(const struct store *, uint64_t now_ms);
  * the region took in since start with the step): the region's data is
  * checkpointed, the current second closed with it (its later summaries
  * count as late), then the region is emptied and rebuilt from the file,
- * which holds both. The records taken in, or -1 (err filled; the region
- * is left as it was when the checkpoint failed).
+ * which holds both. The file is checked first (store_quick_check): a
+ * damaged one returns STORE_DAMAGED and the region is left whole, the
+ * truth until a new file is written from it (emptied first, a file that
+ * proved unreadable would leave no history at all). The records taken
+ * in, or -1 (err filled; the region is left as it was when the
+ * checkpoint failed).
  */
+#define STORE_DAMAGED	(-2)
 int	store_catch_up(struct store *, struct hist *, uint64_t now_ms,
 	    char *err, size_t errlen);
 

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "check.h"
 #include "csum.h"
 #include "server.h"
@@ -186,6 +188,21 @@ rec_del(const struct dhcp_lease *e, void *arg)
 
 static const struct dhcp_ops ops = { rec_persist, rec_add, rec_del, NULL };
 
+static void
+conf_with(struct dhcp_conf *c, const char *start, const char *end, int probe,
+    uint32_t limit)
+{
+	memset(c, 0, sizeof(*c));
+	c->server = ip("10.42.0.1");
+	c->prefix = 24;
+	c->start = ip(start);
+	c->end = ip(end);
+	c->lease_time = 3600;
+	strlcpy(c->domain, "lan", sizeof(c->domain));
+	c->probe = probe;
+	c->mac_limit = limit;
+}
+
 static struct dhcp_server *
 server_with(const char *start, const char *end, int probe, uint32_t limit)
 {
@@ -193,15 +210,7 @@ server_with(const char *start, const char *end, int probe, uint32_t limit)
 	struct dhcp_server *s;
 	char		 err[256];
 
-	memset(&c, 0, sizeof(c));
-	c.server = ip("10.42.0.1");
-	c.prefix = 24;
-	c.start = ip(start);
-	c.end = ip(end);
-	c.lease_time = 3600;
-	strlcpy(c.domain, "lan", sizeof(c.domain));
-	c.probe = probe;
-	c.mac_limit = limit;
+	conf_with(&c, start, end, probe, limit);
 	s = dhcp_server_new(&c, &ops, err, sizeof(err));
 	if (s == NULL) {
 		fprintf(stderr, "server: %s\n", err);
@@ -1569,6 +1578,32 @@ store_persist(const struct dhcp_lease *e, void *arg)
 		abort();
 }
 
+/* A path for a test database, gone before and after. */
+static void
+db_path(char *db, size_t len)
+{
+	char	path[40] = "/tmp/test_dhcp.XXXXXX";
+	int	fd;
+
+	if ((fd = mkstemp(path)) == -1)
+		abort();
+	close(fd);
+	unlink(path);
+	snprintf(db, len, "%s.db", path);
+}
+
+static void
+db_unlink(const char *db)
+{
+	char	path[80];
+
+	unlink(db);
+	snprintf(path, sizeof(path), "%s-wal", db);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s-shm", db);
+	unlink(path);
+}
+
 static void
 test_store(void)
 {
@@ -1576,15 +1611,10 @@ test_store(void)
 	struct dhcp_conf c;
 	struct dhcp_server *s, *s2;
 	struct dhcp_store *st;
-	char		 path[80] = "/tmp/test_dhcp.XXXXXX", db[64], err[256];
+	char		 db[64], err[256];
 	struct pkt	 p;
-	int		 fd;
 
-	if ((fd = mkstemp(path)) == -1)
-		abort();
-	close(fd);
-	unlink(path);
-	snprintf(db, sizeof(db), "%s.db", path);
+	db_path(db, sizeof(db));
 	st = store_open(db, err, sizeof(err));
 	CHECK(st != NULL);
 	if (st == NULL) {
@@ -1592,13 +1622,7 @@ test_store(void)
 		return;
 	}
 	store_for_ops = st;
-	memset(&c, 0, sizeof(c));
-	c.server = ip("10.42.0.1");
-	c.prefix = 24;
-	c.start = ip("10.42.0.100");
-	c.end = ip("10.42.0.110");
-	c.lease_time = 3600;
-	strlcpy(c.domain, "lan", sizeof(c.domain));
+	conf_with(&c, "10.42.0.100", "10.42.0.110", 0, 0);
 	s = dhcp_server_new(&c, &sops, err, sizeof(err));
 	CHECK(dora(s, mac1) == ip("10.42.0.100"));
 	pkt_init(&p, DHCPREQUEST, mac2);
@@ -1634,11 +1658,84 @@ test_store(void)
 	CHECK(dora(s2, mac3) == ip("10.42.0.20"));
 	dhcp_server_free(s2);
 	store_close(st);
-	unlink(db);
-	snprintf(path, sizeof(path), "%s-wal", db);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s-shm", db);
-	unlink(path);
+	db_unlink(db);
+}
+
+/*
+ * The leases a host holds for other hardware addresses are kept with
+ * the leases: after a restart it has no fresh dhcp-mac-limit allowance.
+ * A file from before the src column is upgraded and loads.
+ */
+static void
+test_mac_limit_kept(void)
+{
+	struct dhcp_ops	 sops = { store_persist, NULL, NULL, NULL };
+	static const uint8_t host[6] = { 2, 0xaa, 0, 0, 0, 1 };
+	uint8_t		 fake[6] = { 2, 0xfa, 0xce, 0, 0, 0 };
+	struct dhcp_conf c;
+	struct dhcp_server *s;
+	struct dhcp_store *st;
+	sqlite3		*old;
+	char		 db[64], err[256];
+	int		 i;
+
+	db_path(db, sizeof(db));
+	conf_with(&c, "10.42.0.100", "10.42.0.250", 0, 8);
+	CHECK((st = store_open(db, err, sizeof(err))) != NULL);
+	if (st == NULL)
+		return;
+	store_for_ops = st;
+	s = dhcp_server_new(&c, &sops, err, sizeof(err));
+	for (i = 0; i < 8; i++) {
+		fake[5] = (uint8_t)i;
+		CHECK(dora_from(s, fake, host) != 0);
+		CHECK(store_commit(st) == 0);
+	}
+	CHECK(dora_from(s, host, host) != 0);	/* its own: not counted */
+	CHECK(store_commit(st) == 0);
+	dhcp_server_free(s);
+	store_close(st);
+
+	/* the restart */
+	CHECK((st = store_open(db, err, sizeof(err))) != NULL);
+	if (st == NULL)
+		return;
+	store_for_ops = st;
+	s = dhcp_server_new(&c, &sops, err, sizeof(err));
+	load_into = s;
+	loaded = 0;
+	CHECK(store_load_leases(st, load_lease, NULL) == 9 && loaded == 9);
+	CHECK(dhcp_src_leases(s, host, rx.now) == 8);
+	fake[5] = 100;
+	CHECK(dora_from(s, fake, host) == 0);
+	CHECK(dhcp_server_stats(s)->mac_limit == 1);
+	fake[5] = 2;			/* a renewal from the same host */
+	CHECK(dora_from(s, fake, host) != 0);
+	dhcp_server_free(s);
+	store_close(st);
+	db_unlink(db);
+
+	/* a file of the previous schema */
+	CHECK(sqlite3_open(db, &old) == SQLITE_OK);
+	CHECK(sqlite3_exec(old, "CREATE TABLE leases (ip INTEGER PRIMARY KEY,"
+	    " state INTEGER NOT NULL, key BLOB, mac TEXT NOT NULL, hostname"
+	    " TEXT NOT NULL, expires INTEGER NOT NULL, first_seen INTEGER NOT"
+	    " NULL, last_seen INTEGER NOT NULL);"
+	    "INSERT INTO leases VALUES (170524772, 2, x'01020000000001',"
+	    " '02:00:00:00:00:01', 'tv', 4000000000, 1, 1)", NULL, NULL,
+	    NULL) == SQLITE_OK);
+	sqlite3_close(old);
+	CHECK((st = store_open(db, err, sizeof(err))) != NULL);
+	if (st == NULL)
+		return;
+	s = dhcp_server_new(&c, NULL, err, sizeof(err));
+	load_into = s;
+	loaded = 0;
+	CHECK(store_load_leases(st, load_lease, NULL) == 1 && loaded == 1);
+	CHECK(dhcp_lease_count(s) == 1);
+	dhcp_server_free(s);
+	store_close(st);
+	db_unlink(db);
 }
 
 int
@@ -1669,5 +1766,6 @@ main(void)
 	test_wire_helpers();
 	test_frame_parse();
 	test_store();
+	test_mac_limit_kept();
 	return check_result();
 }

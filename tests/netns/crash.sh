@@ -51,18 +51,7 @@ queue_rules() {
 	ip netns exec "$GK_NS_ROUTER" nft list ruleset | grep -Eic "nfqueue|queue num"
 }
 first=$(queue_rules)
-json=$(gk_status_json)
-pids=$(jq -r '.daemons[].pid' <<<"$json")
-kill -KILL "$GK_PID"
-wait "$GK_PID" 2>/dev/null
-GK_PID=""
-for ((i = 0; i < 30; i++)); do
-	alive=0
-	for p in $pids; do gk_alive "$p" && alive=1; done
-	((alive)) || break
-	sleep 0.1
-done
-((alive == 0)) || gk_fail "children still running 3 s after their parent died"
+gk_crash
 [[ -f $GK_TMP/run/gatekeeperd.state ]] || gk_fail "no journal left behind"
 ip netns exec "$GK_NS_ROUTER" nft list ruleset | grep -Eiq "nfqueue|queue num" ||
 	gk_fail "queue rules gone with the parent: the LAN would not fail closed"

@@ -63,17 +63,12 @@ natd_detail() {
 # kill_restart N: kill -9 the service; its children exit; the manager
 # starts it again (its start number N) and all four daemons run.
 kill_restart() {
-	local pid pids alive i
+	local pid pids
 	pid=$(svc_pid)
 	pids=$(gk_status_json | jq -r '.daemons[].pid')
 	kill -KILL "$pid"
-	for ((i = 0; i < 50; i++)); do
-		alive=0
-		for p in $pids; do gk_alive "$p" && alive=1; done
-		((alive)) || break
-		sleep 0.1
-	done
-	((alive == 0)) || gk_fail "children still running 5 s after gatekeeperd died"
+	# shellcheck disable=SC2086
+	gk_children_exit 5 $pids
 	sd_wait "^exit $pid " 1 10
 	sd_wait "^start " "$1" 10
 	sd_wait "^ready " "$1" 20

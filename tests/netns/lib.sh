@@ -353,6 +353,47 @@ gk_stop() {
 	gk_log "gatekeeperd exited with status $GK_EXIT"
 }
 
+# gk_wait_for SECONDS CMD...: until CMD succeeds (polled every 50 ms);
+# returns 1 when it did not within SECONDS.
+gk_wait_for() {
+	local ms=$(($1 * 1000)) now deadline
+	shift
+	gk_now_ms now
+	deadline=$((now + ms))
+	while ! "$@"; do
+		gk_now_ms now
+		((now < deadline)) || return 1
+		sleep 0.05
+	done
+}
+
+# gk_children_exit SECONDS PID...: fails unless every PID (the children
+# of a gatekeeperd killed with SIGKILL, which hold privileged sockets
+# nobody supervises) exits within SECONDS.
+gk_children_exit() {
+	local secs=$1 p i alive=1
+	shift
+	for ((i = 0; i < secs * 10; i++)); do
+		alive=0
+		for p in "$@"; do gk_alive "$p" && alive=1; done
+		((alive)) || return 0
+		sleep 0.1
+	done
+	gk_fail "children still running $secs s after gatekeeperd died"
+}
+
+# gk_crash: gatekeeperd (GK_PID) killed with SIGKILL; its children must
+# exit within 3 s.
+gk_crash() {
+	local pids
+	pids=$(gk_status_json | jq -r '.daemons[].pid // empty')
+	kill -KILL "$GK_PID"
+	wait "$GK_PID" 2>/dev/null
+	GK_PID=""
+	# shellcheck disable=SC2086
+	gk_children_exit 3 $pids
+}
+
 # gk_kill_wait_back NAME PID RESTARTS: kill -9 PID, then fail unless
 # NAME runs again under another pid within 1 s: timed by gatekeeperd's
 # log line for the new child's hello (polled every 10 ms: a gkctl status

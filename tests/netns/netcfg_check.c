@@ -540,7 +540,7 @@ rules_roundtrip(enum queue_backend b)
 	char			*before, *during, *after;
 
 	before = output("nft list ruleset");
-	CHECK(rules_install(&st, b, "lan0", "wan0", 3) == 0);
+	CHECK(rules_install(&st, b, "lan0", "wan0", 3, NULL) == 0);
 	CHECK(st.installed && st.backend == b);
 	during = output("nft list ruleset");
 	CHECK(queued(during) == 4);
@@ -555,6 +555,62 @@ rules_roundtrip(enum queue_backend b)
 	free(before);
 	free(during);
 	free(after);
+}
+
+/*
+ * dnsd's output chain goes in with the queue rules, follows new
+ * upstreams in one batch, survives a repair, and goes with the table.
+ */
+static void
+rules_dnsout_roundtrip(enum queue_backend b)
+{
+	struct rules_state	 st;
+	struct dnsout		 d;
+	struct in_addr		 lan = { htonl(0x0a2a0001) }, up[2];
+	uint64_t		 refused;
+	char			*before, *s;
+
+	up[0].s_addr = htonl(0xc6336401);	/* 198.51.100.1 */
+	up[1].s_addr = htonl(0x0a2a0005);	/* in the LAN: not in the set */
+	dnsout_build(&d, 4242, lan, 24, up, 2);
+	before = output("nft list ruleset");
+	CHECK(rules_install(&st, b, "lan0", "wan0", 3, &d) == 0);
+	printf("dnsd output: %s\n", dnsout_mode_name(rules_dnsout_mode()));
+	CHECK(rules_dnsout_mode() != DNSOUT_OFF);
+	s = output("nft list ruleset");
+	CHECK(queued(s) == 4);
+	CHECK(count(s, "meta skuid 4242 jump dnsd_out") == 1);
+	CHECK(count(s, "meta mark 0x676b0035 jump dnsd_out") == 1);
+	CHECK(count(s, "ip daddr 10.42.0.0/24 accept") == 1);
+	CHECK(count(s, "elements = { 198.51.100.1 }") == 1);
+	CHECK(count(s, "dport 53 ip daddr @dnsd_upstreams accept") == 2);
+	CHECK(count(s, "drop") == 1);
+	if (rules_dnsout_mode() == DNSOUT_REJECT)
+		CHECK(count(s, "reject with tcp reset") == 1);
+	free(s);
+	/* The same upstreams in another order change nothing. */
+	up[1] = up[0];
+	up[0].s_addr = htonl(0x0a2a0005);
+	dnsout_build(&d, 4242, lan, 24, up, 2);
+	CHECK(rules_dnsout_update(&st, &d) == 0);
+	up[1].s_addr = htonl(0xcb007101);	/* 203.0.113.1 */
+	dnsout_build(&d, 4242, lan, 24, up, 2);
+	CHECK(rules_dnsout_update(&st, &d) == 0);
+	CHECK(rules_repair(&st) == 0);
+	s = output("nft list ruleset");
+	CHECK(queued(s) == 4);
+	CHECK(count(s, "elements = { 203.0.113.1 }") == 1);
+	CHECK(count(s, "198.51.100.1") == 0);
+	free(s);
+	CHECK(rules_dnsout() != NULL && rules_dnsout()->nup == 1);
+	CHECK(rules_dnsout_refused(&refused) == 0 && refused == 0);
+	rules_remove(&st);
+	CHECK(rules_dnsout_refused(&refused) == -1);
+	CHECK(rules_dnsout_mode() == DNSOUT_OFF);
+	s = output("nft list ruleset");
+	CHECK(same_text("nft list ruleset", before, s));
+	free(s);
+	free(before);
 }
 
 static void
@@ -579,11 +635,12 @@ test_rules(void)
 	if (b == QUEUE_BACKEND_NONE)
 		return;
 	rules_roundtrip(b);
+	rules_dnsout_roundtrip(b);
 	if (b == QUEUE_BACKEND_COMPAT) {
 		/* No nft queue here: that install fails, leaving nothing. */
 		before = output("nft list ruleset");
 		CHECK(rules_install(&st, QUEUE_BACKEND_NFT, "lan0", "wan0",
-		    3) == -1);
+		    3, NULL) == -1);
 		after = output("nft list ruleset");
 		CHECK(same_text("nft list ruleset", before, after));
 		free(before);
@@ -591,9 +648,9 @@ test_rules(void)
 	}
 
 	/* A crash left them: the next install replaces, not doubles. */
-	CHECK(rules_install(&st, b, "lan0", "wan0", 3) == 0);
+	CHECK(rules_install(&st, b, "lan0", "wan0", 3, NULL) == 0);
 	stale = st;
-	CHECK(rules_install(&st, b, "lan0", "wan0", 3) == 0);
+	CHECK(rules_install(&st, b, "lan0", "wan0", 3, NULL) == 0);
 	s = output("nft list ruleset");
 	CHECK(queued(s) == 4);
 	free(s);
@@ -610,7 +667,7 @@ test_rules(void)
 	/* One somebody else made by that name is replaced too. */
 	CHECK(run("nft add table ip gatekeeper") == 0);
 	CHECK(run("nft add chain ip gatekeeper x") == 0);
-	CHECK(rules_install(&st, b, "lan0", "wan0", 3) == 0);
+	CHECK(rules_install(&st, b, "lan0", "wan0", 3, NULL) == 0);
 	s = output("nft list ruleset");
 	CHECK(queued(s) == 4);
 	CHECK(strstr(s, "chain x") == NULL);
@@ -624,7 +681,7 @@ test_rules(void)
 	CHECK(run("nft add table inet other") == 0);
 	CHECK(run("nft add chain inet other c") == 0);
 	rules_roundtrip(b);
-	CHECK(rules_install(&st, b, "lan0", "wan0", 3) == 0);
+	CHECK(rules_install(&st, b, "lan0", "wan0", 3, NULL) == 0);
 	if (rules_persist()) {
 		/* Owned: nobody else deletes or flushes it, root included. */
 		CHECK(run("nft delete table ip gatekeeper 2>/dev/null") != 0);
@@ -639,10 +696,10 @@ test_rules(void)
 	rules_remove(&st);
 	CHECK(run("nft flush ruleset") == 0);
 
-	CHECK(rules_install(&st, b, "lan 0", "wan0", 3) == -1);
-	CHECK(rules_install(&st, b, "lan+", "wan0", 3) == -1);
+	CHECK(rules_install(&st, b, "lan 0", "wan0", 3, NULL) == -1);
+	CHECK(rules_install(&st, b, "lan+", "wan0", 3, NULL) == -1);
 	CHECK(rules_install(&st, QUEUE_BACKEND_NONE, "lan0", "wan0",
-	    3) == -1);
+	    3, NULL) == -1);
 }
 
 static void

@@ -75,18 +75,6 @@ attack() {	# attack ACTION...: natd's socket, natd's uid, CAP_NET_ADMIN only
 	    --bounding-set=-all,+net_admin \
 	    "$PY" "$GK_TMP/nfattack.py" send 3 "$@" 2>&1 | sed 's/^/  attacker: /'
 }
-# wait_for SECONDS CMD...: until CMD succeeds; fails when it does not.
-wait_for() {
-	local ms=$(($1 * 1000)) now deadline
-	shift
-	gk_now_ms now
-	deadline=$((now + ms))
-	while ! "$@"; do
-		gk_now_ms now
-		((now < deadline)) || return 1
-		sleep 0.05
-	done
-}
 rules_intact() { [[ $(queue_rules) == "$want" ]]; }
 no_table() { ! ip netns exec "$R" nft list table ip "$1" >/dev/null 2>&1; }
 
@@ -96,15 +84,15 @@ out=$(attack deltable:gatekeeper)
 echo "$out"
 grep -q "uid $(id -u gk-natd) .* CapEff 0000000000001000 " <<<"$out" ||
 	gk_fail "the attacker did not run as gk-natd with CAP_NET_ADMIN alone"
-wait_for 1 rules_intact || gk_fail "the queue rules are gone after natd's delete"
+gk_wait_for 1 rules_intact || gk_fail "the queue rules are gone after natd's delete"
 sleep 0.3
 rules_intact || gk_fail "the queue rules went after natd's delete"
 
 # 2. natd's socket creates tables of its own.
 attack newtable:natd_own ownedtable:natd_owned
 gk_now_ms t0
-wait_for 1 no_table natd_own || gk_fail "natd's table natd_own still there after 1 s"
-wait_for 1 no_table natd_owned || gk_fail "natd's owned table natd_owned still there after 1 s"
+gk_wait_for 1 no_table natd_own || gk_fail "natd's table natd_own still there after 1 s"
+gk_wait_for 1 no_table natd_owned || gk_fail "natd's owned table natd_owned still there after 1 s"
 gk_now_ms t1
 gk_log "natd's tables gone within $((t1 - t0)) ms"
 grep -q "natd's socket changed the ruleset" "$GK_LOG" ||
@@ -116,7 +104,7 @@ rules_intact || gk_fail "the queue rules changed"
 
 # 3. Another firewall tool flushes everything.
 ip netns exec "$R" nft flush ruleset
-wait_for 1 rules_intact || gk_fail "the queue rules are gone 1 s after nft flush ruleset"
+gk_wait_for 1 rules_intact || gk_fail "the queue rules are gone 1 s after nft flush ruleset"
 sleep 1
 read -r lan wan2 <<<"$(counters)"
 ((lan == 0)) || gk_fail "$lan packets with a LAN source reached the internet"
@@ -135,11 +123,11 @@ GK_TEST_NO_PERSIST=1 gk_start
 grep -q "no persistent owner tables" "$GK_LOG" || gk_fail "GK_TEST_NO_PERSIST not honoured"
 pid0=$(natd_pid)
 attack deltable:gatekeeper
-wait_for 1 rules_intact || gk_fail "unowned: natd's delete not repaired within 1 s"
+gk_wait_for 1 rules_intact || gk_fail "unowned: natd's delete not repaired within 1 s"
 gk_wait_running 10 || gk_fail "unowned: natd not running again"
 [[ $(natd_pid) != "$pid0" ]] || gk_fail "unowned: natd not restarted after its delete"
 ip netns exec "$R" nft flush ruleset
-wait_for 1 rules_intact || gk_fail "unowned: nft flush ruleset not repaired within 1 s"
+gk_wait_for 1 rules_intact || gk_fail "unowned: nft flush ruleset not repaired within 1 s"
 sleep 0.5
 read -r lan2 wan3 <<<"$(counters)"
 ((wan3 > wan2)) || gk_fail "unowned: the stream stopped getting through"

@@ -124,9 +124,31 @@ test_status_memory(void)
 	    "regions"));
 }
 
+/* dnsd's output rule, loaded or refused. */
+static void
+test_status_dnsout(void)
+{
+	const char *t;
+
+	t = render("status", "{\"queue_backend\": \"nft\", \"dnsd_output\": "
+	    "{\"mode\": \"reject\", \"error\": null, \"uid\": 993, "
+	    "\"lan\": \"10.42.0.0/24\", \"upstreams\": [\"198.51.100.1\", "
+	    "\"203.0.113.1\"], \"refused\": 12}}");
+	CHECK(contains(t, "queue nft\ndnsd output reject: LAN 10.42.0.0/24, "
+	    "port 53 of 198.51.100.1 203.0.113.1; 12 refused\n\n"));
+	t = render("status", "{\"dnsd_output\": {\"mode\": \"off\", "
+	    "\"error\": \"the kernel refused the rule (x)\"}}");
+	CHECK(contains(t, "dnsd output off: the kernel refused the rule (x)\n"));
+	t = render("status", "{\"dnsd_output\": {\"mode\": \"drop\", "
+	    "\"error\": null, \"lan\": \"10.42.0.0/24\", \"upstreams\": []}}");
+	CHECK(contains(t, "dnsd output drop: LAN 10.42.0.0/24, port 53 of no "
+	    "upstream\n"));
+}
+
 int
 main(void)
 {
+	test_status_dnsout();
 	test_status_memory();
 	test_rounding();
 	test_control_characters();

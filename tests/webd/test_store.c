@@ -741,6 +741,40 @@ test_cursor(void)
 	}
 }
 
+/* Scribbles over the minutes table's first leaf, as a disk error
+ * would: the file opens, its quick check fails. (Without the check,
+ * the catch-up's own checkpoint meets this damage here, before it
+ * empties the region; damage that only the rebuild's reads meet is
+ * what the check is for.) */
+static void
+damage_minutes(struct store *st, sqlite3 *db)
+{
+	sqlite3_stmt	*q;
+	sqlite3_int64	 size;
+	unsigned char	*img;
+	int		 root, pgsz;
+	char		 err[256];
+
+	CHECK(sqlite3_prepare_v2(db, "SELECT pageno, pgsize FROM dbstat"
+	    " WHERE name = 'minutes' AND pagetype = 'leaf' ORDER BY path"
+	    " LIMIT 1", -1, &q, NULL) == SQLITE_OK);
+	CHECK(sqlite3_step(q) == SQLITE_ROW);
+	root = sqlite3_column_int(q, 0);
+	pgsz = sqlite3_column_int(q, 1);
+	sqlite3_finalize(q);
+	store_fini(st);
+	img = sqlite3_serialize(db, "main", &size, 0);
+	CHECK(img != NULL && root > 1 && (sqlite3_int64)root * pgsz <= size);
+	if (img == NULL || root <= 1 || (sqlite3_int64)root * pgsz > size)
+		abort();
+	memset(img + (size_t)(root - 1) * (size_t)pgsz + 8, 0xa5,
+	    (size_t)pgsz - 8);
+	CHECK(sqlite3_deserialize(db, "main", img, size, size,
+	    SQLITE_DESERIALIZE_FREEONCLOSE | SQLITE_DESERIALIZE_RESIZEABLE) ==
+	    SQLITE_OK);
+	CHECK(store_init(st, db, err, sizeof(err)) == 0);
+}
+
 /* A summary of (mac, remote) at ms into both regions given. */
 static void
 traffic_at(struct hist *a, struct hist *b, uint64_t ms_a, uint64_t ms_b,
@@ -764,9 +798,11 @@ traffic_at(struct hist *a, struct hist *b, uint64_t ms_a, uint64_t ms_b,
  * with it), and the rebuild that waited gives the history before the
  * reboot and the traffic since, both where they belong: the same samples
  * and answers as a router whose clock was right all along.
+ * With damaged set, the file is found damaged when the rebuild comes:
+ * the region, the only whole copy then, is left exactly as it was.
  */
 static void
-test_clock_behind(void *ma, void *mb)
+test_clock_behind(void *ma, void *mb, int damaged)
 {
 	struct hist	 a, ref, c;
 	struct store	 st;
@@ -819,6 +855,19 @@ test_clock_behind(void *ma, void *mb)
 	/* NTP: the clock steps to the real time, the region with it */
 	hist_shift(&a, (int64_t)(boot - bad) / 1000);
 	CHECK(!store_clock_behind(&st, boot + 300000));
+	if (damaged) {
+		damage_minutes(&st, db);
+		hist_tick(&a, boot + 301000);
+		memcpy(mc, ma, SIZE);
+		CHECK(store_catch_up(&st, &a, boot + 300000, err,
+		    sizeof(err)) == STORE_DAMAGED);
+		CHECK(strstr(err, "quick check") != NULL);
+		CHECK(memcmp(mc, ma, SIZE) == 0);
+		store_fini(&st);
+		sqlite3_close(db);
+		free(mc);
+		return;
+	}
 	CHECK(store_catch_up(&st, &a, boot + 300000, err, sizeof(err)) > 0);
 	CHECK(st.st.rows_rejected == 0);
 	hist_tick(&ref, boot + 301000);
@@ -853,7 +902,8 @@ main(void)
 	test_decode();
 	test_damaged(ma, mb);
 	test_cursor();
-	test_clock_behind(ma, mb);
+	test_clock_behind(ma, mb, 0);
+	test_clock_behind(ma, mb, 1);
 	free(ma);
 	free(mb);
 	return check_result();
