@@ -16,13 +16,18 @@
  *   struct hist_hdr
  *   npairs x struct hist_pair	(device, remote, totals, the open second)
  *   nbuckets x int32_t		(hash of (mac, remote) -> pair)
- *   nblocks x struct hist_block	(HIST_BLOCK bytes, from a pool)
+ *   starts: a bit per unit	(a block starts there; derived)
+ *   nunits x 16 bytes		(the block pool)
  *
- * A pair's data is a chain of blocks, oldest first. Each block holds
- * records at one resolution (level): level 0 is per active second a
- * varint delta of seconds, a varint mask of the 100 ms slots that saw
- * traffic and four varints per slot (bytes up, bytes down, packets up,
- * packets down); level 1 (1 s) and level 2 (10 s) are a delta and four
+ * A pair's data is a chain of blocks, oldest first. A block is 2 to 16
+ * units of 16 bytes (32 to 256 bytes, its header included): new blocks
+ * take 256 where they can, and a pair quiet for HIST_TRIM_IDLE_S gives
+ * back the unused room of its last block, so a pair seen for a few
+ * seconds costs what its records take, not a whole block. Each block
+ * holds records at one resolution (level): level 0 is per active second
+ * a varint delta of seconds, a varint mask of the 100 ms slots that saw
+ * traffic and the slots' counts as a bit stream (exp-Golomb codes, see
+ * history.c); level 1 (1 s) and level 2 (10 s) are a delta and four
  * varints. A silent second costs nothing.
  *
  * When the pool runs dry the oldest data is coarsened, 100 ms -> 1 s ->
@@ -36,8 +41,12 @@
 #include <stdint.h>
 
 #define HIST_MAGIC		0x3154534948524b47ULL	/* "GKRHIST1" */
-#define HIST_VERSION		2
-#define HIST_BLOCK		128		/* bytes, header included */
+#define HIST_VERSION		3		/* 3: blocks of 2-16 units */
+#define HIST_UNIT		16		/* bytes: the pool's grain */
+#define HIST_BLOCK_UNITS	16		/* the largest block, in units */
+#define HIST_BLOCK		(HIST_BLOCK_UNITS * HIST_UNIT)
+#define HIST_TRIM_IDLE_S	600		/* then a last block is trimmed */
+#define HIST_SLOT_MAX		((1ULL << 39) - 1)	/* a 100 ms count */
 #define HIST_SLOTS		10		/* 100 ms slots a second */
 #define HIST_LEVELS		3		/* 100 ms, 1 s, 10 s */
 #define HIST_NAME		64		/* a label, truncated */
@@ -64,17 +73,19 @@ struct hist_hdr {
 	uint32_t	 version;
 	uint32_t	 hdr_size;	/* sizeof(struct hist_hdr) */
 	uint64_t	 size;		/* the region's */
-	uint32_t	 pair_size, block_size;
-	uint32_t	 npairs, nbuckets, nblocks;
+	uint32_t	 pair_size, unit_size;
+	uint32_t	 npairs, nbuckets, nunits;
 	uint32_t	 history_s;	/* how long data is kept */
 	/*
-	 * High-water marks: blocks and pairs at or above them were never
+	 * High-water marks: units and pairs at or above them were never
 	 * used, so a fresh 64 MiB region costs only the pages touched.
+	 * Below uhwm the pool is tiled by blocks, used or free, each
+	 * starting with its header.
 	 */
-	uint32_t	 bhwm, phwm;
+	uint32_t	 uhwm, phwm;
 	/* derived on attach, kept up to date after */
-	uint32_t	 free_head;	/* freed blocks below bhwm, via next */
-	uint32_t	 nfree;		/* on that list */
+	uint32_t	 free_head[HIST_BLOCK_UNITS + 1];	/* by units */
+	uint32_t	 nfree;		/* units on those lists */
 	uint32_t	 free_pair;	/* freed pairs below phwm, via hnext */
 	uint32_t	 pairs_used;
 	uint64_t	 now_ms;	/* the newest time taken in */
@@ -113,18 +124,28 @@ struct hist_pair {
 	char		 name[HIST_NAME];	/* what the device resolved */
 };
 
-#define HIST_DATA	(HIST_BLOCK - 20)
-
+/*
+ * A block's header; its data follows, (units - 1) x 16 bytes. A block
+ * spans at most 65,535 seconds (span), so the last second fits 16 bits.
+ */
 struct hist_block {
 	uint32_t	 next;		/* in the pair's chain or free list */
 	uint32_t	 owner;		/* pair index; HIST_NONE: free */
 	uint32_t	 base_sec;	/* the first record's second */
-	uint32_t	 last_sec;	/* the last record's second */
-	uint16_t	 used;		/* bytes of data */
-	uint8_t		 level;
-	uint8_t		 pad;
-	uint8_t		 data[HIST_DATA];
+	uint16_t	 span;		/* the last record's, from base_sec */
+	uint8_t		 used;		/* bytes of data */
+	uint8_t		 info;		/* level | units << 2 */
+	uint8_t		 data[];
 };
+
+#define HIST_HDR	((uint32_t)sizeof(struct hist_block))
+#define HIST_DATA	(HIST_BLOCK - HIST_HDR)	/* in the largest */
+#define HIST_BLK(hs, b)	((struct hist_block *)((hs)->pool +		\
+			    (size_t)(b) * HIST_UNIT))
+#define HIST_BLK_LEVEL(blk)	((blk)->info & 3)
+#define HIST_BLK_UNITS(blk)	((uint32_t)(blk)->info >> 2)
+#define HIST_BLK_ROOM(blk)	(HIST_BLK_UNITS(blk) * HIST_UNIT - HIST_HDR)
+#define HIST_BLK_LAST(blk)	((blk)->base_sec + (uint32_t)(blk)->span)
 
 /* A decoded sample: sec's slot at level 0, else sec's 1 s or 10 s. */
 struct hist_sample {
@@ -149,7 +170,8 @@ struct hist {
 	struct hist_hdr		*h;
 	struct hist_pair	*pairs;
 	uint32_t		*buckets;
-	struct hist_block	*blocks;
+	uint8_t			*starts;	/* bit u: a block starts at u */
+	uint8_t			*pool;		/* HIST_BLK() */
 };
 
 /*
@@ -171,9 +193,11 @@ void	hist_set_name(struct hist *, uint32_t pair, const char *name);
 /* The pair of (mac, remote), or HIST_NONE. */
 uint32_t hist_find(const struct hist *, const uint8_t mac[6],
 	    uint32_t remote);
-/* Blocks in use and free (the pool's whole). */
-uint32_t hist_blocks_used(const struct hist *);
-uint32_t hist_blocks_free(const struct hist *);
+/* Units (HIST_UNIT bytes) in use and free (the pool's whole). */
+uint32_t hist_units_used(const struct hist *);
+uint32_t hist_units_free(const struct hist *);
+/* 1 when a block of the pool starts at unit b. */
+int	hist_block_start(const struct hist *, uint32_t b);
 /*
  * Moves all history by delta_s seconds: the wall clock stepped (a router
  * without a real-time clock meeting NTP), and the data keeps its place

@@ -61,9 +61,10 @@ traffic_status_json(void)
 	json_counters(o, &hs->h->st, hist_counters, nitems(hist_counters));
 	json_object_set_new(o, "pairs", json_integer(hs->h->pairs_used));
 	json_object_set_new(o, "max_pairs", json_integer(hs->h->npairs));
-	json_object_set_new(o, "blocks_used",
-	    json_integer(hist_blocks_used(hs)));
-	json_object_set_new(o, "blocks", json_integer(hs->h->nblocks));
+	json_object_set_new(o, "pool_bytes_used",
+	    json_integer((json_int_t)hist_units_used(hs) * HIST_UNIT));
+	json_object_set_new(o, "pool_bytes",
+	    json_integer((json_int_t)hs->h->nunits * HIST_UNIT));
 	json_object_set_new(o, "memory_bytes",
 	    json_integer((json_int_t)hs->h->size));
 	json_object_set_new(o, "history_s", json_integer(hs->h->history_s));

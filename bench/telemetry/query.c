@@ -38,7 +38,6 @@
 #define DAY_MS		(86400 * 1000ULL)
 #define SIZE		(64UL * 1024 * 1024)
 #define RUNS		9
-#define DB		"/tmp/gk-bench-history.db"
 
 static double
 now_ms(clockid_t clock)
@@ -100,21 +99,22 @@ fill(struct hist *hs)
 static void
 per_kind(struct hist *hs, uint64_t active)
 {
-	uint32_t	 b, bulk = hist_find(hs, (const uint8_t[6]){ 0x52, 0,
+	uint32_t	 b, n, bulk = hist_find(hs, (const uint8_t[6]){ 0x52, 0,
 	    0, 0, 0, 1 }, htonl(0xc6336401));
 	uint64_t	 nbulk = 0, nchat = 0;
 
-	for (b = 0; b < hs->h->bhwm; b++) {
-		if (hs->blocks[b].owner == HIST_NONE)
+	for (b = 0; b < hs->h->uhwm; b += n) {
+		n = HIST_BLK_UNITS(HIST_BLK(hs, b));
+		if (HIST_BLK(hs, b)->owner == HIST_NONE)
 			continue;
-		if (hs->blocks[b].owner == bulk)
-			nbulk++;
+		if (HIST_BLK(hs, b)->owner == bulk)
+			nbulk += n;
 		else
-			nchat++;
+			nchat += n;
 	}
 	printf("  the bulk pair: %.1f bytes per active second; the 40 "
-	    "chattering pairs: %.1f\n", (double)nbulk * HIST_BLOCK / 86400,
-	    (double)nchat * HIST_BLOCK / (double)(active - 86400));
+	    "chattering pairs: %.1f\n", (double)nbulk * HIST_UNIT / 86400,
+	    (double)nchat * HIST_UNIT / (double)(active - 86400));
 }
 
 static int
@@ -140,6 +140,18 @@ day_json(struct hist *hs)
 }
 
 static void
+unlink_db(const char *path)
+{
+	char	 p[256];
+
+	unlink(path);
+	snprintf(p, sizeof(p), "%s-wal", path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", path);
+	unlink(p);
+}
+
+static void
 durable(struct hist *hs, uint64_t active)
 {
 	static double	 per[1440];
@@ -148,20 +160,22 @@ durable(struct hist *hs, uint64_t active)
 	sqlite3		*db;
 	struct hist	 b;
 	void		*mem = calloc(1, SIZE);
-	char		 err[256], *want, *got;
+	char		 err[256], *want, *got, db_path[64];
 	double		 t0, total = 0, max = 0;
 	uint64_t	 m, m0 = T0 / 60000 + 1;
 	size_t		 n = 0;
 	int		 rc;
 
-	unlink(DB);
-	unlink(DB "-wal");
-	unlink(DB "-shm");
-	if (mem == NULL || sqlite3_open(DB, &db) != SQLITE_OK ||
+	/* a file of this run's own: another run at the same time (several
+	 * engineers share this machine) must not write into it */
+	snprintf(db_path, sizeof(db_path), "/tmp/gk-bench-history.%ld.db",
+	    (long)getpid());
+	unlink_db(db_path);
+	if (mem == NULL || sqlite3_open(db_path, &db) != SQLITE_OK ||
 	    sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous="
 	    "FULL", NULL, NULL, NULL) != SQLITE_OK ||
 	    store_init(&st, db, err, sizeof(err)) == -1) {
-		printf("durable: cannot open %s\n", DB);
+		printf("durable: cannot open %s\n", db_path);
 		return;
 	}
 	for (m = m0; m <= m0 + 1439; m++) {
@@ -177,7 +191,7 @@ durable(struct hist *hs, uint64_t active)
 		n++;
 	}
 	sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
-	stat(DB, &sb);
+	stat(db_path, &sb);
 	qsort(per, n, sizeof(per[0]), cmp);
 	printf("checkpoints, one a minute for the day: median %.1f ms, "
 	    "max %.1f ms, %.1f s in all; history.db %lld bytes, %.1f per "
@@ -197,9 +211,7 @@ durable(struct hist *hs, uint64_t active)
 	free(got);
 	store_fini(&st);
 	sqlite3_close(db);
-	unlink(DB);
-	unlink(DB "-wal");
-	unlink(DB "-shm");
+	unlink_db(db_path);
 	free(mem);
 }
 
@@ -458,10 +470,11 @@ home_day(void)
 	struct hist	 hs;
 	struct hist_rec	 r;
 	void		*mem = calloc(1, SIZE);
-	uint32_t	*last = NULL, p, b, minute;
-	uint64_t	*last_slot = NULL, slots = 0;
+	uint32_t	*last = NULL, p, b, n, minute;
+	uint64_t	*last_slot = NULL, slots = 0, pool;
 	uint64_t	 active = 0, dact[HD_DEVICES] = { 0 }, dblk[HD_DEVICES] =
-	    { 0 }, dpairs[HD_DEVICES] = { 0 }, data = 0, tails = 0;
+	    { 0 }, dpairs[HD_DEVICES] = { 0 }, data = 0, tails = 0,
+	    blocks = 0;
 	double		 t0;
 	size_t		 i;
 	int		 d;
@@ -516,12 +529,16 @@ home_day(void)
 	    (unsigned long long)hs.h->st.pairs_full,
 	    (unsigned long long)(hs.h->st.coarsened[0] +
 	    hs.h->st.coarsened[1]), (unsigned long long)hs.h->st.dropped);
-	for (b = 0; b < hs.h->bhwm; b++)
-		if (hs.blocks[b].owner != HIST_NONE) {
-			dblk[hs.pairs[hs.blocks[b].owner].mac[5]]++;
-			data += hs.blocks[b].used;
-			tails += hs.blocks[b].next == HIST_NONE;
+	for (b = 0; b < hs.h->uhwm; b += n) {
+		n = HIST_BLK_UNITS(HIST_BLK(&hs, b));
+		if (HIST_BLK(&hs, b)->owner != HIST_NONE) {
+			dblk[hs.pairs[HIST_BLK(&hs, b)->owner].mac[5]] += n;
+			data += HIST_BLK(&hs, b)->used;
+			tails += HIST_BLK(&hs, b)->next == HIST_NONE;
+			blocks++;
 		}
+	}
+	pool = (uint64_t)hist_units_used(&hs) * HIST_UNIT;
 	for (p = 0; p < hs.h->phwm; p++)
 		if (hs.pairs[p].used)
 			dpairs[hs.pairs[p].mac[5]]++;
@@ -531,24 +548,29 @@ home_day(void)
 		    "pair-second\n", hd_names[d],
 		    (unsigned long long)dpairs[d], (unsigned long long)dact[d],
 		    hd.bytes[d][0] / 1e6, hd.bytes[d][1] / 1e6, dact[d] ?
-		    (double)dblk[d] * HIST_BLOCK / (double)dact[d] : 0);
+		    (double)dblk[d] * HIST_UNIT / (double)dact[d] : 0);
 	printf("home day: bytes per active pair-second: %.1f in blocks "
 	    "(target <= 32); %.1f with the pairs' own records (%zu bytes "
-	    "each)\n", (double)hist_blocks_used(&hs) * HIST_BLOCK /
-	    (double)active, ((double)hist_blocks_used(&hs) * HIST_BLOCK +
+	    "each)\n", (double)pool / (double)active, ((double)pool +
 	    (double)hs.h->pairs_used * sizeof(struct hist_pair)) /
 	    (double)active, sizeof(struct hist_pair));
 	/* where the blocks' bytes go: a pair's chain ends in a block it
 	 * has not filled yet, and a pair seen for a few seconds has only
 	 * that one */
 	printf("home day: of the blocks' %llu bytes, records %.0f %%, block "
-	    "headers %.0f %%, room left unused %.0f %% (%llu pairs' last "
-	    "blocks)\n", (unsigned long long)hist_blocks_used(&hs) * HIST_BLOCK,
-	    100.0 * (double)data / ((double)hist_blocks_used(&hs) * HIST_BLOCK),
-	    100.0 * (HIST_BLOCK - HIST_DATA) / HIST_BLOCK, 100.0 -
-	    100.0 * (double)data / ((double)hist_blocks_used(&hs) * HIST_BLOCK)
-	    - 100.0 * (HIST_BLOCK - HIST_DATA) / HIST_BLOCK,
-	    (unsigned long long)tails);
+	    "headers %.0f %% (%llu blocks), room left unused %.0f %% (%llu "
+	    "pairs' last blocks)\n", (unsigned long long)pool,
+	    100.0 * (double)data / (double)pool,
+	    100.0 * (double)(blocks * HIST_HDR) / (double)pool,
+	    (unsigned long long)blocks, 100.0 - 100.0 * (double)(data +
+	    blocks * HIST_HDR) / (double)pool, (unsigned long long)tails);
+	/* what is free below the high-water mark: room trimmed off the
+	 * pairs' last blocks that no block has taken again yet */
+	printf("home day: the pool's pages touched: %llu bytes (%.1f per "
+	    "active pair-second), %llu of them free for any block\n",
+	    (unsigned long long)hs.h->uhwm * HIST_UNIT,
+	    (double)hs.h->uhwm * HIST_UNIT / (double)active,
+	    (unsigned long long)hs.h->uhwm * HIST_UNIT - pool);
 	/* the original kept a std::map entry of about 64 bytes per active
 	 * 100 ms bucket of a pair (issue 12) */
 	printf("home day: %llu active (pair, 100 ms) buckets, %.1f per "
@@ -650,13 +672,14 @@ main(void)
 	qsort(t, RUNS, sizeof(t[0]), cmp);
 	qsort(cpu, RUNS, sizeof(cpu[0]), cmp);
 	printf("rows: %zu\n", rows);
-	printf("active pair-seconds: %llu; blocks used: %u of %u; "
-	    "coarsened: %llu, dropped: %llu\n", (unsigned long long)active,
-	    hist_blocks_used(&hs), hs.h->nblocks,
+	printf("active pair-seconds: %llu; pool used: %u of %u units of "
+	    "%d bytes; coarsened: %llu, dropped: %llu\n",
+	    (unsigned long long)active, hist_units_used(&hs), hs.h->nunits,
+	    HIST_UNIT,
 	    (unsigned long long)hs.h->st.coarsened[0],
 	    (unsigned long long)hs.h->st.dropped);
 	printf("bytes per active pair-second: %.1f (target <= 32)\n",
-	    (double)hist_blocks_used(&hs) * HIST_BLOCK / (double)active);
+	    (double)hist_units_used(&hs) * HIST_UNIT / (double)active);
 	per_kind(&hs, active);
 	printf("query, full day at points=1000: wall best %.1f ms, median "
 	    "%.1f ms; CPU best %.1f ms, median %.1f ms (target <= 50 ms)\n",

@@ -297,9 +297,9 @@ main(int argc, char **argv)
 	if (stat(argv[1], &sb) == -1)
 		return 1;
 	printf("a day of history for %d devices: %llu records, %u pairs, "
-	    "%u of %u blocks (%llu coarsened, %llu dropped); %s %lld bytes, "
+	    "%u of %u pool units (%llu coarsened, %llu dropped); %s %lld bytes, "
 	    "%.1f s of CPU\n", n, (unsigned long long)nrec,
-	    hs.h->pairs_used, hist_blocks_used(&hs), hs.h->nblocks,
+	    hs.h->pairs_used, hist_units_used(&hs), hs.h->nunits,
 	    (unsigned long long)hs.h->st.coarsened[0],
 	    (unsigned long long)hs.h->st.dropped, argv[1],
 	    (long long)sb.st_size, ((double)clock() - t0) / CLOCKS_PER_SEC);

@@ -97,7 +97,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 			hist_samples(&hs, p, 0, UINT32_MAX, count, &sum);
 			hist_cursor_resume(&hs, p, from, &cur);
 			if (cur.b != hs.pairs[p].head &&
-			    (cur.b >= hs.h->bhwm || hs.blocks[cur.b].owner != p))
+			    (!hist_block_start(&hs, cur.b) ||
+			    HIST_BLK(&hs, cur.b)->owner != p))
 				abort();
 			hist_samples_next(&hs, p, &cur, from, UINT32_MAX, count,
 			    &sum);

@@ -1,11 +1,14 @@
 /*
  * Unit tests of the history store (webd/history.c): exact bucket
  * placement, the cost of sparse data, coarsening and dropping under the
- * memory cap, expiry, a clock step, and attaching to kept, stale and
- * corrupted regions.
+ * memory cap, expiry, a clock step, attaching to kept, stale and
+ * corrupted regions, the slots' encoding, and what a pair costs: a short
+ * one no more than its records once quiet, its blocks moved and grown
+ * again without a sample changing.
  */
 #include <arpa/inet.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -152,23 +155,26 @@ test_sparse(void *mem, size_t size)
 {
 	struct hist	 hs;
 	struct collect	 c;
-	uint32_t	 used0, i;
+	uint32_t	 used0, i, p;
 
 	memset(mem, 0, size);
 	CHECK(hist_attach(&hs, mem, size, 86400) == 0);
-	CHECK(hist_blocks_used(&hs) == 0);
+	CHECK(hist_units_used(&hs) == 0);
 	add(&hs, mac_a, "192.0.2.1", T0, 1, 100);
 	add(&hs, mac_a, "192.0.2.1", T0 + 3600 * 1000, 1, 100);
-	add(&hs, mac_a, "192.0.2.1", T0 + 20 * 3600 * 1000, 1, 100);
-	hist_tick(&hs, T0 + 20 * 3600 * 1000 + 2000);
-	/* twenty hours of silence between three packets: one block */
-	CHECK(hist_blocks_used(&hs) == 1);
-	used0 = hist_blocks_used(&hs);
+	add(&hs, mac_a, "192.0.2.1", T0 + 18 * 3600 * 1000, 1, 100);
+	hist_tick(&hs, T0 + 18 * 3600 * 1000 + 2000);
+	/* eighteen hours of silence between three packets: one block (a
+	 * block spans 65,535 s at most) */
+	p = find(&hs, mac_a, "192.0.2.1");
+	CHECK(hs.pairs[p].head != HIST_NONE &&
+	    hs.pairs[p].head == hs.pairs[p].tail);
+	used0 = hist_units_used(&hs);
 	/* 1000 active seconds, one slot each: under 12 bytes a second */
 	for (i = 0; i < 1000; i++)
 		add(&hs, mac_b, "192.0.2.9", T0 + i * 1000ULL + 300, 0, 1400);
 	hist_tick(&hs, T0 + 1001 * 1000);
-	CHECK((hist_blocks_used(&hs) - used0) * HIST_BLOCK < 1000 * 12);
+	CHECK((hist_units_used(&hs) - used0) * HIST_UNIT < 1000 * 12);
 	samples(&hs, find(&hs, mac_b, "192.0.2.9"), &c);
 	CHECK(c.n == 1000 && c.sum[HIST_BD] == 1400000 &&
 	    c.sum[HIST_PD] == 1000 && c.levels[0] == 1000);
@@ -211,7 +217,7 @@ test_cap(void *mem, size_t size)
 	CHECK(hs.h->st.dropped > 0);
 	CHECK(c.levels[2] > 0);
 	CHECK(c.min_l0_sec <= (end / 1000) - HIST_NEWEST_S);
-	CHECK(hist_blocks_free(&hs) > 0);
+	CHECK(hist_units_free(&hs) > 0);
 	/* the region is still whole */
 	CHECK(hist_attach(&hs, mem, size, 86400) == 1);
 	CHECK(hs.h->st.salvaged == 0);
@@ -235,7 +241,7 @@ test_expiry(void *mem, size_t size)
 	samples(&hs, find(&hs, mac_a, "192.0.2.2"), &c);
 	CHECK(c.n == 1 && c.sum[HIST_BU] == 20);
 	hist_tick(&hs, T0 + 5500 * 1000);
-	CHECK(hs.h->pairs_used == 0 && hist_blocks_used(&hs) == 0);
+	CHECK(hs.h->pairs_used == 0 && hist_units_used(&hs) == 0);
 }
 
 /* The wall clock steps: the history moves with it, nothing is late. */
@@ -290,21 +296,23 @@ test_attach(void *mem, size_t size)
 	samples(&hs, p, &c);
 	CHECK(c.n == 2 && c.sum[HIST_BU] == 21);
 	/* a chain that loops: that pair goes, the other stays */
-	hs.blocks[hs.pairs[p].head].next = hs.pairs[p].head;
+	HIST_BLK(&hs, hs.pairs[p].head)->next = hs.pairs[p].head;
 	CHECK(hist_attach(&hs, mem, size, 86400) == 1);
 	CHECK(hs.h->st.salvaged == 1);
 	CHECK(find(&hs, mac_a, "192.0.2.1") == HIST_NONE);
 	samples(&hs, find(&hs, mac_b, "192.0.2.2"), &c);
 	CHECK(c.n == 2 && c.sum[HIST_BD] == 25);
 	/* the freed block is reused, not lost */
-	CHECK(hist_blocks_used(&hs) == 1);
-	/* garbage inside a block ends that block's samples, no more */
 	q = find(&hs, mac_b, "192.0.2.2");
-	memset(hs.blocks[hs.pairs[q].head].data, 0xff, HIST_DATA);
+	CHECK(hist_units_used(&hs) ==
+	    HIST_BLK_UNITS(HIST_BLK(&hs, hs.pairs[q].head)));
+	/* garbage inside a block ends that block's samples, no more */
+	memset(HIST_BLK(&hs, hs.pairs[q].head)->data, 0xff,
+	    HIST_BLK_ROOM(HIST_BLK(&hs, hs.pairs[q].head)));
 	samples(&hs, q, &c);
 	CHECK(c.n == 0);
 	/* a bad header: rebuilt, counted */
-	hs.h->nblocks++;
+	hs.h->nunits++;
 	CHECK(hist_attach(&hs, mem, size, 86400) == 0);
 	CHECK(hs.h->st.resets == 1 && hs.h->pairs_used == 0);
 }
@@ -333,7 +341,7 @@ test_encoding(void *mem, size_t size)
 	};
 	struct hist	 hs;
 	struct collect	 got;
-	uint32_t	 p, sec = (uint32_t)(T0 / 1000), k, used = 0;
+	uint32_t	 p, sec = (uint32_t)(T0 / 1000), k, used = 0, room = 0;
 	uint64_t	 want = 0;
 	int		 s, i;
 
@@ -366,15 +374,211 @@ test_encoding(void *mem, size_t size)
 	}
 	samples(&hs, p, &got);
 	CHECK(got.n == 11 + 600);
-	for (k = 0; k < hs.h->bhwm; k++)
-		used += hs.blocks[k].used;
+	for (k = 0; k < hs.h->uhwm; k += HIST_BLK_UNITS(HIST_BLK(&hs, k)))
+		if (HIST_BLK(&hs, k)->owner != HIST_NONE) {
+			used += HIST_BLK(&hs, k)->used;
+			room += HIST_BLK_ROOM(HIST_BLK(&hs, k));
+		}
 	CHECK(got.sum[HIST_BU] + got.sum[HIST_BD] == want + 1 +
 	    UINT32_MAX * 2ULL + 20800 + 9000000 + 1500 + 64000 + 1400 +
 	    63000 + 5 + 1 + 100 + 200 + 90 + 150000 + 2);
 	/* blocks hold data, not air: over 95 % of what they could */
-	CHECK(used * 100 > (uint64_t)hist_blocks_used(&hs) * HIST_DATA * 95);
-	/* under 60 bytes a busy second, all ten slots */
-	CHECK(hist_blocks_used(&hs) * HIST_BLOCK < 60 * 66);
+	CHECK((uint64_t)used * 100 > (uint64_t)room * 95);
+	printf("a busy second, all ten slots: %.1f bytes in blocks\n",
+	    (double)hist_units_used(&hs) * HIST_UNIT / 61);
+	CHECK(hist_units_used(&hs) * HIST_UNIT < 61 * 66);
+}
+
+/*
+ * What a short pair costs: a page fetch (a request, then 100 ms of
+ * response over two seconds) takes a whole block while it is active;
+ * quiet for HIST_TRIM_IDLE_S, its block moves to one of just the units
+ * its records fill. Its samples are the same after the move, the
+ * checkpoint cursor follows the block, and the pair goes on in a new
+ * block when it comes back.
+ */
+static void
+test_quiet(void *mem, size_t size)
+{
+	static struct collect before, after;
+	struct hist	 hs;
+	struct hist_block *blk;
+	char		 ip[32];
+	uint64_t	 t;
+	uint32_t	 p, q, max = 0;
+	int		 i;
+
+	memset(mem, 0, size);
+	CHECK(hist_attach(&hs, mem, size, 86400) == 0);
+	for (i = 0; i < 40; i++) {
+		snprintf(ip, sizeof(ip), "198.51.100.%d", i);
+		t = T0 + (uint64_t)i * 1000;
+		add(&hs, mac_a, ip, t, 1, 600 + (uint32_t)i);
+		add(&hs, mac_a, ip, t + 150, 0, 28000 + (uint32_t)i * 7);
+		add(&hs, mac_a, ip, t + 250, 0, 43400);
+		add(&hs, mac_a, ip, t + 260, 1, 52);
+		add(&hs, mac_a, ip, t + 1150, 0, 9000 + (uint32_t)i);
+		add(&hs, mac_a, ip, t + 1160, 1, 52 * 8);
+	}
+	hist_tick(&hs, T0 + 102 * 1000);
+	p = find(&hs, mac_a, "198.51.100.7");
+	samples(&hs, p, &before);
+	CHECK(before.n == 4);
+	/* active: a whole block */
+	CHECK(HIST_BLK_UNITS(HIST_BLK(&hs, hs.pairs[p].tail)) ==
+	    HIST_BLOCK_UNITS);
+	hs.pairs[p].ckpt_block = hs.pairs[p].tail;
+	hist_tick(&hs, T0 + (102 + HIST_TRIM_IDLE_S) * 1000ULL);
+	samples(&hs, p, &after);
+	CHECK(after.n == before.n && memcmp(after.s, before.s,
+	    before.n * sizeof(before.s[0])) == 0);
+	CHECK(hs.pairs[p].ckpt_block == hs.pairs[p].tail);
+	/* quiet: one block each, of the units its records fill */
+	for (i = 0; i < 40; i++) {
+		snprintf(ip, sizeof(ip), "198.51.100.%d", i);
+		q = find(&hs, mac_a, ip);
+		CHECK(q != HIST_NONE && hs.pairs[q].head == hs.pairs[q].tail);
+		if (q == HIST_NONE)
+			continue;
+		blk = HIST_BLK(&hs, hs.pairs[q].head);
+		CHECK(HIST_BLK_UNITS(blk) * HIST_UNIT < HIST_HDR + blk->used +
+		    HIST_UNIT);
+		max = HIST_BLK_UNITS(blk) > max ? HIST_BLK_UNITS(blk) : max;
+	}
+	printf("a short pair (two seconds, six 100 ms slots) once quiet: %u "
+	    "bytes at most, %.1f on average\n", max * HIST_UNIT,
+	    (double)hist_units_used(&hs) * HIST_UNIT / 40);
+	CHECK(max * HIST_UNIT <= 48);
+	/* back again, busy: the chain grows on from the moved block into
+	 * new ones, nothing lost */
+	for (t = T0 + 2000 * 1000ULL; t < T0 + 2030 * 1000ULL; t += 100)
+		add(&hs, mac_a, "198.51.100.7", t, 0, 70000 + (uint32_t)(t *
+		    7919 % 9000));
+	hist_tick(&hs, T0 + 2031 * 1000ULL);
+	samples(&hs, p, &after);
+	CHECK(after.n == before.n + 300 && memcmp(after.s, before.s,
+	    before.n * sizeof(before.s[0])) == 0);
+	CHECK(after.s[before.n].c[HIST_BD] == 70000 + (T0 + 2000 * 1000ULL) *
+	    7919 % 9000);
+	CHECK(hs.pairs[p].head != hs.pairs[p].tail);
+	/* and the region attaches again whole */
+	CHECK(hist_attach(&hs, mem, size, 86400) == 1);
+	CHECK(hs.h->st.salvaged == 0);
+	samples(&hs, p, &before);
+	CHECK(before.n == after.n && memcmp(after.s, before.s,
+	    before.n * sizeof(before.s[0])) == 0);
+}
+
+/*
+ * The room quiet pairs gave back is used again: pairs busy at once
+ * (their blocks interleaved in the pool) go quiet (their last blocks
+ * moved to small ones) and every other one expires, leaving free
+ * pieces of every size; a busy pair then fills the pool without a
+ * drop or a coarsening while free units remain, its blocks taken from
+ * the pieces and their neighbours joined.
+ */
+static void
+test_pieces(void *mem, size_t size)
+{
+	static struct collect c;
+	struct hist	 hs;
+	char		 ip[32];
+	uint64_t	 t, sent = 0, ms, end;
+	uint32_t	 i, p, k;
+
+	memset(mem, 0, size);
+	CHECK(hist_attach(&hs, mem, size, 2 * 3600) == 0);
+	for (k = 0; k < 30; k++) {
+		for (i = 0; i < 60; i++) {
+			snprintf(ip, sizeof(ip), "10.1.%u.1", i);
+			t = T0 + (i % 2 ? 0 : 3600 * 1000ULL) + k * 1000ULL +
+			    i * 7;
+			add(&hs, mac_b, ip, t, 1, 500 + i * k);
+			add(&hs, mac_b, ip, t + 300, 0, 30000 + i * 3 + k);
+			add(&hs, mac_b, ip, t + 500, 0, 1000 + i * 3 * k);
+		}
+		hist_tick(&hs, T0 + k * 1000ULL + 999);
+	}
+	for (k = 0; k < 30; k++)
+		hist_tick(&hs, T0 + 3600 * 1000ULL + k * 1000ULL + 999);
+	hist_tick(&hs, T0 + (3600 + 40 + HIST_TRIM_IDLE_S) * 1000ULL);
+	/* the odd ones expire: free pieces between the even ones' blocks */
+	hist_tick(&hs, T0 + (2 * 3600 + 100) * 1000ULL);
+	CHECK(hs.h->pairs_used == 30);
+	CHECK(hist_units_free(&hs) > hs.h->nunits / 2);
+	/* a busy pair until the pool is nearly full (a bound, in case),
+	 * none of it old enough to expire */
+	hs.h->history_s = 12 * 3600;
+	end = T0 + (8 * 3600) * 1000ULL;
+	for (ms = T0 + (2 * 3600 + 200) * 1000ULL; ms < end &&
+	    hist_units_free(&hs) > hs.h->nunits / 16; ms += 100) {
+		add(&hs, mac_a, "203.0.113.9", ms, 0, 14000 + (uint32_t)(ms *
+		    7919 % 70000));
+		add(&hs, mac_a, "203.0.113.9", ms + 1, 1, 9000 + (uint32_t)(ms *
+		    31 % 7000));
+		sent += 23000 + ms * 7919 % 70000 + ms * 31 % 7000;
+		if (ms % 1000 == 0)
+			hist_tick(&hs, ms);
+	}
+	hist_tick(&hs, ms + 1000);
+	CHECK(ms < end);
+	CHECK(hs.h->st.dropped == 0 && hs.h->st.coarsened[0] == 0);
+	p = find(&hs, mac_a, "203.0.113.9");
+	samples(&hs, p, &c);
+	CHECK(c.sum[HIST_BD] + c.sum[HIST_BU] == sent);
+	CHECK(hist_attach(&hs, mem, size, 12 * 3600) == 1);
+	CHECK(hs.h->st.salvaged == 0);
+}
+
+/*
+ * Level 0 gives back every count exactly, whatever it is, up to the
+ * largest a checkpoint may hold (HIST_SLOT_MAX); a larger one is
+ * refused, not mangled.
+ */
+static void
+test_roundtrip(void *mem, size_t size)
+{
+	static uint64_t	 c[HIST_SLOTS][HIST_NC], want[600][HIST_NC];
+	static struct collect got;
+	struct hist	 hs;
+	uint32_t	 p, sec = (uint32_t)(T0 / 1000), k, mask;
+	uint64_t	 rnd = 88172645463325252ULL, v;
+	size_t		 n = 0, i;
+	int		 s, j, bad = 0;
+
+	memset(mem, 0, size);
+	hist_attach(&hs, mem, size, 86400);
+	add(&hs, mac_a, "192.0.2.50", T0 - 5000, 1, 1);
+	hist_tick(&hs, T0);
+	p = find(&hs, mac_a, "192.0.2.50");
+	for (k = 1; k <= 60; k++) {
+		for (mask = 0; mask == 0; ) {
+			rnd ^= rnd << 13, rnd ^= rnd >> 7, rnd ^= rnd << 17;
+			mask = (uint32_t)(rnd & 0x3ff);
+		}
+		for (s = 0; s < HIST_SLOTS; s++)
+			for (j = 0; j < HIST_NC; j++) {
+				rnd ^= rnd << 13, rnd ^= rnd >> 7,
+				    rnd ^= rnd << 17;
+				/* scales from 0 to the largest */
+				v = rnd >> (rnd % 64);
+				c[s][j] = k % 7 == 0 ? HIST_SLOT_MAX - v % 3 :
+				    v % (HIST_SLOT_MAX + 1);
+				if (k % 5 == 0)
+					c[s][j] %= 2000;
+			}
+		CHECK(hist_restore_second(&hs, p, sec + k, 0, mask, c) == 0);
+		for (s = 0; s < HIST_SLOTS; s++)
+			if (mask & 1U << s)
+				memcpy(want[n++], c[s], sizeof(want[0]));
+	}
+	c[3][HIST_PD] = HIST_SLOT_MAX + 1;
+	CHECK(hist_restore_second(&hs, p, sec + 61, 0, 1U << 3, c) == -1);
+	samples(&hs, p, &got);
+	CHECK(got.n == n + 1);
+	for (i = 0; i < n && got.n == n + 1; i++)
+		bad |= memcmp(got.s[i + 1].c, want[i], sizeof(want[i])) != 0;
+	CHECK(!bad);
 }
 
 int
@@ -391,6 +595,9 @@ main(void)
 	test_shift(mem, size);
 	test_attach(mem, size);
 	test_encoding(mem, size);
+	test_quiet(mem, size);
+	test_pieces(mem, size);
+	test_roundtrip(mem, size);
 	free(mem);
 	return check_result();
 }

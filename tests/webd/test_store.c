@@ -601,7 +601,7 @@ spoil_cursors(struct hist *hs)
 			hs->pairs[p].ckpt_block = HIST_NONE;
 			break;
 		case 1:
-			hs->pairs[p].ckpt_block = hs->h->nblocks +
+			hs->pairs[p].ckpt_block = hs->h->nunits +
 			    (uint32_t)(random() % 1000);
 			break;
 		case 2:
@@ -612,7 +612,7 @@ spoil_cursors(struct hist *hs)
 			break;
 		case 4:
 			hs->pairs[p].ckpt_block = (uint32_t)random() %
-			    (hs->h->bhwm + 1);
+			    (hs->h->uhwm + 1);
 			break;
 		}
 	}
@@ -627,7 +627,9 @@ second_recs(uint32_t sec, struct hist_rec *r)
 
 	memset(r, 0, sizeof(*r) * 16);
 	for (k = 0; k < 10; k++) {
-		if (random() % 3 != 0)
+		/* busy in two slots of three: enough to fill the region
+		 * to its 10 s level in three hours */
+		if (random() % 3 == 0)
 			continue;
 		r[n].ms = (uint64_t)sec * 1000 + (uint64_t)k * 100 + 7;
 		memcpy(r[n].mac, mac_a, 6);
@@ -663,8 +665,8 @@ skipped(const struct hist *hs, uint32_t p)
 	uint32_t	 b, n = 0;
 
 	for (b = hs->pairs[p].head; b != HIST_NONE &&
-	    b != hs->pairs[p].ckpt_block && n <= hs->h->bhwm;
-	    b = hs->blocks[b].next)
+	    b != hs->pairs[p].ckpt_block && n <= hs->h->uhwm;
+	    b = HIST_BLK(hs, b)->next)
 		n++;
 	return n;
 }
