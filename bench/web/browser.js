@@ -96,6 +96,8 @@ async function profileList(browser) {
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await loggedIn(ctx);
   const cdp = await ctx.newCDPSession(page);
+  await until(cdp, MARK("gk-devices-painted"));
+  await page.waitForTimeout(500);
   await cdp.send("Profiler.enable");
   await cdp.send("Profiler.setSamplingInterval", { interval: 100 });
   await cdp.send("Profiler.start");
@@ -131,6 +133,8 @@ async function traceLoads(browser) {
   await page.fill("#password", password);
   await page.click("#login-form button[type=submit]");
   await page.waitForSelector("#page-devices:not([hidden])");
+  await until(cdp, MARK("gk-devices-painted"));
+  await page.waitForTimeout(500);
   await page.reload({ waitUntil: "commit" });
   await until(cdp, MARK("gk-devices-painted"));
   await page.waitForTimeout(200);
@@ -183,6 +187,10 @@ async function traceLoads(browser) {
     await page.fill("#password", password);
     await page.click("#login-form button[type=submit]");
     await page.waitForSelector("#page-devices:not([hidden])");
+    // The page after the login done with its list (a reload while it
+    // still draws waits for it: the reload's own time would include it).
+    await until(cdp, MARK("gk-devices-painted"));
+    await page.waitForTimeout(500);
     // The logged-in page loaded afresh: navigation start to the list.
     await page.reload({ waitUntil: "commit" });
     fig.painted.push(await until(cdp, MARK("gk-devices-painted")));
@@ -212,7 +220,8 @@ async function traceLoads(browser) {
   const trace = await traceLoads(browser).catch((e) => ["trace failed: " + e.message]);
   if (process.env.SHOTS) await shots(browser, process.env.SHOTS);
   await browser.close();
-  const line = (name, v, target) => console.log("  " + name.padEnd(34) + median(v).toFixed(0).padStart(6) + " ms  (target <= " + target + " ms)" + (median(v) <= target ? "" : "  OVER"));
+  const line = (name, v, target) => console.log("  " + name.padEnd(34) + median(v).toFixed(0).padStart(6) + " ms  (target <= " + target + " ms)" +
+    (median(v) <= target ? "" : "  OVER") + "  [" + Math.min(...v).toFixed(0) + " to " + Math.max(...v).toFixed(0) + "]");
   console.log("browser (chromium, median of " + RUNS + "; " + rows + " devices listed):");
   line("first paint (login page)", fig.paint, 300);
   line("complete device list (every row in the page)", fig.list, 300);
