@@ -229,6 +229,8 @@ async function traceLoads(browser) {
   line("open a device: its day drawn", fig.open, 500);
   line("a device's full day chart", fig.day, 500);
   line("zoom to 1 minute", fig.zoom, 100);
+  console.log("  each run (ms): first paint " + fig.paint.map((v) => v.toFixed(0)).join(" ") + "; list " + fig.list.map((v) => v.toFixed(0)).join(" ") +
+    "; painted " + fig.painted.map((v) => v.toFixed(0)).join(" "));
   const ms = (v) => median(v).toFixed(0) + " ms";
   console.log("  where: the scripts ran (DOMContentLoaded) at " + ms(fig.dcl) + ", /api/session answered at " + ms(fig.session) + ", /api/clients at " + ms(fig.clients) +
     " (from navigation start); /api/traffic took " + ms(fig.dayApi) + " for the day (" + dayRows +
