@@ -597,6 +597,7 @@ function sparkMeasure() {
   const rows = [...devView.rows.values()];
   if (!rows.length) return;
   const dpr = window.devicePixelRatio || 1, c0 = rows[0].canvas;
+  if (!c0.clientWidth) return;	// the list is hidden: measured when shown
   devView.spark = [Math.round(c0.clientWidth * dpr), Math.round(c0.clientHeight * dpr)];
   const bottom = window.innerHeight + SPARK_MARGIN;
   for (const r of rows) {
