@@ -61,6 +61,17 @@ async function until(cdp, expr, ms) {
 const MARK = (name) => `(performance.getEntriesByName("${name}")[0] || {}).startTime`;
 const FCP_SHOWN = `document.querySelector("#login") && !document.querySelector("#login").hidden && ${MARK("first-contentful-paint")}`;
 
+// Logs in on the login page, and waits for the list to be done (a
+// reload while the page still draws waits for it: the reload's own time
+// would include that work).
+async function logInAndSettle(page, cdp) {
+  await page.fill("#password", password);
+  await page.click("#login-form button[type=submit]");
+  await page.waitForSelector("#page-devices:not([hidden])");
+  await until(cdp, MARK("gk-devices-painted"));
+  await page.waitForTimeout(500);
+}
+
 // A page of ctx, logged in, on the device list.
 async function loggedIn(ctx) {
   const page = await ctx.newPage();
@@ -130,11 +141,7 @@ async function traceLoads(browser) {
   await page.goto(base + "/", { waitUntil: "commit" });
   await until(cdp, FCP_SHOWN);
   await page.waitForTimeout(300);
-  await page.fill("#password", password);
-  await page.click("#login-form button[type=submit]");
-  await page.waitForSelector("#page-devices:not([hidden])");
-  await until(cdp, MARK("gk-devices-painted"));
-  await page.waitForTimeout(500);
+  await logInAndSettle(page, cdp);
   await page.reload({ waitUntil: "commit" });
   await until(cdp, MARK("gk-devices-painted"));
   await page.waitForTimeout(200);
@@ -184,13 +191,7 @@ async function traceLoads(browser) {
     const cdp = await ctx.newCDPSession(page);
     await page.goto(base + "/", { waitUntil: "commit" });
     fig.paint.push(await until(cdp, FCP_SHOWN));
-    await page.fill("#password", password);
-    await page.click("#login-form button[type=submit]");
-    await page.waitForSelector("#page-devices:not([hidden])");
-    // The page after the login done with its list (a reload while it
-    // still draws waits for it: the reload's own time would include it).
-    await until(cdp, MARK("gk-devices-painted"));
-    await page.waitForTimeout(500);
+    await logInAndSettle(page, cdp);
     // The logged-in page loaded afresh: navigation start to the list.
     await page.reload({ waitUntil: "commit" });
     fig.painted.push(await until(cdp, MARK("gk-devices-painted")));
