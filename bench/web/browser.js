@@ -94,7 +94,9 @@ async function shots(browser, dir) {
     const page = await loggedIn(ctx);
     await page.waitForSelector("#devices tbody tr");
     await page.waitForTimeout(10000);
-    await page.screenshot({ path: path.join(dir, "bench-devices" + name + ".png") });
+    // the phone's whole list (its cards below the first screen, whose
+    // sparklines are drawn once a second, not with every frame)
+    await page.screenshot({ path: path.join(dir, "bench-devices" + name + ".png"), fullPage: name === "-phone" });
     await page.click(`#devices tr[data-key="${device}"] td.name a`);
     await page.waitForFunction(() => Number(document.querySelector("#dv-hist").dataset.loaded || 0) > 0);
     await page.waitForTimeout(3000);
