@@ -443,7 +443,7 @@ const SPARK_MARGIN = 100;
 const sparkSeen = new IntersectionObserver((entries) => {
   for (const e of entries) {
     const r = devView.rows.get(e.target.closest("tr").dataset.key);
-    if (!r) continue;
+    if (!r || r.canvas !== e.target) continue;
     const was = r.seen;
     r.seen = e.isIntersecting;
     if (r.seen && !was && devView.spark) sparkDraw(r, sparkColors(), sparkSpan());
@@ -659,7 +659,7 @@ pages.devices = {
     // list's paint made anyway.
     requestAnimationFrame(() => setTimeout(async () => {
       performance.mark("gk-devices-painted");
-      await needUplot();
+      try { await needUplot(); } catch (e) { alertBox(e.message); return; }
       if (!devView.netChart) devView.netChart = rateChart($("#net-chart"), 150, { legend: false, liveSpan: true });
       devView.netChart.setData(liveData(live.net));
     }));
@@ -899,7 +899,7 @@ pages.device = {
     // The list and uPlot at once (a page opened here first has neither).
     const fresher = loadClients();
     fresher.catch(() => {});	// awaited below; not "unhandled" meanwhile
-    await needUplot();
+    try { await needUplot(); } catch (e) { $("#dv-error").textContent = e.message; return; }
     if (!dv.liveChart) dv.liveChart = rateChart($("#dv-live"), 150, { legend: false, liveSpan: true });
     if (!dv.histChart) {
       dv.histChart = rateChart($("#dv-hist"), 240, {
