@@ -429,13 +429,16 @@ function scheduleClients() {
 
 // spark: the sparklines' size in device pixels, measured once per list
 // (null: not yet); frames: live frames counted, for the sparklines off
-// the screen.
-const devView = { rows: new Map(), netChart: null, sig: "", spark: null, frames: 0 };
-window.addEventListener("resize", () => { devView.spark = null; });
+// the screen; resized: measured again after a resize, when all are
+// drawn at once (a full-page screenshot resizes the page, and takes it
+// in that frame).
+const devView = { rows: new Map(), netChart: null, sig: "", spark: null, frames: 0, resized: false };
+window.addEventListener("resize", () => { devView.spark = null; devView.resized = true; });
 
 // The sparklines on the screen (or within 100 px of it) are drawn with
 // every live frame, and at once when a row scrolls in; the others once
-// a second, so that a full-page screenshot or a print shows them too.
+// a second (and once after a new list's paint, sparkMeasure), so that
+// a full-page screenshot or a print shows them too.
 // A row's "seen" comes from this observer, and for a new list from the
 // frame that measures the sparklines (the observer answers only after
 // that frame's paint).
@@ -559,11 +562,8 @@ function drawDevices() {
       devView.spark = null;
       tb.replaceChildren(...list.map(devRow));
     } else {
-      // Same devices, maybe another order: move the rows, if it is
-      // another (moving all of them lays out the table again, and this
-      // runs with every live frame when sorted by the rate).
-      const order = list.map((d) => devView.rows.get(devKey(d))).filter(Boolean);
-      if (order.some((r, i) => tb.children[i] !== r.tr)) for (const r of order) tb.appendChild(r.tr);
+      // Same devices, maybe another order: move the rows.
+      for (const d of list) { const r = devView.rows.get(devKey(d)); if (r) tb.appendChild(r.tr); }
     }
     devView.sig = sig;
     if (focusKey) {
@@ -591,7 +591,7 @@ function drawDevices() {
 // (reading it at once would lay out the new table before its first
 // paint), and which rows are on the screen: the layout is made by the
 // first read, the others are cheap. Those rows' sparklines are drawn in
-// this frame, the others a second later at most (devLive).
+// this frame, the others once the page is idle after its paint.
 function sparkMeasure() {
   devView.sparkDue = 0;
   const rows = [...devView.rows.values()];
@@ -604,8 +604,13 @@ function sparkMeasure() {
     const b = r.canvas.getBoundingClientRect();
     r.seen = b.height > 0 && b.bottom > -SPARK_MARGIN && b.top < bottom;
   }
-  const colors = sparkColors(), span = sparkSpan();
-  for (const r of rows) if (r.seen) sparkDraw(r, colors, span);
+  const colors = sparkColors(), span = sparkSpan(), all = devView.resized;
+  devView.resized = false;
+  for (const r of rows) if (r.seen || all) sparkDraw(r, colors, span);
+  if (!all) requestIdleCallback(() => {
+    const c = sparkColors(), sp = sparkSpan();
+    for (const r of rows) if (!r.seen && devView.rows.get(r.key) === r && devView.spark) sparkDraw(r, c, sp);
+  }, { timeout: 500 });
 }
 
 function devLive() {
