@@ -182,11 +182,22 @@ accepts_gzip(const char *ae)
 
 static void
 serve_asset(const struct web_req *req, struct web_resp *r,
-    const struct asset *a)
+    const struct asset *a, const char *query)
 {
+	char	 v[32];
+
 	r->type = a->type;
-	/* index.html names the others by hash-free names: revalidate all */
-	r->cache = "no-cache";
+	/*
+	 * index.html (revalidated on every load) names the other files
+	 * with "?v=" and their ETag (gen_assets.py): asked so, a file is
+	 * kept for a year, a new content being a new name; asked
+	 * otherwise (index.html itself), it is revalidated.
+	 */
+	if (query_param(query, "v", v, sizeof(v)) == 0 &&
+	    strcmp(v, a->etag) == 0)
+		r->cache = "max-age=31536000, immutable";
+	else
+		r->cache = "no-cache";
 	snprintf(r->etag, sizeof(r->etag), "\"%s\"", a->etag);
 	if (req->if_none_match != NULL &&
 	    strcmp(req->if_none_match, r->etag) == 0) {
@@ -206,7 +217,7 @@ serve_asset(const struct web_req *req, struct web_resp *r,
 
 static void
 route_static(const struct web_server *srv, const struct web_req *req,
-    struct web_resp *r, const char *path)
+    struct web_resp *r, const char *path, const char *query)
 {
 	const struct asset *a;
 
@@ -224,7 +235,7 @@ route_static(const struct web_server *srv, const struct web_req *req,
 		reply_error(r, 404, "no such page");
 		return;
 	}
-	serve_asset(req, r, a);
+	serve_asset(req, r, a, query);
 }
 
 /* ---- sessions ---- */
@@ -933,7 +944,7 @@ web_handle(struct web_server *srv, const struct web_req *req,
 	if (strncmp(path, "/api/", 5) == 0)
 		route_api(srv, req, r, path, q != NULL ? q + 1 : "");
 	else
-		route_static(srv, req, r, path);
+		route_static(srv, req, r, path, q != NULL ? q + 1 : "");
 }
 
 void

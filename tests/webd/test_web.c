@@ -335,13 +335,16 @@ test_static(void)
 {
 	struct web_resp	 r;
 	struct web_req	 q;
-	char		 etag[64];
+	char		 etag[64], ref[96], uri[96];
 
 	setup(1);
 	CHECK(call(WEB_GET, "/app.js", LAN, NULL, NULL, NULL, &r) == 200);
 	CHECK(strncmp(r.type, "text/javascript", 15) == 0);
 	CHECK(r.etag[0] == '"');
 	strlcpy(etag, r.etag, sizeof(etag));
+	/* uPlot, which app.js loads, is named with its ETag as well */
+	CHECK(memmem(r.body, r.len, "\"/uPlot.iife.min.js?v=",
+	    strlen("\"/uPlot.iife.min.js?v=")) != NULL);
 	memset(&q, 0, sizeof(q));
 	q.method = WEB_GET;
 	q.uri = "/app.js";
@@ -363,10 +366,29 @@ test_static(void)
 	web_resp_free(&r);
 	CHECK(call(WEB_POST, "/", LAN, NULL, NULL, NULL, &r) == 405);
 	web_resp_free(&r);
-	/* the page loads no inline script: its one script is a file */
+	/* the page loads no inline script: its one script is a file,
+	 * named with its ETag, as a browser may keep it for a year */
 	CHECK(call(WEB_GET, "/", LAN, NULL, NULL, NULL, &r) == 200);
+	CHECK(strcmp(r.cache, "no-cache") == 0);
 	CHECK(memmem(r.body, r.len, "<script>", 8) == NULL);
-	CHECK(memmem(r.body, r.len, "src=\"/app.js\"", 13) != NULL);
+	snprintf(ref, sizeof(ref), "src=\"/app.js?v=%.*s\"",
+	    (int)strlen(etag) - 2, etag + 1);
+	CHECK(memmem(r.body, r.len, ref, strlen(ref)) != NULL);
+	web_resp_free(&r);
+	snprintf(uri, sizeof(uri), "/app.js?v=%.*s", (int)strlen(etag) - 2,
+	    etag + 1);
+	CHECK(call(WEB_GET, uri, LAN, NULL, NULL, NULL, &r) == 200);
+	CHECK(strcmp(r.cache, "max-age=31536000, immutable") == 0);
+	CHECK(strcmp(r.etag, etag) == 0);
+	web_resp_free(&r);
+	/* another version (an old page's) or none: revalidated */
+	CHECK(call(WEB_GET, "/app.js?v=0123456789abcdef0123", LAN, NULL, NULL,
+	    NULL, &r) == 200);
+	CHECK(strcmp(r.cache, "no-cache") == 0);
+	web_resp_free(&r);
+	CHECK(call(WEB_GET, "/app.js", LAN, NULL, NULL, NULL, &r) == 200);
+	CHECK(strcmp(r.cache, "no-cache") == 0);
+	web_resp_free(&r);
 }
 
 static int

@@ -237,6 +237,32 @@ function disconnectLive() {
 
 /* ---- charts ---- */
 
+// uPlot (its script and its style sheet) is asked when the page first
+// makes a chart (the network's chart after the device list's paint, a
+// device's page), not by index.html: the login page and the list paint
+// without waiting for its 51 kB to be fetched, parsed and compiled, nor
+// for a second style sheet (docs/dashboard.md, Loading).
+let uplotLoad = null;
+function loadFile(tag, attrs, before) {
+  return new Promise((resolve, reject) => {
+    const e = Object.assign(document.createElement(tag), attrs);
+    e.addEventListener("load", resolve);
+    e.addEventListener("error", () => { e.remove(); reject(new Error("The charts did not load: reload the page.")); });
+    document.head.insertBefore(e, before || null);
+  });
+}
+function needUplot() {
+  if (!uplotLoad) {
+    // uPlot's style sheet before app.css, whose rules for uPlot's
+    // legend and selection (the page's colours) win as they follow it
+    uplotLoad = Promise.all([loadFile("link", { rel: "stylesheet", href: "/uPlot.min.css" },
+      document.querySelector('link[rel="stylesheet"]')),
+    loadFile("script", { src: "/uPlot.iife.min.js" })]);
+    uplotLoad.catch(() => { uplotLoad = null; });	// asked again next time
+  }
+  return uplotLoad;
+}
+
 // The sparklines' colours, read once (a style lookup per live frame
 // cost more than the drawing) and again when the system's scheme
 // changes.
@@ -402,9 +428,38 @@ function scheduleClients() {
 /* Devices */
 
 // spark: the sparklines' size in device pixels, measured once per list
-// (null: not yet).
-const devView = { rows: new Map(), netChart: null, sig: "", spark: null };
-window.addEventListener("resize", () => { devView.spark = null; });
+// (null: not yet); frames: live frames counted, for the sparklines off
+// the screen; resized: measured again after a resize, when all are
+// drawn at once (a full-page screenshot resizes the page, and takes it
+// in that frame).
+const devView = { rows: new Map(), netChart: null, sig: "", spark: null, frames: 0, resized: false };
+window.addEventListener("resize", () => { devView.spark = null; devView.resized = true; });
+
+// The sparklines on the screen (or within 100 px of it) are drawn with
+// every live frame, and at once when a row scrolls in; the others once
+// a second (and once after a new list's paint, sparkMeasure), so that
+// a full-page screenshot or a print shows them too.
+// A row's "seen" comes from this observer, and for a new list from the
+// frame that measures the sparklines (the observer answers only after
+// that frame's paint).
+const SPARK_MARGIN = 100;
+const sparkSeen = new IntersectionObserver((entries) => {
+  for (const e of entries) {
+    const r = devView.rows.get(e.target.closest("tr").dataset.key);
+    if (!r || r.canvas !== e.target) continue;
+    const was = r.seen;
+    r.seen = e.isIntersecting;
+    if (r.seen && !was && devView.spark) sparkDraw(r, sparkColors(), sparkSpan());
+  }
+}, { rootMargin: SPARK_MARGIN + "px 0px" });
+
+function sparkSpan() {
+  return live.net.length ? liveSpanOf(live.net[0].t / 1000, live.lastT / 1000) : LIVE_SPAN;
+}
+
+function sparkDraw(r, colors, span) {
+  sparkline(r.canvas, live.devices.get(r.key), colors, span, devView.spark);
+}
 
 function devRate(d) { return recentRate(live.devices.get(devKey(d)), NOW_SPAN); }
 
@@ -474,7 +529,8 @@ function devRow(d) {
     act.appendChild(b);
   }
   tr.appendChild(act);
-  devView.rows.set(devKey(d), { tr, canvas, txt });
+  devView.rows.set(devKey(d), { tr, canvas, txt, key: devKey(d), seen: false });
+  sparkSeen.observe(canvas);
   return tr;
 }
 
@@ -501,6 +557,7 @@ function drawDevices() {
     const focusKey = document.activeElement && document.activeElement.closest("#devices tr")
       ? document.activeElement.closest("tr").dataset.key : null;
     if (sig !== devView.sig) {
+      sparkSeen.disconnect();
       devView.rows.clear();
       devView.spark = null;
       tb.replaceChildren(...list.map(devRow));
@@ -530,20 +587,38 @@ function drawDevices() {
   devLive();
 }
 
+// The sparklines' size, read in the frame after a list was drawn
+// (reading it at once would lay out the new table before its first
+// paint), and which rows are on the screen: the layout is made by the
+// first read, the others are cheap. Those rows' sparklines are drawn in
+// this frame, the others once the page is idle after its paint.
+function sparkMeasure() {
+  devView.sparkDue = 0;
+  const rows = [...devView.rows.values()];
+  if (!rows.length) return;
+  const dpr = window.devicePixelRatio || 1, c0 = rows[0].canvas;
+  if (!c0.clientWidth) return;	// the list is hidden: measured when shown
+  devView.spark = [Math.round(c0.clientWidth * dpr), Math.round(c0.clientHeight * dpr)];
+  const bottom = window.innerHeight + SPARK_MARGIN;
+  for (const r of rows) {
+    const b = r.canvas.getBoundingClientRect();
+    r.seen = b.height > 0 && b.bottom > -SPARK_MARGIN && b.top < bottom;
+  }
+  const colors = sparkColors(), span = sparkSpan(), all = devView.resized;
+  devView.resized = false;
+  for (const r of rows) if (r.seen || all) sparkDraw(r, colors, span);
+  if (!all) requestIdleCallback(() => {
+    const c = sparkColors(), sp = sparkSpan();
+    for (const r of rows) if (!r.seen && devView.rows.get(r.key) === r && devView.spark) sparkDraw(r, c, sp);
+  }, { timeout: 500 });
+}
+
 function devLive() {
   const colors = sparkColors();
-  const span = live.net.length ? liveSpanOf(live.net[0].t / 1000, live.lastT / 1000) : LIVE_SPAN;
-  // The size is read in the frame after a list was drawn (reading it at
-  // once would lay out the new table before its first paint).
-  if (!devView.spark && devView.rows.size && !devView.sparkDue) {
-    devView.sparkDue = requestAnimationFrame(() => {
-      const dpr = window.devicePixelRatio || 1, c0 = devView.rows.values().next().value;
-      devView.sparkDue = 0;
-      if (c0) devView.spark = [Math.round(c0.canvas.clientWidth * dpr), Math.round(c0.canvas.clientHeight * dpr)];
-      if (c0) devLive();	// drawn in this frame, not at the next live one
-    });
-  }
+  const span = sparkSpan();
+  if (!devView.spark && devView.rows.size && !devView.sparkDue) devView.sparkDue = requestAnimationFrame(sparkMeasure);
   const size = devView.spark;
+  const all = devView.frames++ % 10 === 0;	// once a second: off the screen too
   for (const d of clients) {
     const r = devView.rows.get(devKey(d));
     if (!r) continue;
@@ -553,7 +628,7 @@ function devLive() {
     if (r.txt.textContent !== text) r.txt.textContent = text;
     r.tr.dataset.downBps = String(Math.round(now.down));
     r.tr.dataset.upBps = String(Math.round(now.up));
-    if (size) sparkline(r.canvas, s, colors, span, size);
+    if (size && (r.seen || all)) sparkline(r.canvas, s, colors, span, size);
   }
   const n = recentRate(live.net, NOW_SPAN);
   $("#net-down").textContent = "\u2193 " + rate(n.down);
@@ -587,8 +662,9 @@ pages.devices = {
     // The list is painted first (the frame after it is in the page);
     // the network's chart is made after that paint, on the layout the
     // list's paint made anyway.
-    requestAnimationFrame(() => setTimeout(() => {
+    requestAnimationFrame(() => setTimeout(async () => {
       performance.mark("gk-devices-painted");
+      try { await needUplot(); } catch (e) { alertBox(e.message); return; }
       if (!devView.netChart) devView.netChart = rateChart($("#net-chart"), 150, { legend: false, liveSpan: true });
       devView.netChart.setData(liveData(live.net));
     }));
@@ -661,6 +737,7 @@ function stepText(ms) {
 }
 
 async function loadHistory() {
+  if (!dv.histChart) return;	// the page's enter() makes it, then loads
   const seq = ++dv.seq;
   const div = $("#dv-hist");
   const points = chartWidth(div);
@@ -824,6 +901,10 @@ pages.device = {
     const fresh = dv.key !== r.key;
     dv.key = r.key;
     if (fresh) { dv.remote = null; dv.remoteName = null; showPair(); liveRemotes.clear(); }
+    // The list and uPlot at once (a page opened here first has neither).
+    const fresher = loadClients();
+    fresher.catch(() => {});	// awaited below; not "unhandled" meanwhile
+    try { await needUplot(); } catch (e) { $("#dv-error").textContent = e.message; return; }
     if (!dv.liveChart) dv.liveChart = rateChart($("#dv-live"), 150, { legend: false, liveSpan: true });
     if (!dv.histChart) {
       dv.histChart = rateChart($("#dv-hist"), 240, {
@@ -837,7 +918,6 @@ pages.device = {
     $("#dv-error").textContent = "";
     // A device the list has: its history is asked at once, its facts
     // drawn again when the fresh /api/clients is in.
-    const fresher = loadClients();
     if (!findDevice(r.key)) await fresher;
     dv.dev = findDevice(r.key) || null;
     drawDeviceHead();
