@@ -87,7 +87,7 @@ open_db(char *err, size_t errlen)
 		snprintf(err, errlen, "%s", sqlite3_errmsg(c.db));
 		return -1;
 	}
-	if (store_quick_check(c.db, err, errlen) == -1)
+	if (store_quick_check(c.db, err, errlen) != 0)
 		return -1;
 	rc = store_init(&c.st, c.db, err, errlen);
 	c.st.st = kept;

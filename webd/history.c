@@ -1221,6 +1221,17 @@ struct run {
 	uint8_t		 level;		/* what the samples become */
 };
 
+/* A coarse sum, saturated: a hostile region may repeat a second in many
+ * blocks, and the sum must stay codable (SLOT_BITS). Legitimate sums
+ * stay far below (a 10 s sum of HIST_SLOT_MAX slots). */
+static uint64_t
+coarse_add(uint64_t a, uint64_t b)
+{
+	a = a < HIST_COARSE_MAX ? a : HIST_COARSE_MAX;
+	b = b < HIST_COARSE_MAX ? b : HIST_COARSE_MAX;
+	return a + b < HIST_COARSE_MAX ? a + b : HIST_COARSE_MAX;
+}
+
 static void
 run_add(const struct hist_sample *s, void *arg)
 {
@@ -1232,12 +1243,15 @@ run_add(const struct hist_sample *s, void *arg)
 		sec -= sec % 10;
 	if (r->n > 0 && r->s[r->n - 1].sec == sec) {
 		for (i = 0; i < HIST_NC; i++)
-			r->s[r->n - 1].c[i] += s->c[i];
+			r->s[r->n - 1].c[i] = coarse_add(r->s[r->n - 1].c[i],
+			    s->c[i]);
 		return;
 	}
 	if (r->n == r->max)
 		return;		/* cannot happen: bounded by the bytes */
 	r->s[r->n] = *s;
+	for (i = 0; i < HIST_NC; i++)
+		r->s[r->n].c[i] = coarse_add(0, s->c[i]);
 	r->s[r->n].sec = sec;
 	r->s[r->n].level = r->level;
 	r->s[r->n].slot = 0;
@@ -1631,6 +1645,9 @@ hist_restore_second(struct hist *hs, uint32_t p, uint32_t sec,
 		for (i = 0; i < HIST_NC; i++)
 			if ((mask & 1U << s) && c[s][i] > HIST_SLOT_MAX)
 				return -1;
+	for (i = 0; level != 0 && i < HIST_NC; i++)
+		if (c[0][i] > HIST_COARSE_MAX)
+			return -1;
 	if (reserve(hs) == -1) {
 		hs->h->st.dropped++;
 		return -1;

@@ -47,6 +47,9 @@
 #define HIST_BLOCK		(HIST_BLOCK_UNITS * HIST_UNIT)
 #define HIST_TRIM_IDLE_S	600		/* then a last block is trimmed */
 #define HIST_SLOT_MAX		((1ULL << 39) - 1)	/* a 100 ms count */
+/* a coarse (1 s, 10 s) count: sums saturate here, what the encoder's
+ * buffer is sized for */
+#define HIST_COARSE_MAX		((1ULL << 47) - 1)
 #define HIST_SLOTS		10		/* 100 ms slots a second */
 #define HIST_LEVELS		3		/* 100 ms, 1 s, 10 s */
 #define HIST_NAME		64		/* a label, truncated */

@@ -68,22 +68,25 @@ int
 store_quick_check(sqlite3 *db, char *err, size_t errlen)
 {
 	sqlite3_stmt	*q;
-	const char	*r;
-	int		 ok;
+	const char	*r = NULL;
+	int		 rc, code;
 
-	if (sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &q, NULL) !=
-	    SQLITE_OK) {
-		snprintf(err, errlen, "quick check: %s", sqlite3_errmsg(db));
-		return -1;
+	if ((rc = sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &q,
+	    NULL)) == SQLITE_OK) {
+		if ((rc = sqlite3_step(q)) == SQLITE_ROW)
+			r = (const char *)sqlite3_column_text(q, 0);
 	}
-	r = sqlite3_step(q) == SQLITE_ROW ?
-	    (const char *)sqlite3_column_text(q, 0) : NULL;
-	ok = r != NULL && strcmp(r, "ok") == 0;
-	if (!ok)
-		snprintf(err, errlen, "quick check: %.100s", r != NULL ? r :
-		    sqlite3_errmsg(db));
+	if (r != NULL && strcmp(r, "ok") == 0) {
+		sqlite3_finalize(q);
+		return 0;
+	}
+	snprintf(err, errlen, "quick check: %.100s", r != NULL ? r :
+	    sqlite3_errmsg(db));
 	sqlite3_finalize(q);
-	return ok ? 0 : -1;
+	/* a busy or failing disk is not a damaged file */
+	code = sqlite3_errcode(db) & 0xff;
+	return r != NULL || code == SQLITE_CORRUPT || code == SQLITE_NOTADB ?
+	    STORE_DAMAGED : -1;
 }
 
 /* One statement, reset and with its bindings cleared, ready to bind. */
@@ -547,9 +550,10 @@ store_catch_up(struct store *s, struct hist *hs, uint64_t now_ms, char *err,
     size_t errlen)
 {
 	uint64_t	 end = now_ms / 1000 * 1000 + 1000;
+	int		 rc;
 
-	if (store_quick_check(s->db, err, errlen) == -1)
-		return STORE_DAMAGED;
+	if ((rc = store_quick_check(s->db, err, errlen)) != 0)
+		return rc;
 	hist_tick(hs, end);
 	if (store_checkpoint(s, hs, (uint32_t)(end / 1000), end, err,
 	    errlen) == -1)

@@ -57,8 +57,12 @@ struct store {
 	struct store_stats st;
 };
 
-/* SQLite's quick check of the whole file: 0 when it says "ok", else -1
- * with err filled ("quick check: " and the first problem). */
+#define STORE_DAMAGED	(-2)
+
+/* SQLite's quick check of the whole file: 0 when it says "ok";
+ * STORE_DAMAGED when it finds a problem or SQLite calls the file corrupt;
+ * -1 when it could not run (busy, I/O, memory: try again later). err is
+ * filled ("quick check: " and the first problem or the error). */
 int	store_quick_check(sqlite3 *, char *err, size_t errlen);
 
 /* Creates the schema if missing and prepares the statements: 0, or -1
@@ -108,7 +112,6 @@ int	store_clock_behind(const struct store *, uint64_t now_ms);
  * in, or -1 (err filled; the region is left as it was when the
  * checkpoint failed).
  */
-#define STORE_DAMAGED	(-2)
 int	store_catch_up(struct store *, struct hist *, uint64_t now_ms,
 	    char *err, size_t errlen);
 

@@ -581,6 +581,52 @@ test_roundtrip(void *mem, size_t size)
 	CHECK(!bad);
 }
 
+/*
+ * Coarse counts at their bounds: a restored 1 s record of the largest
+ * legitimate sum (10 slots of HIST_SLOT_MAX) is kept, one past
+ * HIST_COARSE_MAX refused (the encoder's buffer is sized for it; sums
+ * of a hostile region saturate there), and ten such seconds coarsened to
+ * 10 s under a full pool keep every byte.
+ */
+static void
+test_coarse_bounds(void *mem, size_t size)
+{
+	static uint64_t	 c[HIST_SLOTS][HIST_NC];
+	static struct collect got;
+	struct hist	 hs;
+	uint32_t	 p, sec = (uint32_t)(T0 / 1000), k;
+	uint64_t	 ms;
+	int		 j;
+
+	memset(mem, 0, size);
+	hist_attach(&hs, mem, size, 86400);
+	add(&hs, mac_a, "192.0.2.60", T0 - 5000, 1, 1);
+	hist_tick(&hs, T0);
+	p = find(&hs, mac_a, "192.0.2.60");
+	for (j = 0; j < HIST_NC; j++)
+		c[0][j] = HIST_COARSE_MAX + 1;
+	CHECK(hist_restore_second(&hs, p, sec + 1, 1, 0, c) == -1);
+	for (k = 1; k <= 10; k++) {
+		for (j = 0; j < HIST_NC; j++)
+			c[0][j] = 10 * HIST_SLOT_MAX - (k & 1) * j;
+		CHECK(hist_restore_second(&hs, p, sec + 10 + k, 1, 0, c) == 0);
+	}
+	for (ms = T0 + 60000; hs.h->st.coarsened[1] == 0 &&
+	    hs.h->st.dropped == 0 && ms < T0 + 86400000ULL; ms += 250) {
+		add(&hs, mac_b, "198.51.100.9", ms, (ms / 250) & 1,
+		    1000 + (uint32_t)(ms % 977));
+		if (ms % 60000 == 0)
+			hist_tick(&hs, ms);
+	}
+	CHECK(hs.h->st.coarsened[1] > 0);
+	samples(&hs, p, &got);
+	CHECK(got.levels[2] > 0);
+	for (j = 0; j < HIST_NC; j++)
+		CHECK(got.sum[j] == hs.pairs[p].total[j]);
+	CHECK(got.sum[HIST_BU] == 1 + 100 * HIST_SLOT_MAX);
+	CHECK(hist_attach(&hs, mem, size, 86400) == 1);
+}
+
 int
 main(void)
 {
@@ -598,6 +644,7 @@ main(void)
 	test_quiet(mem, size);
 	test_pieces(mem, size);
 	test_roundtrip(mem, size);
+	test_coarse_bounds(mem, size);
 	free(mem);
 	return check_result();
 }

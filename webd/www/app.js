@@ -607,7 +607,9 @@ function sparkMeasure() {
   const colors = sparkColors(), span = sparkSpan(), all = devView.resized;
   devView.resized = false;
   for (const r of rows) if (r.seen || all) sparkDraw(r, colors, span);
-  if (!all) requestIdleCallback(() => {
+  // Safari has no requestIdleCallback: a timer instead
+  const idle = window.requestIdleCallback || ((f) => setTimeout(f, 200));
+  if (!all) idle(() => {
     const c = sparkColors(), sp = sparkSpan();
     for (const r of rows) if (!r.seen && devView.rows.get(r.key) === r && devView.spark) sparkDraw(r, c, sp);
   }, { timeout: 500 });
