@@ -1403,7 +1403,9 @@ static void
 reclaim(struct hist *hs)
 {
 	uint32_t	 now = (uint32_t)(hs->h->now_ms / 1000);
-	uint32_t	 old, end, cut, p, floor;
+	uint32_t	 old, cut, p, floor;
+	uint64_t	 end;	/* wide: a hostile now near 2^32 s must not
+				 * wrap it into an endless loop */
 	uint8_t		 level;
 
 	expire(hs, now);
@@ -1414,9 +1416,9 @@ reclaim(struct hist *hs)
 	    now - hs->h->history_s - 3600 : 0;
 	old = old < floor ? floor : old;
 	for (level = 1; level < HIST_LEVELS; level++)
-		for (end = old + 3600; ; end += 3600) {
+		for (end = (uint64_t)old + 3600; ; end += 3600) {
 			cut = now > HIST_NEWEST_S ? now - HIST_NEWEST_S : 0;
-			cut = end < cut ? end : cut;
+			cut = end < cut ? (uint32_t)end : cut;
 			for (p = 0; p < hs->h->phwm && !enough(hs); p++)
 				if (hs->pairs[p].used)
 					coarsen_pair(hs, p, level, cut);
@@ -1425,11 +1427,13 @@ reclaim(struct hist *hs)
 			if (end >= now)
 				break;
 		}
-	for (end = old + 600; !enough(hs); end += 600) {
+	for (end = (uint64_t)old + 600; !enough(hs); end += 600) {
 		for (p = 0; p < hs->h->phwm && !enough(hs); p++)
 			if (hs->pairs[p].used)
-				trim_pair(hs, p, end, &hs->h->st.dropped);
-		if (end > now + 600)
+				trim_pair(hs, p, end < UINT32_MAX ?
+				    (uint32_t)end : UINT32_MAX,
+				    &hs->h->st.dropped);
+		if (end > (uint64_t)now + 600)
 			break;
 	}
 }

@@ -627,6 +627,33 @@ test_coarse_bounds(void *mem, size_t size)
 	CHECK(hist_attach(&hs, mem, size, 86400) == 1);
 }
 
+/*
+ * A clock near 2^32 s (a hostile or damaged region's, or the year 2106):
+ * reclaiming must end, not wrap its hour counter round and round
+ * (review). One record from two hours before, then bulk within the
+ * newest hour until the pool runs short: coarsening the old record does
+ * not free enough, the next hour would pass 2^32, and the oldest blocks
+ * are dropped instead.
+ */
+static void
+test_late_clock(void *mem, size_t size)
+{
+	struct hist	 hs;
+	uint64_t	 now = (UINT32_MAX - 100ULL) * 1000, ms;
+	static const char *const remote[] = { "198.51.100.1",
+	    "198.51.100.2", "198.51.100.3", "198.51.100.4", "198.51.100.5",
+	    "198.51.100.6", "198.51.100.7", "198.51.100.8" };
+
+	memset(mem, 0, size);
+	hist_attach(&hs, mem, size, 86400);
+	add(&hs, mac_a, "192.0.2.80", now - 7000000, 1, 100);
+	for (ms = now - 3400000; hs.h->st.dropped == 0 && ms < now; ms += 25)
+		add(&hs, mac_b, remote[(ms / 25) % 8], ms, (ms / 100) & 1,
+		    60 + (uint32_t)(ms * 7 % 1400));
+	CHECK(hs.h->st.dropped > 0);
+	CHECK(hist_attach(&hs, mem, size, 86400) == 1);
+}
+
 int
 main(void)
 {
@@ -645,6 +672,7 @@ main(void)
 	test_pieces(mem, size);
 	test_roundtrip(mem, size);
 	test_coarse_bounds(mem, size);
+	test_late_clock(mem, size);
 	free(mem);
 	return check_result();
 }
