@@ -55,11 +55,19 @@ gk_log "500 stray ACK/RST/FIN: tcp_no_syn $nosyn, mappings $maps"
 	gk_fail "stray segments: tcp_no_syn $nosyn, mappings $maps"
 
 # ---- forged sources: one MAC's share, no more
-c1 tcp-flood 10.42.0.100 20 600 203.0.113.1 9 0x02
-sleep 1
-maps=$(natd_field mappings)
-ml=$(natd_field mac_limit)
-ma=$(natd_field mac_addrs)
+# A loaded machine (ASan, CI) may lose part of a flood at the queue
+# (the kernel drops what natd has not taken yet); sent again, the same
+# SYNs map nothing new and the lost ones get their turn.
+for try in 1 2 3 4 5; do
+	c1 tcp-flood 10.42.0.100 20 600 203.0.113.1 9 0x02
+	sleep 1
+	maps=$(natd_field mappings)
+	ml=$(natd_field mac_limit)
+	ma=$(natd_field mac_addrs)
+	[[ $ml -gt 0 && $ma -gt 0 ]] && break
+	gk_log "flood $try: mappings $maps, mac_limit $ml, mac_addrs $ma:" \
+	    "some SYNs were lost on the way; again"
+done
 gk_log "12000 SYNs from 20 forged addresses: mappings $maps," \
     "mac_limit $ml, mac_addrs $ma"
 [[ $maps -le 8192 ]] || gk_fail "one MAC holds $maps mappings (> 8192)"
