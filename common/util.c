@@ -265,15 +265,32 @@ file_replace(const char *path, const void *data, size_t len)
 	return rename(tmp, path);
 }
 
-int
-file_read(const char *path, void *buf, size_t max, size_t *len)
+/*
+ * Regular files only, opened O_NONBLOCK: a FIFO or a device planted at
+ * the path is refused at once (EINVAL) instead of blocking the reader or
+ * feeding it without end.
+ */
+static int
+read_regular(const char *path, int oflags, void *buf, size_t max,
+    size_t *len)
 {
+	struct stat	 st;
 	ssize_t		 n;
 	size_t		 got = 0;
 	int		 fd, saved;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | oflags)) ==
+	    -1)
 		return -1;
+	if (fstat(fd, &st) == -1)
+		saved = errno;
+	else
+		saved = S_ISREG(st.st_mode) ? 0 : EINVAL;
+	if (saved != 0) {
+		close(fd);
+		errno = saved;
+		return -1;
+	}
 	for (;;) {
 		if (got == max) {
 			/* one byte more says whether the file is larger */
@@ -297,6 +314,18 @@ file_read(const char *path, void *buf, size_t max, size_t *len)
 	}
 	*len = got;
 	return 0;
+}
+
+int
+file_read(const char *path, void *buf, size_t max, size_t *len)
+{
+	return read_regular(path, O_NOFOLLOW, buf, max, len);
+}
+
+int
+file_read_follow(const char *path, void *buf, size_t max, size_t *len)
+{
+	return read_regular(path, 0, buf, max, len);
 }
 
 /*

@@ -62,8 +62,15 @@ void	 zero_shared(void *p, size_t n);
  */
 int	 file_replace(const char *path, const void *data, size_t len);
 /* Reads the whole file at path into buf (at most max bytes; a larger
- * file is EFBIG); *len gets its size. -1 with errno. */
+ * file is EFBIG); *len gets its size. -1 with errno. A symlink at path
+ * is refused (ELOOP); anything but a regular file (a FIFO, a device) is
+ * refused at once (EINVAL), never waited on. */
 int	 file_read(const char *path, void *buf, size_t max, size_t *len);
+/* The same, following a symlink at path: for files the system manages,
+ * such as /etc/resolv.conf (a link under resolvconf, systemd-resolved,
+ * NetworkManager), never for files in a directory others may write. */
+int	 file_read_follow(const char *path, void *buf, size_t max,
+	    size_t *len);
 
 /*
  * 1 when a host label (any case) must never come from a DHCP client:

@@ -8,8 +8,9 @@
  *
  * The upstreams are watched too (every UPSTREAMS_POLL_S): without
  * `upstream` they are /etc/resolv.conf's, which the host's DHCP client
- * on the WAN rewrites when its lease brings other nameservers. dnsd's
- * output rule (rules.c) follows them first, then dnsd gets them.
+ * on the WAN rewrites when its lease brings other nameservers. Each poll
+ * reads them once; dnsd's output rule (rules.c) follows that list first,
+ * and dnsd gets only a list the rule allows (given_up below).
  */
 #include <arpa/inet.h>
 
@@ -37,7 +38,7 @@
  * many.
  */
 static int
-upstreams_current(struct in_addr up[CONF_MAX_UPSTREAM])
+upstreams_read(struct in_addr up[CONF_MAX_UPSTREAM])
 {
 	static char		 text[64 * 1024];
 	static struct in_addr	 last[CONF_MAX_UPSTREAM];
@@ -50,7 +51,8 @@ upstreams_current(struct in_addr up[CONF_MAX_UPSTREAM])
 		    (size_t)gk->conf.nupstream * sizeof(up[0]));
 		return gk->conf.nupstream;
 	}
-	if (file_read(RESOLV_CONF, text, sizeof(text), &len) == 0)
+	/* Often a symlink (resolvconf, systemd-resolved, NetworkManager). */
+	if (file_read_follow(RESOLV_CONF, text, sizeof(text), &len) == 0)
 		n = resolv_conf_parse(text, len, up, CONF_MAX_UPSTREAM);
 	if (n == 0) {
 		memcpy(up, last, sizeof(last));
@@ -61,12 +63,11 @@ upstreams_current(struct in_addr up[CONF_MAX_UPSTREAM])
 	return n;
 }
 
-int
-childconf_dnsout(struct dnsout *d)
+/* What dnsd may send to with upstreams up: -1 when no dnsd user. */
+static int
+dnsout_want(struct dnsout *d, const struct in_addr *up, int n)
 {
-	struct in_addr	 up[CONF_MAX_UPSTREAM];
 	struct child	*c = proc_by_name("dnsd");
-	int		 n = upstreams_current(up);
 
 	/* Never a rule on root's packets. */
 	if (c == NULL || c->uid == 0)
@@ -75,6 +76,22 @@ childconf_dnsout(struct dnsout *d)
 	    gk->conf.lan_prefix, up, n);
 	return 0;
 }
+
+int
+childconf_dnsout(struct dnsout *d)
+{
+	struct in_addr	 up[CONF_MAX_UPSTREAM];
+	int		 n = upstreams_read(up);
+
+	return dnsout_want(d, up, n);
+}
+
+/*
+ * The upstreams dnsd is given: the last list read that the output rule
+ * allows (or any, when no rule is loaded). -1 until the first poll.
+ */
+static struct in_addr	 given_up[CONF_MAX_UPSTREAM];
+static int		 given_nup = -1;
 
 static void
 local_port_range(uint16_t *lo, uint16_t *hi)
@@ -103,7 +120,9 @@ build_config(void)
 	if ((mc = calloc(1, sizeof(*mc))) == NULL)
 		return NULL;
 	mc->conf = gk->conf;
-	mc->conf.nupstream = upstreams_current(mc->conf.upstream);
+	/* Never read here: a list read now might not be in the rule yet. */
+	mc->conf.nupstream = given_nup > 0 ? given_nup : 0;
+	memcpy(mc->conf.upstream, given_up, sizeof(given_up));
 	strlcpy(mc->lan_ifname, gk->lan.ifname, sizeof(mc->lan_ifname));
 	if (netcfg_link_get(gk->lan.ifname, &link) == 0) {
 		memcpy(mc->lan_mac, link.mac, sizeof(mc->lan_mac));
@@ -144,14 +163,14 @@ childconf_send_all(void)
 
 /* ---- the upstreams, followed ---- */
 
-static struct in_addr	 known_up[CONF_MAX_UPSTREAM];
-static int		 known_nup = -1;
 static struct event	*ev_upstreams;
 
 /*
- * The rule first, so dnsd never asks a server it may not reach yet; then,
- * when tell is set and the list changed, dnsd (a reload tells every
- * daemon itself).
+ * One read of the upstreams, then the rule, so dnsd never asks a server
+ * it may not reach yet: a rule that could not follow (the kernel refused
+ * the batch; retried at the next poll) keeps dnsd on the list it has.
+ * Then, when tell is set and the list changed, dnsd (a reload tells
+ * every daemon itself).
  */
 static void
 upstreams_follow(int tell)
@@ -159,18 +178,20 @@ upstreams_follow(int tell)
 	struct in_addr	 up[CONF_MAX_UPSTREAM];
 	struct dnsout	 want;
 	struct child	*c;
-	int		 n = upstreams_current(up);
+	int		 n = upstreams_read(up);
 
-	if (childconf_dnsout(&want) == 0)
-		(void)rules_dnsout_update(&gk->rules, &want);
-	if (n == known_nup &&
-	    memcmp(up, known_up, (size_t)n * sizeof(up[0])) == 0)
+	if (dnsout_want(&want, up, n) == 0 &&
+	    rules_dnsout_update(&gk->rules, &want) == -1)
 		return;
-	if (known_nup != -1 && gk->conf.nupstream == 0)
+	if (n == given_nup &&
+	    memcmp(up, given_up, (size_t)n * sizeof(up[0])) == 0)
+		return;
+	if (given_nup != -1 && gk->conf.nupstream == 0)
 		log_info("%s: %d upstream%s now", RESOLV_CONF, n,
 		    n == 1 ? "" : "s");
-	memcpy(known_up, up, sizeof(known_up));
-	known_nup = n;
+	memset(given_up, 0, sizeof(given_up));
+	memcpy(given_up, up, (size_t)n * sizeof(up[0]));
+	given_nup = n;
 	if (tell && (c = proc_by_name("dnsd")) != NULL &&
 	    c->state == CHILD_RUNNING)
 		childconf_send(c);

@@ -78,11 +78,16 @@ static int probe_persist;
 /* The kernel's handle of our table, as last loaded. */
 static uint64_t rules_handle;
 /* dnsd's output: what the probe found the kernel takes, what is loaded
- * (mode, allowance), and why it is off when it is. */
+ * (mode, allowance), and why it is off when it is. dnsout_retry: asked
+ * for, and the probe found the kernel takes it, but a load failed (a
+ * transient ENOBUFS or EBUSY, say): the poll tries it again. */
 static enum dnsout_mode probe_dnsout;
 static enum dnsout_mode dnsout_mode;
 static struct dnsout dnsout_cur;
 static const char *dnsout_err = "not probed";
+static int dnsout_retry;
+static struct log_due dnsout_fail_due;
+static uint64_t dnsout_failures;
 /* What its counters saw in the tables loaded before this one. */
 static uint64_t dnsout_refused_base;
 static int dnsout_loaded;
@@ -916,6 +921,19 @@ table_exists(struct mnl_socket *nl, const char *name, uint64_t *handle)
 }
 
 /*
+ * Tests only (tests/dnsd/output.sh): while the file GK_TEST_DNSOUT_FAIL
+ * names exists, a load with dnsd's output chain fails as a transient
+ * refusal of the kernel would (ENOBUFS), before anything is sent.
+ */
+static int
+dnsout_fault(void)
+{
+	const char	*path = getenv("GK_TEST_DNSOUT_FAIL");
+
+	return path != NULL && access(path, F_OK) == 0;
+}
+
+/*
  * One batch: the table an earlier run (or a repair) finds is deleted and
  * created afresh with every chain and rule, so the kernel switches from
  * the old rules to the new ones at once, never through an empty state.
@@ -943,18 +961,21 @@ rules_load(struct rules_state *st)
 				    { RX_QUEUE, NULL }, { RX_END, NULL } };
 	const struct rx		 fwd2[] = { { RX_IIF, lan }, { RX_OIF, lan },
 				    { RX_QUEUE, NULL }, { RX_END, NULL } };
-	uint64_t		 handle = 0;
+	uint64_t		 handle = 0, refused = 0;
 	int			 exists;
-
-	uint64_t		 refused;
 
 	if ((nl = nl_get()) == NULL)
 		return -1;
 	if ((exists = table_exists(nl, NFT_RULES_TABLE, &handle)) == -1)
 		return -1;
-	/* The counters go with the table: keep what they saw. */
-	if (exists && dnsout_loaded && dnsout_counted(&refused) == 0)
-		dnsout_refused_base += refused;
+	/* The counters go with the table: what they saw is kept once the
+	 * new table replaced it (a failed batch leaves them counting). */
+	if (!exists || !dnsout_loaded || dnsout_counted(&refused) == -1)
+		refused = 0;
+	if (dnsout_mode != DNSOUT_OFF && dnsout_fault()) {
+		errno = ENOBUFS;
+		return -1;
+	}
 	batch_start(&bt);
 	if (exists)
 		put_table(&bt, NFT_MSG_DELTABLE, NFT_RULES_TABLE, 0);
@@ -986,6 +1007,7 @@ rules_load(struct rules_state *st)
 		put_dnsout(&bt, NFT_RULES_TABLE, &dnsout_cur, dnsout_mode);
 	if (batch_send(nl, &bt) == -1)
 		return -1;
+	dnsout_refused_base += refused;
 	dnsout_loaded = dnsout_mode != DNSOUT_OFF;
 	/* Table handles only grow: nfmon.c tells new tables by it. */
 	if (table_exists(nl, NFT_RULES_TABLE, &handle) == 1)
@@ -1096,19 +1118,60 @@ rules_dnsout(void)
 	return dnsout_mode == DNSOUT_OFF ? NULL : &dnsout_cur;
 }
 
+/* A failed load, logged once a minute at most: the poll retries it
+ * every 2 s. */
+static void
+dnsout_warn_failed(const char *what)
+{
+	uint64_t	 k;
+	int		 saved = errno;
+
+	if ((k = log_due(&dnsout_fail_due, ++dnsout_failures, mono_s(),
+	    60)) > 0)
+		log_warnx("dnsd output: %s: %s (%llu failure%s since the "
+		    "last report; retried every poll)", what, strerror(saved),
+		    (unsigned long long)k, k == 1 ? "" : "s");
+	errno = saved;
+}
+
+/*
+ * The chain a failed load left out (dnsout_retry), tried again with the
+ * rest of the table. 0 loaded, -1 still off (nothing restricts dnsd).
+ */
+static int
+dnsout_reinstall(struct rules_state *st, const struct dnsout *want)
+{
+	dnsout_mode = probe_dnsout;
+	dnsout_cur = *want;
+	if (rules_load(st) == -1) {
+		dnsout_warn_failed("installing the rule again");
+		dnsout_mode = DNSOUT_OFF;
+		return -1;
+	}
+	dnsout_retry = 0;
+	dnsout_log("installed");
+	return 0;
+}
+
 int
 rules_dnsout_update(struct rules_state *st, const struct dnsout *want)
 {
 	struct dnsout	 old;
 
-	if (!st->installed || dnsout_mode == DNSOUT_OFF ||
-	    dnsout_equal(want, &dnsout_cur))
+	if (!st->installed)
+		return 0;
+	if (dnsout_mode == DNSOUT_OFF) {
+		if (dnsout_retry)
+			(void)dnsout_reinstall(st, want);
+		return 0;
+	}
+	if (dnsout_equal(want, &dnsout_cur))
 		return 0;
 	old = dnsout_cur;
 	dnsout_cur = *want;
 	if (rules_load(st) == -1) {
-		log_warn("dnsd output: loading the new upstreams (the old "
-		    "ones stay allowed)");
+		dnsout_warn_failed("loading the new upstreams (the old ones "
+		    "stay allowed)");
 		dnsout_cur = old;
 		return -1;
 	}
@@ -1140,6 +1203,7 @@ rules_install(struct rules_state *st, enum queue_backend backend,
 	st->qnum = qnum;
 	st->owner = probe_persist;
 	dnsout_mode = DNSOUT_OFF;
+	dnsout_retry = 0;
 	if (dnsout == NULL)
 		dnsout_err = "not asked for";
 	else if ((dnsout_mode = probe_dnsout) != DNSOUT_OFF)
@@ -1150,10 +1214,12 @@ rules_install(struct rules_state *st, enum queue_backend backend,
 		snprintf(dnsout_errbuf, sizeof(dnsout_errbuf), "the kernel "
 		    "refused the rule (%s)", strerror(errno));
 		dnsout_err = dnsout_errbuf;
-		log_warnx("dnsd output: %s: dnsd may send to any address",
-		    dnsout_err);
+		log_warnx("dnsd output: %s: dnsd may send to any address "
+		    "until a retry loads it", dnsout_err);
 		dnsout_mode = DNSOUT_OFF;
 		rc = rules_load(st);
+		/* The probe said the kernel takes it: a passing refusal. */
+		dnsout_retry = rc == 0;
 	}
 	if (rc == -1) {
 		log_warn("installing queue rules (%s)",
@@ -1204,6 +1270,7 @@ rules_remove(struct rules_state *st)
 	memset(st, 0, sizeof(*st));
 	rules_handle = 0;
 	dnsout_mode = DNSOUT_OFF;
+	dnsout_retry = 0;
 	dnsout_err = "removed";
 	dnsout_loaded = 0;
 	dnsout_refused_base = 0;

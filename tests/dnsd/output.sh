@@ -11,10 +11,13 @@
 # everything (the rule is dnsd's alone). Then the upstreams change as a
 # user changes them, and the rule follows: the config and a reload; with
 # no `upstream`, /etc/resolv.conf rewritten as the WAN's DHCP client does
-# on a new lease (bind-mounted for gatekeeperd only). `nft flush
-# ruleset` and deleting the chain are refused or repaired; after
-# gatekeeperd is killed the rule stays (persist) and the next start
-# replaces it.
+# on a new lease (a symlink, as under resolvconf or systemd-resolved, in
+# an overlay of /etc for gatekeeperd only). `nft flush ruleset` and
+# deleting the chain are refused or repaired; after gatekeeperd is
+# killed the rule stays (persist) and the next start replaces it. Loads
+# the kernel refuses for a while (simulated: GK_TEST_DNSOUT_FAIL) keep
+# dnsd on what the rule allows, count nothing twice, log once, and the
+# rule comes back when the kernel takes it again.
 set -u
 . "$(dirname "$0")/../netns/lib.sh"
 . "$(dirname "$0")/dnslib.sh"
@@ -185,12 +188,22 @@ gk_log "gatekeeperd killed: the rule stays"
 
 # ---- 5. no `upstream`: /etc/resolv.conf, rewritten by a WAN lease.
 # Unowned table (as before Linux 6.9): the monitor repairs what others do.
+# /etc/resolv.conf is a symlink to $RESOLV, as resolvconf and
+# systemd-resolved make it: an overlay of /etc seen by gatekeeperd alone.
 sed -i "/^upstream /d" "$GK_CONF"
 RESOLV=$GK_TMP/resolv.conf
+FAIL=$GK_TMP/dnsout-fail	# while it exists, loads of the rule fail
 printf 'search example.net\nnameserver 127.0.0.53\nnameserver %s\n' \
     "$DNS_UP" >"$RESOLV"
-GK_TEST_NO_PERSIST=1 ip netns exec "$R" unshare -m --propagation private \
-    sh -c 'mount --bind "$0" /etc/resolv.conf && exec "$@"' "$RESOLV" \
+# The lease as resolvconf writes it: a new file renamed over the target.
+lease() {
+	printf 'nameserver %s\n' "$1" >"$RESOLV.new" && mv "$RESOLV.new" "$RESOLV"
+}
+mkdir -p "$GK_TMP/etc-up" "$GK_TMP/etc-work"
+GK_TEST_NO_PERSIST=1 GK_TEST_DNSOUT_FAIL=$FAIL ip netns exec "$R" \
+    unshare -m --propagation private sh -c 'mount -t overlay overlay \
+    -o "lowerdir=/etc,upperdir=$0/etc-up,workdir=$0/etc-work" /etc &&
+    ln -sfn "$0/resolv.conf" /etc/resolv.conf && exec "$@"' "$GK_TMP" \
     "$GK_GATEKEEPERD" -d -f "$GK_CONF" -L "$GK_TMP/libexec" -v \
     >>"$GK_LOG" 2>&1 </dev/null &
 GK_PID=$!
@@ -199,9 +212,8 @@ gk_wait_for 2 allowed_upstreams '["203.0.113.1"]' ||
 	gk_fail "resolv.conf's upstream not in the rule: $(dnsout)"
 resolves a2.rand.example.test 203.0.113.90 || gk_fail "dig fails (resolv.conf)"
 attack "$DNS_UP" "$UP2"
-# The DHCP client writes the new lease's nameservers (in place: the
-# bind mount shows this file).
-printf 'nameserver %s\n' "$UP2" >"$RESOLV"
+# The DHCP client writes the new lease's nameservers.
+lease "$UP2"
 gk_now_ms t0
 gk_wait_for 6 allowed_upstreams "[\"$UP2\"]" ||
 	gk_fail "the rule did not follow resolv.conf: $(dnsout)"
@@ -217,6 +229,32 @@ gk_wait_for 1 chain_there || gk_fail "dnsd's output chain not repaired (unowned 
 ip netns exec "$R" nft flush ruleset
 gk_wait_for 1 chain_there || gk_fail "dnsd's output chain not repaired after nft flush ruleset (unowned table)"
 attack "$UP2" "$DNS_UP"
+
+# A lease whose new upstream the kernel will not load for a while: dnsd
+# stays on the old one (the rule allows only it), the refused counter
+# does not count the failed loads' packets again, one log line for
+# several failed polls; then the kernel takes it and both follow.
+nref=$(dnsout | jq .refused)
+touch "$FAIL"
+lease "$DNS_UP"
+gk_wait_for 6 grep -q "dnsd output: loading the new upstreams" "$GK_LOG" ||
+	gk_fail "no log line for the refused update"
+sleep 4.5	# two more polls, each failing
+allowed_upstreams "[\"$UP2\"]" || gk_fail "the rule changed though its load failed: $(dnsout)"
+resolves a5.rand.example.test 203.0.113.90 ||
+	gk_fail "dig fails while the rule cannot follow: dnsd got an upstream the rule refuses"
+n=$(dnsout | jq .refused)
+((n == nref)) || gk_fail "failed loads changed the refused count: $nref, then $n"
+k=$(grep -c "dnsd output: loading the new upstreams" "$GK_LOG")
+((k == 1)) || gk_fail "$k log lines for the failed updates, want 1 (rate-limited)"
+rm -f "$FAIL"
+gk_wait_for 6 allowed_upstreams "[\"$DNS_UP\"]" ||
+	gk_fail "the rule did not follow once the kernel took it: $(dnsout)"
+resolves a6.rand.example.test 203.0.113.90 || gk_fail "dig fails after the retried update"
+n=$(dnsout | jq .refused)
+((n == nref)) || gk_fail "the refused count after the retried update: $nref, then $n"
+attack "$DNS_UP" "$UP2"
+gk_log "failed updates: dnsd kept the allowed upstream, $nref refused kept, one log line"
 dns_no_sigsys
 gk_stop
 [[ $GK_EXIT == 0 ]] || gk_fail "gatekeeperd exited with $GK_EXIT"
@@ -237,4 +275,26 @@ q=$(ip netns exec "$R" nft list table ip gatekeeper | grep -Eic "nfqueue|queue n
 resolves a4.rand.example.test 203.0.113.90 || gk_fail "dig fails without the rule"
 gk_stop
 gk_log "a refused rule: logged, shown as off, the queue rules in place"
+
+# ---- 7. the install's load fails for a while (the probe took the rule):
+# off and shown so, retried from the poll, loaded when the kernel takes it.
+touch "$FAIL"
+GK_TEST_DNSOUT_FAIL=$FAIL gk_start
+json=$(dnsout)
+jq -e '.mode == "off" and (.error | test("No buffer space"))' <<<"$json" >/dev/null ||
+	gk_fail "a failed install is not shown as off: $json"
+sleep 4.5	# two polls, each failing
+k=$(grep -c "dnsd output: installing the rule again" "$GK_LOG")
+((k == 1)) || gk_fail "$k log lines for the failed retries, want 1 (rate-limited)"
+rm -f "$FAIL"
+dnsout_mode_is() { [[ $(dnsout | jq -r .mode) == "$1" ]]; }
+gk_wait_for 6 dnsout_mode_is "$mode" ||
+	gk_fail "the rule did not come back once the kernel took it: $(dnsout)"
+jq -e '.error == null and .upstreams == ["203.0.113.1"]' <<<"$(dnsout)" >/dev/null ||
+	gk_fail "unexpected dnsd_output after the retry: $(dnsout)"
+attack "$DNS_UP" "$UP2"
+resolves a7.rand.example.test 203.0.113.90 || gk_fail "dig fails after the retried install"
+gk_stop
+[[ $GK_EXIT == 0 ]] || gk_fail "gatekeeperd exited with $GK_EXIT"
+gk_log "a failed install: retried from the poll, the rule back"
 gk_log "PASS"
