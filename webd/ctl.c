@@ -129,8 +129,8 @@ webd_status(json_t *detail, void *arg)
 	json_t	*live = json_object();
 
 	json_object_set_new(detail, "service", json_string(webd.serving ?
-	    "HTTP and HTTPS on the LAN address; the dashboard is a first "
-	    "overview, no history or captures yet" :
+	    "HTTP and HTTPS on the LAN address: the dashboard, the live "
+	    "traffic, the 24 h history, captures" :
 	    "not serving yet (no configuration)"));
 	json_object_set_new(detail, "tls", json_pack("{s:i,s:s}", "port",
 	    (int)webd.srv.tls_port, "fingerprint", webd.srv.fingerprint ?

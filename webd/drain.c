@@ -60,6 +60,7 @@ static struct {
 	struct event		 ev_drain, ev_second;
 	struct ipmac		 ipmac[IPMAC_SIZE];
 	struct drain_stats	 st;
+	struct hist_rec		 pend;	/* a run of summaries; records 0: none */
 } d;
 
 /* The device of a record: its MAC, or the one natd gave with its IP. */
@@ -88,29 +89,66 @@ device_of(const struct gk_ring_rec *r, uint8_t mac[6])
 
 /* The live frames first: they ask whether the history knew the device. */
 static void
-take_live(const struct gk_ring_rec *r, const uint8_t mac[6])
+take_live(const struct hist_rec *h)
 {
 	struct live_rec	 l;
 
-	memcpy(l.mac, mac, 6);
-	l.proto = r->proto;
-	l.up = r->dir == GK_RING_UP;
-	l.lan_ip = r->lan_ip;
-	l.remote = r->remote_ip;
-	l.port = r->remote_port;
-	l.bytes = r->bytes;
+	memcpy(l.mac, h->mac, 6);
+	l.proto = h->proto;
+	l.up = h->up;
+	l.lan_ip = h->lan_ip;
+	l.remote = h->remote;
+	l.port = h->remote_port;
+	l.bytes = h->bytes;
+	l.records = h->records;
 	live_add(&webd.live, &l);
 }
 
+/* The record's consumers: the live counts, the history, the registry. */
 static void
-take(const struct gk_ring_rec *r)
+take(const struct hist_rec *h)
+{
+	take_live(h);
+	hist_add(&d.hist, h);
+	devices_count(webd.devices, h->mac, h->lan_ip, h->up, h->bytes, h->ms);
+}
+
+/*
+ * A bulk flow's summaries come in runs of the same pair, direction and
+ * port in the same 100 ms slot (a TCP download: hundreds a slot); such a
+ * run is one record to the consumers, whose sums and buckets are the same
+ * as for each summary alone, for a third of the drain's work a summary.
+ * The run is kept in pend and passed on at its end and at the end of
+ * every drain, so a query or a frame never misses any of it.
+ */
+static int
+same_run(const struct hist_rec *a, const struct hist_rec *b)
+{
+	return a->ms / 100 == b->ms / 100 && a->remote == b->remote &&
+	    a->lan_ip == b->lan_ip && a->remote_port == b->remote_port &&
+	    a->proto == b->proto && a->up == b->up &&
+	    memcmp(a->mac, b->mac, 6) == 0 &&
+	    a->bytes <= UINT32_MAX - b->bytes &&
+	    a->packets <= UINT32_MAX - b->packets;
+}
+
+static void
+pend_out(void)
+{
+	if (d.pend.records == 0)
+		return;
+	take(&d.pend);
+	d.pend.records = 0;
+}
+
+static void
+summary_in(const struct gk_ring_rec *r)
 {
 	struct hist_rec	 h;
 
 	memset(&h, 0, sizeof(h));
 	h.ms = r->mono_us / 1000 + (uint64_t)d.hist.h->wall_offset_ms;
 	device_of(r, h.mac);
-	take_live(r, h.mac);
 	h.proto = r->proto;
 	h.up = r->dir == GK_RING_UP;
 	h.lan_ip = r->lan_ip;
@@ -118,8 +156,15 @@ take(const struct gk_ring_rec *r)
 	h.remote_port = r->remote_port;
 	h.bytes = r->bytes;
 	h.packets = r->packets;
-	hist_add(&d.hist, &h);
-	devices_count(webd.devices, h.mac, h.lan_ip, h.up, h.bytes, h.ms);
+	h.records = 1;
+	if (d.pend.records != 0 && same_run(&d.pend, &h)) {
+		d.pend.bytes += h.bytes;
+		d.pend.packets += h.packets;
+		d.pend.records++;
+		return;
+	}
+	pend_out();
+	d.pend = h;
 }
 
 static void
@@ -139,9 +184,10 @@ drain_now(void)
 	do {
 		n = gk_ring_pop(&d.ring, buf, DRAIN_BATCH);
 		for (i = 0; i < n; i++)
-			take(&buf[i]);
+			summary_in(&buf[i]);
 		total += n;
 	} while (n == DRAIN_BATCH && total < DRAIN_MAX_TICK);
+	pend_out();
 	d.st.drained += total;
 	if (total > 0)
 		d.st.turns++;

@@ -1574,7 +1574,7 @@ hist_add(struct hist *hs, const struct hist_rec *r)
 	note_port(e, r->proto, r->remote_port);
 	if (r->ms > hs->h->now_ms)
 		hs->h->now_ms = r->ms;
-	hs->h->st.records++;
+	hs->h->st.records += r->records > 1 ? r->records : 1;
 }
 
 void

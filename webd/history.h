@@ -167,6 +167,7 @@ struct hist_rec {
 	uint32_t	 lan_ip, remote;	/* network order */
 	uint16_t	 remote_port;
 	uint32_t	 bytes, packets;
+	uint32_t	 records;	/* the summaries it sums: 0 counts as 1 */
 };
 
 struct hist {

@@ -290,7 +290,7 @@ live_add(struct live *l, const struct live_rec *r)
 		d->up += r->bytes;
 	else
 		d->down += r->bytes;
-	l->st.records++;
+	l->st.records += r->records > 1 ? r->records : 1;
 	if (d->watch != -1)
 		remote_add(l, &l->watch[d->watch], r);
 }

@@ -51,6 +51,7 @@ struct live_rec {
 	uint32_t	 remote;	/* network order */
 	uint16_t	 port;		/* the remote's, host order */
 	uint64_t	 bytes;
+	uint32_t	 records;	/* the summaries it sums: 0 counts as 1 */
 };
 
 struct live_dev {
