@@ -46,6 +46,7 @@
 #define DRAIN_MAX_TICK		(64 * DRAIN_BATCH)
 #define CLOCK_STEP_MS		2000	/* a smaller drift is not a step */
 #define IPMAC_SIZE		4096	/* power of two */
+#define PEND_MAX		8	/* records of one slot held together */
 
 struct ipmac {
 	uint32_t	 ip;
@@ -60,7 +61,8 @@ static struct {
 	struct event		 ev_drain, ev_second;
 	struct ipmac		 ipmac[IPMAC_SIZE];
 	struct drain_stats	 st;
-	struct hist_rec		 pend;	/* a run of summaries; records 0: none */
+	struct hist_rec		 pend[PEND_MAX];	/* this slot's records */
+	int			 npend;
 } d;
 
 /* The device of a record: its MAC, or the one natd gave with its IP. */
@@ -114,20 +116,22 @@ take(const struct hist_rec *h)
 }
 
 /*
- * A bulk flow's summaries come in runs of the same pair, direction and
- * port in the same 100 ms slot (a TCP download: hundreds a slot); such a
- * run is one record to the consumers, whose sums and buckets are the same
- * as for each summary alone, for a third of the drain's work a summary.
- * The run is kept in pend and passed on at its end and at the end of
- * every drain, so a query or a frame never misses any of it.
+ * A bulk flow's summaries come by the hundred in each 100 ms slot (a TCP
+ * upload at 10 Gbit/s: its data and its ACKs, interleaved). The summaries
+ * of one slot with the same device, remote, port, protocol and direction
+ * are one record to the consumers, with their sums: the buckets and
+ * totals are the same as for each summary alone, for a fraction of the
+ * drain's work. The records of a slot wait in pend, in the order they
+ * began, and go on when a summary of another slot comes, when pend is
+ * full, and at the end of every drain, so a frame or a query never
+ * misses any, and a pair's seconds reach the history in order.
  */
 static int
 same_run(const struct hist_rec *a, const struct hist_rec *b)
 {
-	return a->ms / 100 == b->ms / 100 && a->remote == b->remote &&
-	    a->lan_ip == b->lan_ip && a->remote_port == b->remote_port &&
-	    a->proto == b->proto && a->up == b->up &&
-	    memcmp(a->mac, b->mac, 6) == 0 &&
+	return a->remote == b->remote && a->lan_ip == b->lan_ip &&
+	    a->remote_port == b->remote_port && a->proto == b->proto &&
+	    a->up == b->up && memcmp(a->mac, b->mac, 6) == 0 &&
 	    a->bytes <= UINT32_MAX - b->bytes &&
 	    a->packets <= UINT32_MAX - b->packets;
 }
@@ -135,10 +139,33 @@ same_run(const struct hist_rec *a, const struct hist_rec *b)
 static void
 pend_out(void)
 {
-	if (d.pend.records == 0)
-		return;
-	take(&d.pend);
-	d.pend.records = 0;
+	int	 i;
+
+	for (i = 0; i < d.npend; i++)
+		take(&d.pend[i]);
+	d.npend = 0;
+}
+
+static void
+pend_in(const struct hist_rec *h)
+{
+	struct hist_rec	*e;
+	int		 i;
+
+	if (d.npend > 0 && d.pend[0].ms / 100 != h->ms / 100)
+		pend_out();
+	for (i = 0; i < d.npend; i++) {
+		e = &d.pend[i];
+		if (same_run(e, h)) {
+			e->bytes += h->bytes;
+			e->packets += h->packets;
+			e->records++;
+			return;
+		}
+	}
+	if (d.npend == PEND_MAX)
+		pend_out();
+	d.pend[d.npend++] = *h;
 }
 
 static void
@@ -157,14 +184,7 @@ summary_in(const struct gk_ring_rec *r)
 	h.bytes = r->bytes;
 	h.packets = r->packets;
 	h.records = 1;
-	if (d.pend.records != 0 && same_run(&d.pend, &h)) {
-		d.pend.bytes += h.bytes;
-		d.pend.packets += h.packets;
-		d.pend.records++;
-		return;
-	}
-	pend_out();
-	d.pend = h;
+	pend_in(&h);
 }
 
 static void
