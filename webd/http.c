@@ -310,6 +310,8 @@ request_cb(struct evhttp_request *req, void *arg)
 	wr.peer = ip.s_addr;
 	wr.now = (uint64_t)time(NULL);
 	wr.tls = arg != NULL;
+	if (h.srv->fresh != NULL)
+		h.srv->fresh();
 	web_handle(h.srv, &wr, &r);
 	if (h.srv->sessions_dirty && h.srv->save_sessions != NULL)
 		h.srv->save_sessions();

@@ -99,6 +99,7 @@ ctl_traffic(const struct ctl_call *call, char *err, size_t errlen)
 			    (size_t)(eq - w - 2)) == 0)
 				v[k] = eq + 1;
 	}
+	drain_now();
 	query_request(webd.srv.hist, 0, csv, v, wall_ms(), &rep);
 	return reply_json(&rep, err, errlen);
 }
@@ -134,6 +135,7 @@ ctl_usage(const struct ctl_call *call, char *err, size_t errlen)
 			v[pos++] = w;
 		}
 	}
+	drain_now();
 	usage_request(webd.srv.store, webd.srv.hist, csv, v, wall_ms(), &rep);
 	return reply_json(&rep, err, errlen);
 }

@@ -100,6 +100,8 @@ struct web_server {
 	int		 sessions_dirty;
 	/* Called after a request that changed them (a login, a logout). */
 	void		(*save_sessions)(void);
+	/* Called before each request: the history brought up to now. */
+	void		(*fresh)(void);
 	/* A new password hash to keep; 0 on success. */
 	int		(*store_hash)(const char *hash);
 	/* n random bytes. */

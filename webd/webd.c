@@ -511,6 +511,7 @@ webd_init(struct event_base *base, void *arg)
 	webd.srv.store_hash = store_hash;
 	webd.srv.random = web_random;
 	webd.srv.save_sessions = webd_save_sessions;
+	webd.srv.fresh = drain_now;
 	capture_map(&webd.srv);
 	load_password();
 	load_sessions();
