@@ -203,6 +203,7 @@ free_put(struct hist *hs, uint32_t b, uint32_t n)
 	hs->h->free_head[n] = b;
 	hs->h->nfree += n;
 	set_start(hs->starts, b, 1);
+	hs->joined = 0;
 }
 
 /* Cuts [b, b + n) into free blocks of 16 units at most. */
@@ -256,6 +257,8 @@ coalesce(struct hist *hs)
 		run += n;
 	}
 	free_run(hs, start, run);
+	hs->joined = 1;
+	hs->joins++;
 }
 
 /*
@@ -291,7 +294,9 @@ block_alloc(struct hist *hs, uint32_t min, int first)
 		for (n = HIST_BLOCK_UNITS - 1; n >= min; n--)
 			if (h->free_head[n] != HIST_NONE)
 				return free_take(hs, n);
-		if (h->nfree < min)
+		/* joined already, and nothing freed since: no use walking
+		 * the pool again (review: two walks for every refusal) */
+		if (h->nfree < min || hs->joined)
 			break;
 		coalesce(hs);
 	}
@@ -579,6 +584,8 @@ hist_attach(struct hist *hs, void *base, size_t size, uint32_t history_s)
 	    (map = calloc(1, ((size_t)l.nunits + 7) / 8)) == NULL)
 		return -1;
 	hs->h = base;
+	hs->joined = 0;
+	hs->joins = 0;
 	hs->pairs = (struct hist_pair *)((char *)base + l.pairs_off);
 	hs->buckets = (uint32_t *)((char *)base + l.buckets_off);
 	hs->starts = (uint8_t *)base + l.starts_off;

@@ -176,6 +176,11 @@ struct hist {
 	uint32_t		*buckets;
 	uint8_t			*starts;	/* bit u: a block starts at u */
 	uint8_t			*pool;		/* HIST_BLK() */
+	/* this process's: no block was freed since the last join of free
+	 * neighbours (coalesce()), so another would find nothing; and the
+	 * joins made since attach */
+	int			 joined;
+	uint64_t		 joins;
 };
 
 /*

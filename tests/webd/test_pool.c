@@ -5,7 +5,8 @@
  * of 2 and 3 units fill it to the last unit, half of them are freed in
  * no order, and blocks bigger than any free one are asked for: the
  * free neighbours are joined (coalesce()) and a request that no run of
- * free units can meet is refused, not met by a block that overlaps.
+ * free units can meet is refused, not met by a block that overlaps,
+ * and without walking the pool again until a block is freed.
  */
 #include "../../webd/history.c"
 
@@ -65,6 +66,7 @@ main(void)
 	void		*mem = calloc(1, size);
 	struct hist	 hs;
 	uint32_t	 n = 0, i, b, u, keep, want;
+	uint64_t	 joins;
 
 	CHECK(mem != NULL && hist_attach(&hs, mem, size, 86400) == 0);
 	/* blocks cut to 2 or 3 units as quiet pairs' are, to the pool's
@@ -84,12 +86,20 @@ main(void)
 		;
 	/* what is left: lone units, no two side by side */
 	CHECK(longest_free(&hs) < 2 && tiled(&hs));
+	/* enough of them, but never two together: refused, and without
+	 * walking the pool again while nothing is freed (review: two walks
+	 * for each refusal) */
+	CHECK(hs.h->nfree >= 2 && hs.joined);
+	joins = hs.joins;
+	for (i = 0; i < 100; i++)
+		CHECK(take(&hs, 2, i & 1) == HIST_NONE);
+	CHECK(hs.joins == joins && tiled(&hs));
 	/* half of them freed, in no order: pieces of 2 and 3 units */
 	for (i = 0; i < n; i += 2)
 		block_free(&hs, blk[i]);
 	for (i = 1; i < n; i += 4)
 		block_free(&hs, blk[i]);
-	CHECK(tiled(&hs));
+	CHECK(tiled(&hs) && !hs.joined);
 	CHECK(hs.h->nfree > hs.h->nunits / 4);
 	/* as big as the longest run of free units: joined, and granted */
 	want = longest_free(&hs);
@@ -97,11 +107,15 @@ main(void)
 	CHECK(want > 3);
 	b = take(&hs, want, 0);
 	CHECK(b != HIST_NONE && HIST_BLK_UNITS(HIST_BLK(&hs, b)) >= want);
+	CHECK(hs.joins == joins + 1);
 	CHECK(tiled(&hs));
 	/* bigger than any run: refused */
 	if (longest_free(&hs) < HIST_BLOCK_UNITS)
 		CHECK(take(&hs, longest_free(&hs) + 1, 0) == HIST_NONE);
 	CHECK(tiled(&hs));
+	/* a block freed: the next refusal may join again */
+	block_free(&hs, blk[3]);
+	CHECK(!hs.joined && tiled(&hs));
 	/* and the pool attaches again, every block a pair's or free */
 	CHECK(hist_attach(&hs, mem, size, 86400) == 1);
 	CHECK(tiled(&hs));
