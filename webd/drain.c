@@ -2,8 +2,10 @@
  * The drain: natd's summary ring into the traffic history and the live
  * frames' counts (live.c), on a timer, and at once before each frame.
  *
- * Latency: a live frame, an HTTP request and `gkctl traffic` drain the
- * ring first, so they see every summary natd had written then. Between
+ * Latency: a live frame, the second's tick, an HTTP request and `gkctl
+ * traffic` drain the ring first, so they see every summary natd had
+ * written then (up to DRAIN_MAX_TICK of them: a backlog after a stall
+ * takes a few turns). Between
  * them a summary waits at most DRAIN_MS plus the drain of the records
  * before it (DRAIN_MAX_TICK records a turn, a few ms). 20 ms, not less:
  * each wake-up costs webd ~25 us of kernel time on a small VM, which at
@@ -265,6 +267,10 @@ label(uint64_t now_ms)
 static void
 second(evutil_socket_t fd, short what, void *arg)
 {
+	/* first: the tick closes the second before, and a summary of it
+	 * still in the ring would then come late (review); and before a
+	 * clock step, so what was stamped before it keeps the old offset */
+	drain_now();
 	check_clock();
 	hist_tick(&d.hist, mono_ms() + (uint64_t)d.hist.h->wall_offset_ms);
 	label(d.hist.h->now_ms);

@@ -1547,21 +1547,22 @@ hist_add(struct hist *hs, const struct hist_rec *r)
 {
 	struct hist_pair *e;
 	uint32_t	 p, sec = (uint32_t)(r->ms / 1000);
+	uint32_t	 n = r->records > 1 ? r->records : 1;	/* summaries */
 	int		 slot = (int)(r->ms % 1000 / 100), up = r->up != 0;
 
 	if (r->ms < 1000 || r->ms / 1000 > UINT32_MAX - 10) {
-		hs->h->st.late++;
+		hs->h->st.late += n;
 		return;
 	}
 	if ((p = hist_find(hs, r->mac, r->remote)) == HIST_NONE &&
 	    (p = new_pair(hs, r)) == HIST_NONE) {
-		hs->h->st.pairs_full++;
+		hs->h->st.pairs_full += n;
 		return;
 	}
 	e = &hs->pairs[p];
 	if ((e->open_sec != 0 && sec < e->open_sec) || (e->tail !=
 	    HIST_NONE && sec <= HIST_BLK_LAST(HIST_BLK(hs, e->tail)))) {
-		hs->h->st.late++;
+		hs->h->st.late += n;
 		return;
 	}
 	if (e->open_sec != sec)
@@ -1581,7 +1582,7 @@ hist_add(struct hist *hs, const struct hist_rec *r)
 	note_port(e, r->proto, r->remote_port);
 	if (r->ms > hs->h->now_ms)
 		hs->h->now_ms = r->ms;
-	hs->h->st.records += r->records > 1 ? r->records : 1;
+	hs->h->st.records += n;
 }
 
 void

@@ -234,6 +234,13 @@ live_init(struct live *l, const struct live_ops *ops)
 
 /* ---- summaries ---- */
 
+/* The summaries a record stands for (the drain merges a slot's). */
+static uint32_t
+summaries(const struct live_rec *r)
+{
+	return r->records > 1 ? r->records : 1;
+}
+
 static uint32_t
 remote_hash(uint32_t addr, uint16_t port, uint8_t proto)
 {
@@ -256,7 +263,7 @@ remote_add(struct live *l, struct live_watch *w, const struct live_rec *r)
 			goto add;
 	}
 	if (k == LIVE_REMOTE_HASH || w->nrem == LIVE_REMOTES_MAX) {
-		l->st.remotes_over++;
+		l->st.remotes_over += summaries(r);
 		return;
 	}
 	w->used[w->nrem++] = (uint16_t)(e - w->rem);
@@ -280,7 +287,7 @@ live_add(struct live *l, const struct live_rec *r)
 
 	if ((i = dev_find(l, r->mac)) == -1 &&
 	    (i = dev_new(l, r->mac)) == -1) {
-		l->st.devices_full++;
+		l->st.devices_full += summaries(r);
 		return;
 	}
 	d = &l->dev[i];
@@ -290,7 +297,7 @@ live_add(struct live *l, const struct live_rec *r)
 		d->up += r->bytes;
 	else
 		d->down += r->bytes;
-	l->st.records += r->records > 1 ? r->records : 1;
+	l->st.records += summaries(r);
 	if (d->watch != -1)
 		remote_add(l, &l->watch[d->watch], r);
 }

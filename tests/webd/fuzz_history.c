@@ -47,21 +47,14 @@ feed(struct hist *hs, uint64_t t0, int n)
 	hist_tick(hs, t0 + (uint64_t)n * 370 + 2000);
 }
 
-/*
- * The template with a pair's two hours after it, until the pool is
- * nearly full: the next second's data makes it reclaim. Three slots a
- * second with values no predictor guesses: each costs ~100 bits, so the
- * newest hour (never coarsened) takes half the pool and the older one is
- * coarsened on the way, in a fifth of the samples a steady flow in every
- * slot needs. Every input of this kind decodes the whole region twice,
- * which was most of the target's time.
- */
+/* The template with a bulk pair's two hours after it, until the pool
+ * is nearly full: the next second's data makes it reclaim. */
 static void
 init_full(void)
 {
 	struct hist	 hs;
 	struct hist_rec	 r;
-	uint64_t	 sec, ms, x = 88172645463325252ULL;
+	uint64_t	 ms;
 
 	if ((full = malloc(SIZE)) == NULL)
 		abort();
@@ -73,19 +66,15 @@ init_full(void)
 	r.remote = 0x090200c0;
 	r.proto = 17;
 	r.remote_port = 4500;
-	for (sec = T0 + 300000; sec < T0 + 7200000 &&
-	    hist_units_free(&hs) > 90; sec += 1000) {
-		hist_tick(&hs, sec);
-		for (ms = sec; ms < sec + 900; ms += 300) {
-			x ^= x << 13;
-			x ^= x >> 7;
-			x ^= x << 17;
-			r.ms = ms;
-			r.up = (ms / 300) & 1;
-			r.bytes = 60 + (uint32_t)(x % 1000000);
-			r.packets = 1 + (uint32_t)(x >> 40) % 700;
-			hist_add(&hs, &r);
-		}
+	for (ms = T0 + 300000; ms < T0 + 7200000 &&
+	    hist_units_free(&hs) > 90; ms += 100) {
+		r.ms = ms;
+		r.up = (ms / 100) & 1;
+		r.bytes = 60 + (uint32_t)(ms % 1400);
+		r.packets = 1 + (uint32_t)(ms % 3);
+		hist_add(&hs, &r);
+		if (ms % 1000 == 0)
+			hist_tick(&hs, ms);
 	}
 }
 

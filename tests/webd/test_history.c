@@ -654,6 +654,37 @@ test_late_clock(void *mem, size_t size)
 	CHECK(hist_attach(&hs, mem, size, 86400) == 1);
 }
 
+/*
+ * A merged record (the drain's: a slot's summaries of one pair and
+ * direction) counts its summaries in `records`, and in `late` when it
+ * is refused: a loss counter must not shrink by the merge factor.
+ */
+static void
+test_merged(void *mem, size_t size)
+{
+	struct hist	 hs;
+	struct hist_rec	 r;
+	uint64_t	 t = 1800000000000ULL;
+
+	memset(mem, 0, size);
+	hist_attach(&hs, mem, size, 86400);
+	memset(&r, 0, sizeof(r));
+	memcpy(r.mac, mac_a, 6);
+	inet_pton(AF_INET, "192.0.2.9", &r.remote);
+	r.ms = t + 1150;
+	r.up = 1;
+	r.bytes = 3000;
+	r.packets = 30;
+	r.records = 30;
+	hist_add(&hs, &r);
+	add(&hs, mac_a, "192.0.2.9", t + 1250, 1, 100);
+	CHECK(hs.h->st.records == 31 && hs.h->st.late == 0);
+	hist_tick(&hs, t + 3000);
+	r.ms = t + 1950;	/* a second already closed */
+	hist_add(&hs, &r);
+	CHECK(hs.h->st.records == 31 && hs.h->st.late == 30);
+}
+
 int
 main(void)
 {
@@ -673,6 +704,7 @@ main(void)
 	test_roundtrip(mem, size);
 	test_coarse_bounds(mem, size);
 	test_late_clock(mem, size);
+	test_merged(mem, size);
 	free(mem);
 	return check_result();
 }
