@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -387,4 +388,28 @@ name_reserved(const char *label)
 		if (strcasecmp(label, reserved[i]) == 0)
 			return 1;
 	return 0;
+}
+
+int
+sqlite_files_unlink(const char *path)
+{
+	static const char *const sfx[] = { "", "-wal", "-shm" };
+	char		 p[PATH_MAX];
+	size_t		 i;
+	int		 rc = 0, saved = 0;
+
+	for (i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+		if ((size_t)snprintf(p, sizeof(p), "%s%s", path, sfx[i]) >=
+		    sizeof(p)) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		if (unlink(p) == -1 && errno != ENOENT && rc == 0) {
+			rc = -1;
+			saved = errno;
+		}
+	}
+	if (rc == -1)
+		errno = saved;
+	return rc;
 }

@@ -89,4 +89,8 @@ const char *mac_str(const uint8_t mac[6], char *buf, size_t len);
 int	word_distance(const char *, const char *);
 int	word_distance_max(const char *, const char *, int);
 
+/* Removes an SQLite database and its WAL and shared-memory files
+ * (PATH-wal, PATH-shm); missing ones are no error. 0, or -1 (errno). */
+int	sqlite_files_unlink(const char *path);
+
 #endif

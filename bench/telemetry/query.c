@@ -33,6 +33,7 @@
 #include "query.h"
 #include "ring.h"
 #include "store.h"
+#include "util.h"
 
 #define T0		1800000000000ULL
 #define DAY_MS		(86400 * 1000ULL)
@@ -140,18 +141,6 @@ day_json(struct hist *hs)
 }
 
 static void
-unlink_db(const char *path)
-{
-	char	 p[256];
-
-	unlink(path);
-	snprintf(p, sizeof(p), "%s-wal", path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", path);
-	unlink(p);
-}
-
-static void
 durable(struct hist *hs, uint64_t active)
 {
 	static double	 per[1440];
@@ -170,7 +159,7 @@ durable(struct hist *hs, uint64_t active)
 	 * engineers share this machine) must not write into it */
 	snprintf(db_path, sizeof(db_path), "/tmp/gk-bench-history.%ld.db",
 	    (long)getpid());
-	unlink_db(db_path);
+	sqlite_files_unlink(db_path);
 	if (mem == NULL || sqlite3_open(db_path, &db) != SQLITE_OK ||
 	    sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous="
 	    "FULL", NULL, NULL, NULL) != SQLITE_OK ||
@@ -211,7 +200,7 @@ durable(struct hist *hs, uint64_t active)
 	free(got);
 	store_fini(&st);
 	sqlite3_close(db);
-	unlink_db(db_path);
+	sqlite_files_unlink(db_path);
 	free(mem);
 }
 

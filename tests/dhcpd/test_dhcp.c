@@ -17,6 +17,7 @@
 
 #include "check.h"
 #include "csum.h"
+#include "util.h"
 #include "server.h"
 #include "store.h"
 #include "wire.h"
@@ -1593,18 +1594,6 @@ db_path(char *db, size_t len)
 }
 
 static void
-db_unlink(const char *db)
-{
-	char	path[80];
-
-	unlink(db);
-	snprintf(path, sizeof(path), "%s-wal", db);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s-shm", db);
-	unlink(path);
-}
-
-static void
 test_store(void)
 {
 	struct dhcp_ops	 sops = { store_persist, NULL, NULL, NULL };
@@ -1658,7 +1647,7 @@ test_store(void)
 	CHECK(dora(s2, mac3) == ip("10.42.0.20"));
 	dhcp_server_free(s2);
 	store_close(st);
-	db_unlink(db);
+	sqlite_files_unlink(db);
 }
 
 /*
@@ -1713,7 +1702,7 @@ test_mac_limit_kept(void)
 	CHECK(dora_from(s, fake, host) != 0);
 	dhcp_server_free(s);
 	store_close(st);
-	db_unlink(db);
+	sqlite_files_unlink(db);
 
 	/* a file of the previous schema */
 	CHECK(sqlite3_open(db, &old) == SQLITE_OK);
@@ -1735,7 +1724,7 @@ test_mac_limit_kept(void)
 	CHECK(dhcp_lease_count(s) == 1);
 	dhcp_server_free(s);
 	store_close(st);
-	db_unlink(db);
+	sqlite_files_unlink(db);
 }
 
 int

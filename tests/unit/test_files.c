@@ -3,7 +3,8 @@
  * symlink is refused by one and followed by the other (/etc/resolv.conf
  * is a link under resolvconf, systemd-resolved, NetworkManager); a FIFO
  * at the path is refused by both at once, never waited on; a file
- * larger than the buffer is EFBIG.
+ * larger than the buffer is EFBIG. sqlite_files_unlink removes a
+ * database with its -wal and -shm files.
  */
 #include <sys/stat.h>
 
@@ -76,6 +77,21 @@ main(void)
 	errno = 0;
 	CHECK(file_read_follow("/nonexistent/gk", buf, sizeof(buf), &len) ==
 	    -1 && errno == ENOENT);
+
+	/* an SQLite file set: the database and its WAL go, the missing
+	 * -shm is no error; a directory in the way is one */
+	char	 db[PATH_MAX], wal[PATH_MAX];
+
+	snprintf(db, sizeof(db), "%s/x.db", base);
+	snprintf(wal, sizeof(wal), "%s/x.db-wal", base);
+	CHECK(file_replace(db, "a", 1) == 0 && file_replace(wal, "b", 1) == 0);
+	CHECK(sqlite_files_unlink(db) == 0);
+	CHECK(access(db, F_OK) == -1 && access(wal, F_OK) == -1);
+	CHECK(sqlite_files_unlink(db) == 0);
+	CHECK(mkdir(db, 0700) == 0);
+	errno = 0;
+	CHECK(sqlite_files_unlink(db) == -1 && errno == EISDIR);
+	rmdir(db);
 
 	unlink(link);
 	unlink(fifo);
