@@ -5,11 +5,11 @@
  * Latency: a live frame, the second's tick, an HTTP request and `gkctl
  * traffic` drain the ring first, so they see every summary natd had
  * written then (up to DRAIN_MAX_TICK of them: a backlog after a stall
- * takes a few turns). Between
- * them a summary waits at most DRAIN_MS plus the drain of the records
- * before it (DRAIN_MAX_TICK records a turn, a few ms). 20 ms, not less:
- * each wake-up costs webd ~25 us of kernel time on a small VM, which at
- * 5 ms was most of its CPU under load. The ring holds NATD_RING_SIZE / 40 records
+ * takes a few turns). Between them a summary waits at most DRAIN_MS
+ * plus the drain of the records before it (DRAIN_MAX_TICK records a
+ * turn, a few ms). 20 ms, not less: each wake-up costs webd ~25 us of
+ * kernel time on a small VM, which at 5 ms was most of its CPU under
+ * load. The ring holds NATD_RING_SIZE / 40 records
  * (about 420,000): natd runs that far ahead before it drops (counted in
  * the ring, shown in status).
  *
