@@ -733,10 +733,11 @@ put_sec(struct hist_block *blk, uint32_t sec)
  * counts of HIST_SLOT_MAX), each 2 x 48 - 1 + 8 bits at most */
 #define SLOT_BITS	(4 * (2 * 48 + 8))
 #define REC_MAX		(HIST_SLOTS * SLOT_BITS / 8 + 8)
-/* The decoder's steps, inlined into hist_samples_next() in every build:
- * its cursor then stays in registers. As calls (ASan, -O2: the test and
- * fuzz builds) each step loaded and checked the cursor in memory, and a
- * full pool decoded 2.6 times slower (docs/reliability.md). */
+/* The decoder's steps (some the encoder's too), inlined into the two
+ * walks, hist_samples_next() and decode_block(), in every build: the
+ * cursor then stays in registers. clang with ASan at -O2 (the fuzz
+ * build) left them calls, each loading and checking the cursor in
+ * memory: a full pool decoded 2.6 times slower (docs/reliability.md). */
 #define DECODE_STEP	static inline __attribute__((always_inline))
 
 struct slot_state {

@@ -3,18 +3,19 @@
  * it (webd/history.c). A valid region with a few pairs is made once;
  * each input patches it (6 bytes a patch: a little-endian 32-bit offset,
  * the first 64 KiB when its top bit is set, and 2 bytes to write there),
- * then the store attaches, decodes every pair, walks ten minutes of
- * each from its checkpoint cursor (history.h: a patched cursor must be
+ * then the store attaches, decodes every pair, walks a minute of each
+ * from its checkpoint cursor (history.h: a patched cursor must be
  * refused or be a place the walk may start, never a way out of the
- * pair's chain) and moves it, takes in more data (40 records, 300 when the length is 5
- * modulo 8), and must leave a region that attaches again whole: anything
- * else aborts. For one input length in 32 (3 modulo 32) the region
- * patched is another, its pool nearly full of two hours' data, and the
- * data taken in comes two hours later: the pool reclaims, and hostile
- * blocks are coarsened (review: sums of a repeated second once
- * overflowed the encoder's buffer there). Such an input decodes up to
- * two hours of 100 ms samples, some 30 times the work of another: at
- * one in 8 it was most of each run's time (docs/reliability.md).
+ * pair's chain) and keeps the cursor where the walk ended, as webd's
+ * checkpoint does, takes in more data (40 records, 300 when the length
+ * is 5 modulo 8), and must leave a region that attaches again whole:
+ * anything else aborts. For one input length in 32 (3 modulo 32) the
+ * region patched is another, its pool nearly full of two hours' data,
+ * and the data taken in comes two hours later: the pool reclaims, and
+ * hostile blocks are coarsened (review: sums of a repeated second once
+ * overflowed the encoder's buffer there). Such an input decodes two
+ * hours of 100 ms samples, some 20 times the work of another: at one
+ * in 8 it was most of each run's time (docs/reliability.md).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -139,10 +140,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 			    (!hist_block_start(&hs, cur.b) ||
 			    HIST_BLK(&hs, cur.b)->owner != p))
 				abort();
-			/* ten minutes on: past the cursor the walk is the
-			 * whole one's again (a full pool's two hours, decoded
-			 * twice, were half of the run's time) */
-			hist_samples_next(&hs, p, &cur, from, from + 600, count,
+			/* a minute, as a checkpoint walks: further on the
+			 * walk is the whole one's again (a full pool's two
+			 * hours, decoded twice, were half of the run's time) */
+			hist_samples_next(&hs, p, &cur, from, from + 60, count,
 			    &sum);
 			hist_cursor_keep(&hs, p, &cur, from + 60);
 		}
