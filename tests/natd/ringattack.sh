@@ -35,7 +35,12 @@ natd_pid=$(gk_daemon_field "$json" natd pid)
 [[ -n $natd_pid ]] || gk_fail "no natd pid in the status"
 ip netns exec "$C1" ping -q -c 1 -W 2 198.51.100.1 >/dev/null ||
 	gk_fail "no ping through the NAT before the attack"
-ip netns exec "$C1" ping -q -i 0.01 -w 6 198.51.100.1 >"$GK_TMP/ping.out" 2>&1
+# 600 echoes, 10 ms apart: at least the attack's 6 s. A count, not a
+# deadline alone: with -w only, ping exits at the deadline and the reply
+# to its last echo, still on its way, counts as lost (a CI run on a
+# loaded machine: 369 sent, 368 received). -w bounds the wait.
+ip netns exec "$C1" ping -q -i 0.01 -c 600 -w 30 198.51.100.1 \
+    >"$GK_TMP/ping.out" 2>&1
 sleep 0.5
 gk_log "attacker: $(tail -n 1 "$GK_TMP/attack.out")"
 if grep BREACH "$GK_TMP/attack.out"; then
