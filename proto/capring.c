@@ -627,6 +627,22 @@ cap_snapshot(const void *mem, const struct cap_layout *l, int slot,
 	return -2;
 }
 
+/* Moves the walk to the ring's wrap (padding there); 0 when that is past
+ * its end. Measured against what is left, never added past it: hostile
+ * positions near 2^64 once wrapped to 0 and walked for ever (fuzz). */
+static int
+skip_to_wrap(struct cap_snap *s, uint64_t off)
+{
+	uint64_t	 skip = s->ring_size - off;
+
+	if (skip >= s->end - s->pos) {
+		s->pos = s->end;
+		return 0;
+	}
+	s->pos += skip;
+	return 1;
+}
+
 int
 cap_next(struct cap_snap *s, struct cap_pkt *p)
 {
@@ -636,12 +652,14 @@ cap_next(struct cap_snap *s, struct cap_pkt *p)
 	while (s->pos < s->end) {
 		off = s->pos % s->ring_size;
 		if (s->ring_size - off < sizeof(r)) {
-			s->pos += s->ring_size - off;
+			if (!skip_to_wrap(s, off))
+				return 0;
 			continue;
 		}
 		memcpy(&r, s->buf + off, sizeof(r));
 		if (r.dir == CAP_DIR_PAD) {
-			s->pos += s->ring_size - off;
+			if (!skip_to_wrap(s, off))
+				return 0;
 			continue;
 		}
 		sz = rec_size(r.caplen);
