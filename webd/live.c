@@ -154,7 +154,7 @@ watch_find(const struct live *l, const uint8_t mac[6])
 {
 	int	 i;
 
-	for (i = 0; i < LIVE_WATCH_MAX; i++)
+	for (i = 0; i < l->nwatch; i++)
 		if (l->watch[i].refs > 0 && memcmp(l->watch[i].mac, mac, 6) == 0)
 			return i;
 	return -1;
@@ -224,7 +224,11 @@ live_init(struct live *l, const struct live_ops *ops)
 {
 	int	 i;
 
-	zero_lazily(l, sizeof(*l));	/* 2 MB: only what was used */
+	/*
+	 * l is zero already (static storage): its 2 MB stay unresident
+	 * until used. Zeroing it here would cost every caller that starts
+	 * over (tests, fuzzing) a fault for each page it touches again.
+	 */
 	if (ops != NULL)
 		l->ops = *ops;
 	for (i = 0; i < LIVE_DEV_HASH; i++)
@@ -528,7 +532,7 @@ live_close(struct live *l, uint64_t t_ms, int build)
 	free(l->plain);
 	l->shared = l->plain = NULL;
 	l->t_ms = t_ms;
-	for (i = 0; i < LIVE_WATCH_MAX; i++) {
+	for (i = 0; i < l->nwatch; i++) {
 		w = &l->watch[i];
 		free(w->frag);
 		w->frag = NULL;
@@ -810,11 +814,13 @@ watch(struct live *l, const uint8_t mac[6])
 		l->watch[i].refs++;
 		return i;
 	}
-	for (i = 0; i < LIVE_WATCH_MAX; i++)
+	for (i = 0; i < l->nwatch; i++)
 		if (l->watch[i].refs == 0)
 			break;
 	if (i == LIVE_WATCH_MAX)
 		return -1;
+	if (i == l->nwatch)
+		l->nwatch++;
 	w = &l->watch[i];
 	memcpy(w->mac, mac, 6);
 	w->refs = 1;

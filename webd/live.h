@@ -148,6 +148,9 @@ struct live {
 	int32_t		 hash[LIVE_DEV_HASH];
 	int		 ndev;
 	struct live_dev	 dev[LIVE_DEVICES_MAX];
+	int		 nwatch;	/* watch[] entries ever used: the
+					 * rest were never touched, and each
+					 * is 33 KB, pages of its own */
 	struct live_watch watch[LIVE_WATCH_MAX];
 	int		 nhost;
 	struct live_host host[LIVE_DEVICES_MAX];	/* from dhcpd */
@@ -156,6 +159,7 @@ struct live {
 	struct live_stats st;
 };
 
+/* A state of zeros (static storage, or memset) made ready. */
 void	 live_init(struct live *, const struct live_ops *);
 /* One summary into the open interval. */
 void	 live_add(struct live *, const struct live_rec *);

@@ -72,6 +72,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t		 cut = size / 2;
 	int		 i;
 
+	/* resident pages zeroed: a fault each would cost more */
+	memset(&l, 0, sizeof(l));
 	live_init(&l, &ops);
 	(void)live_message(&l, &b, half, strlen(half));
 	before = a;
@@ -98,7 +100,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	live_drop(&l, &a);
 	live_drop(&l, &b);
-	for (i = 0; i < LIVE_WATCH_MAX; i++) {
+	if (l.nwatch > LIVE_WATCH_MAX)
+		abort();
+	for (i = 0; i < l.nwatch; i++) {
 		if (l.watch[i].refs != 0)
 			abort();
 		free(l.watch[i].frag);

@@ -74,6 +74,7 @@ setup(void)
 		free(l.watch[i].frag);
 	free(l.shared);
 	free(l.plain);
+	memset(&l, 0, sizeof(l));
 	live_init(&l, &ops);
 	known_all = 0;
 }
@@ -304,6 +305,10 @@ test_parser(void)
 	live_drop(&l, &s);
 	for (i = 0; i < LIVE_WATCH_MAX; i++)
 		CHECK(l.watch[i].refs == 0);
+	/* seven watches made, the rest never touched; free ones are reused */
+	CHECK(l.nwatch == 7);
+	CHECK(live_message(&l, &s, ok9, strlen(ok9)) == NULL && l.nwatch == 7);
+	live_drop(&l, &s);
 }
 
 static void
