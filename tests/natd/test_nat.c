@@ -696,24 +696,6 @@ test_attach(void)
 	CHECK(nat_attach(&n, region, 16, 7) == -1);
 }
 
-/* Pages of [p, p + size) resident, by mincore(2). */
-static size_t
-resident_pages(void *p, size_t size)
-{
-	size_t	 pg = (size_t)sysconf(_SC_PAGESIZE), np = (size + pg - 1) / pg;
-	size_t	 i, c = 0;
-	unsigned char *v;
-
-	if ((v = calloc(np, 1)) == NULL || mincore(p, size, v) == -1) {
-		free(v);
-		return (size_t)-1;
-	}
-	for (i = 0; i < np; i++)
-		c += v[i] & 1;
-	free(v);
-	return c;
-}
-
 /*
  * A fresh region (a new memfd, as the parent creates) stays almost all
  * unresident: attach writes the header only, and mappings, sessions and
@@ -740,13 +722,13 @@ test_lazy(void)
 	CHECK(nat_attach(&n, m, region_size, 5) == 0);
 	region = m;
 	n.now = 1000;
-	pages = resident_pages(m, region_size);
+	pages = check_resident_pages(m, region_size);
 	CHECK(pages <= 4);	/* the header, the address-only owners */
 	for (i = 0; i < 100; i++)
 		CHECK(map_out(IPPROTO_UDP, lan1, (uint16_t)(6000 + i), inet1,
 		    7777) == 6000 + i);
 	nat_sweep(&n, NAT_MAX_MAPS + NAT_MAX_SESS + NAT_MAX_CLIENTS);
-	pages = resident_pages(m, region_size);
+	pages = check_resident_pages(m, region_size);
 	/* 100 mappings and sessions, their buckets and rev slots: well
 	 * under 300 of the ~4,000 pages. */
 	CHECK(pages > 2 && pages < 300 && pages < total / 10);
@@ -765,7 +747,7 @@ test_lazy(void)
 	t0 = mono_us();
 	CHECK(nat_attach(&n, m, region_size, 5) == 1);
 	t1 = mono_us();
-	pages = resident_pages(m, region_size);
+	pages = check_resident_pages(m, region_size);
 	printf("attach on kept tables (100 mappings): %.2f ms, %zu pages "
 	    "resident of %zu\n", (double)(t1 - t0) / 1e3, pages, total);
 	CHECK(pages > 2 && pages < 300);
@@ -780,7 +762,7 @@ test_lazy(void)
 	CHECK(nat_live_maps(&n) == 0 && nat_resets(&n) == 1);
 	/* The header, the owners, the partial pages at the indexes' ends
 	 * (a memset of the region made all ~4,100 resident). */
-	pages = resident_pages(m, region_size);
+	pages = check_resident_pages(m, region_size);
 	CHECK(pages < 16);
 	CHECK(map_out(IPPROTO_UDP, lan2, 7000, inet2, 53) == 7000);
 	munmap(m, region_size);

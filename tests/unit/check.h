@@ -6,8 +6,13 @@
 #ifndef GK_CHECK_H
 #define GK_CHECK_H
 
+#include <sys/mman.h>
+
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int check_failures;
 static int check_count;
@@ -43,6 +48,26 @@ check_result(void)
 {
 	printf("%d checks, %d failed\n", check_count, check_failures);
 	return check_failures ? 1 : 0;
+}
+
+/* Pages of [p, p + size) resident, by mincore(2); (size_t)-1 on error. */
+static inline size_t
+check_resident_pages(void *p, size_t size)
+{
+	size_t	 pg = (size_t)sysconf(_SC_PAGESIZE), np, i, c = 0;
+	uintptr_t a = (uintptr_t)p & ~(uintptr_t)(pg - 1);	/* mincore's */
+	unsigned char *v;
+
+	np = ((uintptr_t)p + size - a + pg - 1) / pg;
+	if ((v = calloc(np, 1)) == NULL ||
+	    mincore((void *)a, np * pg, v) == -1) {
+		free(v);
+		return (size_t)-1;
+	}
+	for (i = 0; i < np; i++)
+		c += v[i] & 1;
+	free(v);
+	return c;
 }
 
 #endif
