@@ -6,6 +6,7 @@
  * and on exit removes everything it changed.
  */
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 
 #include <net/if.h>
@@ -304,6 +305,20 @@ add_signal(int slot, int sig)
 	signal_events[slot] = ev;
 }
 
+/*
+ * The daemons' big private tables (dnsd's query log, webd's live state)
+ * are zero memory touched where used: a few pages of each resident. Where transparent huge pages are "always", the first touch
+ * of an aligned 2 MB would make all of it resident, and khugepaged
+ * would fill in the rest. Off for the suite: the setting is inherited
+ * by every child, across fork and exec.
+ */
+static void
+no_huge_pages(void)
+{
+	if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0) == -1)
+		log_warn("transparent huge pages left on");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -363,6 +378,7 @@ main(int argc, char **argv)
 	log_setverbose(gk->verbose);
 	if (geteuid() != 0)
 		fatalx("must run as root");
+	no_huge_pages();
 	notify_init();
 
 	gk->pidfile_fd = gk->control_fd = -1;

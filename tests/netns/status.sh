@@ -44,6 +44,13 @@ check '.memory.total_pss_kb == ([.daemons[].pss_kb] | add) + .memory.gatekeeperd
 check '.daemons[] | select(.name == "natd") | .pss_shmem_kb < 2048' \
 	"natd's shared region resident at rest"
 grep -q '^memory: .* PSS in all' <<<"$table" || gk_fail "gkctl status: no memory line"
+# Transparent huge pages off in every process (gatekeeperd's prctl, which
+# its children inherit): else a table touched in one place can be made
+# resident 2 MB at a time.
+for pid in "$GK_PID" $(jq -r '.daemons[].pid' <<<"$json"); do
+	thp=$(awk '$1 == "THP_enabled:" { print $2 }' "/proc/$pid/status")
+	[[ $thp == 0 ]] || gk_fail "pid $pid: THP_enabled '$thp', want 0"
+done
 check '.queue_backend == "nft-compat" or .queue_backend == "nft"' "queue_backend"
 check '.version | type == "string"' "version"
 check '.wan.ifname == "wan0" and .wan.address == "203.0.113.2/24"' "wan"
